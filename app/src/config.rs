@@ -1,0 +1,189 @@
+//! Settings from the environment, validated once at start-up.
+
+use std::time::Duration;
+
+/// The environment name in which a missing `SQS_QUEUE_URL` means "use an in-memory queue".
+pub const DEVEL: &str = "devel";
+
+/// The longest long-polling wait SQS accepts.
+const MAX_WAIT_SECS: u64 = 20;
+
+/// Everything the service reads from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// TCP port to listen on (`PORT`, default 5000).
+    pub port: u16,
+    /// Environment name reported by `/healthcheck` (`ENV`, default `devel`).
+    pub environment: String,
+    /// Where messages go.
+    pub queue: QueueConfig,
+    /// How long `GET /message` long-polls an empty queue (`SQS_WAIT_SECS`, default 1, at most 20).
+    pub receive_wait: Duration,
+    /// How logs are written (`LOG_FORMAT=json|text`; default text in `devel`, JSON elsewhere).
+    pub log_format: LogFormat,
+}
+
+/// The queue the service talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueConfig {
+    /// A real SQS queue; region, credentials and endpoint come from the standard AWS chain.
+    Sqs { url: String },
+    /// A process-local queue: the zero-setup way to try the service (`ENV=devel` only).
+    InMemory,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A setting that is missing or malformed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{name}={value:?} is not valid: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+    #[error(
+        "SQS_QUEUE_URL is not set and ENV is {environment:?}: outside ENV=devel the service needs a queue \
+         (set SQS_QUEUE_URL, or ENV=devel for an in-memory queue)"
+    )]
+    MissingQueueUrl { environment: String },
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let port = match var("PORT") {
+            None => 5000,
+            Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+                name: "PORT",
+                value,
+                reason: "expected a TCP port number from 0 to 65535",
+            })?,
+        };
+        let environment = var("ENV").unwrap_or_else(|| DEVEL.to_owned());
+        let queue = match var("SQS_QUEUE_URL") {
+            Some(url) => QueueConfig::Sqs { url },
+            None if environment == DEVEL => QueueConfig::InMemory,
+            None => return Err(ConfigError::MissingQueueUrl { environment }),
+        };
+        let receive_wait = match var("SQS_WAIT_SECS") {
+            None => Duration::from_secs(1),
+            Some(value) => match value.trim().parse::<u64>() {
+                Ok(secs) if secs <= MAX_WAIT_SECS => Duration::from_secs(secs),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "SQS_WAIT_SECS",
+                        value,
+                        reason: "expected whole seconds from 0 to 20 (the SQS long-polling limit)",
+                    });
+                }
+            },
+        };
+        let log_format = match var("LOG_FORMAT").as_deref().map(str::trim) {
+            None if environment == DEVEL => LogFormat::Text,
+            None | Some("json") => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "LOG_FORMAT",
+                    value: other.to_owned(),
+                    reason: "expected `json` or `text`",
+                });
+            }
+        };
+        Ok(Self {
+            port,
+            environment,
+            queue,
+            receive_wait,
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_to_devel_on_port_5000_with_an_in_memory_queue() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.port, 5000);
+        assert_eq!(config.environment, "devel");
+        assert_eq!(config.queue, QueueConfig::InMemory);
+        assert_eq!(config.receive_wait, Duration::from_secs(1));
+        assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let config = config(&[
+            ("PORT", "8080"),
+            ("ENV", "prod"),
+            ("SQS_QUEUE_URL", "http://127.0.0.1:5055/123/q"),
+            ("SQS_WAIT_SECS", "20"),
+        ])
+        .unwrap();
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.environment, "prod");
+        assert_eq!(
+            config.queue,
+            QueueConfig::Sqs {
+                url: "http://127.0.0.1:5055/123/q".into()
+            }
+        );
+        assert_eq!(config.receive_wait, Duration::from_secs(20));
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn a_missing_queue_url_outside_devel_is_an_error() {
+        let err = config(&[("ENV", "prod")]).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::MissingQueueUrl {
+                environment: "prod".into()
+            }
+        );
+        assert!(err.to_string().contains("SQS_QUEUE_URL"));
+    }
+
+    #[test]
+    fn rejects_malformed_values_by_name() {
+        for (name, value) in [
+            ("PORT", "http"),
+            ("PORT", "70000"),
+            ("SQS_WAIT_SECS", "21"),
+            ("SQS_WAIT_SECS", "-1"),
+            ("LOG_FORMAT", "xml"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { name: n, .. } if n == name),
+                "{name}={value}: {err}"
+            );
+        }
+    }
+}

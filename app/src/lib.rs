@@ -1,0 +1,24 @@
+//! The message service that stackctl deploys.
+//!
+//! A small HTTP API in front of one SQS queue:
+//! `GET /healthcheck`, `POST /message` (send to the queue) and `GET /message`
+//! (receive one message and delete it, so it is delivered once).
+//!
+//! # Layout
+//! - [`config`]: settings read from the environment (`PORT`, `ENV`, `SQS_QUEUE_URL`, ...).
+//! - [`queue`]: the queue behind the API, SQS or an in-memory stand-in for `ENV=devel`.
+//! - [`routes`]: the handlers and the input validation they share.
+//! - [`error`]: [`error::AppError`], turned into a short JSON error for the client and a full
+//!   cause chain in the log.
+//! - [`startup`]: the router, request logging, and the server with graceful shutdown.
+//! - [`telemetry`]: the `tracing` subscriber (text in `devel`, one JSON object per line elsewhere).
+
+pub mod config;
+pub mod error;
+pub mod queue;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::{Application, router};

@@ -1,0 +1,178 @@
+//! Wiring: the router with request logging, and a server that drains in-flight requests on
+//! SIGTERM (ECS sends it on every deploy) or Ctrl-C before it exits.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, QueueConfig};
+use crate::error::AppError;
+use crate::queue::{MemoryQueue, Queue, SqsQueue};
+use crate::routes;
+
+/// Bodies above this are refused before they are read in full. Larger than the SQS limit,
+/// since JSON escaping can make a body longer than the message it carries.
+const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub environment: Arc<str>,
+    pub queue: Queue,
+}
+
+/// The service's routes; every response, errors included, is JSON.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthcheck", get(routes::healthcheck))
+        .route(
+            "/message",
+            get(routes::receive_message).post(routes::send_message),
+        )
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+async fn no_route(method: Method, uri: Uri) -> AppError {
+    AppError::NoRoute {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+async fn method_not_allowed(method: Method, uri: Uri, State(_): State<AppState>) -> AppError {
+    AppError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+/// One log line per request: method, path, status and latency.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        latency_ms,
+        "request"
+    );
+    response.into_response()
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("could not listen on port {port}")]
+    Bind {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not serve HTTP")]
+    Serve(#[source] std::io::Error),
+}
+
+/// A bound, not yet running, server.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Builds the queue client from `config` (the standard AWS chain for SQS) and binds the port.
+    pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        let queue = match &config.queue {
+            QueueConfig::Sqs { url } => {
+                let aws = aws_config::load_from_env().await;
+                let client = aws_sdk_sqs::Client::new(&aws);
+                Queue::Sqs(SqsQueue::new(client, url.clone(), config.receive_wait))
+            }
+            QueueConfig::InMemory => Queue::Memory(MemoryQueue::new(config.receive_wait)),
+        };
+        Self::build_with_queue(config, queue).await
+    }
+
+    /// Binds the port for a queue the caller made (tests pass their own clients).
+    pub async fn build_with_queue(config: &Config, queue: Queue) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], config.port)))
+            .await
+            .map_err(|source| StartupError::Bind {
+                port: config.port,
+                source,
+            })?;
+        Ok(Self {
+            listener,
+            state: AppState {
+                environment: config.environment.as_str().into(),
+                queue,
+            },
+        })
+    }
+
+    /// The port actually bound (useful with `PORT=0`).
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn queue(&self) -> &Queue {
+        &self.state.queue
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(StartupError::Serve)
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}

@@ -1,0 +1,8 @@
+//! The service's tests: in-process router tests, and the real service against the emulator.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod helpers;
+mod message;
+mod router;
+mod shutdown;

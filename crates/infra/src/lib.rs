@@ -1,0 +1,1 @@
+//! Reconciles the AWS resources of one stackctl stack from a declarative `stack.toml`.
