@@ -23,9 +23,6 @@ trap cleanup EXIT
 # Every AWS call of the tests goes to the emulator on loopback, never to a real account.
 eval "$(scripts/moto.sh env)"
 
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
-echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test"
-cargo test --workspace --locked
+# The checks themselves are the stages of ci.yml, run by stackctl's own pipeline runner.
+cargo build --locked -p stackctl
+"$CARGO_TARGET_DIR/debug/stackctl" ci --file ci.yml --timings

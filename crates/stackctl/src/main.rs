@@ -1,5 +1,29 @@
-//! `stackctl`: the command-line front of the `infra` reconciler.
+//! Entry point: parse the command line, run it, print the error chain on failure.
 
-fn main() {
-    println!("stackctl {}", env!("CARGO_PKG_VERSION"));
+use std::process::ExitCode;
+
+use clap::Parser;
+use stackctl::cli::Cli;
+use stackctl::output::Printer;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let printer = Printer;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            printer.error(&format!("cannot start the async runtime: {err}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(stackctl::run(cli, &printer)) {
+        Ok(code) => code,
+        Err(err) => {
+            printer.error_chain(&err);
+            ExitCode::FAILURE
+        }
+    }
 }

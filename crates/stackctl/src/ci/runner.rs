@@ -1,0 +1,161 @@
+//! Runs a pipeline's stages one after the other through `sh -c`, stopping at the first failure.
+//!
+//! Each stage runs in its own process group, so a timeout, Ctrl-C or SIGTERM can stop the
+//! stage's whole process tree (pipes, background jobs), not just the shell.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::process::Child;
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::spec::{Pipeline, Stage};
+
+/// Exit code of a stage that ran over its `timeout`, as `timeout(1)` uses.
+pub const TIMEOUT_EXIT_CODE: i32 = 124;
+
+/// How long a stopped stage gets between SIGTERM and SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Print each stage's duration after its result line.
+    pub timings: bool,
+}
+
+/// How a stage ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StageEnd {
+    Success,
+    /// Failed with this exit code for stackctl.
+    Failed(i32),
+}
+
+/// Runs every stage of `pipeline` in `dir`; returns the exit code for stackctl: 0 when all
+/// succeeded, else the failing command's code (1 if a signal killed it, 124 on timeout,
+/// 128+N when stackctl itself got signal N).
+pub async fn run(
+    pipeline: &Pipeline,
+    dir: &Path,
+    options: RunOptions,
+    out: &mut dyn Write,
+) -> io::Result<i32> {
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    for stage in &pipeline.stages {
+        writeln!(out, "Running stage \"{}\"", stage.name)?;
+        out.flush()?;
+        let started = Instant::now();
+        let end = run_stage(stage, dir, &mut interrupt, &mut terminate).await;
+        match end {
+            StageEnd::Success => writeln!(out, "Success!")?,
+            StageEnd::Failed(_) => writeln!(out, "Failed!")?,
+        }
+        if options.timings {
+            writeln!(
+                out,
+                "Stage \"{}\" took {}",
+                stage.name,
+                format_duration(started.elapsed())
+            )?;
+        }
+        if let StageEnd::Failed(code) = end {
+            writeln!(out, "Skipping all other stages and exiting.")?;
+            out.flush()?;
+            return Ok(code);
+        }
+        out.flush()?;
+    }
+    writeln!(out, "All stages completed!")?;
+    out.flush()?;
+    Ok(0)
+}
+
+async fn run_stage(
+    stage: &Stage,
+    dir: &Path,
+    interrupt: &mut tokio::signal::unix::Signal,
+    terminate: &mut tokio::signal::unix::Signal,
+) -> StageEnd {
+    let spawned = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(&stage.command)
+        .current_dir(dir)
+        .envs(&stage.env)
+        // Stages are not interactive: a read from the terminal would stop a background group.
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(err) => {
+            eprintln!("stackctl: stage \"{}\": cannot start sh: {err}", stage.name);
+            return StageEnd::Failed(127);
+        }
+    };
+    let timeout = async {
+        match stage.timeout {
+            Some(limit) => tokio::time::sleep(limit).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        status = child.wait() => match status {
+            Ok(status) => end_of(status),
+            Err(err) => {
+                eprintln!("stackctl: stage \"{}\": lost track of the command: {err}", stage.name);
+                stop_group(&mut child).await;
+                StageEnd::Failed(1)
+            }
+        },
+        () = timeout => {
+            eprintln!(
+                "stackctl: stage \"{}\" timed out after {}; stopping it",
+                stage.name,
+                format_duration(stage.timeout.unwrap_or_default())
+            );
+            stop_group(&mut child).await;
+            StageEnd::Failed(TIMEOUT_EXIT_CODE)
+        }
+        _ = interrupt.recv() => {
+            eprintln!("stackctl: interrupted; stopping stage \"{}\"", stage.name);
+            stop_group(&mut child).await;
+            StageEnd::Failed(128 + Signal::SIGINT as i32)
+        }
+        _ = terminate.recv() => {
+            eprintln!("stackctl: terminated; stopping stage \"{}\"", stage.name);
+            stop_group(&mut child).await;
+            StageEnd::Failed(128 + Signal::SIGTERM as i32)
+        }
+    }
+}
+
+fn end_of(status: ExitStatus) -> StageEnd {
+    match status.code() {
+        Some(0) => StageEnd::Success,
+        Some(code) => StageEnd::Failed(code),
+        // Killed by a signal: there is no exit code to pass on.
+        None => StageEnd::Failed(1),
+    }
+}
+
+/// SIGTERM to the stage's process group, SIGKILL to whatever is left after the grace period.
+async fn stop_group(child: &mut Child) {
+    let Some(pgid) = child.id().and_then(|id| i32::try_from(id).ok()) else {
+        return; // already reaped
+    };
+    let group = Pid::from_raw(pgid);
+    let _ = killpg(group, Signal::SIGTERM);
+    let _ = tokio::time::timeout(STOP_GRACE, child.wait()).await;
+    // The shell may be gone while children that ignore SIGTERM live on in its group.
+    let _ = killpg(group, Signal::SIGKILL);
+    let _ = child.wait().await;
+}
+
+fn format_duration(d: Duration) -> String {
+    format!("{:.2}s", d.as_secs_f64())
+}

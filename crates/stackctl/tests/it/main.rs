@@ -1,0 +1,6 @@
+//! Integration tests of the `stackctl` binary: one test binary, one module per command.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod ci;
+mod helpers;
