@@ -1,1 +1,3 @@
 //! Reconciles the AWS resources of one stackctl stack from a declarative `stack.toml`.
+
+pub mod spec;

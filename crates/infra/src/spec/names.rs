@@ -1,0 +1,143 @@
+//! The AWS names derived from the stack name, and the rules each service puts on them.
+
+/// Every AWS name a stack uses. One place, so validation and the resources agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    pub stack: String,
+    pub queue: String,
+    pub dead_letter_queue: String,
+    pub repository: String,
+    pub execution_role: String,
+    pub task_role: String,
+    pub log_group: String,
+    pub load_balancer: String,
+    pub target_group: String,
+    pub cluster: String,
+}
+
+impl Names {
+    pub fn new(stack: &str) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            queue: format!("{stack}-messages"),
+            dead_letter_queue: format!("{stack}-messages-dlq"),
+            repository: stack.to_owned(),
+            execution_role: format!("{stack}-task-execution"),
+            task_role: format!("{stack}-task"),
+            log_group: format!("/stackctl/{stack}"),
+            load_balancer: format!("{stack}-alb"),
+            target_group: format!("{stack}-tg"),
+            cluster: stack.to_owned(),
+        }
+    }
+
+    /// `Name` tag of an EC2 resource, as the console shows it.
+    pub fn ec2(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.stack)
+    }
+}
+
+/// Problems with a stack name, each naming the AWS rule it breaks.
+pub(crate) fn check_stack_name(name: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let charset_ok = !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !charset_ok {
+        problems.push(format!(
+            "{name:?} is not allowed: use lowercase letters, digits and single hyphens, starting \
+             with a letter and not ending with a hyphen (ECR repository names are lowercase; \
+             load balancer names allow only letters, digits and hyphens)"
+        ));
+        return problems;
+    }
+    let names = Names::new(name);
+    let limits: [(&str, &str, usize); 6] = [
+        ("SQS queue", &names.dead_letter_queue, 80),
+        ("IAM role", &names.execution_role, 64),
+        ("load balancer", &names.load_balancer, 32),
+        ("target group", &names.target_group, 32),
+        ("ECR repository", &names.repository, 256),
+        ("ECS cluster", &names.cluster, 255),
+    ];
+    for (what, derived, max) in limits {
+        if derived.len() > max {
+            problems.push(format!(
+                "{name:?} is too long: it makes the {what} name {derived:?} ({} characters), and \
+                 AWS allows at most {max}; use at most {} characters",
+                derived.len(),
+                name.len() - (derived.len() - max)
+            ));
+        }
+    }
+    if name.len() < 2 {
+        problems.push(format!(
+            "{name:?} is too short: ECR repository names need at least 2 characters"
+        ));
+    }
+    problems
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-4` ...
+pub(crate) fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let letters = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase());
+    let (head, tail) = match parts.as_slice() {
+        [area, "gov", direction, number] => ([*area, *direction], *number),
+        [area, direction, number] => ([*area, *direction], *number),
+        _ => return false,
+    };
+    head[0].len() == 2
+        && head.iter().all(|p| letters(p))
+        && !tail.is_empty()
+        && tail.chars().all(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_names() {
+        assert!(check_stack_name("messages").is_empty());
+        assert!(check_stack_name("team-a-prod2").is_empty());
+    }
+
+    #[test]
+    fn rejects_characters_aws_refuses() {
+        for bad in ["", "Messages", "9lives", "a_b", "a--b", "a-", "a.b", "ünï"] {
+            assert_eq!(check_stack_name(bad).len(), 1, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_load_balancer_limit_bounds_the_name_at_28() {
+        assert!(check_stack_name(&"a".repeat(28)).is_empty());
+        let problems = check_stack_name(&"a".repeat(29));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("load balancer") && p.contains("at most 28")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn knows_region_shapes() {
+        for good in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-4",
+        ] {
+            assert!(is_region(good), "{good}");
+        }
+        for bad in ["us-east", "useast1", "US-EAST-1", "us-east-1a", "mars"] {
+            assert!(!is_region(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! A strict reader over a parsed TOML document that keeps every value's position, so each
+//! problem is reported with `line:col` and all problems are collected before giving up.
+
+use std::ops::{Range, RangeInclusive};
+
+use toml_edit::{Item, TableLike};
+
+use super::{SpecError, SpecErrors};
+
+/// Reads typed values out of a `toml_edit` document, recording errors instead of stopping.
+pub(crate) struct Reader<'a> {
+    text: &'a str,
+    pub(crate) errors: Vec<SpecError>,
+}
+
+/// A table of the document and the dotted path that names it in errors.
+#[derive(Clone, Copy)]
+pub(crate) struct Table<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) table: Option<&'a dyn TableLike>,
+    span: Option<(usize, usize)>,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            errors: Vec::new(),
+        }
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub(crate) fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        (line, column)
+    }
+
+    pub(crate) fn error_at(&mut self, span: Option<Range<usize>>, key: &str, message: String) {
+        let (line, column) = span.map_or((1, 1), |s| self.position(s.start));
+        self.errors.push(SpecError {
+            line,
+            column,
+            key: key.to_owned(),
+            message,
+        });
+    }
+
+    pub(crate) fn into_result<T>(
+        mut self,
+        path: &std::path::Path,
+        value: T,
+    ) -> Result<T, SpecErrors> {
+        if self.errors.is_empty() {
+            return Ok(value);
+        }
+        self.errors.sort_by_key(|e| (e.line, e.column));
+        Err(SpecErrors {
+            path: path.to_owned(),
+            errors: self.errors,
+        })
+    }
+
+    /// The sub-table `name` of `parent` (absent is fine: every key has a default), checking that
+    /// it has only `allowed` keys.
+    pub(crate) fn table(
+        &mut self,
+        parent: &'a dyn TableLike,
+        name: &'a str,
+        allowed: &[&str],
+    ) -> Table<'a> {
+        let Some((key, item)) = parent.get_key_value(name) else {
+            return Table {
+                path: name,
+                table: None,
+                span: None,
+            };
+        };
+        let Some(table) = item.as_table_like() else {
+            self.error_at(
+                key.span(),
+                name,
+                format!("expected a table ([{name}]), found {}", item.type_name()),
+            );
+            return Table {
+                path: name,
+                table: None,
+                span: None,
+            };
+        };
+        self.unknown_keys(table, name, allowed);
+        Table {
+            path: name,
+            table: Some(table),
+            span: key.span().map(|s| (s.start, s.end)),
+        }
+    }
+
+    /// Reports every key of `table` not in `allowed`, with the closest allowed key as a hint.
+    pub(crate) fn unknown_keys(&mut self, table: &dyn TableLike, path: &str, allowed: &[&str]) {
+        for (name, _) in table.iter() {
+            if allowed.contains(&name) {
+                continue;
+            }
+            let span = table.key(name).and_then(|k| k.span());
+            let full = if path.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{path}.{name}")
+            };
+            let hint = match closest(name, allowed) {
+                Some(best) => format!("; did you mean `{best}`?"),
+                None => format!("; allowed: {}", allowed.join(", ")),
+            };
+            let what = if path.is_empty() { "table" } else { "key" };
+            self.error_at(span, &full, format!("unknown {what}{hint}"));
+        }
+    }
+
+    fn value(&self, table: Table<'a>, key: &str) -> Option<(&'a Item, Option<Range<usize>>)> {
+        let item = table.table?.get(key)?;
+        // A value's own span points at the value; fall back to the key.
+        let span = item
+            .span()
+            .or_else(|| table.table.and_then(|t| t.key(key)).and_then(|k| k.span()));
+        Some((item, span))
+    }
+
+    /// The span of a key's value, or of the table, or nothing: where a cross-key error points.
+    pub(crate) fn span_of(&self, table: Table<'a>, key: &str) -> Option<Range<usize>> {
+        self.value(table, key)
+            .and_then(|(_, s)| s)
+            .or_else(|| table.span.map(|(a, b)| a..b))
+    }
+
+    pub(crate) fn string(&mut self, table: Table<'a>, key: &str) -> Option<String> {
+        let (item, span) = self.value(table, key)?;
+        match item.as_str() {
+            Some(s) => Some(s.to_owned()),
+            None => {
+                let found = item.type_name();
+                self.error_at(
+                    span,
+                    &dotted(table, key),
+                    format!("expected a string, found {found}"),
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn bool(&mut self, table: Table<'a>, key: &str, default: bool) -> bool {
+        let Some((item, span)) = self.value(table, key) else {
+            return default;
+        };
+        item.as_bool().unwrap_or_else(|| {
+            let found = item.type_name();
+            self.error_at(
+                span,
+                &dotted(table, key),
+                format!("expected true or false, found {found}"),
+            );
+            default
+        })
+    }
+
+    pub(crate) fn int(
+        &mut self,
+        table: Table<'a>,
+        key: &str,
+        default: i64,
+        allowed: RangeInclusive<i64>,
+    ) -> i64 {
+        let Some((item, span)) = self.value(table, key) else {
+            return default;
+        };
+        match item.as_integer() {
+            Some(n) if allowed.contains(&n) => n,
+            Some(n) => {
+                self.error_at(
+                    span,
+                    &dotted(table, key),
+                    format!(
+                        "{n} is out of range; allowed: {} to {}",
+                        allowed.start(),
+                        allowed.end()
+                    ),
+                );
+                default
+            }
+            None => {
+                let found = item.type_name();
+                self.error_at(
+                    span,
+                    &dotted(table, key),
+                    format!("expected a whole number, found {found}"),
+                );
+                default
+            }
+        }
+    }
+
+    /// An optional array of strings, with each element's span.
+    pub(crate) fn strings(
+        &mut self,
+        table: Table<'a>,
+        key: &str,
+    ) -> Option<Vec<(String, Option<Range<usize>>)>> {
+        let (item, span) = self.value(table, key)?;
+        let Some(array) = item.as_array() else {
+            let found = item.type_name();
+            self.error_at(
+                span,
+                &dotted(table, key),
+                format!("expected an array of strings, found {found}"),
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        for value in array.iter() {
+            match value.as_str() {
+                Some(s) => out.push((s.to_owned(), value.span())),
+                None => {
+                    let found = value.type_name();
+                    self.error_at(
+                        value.span(),
+                        &dotted(table, key),
+                        format!("expected strings in the array, found {found}"),
+                    );
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+pub(crate) fn dotted(table: Table<'_>, key: &str) -> String {
+    format!("{}.{key}", table.path)
+}
+
+/// The allowed name within edit distance 2 of `name`, for "did you mean" hints.
+fn closest<'s>(name: &str, allowed: &[&'s str]) -> Option<&'s str> {
+    allowed
+        .iter()
+        .map(|candidate| (edit_distance(name, candidate), *candidate))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_lines_and_columns() {
+        let reader = Reader::new("ab\ncd\n");
+        assert_eq!(reader.position(0), (1, 1));
+        assert_eq!(reader.position(1), (1, 2));
+        assert_eq!(reader.position(3), (2, 1));
+        assert_eq!(reader.position(4), (2, 2));
+    }
+
+    #[test]
+    fn suggests_near_misses_only() {
+        assert_eq!(
+            closest("retention_day", &["retention_days", "x"]),
+            Some("retention_days")
+        );
+        assert_eq!(closest("zzz", &["retention_days"]), None);
+    }
+}
