@@ -1,0 +1,205 @@
+//! The AWS clients a run uses, built once from one `SdkConfig`, and the interceptor that
+//! counts every AWS operation they make (so "a second `up` makes zero mutating calls" is
+//! something a user can see and a test can assert).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::ConfigBag;
+
+/// Counts AWS operations by `Service:Operation`, once per operation (retries are not counted
+/// again).
+#[derive(Debug, Clone, Default)]
+pub struct CallCounter {
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+impl CallCounter {
+    fn record(&self, operation: String) {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *counts.entry(operation).or_default() += 1;
+    }
+
+    /// A copy of the counts so far.
+    pub fn snapshot(&self) -> CallCounts {
+        CallCounts(
+            self.counts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone(),
+        )
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "stackctl::CallCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(metadata) = cfg.load::<Metadata>() {
+            self.record(format!("{}:{}", metadata.service(), metadata.name()));
+        }
+        Ok(())
+    }
+}
+
+/// AWS operations made, by `Service:Operation`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CallCounts(pub BTreeMap<String, u64>);
+
+impl CallCounts {
+    /// True for operations that only read: `Describe*`, `Get*`, `List*`.
+    pub fn is_read(operation: &str) -> bool {
+        let name = operation.rsplit(':').next().unwrap_or(operation);
+        ["Describe", "Get", "List"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+    }
+
+    pub fn reads(&self) -> u64 {
+        self.0
+            .iter()
+            .filter(|(op, _)| Self::is_read(op))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn mutations(&self) -> u64 {
+        self.0
+            .iter()
+            .filter(|(op, _)| !Self::is_read(op))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// The mutating operations alone.
+    pub fn mutating(&self) -> BTreeMap<String, u64> {
+        self.0
+            .iter()
+            .filter(|(op, _)| !Self::is_read(op))
+            .map(|(op, n)| (op.clone(), *n))
+            .collect()
+    }
+}
+
+/// Timing knobs for waits and retries. Real AWS defaults; tests shorten them.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a delete keeps retrying `DependencyViolation` (ENIs and public IPs being
+    /// released) before giving up.
+    pub dependency_timeout: Duration,
+    /// First pause between retries; doubles up to `max_backoff`.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// How long to wait for a resource to become available or deleted (NAT gateways).
+    pub wait_timeout: Duration,
+    /// How many resources are changed at once.
+    pub concurrency: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            dependency_timeout: Duration::from_secs(600),
+            initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(30),
+            wait_timeout: Duration::from_secs(900),
+            concurrency: 8,
+        }
+    }
+}
+
+/// Concrete, clonable SDK clients plus the stack they act for.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub stack: String,
+    pub region: String,
+    pub ec2: aws_sdk_ec2::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub calls: CallCounter,
+    pub settings: Settings,
+}
+
+impl Context {
+    /// Loads the standard AWS configuration chain (environment, profile, SSO, IMDS) for
+    /// `region`, with the SDK's standard retries (throttling included) and call counting.
+    pub async fn load(stack: &str, region: &str) -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(6)
+                    .with_max_backoff(Duration::from_secs(20)),
+            )
+            .load()
+            .await;
+        Self::from_config(stack, region, &config)
+    }
+
+    /// Builds every client from one shared configuration.
+    pub fn from_config(stack: &str, region: &str, config: &SdkConfig) -> Self {
+        let calls = CallCounter::default();
+        macro_rules! client {
+            ($krate:ident) => {
+                $krate::Client::from_conf(
+                    $krate::config::Builder::from(config)
+                        .interceptor(calls.clone())
+                        .build(),
+                )
+            };
+        }
+        Self {
+            stack: stack.to_owned(),
+            region: region.to_owned(),
+            ec2: client!(aws_sdk_ec2),
+            sqs: client!(aws_sdk_sqs),
+            ecr: client!(aws_sdk_ecr),
+            iam: client!(aws_sdk_iam),
+            logs: client!(aws_sdk_cloudwatchlogs),
+            sts: client!(aws_sdk_sts),
+            calls,
+            settings: Settings::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_reads_and_mutations() {
+        let counts = CallCounts(
+            [
+                ("EC2:DescribeVpcs".to_owned(), 2),
+                ("SQS:GetQueueAttributes".to_owned(), 1),
+                ("SQS:ListQueues".to_owned(), 1),
+                ("EC2:CreateVpc".to_owned(), 1),
+                ("SQS:SetQueueAttributes".to_owned(), 3),
+            ]
+            .into(),
+        );
+        assert_eq!(counts.reads(), 4);
+        assert_eq!(counts.mutations(), 4);
+        assert_eq!(counts.mutating().len(), 2);
+    }
+}

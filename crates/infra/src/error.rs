@@ -1,0 +1,152 @@
+//! The library's error type: each AWS failure names the resource and the operation, keeps its
+//! source, and carries a hint for the errors users actually meet.
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Spec(#[from] crate::spec::LoadError),
+
+    #[error("{operation} for {resource} failed{}{}", code_suffix(code.as_deref()), hint_suffix(hint.as_deref()))]
+    Aws {
+        resource: String,
+        operation: &'static str,
+        code: Option<String>,
+        hint: Option<String>,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    #[error("{resource}: {message}")]
+    Conflict { resource: String, message: String },
+
+    #[error("{resource}: {message}")]
+    Unexpected { resource: String, message: String },
+
+    #[error("dependency cycle between resources: {0}")]
+    Cycle(String),
+
+    #[error("timed out after {seconds}s waiting for {resource} to {what}")]
+    Timeout {
+        resource: String,
+        what: &'static str,
+        seconds: u64,
+    },
+
+    #[error(
+        "stopped after {0} changes, as asked (--stop-after); run `stackctl up` again to finish"
+    )]
+    Stopped(usize),
+
+    #[error("{} of the changes failed:\n{}", .0.len(), list(.0))]
+    Many(Vec<Error>),
+}
+
+fn list(errors: &[Error]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("  - {}", crate::error_chain(e)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn code_suffix(code: Option<&str>) -> String {
+    code.map(|c| format!(" ({c})")).unwrap_or_default()
+}
+
+fn hint_suffix(hint: Option<&str>) -> String {
+    hint.map(|h| format!(": {h}")).unwrap_or_default()
+}
+
+impl Error {
+    /// Wraps an SDK error with the resource and operation it concerns.
+    pub fn aws<E, R>(
+        resource: impl Into<String>,
+        operation: &'static str,
+        err: SdkError<E, R>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let code = err.code().map(str::to_owned);
+        let hint = hint_for(&err, code.as_deref(), operation);
+        Self::Aws {
+            resource: resource.into(),
+            operation,
+            code,
+            hint,
+            source: Box::new(err),
+        }
+    }
+
+    /// A waiter that failed or timed out.
+    pub fn waiter(
+        resource: impl Into<String>,
+        operation: &'static str,
+        err: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Aws {
+            resource: resource.into(),
+            operation,
+            code: None,
+            hint: None,
+            source: Box::new(err),
+        }
+    }
+
+    pub fn unexpected(resource: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Unexpected {
+            resource: resource.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The AWS error code, if this is an AWS error.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Aws { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// The fix for the failures a user can act on: credentials, permissions, region.
+fn hint_for<E, R>(err: &SdkError<E, R>, code: Option<&str>, operation: &str) -> Option<String>
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let text = crate::error_chain(err);
+    if text.contains("no credentials")
+        || text.contains("credentials provider")
+        || text.contains("No credentials")
+    {
+        return Some(
+            "no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+             or run `aws configure` / `aws sso login`"
+                .into(),
+        );
+    }
+    match code {
+        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnrecognizedClientException" | "AuthFailure") => {
+            Some(format!(
+                "the AWS identity in use may not call {operation}; grant it that permission (see docs/stack-toml.md, \"Permissions\"), or use another profile"
+            ))
+        }
+        Some("InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "ExpiredTokenException") => Some(
+            "the AWS credentials are invalid or expired; refresh them (`aws sso login`, or new access keys)".into(),
+        ),
+        _ if matches!(err, SdkError::DispatchFailure(_)) && (text.contains("dns") || text.contains("resolve")) => Some(
+            "could not reach the AWS endpoint; check stack.region and your network (and AWS_ENDPOINT_URL if you use an emulator)".into(),
+        ),
+        _ if matches!(err, SdkError::DispatchFailure(_)) => Some(
+            "could not reach the AWS endpoint; check your network (and AWS_ENDPOINT_URL if you use an emulator)".into(),
+        ),
+        _ => None,
+    }
+}

@@ -1,0 +1,326 @@
+//! Planning against hand-made observations: create from empty, no-op, one update, replace
+//! cascades, deletes of undeclared resources and duplicates.
+
+use super::*;
+use crate::resources::{Detail, logs, sqs, subnet, vpc};
+use crate::spec::StackSpec;
+use crate::stack::{self, desired};
+use crate::tags;
+
+fn zones() -> Vec<String> {
+    vec!["us-east-1a".into(), "us-east-1b".into()]
+}
+
+/// Observations that match the desired stack exactly, as AWS would report them.
+fn matching(spec: &StackSpec) -> Vec<Observed> {
+    let resources = desired(spec, &zones());
+    let mut outputs = Outputs::new();
+    let mut observed = Vec::new();
+    let graph = Graph::new(resources.iter().map(|d| (d.id.as_str(), d.deps.as_slice()))).unwrap();
+    for id in graph.order() {
+        let d = resources.iter().find(|r| &r.id == id).unwrap();
+        let aws_id = format!("aws-{id}");
+        let arn = Some(format!("arn:aws:x:us-east-1:1:{id}"));
+        outputs.insert(
+            id.clone(),
+            Output {
+                aws_id: aws_id.clone(),
+                arn: arn.clone(),
+                url: None,
+            },
+        );
+        let get = |dep: &str| outputs[dep].aws_id.clone();
+        let detail = match &d.spec {
+            resources::Spec::Vpc(v) => Detail::Vpc(vpc::VpcState {
+                cidr: v.cidr.to_string(),
+                dns_support: true,
+                dns_hostnames: true,
+            }),
+            resources::Spec::InternetGateway(_) => {
+                Detail::InternetGateway(resources::internet_gateway::InternetGatewayState {
+                    attached: vec![get(stack::VPC)],
+                })
+            }
+            resources::Spec::Subnet(s) => Detail::Subnet(subnet::SubnetState {
+                vpc_id: get(stack::VPC),
+                cidr: s.cidr.to_string(),
+                zone: s.zone.clone(),
+                map_public_ip: s.public,
+            }),
+            resources::Spec::RouteTable(rt) => {
+                Detail::RouteTable(resources::route_table::RouteTableState {
+                    vpc_id: get(stack::VPC),
+                    routes: rt
+                        .default_route
+                        .iter()
+                        .map(|t| resources::route_table::RouteState {
+                            destination: "0.0.0.0/0".into(),
+                            target: get(t.logical_id()),
+                        })
+                        .collect(),
+                    associations: rt
+                        .subnets
+                        .iter()
+                        .map(|s| (format!("assoc-{s}"), get(s)))
+                        .collect(),
+                })
+            }
+            resources::Spec::ElasticIp(_) => Detail::ElasticIp,
+            resources::Spec::NatGateway(n) => Detail::NatGateway(resources::nat::NatGatewayState {
+                subnet_id: get(&n.subnet),
+                allocation_id: get(&n.eip),
+            }),
+            resources::Spec::SecurityGroup(g) => {
+                let state = resources::security_group::SecurityGroupState {
+                    vpc_id: get(stack::VPC),
+                    name: g.name.clone(),
+                    description: g.description.clone(),
+                    ingress: Default::default(),
+                    egress: Default::default(),
+                };
+                // Let the diff itself say what the rules should be, then adopt them.
+                let probe = Observed {
+                    id: id.clone(),
+                    kind: Kind::SecurityGroup,
+                    aws_id: aws_id.clone(),
+                    arn: None,
+                    state: String::new(),
+                    tags: d.tags.clone(),
+                    detail: Detail::SecurityGroup(state.clone()),
+                };
+                let diff = resources::diff(d, &probe, &outputs);
+                assert_eq!(diff.fields.len(), 2, "{diff:?}");
+                return_rules(state, g, &outputs)
+            }
+            resources::Spec::Queue(q) => {
+                let mut attributes: std::collections::BTreeMap<String, String> = [
+                    ("VisibilityTimeout", q.visibility_timeout_secs.to_string()),
+                    (
+                        "MessageRetentionPeriod",
+                        q.message_retention_secs.to_string(),
+                    ),
+                    (
+                        "ReceiveMessageWaitTimeSeconds",
+                        q.receive_wait_secs.to_string(),
+                    ),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+                if let Some(r) = &q.redrive {
+                    attributes.insert(
+                        "RedrivePolicy".into(),
+                        serde_json::json!({ "deadLetterTargetArn": outputs[&r.dead_letter_queue].arn, "maxReceiveCount": r.max_receives }).to_string(),
+                    );
+                }
+                Detail::Queue(sqs::QueueState {
+                    name: q.name.clone(),
+                    attributes,
+                })
+            }
+            resources::Spec::Repository(r) => Detail::Repository(resources::ecr::RepositoryState {
+                uri: "uri".into(),
+                scan_on_push: r.scan_on_push,
+                lifecycle_policy: Some(resources::ecr::lifecycle_policy(r.keep_images)),
+            }),
+            resources::Spec::Role(r) => Detail::Role(resources::iam::RoleState {
+                trust_policy: Some(resources::iam::trust_policy()),
+                managed_policies: r.managed_policies.iter().cloned().collect(),
+                inline_policies: r
+                    .queue_policy
+                    .iter()
+                    .map(|p| {
+                        (
+                            resources::iam::QUEUE_POLICY_NAME.to_owned(),
+                            Some(resources::iam::queue_policy(
+                                outputs[&p.queue].arn.as_deref().unwrap(),
+                            )),
+                        )
+                    })
+                    .collect(),
+            }),
+            resources::Spec::LogGroup(l) => Detail::LogGroup(logs::LogGroupState {
+                retention_days: Some(l.retention_days),
+            }),
+        };
+        observed.push(Observed {
+            id: id.clone(),
+            kind: d.spec.kind(),
+            aws_id,
+            arn,
+            state: "available".into(),
+            tags: d.tags.clone(),
+            detail,
+        });
+    }
+    observed
+}
+
+fn return_rules(
+    mut state: resources::security_group::SecurityGroupState,
+    g: &resources::security_group::SecurityGroup,
+    outputs: &Outputs,
+) -> Detail {
+    use resources::security_group::{ANYWHERE, Rule, Source};
+    state.ingress = g
+        .ingress
+        .iter()
+        .map(|i| Rule {
+            protocol: "tcp".into(),
+            from: Some(i32::from(i.port)),
+            to: Some(i32::from(i.port)),
+            source: match &i.source {
+                Source::Anywhere => ANYWHERE.into(),
+                Source::Group(id) => outputs[id].aws_id.clone(),
+            },
+        })
+        .collect();
+    state.egress = [Rule {
+        protocol: "-1".into(),
+        from: None,
+        to: None,
+        source: ANYWHERE.into(),
+    }]
+    .into();
+    Detail::SecurityGroup(state)
+}
+
+#[test]
+fn from_empty_everything_is_created_in_dependency_order() {
+    let spec = StackSpec::minimal("s");
+    let plan = compute("s", &desired(&spec, &zones()), &[]).unwrap();
+    assert_eq!(
+        plan.summary(),
+        Summary {
+            create: 16,
+            ..Summary::default()
+        }
+    );
+    assert!(!plan.is_destructive());
+    assert_eq!(plan.changes[0].id, stack::VPC);
+}
+
+#[test]
+fn a_stack_that_matches_is_all_unchanged() {
+    let spec = StackSpec::minimal("s");
+    let plan = compute("s", &desired(&spec, &zones()), &matching(&spec)).unwrap();
+    let changed: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Unchanged)
+        .collect();
+    assert!(changed.is_empty(), "{changed:#?}");
+    assert!(!plan.has_changes());
+}
+
+#[test]
+fn one_changed_value_is_exactly_one_update() {
+    let spec = StackSpec::minimal("s");
+    let observed = matching(&spec);
+    let mut changed = spec.clone();
+    changed.queue.visibility_timeout_secs = 90;
+    let plan = compute("s", &desired(&changed, &zones()), &observed).unwrap();
+    let updates: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Unchanged)
+        .collect();
+    // The dead-letter queue shares the visibility timeout.
+    assert_eq!(
+        updates.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        [stack::DEAD_LETTER_QUEUE, stack::QUEUE]
+    );
+    assert_eq!(
+        updates[1].fields,
+        [FieldChange::new(
+            "visibility_timeout",
+            "30".into(),
+            "90".into()
+        )]
+    );
+
+    let mut changed = spec.clone();
+    changed.logs.retention_days = 30;
+    let plan = compute("s", &desired(&changed, &zones()), &observed).unwrap();
+    assert_eq!(plan.summary().update, 1);
+    assert_eq!(plan.get(stack::LOG_GROUP).unwrap().fields[0].to, "30");
+}
+
+#[test]
+fn a_new_vpc_cidr_replaces_the_network_and_says_why() {
+    let spec = StackSpec::minimal("s");
+    let observed = matching(&spec);
+    let mut changed = spec.clone();
+    changed.network.cidr = "10.1.0.0/16".parse().unwrap();
+    changed.network.public_subnets = vec![
+        "10.1.0.0/24".parse().unwrap(),
+        "10.1.1.0/24".parse().unwrap(),
+    ];
+    changed.network.private_subnets = vec![
+        "10.1.2.0/24".parse().unwrap(),
+        "10.1.3.0/24".parse().unwrap(),
+    ];
+    let plan = compute("s", &desired(&changed, &zones()), &observed).unwrap();
+    let vpc = plan.get(stack::VPC).unwrap();
+    assert_eq!(vpc.action, Action::Replace);
+    assert!(
+        vpc.reason
+            .as_deref()
+            .unwrap()
+            .contains("cannot be changed in place")
+    );
+    for id in [
+        stack::INTERNET_GATEWAY,
+        "public-subnet-1",
+        stack::ALB_SECURITY_GROUP,
+        stack::PRIVATE_ROUTE_TABLE,
+    ] {
+        assert_eq!(plan.get(id).unwrap().action, Action::Replace, "{id}");
+    }
+    assert_eq!(plan.get(stack::QUEUE).unwrap().action, Action::Unchanged);
+    assert!(plan.is_destructive());
+}
+
+#[test]
+fn undeclared_resources_and_duplicates_are_deleted() {
+    let spec = StackSpec::minimal("s");
+    let mut observed = matching(&spec);
+    let mut extra = observed
+        .iter()
+        .find(|o| o.id == "public-subnet-2")
+        .unwrap()
+        .clone();
+    extra.id = "public-subnet-3".into();
+    extra.aws_id = "subnet-3".into();
+    extra
+        .tags
+        .insert(tags::ID_TAG.into(), "public-subnet-3".into());
+    observed.push(extra);
+    let mut dup = observed
+        .iter()
+        .find(|o| o.id == stack::VPC)
+        .unwrap()
+        .clone();
+    dup.aws_id = "vpc-dup".into();
+    observed.push(dup);
+    let plan = compute("s", &desired(&spec, &zones()), &observed).unwrap();
+    let deletes: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .collect();
+    assert_eq!(deletes.len(), 2);
+    assert_eq!(deletes[0].id, "public-subnet-3", "subnets go before VPCs");
+    assert!(deletes[1].reason.as_deref().unwrap().contains("duplicate"));
+}
+
+#[test]
+fn destroy_deletes_everything_dependents_first() {
+    let spec = StackSpec::minimal("s");
+    let plan = destroy("s", &matching(&spec));
+    assert_eq!(plan.summary().delete, 16);
+    let pos = |id: &str| plan.changes.iter().position(|c| c.id == id).unwrap();
+    assert!(pos(stack::PUBLIC_ROUTE_TABLE) < pos("public-subnet-1"));
+    assert!(pos("public-subnet-1") < pos(stack::VPC));
+    assert!(pos(stack::INTERNET_GATEWAY) < pos(stack::VPC));
+}

@@ -1,0 +1,238 @@
+//! Public and private subnets, one of each per availability zone. Public subnets give
+//! instances a public IP on launch.
+
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
+use ipnet::Ipv4Net;
+
+use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::retry;
+use crate::tags::Tags;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subnet {
+    pub vpc: String,
+    pub cidr: Ipv4Net,
+    pub zone: String,
+    pub public: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubnetState {
+    pub vpc_id: String,
+    pub cidr: String,
+    pub zone: String,
+    pub map_public_ip: bool,
+}
+
+pub fn diff(desired: &Subnet, observed: &SubnetState, refs: &Outputs) -> Diff {
+    let mut diff = Diff::default();
+    if observed.cidr != desired.cidr.to_string() {
+        diff.replace(format!(
+            "the CIDR block changes from {} to {}, which a subnet cannot do in place",
+            observed.cidr, desired.cidr
+        ));
+    }
+    if observed.zone != desired.zone {
+        diff.replace(format!(
+            "the zone changes from {} to {}",
+            observed.zone, desired.zone
+        ));
+    }
+    if let Some(vpc) = refs.get(&desired.vpc)
+        && vpc.aws_id != observed.vpc_id
+    {
+        diff.replace(format!(
+            "it is in {} instead of the stack's VPC {}",
+            observed.vpc_id, vpc.aws_id
+        ));
+    }
+    diff.compare(
+        "map_public_ip_on_launch",
+        observed.map_public_ip,
+        desired.public,
+    );
+    diff
+}
+
+pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
+    let out = ctx
+        .ec2
+        .describe_subnets()
+        .filters(ec2::stack_filter(ctx))
+        .send()
+        .await
+        .map_err(|e| Error::aws("subnets", "DescribeSubnets", e))?;
+    Ok(out
+        .subnets()
+        .iter()
+        .filter_map(|s| {
+            let tags = ec2::to_map(s.tags());
+            Some(Observed {
+                id: ec2::logical_id(&tags)?,
+                kind: Kind::Subnet,
+                aws_id: s.subnet_id()?.to_owned(),
+                arn: s.subnet_arn().map(str::to_owned),
+                state: s.state().map(|x| x.as_str().to_owned()).unwrap_or_default(),
+                tags,
+                detail: Detail::Subnet(SubnetState {
+                    vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
+                    cidr: s.cidr_block().unwrap_or_default().to_owned(),
+                    zone: s.availability_zone().unwrap_or_default().to_owned(),
+                    map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
+                }),
+            })
+        })
+        .collect())
+}
+
+async fn set_public(ctx: &Context, id: &str, subnet: &str, public: bool) -> Result<()> {
+    ctx.ec2
+        .modify_subnet_attribute()
+        .subnet_id(subnet)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(public).build())
+        .send()
+        .await
+        .map_err(|e| Error::aws(id, "ModifySubnetAttribute", e))?;
+    Ok(())
+}
+
+pub async fn create(
+    ctx: &Context,
+    id: &str,
+    desired: &Subnet,
+    tags: &Tags,
+    refs: &Outputs,
+) -> Result<Output> {
+    let vpc = resolve(refs, id, &desired.vpc)?;
+    let out = ctx
+        .ec2
+        .create_subnet()
+        .vpc_id(&vpc.aws_id)
+        .cidr_block(desired.cidr.to_string())
+        .availability_zone(&desired.zone)
+        .tag_specifications(ec2::tag_spec(ResourceType::Subnet, tags))
+        .send()
+        .await
+        .map_err(|e| Error::aws(id, "CreateSubnet", e))?;
+    let subnet = out
+        .subnet()
+        .ok_or_else(|| Error::unexpected(id, "CreateSubnet returned no subnet"))?;
+    let subnet_id = subnet
+        .subnet_id()
+        .ok_or_else(|| Error::unexpected(id, "CreateSubnet returned no id"))?
+        .to_owned();
+    if desired.public {
+        set_public(ctx, id, &subnet_id, true).await?;
+    }
+    Ok(Output {
+        aws_id: subnet_id,
+        arn: subnet.subnet_arn().map(str::to_owned),
+        url: None,
+    })
+}
+
+pub async fn update(
+    ctx: &Context,
+    observed: &Observed,
+    desired: &Subnet,
+    state: &SubnetState,
+    tags: &Tags,
+) -> Result<Output> {
+    if state.map_public_ip != desired.public {
+        set_public(ctx, &observed.id, &observed.aws_id, desired.public).await?;
+    }
+    ec2::retag(ctx, observed, tags).await
+}
+
+pub async fn delete(
+    ctx: &Context,
+    observed: &Observed,
+    on_wait: &(dyn Fn(String) + Send + Sync),
+) -> Result<()> {
+    // Network interfaces of stopped tasks and load balancers linger for a while after them.
+    let result = retry::while_codes(
+        &ctx.settings,
+        retry::DEPENDENCY_CODES,
+        |err| {
+            on_wait(format!(
+                "waiting for network interfaces to be released: {err}"
+            ))
+        },
+        || async {
+            ctx.ec2
+                .delete_subnet()
+                .subnet_id(&observed.aws_id)
+                .send()
+                .await
+                .map_err(|e| Error::aws(&observed.id, "DeleteSubnet", e))
+        },
+    )
+    .await;
+    match result {
+        Err(err) if !ec2::is_not_found(&err) => Err(err),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desired() -> Subnet {
+        Subnet {
+            vpc: "vpc".into(),
+            cidr: "10.0.0.0/24".parse().unwrap(),
+            zone: "us-east-1a".into(),
+            public: true,
+        }
+    }
+
+    fn state() -> SubnetState {
+        SubnetState {
+            vpc_id: "vpc-1".into(),
+            cidr: "10.0.0.0/24".into(),
+            zone: "us-east-1a".into(),
+            map_public_ip: true,
+        }
+    }
+
+    fn refs() -> Outputs {
+        [(
+            "vpc".to_owned(),
+            Output {
+                aws_id: "vpc-1".into(),
+                ..Output::default()
+            },
+        )]
+        .into()
+    }
+
+    #[test]
+    fn matching_subnet_is_unchanged() {
+        assert_eq!(diff(&desired(), &state(), &refs()), Diff::default());
+    }
+
+    #[test]
+    fn public_ip_drift_is_an_update() {
+        let mut s = state();
+        s.map_public_ip = false;
+        let d = diff(&desired(), &s, &refs());
+        assert_eq!(d.fields[0].field, "map_public_ip_on_launch");
+        assert!(d.replace.is_none());
+    }
+
+    #[test]
+    fn cidr_zone_or_vpc_changes_replace() {
+        let mut s = state();
+        s.cidr = "10.0.9.0/24".into();
+        assert!(diff(&desired(), &s, &refs()).replace.is_some());
+        let mut s = state();
+        s.zone = "us-east-1b".into();
+        assert!(diff(&desired(), &s, &refs()).replace.is_some());
+        let mut s = state();
+        s.vpc_id = "vpc-other".into();
+        assert!(diff(&desired(), &s, &refs()).replace.is_some());
+    }
+}
