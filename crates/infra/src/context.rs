@@ -12,6 +12,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 /// Counts AWS operations by `Service:Operation`, once per operation (retries are not counted
@@ -46,9 +47,10 @@ impl Intercept for CallCounter {
         "stackctl::CallCounter"
     }
 
-    fn read_before_execution(
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(metadata) = cfg.load::<Metadata>() {
@@ -153,6 +155,18 @@ impl Context {
             .load()
             .await;
         Self::from_config(stack, region, &config)
+    }
+
+    /// The AWS account the credentials belong to: one cheap call that turns missing or bad
+    /// credentials into a clear error before anything else is tried.
+    pub async fn account(&self) -> crate::Result<String> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| crate::Error::aws("AWS credentials", "sts:GetCallerIdentity", e))?;
+        Ok(out.account().unwrap_or("unknown").to_owned())
     }
 
     /// Builds every client from one shared configuration.

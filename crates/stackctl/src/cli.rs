@@ -20,6 +20,25 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check stack.toml without calling AWS: every problem, with file:line:col.
+    #[command(
+        after_help = "Example:\n  stackctl validate -f stack.toml\n\nExit codes: 0 valid, 1 invalid."
+    )]
+    Validate(ValidateArgs),
+    /// Show what `up` would change, without changing anything.
+    #[command(after_help = PLAN_HELP)]
+    Plan(PlanArgs),
+    /// Create or update the stack's AWS resources to match stack.toml.
+    #[command(after_help = UP_HELP)]
+    Up(UpArgs),
+    /// Delete every AWS resource tagged with the stack.
+    #[command(after_help = DOWN_HELP)]
+    Down(DownArgs),
+    /// List the stack's resources, their state, and its outputs.
+    #[command(
+        after_help = "Examples:\n  stackctl status\n  stackctl status --json | jq .outputs.queue_url"
+    )]
+    Status(StatusArgs),
     /// Run the stages of a ci.yml in order, stopping at the first failure.
     #[command(after_help = CI_HELP)]
     Ci(CiArgs),
@@ -29,6 +48,38 @@ pub enum Command {
     )]
     Completions(CompletionsArgs),
 }
+
+const PLAN_HELP: &str = "\
+Each resource is shown with its change: + create, ~ update (with the changed fields),
+-/+ replace (with the reason), - delete, or unchanged.
+
+Examples:
+  stackctl plan
+  stackctl plan -f prod.toml --detailed-exitcode
+  stackctl plan --json
+
+Exit codes (with --detailed-exitcode): 0 no changes, 2 changes, 1 error.
+Without it: 0 success, 1 error.";
+
+const UP_HELP: &str = "\
+Shows the plan, asks before deleting or replacing anything (unless --yes), then applies it
+with progress per resource, and prints the outputs. Safe to run again: a second `up` with
+nothing changed makes no changes at all.
+
+Examples:
+  stackctl up
+  stackctl up -f prod.toml --yes
+  stackctl up -v          # also print the AWS calls made, by operation";
+
+const DOWN_HELP: &str = "\
+Deletes everything tagged stackctl:stack=<name>, dependents first, then checks that nothing
+tagged with the stack remains. Asks first unless --yes; refuses without --yes when stdin is
+not a terminal. Safe to run twice.
+
+Examples:
+  stackctl down
+  stackctl down --yes
+  stackctl down --stack-name messages --region us-east-1 --yes   # without a stack file";
 
 const CI_HELP: &str = "\
 Each stage's command runs through `sh -c` in the directory of the file, with stdin closed.
@@ -54,6 +105,86 @@ Exit codes:
   124  a stage ran over its timeout
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM)
   2    the file is missing or invalid (no stage runs)";
+
+/// Which stack file to read.
+#[derive(Debug, Clone, Args)]
+pub struct StackFile {
+    /// The stack file.
+    #[arg(short, long, default_value = "stack.toml", value_name = "PATH")]
+    pub file: PathBuf,
+}
+
+/// Output flags shared by the AWS commands.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Print machine-readable JSON on stdout (progress, if any, goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Also print the AWS calls made, by operation.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub stack: StackFile,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub stack: StackFile,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub stack: StackFile,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Do not ask before deleting or replacing resources.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Stop after N resource changes (to rehearse an interrupted run; the next `up` finishes).
+    #[arg(long, value_name = "N", hide = true)]
+    pub stop_after: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub stack: StackFile,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Tear down this stack by name instead of reading the stack file.
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: Option<String>,
+    /// The region, with --stack-name.
+    #[arg(
+        long,
+        value_name = "REGION",
+        default_value = "us-east-1",
+        requires = "stack_name"
+    )]
+    pub region: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub stack: StackFile,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
 #[derive(Debug, Args)]
 pub struct CiArgs {

@@ -5,12 +5,15 @@
 //! - [`cli`]: the clap definition of every flag and subcommand.
 //! - [`commands`]: one file per subcommand.
 //! - [`ci`]: the `ci.yml` pipeline runner behind `stackctl ci`.
-//! - [`output`]: the single place that writes to the terminal.
+//! - [`output`]: the single place that writes to the terminal; [`render`] and [`progress`]
+//!   format plans, tables and live progress for it.
 
 pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod output;
+pub mod progress;
+pub mod render;
 
 use std::process::ExitCode;
 
@@ -20,6 +23,11 @@ use output::Printer;
 /// Runs one parsed command line.
 pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
     match &cli.command {
+        Command::Validate(args) => commands::validate::run(args, printer),
+        Command::Plan(args) => commands::plan::run(args, printer).await,
+        Command::Up(args) => commands::up::run(args, printer).await,
+        Command::Down(args) => commands::down::run(args, printer).await,
+        Command::Status(args) => commands::status::run(args, printer).await,
         Command::Ci(args) => commands::ci::run(args, printer).await,
         Command::Completions(args) => Ok(commands::completions::run(args)),
     }

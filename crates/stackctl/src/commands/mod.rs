@@ -2,3 +2,9 @@
 
 pub mod ci;
 pub mod completions;
+pub mod down;
+pub mod plan;
+pub mod stack;
+pub mod status;
+pub mod up;
+pub mod validate;

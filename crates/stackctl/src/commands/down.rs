@@ -1,0 +1,89 @@
+//! `stackctl down`: delete everything tagged with the stack, then prove nothing is left.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use infra::engine::{self, ApplyOptions};
+use infra::spec::Names;
+
+use super::stack::{connect, load, report_calls};
+use crate::cli::DownArgs;
+use crate::output::Printer;
+use crate::{progress, render};
+
+pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let (name, region) = match &args.stack_name {
+        Some(name) => (name.clone(), args.region.clone()),
+        None => {
+            let spec = load(&args.stack.file)?;
+            (spec.name, spec.region)
+        }
+    };
+    let names = Names::new(&name);
+    let (ctx, account) = connect(&name, &region).await?;
+    let prepared = engine::prepare_destroy(&ctx, &names)
+        .await
+        .context("while finding the stack's resources")?;
+    let json = args.output.json;
+    let deleted = prepared.plan.changes.len();
+    if deleted == 0 {
+        if !json {
+            printer.line(&format!("Nothing to delete: no resource is tagged stackctl:stack={name} in {region} (account {account})."));
+        }
+    } else {
+        if !json {
+            printer.line(&format!("Stack {name} in {region} (account {account})\n"));
+            printer.line(&render::plan(&prepared.plan));
+        }
+        if !args.yes {
+            let question =
+                format!("Delete all {deleted} resources of stack {name:?}? This cannot be undone.");
+            if !printer.confirm(&question)? {
+                printer.note("Cancelled; nothing was deleted.");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        if !json {
+            printer.line("");
+        }
+        engine::apply(
+            &ctx,
+            &prepared,
+            progress::sink(printer.interactive() && !json),
+            &ApplyOptions::default(),
+        )
+        .await
+        .context(
+            "while deleting the stack (run `stackctl down` again to retry; it is safe to repeat)",
+        )?;
+    }
+
+    let remaining = engine::remaining(&ctx, &names)
+        .await
+        .context("while checking that nothing tagged with the stack remains")?;
+    if json {
+        printer.json(&serde_json::json!({
+            "stack": name,
+            "region": region,
+            "account": account,
+            "deleted": prepared.plan.changes,
+            "remaining": remaining,
+            "aws_calls": ctx.calls.snapshot(),
+        }));
+    }
+    report_calls(printer, &ctx, args.output.verbose);
+    if !remaining.is_empty() {
+        printer.error(&format!(
+            "{} resource(s) tagged stackctl:stack={name} remain:\n{}",
+            remaining.len(),
+            render::resources(&remaining)
+        ));
+        return Ok(ExitCode::FAILURE);
+    }
+    if !json && deleted > 0 {
+        printer.line(&format!(
+            "\nDeleted {deleted} resources; nothing tagged stackctl:stack={name} remains."
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,92 @@
+//! `stackctl up`: plan, confirm destructive changes, apply with progress, print the outputs.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use infra::engine::{self, ApplyOptions};
+
+use super::stack::{connect, load, outputs_json, report_calls};
+use crate::cli::UpArgs;
+use crate::output::Printer;
+use crate::{progress, render};
+
+pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let spec = load(&args.stack.file)?;
+    let (ctx, account) = connect(&spec.name, &spec.region).await?;
+    let prepared = engine::prepare(&ctx, &spec)
+        .await
+        .context("while reading the stack's current state from AWS")?;
+    let plan = &prepared.plan;
+    let json = args.output.json;
+    if !json {
+        printer.line(&format!(
+            "Stack {} in {} (account {account})\n",
+            spec.name, spec.region
+        ));
+        printer.line(&render::plan(plan));
+    }
+
+    let outputs = if !plan.has_changes() {
+        if !json {
+            printer.line("\nNo changes: the stack already matches the stack file.");
+        }
+        engine::outputs_of(&prepared.observed)
+    } else {
+        if plan.is_destructive() && !args.yes {
+            let question = format!(
+                "This plan deletes or replaces {} resource(s) of stack {:?}. Continue?",
+                plan.summary().delete + plan.summary().replace,
+                spec.name
+            );
+            if !printer.confirm(&question)? {
+                printer.note("Cancelled; nothing was changed.");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        if !json {
+            printer.line("");
+        }
+        let options = ApplyOptions {
+            stop_after: args.stop_after,
+        };
+        let result = engine::apply(
+            &ctx,
+            &prepared,
+            progress::sink(printer.interactive() && !json),
+            &options,
+        )
+        .await;
+        let outputs = match result {
+            Ok(outputs) => outputs,
+            Err(err) => {
+                report_calls(printer, &ctx, args.output.verbose);
+                return Err(anyhow::Error::new(err).context(
+                    "while applying the plan (what was done stays done: run `stackctl up` again to finish)",
+                ));
+            }
+        };
+        if !json {
+            printer.line(&format!("\nApplied: {}.", plan.summary()));
+        }
+        outputs
+    };
+
+    if json {
+        printer.json(&serde_json::json!({
+            "stack": spec.name,
+            "region": spec.region,
+            "account": account,
+            "changes": plan.changes,
+            "summary": plan.summary(),
+            "outputs": outputs_json(&outputs),
+            "aws_calls": ctx.calls.snapshot(),
+        }));
+    } else {
+        printer.line(&format!(
+            "\nOutputs:\n{}",
+            render::pairs(&infra::stack::named_outputs(&outputs))
+        ));
+    }
+    report_calls(printer, &ctx, args.output.verbose);
+    Ok(ExitCode::SUCCESS)
+}
