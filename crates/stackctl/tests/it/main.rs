@@ -4,3 +4,5 @@
 
 mod ci;
 mod helpers;
+mod stack;
+mod validate;

@@ -1,0 +1,98 @@
+//! `stackctl validate` and the stack file errors every AWS command shares.
+
+use crate::helpers::{Scratch, stackctl, stderr, stdout};
+
+#[test]
+fn a_valid_file_is_summarised() {
+    let scratch = Scratch::new();
+    scratch.write("stack.toml", "[stack]\nname = \"shop\"\n");
+    let output = stackctl()
+        .arg("validate")
+        .current_dir(scratch.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "stack.toml is valid: stack \"shop\" in us-east-1, 2 availability zones, 4 subnets.\n"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_with_line_and_column_before_any_aws_call() {
+    let scratch = Scratch::new();
+    let file = scratch.write(
+        "broken.toml",
+        "[stack]\nname = \"Shop_1\"\n[network]\ncidr = \"10.0.0.0/8\"\navailability_zone = 2\n[queue]\ndead_letter_max_receives = 0\n",
+    );
+    // No AWS endpoint or credentials at all: validation must not need them.
+    let output = stackctl()
+        .args(["plan", "-f"])
+        .arg(&file)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    for want in [
+        "broken.toml has 4 problems:",
+        "broken.toml:2:8: stack.name: \"Shop_1\" is not allowed",
+        "broken.toml:4:8: network.cidr: /8 is outside what AWS allows: /16 to /28",
+        "broken.toml:5:1: network.availability_zone: unknown key; did you mean `availability_zones`?",
+        "broken.toml:7:28: queue.dead_letter_max_receives: 0 is out of range; allowed: 1 to 1000",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+    let validate = stackctl()
+        .args(["validate", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(validate.status.code(), Some(1));
+    assert_eq!(stderr(&validate), err);
+}
+
+#[test]
+fn a_missing_stack_file_says_how_to_point_at_one() {
+    let scratch = Scratch::new();
+    let output = stackctl()
+        .arg("plan")
+        .current_dir(scratch.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no stack file at stack.toml"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn help_version_and_completions_work() {
+    for cmd in [
+        "plan",
+        "up",
+        "down",
+        "status",
+        "validate",
+        "ci",
+        "completions",
+    ] {
+        let output = stackctl().args([cmd, "--help"]).output().unwrap();
+        assert!(output.status.success());
+        assert!(
+            stdout(&output).contains("Example"),
+            "{cmd} --help has an example"
+        );
+    }
+    let version = stackctl().arg("--version").output().unwrap();
+    assert!(stdout(&version).starts_with("stackctl 0."));
+    for shell in ["bash", "zsh", "fish"] {
+        let output = stackctl().args(["completions", shell]).output().unwrap();
+        assert!(
+            output.status.success() && stdout(&output).contains("stackctl"),
+            "{shell}"
+        );
+    }
+}
