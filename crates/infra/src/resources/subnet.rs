@@ -236,3 +236,113 @@ mod tests {
         assert!(diff(&desired(), &s, &refs()).replace.is_some());
     }
 }
+
+/// Deleting against AWS behaviour the emulator does not produce: network interfaces that
+/// linger after their tasks, so `DeleteSubnet` answers `DependencyViolation` for a while.
+#[cfg(test)]
+mod fault_tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use aws_sdk_ec2::error::ErrorMetadata;
+    use aws_sdk_ec2::operation::delete_subnet::{DeleteSubnetError, DeleteSubnetOutput};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+    use crate::context::Settings;
+
+    fn dependency_violation() -> DeleteSubnetError {
+        DeleteSubnetError::generic(
+            ErrorMetadata::builder()
+                .code("DependencyViolation")
+                .message("The subnet has dependencies and cannot be deleted.")
+                .build(),
+        )
+    }
+
+    fn context(ec2: aws_sdk_ec2::Client) -> Context {
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let mut ctx = Context::from_config("s", "us-east-1", &config);
+        ctx.ec2 = ec2;
+        ctx.settings = Settings {
+            dependency_timeout: Duration::from_secs(60),
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(4),
+            ..Settings::default()
+        };
+        ctx
+    }
+
+    fn observed() -> Observed {
+        Observed {
+            id: "public-subnet-1".into(),
+            kind: Kind::Subnet,
+            aws_id: "subnet-1".into(),
+            arn: None,
+            state: "available".into(),
+            tags: Tags::new(),
+            detail: Detail::Subnet(SubnetState {
+                vpc_id: "vpc-1".into(),
+                cidr: "10.0.0.0/24".into(),
+                zone: "us-east-1a".into(),
+                map_public_ip: true,
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn delete_waits_out_dependency_violations_and_reports_the_wait() {
+        let rule = mock!(aws_sdk_ec2::Client::delete_subnet)
+            .sequence()
+            .error(dependency_violation)
+            .times(3)
+            .output(|| DeleteSubnetOutput::builder().build())
+            .build();
+        let ctx = context(mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule]));
+        let waits = Mutex::new(Vec::new());
+        delete(&ctx, &observed(), &|m| waits.lock().unwrap().push(m))
+            .await
+            .unwrap();
+        assert_eq!(rule.num_calls(), 4);
+        let waits = waits.into_inner().unwrap();
+        assert_eq!(waits.len(), 3);
+        assert!(
+            waits[0].contains("waiting for network interfaces"),
+            "{waits:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn delete_gives_up_with_the_aws_error_after_the_timeout() {
+        let rule = mock!(aws_sdk_ec2::Client::delete_subnet)
+            .sequence()
+            .error(dependency_violation)
+            .times(1000)
+            .build();
+        let mut ctx = context(mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule]));
+        ctx.settings.dependency_timeout = Duration::from_millis(30);
+        let err = delete(&ctx, &observed(), &|_| {}).await.unwrap_err();
+        assert_eq!(err.code(), Some("DependencyViolation"));
+        assert!(
+            err.to_string()
+                .contains("DeleteSubnet for public-subnet-1 failed"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_already_deleted_subnet_is_success() {
+        let rule = mock!(aws_sdk_ec2::Client::delete_subnet).then_error(|| {
+            DeleteSubnetError::generic(
+                ErrorMetadata::builder()
+                    .code("InvalidSubnetID.NotFound")
+                    .build(),
+            )
+        });
+        let ctx = context(mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule]));
+        delete(&ctx, &observed(), &|_| {}).await.unwrap();
+    }
+}
