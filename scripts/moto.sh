@@ -37,7 +37,8 @@ install() {
   "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version"
 }
 
-answering() { curl -fsS -o /dev/null --max-time 2 "$endpoint/moto-api/data.json" 2>/dev/null; }
+# The dashboard page is cheap (data.json grows with every resource moto holds).
+answering() { curl -fsS -o /dev/null --max-time 5 "$endpoint/moto-api/" 2>/dev/null; }
 
 running_pid() {
   [ -f "$pidfile" ] || return 1
