@@ -41,10 +41,15 @@ install() {
 answering() { curl -fsS -o /dev/null --max-time 5 "$endpoint/moto-api/" 2>/dev/null; }
 
 running_pid() {
-  [ -f "$pidfile" ] || return 1
-  local pid
-  pid=$(cat "$pidfile")
-  kill -0 "$pid" 2>/dev/null && echo "$pid"
+  local pid=""
+  [ -f "$pidfile" ] && pid=$(cat "$pidfile")
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    echo "$pid"
+    return
+  fi
+  # A stale or missing PID file: look for our own server (this venv, this port) by command line.
+  pid=$(pgrep -f "$venv/bin/moto_server -H 127.0.0.1 -p $port\$" | head -1) || true
+  [ -n "$pid" ] && echo "$pid" >"$pidfile" && echo "$pid"
 }
 
 start() {
@@ -66,11 +71,12 @@ start() {
   for _ in $(seq 1 120); do
     if answering; then log "ready"; return; fi
     if ! running_pid >/dev/null; then
+      rm -f "$pidfile"
       log "exited during start-up; last lines of $logfile:"; tail -20 "$logfile" >&2; exit 1
     fi
     sleep 0.5
   done
-  log "did not answer within 60 s; see $logfile"; exit 1
+  log "did not answer within 60 s; see $logfile"; stop; exit 1
 }
 
 stop() {
