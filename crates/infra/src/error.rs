@@ -150,3 +150,47 @@ where
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::error::ErrorMetadata;
+    use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsError;
+    use aws_smithy_runtime_api::http::Response;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    fn denied(code: &str) -> Error {
+        let err =
+            DescribeVpcsError::generic(ErrorMetadata::builder().code(code).message("no").build());
+        let response = Response::new(403.try_into().unwrap(), SdkBody::empty());
+        Error::aws(
+            "VPCs",
+            "DescribeVpcs",
+            SdkError::service_error(err, response),
+        )
+    }
+
+    #[test]
+    fn access_denied_names_the_resource_the_operation_and_the_fix() {
+        let text = denied("UnauthorizedOperation").to_string();
+        assert_eq!(
+            text,
+            "DescribeVpcs for VPCs failed (UnauthorizedOperation): the AWS identity in use may not call \
+             DescribeVpcs; grant it that permission (see docs/stack-toml.md, \"Permissions\"), or use another profile"
+        );
+    }
+
+    #[test]
+    fn expired_credentials_say_how_to_refresh() {
+        assert!(denied("ExpiredToken").to_string().contains("refresh them"));
+    }
+
+    #[test]
+    fn other_codes_keep_the_code_without_a_guess() {
+        assert_eq!(
+            denied("InvalidVpcID.Malformed").to_string(),
+            "DescribeVpcs for VPCs failed (InvalidVpcID.Malformed)"
+        );
+    }
+}
