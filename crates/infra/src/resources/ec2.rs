@@ -42,8 +42,13 @@ pub fn tag_spec(resource_type: ResourceType, tags: &Tags) -> TagSpecification {
         .build()
 }
 
-/// The logical id of a tagged EC2 resource; untagged ones are not the stack's.
-pub fn logical_id(tags: &Tags) -> Option<String> {
+/// The logical id of an EC2 resource of this stack. The tag is checked here too, not only in
+/// the describe filter: a filter the endpoint ignores (moto does, for NAT gateways) must not
+/// make another stack's resource look like ours.
+pub fn logical_id(ctx: &Context, tags: &Tags) -> Option<String> {
+    if tags.get(STACK_TAG) != Some(&ctx.stack) {
+        return None;
+    }
     tags.get(ID_TAG).cloned()
 }
 
@@ -99,4 +104,22 @@ pub async fn zones(ctx: &Context) -> Result<Vec<String>> {
 pub fn is_not_found(err: &Error) -> bool {
     err.code()
         .is_some_and(|c| c.ends_with(".NotFound") || c.ends_with("NotFound"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_stack_s_resource_is_not_ours_even_if_a_filter_let_it_through() {
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let ctx = Context::from_config("mine", "us-east-1", &config);
+        let ours = tags::managed("mine", "nat-gateway", None);
+        let theirs = tags::managed("other", "nat-gateway", None);
+        assert_eq!(logical_id(&ctx, &ours).as_deref(), Some("nat-gateway"));
+        assert_eq!(logical_id(&ctx, &theirs), None);
+        assert_eq!(logical_id(&ctx, &Tags::new()), None);
+    }
 }

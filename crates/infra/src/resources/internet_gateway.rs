@@ -60,7 +60,7 @@ pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
                 .filter_map(|a| a.vpc_id().map(str::to_owned))
                 .collect();
             Some(Observed {
-                id: ec2::logical_id(&tags)?,
+                id: ec2::logical_id(ctx, &tags)?,
                 kind: Kind::InternetGateway,
                 aws_id: igw.internet_gateway_id()?.to_owned(),
                 arn: None,

@@ -65,7 +65,7 @@ pub async fn observe_eips(ctx: &Context) -> Result<Vec<Observed>> {
         .filter_map(|a| {
             let tags = ec2::to_map(a.tags());
             Some(Observed {
-                id: ec2::logical_id(&tags)?,
+                id: ec2::logical_id(ctx, &tags)?,
                 kind: Kind::ElasticIp,
                 aws_id: a.allocation_id()?.to_owned(),
                 arn: None,
@@ -98,7 +98,7 @@ pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
                 .unwrap_or_default()
                 .to_owned();
             Some(Observed {
-                id: ec2::logical_id(&tags)?,
+                id: ec2::logical_id(ctx, &tags)?,
                 kind: Kind::NatGateway,
                 aws_id: n.nat_gateway_id()?.to_owned(),
                 arn: None,

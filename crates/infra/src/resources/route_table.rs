@@ -163,7 +163,7 @@ pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
                 })
                 .collect();
             Some(Observed {
-                id: ec2::logical_id(&tags)?,
+                id: ec2::logical_id(ctx, &tags)?,
                 kind: Kind::RouteTable,
                 aws_id: rt.route_table_id()?.to_owned(),
                 arn: None,

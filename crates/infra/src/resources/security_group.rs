@@ -218,7 +218,7 @@ pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
         .filter_map(|g| {
             let tags = ec2::to_map(g.tags());
             Some(Observed {
-                id: ec2::logical_id(&tags)?,
+                id: ec2::logical_id(ctx, &tags)?,
                 kind: Kind::SecurityGroup,
                 aws_id: g.group_id()?.to_owned(),
                 arn: g.security_group_arn().map(str::to_owned),

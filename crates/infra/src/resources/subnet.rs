@@ -70,7 +70,7 @@ pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
         .filter_map(|s| {
             let tags = ec2::to_map(s.tags());
             Some(Observed {
-                id: ec2::logical_id(&tags)?,
+                id: ec2::logical_id(ctx, &tags)?,
                 kind: Kind::Subnet,
                 aws_id: s.subnet_id()?.to_owned(),
                 arn: s.subnet_arn().map(str::to_owned),

@@ -46,7 +46,7 @@ pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
     let mut found = Vec::new();
     for vpc in out.vpcs() {
         let tags = ec2::to_map(vpc.tags());
-        let (Some(id), Some(vpc_id)) = (ec2::logical_id(&tags), vpc.vpc_id()) else {
+        let (Some(id), Some(vpc_id)) = (ec2::logical_id(ctx, &tags), vpc.vpc_id()) else {
             continue;
         };
         let (dns_support, dns_hostnames) = tokio::try_join!(

@@ -18,12 +18,17 @@ fn tag(key: &str, value: &str) -> Filter {
 async fn inventory(stack: &TestStack) -> Vec<String> {
     let aws = &stack.aws;
     let by_stack = || tag("stackctl:stack", &stack.name);
+    // moto ignores the tag filter of DescribeNatGateways, so every answer is checked here too.
     let id_of = |tags: &[aws_sdk_ec2::types::Tag]| {
-        tags.iter()
-            .find(|t| t.key() == Some("stackctl:id"))
-            .and_then(|t| t.value())
-            .unwrap_or("?")
-            .to_owned()
+        let value = |key: &str| {
+            tags.iter()
+                .find(|t| t.key() == Some(key))
+                .and_then(|t| t.value())
+        };
+        match value("stackctl:stack") {
+            Some(s) if s == stack.name => value("stackctl:id").unwrap_or("?").to_owned(),
+            _ => "(another stack)".to_owned(),
+        }
     };
     let mut found = Vec::new();
     let vpcs = aws
@@ -174,6 +179,7 @@ async fn inventory(stack: &TestStack) -> Vec<String> {
             .filter(|g| g.log_group_name() == Some(&format!("/stackctl/{}", stack.name)))
             .map(|_| "logs/log-group".to_owned()),
     );
+    found.retain(|r| !r.ends_with("(another stack)"));
     found.sort();
     found
 }
