@@ -100,6 +100,31 @@ pub async fn zones(ctx: &Context) -> Result<Vec<String>> {
     Ok(zones)
 }
 
+/// Deletes with `call`, retrying while AWS says something still depends on the resource
+/// (telling `on_wait` why it waits), and taking "not found" as success.
+pub async fn delete_retrying<T, F, Fut>(
+    ctx: &Context,
+    on_wait: &(dyn Fn(String) + Send + Sync),
+    waiting_for: &str,
+    call: F,
+) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let result = crate::retry::while_codes(
+        &ctx.settings,
+        crate::retry::DEPENDENCY_CODES,
+        |err| on_wait(format!("waiting for {waiting_for}: {err}")),
+        call,
+    )
+    .await;
+    match result {
+        Err(err) if !is_not_found(&err) => Err(err),
+        _ => Ok(()),
+    }
+}
+
 /// True when an SDK error code means the thing is already gone.
 pub fn is_not_found(err: &Error) -> bool {
     err.code()

@@ -5,7 +5,6 @@ use aws_sdk_ec2::types::ResourceType;
 use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::retry;
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,21 +151,13 @@ pub async fn delete(
 ) -> Result<()> {
     for vpc in &state.attached {
         // Detaching fails while public addresses in the VPC are still mapped.
-        let result = retry::while_codes(
-            &ctx.settings,
-            retry::DEPENDENCY_CODES,
-            |err| {
-                on_wait(format!(
-                    "waiting for public addresses to be released: {err}"
-                ))
-            },
-            || detach(ctx, &observed.id, &observed.aws_id, vpc),
-        )
-        .await;
-        match result {
-            Err(err) if !ec2::is_not_found(&err) && err.code() != Some("Gateway.NotAttached") => {
-                return Err(err);
-            }
+        let detached =
+            ec2::delete_retrying(ctx, on_wait, "public addresses to be released", || {
+                detach(ctx, &observed.id, &observed.aws_id, vpc)
+            })
+            .await;
+        match detached {
+            Err(err) if err.code() != Some("Gateway.NotAttached") => return Err(err),
             _ => {}
         }
     }

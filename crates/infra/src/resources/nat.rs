@@ -10,7 +10,6 @@ use aws_sdk_ec2::types::{DomainType, NatGatewayState as AwsNatState, ResourceTyp
 use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::retry;
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,14 +199,10 @@ pub async fn delete_eip(
     observed: &Observed,
     on_wait: &(dyn Fn(String) + Send + Sync),
 ) -> Result<()> {
-    let result = retry::while_codes(
-        &ctx.settings,
-        retry::DEPENDENCY_CODES,
-        |err| {
-            on_wait(format!(
-                "waiting for the address to be released by the NAT gateway: {err}"
-            ))
-        },
+    ec2::delete_retrying(
+        ctx,
+        on_wait,
+        "the NAT gateway to release the address",
         || async {
             ctx.ec2
                 .release_address()
@@ -217,13 +212,5 @@ pub async fn delete_eip(
                 .map_err(|e| Error::aws(&observed.id, "ReleaseAddress", e))
         },
     )
-    .await;
-    match result {
-        Err(err)
-            if !ec2::is_not_found(&err) && err.code() != Some("InvalidAllocationID.NotFound") =>
-        {
-            Err(err)
-        }
-        _ => Ok(()),
-    }
+    .await
 }

@@ -7,7 +7,6 @@ use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
 use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::retry;
 use crate::tags::Tags;
 
 pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
@@ -335,24 +334,15 @@ pub async fn delete(
             _ => {}
         }
     }
-    let result = retry::while_codes(
-        &ctx.settings,
-        retry::DEPENDENCY_CODES,
-        |err| on_wait(format!("waiting for associations to go: {err}")),
-        || async {
-            ctx.ec2
-                .delete_route_table()
-                .route_table_id(&observed.aws_id)
-                .send()
-                .await
-                .map_err(|e| Error::aws(&observed.id, "DeleteRouteTable", e))
-        },
-    )
-    .await;
-    match result {
-        Err(err) if !ec2::is_not_found(&err) => Err(err),
-        _ => Ok(()),
-    }
+    ec2::delete_retrying(ctx, on_wait, "associations to go", || async {
+        ctx.ec2
+            .delete_route_table()
+            .route_table_id(&observed.aws_id)
+            .send()
+            .await
+            .map_err(|e| Error::aws(&observed.id, "DeleteRouteTable", e))
+    })
+    .await
 }
 
 #[cfg(test)]

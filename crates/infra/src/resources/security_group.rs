@@ -10,7 +10,6 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::retry;
 use crate::tags::Tags;
 
 pub const ANYWHERE: &str = "0.0.0.0/0";
@@ -371,14 +370,10 @@ pub async fn delete(
             _ => {}
         }
     }
-    let result = retry::while_codes(
-        &ctx.settings,
-        retry::DEPENDENCY_CODES,
-        |err| {
-            on_wait(format!(
-                "waiting for network interfaces to leave the group: {err}"
-            ))
-        },
+    ec2::delete_retrying(
+        ctx,
+        on_wait,
+        "network interfaces to leave the group",
         || async {
             ctx.ec2
                 .delete_security_group()
@@ -388,11 +383,7 @@ pub async fn delete(
                 .map_err(|e| Error::aws(&observed.id, "DeleteSecurityGroup", e))
         },
     )
-    .await;
-    match result {
-        Err(err) if !ec2::is_not_found(&err) => Err(err),
-        _ => Ok(()),
-    }
+    .await
 }
 
 #[cfg(test)]

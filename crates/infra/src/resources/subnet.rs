@@ -7,7 +7,6 @@ use ipnet::Ipv4Net;
 use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::retry;
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,14 +151,10 @@ pub async fn delete(
     on_wait: &(dyn Fn(String) + Send + Sync),
 ) -> Result<()> {
     // Network interfaces of stopped tasks and load balancers linger for a while after them.
-    let result = retry::while_codes(
-        &ctx.settings,
-        retry::DEPENDENCY_CODES,
-        |err| {
-            on_wait(format!(
-                "waiting for network interfaces to be released: {err}"
-            ))
-        },
+    ec2::delete_retrying(
+        ctx,
+        on_wait,
+        "network interfaces to be released",
         || async {
             ctx.ec2
                 .delete_subnet()
@@ -169,11 +164,7 @@ pub async fn delete(
                 .map_err(|e| Error::aws(&observed.id, "DeleteSubnet", e))
         },
     )
-    .await;
-    match result {
-        Err(err) if !ec2::is_not_found(&err) => Err(err),
-        _ => Ok(()),
-    }
+    .await
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use ipnet::Ipv4Net;
 use super::{Detail, Diff, Kind, Observed, Output, ec2};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::retry;
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,24 +163,15 @@ pub async fn delete(
     observed: &Observed,
     on_wait: &(dyn Fn(String) + Send + Sync),
 ) -> Result<()> {
-    let result = retry::while_codes(
-        &ctx.settings,
-        retry::DEPENDENCY_CODES,
-        |err| on_wait(format!("waiting for dependencies to go: {}", err)),
-        || async {
-            ctx.ec2
-                .delete_vpc()
-                .vpc_id(&observed.aws_id)
-                .send()
-                .await
-                .map_err(|e| Error::aws(&observed.id, "DeleteVpc", e))
-        },
-    )
-    .await;
-    match result {
-        Err(err) if !ec2::is_not_found(&err) => Err(err),
-        _ => Ok(()),
-    }
+    ec2::delete_retrying(ctx, on_wait, "the VPC's dependencies to go", || async {
+        ctx.ec2
+            .delete_vpc()
+            .vpc_id(&observed.aws_id)
+            .send()
+            .await
+            .map_err(|e| Error::aws(&observed.id, "DeleteVpc", e))
+    })
+    .await
 }
 
 #[cfg(test)]

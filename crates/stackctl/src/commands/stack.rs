@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
 use infra::{Context, StackSpec};
 
 use crate::output::Printer;
@@ -27,10 +26,8 @@ pub fn load(path: &Path) -> anyhow::Result<StackSpec> {
 /// The clients for the stack's region, after checking the credentials with one call.
 pub async fn connect(stack: &str, region: &str) -> anyhow::Result<(Context, String)> {
     let ctx = Context::load(stack, region).await;
-    let account = ctx
-        .account()
-        .await
-        .with_context(|| format!("while checking the AWS credentials for region {region}"))?;
+    // The error already names the call, the problem and the fix: it is the first line shown.
+    let account = ctx.account().await?;
     Ok((ctx, account))
 }
 
