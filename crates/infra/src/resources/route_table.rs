@@ -133,7 +133,9 @@ pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
             let routes = rt
                 .routes()
                 .iter()
-                .filter(|r| r.origin() != Some(&RouteOrigin::CreateRouteTable))
+                // Only routes made with CreateRoute are anyone's to manage: the local route and
+                // routes propagated from a VPN gateway are AWS's.
+                .filter(|r| r.origin().is_none_or(|o| *o == RouteOrigin::CreateRoute))
                 .filter(|r| r.gateway_id() != Some("local"))
                 .filter_map(|r| {
                     let target = r
