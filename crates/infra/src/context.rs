@@ -105,6 +105,8 @@ pub struct Settings {
     /// How long a delete keeps retrying `DependencyViolation` (ENIs and public IPs being
     /// released) before giving up.
     pub dependency_timeout: Duration,
+    /// How long a call that names a just-created EC2 id keeps retrying `…NotFound`.
+    pub consistency_timeout: Duration,
     /// First pause between retries; doubles up to `max_backoff`.
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
@@ -118,6 +120,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             dependency_timeout: Duration::from_secs(600),
+            consistency_timeout: Duration::from_secs(120),
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(30),
             wait_timeout: Duration::from_secs(900),

@@ -1,5 +1,5 @@
 //! Bounded retries for the races AWS leaves to its callers: `DependencyViolation` while
-//! network interfaces are released, IAM roles that are not yet visible to other services.
+//! network interfaces are released, and ids EC2 has just created but does not show yet.
 //! (Throttling is retried by the SDK's own retry configuration, see [`crate::context`].)
 
 use std::future::Future;
@@ -22,6 +22,52 @@ pub const DEPENDENCY_CODES: &[&str] = &[
 pub async fn while_codes<T, F, Fut>(
     settings: &Settings,
     codes: &[&str],
+    on_retry: impl FnMut(&Error),
+    call: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let retryable = |err: &Error| err.code().is_some_and(|c| codes.contains(&c));
+    retry_while(
+        settings.dependency_timeout,
+        settings,
+        retryable,
+        on_retry,
+        call,
+    )
+    .await
+}
+
+/// True for the `…NotFound` answers EC2 gives for an id it created a moment ago (its API is
+/// eventually consistent: a new VPC, subnet or group may be unknown to the next call).
+pub fn is_not_yet_visible(err: &Error) -> bool {
+    err.code().is_some_and(|c| c.ends_with(".NotFound"))
+}
+
+/// Retries a call that refers to resources created moments ago while EC2 does not know them
+/// yet, for at most `settings.consistency_timeout`.
+pub async fn until_visible<T, F, Fut>(settings: &Settings, call: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let note = |err: &Error| tracing::debug!(%err, "not visible yet; retrying");
+    retry_while(
+        settings.consistency_timeout,
+        settings,
+        is_not_yet_visible,
+        note,
+        call,
+    )
+    .await
+}
+
+async fn retry_while<T, F, Fut>(
+    timeout: std::time::Duration,
+    settings: &Settings,
+    retryable: impl Fn(&Error) -> bool,
     mut on_retry: impl FnMut(&Error),
     mut call: F,
 ) -> Result<T>
@@ -35,8 +81,7 @@ where
         match call().await {
             Ok(value) => return Ok(value),
             Err(err) => {
-                let retryable = err.code().is_some_and(|c| codes.contains(&c));
-                if !retryable || started.elapsed() + backoff > settings.dependency_timeout {
+                if !retryable(&err) || started.elapsed() + backoff > timeout {
                     return Err(err);
                 }
                 on_retry(&err);
@@ -130,5 +175,39 @@ mod tests {
         .await;
         assert!(result.is_err());
         assert_eq!(attempts.load(Ordering::SeqCst), 1);
+    }
+}
+
+#[cfg(test)]
+mod visibility_tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fresh_id_is_retried_until_ec2_knows_it() {
+        let settings = Settings {
+            consistency_timeout: Duration::from_secs(60),
+            initial_backoff: Duration::from_secs(1),
+            ..Settings::default()
+        };
+        let attempts = AtomicUsize::new(0);
+        let result = until_visible(&settings, || async {
+            if attempts.fetch_add(1, Ordering::SeqCst) < 2 {
+                Err(Error::Aws {
+                    resource: "public-subnet-1".into(),
+                    operation: "CreateSubnet",
+                    code: Some("InvalidVpcID.NotFound".into()),
+                    hint: None,
+                    source: "not yet".into(),
+                })
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+        assert!(result.is_ok());
+        assert_eq!(attempts.load(Ordering::SeqCst), 3);
     }
 }

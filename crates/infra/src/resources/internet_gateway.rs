@@ -5,6 +5,7 @@ use aws_sdk_ec2::types::ResourceType;
 use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::retry;
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +97,7 @@ pub async fn create(
         .and_then(|g| g.internet_gateway_id())
         .ok_or_else(|| Error::unexpected(id, "CreateInternetGateway returned no id"))?
         .to_owned();
-    attach(ctx, id, &igw_id, &vpc.aws_id).await?;
+    retry::until_visible(&ctx.settings, || attach(ctx, id, &igw_id, &vpc.aws_id)).await?;
     Ok(Output {
         aws_id: igw_id,
         ..Output::default()

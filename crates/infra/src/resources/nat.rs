@@ -10,6 +10,7 @@ use aws_sdk_ec2::types::{DomainType, NatGatewayState as AwsNatState, ResourceTyp
 use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::retry;
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,15 +140,17 @@ pub async fn create(
 ) -> Result<Output> {
     let subnet = resolve(refs, id, &desired.subnet)?;
     let eip = resolve(refs, id, &desired.eip)?;
-    let out = ctx
-        .ec2
-        .create_nat_gateway()
-        .subnet_id(&subnet.aws_id)
-        .allocation_id(&eip.aws_id)
-        .tag_specifications(ec2::tag_spec(ResourceType::Natgateway, tags))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "CreateNatGateway", e))?;
+    let out = retry::until_visible(&ctx.settings, || async {
+        ctx.ec2
+            .create_nat_gateway()
+            .subnet_id(&subnet.aws_id)
+            .allocation_id(&eip.aws_id)
+            .tag_specifications(ec2::tag_spec(ResourceType::Natgateway, tags))
+            .send()
+            .await
+            .map_err(|e| Error::aws(id, "CreateNatGateway", e))
+    })
+    .await?;
     let nat_id = out
         .nat_gateway()
         .and_then(|n| n.nat_gateway_id())

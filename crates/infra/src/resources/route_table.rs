@@ -7,6 +7,7 @@ use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
 use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::retry;
 use crate::tags::Tags;
 
 pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
@@ -188,14 +189,16 @@ pub async fn create(
     refs: &Outputs,
 ) -> Result<Output> {
     let vpc = resolve(refs, id, &desired.vpc)?;
-    let out = ctx
-        .ec2
-        .create_route_table()
-        .vpc_id(&vpc.aws_id)
-        .tag_specifications(ec2::tag_spec(ResourceType::RouteTable, tags))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "CreateRouteTable", e))?;
+    let out = retry::until_visible(&ctx.settings, || async {
+        ctx.ec2
+            .create_route_table()
+            .vpc_id(&vpc.aws_id)
+            .tag_specifications(ec2::tag_spec(ResourceType::RouteTable, tags))
+            .send()
+            .await
+            .map_err(|e| Error::aws(id, "CreateRouteTable", e))
+    })
+    .await?;
     let table_id = out
         .route_table()
         .and_then(|t| t.route_table_id())
@@ -226,6 +229,7 @@ pub async fn update(
 }
 
 /// Adds, replaces and removes routes and associations until the table matches `desired`.
+/// Calls that name a gateway or subnet made moments ago wait for EC2 to know it.
 async fn converge(
     ctx: &Context,
     id: &str,
@@ -242,9 +246,7 @@ async fn converge(
         None => None,
     };
     for route in &state.routes {
-        let keep = want
-            .as_ref()
-            .is_some_and(|_| route.destination == DEFAULT_ROUTE);
+        let keep = want.is_some() && route.destination == DEFAULT_ROUTE;
         if !keep {
             ctx.ec2
                 .delete_route()
@@ -255,37 +257,43 @@ async fn converge(
                 .map_err(|e| Error::aws(id, "DeleteRoute", e))?;
         }
     }
-    if let Some((target, target_id)) = want {
+    if let Some((target, target_id)) = &want {
         let existing = state.routes.iter().find(|r| r.destination == DEFAULT_ROUTE);
         match existing {
-            Some(r) if r.target == target_id => {}
+            Some(r) if &r.target == target_id => {}
             Some(_) => {
-                let call = ctx
-                    .ec2
-                    .replace_route()
-                    .route_table_id(table)
-                    .destination_cidr_block(DEFAULT_ROUTE);
-                let call = match target {
-                    Target::InternetGateway(_) => call.gateway_id(&target_id),
-                    Target::NatGateway(_) => call.nat_gateway_id(&target_id),
-                };
-                call.send()
-                    .await
-                    .map_err(|e| Error::aws(id, "ReplaceRoute", e))?;
+                retry::until_visible(&ctx.settings, || async {
+                    let call = ctx
+                        .ec2
+                        .replace_route()
+                        .route_table_id(table)
+                        .destination_cidr_block(DEFAULT_ROUTE);
+                    let call = match target {
+                        Target::InternetGateway(_) => call.gateway_id(target_id),
+                        Target::NatGateway(_) => call.nat_gateway_id(target_id),
+                    };
+                    call.send()
+                        .await
+                        .map_err(|e| Error::aws(id, "ReplaceRoute", e))
+                })
+                .await?;
             }
             None => {
-                let call = ctx
-                    .ec2
-                    .create_route()
-                    .route_table_id(table)
-                    .destination_cidr_block(DEFAULT_ROUTE);
-                let call = match target {
-                    Target::InternetGateway(_) => call.gateway_id(&target_id),
-                    Target::NatGateway(_) => call.nat_gateway_id(&target_id),
-                };
-                call.send()
-                    .await
-                    .map_err(|e| Error::aws(id, "CreateRoute", e))?;
+                retry::until_visible(&ctx.settings, || async {
+                    let call = ctx
+                        .ec2
+                        .create_route()
+                        .route_table_id(table)
+                        .destination_cidr_block(DEFAULT_ROUTE);
+                    let call = match target {
+                        Target::InternetGateway(_) => call.gateway_id(target_id),
+                        Target::NatGateway(_) => call.nat_gateway_id(target_id),
+                    };
+                    call.send()
+                        .await
+                        .map_err(|e| Error::aws(id, "CreateRoute", e))
+                })
+                .await?;
             }
         }
     }
@@ -305,13 +313,16 @@ async fn converge(
     }
     for subnet in &subnets {
         if !state.associations.iter().any(|(_, s)| s == subnet) {
-            ctx.ec2
-                .associate_route_table()
-                .route_table_id(table)
-                .subnet_id(subnet)
-                .send()
-                .await
-                .map_err(|e| Error::aws(id, "AssociateRouteTable", e))?;
+            retry::until_visible(&ctx.settings, || async {
+                ctx.ec2
+                    .associate_route_table()
+                    .route_table_id(table)
+                    .subnet_id(subnet)
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(id, "AssociateRouteTable", e))
+            })
+            .await?;
         }
     }
     Ok(())

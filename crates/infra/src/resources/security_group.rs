@@ -10,6 +10,7 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::retry;
 use crate::tags::Tags;
 
 pub const ANYWHERE: &str = "0.0.0.0/0";
@@ -243,16 +244,18 @@ pub async fn create(
     refs: &Outputs,
 ) -> Result<Output> {
     let vpc = resolve(refs, id, &desired.vpc)?;
-    let out = ctx
-        .ec2
-        .create_security_group()
-        .group_name(&desired.name)
-        .description(&desired.description)
-        .vpc_id(&vpc.aws_id)
-        .tag_specifications(ec2::tag_spec(ResourceType::SecurityGroup, tags))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "CreateSecurityGroup", e))?;
+    let out = retry::until_visible(&ctx.settings, || async {
+        ctx.ec2
+            .create_security_group()
+            .group_name(&desired.name)
+            .description(&desired.description)
+            .vpc_id(&vpc.aws_id)
+            .tag_specifications(ec2::tag_spec(ResourceType::SecurityGroup, tags))
+            .send()
+            .await
+            .map_err(|e| Error::aws(id, "CreateSecurityGroup", e))
+    })
+    .await?;
     let group_id = out
         .group_id()
         .ok_or_else(|| Error::unexpected(id, "CreateSecurityGroup returned no id"))?
@@ -275,13 +278,17 @@ async fn authorize_ingress(
     if rules.is_empty() {
         return Ok(());
     }
-    ctx.ec2
-        .authorize_security_group_ingress()
-        .group_id(group)
-        .set_ip_permissions(Some(rules.iter().map(Rule::permission).collect()))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "AuthorizeSecurityGroupIngress", e))?;
+    // This group, and a group a rule points at, may be seconds old.
+    retry::until_visible(&ctx.settings, || async {
+        ctx.ec2
+            .authorize_security_group_ingress()
+            .group_id(group)
+            .set_ip_permissions(Some(rules.iter().map(Rule::permission).collect()))
+            .send()
+            .await
+            .map_err(|e| Error::aws(id, "AuthorizeSecurityGroupIngress", e))
+    })
+    .await?;
     Ok(())
 }
 

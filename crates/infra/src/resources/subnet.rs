@@ -7,6 +7,7 @@ use ipnet::Ipv4Net;
 use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::retry;
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,16 +106,18 @@ pub async fn create(
     refs: &Outputs,
 ) -> Result<Output> {
     let vpc = resolve(refs, id, &desired.vpc)?;
-    let out = ctx
-        .ec2
-        .create_subnet()
-        .vpc_id(&vpc.aws_id)
-        .cidr_block(desired.cidr.to_string())
-        .availability_zone(&desired.zone)
-        .tag_specifications(ec2::tag_spec(ResourceType::Subnet, tags))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "CreateSubnet", e))?;
+    let out = retry::until_visible(&ctx.settings, || async {
+        ctx.ec2
+            .create_subnet()
+            .vpc_id(&vpc.aws_id)
+            .cidr_block(desired.cidr.to_string())
+            .availability_zone(&desired.zone)
+            .tag_specifications(ec2::tag_spec(ResourceType::Subnet, tags))
+            .send()
+            .await
+            .map_err(|e| Error::aws(id, "CreateSubnet", e))
+    })
+    .await?;
     let subnet = out
         .subnet()
         .ok_or_else(|| Error::unexpected(id, "CreateSubnet returned no subnet"))?;
@@ -123,7 +126,7 @@ pub async fn create(
         .ok_or_else(|| Error::unexpected(id, "CreateSubnet returned no id"))?
         .to_owned();
     if desired.public {
-        set_public(ctx, id, &subnet_id, true).await?;
+        retry::until_visible(&ctx.settings, || set_public(ctx, id, &subnet_id, true)).await?;
     }
     Ok(Output {
         aws_id: subnet_id,
@@ -260,6 +263,7 @@ mod fault_tests {
         ctx.ec2 = ec2;
         ctx.settings = Settings {
             dependency_timeout: Duration::from_secs(60),
+            consistency_timeout: Duration::from_secs(60),
             initial_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(4),
             ..Settings::default()
@@ -335,5 +339,63 @@ mod fault_tests {
         });
         let ctx = context(mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule]));
         delete(&ctx, &observed(), &|_| {}).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn create_waits_for_ec2_to_know_a_vpc_made_moments_ago() {
+        use aws_sdk_ec2::operation::create_subnet::{CreateSubnetError, CreateSubnetOutput};
+        use aws_sdk_ec2::operation::modify_subnet_attribute::ModifySubnetAttributeOutput;
+
+        let create_rule = mock!(aws_sdk_ec2::Client::create_subnet)
+            .sequence()
+            .error(|| {
+                CreateSubnetError::generic(
+                    ErrorMetadata::builder()
+                        .code("InvalidVpcID.NotFound")
+                        .build(),
+                )
+            })
+            .times(2)
+            .output(|| {
+                CreateSubnetOutput::builder()
+                    .subnet(
+                        aws_sdk_ec2::types::Subnet::builder()
+                            .subnet_id("subnet-new")
+                            .build(),
+                    )
+                    .build()
+            })
+            .build();
+        let public = mock!(aws_sdk_ec2::Client::modify_subnet_attribute)
+            .then_output(|| ModifySubnetAttributeOutput::builder().build());
+        let ctx = context(mock_client!(
+            aws_sdk_ec2,
+            RuleMode::MatchAny,
+            [&create_rule, &public]
+        ));
+        let desired = Subnet {
+            vpc: "vpc".into(),
+            cidr: "10.0.0.0/24".parse().unwrap(),
+            zone: "us-east-1a".into(),
+            public: true,
+        };
+        let refs: Outputs = [(
+            "vpc".to_owned(),
+            Output {
+                aws_id: "vpc-new".into(),
+                ..Output::default()
+            },
+        )]
+        .into();
+        let output = create(&ctx, "public-subnet-1", &desired, &Tags::new(), &refs)
+            .await
+            .unwrap();
+        assert_eq!(output.aws_id, "subnet-new");
+        assert_eq!(
+            create_rule.num_calls(),
+            3,
+            "two NotFound answers, then created once"
+        );
+        assert_eq!(public.num_calls(), 1);
     }
 }

@@ -7,6 +7,7 @@ use ipnet::Ipv4Net;
 use super::{Detail, Diff, Kind, Observed, Output, ec2};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::retry;
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +124,10 @@ pub async fn create(ctx: &Context, id: &str, desired: &Vpc, tags: &Tags) -> Resu
         .ok_or_else(|| Error::unexpected(id, "CreateVpc returned no VPC id"))?
         .to_owned();
     // A new VPC has DNS support on and hostnames off.
-    set_attribute(ctx, id, &vpc_id, VpcAttributeName::EnableDnsHostnames).await?;
+    retry::until_visible(&ctx.settings, || {
+        set_attribute(ctx, id, &vpc_id, VpcAttributeName::EnableDnsHostnames)
+    })
+    .await?;
     Ok(Output {
         aws_id: vpc_id,
         ..Output::default()
