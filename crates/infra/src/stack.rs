@@ -51,10 +51,16 @@ impl Builder<'_> {
                 | Spec::SecurityGroup(_)
         );
         let name = format!("{}-{id}", self.spec.name);
+        let mut tags = self.spec.tags.clone();
+        tags.extend(tags::managed(
+            &self.spec.name,
+            id,
+            ec2.then_some(name.as_str()),
+        ));
         self.out.push(Desired {
             id: id.to_owned(),
             deps: deps.iter().map(|d| (*d).to_owned()).collect(),
-            tags: tags::managed(&self.spec.name, id, ec2.then_some(name.as_str())),
+            tags,
             spec,
         });
     }

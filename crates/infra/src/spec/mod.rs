@@ -29,6 +29,8 @@ pub struct StackSpec {
     /// Prefixes every AWS name; the value of the `stackctl:stack` tag.
     pub name: String,
     pub region: String,
+    /// Extra tags for every resource (cost allocation, ownership).
+    pub tags: std::collections::BTreeMap<String, String>,
     pub network: NetworkSpec,
     pub queue: QueueSpec,
     pub registry: RegistrySpec,
@@ -156,7 +158,7 @@ impl StackSpec {
             &["stack", "network", "queue", "registry", "logs", "service"],
         );
 
-        let stack = reader.table(root, "stack", &["name", "region"]);
+        let stack = reader.table(root, "stack", &["name", "region", "tags"]);
         let name = match reader.string(stack, "name") {
             Some(name) => {
                 let span = reader.span_of(stack, "name");
@@ -189,6 +191,27 @@ impl StackSpec {
                 "stack.region",
                 format!("{region:?} is not an AWS region name like \"us-east-1\""),
             );
+        }
+
+        let mut tags = std::collections::BTreeMap::new();
+        let user_tags = reader.string_table(stack, "tags");
+        if user_tags.len() > names::MAX_USER_TAGS {
+            let span = reader.span_of(stack, "tags");
+            reader.error_at(
+                span,
+                "stack.tags",
+                format!(
+                    "{} tags; at most {} (AWS allows 50 per resource and stackctl uses 3)",
+                    user_tags.len(),
+                    names::MAX_USER_TAGS
+                ),
+            );
+        }
+        for (key, value, span) in user_tags {
+            for problem in names::check_tag(&key, &value) {
+                reader.error_at(span.clone(), &format!("stack.tags.{key}"), problem);
+            }
+            tags.insert(key, value);
         }
 
         let network = network::read(&mut reader, root);
@@ -258,6 +281,7 @@ impl StackSpec {
         let spec = Self {
             name,
             region,
+            tags,
             network,
             queue,
             registry,
@@ -275,6 +299,7 @@ impl StackSpec {
         Self {
             name: name.to_owned(),
             region: "us-east-1".into(),
+            tags: std::collections::BTreeMap::new(),
             network: NetworkSpec {
                 cidr,
                 availability_zones: 2,

@@ -37,6 +37,34 @@ impl Names {
     }
 }
 
+/// User tags per resource: AWS allows 50, stackctl uses `stackctl:stack`, `stackctl:id`
+/// and `Name`.
+pub(crate) const MAX_USER_TAGS: usize = 40;
+
+/// Problems with a user tag, by the rules every tagged service here accepts.
+pub(crate) fn check_tag(key: &str, value: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
+    if key.is_empty() || key.chars().count() > 128 {
+        problems.push("a tag key must have 1 to 128 characters".into());
+    }
+    if key.to_ascii_lowercase().starts_with("aws:") {
+        problems.push("tag keys starting with \"aws:\" are reserved by AWS".into());
+    }
+    if key.starts_with("stackctl:") || key == crate::tags::NAME_TAG {
+        problems.push(format!("{key:?} is set by stackctl itself"));
+    }
+    if value.chars().count() > 256 {
+        problems.push("a tag value may have at most 256 characters".into());
+    }
+    if let Some(c) = key.chars().chain(value.chars()).find(|c| !allowed(*c)) {
+        problems.push(format!(
+            "{c:?} is not allowed in tags; use letters, digits, spaces and _ . : / = + - @"
+        ));
+    }
+    problems
+}
+
 /// Problems with a stack name, each naming the AWS rule it breaks.
 pub(crate) fn check_stack_name(name: &str) -> Vec<String> {
     let mut problems = Vec::new();

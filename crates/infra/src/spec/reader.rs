@@ -203,6 +203,45 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An optional table of string values (`tags = { team = "payments" }` or `[stack.tags]`),
+    /// each with the span of its key.
+    pub(crate) fn string_table(
+        &mut self,
+        table: Table<'a>,
+        key: &str,
+    ) -> Vec<(String, String, Option<Range<usize>>)> {
+        let Some((item, span)) = self.value(table, key) else {
+            return Vec::new();
+        };
+        let Some(inner) = item.as_table_like() else {
+            let found = item.type_name();
+            self.error_at(
+                span,
+                &dotted(table, key),
+                format!(
+                    "expected a table of strings like {{ team = \"payments\" }}, found {found}"
+                ),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (name, value) in inner.iter() {
+            let key_span = inner.key(name).and_then(|k| k.span());
+            match value.as_str() {
+                Some(v) => out.push((name.to_owned(), v.to_owned(), key_span)),
+                None => {
+                    let found = value.type_name();
+                    self.error_at(
+                        key_span,
+                        &format!("{}.{key}.{name}", table.path),
+                        format!("expected a string, found {found}"),
+                    );
+                }
+            }
+        }
+        out
+    }
+
     /// An optional array of strings, with each element's span.
     pub(crate) fn strings(
         &mut self,

@@ -240,3 +240,32 @@ fn out_of_range_numbers_say_what_is_allowed() {
         );
     }
 }
+
+#[test]
+fn user_tags_are_read_and_checked() {
+    let spec =
+        parse("[stack]\nname = \"ok\"\ntags = { team = \"payments\", \"cost-centre\" = \"42\" }\n")
+            .unwrap();
+    assert_eq!(spec.tags.get("team").map(String::as_str), Some("payments"));
+    assert_eq!(spec.tags.len(), 2);
+
+    let (positions, text) = errors(
+        "[stack]\nname = \"ok\"\n[stack.tags]\n\"aws:owner\" = \"x\"\n\"stackctl:id\" = \"y\"\nteam = 5\nok = \"a#b\"\n",
+    );
+    assert_eq!(positions.len(), 4, "{text}");
+    assert!(
+        text.contains(
+            "stack.toml:4:1: stack.tags.aws:owner: tag keys starting with \"aws:\" are reserved"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("stack.tags.stackctl:id: \"stackctl:id\" is set by stackctl itself"),
+        "{text}"
+    );
+    assert!(
+        text.contains("stack.tags.team: expected a string, found integer"),
+        "{text}"
+    );
+    assert!(text.contains("'#' is not allowed in tags"), "{text}");
+}

@@ -698,3 +698,79 @@ async fn missing_credentials_are_one_clear_line() {
     );
     assert!(err.contains("no AWS credentials found"), "{err}");
 }
+
+#[tokio::test]
+async fn user_tags_go_on_every_resource_and_a_changed_value_is_put_back() {
+    let stack = TestStack::new("tags", "[stack.tags]\nteam = \"payments\"\n").await;
+    stack.json(&["up"]);
+    let aws = &stack.aws;
+    let vpc = aws
+        .ec2
+        .describe_vpcs()
+        .filters(tag("stackctl:stack", &stack.name))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        vpc.vpcs()[0]
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("team") && t.value() == Some("payments"))
+    );
+    let queue = format!("{}-messages", stack.name);
+    let url = aws
+        .sqs
+        .get_queue_url()
+        .queue_name(&queue)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let tags = aws
+        .sqs
+        .list_queue_tags()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags.tags().unwrap().get("team").map(String::as_str),
+        Some("payments")
+    );
+    let role = aws
+        .iam
+        .get_role()
+        .role_name(format!("{}-task", stack.name))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        role.role()
+            .unwrap()
+            .tags()
+            .iter()
+            .any(|t| t.key() == "team" && t.value() == "payments")
+    );
+
+    stack.write("[stack.tags]\nteam = \"search\"\n");
+    let plan = stack.json(&["plan"]);
+    assert_eq!(
+        plan["summary"]["update"], 16,
+        "every resource gets the new value"
+    );
+    stack.json(&["up"]);
+    let tags = aws
+        .sqs
+        .list_queue_tags()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags.tags().unwrap().get("team").map(String::as_str),
+        Some("search")
+    );
+    assert_eq!(mutating_calls(&stack.json(&["up"])), Vec::<String>::new());
+    stack.json(&["down", "--yes"]);
+}
