@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -58,6 +58,9 @@ pub fn quiet() -> Progress {
 pub struct ApplyOptions {
     /// Stop after this many resource changes (to test and demonstrate resuming).
     pub stop_after: Option<usize>,
+    /// Set it (on Ctrl-C) to start nothing new; changes under way finish, so no resource is
+    /// left half-made.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// Everything `plan` found, kept so `apply` acts on exactly what was shown.
@@ -122,6 +125,7 @@ pub async fn apply(
     let budget = Arc::new(Budget {
         left: AtomicUsize::new(options.stop_after.unwrap_or(usize::MAX)),
         limit: options.stop_after,
+        cancel: options.cancel.clone(),
     });
     let removals: Vec<&plan::Change> = prepared
         .plan
@@ -151,14 +155,26 @@ pub async fn apply(
 struct Budget {
     left: AtomicUsize,
     limit: Option<usize>,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Budget {
-    /// Takes one change from the budget; false once it is spent.
-    fn take(&self) -> bool {
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
+    }
+
+    /// Takes one change from the budget; `Err` with the reason once it is spent or the run
+    /// was interrupted.
+    fn take(&self) -> std::result::Result<(), &'static str> {
+        if self.cancelled() {
+            return Err(INTERRUPTED);
+        }
         self.left
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
+            .map(|_| ())
+            .map_err(|_| STOPPED)
     }
 }
 
@@ -377,17 +393,20 @@ enum Outcome {
 fn finish(results: Vec<(String, Outcome)>, budget: &Budget, progress: &Progress) -> Result<()> {
     let mut errors = Vec::new();
     let mut stopped = false;
+    let mut interrupted = false;
     for (id, outcome) in results {
         match outcome {
             Outcome::Done => {}
             Outcome::Failed(err) => errors.push(err),
             Outcome::NotStarted(reason) => {
                 stopped |= reason == STOPPED;
+                interrupted |= reason == INTERRUPTED;
                 progress(Event::Skipped { id, reason });
             }
         }
     }
     match errors.len() {
+        0 if interrupted => Err(Error::Interrupted),
         0 if stopped => Err(Error::Stopped(budget.limit.unwrap_or(0))),
         0 => Ok(()),
         1 => Err(errors.remove(0)),
@@ -396,6 +415,7 @@ fn finish(results: Vec<(String, Outcome)>, budget: &Budget, progress: &Progress)
 }
 
 const STOPPED: &str = "stopped before it started (--stop-after)";
+const INTERRUPTED: &str = "not started: interrupted";
 
 /// Runs `run(id)` for every id once all its `blockers` are done, at most `limit` at a time.
 /// A failure skips everything that (transitively) waits on it; independent work goes on.
@@ -431,9 +451,9 @@ where
     loop {
         while running.len() < limit.max(1) && !ready.is_empty() {
             let id = ready.remove(0);
-            if !budget.take() {
+            if let Err(reason) = budget.take() {
                 settled.insert(id.clone());
-                results.push((id, Outcome::NotStarted(STOPPED.into())));
+                results.push((id, Outcome::NotStarted(reason.into())));
                 continue;
             }
             let fut = run(id.clone());
@@ -473,9 +493,14 @@ where
         }
     }
     // Anything never reached (only after a stop) is reported, not silently dropped.
+    let reason = if budget.cancelled() {
+        INTERRUPTED
+    } else {
+        STOPPED
+    };
     for id in ids {
         if !settled.contains(&id) {
-            results.push((id, Outcome::NotStarted(STOPPED.into())));
+            results.push((id, Outcome::NotStarted(reason.into())));
         }
     }
     results
@@ -509,6 +534,7 @@ mod tests {
         Budget {
             left: AtomicUsize::new(usize::MAX),
             limit: None,
+            cancel: None,
         }
     }
 
@@ -575,6 +601,7 @@ mod tests {
         let budget = Budget {
             left: AtomicUsize::new(2),
             limit: Some(2),
+            cancel: None,
         };
         let results = schedule(ids, &HashMap::new(), 1, &budget, |_| async { Ok(()) }).await;
         let done = results
@@ -586,6 +613,39 @@ mod tests {
         assert!(matches!(
             finish(results, &budget, &progress),
             Err(Error::Stopped(2))
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_interrupt_lets_running_work_finish_and_starts_nothing_new() {
+        let ids: Vec<String> = ["a", "b", "c"].iter().map(|s| (*s).to_owned()).collect();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let budget = Budget {
+            left: AtomicUsize::new(usize::MAX),
+            limit: None,
+            cancel: Some(cancel.clone()),
+        };
+        let b = blockers(&[("b", &["a"]), ("c", &["b"])]);
+        let results = schedule(ids, &b, 8, &budget, |id| {
+            let cancel = cancel.clone();
+            async move {
+                if id == "a" {
+                    // Ctrl-C arrives while `a` is being created; `a` still completes.
+                    cancel.store(true, Ordering::SeqCst);
+                }
+                Ok(())
+            }
+        })
+        .await;
+        let done: Vec<&str> = results
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Done))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        assert_eq!(done, ["a"]);
+        assert!(matches!(
+            finish(results, &budget, &quiet()),
+            Err(Error::Interrupted)
         ));
     }
 }

@@ -42,6 +42,9 @@ pub enum Error {
     )]
     Stopped(usize),
 
+    #[error("interrupted: the changes under way were finished and nothing new was started")]
+    Interrupted,
+
     #[error("{} of the changes failed:\n{}", .0.len(), list(.0))]
     Many(Vec<Error>),
 }

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use infra::engine::{self, ApplyOptions};
 use infra::spec::Names;
 
-use super::stack::{connect, load, report_calls};
+use super::stack::{INTERRUPTED_EXIT, connect, interrupt_flag, load, report_calls};
 use crate::cli::DownArgs;
 use crate::output::Printer;
 use crate::{progress, render};
@@ -46,16 +46,26 @@ pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode>
         if !json {
             printer.line("");
         }
-        engine::apply(
-            &ctx,
-            &prepared,
-            progress::sink(printer.interactive() && !json),
-            &ApplyOptions::default(),
-        )
-        .await
-        .context(
-            "while deleting the stack (run `stackctl down` again to retry; it is safe to repeat)",
-        )?;
+        let options = ApplyOptions {
+            stop_after: None,
+            cancel: Some(interrupt_flag(printer)),
+        };
+        let progress = progress::sink(printer.interactive() && !json);
+        match engine::apply(&ctx, &prepared, progress, &options).await {
+            Ok(_) => {}
+            Err(infra::Error::Interrupted) => {
+                printer.error(
+                    "interrupted: the deletions under way were finished and nothing new was started; \
+                     run `stackctl down` again to finish",
+                );
+                return Ok(ExitCode::from(INTERRUPTED_EXIT));
+            }
+            Err(err) => {
+                return Err(anyhow::Error::new(err).context(
+                    "while deleting the stack (run `stackctl down` again to retry; it is safe to repeat)",
+                ));
+            }
+        }
     }
 
     let remaining = engine::remaining(&ctx, &names)

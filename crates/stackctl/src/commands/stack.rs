@@ -1,6 +1,8 @@
 //! What the AWS commands share: reading the stack file and connecting to AWS.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use infra::{Context, StackSpec};
 
@@ -45,4 +47,35 @@ pub fn outputs_json(outputs: &infra::resources::Outputs) -> serde_json::Value {
         .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
         .collect::<serde_json::Map<_, _>>()
         .into()
+}
+
+/// Exit code after an interrupt, as shells report Ctrl-C.
+pub const INTERRUPTED_EXIT: u8 = 130;
+
+/// The first Ctrl-C (or SIGTERM, as CI systems send) while changes are applied: finish the
+/// changes under way, so no resource is left half-made, and start nothing new. A second one
+/// quits at once.
+pub fn interrupt_flag(printer: &Printer) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = flag.clone();
+    let printer = printer.clone();
+    tokio::spawn(async move {
+        let Ok(mut terminate) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            if seen.swap(true, Ordering::SeqCst) {
+                printer.note("Interrupted again: quitting now. Run the command again to finish; it picks up what exists.");
+                std::process::exit(i32::from(INTERRUPTED_EXIT));
+            }
+            printer.note("Interrupt received: finishing the changes under way and starting nothing new (press Ctrl-C again to quit at once).");
+        }
+    });
+    flag
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use infra::engine::{self, ApplyOptions};
 
-use super::stack::{connect, load, outputs_json, report_calls};
+use super::stack::{INTERRUPTED_EXIT, connect, interrupt_flag, load, outputs_json, report_calls};
 use crate::cli::UpArgs;
 use crate::output::Printer;
 use crate::{progress, render};
@@ -48,16 +48,19 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         }
         let options = ApplyOptions {
             stop_after: args.stop_after,
+            cancel: Some(interrupt_flag(printer)),
         };
-        let result = engine::apply(
-            &ctx,
-            &prepared,
-            progress::sink(printer.interactive() && !json),
-            &options,
-        )
-        .await;
-        let outputs = match result {
+        let progress = progress::sink(printer.interactive() && !json);
+        let outputs = match engine::apply(&ctx, &prepared, progress, &options).await {
             Ok(outputs) => outputs,
+            Err(infra::Error::Interrupted) => {
+                report_calls(printer, &ctx, args.output.verbose);
+                printer.error(
+                    "interrupted: the changes under way were finished and nothing new was started; \
+                     run `stackctl up` again to finish",
+                );
+                return Ok(ExitCode::from(INTERRUPTED_EXIT));
+            }
             Err(err) => {
                 report_calls(printer, &ctx, args.output.verbose);
                 return Err(anyhow::Error::new(err).context(
