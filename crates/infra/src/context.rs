@@ -112,6 +112,10 @@ pub struct Settings {
     pub max_backoff: Duration,
     /// How long to wait for a resource to become available or deleted (NAT gateways).
     pub wait_timeout: Duration,
+    /// How long `up` waits for a service deployment to finish; `None` does not wait.
+    pub deploy_timeout: Option<Duration>,
+    /// Pause between looks at something that is being waited on.
+    pub poll_interval: Duration,
     /// How many resources are changed at once.
     pub concurrency: usize,
 }
@@ -124,6 +128,8 @@ impl Default for Settings {
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(30),
             wait_timeout: Duration::from_secs(900),
+            deploy_timeout: Some(Duration::from_secs(600)),
+            poll_interval: Duration::from_secs(5),
             concurrency: 8,
         }
     }
@@ -137,6 +143,8 @@ pub struct Context {
     pub ec2: aws_sdk_ec2::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub ecr: aws_sdk_ecr::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
@@ -190,6 +198,8 @@ impl Context {
             ec2: client!(aws_sdk_ec2),
             sqs: client!(aws_sdk_sqs),
             ecr: client!(aws_sdk_ecr),
+            ecs: client!(aws_sdk_ecs),
+            elb: client!(aws_sdk_elasticloadbalancingv2),
             iam: client!(aws_sdk_iam),
             logs: client!(aws_sdk_cloudwatchlogs),
             sts: client!(aws_sdk_sts),

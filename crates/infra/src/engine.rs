@@ -194,12 +194,13 @@ async fn delete_phase(
                 .find(|o| o.id == c.id && Some(&o.aws_id) == c.aws_id.as_ref())
         })
         .collect();
-    // A resource is deleted after everything of higher rank (its dependents) in the same
-    // network is gone; queues, repositories, roles and logs have no such order.
+    // A resource is deleted after everything of higher rank (its dependents) is gone: the
+    // service before its cluster, listener and load balancer before subnets and groups.
+    // Queues, repositories, roles, logs and task definitions have no such order.
     let network = |k: Kind| {
         !matches!(
             k,
-            Kind::Queue | Kind::Repository | Kind::Role | Kind::LogGroup
+            Kind::Queue | Kind::Repository | Kind::Role | Kind::LogGroup | Kind::TaskDefinition
         )
     };
     let keys: Vec<String> = targets
@@ -335,11 +336,20 @@ async fn create_phase(
                 action,
             });
             let refs = lock(&outputs).clone();
+            let waiting = {
+                let (progress, id) = (progress.clone(), id.clone());
+                move |message: String| {
+                    progress(Event::Waiting {
+                        id: id.clone(),
+                        message,
+                    })
+                }
+            };
             let result = match (action, existing) {
                 (Action::Update, Some(observed)) => {
-                    resources::update(&ctx, want, observed, &refs).await
+                    resources::update(&ctx, want, observed, &refs, &waiting).await
                 }
-                _ => resources::create(&ctx, want, &refs).await,
+                _ => resources::create(&ctx, want, &refs, &waiting).await,
             };
             if let Ok(output) = &result {
                 lock(&outputs).insert(id.clone(), output.clone());

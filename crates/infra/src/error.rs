@@ -27,6 +27,9 @@ pub enum Error {
     #[error("{resource}: {message}")]
     Unexpected { resource: String, message: String },
 
+    #[error("{resource}: {message}")]
+    Deployment { resource: String, message: String },
+
     #[error("dependency cycle between resources: {0}")]
     Cycle(String),
 

@@ -183,10 +183,25 @@ pub fn compute(stack: &str, desired: &[Desired], observed: &[Observed]) -> Resul
                     want.spec.binding_deps().into_iter().find(|dep| {
                         matches!(actions.get(dep), Some(Action::Create | Action::Replace))
                     });
+                let mut fields = diff.fields;
+                // A new task definition revision reaches the tasks only through the service.
+                for dep in want.spec.rollout_deps() {
+                    if matches!(
+                        actions.get(dep),
+                        Some(Action::Create | Action::Update | Action::Replace)
+                    ) && !fields.iter().any(|f| f.field == dep.replace('-', "_"))
+                    {
+                        fields.push(FieldChange::new(
+                            &dep.replace('-', "_"),
+                            "current".into(),
+                            format!("new {dep}"),
+                        ));
+                    }
+                }
                 let (action, reason) = match (diff.replace, forced) {
                     (Some(reason), _) => (Action::Replace, Some(reason)),
                     (None, Some(dep)) => (Action::Replace, Some(format!("{dep} is replaced"))),
-                    (None, None) if diff.fields.is_empty() => (Action::Unchanged, None),
+                    (None, None) if fields.is_empty() => (Action::Unchanged, None),
                     (None, None) => (Action::Update, None),
                 };
                 Change {
@@ -194,7 +209,7 @@ pub fn compute(stack: &str, desired: &[Desired], observed: &[Observed]) -> Resul
                     kind: want.spec.kind(),
                     action,
                     fields: if action == Action::Update {
-                        diff.fields
+                        fields
                     } else {
                         Vec::new()
                     },

@@ -2,10 +2,14 @@
 //! dependencies: the one place that says what a stack is made of.
 
 use crate::resources::iam::{InlineQueuePolicy, Role, TASK_EXECUTION_POLICY};
+use crate::resources::listener::{DefaultAction, Listener};
 use crate::resources::route_table::{RouteTable, Target};
 use crate::resources::security_group::{Ingress, SecurityGroup, Source};
 use crate::resources::sqs::{DEAD_LETTER_RETENTION_SECS, Queue, Redrive};
-use crate::resources::{Desired, Spec, ecr, logs, nat, subnet, vpc};
+use crate::resources::{
+    Desired, Spec, cluster, ecr, load_balancer, logs, nat, service, subnet, target_group,
+    task_definition, vpc,
+};
 use crate::spec::StackSpec;
 use crate::tags;
 
@@ -23,6 +27,13 @@ pub const REPOSITORY: &str = "repository";
 pub const EXECUTION_ROLE: &str = "execution-role";
 pub const TASK_ROLE: &str = "task-role";
 pub const LOG_GROUP: &str = "log-group";
+pub const LOAD_BALANCER: &str = "load-balancer";
+pub const TARGET_GROUP: &str = "target-group";
+pub const HTTP_LISTENER: &str = "http-listener";
+pub const HTTPS_LISTENER: &str = "https-listener";
+pub const CLUSTER: &str = "cluster";
+pub const TASK_DEFINITION: &str = "task-definition";
+pub const SERVICE: &str = "service";
 
 pub fn public_subnet(zone: usize) -> String {
     format!("public-subnet-{}", zone + 1)
@@ -271,7 +282,140 @@ pub fn desired(spec: &StackSpec, zones: &[String]) -> Vec<Desired> {
             retention_days: spec.logs.retention_days,
         }),
     );
+    if let Some(image) = &spec.service.image {
+        add_service(&mut b, image, &public_ids, &private_ids);
+    }
     b.out
+}
+
+/// The load balancer and the ECS service: part of the stack once there is an image to run.
+fn add_service(b: &mut Builder<'_>, image: &str, public_ids: &[String], private_ids: &[String]) {
+    let spec = b.spec;
+    let names = spec.names();
+    let svc = &spec.service;
+    b.add(
+        TARGET_GROUP,
+        &[VPC],
+        Spec::TargetGroup(target_group::TargetGroup {
+            name: names.target_group.clone(),
+            vpc: VPC.into(),
+            port: svc.port,
+            health_check_path: svc.health_check_path.clone(),
+            interval_secs: svc.health_check_interval_secs,
+            healthy_threshold: svc.healthy_threshold,
+            unhealthy_threshold: svc.unhealthy_threshold,
+            deregistration_delay_secs: svc.deregistration_delay_secs,
+        }),
+    );
+    // An internet-facing load balancer needs the gateway attached first.
+    let mut deps: Vec<&str> = vec![ALB_SECURITY_GROUP, INTERNET_GATEWAY];
+    deps.extend(public_ids.iter().map(String::as_str));
+    b.add(
+        LOAD_BALANCER,
+        &deps,
+        Spec::LoadBalancer(load_balancer::LoadBalancer {
+            name: names.load_balancer.clone(),
+            subnets: public_ids.to_vec(),
+            security_group: ALB_SECURITY_GROUP.into(),
+        }),
+    );
+    let mut listeners = vec![HTTP_LISTENER];
+    match &svc.certificate_arn {
+        None => b.add(
+            HTTP_LISTENER,
+            &[LOAD_BALANCER, TARGET_GROUP],
+            Spec::Listener(Listener {
+                load_balancer: LOAD_BALANCER.into(),
+                port: 80,
+                certificate_arn: None,
+                action: DefaultAction::Forward(TARGET_GROUP.into()),
+            }),
+        ),
+        Some(certificate) => {
+            b.add(
+                HTTPS_LISTENER,
+                &[LOAD_BALANCER, TARGET_GROUP],
+                Spec::Listener(Listener {
+                    load_balancer: LOAD_BALANCER.into(),
+                    port: 443,
+                    certificate_arn: Some(certificate.clone()),
+                    action: DefaultAction::Forward(TARGET_GROUP.into()),
+                }),
+            );
+            b.add(
+                HTTP_LISTENER,
+                &[LOAD_BALANCER],
+                Spec::Listener(Listener {
+                    load_balancer: LOAD_BALANCER.into(),
+                    port: 80,
+                    certificate_arn: None,
+                    action: DefaultAction::RedirectToHttps,
+                }),
+            );
+            listeners.push(HTTPS_LISTENER);
+        }
+    }
+    b.add(
+        CLUSTER,
+        &[],
+        Spec::Cluster(cluster::Cluster {
+            name: names.cluster.clone(),
+        }),
+    );
+    b.add(
+        TASK_DEFINITION,
+        &[EXECUTION_ROLE, TASK_ROLE, LOG_GROUP, QUEUE],
+        Spec::TaskDefinition(task_definition::TaskDefinition {
+            family: names.task_family.clone(),
+            image: image.to_owned(),
+            cpu: svc.cpu,
+            memory: svc.memory,
+            port: svc.port,
+            environment: svc.environment.clone(),
+            queue: QUEUE.into(),
+            log_group: LOG_GROUP.into(),
+            log_group_name: names.log_group.clone(),
+            region: spec.region.clone(),
+            execution_role: EXECUTION_ROLE.into(),
+            task_role: TASK_ROLE.into(),
+        }),
+    );
+    // Tasks need a way out to pull the image: public subnets with a public IP, or private
+    // ones behind the NAT gateway.
+    let (subnets, route_table) = if spec.network.nat_gateway {
+        (private_ids, PRIVATE_ROUTE_TABLE)
+    } else {
+        (public_ids, PUBLIC_ROUTE_TABLE)
+    };
+    let mut deps: Vec<&str> = vec![
+        CLUSTER,
+        TASK_DEFINITION,
+        TARGET_GROUP,
+        SERVICE_SECURITY_GROUP,
+        route_table,
+    ];
+    deps.extend(listeners);
+    deps.extend(subnets.iter().map(String::as_str));
+    b.add(
+        SERVICE,
+        &deps,
+        Spec::Service(service::Service {
+            name: names.service.clone(),
+            cluster: CLUSTER.into(),
+            task_definition: TASK_DEFINITION.into(),
+            desired_count: svc.desired_count,
+            target_group: TARGET_GROUP.into(),
+            container_name: task_definition::CONTAINER.into(),
+            port: svc.port,
+            subnets: subnets.to_vec(),
+            security_group: SERVICE_SECURITY_GROUP.into(),
+            public_ip: !spec.network.nat_gateway,
+            grace_secs: svc.health_check_grace_secs,
+            min_healthy_percent: svc.min_healthy_percent,
+            max_percent: svc.max_percent,
+            rollback: svc.rollback,
+        }),
+    );
 }
 
 /// The outputs a user wants from a stack, by name, from the resources' outputs.
@@ -301,6 +445,10 @@ pub fn named_outputs(outputs: &crate::resources::Outputs) -> Vec<(&'static str, 
         ("execution_role_arn", arn(EXECUTION_ROLE)),
         ("task_role_arn", arn(TASK_ROLE)),
         ("log_group", id(LOG_GROUP)),
+        ("load_balancer_url", url(LOAD_BALANCER)),
+        ("cluster_arn", arn(CLUSTER)),
+        ("task_definition_arn", arn(TASK_DEFINITION)),
+        ("service_arn", arn(SERVICE)),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| (k, v)))
@@ -372,5 +520,40 @@ mod tests {
         assert_eq!(zone_of("public-subnet-1"), "us-east-1a");
         assert_eq!(zone_of("public-subnet-2"), "us-east-1b");
         assert_eq!(zone_of("private-subnet-2"), "us-east-1b");
+    }
+
+    #[test]
+    fn an_image_adds_the_load_balancer_and_the_service_in_order() {
+        let mut spec = StackSpec::minimal("s");
+        spec.service.image = Some("repo/app:1".into());
+        let resources = desired(&spec, &zones());
+        assert_eq!(resources.len(), 22);
+        let graph =
+            Graph::new(resources.iter().map(|r| (r.id.as_str(), r.deps.as_slice()))).unwrap();
+        let pos = |id: &str| graph.order().iter().position(|x| x == id).unwrap();
+        assert!(
+            pos(HTTP_LISTENER) < pos(SERVICE),
+            "the listener exists before the service"
+        );
+        assert!(pos(INTERNET_GATEWAY) < pos(LOAD_BALANCER));
+        assert!(pos(TASK_DEFINITION) < pos(SERVICE) && pos(QUEUE) < pos(TASK_DEFINITION));
+        let service = resources.iter().find(|r| r.id == SERVICE).unwrap();
+        let Spec::Service(s) = &service.spec else {
+            panic!()
+        };
+        assert!(
+            s.public_ip && s.subnets[0].starts_with("public"),
+            "no NAT: public subnets with a public IP"
+        );
+
+        spec.network.nat_gateway = true;
+        spec.service.certificate_arn = Some("arn:aws:acm:us-east-1:1:certificate/x".into());
+        let resources = desired(&spec, &zones());
+        let service = resources.iter().find(|r| r.id == SERVICE).unwrap();
+        let Spec::Service(s) = &service.spec else {
+            panic!()
+        };
+        assert!(!s.public_ip && s.subnets[0].starts_with("private"));
+        assert!(resources.iter().any(|r| r.id == HTTPS_LISTENER));
     }
 }

@@ -66,9 +66,14 @@ Shows the plan, asks before deleting or replacing anything (unless --yes), then 
 with progress per resource, and prints the outputs. Safe to run again: a second `up` with
 nothing changed makes no changes at all.
 
+With an image (service.image or --image), the stack also gets the load balancer, the ECS
+cluster, task definition and Fargate service, and `up` waits for the deployment to finish,
+failing fast with the reason if the circuit breaker rolls it back or tasks stop.
+
 Examples:
   stackctl up
   stackctl up -f prod.toml --yes
+  stackctl up --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/messages:1.4.2
   stackctl up -v          # also print the AWS calls made, by operation";
 
 const DOWN_HELP: &str = "\
@@ -140,6 +145,9 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Plan for this prebuilt image (overrides service.image), as `up --image` would.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +159,15 @@ pub struct UpArgs {
     /// Do not ask before deleting or replacing resources.
     #[arg(short, long)]
     pub yes: bool,
+    /// Deploy this prebuilt image (overrides service.image).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Do not wait for the service's deployment to finish.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for the deployment, in seconds (overrides service.wait_timeout_secs).
+    #[arg(long, value_name = "SECS")]
+    pub wait_timeout: Option<u64>,
     /// Stop after N resource changes (to rehearse an interrupted run; the next `up` finishes).
     #[arg(long, value_name = "N", hide = true)]
     pub stop_after: Option<usize>,

@@ -142,6 +142,7 @@ fn matching(spec: &StackSpec) -> Vec<Observed> {
             resources::Spec::LogGroup(l) => Detail::LogGroup(logs::LogGroupState {
                 retention_days: Some(l.retention_days),
             }),
+            other => panic!("these plans have no service; got {other:?}"),
         };
         observed.push(Observed {
             id: id.clone(),

@@ -6,16 +6,24 @@
 //! observed (pure), and how to **create**, **update** and **delete** itself. Deletes treat
 //! "not found" as success, so they are safe to repeat and cope with a create that never ran.
 
+pub mod cluster;
 pub mod ec2;
 pub mod ecr;
+pub mod elb;
 pub mod iam;
 pub mod internet_gateway;
+pub mod listener;
+pub mod load_balancer;
 pub mod logs;
 pub mod nat;
+pub mod rollout;
 pub mod route_table;
 pub mod security_group;
+pub mod service;
 pub mod sqs;
 pub mod subnet;
+pub mod target_group;
+pub mod task_definition;
 pub mod vpc;
 
 use std::collections::BTreeMap;
@@ -43,6 +51,12 @@ pub enum Kind {
     Repository,
     Role,
     LogGroup,
+    LoadBalancer,
+    TargetGroup,
+    Listener,
+    Cluster,
+    TaskDefinition,
+    Service,
 }
 
 impl Kind {
@@ -59,6 +73,12 @@ impl Kind {
             Self::Repository => "ECR repository",
             Self::Role => "IAM role",
             Self::LogGroup => "log group",
+            Self::LoadBalancer => "load balancer",
+            Self::TargetGroup => "target group",
+            Self::Listener => "listener",
+            Self::Cluster => "ECS cluster",
+            Self::TaskDefinition => "task definition",
+            Self::Service => "ECS service",
         }
     }
 
@@ -66,6 +86,12 @@ impl Kind {
     /// graph): higher ranks go first. Mirrors the dependency order of the graph.
     pub fn delete_rank(self) -> u8 {
         match self {
+            Self::Service => 16,
+            Self::Listener => 15,
+            Self::LoadBalancer => 14,
+            Self::TargetGroup => 13,
+            Self::TaskDefinition => 12,
+            Self::Cluster => 11,
             Self::Role => 9,
             Self::RouteTable => 8,
             Self::NatGateway => 7,
@@ -109,6 +135,12 @@ pub enum Spec {
     Repository(ecr::Repository),
     Role(iam::Role),
     LogGroup(logs::LogGroup),
+    LoadBalancer(load_balancer::LoadBalancer),
+    TargetGroup(target_group::TargetGroup),
+    Listener(listener::Listener),
+    Cluster(cluster::Cluster),
+    TaskDefinition(task_definition::TaskDefinition),
+    Service(service::Service),
 }
 
 impl Spec {
@@ -125,6 +157,12 @@ impl Spec {
             Self::Repository(_) => Kind::Repository,
             Self::Role(_) => Kind::Role,
             Self::LogGroup(_) => Kind::LogGroup,
+            Self::LoadBalancer(_) => Kind::LoadBalancer,
+            Self::TargetGroup(_) => Kind::TargetGroup,
+            Self::Listener(_) => Kind::Listener,
+            Self::Cluster(_) => Kind::Cluster,
+            Self::TaskDefinition(_) => Kind::TaskDefinition,
+            Self::Service(_) => Kind::Service,
         }
     }
 
@@ -137,6 +175,18 @@ impl Spec {
             Self::RouteTable(r) => vec![r.vpc.as_str()],
             Self::SecurityGroup(r) => vec![r.vpc.as_str()],
             Self::NatGateway(r) => vec![r.subnet.as_str(), r.eip.as_str()],
+            Self::TargetGroup(r) => vec![r.vpc.as_str()],
+            Self::Listener(r) => vec![r.load_balancer.as_str()],
+            Self::Service(r) => vec![r.cluster.as_str()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Dependencies whose change must be rolled out by this resource too (a new task
+    /// definition revision is deployed by updating the service).
+    pub fn rollout_deps(&self) -> Vec<&str> {
+        match self {
+            Self::Service(r) => vec![r.task_definition.as_str()],
             _ => Vec::new(),
         }
     }
@@ -171,6 +221,12 @@ pub enum Detail {
     Repository(ecr::RepositoryState),
     Role(iam::RoleState),
     LogGroup(logs::LogGroupState),
+    LoadBalancer(load_balancer::LoadBalancerState),
+    TargetGroup(target_group::TargetGroupState),
+    Listener(listener::ListenerState),
+    Cluster,
+    TaskDefinition(task_definition::TaskDefinitionState),
+    Service(service::ServiceState),
 }
 
 /// What dependents and users need of a resource.
@@ -188,6 +244,7 @@ impl Output {
         let url = match &observed.detail {
             Detail::Queue(_) => Some(observed.aws_id.clone()),
             Detail::Repository(r) => Some(r.uri.clone()),
+            Detail::LoadBalancer(l) => Some(format!("http://{}", l.dns_name)),
             _ => None,
         };
         Self {
@@ -252,6 +309,12 @@ pub fn diff(desired: &Desired, observed: &Observed, refs: &Outputs) -> Diff {
         (Spec::Repository(d), Detail::Repository(o)) => ecr::diff(d, o),
         (Spec::Role(d), Detail::Role(o)) => iam::diff(d, o, refs),
         (Spec::LogGroup(d), Detail::LogGroup(o)) => logs::diff(d, o),
+        (Spec::LoadBalancer(d), Detail::LoadBalancer(o)) => load_balancer::diff(d, o, refs),
+        (Spec::TargetGroup(d), Detail::TargetGroup(o)) => target_group::diff(d, o, refs),
+        (Spec::Listener(d), Detail::Listener(o)) => listener::diff(d, o, refs),
+        (Spec::Cluster(_), Detail::Cluster) => Diff::default(),
+        (Spec::TaskDefinition(d), Detail::TaskDefinition(o)) => task_definition::diff(d, o, refs),
+        (Spec::Service(d), Detail::Service(o)) => service::diff(d, o, refs),
         _ => {
             let mut diff = Diff::default();
             diff.replace(format!(
@@ -271,25 +334,52 @@ pub fn diff(desired: &Desired, observed: &Observed, refs: &Outputs) -> Diff {
 
 /// Finds every resource of the stack, all kinds at once.
 pub async fn observe_all(ctx: &Context, names: &crate::spec::Names) -> Result<Vec<Observed>> {
-    let (ec2, queues, repository, roles, log_group) = tokio::try_join!(
-        ec2::observe_all(ctx),
-        sqs::observe(ctx, names),
-        ecr::observe(ctx, names),
-        iam::observe(ctx, names),
-        logs::observe(ctx, names),
-    )?;
-    let mut all = ec2;
-    all.extend(queues);
-    all.extend(repository);
-    all.extend(roles);
-    all.extend(log_group);
-    Ok(all)
+    let (ec2, queues, repository, roles, log_group, balancing, cluster, task_definition, service) =
+        tokio::try_join!(
+            ec2::observe_all(ctx),
+            sqs::observe(ctx, names),
+            ecr::observe(ctx, names),
+            iam::observe(ctx, names),
+            logs::observe(ctx, names),
+            elb::observe_all(ctx, names),
+            cluster::observe(ctx, &names.cluster),
+            task_definition::observe(ctx, &names.task_family),
+            service::observe(ctx, &names.cluster, &names.service),
+        )?;
+    Ok([
+        ec2,
+        queues,
+        repository,
+        roles,
+        log_group,
+        balancing,
+        cluster,
+        task_definition,
+        service,
+    ]
+    .concat())
 }
 
-/// Creates a resource that does not exist.
-pub async fn create(ctx: &Context, desired: &Desired, refs: &Outputs) -> Result<Output> {
+/// Creates a resource that does not exist (and, for a service, waits for its deployment).
+pub async fn create(
+    ctx: &Context,
+    desired: &Desired,
+    refs: &Outputs,
+    on_wait: &(dyn Fn(String) + Send + Sync),
+) -> Result<Output> {
     let (id, tags) = (desired.id.as_str(), &desired.tags);
     match &desired.spec {
+        Spec::LoadBalancer(d) => load_balancer::create(ctx, id, d, tags, refs).await,
+        Spec::TargetGroup(d) => target_group::create(ctx, id, d, tags, refs).await,
+        Spec::Listener(d) => listener::create(ctx, id, d, tags, refs).await,
+        Spec::Cluster(d) => cluster::create(ctx, id, d, tags).await,
+        Spec::TaskDefinition(d) => task_definition::register(ctx, id, d, tags, refs).await,
+        Spec::Service(d) => {
+            let output = service::create(ctx, id, d, tags, refs).await?;
+            let cluster = resolve(refs, id, &d.cluster)?;
+            rollout::wait_deployed(ctx, &cluster.aws_id, &output.aws_id, id, on_wait).await?;
+            Ok(output)
+        }
         Spec::Vpc(d) => vpc::create(ctx, id, d, tags).await,
         Spec::InternetGateway(d) => internet_gateway::create(ctx, id, d, tags, refs).await,
         Spec::Subnet(d) => subnet::create(ctx, id, d, tags, refs).await,
@@ -311,9 +401,30 @@ pub async fn update(
     desired: &Desired,
     observed: &Observed,
     refs: &Outputs,
+    on_wait: &(dyn Fn(String) + Send + Sync),
 ) -> Result<Output> {
     let tags = &desired.tags;
     match (&desired.spec, &observed.detail) {
+        (Spec::LoadBalancer(d), Detail::LoadBalancer(o)) => {
+            load_balancer::update(ctx, observed, d, o, tags, refs).await
+        }
+        (Spec::TargetGroup(d), Detail::TargetGroup(o)) => {
+            target_group::update(ctx, observed, d, o, tags).await
+        }
+        (Spec::Listener(d), Detail::Listener(_)) => {
+            listener::update(ctx, observed, d, tags, refs).await
+        }
+        (Spec::Cluster(_), Detail::Cluster) => cluster::retag(ctx, observed, tags).await,
+        // A task definition is never changed in place: a new revision is registered.
+        (Spec::TaskDefinition(d), Detail::TaskDefinition(_)) => {
+            task_definition::register(ctx, &desired.id, d, tags, refs).await
+        }
+        (Spec::Service(d), Detail::Service(o)) => {
+            let output = service::update(ctx, observed, d, o, tags, refs).await?;
+            rollout::wait_deployed(ctx, &o.cluster_arn, &observed.aws_id, &desired.id, on_wait)
+                .await?;
+            Ok(output)
+        }
         (Spec::Vpc(d), Detail::Vpc(o)) => vpc::update(ctx, observed, d, o, tags).await,
         (Spec::InternetGateway(d), Detail::InternetGateway(o)) => {
             internet_gateway::update(ctx, observed, d, o, tags, refs).await
@@ -363,6 +474,21 @@ pub async fn delete(
         Detail::Repository(_) => ecr::delete(ctx, observed).await,
         Detail::Role(o) => iam::delete(ctx, observed, o).await,
         Detail::LogGroup(_) => logs::delete(ctx, observed).await,
+        Detail::LoadBalancer(_) => load_balancer::delete(ctx, observed, on_wait).await,
+        Detail::TargetGroup(_) => target_group::delete(ctx, observed, on_wait).await,
+        Detail::Listener(_) => listener::delete(ctx, observed).await,
+        Detail::Cluster => cluster::delete(ctx, observed, on_wait).await,
+        Detail::TaskDefinition(_) => {
+            // The family is the ARN's last part without the revision.
+            let family = observed
+                .aws_id
+                .rsplit('/')
+                .next()
+                .and_then(|r| r.rsplit_once(':'))
+                .map_or("", |(f, _)| f);
+            task_definition::delete(ctx, observed, family).await
+        }
+        Detail::Service(o) => service::delete(ctx, observed, o, on_wait).await,
     }
 }
 

@@ -8,6 +8,7 @@
 mod names;
 mod network;
 mod reader;
+mod service;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -71,6 +72,70 @@ pub struct LogsSpec {
 pub struct ServiceSpec {
     /// The port the container listens on; the service security group opens it to the ALB.
     pub port: u16,
+    /// A prebuilt image to deploy as is. Without one (and without `up --image`), the load
+    /// balancer and the ECS service are not part of the stack.
+    pub image: Option<String>,
+    /// Fargate CPU units and memory (MiB), one of Fargate's allowed pairs.
+    pub cpu: u32,
+    pub memory: u32,
+    pub desired_count: u32,
+    /// Extra environment for the container; `ENV` defaults to `prod`. `SQS_QUEUE_URL` and
+    /// `PORT` are set by stackctl.
+    pub environment: std::collections::BTreeMap<String, String>,
+    pub health_check_path: String,
+    pub health_check_interval_secs: u32,
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
+    /// How long the load balancer drains a target (AWS's default of 300 s slows every deploy).
+    pub deregistration_delay_secs: u32,
+    pub health_check_grace_secs: u32,
+    pub min_healthy_percent: u32,
+    pub max_percent: u32,
+    /// Roll back a deployment that the circuit breaker stops.
+    pub rollback: bool,
+    /// With a certificate, an HTTPS listener on 443 and HTTP redirected to it.
+    pub certificate_arn: Option<String>,
+    /// How long `up` waits for a deployment to finish.
+    pub wait_timeout_secs: u32,
+}
+
+impl ServiceSpec {
+    pub fn defaults() -> Self {
+        Self {
+            port: 5000,
+            image: None,
+            cpu: 256,
+            memory: 512,
+            desired_count: 1,
+            environment: std::collections::BTreeMap::new(),
+            health_check_path: "/healthcheck".into(),
+            health_check_interval_secs: 10,
+            healthy_threshold: 2,
+            unhealthy_threshold: 2,
+            deregistration_delay_secs: 30,
+            health_check_grace_secs: 30,
+            min_healthy_percent: 100,
+            max_percent: 200,
+            rollback: true,
+            certificate_arn: None,
+            wait_timeout_secs: 600,
+        }
+    }
+}
+
+/// Fargate's allowed CPU units and the memory sizes (MiB) each allows.
+pub fn fargate_memory(cpu: u32) -> Option<Vec<u32>> {
+    let range = |from: u32, to: u32, step: u32| (from..=to).step_by(step as usize).collect();
+    Some(match cpu {
+        256 => vec![512, 1024, 2048],
+        512 => range(1024, 4096, 1024),
+        1024 => range(2048, 8192, 1024),
+        2048 => range(4096, 16384, 1024),
+        4096 => range(8192, 30720, 1024),
+        8192 => range(16384, 61440, 4096),
+        16384 => range(32768, 122_880, 8192),
+        _ => return None,
+    })
 }
 
 /// One problem in a stack file.
@@ -272,11 +337,7 @@ impl StackSpec {
             retention_days: i32::try_from(retention).unwrap_or(14),
         };
 
-        let service_table = reader.table(root, "service", &["port"]);
-        let service = ServiceSpec {
-            port: u16::try_from(reader.int(service_table, "port", 5000, 1..=65_535))
-                .unwrap_or(5000),
-        };
+        let service = service::read(&mut reader, root);
 
         let spec = Self {
             name,
@@ -318,7 +379,7 @@ impl StackSpec {
                 scan_on_push: true,
             },
             logs: LogsSpec { retention_days: 14 },
-            service: ServiceSpec { port: 5000 },
+            service: ServiceSpec::defaults(),
         }
     }
 

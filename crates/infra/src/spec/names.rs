@@ -13,6 +13,8 @@ pub struct Names {
     pub load_balancer: String,
     pub target_group: String,
     pub cluster: String,
+    pub service: String,
+    pub task_family: String,
 }
 
 impl Names {
@@ -28,6 +30,8 @@ impl Names {
             load_balancer: format!("{stack}-alb"),
             target_group: format!("{stack}-tg"),
             cluster: stack.to_owned(),
+            service: stack.to_owned(),
+            task_family: stack.to_owned(),
         }
     }
 

@@ -269,3 +269,38 @@ fn user_tags_are_read_and_checked() {
     );
     assert!(text.contains("'#' is not allowed in tags"), "{text}");
 }
+
+#[test]
+fn service_settings_are_read_and_fargate_pairs_checked() {
+    let spec = parse(
+        "[stack]\nname = \"ok\"\n[service]\nimage = \"repo/app:1\"\ncpu = 512\nmemory = 2048\ndesired_count = 2\nenvironment = { ENV = \"staging\", LOG_LEVEL = \"debug\" }\ncertificate_arn = \"arn:aws:acm:us-east-1:1:certificate/x\"\n",
+    )
+    .unwrap();
+    assert_eq!(spec.service.image.as_deref(), Some("repo/app:1"));
+    assert_eq!(
+        (
+            spec.service.cpu,
+            spec.service.memory,
+            spec.service.desired_count
+        ),
+        (512, 2048, 2)
+    );
+    assert_eq!(spec.service.environment["ENV"], "staging");
+    assert_eq!(spec.service.deregistration_delay_secs, 30);
+
+    let (_, text) = errors("[stack]\nname = \"ok\"\n[service]\ncpu = 256\nmemory = 4096\n");
+    assert!(text.contains("stack.toml:5:10: service.memory: 4096 MiB does not go with cpu = 256 on Fargate; allowed: 512, 1024, 2048"), "{text}");
+    let (_, text) = errors("[stack]\nname = \"ok\"\n[service]\ncpu = 300\n");
+    assert!(text.contains("300 is not a Fargate CPU size"), "{text}");
+    let (_, text) = errors(
+        "[stack]\nname = \"ok\"\n[service.environment]\nSQS_QUEUE_URL = \"x\"\n1BAD = \"y\"\n",
+    );
+    assert!(
+        text.contains("service.environment.SQS_QUEUE_URL: is set by stackctl"),
+        "{text}"
+    );
+    assert!(
+        text.contains("service.environment.1BAD: is not a variable name"),
+        "{text}"
+    );
+}

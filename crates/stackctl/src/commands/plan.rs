@@ -11,7 +11,10 @@ use crate::output::Printer;
 use crate::render;
 
 pub async fn run(args: &PlanArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let spec = load(&args.stack.file)?;
+    let mut spec = load(&args.stack.file)?;
+    if let Some(image) = &args.image {
+        spec.service.image = Some(image.clone());
+    }
     let (ctx, account) = connect(&spec.name, &spec.region).await?;
     let prepared = engine::prepare(&ctx, &spec)
         .await

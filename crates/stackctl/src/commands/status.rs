@@ -1,14 +1,88 @@
-//! `stackctl status`: the stack's resources as AWS reports them, and its outputs.
+//! `stackctl status`: the stack's resources as AWS reports them, its outputs, the service's
+//! deployment, and a live health check through the load balancer.
 
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use infra::engine;
+use infra::resources::{Detail, Observed};
+use serde::Serialize;
 
 use super::stack::{connect, load, outputs_json, report_calls};
 use crate::cli::StatusArgs;
 use crate::output::Printer;
 use crate::render;
+
+/// A live `GET` of the health-check path through the load balancer.
+#[derive(Debug, Serialize)]
+struct Health {
+    url: String,
+    up: bool,
+    status: Option<u16>,
+    latency_ms: Option<u128>,
+    error: Option<String>,
+}
+
+async fn check(url: String) -> Health {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => {
+            return Health {
+                url,
+                up: false,
+                status: None,
+                latency_ms: None,
+                error: Some(e.to_string()),
+            };
+        }
+    };
+    let started = Instant::now();
+    match client.get(&url).send().await {
+        Ok(response) => Health {
+            up: response.status().is_success(),
+            status: Some(response.status().as_u16()),
+            latency_ms: Some(started.elapsed().as_millis()),
+            error: None,
+            url,
+        },
+        Err(e) => Health {
+            url,
+            up: false,
+            status: None,
+            latency_ms: None,
+            error: Some(infra::error_chain(&e)),
+        },
+    }
+}
+
+/// The service's deployment, in a line: counts, rollout, revision, image.
+fn service_line(observed: &[Observed]) -> Option<String> {
+    let service = observed.iter().find_map(|o| match &o.detail {
+        Detail::Service(s) => Some(s),
+        _ => None,
+    })?;
+    let image = observed.iter().find_map(|o| match &o.detail {
+        Detail::TaskDefinition(t) => Some(t.image.clone()),
+        _ => None,
+    });
+    let revision = service.task_definition.rsplit(':').next().unwrap_or("?");
+    Some(format!(
+        "{} desired, {} running, {} pending; rollout {}; task definition revision {revision}; image {}",
+        service.desired_count,
+        service.running_count,
+        service.pending_count,
+        if service.rollout.is_empty() {
+            "unknown"
+        } else {
+            &service.rollout
+        },
+        image.unwrap_or_else(|| "?".into())
+    ))
+}
 
 pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let spec = load(&args.stack.file)?;
@@ -17,6 +91,18 @@ pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCod
         .await
         .context("while reading the stack's resources from AWS")?;
     let outputs = engine::outputs_of(&observed);
+    let url = observed.iter().find_map(|o| match &o.detail {
+        Detail::LoadBalancer(lb) => Some(format!("http://{}", lb.dns_name)),
+        _ => None,
+    });
+    // On an emulator the load balancer's DNS name is made up: do not send anything to it.
+    let emulated = std::env::var_os("AWS_ENDPOINT_URL").is_some();
+    let health = match &url {
+        Some(url) if !emulated => {
+            Some(check(format!("{url}{}", spec.service.health_check_path)).await)
+        }
+        _ => None,
+    };
     if args.output.json {
         printer.json(&serde_json::json!({
             "stack": spec.name,
@@ -24,6 +110,8 @@ pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCod
             "account": account,
             "resources": observed,
             "outputs": outputs_json(&outputs),
+            "service": service_line(&observed),
+            "health": health,
             "aws_calls": ctx.calls.snapshot(),
         }));
     } else if observed.is_empty() {
@@ -41,6 +129,26 @@ pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCod
             "\nOutputs:\n{}",
             render::pairs(&infra::stack::named_outputs(&outputs))
         ));
+        if let Some(line) = service_line(&observed) {
+            printer.line(&format!("\nService: {line}"));
+        }
+        match (&url, &health) {
+            (Some(url), Some(h)) => {
+                printer.line(&format!("URL:     {url}"));
+                let verdict = match (h.up, h.status, h.latency_ms, &h.error) {
+                    (true, Some(code), Some(ms), _) => format!("up (HTTP {code} in {ms} ms)"),
+                    (false, Some(code), _, _) => format!("down (HTTP {code})"),
+                    (_, _, _, Some(e)) => format!("down ({e})"),
+                    _ => "down".into(),
+                };
+                printer.line(&format!("Health:  {} {verdict}", h.url));
+            }
+            (Some(url), None) => {
+                printer.line(&format!("URL:     {url}"));
+                printer.line("Health:  not checked (AWS_ENDPOINT_URL is set: the DNS name is the emulator's)");
+            }
+            _ => printer.line("\nNo load balancer: the stack has no image to run yet (service.image or `up --image`)."),
+        }
     }
     report_calls(printer, &ctx, args.output.verbose);
     Ok(ExitCode::SUCCESS)

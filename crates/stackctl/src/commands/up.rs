@@ -11,8 +11,19 @@ use crate::output::Printer;
 use crate::{progress, render};
 
 pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let spec = load(&args.stack.file)?;
-    let (ctx, account) = connect(&spec.name, &spec.region).await?;
+    let mut spec = load(&args.stack.file)?;
+    if let Some(image) = &args.image {
+        spec.service.image = Some(image.clone());
+    }
+    let (mut ctx, account) = connect(&spec.name, &spec.region).await?;
+    ctx.settings.deploy_timeout = if args.no_wait {
+        None
+    } else {
+        let secs = args
+            .wait_timeout
+            .unwrap_or(u64::from(spec.service.wait_timeout_secs));
+        Some(std::time::Duration::from_secs(secs))
+    };
     let prepared = engine::prepare(&ctx, &spec)
         .await
         .context("while reading the stack's current state from AWS")?;
@@ -24,6 +35,12 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
             spec.name, spec.region
         ));
         printer.line(&render::plan(plan));
+        if spec.service.image.is_none() {
+            printer.line(
+                "\nNo image: the load balancer and the ECS service are not part of this stack yet. \
+                 Set service.image in the stack file or pass --image.",
+            );
+        }
     }
 
     let outputs = if !plan.has_changes() {

@@ -1,0 +1,323 @@
+//! Waiting on ECS: a deployment until it is done (rollout completed, running = desired), failing
+//! fast with the reason when the circuit breaker rolls it back or tasks stop; and a deleted
+//! service until it is inactive. Waiting is its own step, after the call that changed things.
+
+use aws_sdk_ecs::types::{DesiredStatus, Service as AwsService};
+
+use super::cluster::is_gone;
+use crate::context::Context;
+use crate::error::{Error, Result};
+
+/// What a look at the service says about its deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assessment {
+    Done,
+    InProgress(String),
+    /// The circuit breaker failed (and maybe rolled back) the deployment.
+    Failed(String),
+    /// Tasks of the new deployment stopped; the reasons are fetched separately.
+    TasksStopped(i32),
+}
+
+/// Classifies a service's state (pure, unit-tested).
+pub fn assess(service: &AwsService) -> Assessment {
+    let deployments = service.deployments();
+    let Some(primary) = deployments.iter().find(|d| d.status() == Some("PRIMARY")) else {
+        return Assessment::InProgress("no deployment yet".into());
+    };
+    let state = primary
+        .rollout_state()
+        .map(|r| r.as_str())
+        .unwrap_or("IN_PROGRESS");
+    if state == "FAILED" {
+        return Assessment::Failed(
+            primary
+                .rollout_state_reason()
+                .unwrap_or("the deployment failed")
+                .to_owned(),
+        );
+    }
+    if primary.failed_tasks() > 0 {
+        return Assessment::TasksStopped(primary.failed_tasks());
+    }
+    let (running, desired) = (service.running_count(), service.desired_count());
+    if state == "COMPLETED" && deployments.len() == 1 && running == desired {
+        return Assessment::Done;
+    }
+    Assessment::InProgress(format!(
+        "rollout {}: {running}/{desired} running, {} pending{}",
+        state.to_lowercase().replace('_', " "),
+        service.pending_count(),
+        if deployments.len() > 1 {
+            format!(", {} deployments", deployments.len())
+        } else {
+            String::new()
+        }
+    ))
+}
+
+/// The newest service events, newest first, as lines.
+pub fn recent_events(service: &AwsService, n: usize) -> Vec<String> {
+    service
+        .events()
+        .iter()
+        .take(n)
+        .filter_map(|e| e.message().map(str::to_owned))
+        .collect()
+}
+
+async fn describe(
+    ctx: &Context,
+    cluster: &str,
+    service: &str,
+    id: &str,
+) -> Result<Option<AwsService>> {
+    match ctx
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.services().first().cloned()),
+        Err(e) if is_gone(&e) => Ok(None),
+        Err(e) => Err(Error::aws(id, "DescribeServices", e)),
+    }
+}
+
+/// Why the service's tasks stopped, from the stopped tasks ECS still remembers.
+async fn stopped_reasons(
+    ctx: &Context,
+    cluster: &str,
+    service: &str,
+    id: &str,
+) -> Result<Vec<String>> {
+    let name = service.rsplit('/').next().unwrap_or(service);
+    let tasks = ctx
+        .ecs
+        .list_tasks()
+        .cluster(cluster)
+        .service_name(name)
+        .desired_status(DesiredStatus::Stopped)
+        .send()
+        .await
+        .map_err(|e| Error::aws(id, "ListTasks", e))?;
+    if tasks.task_arns().is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = ctx
+        .ecs
+        .describe_tasks()
+        .cluster(cluster)
+        .set_tasks(Some(tasks.task_arns().iter().take(5).cloned().collect()))
+        .send()
+        .await
+        .map_err(|e| Error::aws(id, "DescribeTasks", e))?;
+    Ok(out
+        .tasks()
+        .iter()
+        .map(|t| {
+            let containers: Vec<String> = t
+                .containers()
+                .iter()
+                .filter_map(|c| {
+                    c.reason()
+                        .map(|r| format!("{}: {r}", c.name().unwrap_or("container")))
+                })
+                .collect();
+            let mut reason = t.stopped_reason().unwrap_or("stopped").to_owned();
+            if !containers.is_empty() {
+                reason.push_str(&format!(" ({})", containers.join("; ")));
+            }
+            reason
+        })
+        .collect())
+}
+
+fn failure(id: &str, headline: String, reasons: &[String], events: &[String]) -> Error {
+    let mut message = headline;
+    if !reasons.is_empty() {
+        message.push_str(&format!(
+            "\n    stopped tasks: {}",
+            reasons.join("\n                   ")
+        ));
+    }
+    if !events.is_empty() {
+        message.push_str(&format!(
+            "\n    last service events:\n      {}",
+            events.join("\n      ")
+        ));
+    }
+    Error::Deployment {
+        resource: id.to_owned(),
+        message,
+    }
+}
+
+/// Waits until the service's deployment is done, reporting progress through `on_wait`.
+pub async fn wait_deployed(
+    ctx: &Context,
+    cluster: &str,
+    service: &str,
+    id: &str,
+    on_wait: &(dyn Fn(String) + Send + Sync),
+) -> Result<()> {
+    let Some(timeout) = ctx.settings.deploy_timeout else {
+        return Ok(());
+    };
+    let started = tokio::time::Instant::now();
+    let mut last = String::new();
+    loop {
+        let Some(svc) = describe(ctx, cluster, service, id).await? else {
+            return Err(Error::unexpected(
+                id,
+                "the service disappeared while its deployment was watched",
+            ));
+        };
+        match assess(&svc) {
+            Assessment::Done => return Ok(()),
+            Assessment::Failed(reason) => {
+                let reasons = stopped_reasons(ctx, cluster, service, id)
+                    .await
+                    .unwrap_or_default();
+                return Err(failure(
+                    id,
+                    format!("the deployment failed: {reason}"),
+                    &reasons,
+                    &recent_events(&svc, 5),
+                ));
+            }
+            Assessment::TasksStopped(n) => {
+                let reasons = stopped_reasons(ctx, cluster, service, id)
+                    .await
+                    .unwrap_or_default();
+                return Err(failure(
+                    id,
+                    format!("{n} task(s) of the new deployment stopped"),
+                    &reasons,
+                    &recent_events(&svc, 5),
+                ));
+            }
+            Assessment::InProgress(status) => {
+                if status != last {
+                    on_wait(status.clone());
+                    last = status;
+                }
+            }
+        }
+        if started.elapsed() >= timeout {
+            return Err(failure(
+                id,
+                format!(
+                    "the deployment did not finish within {}s ({last}); `stackctl status` shows where it is",
+                    timeout.as_secs()
+                ),
+                &[],
+                &recent_events(&svc, 5),
+            ));
+        }
+        tokio::time::sleep(ctx.settings.poll_interval).await;
+    }
+}
+
+/// Waits until a deleted service is inactive (its tasks are gone).
+pub async fn wait_inactive(ctx: &Context, cluster: &str, service: &str, id: &str) -> Result<()> {
+    let started = tokio::time::Instant::now();
+    loop {
+        match describe(ctx, cluster, service, id).await? {
+            None => return Ok(()),
+            Some(svc) if svc.status() == Some("INACTIVE") => return Ok(()),
+            Some(_) if started.elapsed() >= ctx.settings.wait_timeout => {
+                return Err(Error::Timeout {
+                    resource: id.to_owned(),
+                    what: "become inactive",
+                    seconds: ctx.settings.wait_timeout.as_secs(),
+                });
+            }
+            Some(_) => tokio::time::sleep(ctx.settings.poll_interval).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, ServiceEvent};
+
+    use super::*;
+
+    fn service(deployments: Vec<Deployment>, running: i32, desired: i32) -> AwsService {
+        AwsService::builder()
+            .set_deployments(Some(deployments))
+            .running_count(running)
+            .desired_count(desired)
+            .pending_count(desired - running)
+            .events(
+                ServiceEvent::builder()
+                    .message("(service s) has started 1 tasks")
+                    .build(),
+            )
+            .build()
+    }
+
+    fn deployment(status: &str, rollout: DeploymentRolloutState, failed: i32) -> Deployment {
+        Deployment::builder()
+            .status(status)
+            .rollout_state(rollout)
+            .rollout_state_reason("ECS deployment circuit breaker: tasks failed to start.")
+            .failed_tasks(failed)
+            .build()
+    }
+
+    #[test]
+    fn done_needs_a_single_completed_deployment_with_every_task_running() {
+        let done = service(
+            vec![deployment("PRIMARY", DeploymentRolloutState::Completed, 0)],
+            2,
+            2,
+        );
+        assert_eq!(assess(&done), Assessment::Done);
+        let starting = service(
+            vec![deployment("PRIMARY", DeploymentRolloutState::Completed, 0)],
+            1,
+            2,
+        );
+        assert!(
+            matches!(assess(&starting), Assessment::InProgress(s) if s.contains("1/2 running"))
+        );
+        let rolling = service(
+            vec![
+                deployment("PRIMARY", DeploymentRolloutState::InProgress, 0),
+                deployment("ACTIVE", DeploymentRolloutState::Completed, 0),
+            ],
+            2,
+            2,
+        );
+        assert!(
+            matches!(assess(&rolling), Assessment::InProgress(s) if s.contains("2 deployments"))
+        );
+    }
+
+    #[test]
+    fn a_rollback_or_stopped_tasks_fail_fast() {
+        let failed = service(
+            vec![deployment("PRIMARY", DeploymentRolloutState::Failed, 3)],
+            0,
+            1,
+        );
+        assert_eq!(
+            assess(&failed),
+            Assessment::Failed("ECS deployment circuit breaker: tasks failed to start.".into())
+        );
+        let stopping = service(
+            vec![deployment("PRIMARY", DeploymentRolloutState::InProgress, 2)],
+            0,
+            1,
+        );
+        assert_eq!(assess(&stopping), Assessment::TasksStopped(2));
+        assert_eq!(
+            recent_events(&stopping, 5),
+            ["(service s) has started 1 tasks"]
+        );
+    }
+}
