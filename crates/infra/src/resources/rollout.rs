@@ -321,3 +321,183 @@ mod tests {
         );
     }
 }
+
+/// The wait loop against a mocked ECS (the emulator never fails a deployment).
+#[cfg(test)]
+mod fault_tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
+    use aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput;
+    use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
+    use aws_sdk_ecs::types::{Container, Deployment, DeploymentRolloutState, ServiceEvent, Task};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+    use crate::context::Settings;
+
+    fn context(ecs: aws_sdk_ecs::Client) -> Context {
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let mut ctx = Context::from_config("s", "us-east-1", &config);
+        ctx.ecs = ecs;
+        ctx.settings = Settings {
+            deploy_timeout: Some(Duration::from_secs(5)),
+            poll_interval: Duration::from_millis(1),
+            ..Settings::default()
+        };
+        ctx
+    }
+
+    fn service(rollout: DeploymentRolloutState, running: i32, failed: i32) -> AwsService {
+        AwsService::builder()
+            .service_arn("arn:aws:ecs:us-east-1:1:service/s/s")
+            .desired_count(1)
+            .running_count(running)
+            .deployments(
+                Deployment::builder()
+                    .status("PRIMARY")
+                    .rollout_state(rollout)
+                    .rollout_state_reason("ECS deployment circuit breaker: tasks failed to start.")
+                    .failed_tasks(failed)
+                    .build(),
+            )
+            .events(
+                ServiceEvent::builder()
+                    .message("(service s) deployment failed: tasks failed to start.")
+                    .build(),
+            )
+            .build()
+    }
+
+    fn stopped_task_rules() -> (aws_smithy_mocks::Rule, aws_smithy_mocks::Rule) {
+        let list = mock!(aws_sdk_ecs::Client::list_tasks).then_output(|| {
+            ListTasksOutput::builder()
+                .task_arns("arn:aws:ecs:us-east-1:1:task/s/1")
+                .build()
+        });
+        let describe = mock!(aws_sdk_ecs::Client::describe_tasks).then_output(|| {
+            DescribeTasksOutput::builder()
+                .tasks(
+                    Task::builder()
+                        .stopped_reason("Essential container in task exited")
+                        .containers(
+                            Container::builder()
+                                .name("app")
+                                .reason("exit code 1")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+        (list, describe)
+    }
+
+    #[tokio::test]
+    async fn a_rolled_back_deployment_fails_fast_with_reasons_and_events() {
+        let describe = mock!(aws_sdk_ecs::Client::describe_services)
+            .sequence()
+            .output(|| {
+                DescribeServicesOutput::builder()
+                    .services(service(DeploymentRolloutState::InProgress, 0, 0))
+                    .build()
+            })
+            .output(|| {
+                DescribeServicesOutput::builder()
+                    .services(service(DeploymentRolloutState::Failed, 0, 2))
+                    .build()
+            })
+            .build();
+        let (list, tasks) = stopped_task_rules();
+        let ctx = context(mock_client!(
+            aws_sdk_ecs,
+            RuleMode::MatchAny,
+            [&describe, &list, &tasks]
+        ));
+        let seen = Mutex::new(Vec::new());
+        let err = wait_deployed(
+            &ctx,
+            "cluster",
+            "arn:aws:ecs:us-east-1:1:service/s/s",
+            "service",
+            &|m| seen.lock().unwrap().push(m),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("the deployment failed: ECS deployment circuit breaker"),
+            "{err}"
+        );
+        assert!(
+            err.contains("Essential container in task exited (app: exit code 1)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("deployment failed: tasks failed to start"),
+            "{err}"
+        );
+        assert_eq!(
+            describe.num_calls(),
+            2,
+            "it stopped at the first failed look"
+        );
+        assert!(seen.lock().unwrap()[0].contains("rollout in progress: 0/1 running"));
+    }
+
+    #[tokio::test]
+    async fn stopped_tasks_fail_fast_even_before_the_breaker_trips() {
+        let describe = mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
+            DescribeServicesOutput::builder()
+                .services(service(DeploymentRolloutState::InProgress, 0, 1))
+                .build()
+        });
+        let (list, tasks) = stopped_task_rules();
+        let ctx = context(mock_client!(
+            aws_sdk_ecs,
+            RuleMode::MatchAny,
+            [&describe, &list, &tasks]
+        ));
+        let err = wait_deployed(&ctx, "cluster", "svc", "service", &|_| {})
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("1 task(s) of the new deployment stopped"),
+            "{err}"
+        );
+        assert!(err.contains("exit code 1"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_deployment_that_never_finishes_times_out_with_where_it_is() {
+        let describe = mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
+            DescribeServicesOutput::builder()
+                .services(service(DeploymentRolloutState::InProgress, 0, 0))
+                .build()
+        });
+        let mut ctx = context(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&describe]));
+        ctx.settings.deploy_timeout = Some(Duration::from_millis(20));
+        let err = wait_deployed(&ctx, "cluster", "svc", "service", &|_| {})
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("did not finish within 0s (rollout in progress: 0/1 running"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_wait_returns_at_once() {
+        let mut ctx = context(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, []));
+        ctx.settings.deploy_timeout = None;
+        wait_deployed(&ctx, "cluster", "svc", "service", &|_| {})
+            .await
+            .unwrap();
+    }
+}

@@ -4,5 +4,6 @@
 
 mod ci;
 mod helpers;
+mod service;
 mod stack;
 mod validate;

@@ -15,7 +15,7 @@ fn tag(key: &str, value: &str) -> Filter {
 
 /// Every resource tagged stackctl:stack=<name>, as `kind/logical-id`, read with plain SDK
 /// calls.
-async fn inventory(stack: &TestStack) -> Vec<String> {
+pub async fn inventory(stack: &TestStack) -> Vec<String> {
     let aws = &stack.aws;
     let by_stack = || tag("stackctl:stack", &stack.name);
     // moto ignores the tag filter of DescribeNatGateways, so every answer is checked here too.
@@ -179,6 +179,7 @@ async fn inventory(stack: &TestStack) -> Vec<String> {
             .filter(|g| g.log_group_name() == Some(&format!("/stackctl/{}", stack.name)))
             .map(|_| "logs/log-group".to_owned()),
     );
+    found.extend(service_inventory(stack).await);
     found.retain(|r| !r.ends_with("(another stack)"));
     found.sort();
     found
@@ -773,4 +774,92 @@ async fn user_tags_go_on_every_resource_and_a_changed_value_is_put_back() {
     );
     assert_eq!(mutating_calls(&stack.json(&["up"])), Vec::<String>::new());
     stack.json(&["down", "--yes"]);
+}
+
+/// The load-balancing and ECS resources named after the stack, read with plain SDK calls.
+async fn service_inventory(stack: &TestStack) -> Vec<String> {
+    let aws = &stack.aws;
+    let mut found = Vec::new();
+    if let Ok(out) = aws
+        .elb
+        .describe_load_balancers()
+        .names(format!("{}-alb", stack.name))
+        .send()
+        .await
+    {
+        for lb in out.load_balancers() {
+            found.push("elb/load-balancer".to_owned());
+            let listeners = aws
+                .elb
+                .describe_listeners()
+                .load_balancer_arn(lb.load_balancer_arn().unwrap())
+                .send()
+                .await
+                .unwrap();
+            found.extend(
+                listeners
+                    .listeners()
+                    .iter()
+                    .map(|l| format!("elb/listener-{}", l.port().unwrap_or(0))),
+            );
+        }
+    }
+    if let Ok(out) = aws
+        .elb
+        .describe_target_groups()
+        .names(format!("{}-tg", stack.name))
+        .send()
+        .await
+    {
+        found.extend(
+            out.target_groups()
+                .iter()
+                .map(|_| "elb/target-group".to_owned()),
+        );
+    }
+    let clusters = aws
+        .ecs
+        .describe_clusters()
+        .clusters(&stack.name)
+        .send()
+        .await
+        .unwrap();
+    found.extend(
+        clusters
+            .clusters()
+            .iter()
+            .filter(|c| c.status() == Some("ACTIVE"))
+            .map(|_| "ecs/cluster".to_owned()),
+    );
+    if let Ok(out) = aws
+        .ecs
+        .describe_services()
+        .cluster(&stack.name)
+        .services(&stack.name)
+        .send()
+        .await
+    {
+        found.extend(
+            out.services()
+                .iter()
+                .filter(|s| s.status() != Some("INACTIVE"))
+                .map(|_| "ecs/service".to_owned()),
+        );
+    }
+    let families = aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(&stack.name)
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .unwrap();
+    found.extend(
+        families
+            .task_definition_arns()
+            .iter()
+            .filter(|arn| arn.contains(&format!("task-definition/{}:", stack.name)))
+            .map(|_| "ecs/task-definition".to_owned()),
+    );
+    found
 }
