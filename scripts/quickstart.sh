@@ -17,7 +17,9 @@ eval "$(scripts/moto.sh env)"
 cargo build --locked -p stackctl -p app
 stackctl="$CARGO_TARGET_DIR/debug/stackctl"
 
-"$stackctl" up --yes
+# No container engine is needed: on the emulator the ECS service is only described, and the
+# service itself runs below as a local process with the task definition's settings.
+"$stackctl" up --yes --image stackctl.local/messages:quickstart
 queue_url=$("$stackctl" status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["outputs"]["queue_url"])')
 
 if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"; then

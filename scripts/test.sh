@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: installs what it needs (the emulator's virtualenv),
-# starts the local AWS emulator, runs the checks, and stops the emulator it started.
+# The whole test suite, from a fresh clone: installs what it needs (the emulator's virtualenv,
+# Debian's docker-registry), starts the local AWS emulator and registry, runs the checks, and
+# stops what it started.
 #
 #   scripts/test.sh
 #
@@ -12,16 +13,26 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stackctl-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-started_here=false
+moto_started=false
 if ! scripts/moto.sh status >/dev/null 2>&1; then
   scripts/moto.sh start
-  started_here=true
+  moto_started=true
 fi
-cleanup() { if $started_here; then scripts/moto.sh stop; fi; }
+registry_started=false
+if ! scripts/registry.sh status >/dev/null 2>&1; then
+  scripts/registry.sh start
+  registry_started=true
+fi
+cleanup() {
+  if $moto_started; then scripts/moto.sh stop; fi
+  if $registry_started; then scripts/registry.sh stop; fi
+}
 trap cleanup EXIT
 
-# Every AWS call of the tests goes to the emulator on loopback, never to a real account.
+# Every AWS call of the tests goes to the emulator on loopback, never to a real account;
+# image pushes go to the local registry.
 eval "$(scripts/moto.sh env)"
+eval "$(scripts/registry.sh env)"
 
 # The checks themselves are the stages of ci.yml, run by stackctl's own pipeline runner.
 cargo build --locked -p stackctl

@@ -116,6 +116,9 @@ pub struct Settings {
     pub deploy_timeout: Option<Duration>,
     /// Pause between looks at something that is being waited on.
     pub poll_interval: Duration,
+    /// Push built images to this registry (`host:port`, plain HTTP) instead of the stack's
+    /// ECR repository: for tests against a local registry.
+    pub registry: Option<String>,
     /// How many resources are changed at once.
     pub concurrency: usize,
 }
@@ -130,6 +133,7 @@ impl Default for Settings {
             wait_timeout: Duration::from_secs(900),
             deploy_timeout: Some(Duration::from_secs(600)),
             poll_interval: Duration::from_secs(5),
+            registry: None,
             concurrency: 8,
         }
     }

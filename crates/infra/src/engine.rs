@@ -92,12 +92,29 @@ pub async fn prepare(ctx: &Context, spec: &StackSpec) -> Result<Prepared> {
         ));
     }
     let desired = crate::stack::desired(spec, &zones);
+    let mut observed = observed;
+    observed.extend(observe_image(ctx, &names, &desired).await?);
     let plan = plan::compute(&spec.name, &desired, &observed)?;
     Ok(Prepared {
         plan,
         desired,
         observed,
     })
+}
+
+/// The image to build, if the stack has one and its tag is already pushed.
+async fn observe_image(ctx: &Context, names: &Names, desired: &[Desired]) -> Result<Vec<Observed>> {
+    let image = desired.iter().find_map(|d| match &d.spec {
+        resources::Spec::Image(image) => Some(image),
+        _ => None,
+    });
+    match image {
+        Some(image) => Ok(resources::image::observe(ctx, names, image)
+            .await?
+            .into_iter()
+            .collect()),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Reads the stack and plans deleting all of it.
@@ -141,7 +158,9 @@ pub async fn apply(
         }
         // What was deleted is gone now and what referred to it changed: plan again from
         // a fresh look, which now has only creates and updates.
-        let observed = resources::observe_all(ctx, &Names::new(&prepared.plan.stack)).await?;
+        let names = Names::new(&prepared.plan.stack);
+        let mut observed = resources::observe_all(ctx, &names).await?;
+        observed.extend(observe_image(ctx, &names, &prepared.desired).await?);
         let plan = plan::compute(&prepared.plan.stack, &prepared.desired, &observed)?;
         prepared_now = std::borrow::Cow::Owned(Prepared {
             plan,
@@ -200,7 +219,12 @@ async fn delete_phase(
     let network = |k: Kind| {
         !matches!(
             k,
-            Kind::Queue | Kind::Repository | Kind::Role | Kind::LogGroup | Kind::TaskDefinition
+            Kind::Queue
+                | Kind::Repository
+                | Kind::Role
+                | Kind::LogGroup
+                | Kind::TaskDefinition
+                | Kind::Image
         )
     };
     let keys: Vec<String> = targets

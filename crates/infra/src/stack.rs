@@ -34,6 +34,7 @@ pub const HTTPS_LISTENER: &str = "https-listener";
 pub const CLUSTER: &str = "cluster";
 pub const TASK_DEFINITION: &str = "task-definition";
 pub const SERVICE: &str = "service";
+pub const IMAGE: &str = "image";
 
 pub fn public_subnet(zone: usize) -> String {
     format!("public-subnet-{}", zone + 1)
@@ -282,14 +283,38 @@ pub fn desired(spec: &StackSpec, zones: &[String]) -> Vec<Desired> {
             retention_days: spec.logs.retention_days,
         }),
     );
-    if let Some(image) = &spec.service.image {
+    let image = match (&spec.service.image, &spec.service.build) {
+        (Some(image), _) => Some(task_definition::ImageRef::Given(image.clone())),
+        (None, Some(build)) => {
+            // Images carry no tags: it is found by its repository and content-derived tag.
+            b.out.push(Desired {
+                id: IMAGE.into(),
+                deps: vec![REPOSITORY.into()],
+                tags: Default::default(),
+                spec: Spec::Image(crate::resources::image::Image {
+                    repository: REPOSITORY.into(),
+                    tag: build.tag.clone(),
+                    context: build.context.clone(),
+                    dockerfile: build.dockerfile.clone(),
+                }),
+            });
+            Some(task_definition::ImageRef::Built(IMAGE.into()))
+        }
+        (None, None) => None,
+    };
+    if let Some(image) = image {
         add_service(&mut b, image, &public_ids, &private_ids);
     }
     b.out
 }
 
 /// The load balancer and the ECS service: part of the stack once there is an image to run.
-fn add_service(b: &mut Builder<'_>, image: &str, public_ids: &[String], private_ids: &[String]) {
+fn add_service(
+    b: &mut Builder<'_>,
+    image: task_definition::ImageRef,
+    public_ids: &[String],
+    private_ids: &[String],
+) {
     let spec = b.spec;
     let names = spec.names();
     let svc = &spec.service;
@@ -362,12 +387,16 @@ fn add_service(b: &mut Builder<'_>, image: &str, public_ids: &[String], private_
             name: names.cluster.clone(),
         }),
     );
+    let mut td_deps = vec![EXECUTION_ROLE, TASK_ROLE, LOG_GROUP, QUEUE];
+    if matches!(image, task_definition::ImageRef::Built(_)) {
+        td_deps.push(IMAGE);
+    }
     b.add(
         TASK_DEFINITION,
-        &[EXECUTION_ROLE, TASK_ROLE, LOG_GROUP, QUEUE],
+        &td_deps,
         Spec::TaskDefinition(task_definition::TaskDefinition {
             family: names.task_family.clone(),
-            image: image.to_owned(),
+            image: image.clone(),
             cpu: svc.cpu,
             memory: svc.memory,
             port: svc.port,

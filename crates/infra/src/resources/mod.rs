@@ -11,6 +11,7 @@ pub mod ec2;
 pub mod ecr;
 pub mod elb;
 pub mod iam;
+pub mod image;
 pub mod internet_gateway;
 pub mod listener;
 pub mod load_balancer;
@@ -57,6 +58,7 @@ pub enum Kind {
     Cluster,
     TaskDefinition,
     Service,
+    Image,
 }
 
 impl Kind {
@@ -79,6 +81,7 @@ impl Kind {
             Self::Cluster => "ECS cluster",
             Self::TaskDefinition => "task definition",
             Self::Service => "ECS service",
+            Self::Image => "image",
         }
     }
 
@@ -101,6 +104,7 @@ impl Kind {
             Self::InternetGateway => 3,
             Self::Vpc => 2,
             Self::Queue | Self::Repository | Self::LogGroup => 1,
+            Self::Image => 0,
         }
     }
 }
@@ -141,6 +145,7 @@ pub enum Spec {
     Cluster(cluster::Cluster),
     TaskDefinition(task_definition::TaskDefinition),
     Service(service::Service),
+    Image(image::Image),
 }
 
 impl Spec {
@@ -163,6 +168,7 @@ impl Spec {
             Self::Cluster(_) => Kind::Cluster,
             Self::TaskDefinition(_) => Kind::TaskDefinition,
             Self::Service(_) => Kind::Service,
+            Self::Image(_) => Kind::Image,
         }
     }
 
@@ -227,6 +233,7 @@ pub enum Detail {
     Cluster,
     TaskDefinition(task_definition::TaskDefinitionState),
     Service(service::ServiceState),
+    Image,
 }
 
 /// What dependents and users need of a resource.
@@ -245,6 +252,7 @@ impl Output {
             Detail::Queue(_) => Some(observed.aws_id.clone()),
             Detail::Repository(r) => Some(r.uri.clone()),
             Detail::LoadBalancer(l) => Some(format!("http://{}", l.dns_name)),
+            Detail::Image => Some(observed.aws_id.clone()),
             _ => None,
         };
         Self {
@@ -315,6 +323,8 @@ pub fn diff(desired: &Desired, observed: &Observed, refs: &Outputs) -> Diff {
         (Spec::Cluster(_), Detail::Cluster) => Diff::default(),
         (Spec::TaskDefinition(d), Detail::TaskDefinition(o)) => task_definition::diff(d, o, refs),
         (Spec::Service(d), Detail::Service(o)) => service::diff(d, o, refs),
+        // Its tag is a hash of its content: found means up to date.
+        (Spec::Image(_), Detail::Image) => Diff::default(),
         _ => {
             let mut diff = Diff::default();
             diff.replace(format!(
@@ -374,6 +384,7 @@ pub async fn create(
         Spec::Listener(d) => listener::create(ctx, id, d, tags, refs).await,
         Spec::Cluster(d) => cluster::create(ctx, id, d, tags).await,
         Spec::TaskDefinition(d) => task_definition::register(ctx, id, d, tags, refs).await,
+        Spec::Image(d) => image::create(ctx, id, d, refs, on_wait).await,
         Spec::Service(d) => {
             let output = service::create(ctx, id, d, tags, refs).await?;
             let cluster = resolve(refs, id, &d.cluster)?;
@@ -489,6 +500,8 @@ pub async fn delete(
             task_definition::delete(ctx, observed, family).await
         }
         Detail::Service(o) => service::delete(ctx, observed, o, on_wait).await,
+        // Images go with their repository, and its lifecycle policy expires old ones.
+        Detail::Image => Ok(()),
     }
 }
 

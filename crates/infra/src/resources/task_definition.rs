@@ -19,10 +19,19 @@ use crate::tags::{ID_TAG, Tags};
 
 pub const CONTAINER: &str = "app";
 
+/// Where the container's image comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageRef {
+    /// A prebuilt image, used as is.
+    Given(String),
+    /// The image resource (logical id) that stackctl builds and pushes.
+    Built(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskDefinition {
     pub family: String,
-    pub image: String,
+    pub image: ImageRef,
     pub cpu: u32,
     pub memory: u32,
     pub port: u16,
@@ -75,9 +84,19 @@ fn show_env(env: &BTreeMap<String, String>) -> String {
         .join(" ")
 }
 
+fn image_of(desired: &TaskDefinition, refs: &Outputs) -> String {
+    match &desired.image {
+        ImageRef::Given(image) => image.clone(),
+        ImageRef::Built(id) => refs
+            .get(id)
+            .and_then(|o| o.url.clone())
+            .unwrap_or_else(|| format!("(new {id})")),
+    }
+}
+
 pub fn diff(desired: &TaskDefinition, observed: &TaskDefinitionState, refs: &Outputs) -> Diff {
     let mut diff = Diff::default();
-    diff.compare("image", observed.image.as_str(), desired.image.as_str());
+    diff.compare("image", observed.image.clone(), image_of(desired, refs));
     diff.compare("cpu", observed.cpu.clone(), desired.cpu.to_string());
     diff.compare(
         "memory",
@@ -207,6 +226,9 @@ pub async fn register(
     let queue = resolve(refs, id, &desired.queue)?;
     let execution = resolve(refs, id, &desired.execution_role)?;
     let task = resolve(refs, id, &desired.task_role)?;
+    if let ImageRef::Built(image) = &desired.image {
+        resolve(refs, id, image)?;
+    }
     let mut env = environment(desired, refs);
     env.insert(
         "SQS_QUEUE_URL".into(),
@@ -214,7 +236,7 @@ pub async fn register(
     );
     let container = ContainerDefinition::builder()
         .name(CONTAINER)
-        .image(&desired.image)
+        .image(image_of(desired, refs))
         .essential(true)
         .port_mappings(
             PortMapping::builder()

@@ -97,6 +97,18 @@ pub struct ServiceSpec {
     pub certificate_arn: Option<String>,
     /// How long `up` waits for a deployment to finish.
     pub wait_timeout_secs: u32,
+    /// The Dockerfile `up` builds when no image is given, relative to the stack file.
+    pub dockerfile: String,
+    /// Set by the caller (not read from the file) when the image is to be built.
+    pub build: Option<Build>,
+}
+
+/// An image to build and push: the context, the Dockerfile and the content-derived tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Build {
+    pub context: std::path::PathBuf,
+    pub dockerfile: std::path::PathBuf,
+    pub tag: String,
 }
 
 impl ServiceSpec {
@@ -119,6 +131,8 @@ impl ServiceSpec {
             rollback: true,
             certificate_arn: None,
             wait_timeout_secs: 600,
+            dockerfile: "Dockerfile".into(),
+            build: None,
         }
     }
 }

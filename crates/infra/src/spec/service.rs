@@ -23,6 +23,7 @@ const KEYS: &[&str] = &[
     "rollback",
     "certificate_arn",
     "wait_timeout_secs",
+    "dockerfile",
 ];
 
 /// Environment variables stackctl sets itself, from the stack.
@@ -132,5 +133,7 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike) -> Serv
         rollback: reader.bool(t, "rollback", true),
         certificate_arn,
         wait_timeout_secs: u32_of(reader.int(t, "wait_timeout_secs", 600, 1..=7200)),
+        dockerfile: reader.string(t, "dockerfile").unwrap_or(d.dockerfile),
+        build: None,
     }
 }

@@ -5,16 +5,14 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use infra::engine;
 
-use super::stack::{connect, load, report_calls};
+use super::stack::{choose_image, connect, load, report_calls};
 use crate::cli::PlanArgs;
 use crate::output::Printer;
 use crate::render;
 
 pub async fn run(args: &PlanArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let mut spec = load(&args.stack.file)?;
-    if let Some(image) = &args.image {
-        spec.service.image = Some(image.clone());
-    }
+    choose_image(&mut spec, &args.stack.file, args.image.as_ref())?;
     let (ctx, account) = connect(&spec.name, &spec.region).await?;
     let prepared = engine::prepare(&ctx, &spec)
         .await

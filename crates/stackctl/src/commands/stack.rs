@@ -25,9 +25,44 @@ pub fn load(path: &Path) -> anyhow::Result<StackSpec> {
     }
 }
 
+/// Decides where the service's image comes from: `--image` or `service.image` as is; else the
+/// Dockerfile next to the stack file, built with a tag derived from the working tree; else
+/// no image (and so no load balancer and service yet).
+pub fn choose_image(
+    spec: &mut StackSpec,
+    stack_file: &Path,
+    image: Option<&String>,
+) -> anyhow::Result<()> {
+    if let Some(image) = image {
+        spec.service.image = Some(image.clone());
+    }
+    if spec.service.image.is_some() {
+        return Ok(());
+    }
+    let base = match stack_file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let dockerfile = base.join(&spec.service.dockerfile);
+    if !dockerfile.is_file() {
+        return Ok(());
+    }
+    let tag = infra::resources::image::content_tag(&base)?;
+    spec.service.build = Some(infra::spec::Build {
+        context: base,
+        dockerfile,
+        tag,
+    });
+    Ok(())
+}
+
 /// The clients for the stack's region, after checking the credentials with one call.
 pub async fn connect(stack: &str, region: &str) -> anyhow::Result<(Context, String)> {
-    let ctx = Context::load(stack, region).await;
+    let mut ctx = Context::load(stack, region).await;
+    // Built images go to this registry instead of ECR (a local registry, for tests).
+    ctx.settings.registry = std::env::var("STACKCTL_REGISTRY")
+        .ok()
+        .filter(|r| !r.is_empty());
     // The error already names the call, the problem and the fix: it is the first line shown.
     let account = ctx.account().await?;
     Ok((ctx, account))

@@ -5,16 +5,16 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use infra::engine::{self, ApplyOptions};
 
-use super::stack::{INTERRUPTED_EXIT, connect, interrupt_flag, load, outputs_json, report_calls};
+use super::stack::{
+    INTERRUPTED_EXIT, choose_image, connect, interrupt_flag, load, outputs_json, report_calls,
+};
 use crate::cli::UpArgs;
 use crate::output::Printer;
 use crate::{progress, render};
 
 pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let mut spec = load(&args.stack.file)?;
-    if let Some(image) = &args.image {
-        spec.service.image = Some(image.clone());
-    }
+    choose_image(&mut spec, &args.stack.file, args.image.as_ref())?;
     let (mut ctx, account) = connect(&spec.name, &spec.region).await?;
     ctx.settings.deploy_timeout = if args.no_wait {
         None
@@ -35,12 +35,21 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
             spec.name, spec.region
         ));
         printer.line(&render::plan(plan));
-        if spec.service.image.is_none() {
+        if spec.service.image.is_none() && spec.service.build.is_none() {
             printer.line(
-                "\nNo image: the load balancer and the ECS service are not part of this stack yet. \
-                 Set service.image in the stack file or pass --image.",
+                "\nNo image and no Dockerfile: the load balancer and the ECS service are not part of \
+                 this stack yet. Set service.image in the stack file, pass --image, or add a Dockerfile.",
             );
         }
+    }
+
+    // An image to build needs a builder: say so before anything is changed.
+    let builds = plan
+        .changes
+        .iter()
+        .any(|c| c.kind == infra::resources::Kind::Image && c.action == infra::Action::Create);
+    if builds {
+        infra::resources::image::Builder::find().await?;
     }
 
     let outputs = if !plan.has_changes() {

@@ -91,19 +91,23 @@ impl TestStack {
         );
     }
 
-    /// Runs stackctl in the stack's directory, against the emulator, with no stdin.
-    pub fn run(&self, args: &[&str]) -> Output {
-        let endpoint = emulator_endpoint();
-        stackctl()
+    /// stackctl in the stack's directory, against the emulator, with no stdin.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = stackctl();
+        command
             .args(args)
             .current_dir(self.scratch.path())
-            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_ENDPOINT_URL", emulator_endpoint())
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "us-east-1")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
+            .env_remove("STACKCTL_REGISTRY")
+            .stdin(std::process::Stdio::null());
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
     }
 
     /// Runs a command that must succeed and returns its stdout parsed as JSON.

@@ -4,6 +4,7 @@
 
 mod ci;
 mod helpers;
+mod image;
 mod service;
 mod stack;
 mod validate;

@@ -202,7 +202,7 @@ async fn without_an_image_the_plan_says_how_to_add_the_service() {
     let plan = stdout(&stack.run(&["up"]));
     assert!(
         plan.contains(
-            "No image: the load balancer and the ECS service are not part of this stack yet"
+            "No image and no Dockerfile: the load balancer and the ECS service are not part of"
         ),
         "{plan}"
     );

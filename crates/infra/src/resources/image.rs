@@ -1,0 +1,418 @@
+//! The service's image when no prebuilt one is given: built from the Dockerfile with an OCI
+//! builder found on the machine (docker, podman or buildah), tagged with a hash of the git
+//! working tree's content, and pushed to the stack's ECR repository
+//! after logging in with `GetAuthorizationToken`. A tag already in the repository is neither
+//! built nor pushed again.
+//!
+//! `Settings::registry` sends the image to another registry instead (a local one for tests).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use aws_sdk_ecr::types::ImageIdentifier;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::{Detail, Kind, Observed, Output, Outputs, resolve};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::spec::Names;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// Logical id of the repository it is pushed to.
+    pub repository: String,
+    pub tag: String,
+    pub context: PathBuf,
+    pub dockerfile: PathBuf,
+}
+
+/// The OCI builders stackctl knows, in the order it looks for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builder {
+    Docker,
+    Podman,
+    Buildah,
+}
+
+impl Builder {
+    fn program(self) -> &'static str {
+        match self {
+            Self::Docker => "docker",
+            Self::Podman => "podman",
+            Self::Buildah => "buildah",
+        }
+    }
+
+    /// The first builder on `PATH` that works (docker also needs its engine).
+    pub async fn find() -> Result<Self> {
+        for builder in [Self::Docker, Self::Podman, Self::Buildah] {
+            if !on_path(builder.program()) {
+                continue;
+            }
+            if builder == Self::Docker {
+                let engine = tokio::process::Command::new("docker")
+                    .arg("info")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+                match tokio::time::timeout(std::time::Duration::from_secs(15), engine).await {
+                    Ok(Ok(status)) if status.success() => {}
+                    _ => continue,
+                }
+            }
+            return Ok(builder);
+        }
+        Err(Error::unexpected(
+            "image",
+            "there is no image to deploy: set service.image (or pass --image) to a prebuilt image, \
+             or install docker (with its engine running), podman or buildah so stackctl can build \
+             the Dockerfile",
+        ))
+    }
+
+    fn build_args(self, reference: &str, dockerfile: &Path, context: &Path) -> Vec<String> {
+        let verb = if self == Self::Buildah {
+            "bud"
+        } else {
+            "build"
+        };
+        vec![
+            verb.into(),
+            "-t".into(),
+            reference.into(),
+            "-f".into(),
+            dockerfile.display().to_string(),
+            context.display().to_string(),
+        ]
+    }
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| {
+            let candidate = dir.join(program);
+            std::fs::metadata(&candidate).is_ok_and(|m| m.is_file())
+        })
+    })
+}
+
+/// A tag derived from the content of `dir`'s git working tree (tracked files, committed or
+/// not; untracked files are not part of it).
+pub fn content_tag(dir: &Path) -> Result<String> {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let Some(head) = git(&["rev-parse", "HEAD"]) else {
+        return Err(Error::unexpected(
+            "image",
+            format!(
+                "{} is not in a git repository, so no image tag can be derived; pass --image",
+                dir.display()
+            ),
+        ));
+    };
+    // `git stash create` writes a commit of the working tree without touching it (nothing when
+    // there is nothing uncommitted). The tag is its *tree*: a hash of the content alone, so
+    // the same files give the same tag on every run and every machine.
+    let commit = git(&["stash", "create"])
+        .filter(|s| !s.is_empty())
+        .unwrap_or(head);
+    let tree = git(&["rev-parse", &format!("{commit}^{{tree}}")])
+        .ok_or_else(|| Error::unexpected("image", "git could not name the working tree"))?;
+    Ok(tree.chars().take(12).collect())
+}
+
+/// The repository the image goes to, without the tag.
+fn repository_uri(
+    ctx: &Context,
+    names: &Names,
+    refs: &Outputs,
+    desired: &Image,
+    id: &str,
+) -> Result<String> {
+    match &ctx.settings.registry {
+        Some(registry) => Ok(format!("{registry}/{}", names.repository)),
+        None => resolve(refs, id, &desired.repository)?
+            .url
+            .clone()
+            .ok_or_else(|| Error::unexpected(id, "the repository has no URI")),
+    }
+}
+
+/// The image, if its tag is already in the repository (or the override registry).
+pub async fn observe(ctx: &Context, names: &Names, desired: &Image) -> Result<Option<Observed>> {
+    let found = |reference: String| Observed {
+        id: crate::stack::IMAGE.into(),
+        kind: Kind::Image,
+        aws_id: reference.clone(),
+        arn: None,
+        state: "pushed".into(),
+        tags: Default::default(),
+        detail: Detail::Image,
+    };
+    if let Some(registry) = &ctx.settings.registry {
+        let url = format!(
+            "http://{registry}/v2/{}/manifests/{}",
+            names.repository, desired.tag
+        );
+        let response = reqwest::Client::new()
+            .head(&url)
+            .header(
+                "Accept",
+                "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+            )
+            .send()
+            .await
+            .map_err(|e| Error::unexpected("image", format!("cannot reach the registry {registry}: {e}")))?;
+        return Ok(response
+            .status()
+            .is_success()
+            .then(|| found(format!("{registry}/{}:{}", names.repository, desired.tag))));
+    }
+    let out = match ctx
+        .ecr
+        .describe_images()
+        .repository_name(&names.repository)
+        .image_ids(ImageIdentifier::builder().image_tag(&desired.tag).build())
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e)
+            if matches!(
+                e.code(),
+                Some("ImageNotFoundException" | "RepositoryNotFoundException")
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(Error::aws("image", "DescribeImages", e)),
+    };
+    Ok(out.image_details().first().map(|d| {
+        let registry = d.registry_id().unwrap_or_default();
+        found(format!(
+            "{registry}.dkr.ecr.{}.amazonaws.com/{}:{}",
+            ctx.region, names.repository, desired.tag
+        ))
+    }))
+}
+
+async fn run(id: &str, program: &str, args: &[String], stdin: Option<String>) -> Result<()> {
+    let mut command = tokio::process::Command::new(program);
+    command
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .map_err(|e| Error::unexpected(id, format!("cannot run {program}: {e}")))?;
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        use tokio::io::AsyncWriteExt;
+        pipe.write_all(input.as_bytes())
+            .await
+            .map_err(|e| Error::unexpected(id, format!("cannot write to {program}: {e}")))?;
+    }
+    let output = child
+        .wait_with_output()
+        .await
+        .map_err(|e| Error::unexpected(id, format!("{program} failed to run: {e}")))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&output.stderr) + String::from_utf8_lossy(&output.stdout);
+    let tail: Vec<&str> = text
+        .lines()
+        .rev()
+        .take(20)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    Err(Error::unexpected(
+        id,
+        format!(
+            "`{program} {}` failed ({}):\n{}",
+            args.first().map_or("", String::as_str),
+            output.status,
+            tail.join("\n")
+        ),
+    ))
+}
+
+/// Builds, logs in and pushes; returns the pushed reference.
+pub async fn create(
+    ctx: &Context,
+    id: &str,
+    desired: &Image,
+    refs: &Outputs,
+    on_wait: &(dyn Fn(String) + Send + Sync),
+) -> Result<Output> {
+    let names = Names::new(&ctx.stack);
+    let repository = repository_uri(ctx, &names, refs, desired, id)?;
+    let reference = format!("{repository}:{}", desired.tag);
+    let builder = Builder::find().await?;
+    let program = builder.program();
+    on_wait(format!("building {reference} with {program}"));
+    run(
+        id,
+        program,
+        &builder.build_args(&reference, &desired.dockerfile, &desired.context),
+        None,
+    )
+    .await?;
+    let registry = repository.split('/').next().unwrap_or_default().to_owned();
+    let mut push = vec!["push".to_owned()];
+    if ctx.settings.registry.is_some() {
+        // The override is a plain-HTTP registry on loopback.
+        if builder != Builder::Docker {
+            push.push("--tls-verify=false".into());
+        }
+    } else {
+        on_wait(format!("logging in to {registry}"));
+        let token = ctx
+            .ecr
+            .get_authorization_token()
+            .send()
+            .await
+            .map_err(|e| Error::aws(id, "GetAuthorizationToken", e))?;
+        let encoded = token
+            .authorization_data()
+            .first()
+            .and_then(|d| d.authorization_token())
+            .ok_or_else(|| Error::unexpected(id, "GetAuthorizationToken returned no token"))?;
+        let decoded = base64_decode(encoded)
+            .ok_or_else(|| Error::unexpected(id, "the ECR token is not base64"))?;
+        let password = decoded
+            .split_once(':')
+            .map_or(decoded.as_str(), |(_, p)| p)
+            .to_owned();
+        let login = vec![
+            "login".into(),
+            "--username".into(),
+            "AWS".into(),
+            "--password-stdin".into(),
+            registry.clone(),
+        ];
+        run(id, program, &login, Some(password)).await?;
+    }
+    push.push(reference.clone());
+    on_wait(format!("pushing {reference}"));
+    run(id, program, &push, None).await?;
+    Ok(Output {
+        aws_id: reference.clone(),
+        arn: None,
+        url: Some(reference),
+    })
+}
+
+fn base64_decode(text: &str) -> Option<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text
+        .bytes()
+        .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
+    {
+        let value = ALPHABET.iter().position(|a| *a == c)? as u32;
+        bits = (bits << 6) | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push(u8::try_from((bits >> count) & 0xff).ok()?);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_ecr_tokens() {
+        assert_eq!(
+            base64_decode("QVdTOnNlY3JldA==").as_deref(),
+            Some("AWS:secret")
+        );
+        assert_eq!(base64_decode("not base64!"), None);
+    }
+
+    #[test]
+    fn build_arguments_follow_each_builder() {
+        let args = Builder::Buildah.build_args("r:t", Path::new("Dockerfile"), Path::new("."));
+        assert_eq!(args, ["bud", "-t", "r:t", "-f", "Dockerfile", "."]);
+        assert_eq!(
+            Builder::Podman.build_args("r:t", Path::new("D"), Path::new("c"))[0],
+            "build"
+        );
+    }
+
+    #[test]
+    fn the_tag_follows_the_commit_and_uncommitted_content() {
+        let dir = std::env::temp_dir().join(format!("stackctl-tag-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let git = |args: &[&str]| {
+            assert!(
+                std::process::Command::new("git")
+                    .arg("-C")
+                    .arg(&dir)
+                    .args(args)
+                    .output()
+                    .unwrap()
+                    .status
+                    .success(),
+                "{args:?}"
+            );
+        };
+        git(&["init", "-q"]);
+        git(&[
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ]);
+        std::fs::write(dir.join("f"), "1").unwrap();
+        git(&["add", "f"]);
+        git(&[
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-q",
+            "-m",
+            "f",
+        ]);
+        let clean = content_tag(&dir).unwrap();
+        assert_eq!(clean.len(), 12);
+        assert_eq!(content_tag(&dir).unwrap(), clean, "stable");
+        std::fs::write(dir.join("f"), "2").unwrap();
+        let dirty = content_tag(&dir).unwrap();
+        assert_ne!(dirty, clean, "uncommitted changes give another tag");
+        std::fs::write(dir.join("f"), "1").unwrap();
+        assert_eq!(
+            content_tag(&dir).unwrap(),
+            clean,
+            "the same content, the same tag"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
