@@ -14,7 +14,9 @@ port="${PORT:-5000}"
 
 scripts/moto.sh start
 eval "$(scripts/moto.sh env)"
-cargo build --locked -p stackctl -p app
+# Built one at a time: the same feature sets as the test suite uses, so nothing is rebuilt.
+cargo build --locked -p stackctl
+cargo build --locked -p app
 stackctl="$CARGO_TARGET_DIR/debug/stackctl"
 
 # No container engine is needed: on the emulator the ECS service is only described, and the
