@@ -153,3 +153,50 @@ pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCod
     report_calls(printer, &ctx, args.output.verbose);
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A one-shot HTTP server on loopback answering with `status`.
+    async fn serve_once(status: &'static str) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+            let body = r#"{"status":"up"}"#;
+            let response = format!(
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(response.as_bytes()).await.unwrap();
+        });
+        format!("http://{address}/healthcheck")
+    }
+
+    #[tokio::test]
+    async fn a_200_is_up_with_a_latency() {
+        let health = check(serve_once("200 OK").await).await;
+        assert!(health.up);
+        assert_eq!(health.status, Some(200));
+        assert!(health.latency_ms.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_503_or_no_answer_is_down_with_the_reason() {
+        let health = check(serve_once("503 Service Unavailable").await).await;
+        assert!(!health.up);
+        assert_eq!(health.status, Some(503));
+
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/healthcheck", closed.local_addr().unwrap());
+        drop(closed);
+        let health = check(url).await;
+        assert!(!health.up);
+        assert!(health.error.is_some());
+    }
+}
