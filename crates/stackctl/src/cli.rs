@@ -74,7 +74,8 @@ Examples:
   stackctl up
   stackctl up -f prod.toml --yes
   stackctl up --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/messages:1.4.2
-  stackctl up -v          # also print the AWS calls made, by operation";
+  stackctl up -v          # also print the AWS calls made, by operation
+  stackctl up --local     # on the emulator: also run the service here, as the task definition says";
 
 const DOWN_HELP: &str = "\
 Deletes everything tagged stackctl:stack=<name>, dependents first, then checks that nothing
@@ -84,7 +85,8 @@ not a terminal. Safe to run twice.
 Examples:
   stackctl down
   stackctl down --yes
-  stackctl down --stack-name messages --region us-east-1 --yes   # without a stack file";
+  stackctl down --stack-name messages --region us-east-1 --yes   # without a stack file
+  stackctl down --local --yes   # also stop the service `up --local` started";
 
 const CI_HELP: &str = "\
 Each stage's command runs through `sh -c` in the directory of the file, with stdin closed.
@@ -168,6 +170,13 @@ pub struct UpArgs {
     /// How long to wait for the deployment, in seconds (overrides service.wait_timeout_secs).
     #[arg(long, value_name = "SECS")]
     pub wait_timeout: Option<u64>,
+    /// Also run the service on this machine as the task definition describes it (same
+    /// environment, queue and port), against the local emulator, in place of Fargate.
+    #[arg(long)]
+    pub local: bool,
+    /// With --local: the service binary (default: `app` next to this stackctl).
+    #[arg(long, value_name = "PATH", requires = "local")]
+    pub app_bin: Option<std::path::PathBuf>,
     /// Stop after N resource changes (to rehearse an interrupted run; the next `up` finishes).
     #[arg(long, value_name = "N", hide = true)]
     pub stop_after: Option<usize>,
@@ -182,6 +191,9 @@ pub struct DownArgs {
     /// Do not ask for confirmation.
     #[arg(short, long)]
     pub yes: bool,
+    /// Also stop the service that `up --local` started on this machine.
+    #[arg(long)]
+    pub local: bool,
     /// Tear down this stack by name instead of reading the stack file.
     #[arg(long, value_name = "NAME")]
     pub stack_name: Option<String>,

@@ -5,12 +5,14 @@
 //! - [`cli`]: the clap definition of every flag and subcommand.
 //! - [`commands`]: one file per subcommand.
 //! - [`ci`]: the `ci.yml` pipeline runner behind `stackctl ci`.
+//! - [`local`]: `up --local` / `down --local`, the service run here as its task definition says.
 //! - [`output`]: the single place that writes to the terminal; [`render`] and [`progress`]
 //!   format plans, tables and live progress for it.
 
 pub mod ci;
 pub mod cli;
 pub mod commands;
+pub mod local;
 pub mod output;
 pub mod progress;
 pub mod render;

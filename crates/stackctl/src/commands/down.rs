@@ -19,6 +19,12 @@ pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode>
             (spec.name, spec.region)
         }
     };
+    if args.local {
+        let files = crate::local::Files::new(&args.stack.file, &name);
+        if crate::local::stop(&files).await? {
+            printer.note(&format!("Stopped the local service of stack {name}."));
+        }
+    }
     let names = Names::new(&name);
     let (ctx, account) = connect(&name, &region).await?;
     let prepared = engine::prepare_destroy(&ctx, &names)

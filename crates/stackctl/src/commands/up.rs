@@ -14,6 +14,13 @@ use crate::{progress, render};
 
 pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let mut spec = load(&args.stack.file)?;
+    if args.local {
+        crate::local::require_emulator()?;
+        // Locally the service runs from its binary: the image is only a label for ECS.
+        if args.image.is_none() && spec.service.image.is_none() {
+            spec.service.image = Some(format!("stackctl.local/{}:local", spec.name));
+        }
+    }
     choose_image(&mut spec, &args.stack.file, args.image.as_ref())?;
     let (mut ctx, account) = connect(&spec.name, &spec.region).await?;
     ctx.settings.deploy_timeout = if args.no_wait {
@@ -117,5 +124,37 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         ));
     }
     report_calls(printer, &ctx, args.output.verbose);
+    if args.local {
+        run_local(args, &ctx, &spec, printer).await?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the service here with the task definition's environment and port, and exercises it.
+async fn run_local(
+    args: &UpArgs,
+    ctx: &infra::Context,
+    spec: &infra::StackSpec,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    use crate::local;
+    let observed = engine::remaining(ctx, &spec.names())
+        .await
+        .context("while reading the task definition back")?;
+    let (environment, port) = local::from_task_definition(&observed)?;
+    let app = local::app_binary(args.app_bin.as_ref())?;
+    let files = local::Files::new(&args.stack.file, &spec.name);
+    let pid = local::start(&files, &app, &environment, port).await?;
+    let (sent, received) = local::exercise(port).await?;
+    printer.line(&format!(
+        "\nThe service runs here as the task definition describes it (pid {pid}, log {}):",
+        files.log.display()
+    ));
+    printer.line(&format!("  POST /message -> {}", sent.trim()));
+    printer.line(&format!("  GET  /message -> {}", received.trim()));
+    printer.line(&format!(
+        "\nTry it: curl http://127.0.0.1:{port}/healthcheck"
+    ));
+    printer.line("Stop it and remove the stack: stackctl down --local --yes");
+    Ok(())
 }

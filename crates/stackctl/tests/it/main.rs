@@ -5,6 +5,7 @@
 mod ci;
 mod helpers;
 mod image;
+mod local;
 mod service;
 mod stack;
 mod validate;

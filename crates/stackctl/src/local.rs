@@ -1,0 +1,202 @@
+//! `up --local` / `down --local`: the service as the stack's task definition describes it
+//! (same environment, same queue URL, same port), run as a process on this machine in place
+//! of Fargate, against the local AWS emulator. The task definition stays the single source of
+//! truth: nothing here repeats the configuration.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use std::os::unix::process::CommandExt;
+
+use anyhow::{Context as _, bail};
+use infra::resources::{Detail, Observed};
+
+/// Where the local service's PID and log live: `.run/` next to the stack file.
+pub struct Files {
+    pub pid: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Files {
+    pub fn new(stack_file: &Path, stack: &str) -> Self {
+        let base = match stack_file.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let run = base.join(".run");
+        Self {
+            pid: run.join(format!("local-{stack}.pid")),
+            log: run.join(format!("local-{stack}.log")),
+        }
+    }
+}
+
+/// `--local` only ever talks to an emulator on this machine.
+pub fn require_emulator() -> anyhow::Result<String> {
+    match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(url) if url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost") => {
+            Ok(url)
+        }
+        _ => bail!(
+            "--local runs the service on this machine against the local AWS emulator, and AWS_ENDPOINT_URL \
+             does not point at one: run `scripts/moto.sh start && eval \"$(scripts/moto.sh env)\"` first \
+             (or use scripts/quickstart.sh)"
+        ),
+    }
+}
+
+/// The container's environment and port, read from the task definition AWS has.
+pub fn from_task_definition(
+    observed: &[Observed],
+) -> anyhow::Result<(BTreeMap<String, String>, u16)> {
+    let td = observed
+        .iter()
+        .find_map(|o| match &o.detail {
+            Detail::TaskDefinition(td) => Some(td),
+            _ => None,
+        })
+        .context("the stack has no task definition to run")?;
+    let port = td
+        .port
+        .and_then(|p| u16::try_from(p).ok())
+        .context("the task definition has no container port")?;
+    Ok((td.environment.clone(), port))
+}
+
+/// The `app` binary: `--app-bin`, or the one built next to this stackctl.
+pub fn app_binary(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    let path = match given {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()
+            .context("cannot find stackctl's own path")?
+            .with_file_name("app"),
+    };
+    if !path.is_file() {
+        bail!(
+            "the service binary {} does not exist: build it with `cargo build -p app` (into the same target folder as stackctl), or pass --app-bin PATH",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+fn pid_of(files: &Files) -> Option<i32> {
+    let pid: i32 = std::fs::read_to_string(&files.pid)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).ok()?;
+    Some(pid)
+}
+
+/// Starts the service detached (it outlives this command) and waits until it answers.
+pub async fn start(
+    files: &Files,
+    app: &Path,
+    environment: &BTreeMap<String, String>,
+    port: u16,
+) -> anyhow::Result<u32> {
+    stop(files).await?;
+    if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+        bail!(
+            "port {port} (the task definition's container port) is in use: stop what uses it, or set service.port"
+        );
+    }
+    if let Some(dir) = files.log.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let log = std::fs::File::create(&files.log)
+        .with_context(|| format!("cannot create {}", files.log.display()))?;
+    let err = log.try_clone()?;
+    let child = std::process::Command::new(app)
+        .envs(environment)
+        // The task's own settings, plus this shell's way to the emulator (region, endpoint,
+        // credentials), which on Fargate come from the task role.
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("cannot start {}", app.display()))?;
+    let pid = child.id();
+    std::fs::write(&files.pid, pid.to_string())
+        .with_context(|| format!("cannot write {}", files.pid.display()))?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let url = format!("http://127.0.0.1:{port}/healthcheck");
+    let client = reqwest::Client::new();
+    loop {
+        if client
+            .get(&url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(pid);
+        }
+        if pid_of(files).is_none() || Instant::now() > deadline {
+            let tail = std::fs::read_to_string(&files.log).unwrap_or_default();
+            let tail: Vec<&str> = tail
+                .lines()
+                .rev()
+                .take(10)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            bail!(
+                "the service did not answer {url}; last lines of {}:\n{}",
+                files.log.display(),
+                tail.join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Stops the local service, if it runs: SIGTERM (it drains in-flight requests), then SIGKILL.
+pub async fn stop(files: &Files) -> anyhow::Result<bool> {
+    let Some(pid) = pid_of(files) else {
+        let _ = std::fs::remove_file(&files.pid);
+        return Ok(false);
+    };
+    let pid = nix::unistd::Pid::from_raw(pid);
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while nix::sys::signal::kill(pid, None).is_ok() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Reap it if it is our child's child no more; a zombie still answers kill(0).
+        if std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z ")) {
+            break;
+        }
+    }
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+    let _ = std::fs::remove_file(&files.pid);
+    Ok(true)
+}
+
+/// Sends one message and takes it back, through the running service and the stack's queue.
+pub async fn exercise(port: u16) -> anyhow::Result<(String, String)> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let sent = client
+        .post(format!("{base}/message"))
+        .json(&serde_json::json!({ "message": "hello from stackctl up --local" }))
+        .send()
+        .await
+        .context("POST /message")?
+        .text()
+        .await?;
+    let received = client
+        .get(format!("{base}/message"))
+        .send()
+        .await
+        .context("GET /message")?
+        .text()
+        .await?;
+    Ok((sent, received))
+}

@@ -1,0 +1,186 @@
+//! `up --local` / `down --local`, and the README's quick start command and its stop command.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+
+use crate::helpers::{TestStack, emulator_endpoint, stderr, stdout};
+use crate::stack::inventory;
+
+/// The service binary next to stackctl, built if this test run did not build it.
+fn app_binary() -> PathBuf {
+    let app = Path::new(env!("CARGO_BIN_EXE_stackctl")).with_file_name("app");
+    if !app.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let built = Command::new(cargo)
+            .args(["build", "-p", "app"])
+            .status()
+            .unwrap();
+        assert!(built.success(), "cargo build -p app");
+    }
+    app
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn queued(stack: &TestStack, queue: &str) -> String {
+    let url = stack
+        .aws
+        .sqs
+        .get_queue_url()
+        .queue_name(queue)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let attrs = stack
+        .aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap();
+    attrs.attributes().unwrap()[&QueueAttributeName::ApproximateNumberOfMessages].clone()
+}
+
+#[tokio::test]
+async fn up_local_runs_the_service_as_the_task_definition_says_and_down_local_stops_it() {
+    let port = free_port();
+    let stack = TestStack::new(
+        "local",
+        &format!("[service]\nport = {port}\nenvironment = {{ ENV = \"local-test\" }}\n"),
+    )
+    .await;
+    let app = app_binary();
+    let up = stack.run(&["up", "--local", "--yes", "--app-bin", app.to_str().unwrap()]);
+    assert!(up.status.success(), "{}\n{}", stderr(&up), stdout(&up));
+    let text = stdout(&up);
+    assert!(
+        text.contains(r#"GET  /message -> {"message":"hello from stackctl up --local""#),
+        "{text}"
+    );
+
+    // The service answers with the task definition's environment...
+    let health: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{port}/healthcheck"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["environment"], "local-test");
+    // ...and through the stack's own queue: a posted message waits in it, seen through SQS.
+    let queue = format!("{}-messages", stack.name);
+    let sent = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/message"))
+        .json(&serde_json::json!({ "message": "through the queue" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    assert_eq!(queued(&stack, &queue).await, "1");
+    let got: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{port}/message"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["message"], "through the queue");
+
+    let down = stack.run(&["down", "--local", "--yes"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    assert!(
+        stderr(&down).contains("Stopped the local service"),
+        "{}",
+        stderr(&down)
+    );
+    assert!(
+        reqwest::get(format!("http://127.0.0.1:{port}/healthcheck"))
+            .await
+            .is_err(),
+        "nothing listens any more"
+    );
+    assert_eq!(inventory(&stack).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn up_local_refuses_anything_but_a_local_emulator() {
+    let stack = TestStack::new("notlocal", "").await;
+    let output = stack
+        .command(&["up", "--local", "--yes"])
+        .env("AWS_ENDPOINT_URL", "https://sqs.us-east-1.amazonaws.com")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output)
+            .contains("--local runs the service on this machine against the local AWS emulator"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// The README's two quick start commands, as a newcomer runs them.
+#[tokio::test]
+async fn the_quick_start_command_and_its_stop_command() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = root.join("scripts/quickstart.sh");
+    let _ = emulator_endpoint();
+    let start = Command::new("bash").arg(&script).output().unwrap();
+    assert!(
+        start.status.success(),
+        "{}\n{}",
+        stderr(&start),
+        stdout(&start)
+    );
+    let text = stdout(&start);
+    assert!(
+        text.contains(r#"GET  /message -> {"message":"hello from stackctl up --local""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("queue_url") && text.contains("/messages-messages"),
+        "status is printed: {text}"
+    );
+    let health = reqwest::get("http://127.0.0.1:5000/healthcheck")
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let stop = Command::new("bash")
+        .arg(&script)
+        .arg("stop")
+        .output()
+        .unwrap();
+    assert!(
+        stop.status.success(),
+        "{}\n{}",
+        stderr(&stop),
+        stdout(&stop)
+    );
+    assert!(
+        reqwest::get("http://127.0.0.1:5000/healthcheck")
+            .await
+            .is_err(),
+        "the service is stopped"
+    );
+    let stack = TestStack {
+        name: "messages".into(),
+        scratch: crate::helpers::Scratch::new(),
+        aws: crate::helpers::aws_context("messages").await,
+    };
+    assert_eq!(
+        inventory(&stack).await,
+        Vec::<String>::new(),
+        "nothing tagged stackctl:stack=messages is left"
+    );
+}
