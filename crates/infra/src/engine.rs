@@ -15,7 +15,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::plan::{self, Action, Plan};
-use crate::resources::{self, Desired, Kind, Observed, Output, Outputs};
+use crate::resources::{self, Desired, Kind, Observed, Outputs};
 use crate::spec::{Names, StackSpec};
 
 /// What the engine reports while it works (the CLI draws it).
@@ -541,12 +541,7 @@ where
 }
 
 /// The outputs of a stack as it is now (for `status`), from an observation.
-pub fn outputs_of(observed: &[Observed]) -> Outputs {
-    observed
-        .iter()
-        .map(|o| (o.id.clone(), Output::of(o)))
-        .collect()
-}
+pub use crate::plan::observed_outputs as outputs_of;
 
 #[cfg(test)]
 mod tests {

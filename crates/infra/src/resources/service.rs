@@ -52,7 +52,6 @@ pub struct ServiceState {
     pub min_healthy_percent: i32,
     pub max_percent: i32,
     pub circuit_breaker: (bool, bool),
-    pub image: Option<String>,
 }
 
 fn int(n: u32) -> i32 {
@@ -209,7 +208,6 @@ pub fn state_of(service: &AwsService) -> ServiceState {
             .unwrap_or_default(),
         max_percent: config.and_then(|c| c.maximum_percent()).unwrap_or_default(),
         circuit_breaker: breaker.map_or((false, false), |b| (b.enable(), b.rollback())),
-        image: None,
     }
 }
 
