@@ -64,7 +64,8 @@ where
     .await
 }
 
-async fn retry_while<T, F, Fut>(
+/// Retries `call` while `retryable` says so, with exponential backoff, for at most `timeout`.
+pub async fn retry_while<T, F, Fut>(
     timeout: std::time::Duration,
     settings: &Settings,
     retryable: impl Fn(&Error) -> bool,

@@ -317,24 +317,10 @@ pub async fn create(
     })
 }
 
+/// The SDK's own base64 (ECR tokens are `base64("AWS:<password>")`).
 fn base64_decode(text: &str) -> Option<String> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for c in text
-        .bytes()
-        .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
-    {
-        let value = ALPHABET.iter().position(|a| *a == c)? as u32;
-        bits = (bits << 6) | value;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push(u8::try_from((bits >> count) & 0xff).ok()?);
-        }
-    }
-    String::from_utf8(out).ok()
+    let bytes = aws_smithy_types::base64::decode(text.trim()).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]

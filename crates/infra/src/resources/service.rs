@@ -330,39 +330,32 @@ pub async fn create(
     let td = resolve(refs, id, &desired.task_definition)?.aws_id.clone();
     let network = network(desired, refs, id)?;
     let lb = load_balancer(desired, refs, id)?;
-    let started = tokio::time::Instant::now();
-    let mut backoff = ctx.settings.initial_backoff;
-    let out = loop {
-        let result = ctx
-            .ecs
-            .create_service()
-            .cluster(&cluster)
-            .service_name(&desired.name)
-            .task_definition(&td)
-            .desired_count(int(desired.desired_count))
-            .launch_type(LaunchType::Fargate)
-            .network_configuration(network.clone())
-            .load_balancers(lb.clone())
-            .health_check_grace_period_seconds(int(desired.grace_secs))
-            .deployment_configuration(deployment(desired))
-            .propagate_tags(PropagateTags::Service)
-            .set_tags(Some(ecs_tags(tags)))
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "CreateService", e));
-        match result {
-            Ok(out) => break out,
-            Err(err)
-                if is_propagation_lag(&err)
-                    && started.elapsed() + backoff < ctx.settings.consistency_timeout =>
-            {
-                tracing::debug!(%err, "IAM or load balancer not visible to ECS yet; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(ctx.settings.max_backoff);
-            }
-            Err(err) => return Err(err),
-        }
-    };
+    let note = |err: &Error| tracing::debug!(%err, "IAM or load balancer not visible to ECS yet; retrying");
+    let out = crate::retry::retry_while(
+        ctx.settings.consistency_timeout,
+        &ctx.settings,
+        is_propagation_lag,
+        note,
+        || async {
+            ctx.ecs
+                .create_service()
+                .cluster(&cluster)
+                .service_name(&desired.name)
+                .task_definition(&td)
+                .desired_count(int(desired.desired_count))
+                .launch_type(LaunchType::Fargate)
+                .network_configuration(network.clone())
+                .load_balancers(lb.clone())
+                .health_check_grace_period_seconds(int(desired.grace_secs))
+                .deployment_configuration(deployment(desired))
+                .propagate_tags(PropagateTags::Service)
+                .set_tags(Some(ecs_tags(tags)))
+                .send()
+                .await
+                .map_err(|e| Error::aws(id, "CreateService", e))
+        },
+    )
+    .await?;
     let created = out
         .service()
         .ok_or_else(|| Error::unexpected(id, "CreateService returned no service"))?;
