@@ -52,10 +52,25 @@ pub enum Error {
     Many(Vec<Error>),
 }
 
+/// `outer: inner: innermost`, skipping causes whose text the outer one already ends with.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 fn list(errors: &[Error]) -> String {
     errors
         .iter()
-        .map(|e| format!("  - {}", crate::error_chain(e)))
+        .map(|e| format!("  - {}", chain(e)))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -127,7 +142,7 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let text = crate::error_chain(err);
+    let text = chain(err);
     if text.contains("no credentials")
         || text.contains("credentials provider")
         || text.contains("No credentials")

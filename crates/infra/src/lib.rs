@@ -4,21 +4,30 @@
 //! state file: `up` from another machine or a fresh clone sees the same stack.
 //!
 //! # Layout
+//! Leaves first; no module imports one that imports it back (`tests/architecture.rs`).
+//! - [`error`], [`tags`], [`change`], [`outputs`]: the shared vocabulary (errors, tags, typed
+//!   changes and how they are shown, outputs and references between resources).
+//! - [`context`]: the AWS clients, timing settings, and the interceptor that counts calls.
+//! - [`retry`]: bounded retries for AWS's eventual-consistency races.
+//! - [`resource`]: the contract every resource kind fulfils.
+//! - [`aws`]: per-service helpers the kinds share (EC2 tag filters, the stack's load
+//!   balancers and ECS clusters, resources found by name).
+//! - [`resources`]: one file per resource kind, and the registry that lists them.
 //! - [`spec`]: the `stack.toml` model, defaults and validation (file:line:col errors).
 //! - [`stack`]: what a stack is made of: desired resources, logical ids, dependencies.
 //! - [`graph`]: the dependency graph (cycles rejected, stable topological order).
 //! - [`plan`]: pure planning: desired vs observed → create / update / replace / delete.
 //! - [`engine`]: observe → plan → apply, in parallel as dependencies allow; progress events.
-//! - [`resources`]: one file per resource kind: observe, diff, create, update, delete.
-//! - [`context`]: the AWS clients and the interceptor that counts their calls.
-//! - [`retry`]: bounded retries for AWS's eventual-consistency races.
-//! - [`tags`], [`error`].
 
+pub mod aws;
+pub mod change;
 pub mod context;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod outputs;
 pub mod plan;
+pub mod resource;
 pub mod resources;
 pub mod retry;
 pub mod spec;
@@ -26,21 +35,6 @@ pub mod stack;
 pub mod tags;
 
 pub use context::{CallCounts, Context};
-pub use error::{Error, Result};
+pub use error::{Error, Result, chain as error_chain};
 pub use plan::{Action, Plan};
 pub use spec::StackSpec;
-
-/// `outer: inner: innermost`, skipping causes whose text the outer one already ends with.
-pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let next = cause.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = cause.source();
-    }
-    text
-}

@@ -6,9 +6,12 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::change::FieldChange;
 use crate::error::Result;
 use crate::graph::Graph;
-use crate::resources::{self, Desired, Kind, Observed, Output, Outputs};
+use crate::outputs::Outputs;
+use crate::resources::{Desired, Fields, Kind, Observed};
+use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -49,26 +52,16 @@ impl fmt::Display for Action {
     }
 }
 
-/// One attribute that differs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldChange {
-    pub field: String,
-    pub from: String,
-    pub to: String,
-}
-
-impl FieldChange {
-    pub fn new(field: &str, from: String, to: String) -> Self {
-        Self {
-            field: field.to_owned(),
-            from,
-            to,
-        }
-    }
+/// The typed change an update applies: exactly what the plan shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    pub fields: Fields,
+    /// Managed tags to put back.
+    pub tags: Tags,
 }
 
 /// What happens to one resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
     pub id: String,
     pub kind: Kind,
@@ -82,6 +75,23 @@ pub struct Change {
     /// The existing resource's AWS id, if there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aws_id: Option<String>,
+    /// What an update applies (`fields` is how it is shown).
+    #[serde(skip)]
+    pub update: Option<Update>,
+}
+
+impl Change {
+    fn new(id: &str, kind: Kind, action: Action, aws_id: Option<&str>) -> Self {
+        Self {
+            id: id.to_owned(),
+            kind,
+            action,
+            fields: Vec::new(),
+            reason: None,
+            aws_id: aws_id.map(str::to_owned),
+            update: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -104,7 +114,7 @@ impl fmt::Display for Summary {
 }
 
 /// Every resource's change, dependencies first, deletions last.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     pub stack: String,
     pub changes: Vec<Change>,
@@ -141,11 +151,21 @@ impl Plan {
     }
 }
 
+/// The instances found under each logical id, the one the stack uses first.
+fn by_id(observed: &[Observed]) -> BTreeMap<&str, Vec<&Observed>> {
+    let mut found: BTreeMap<&str, Vec<&Observed>> = BTreeMap::new();
+    for o in observed {
+        found.entry(o.id.as_str()).or_default().push(o);
+    }
+    found
+}
+
 /// Outputs of the resources that exist, by logical id: what diffs compare references with.
+/// Where a logical id has several instances, the first (the one the plan keeps) counts.
 pub fn observed_outputs(observed: &[Observed]) -> Outputs {
-    observed
-        .iter()
-        .map(|o| (o.id.clone(), Output::of(o)))
+    by_id(observed)
+        .into_iter()
+        .map(|(id, instances)| (id.to_owned(), instances[0].output()))
         .collect()
 }
 
@@ -153,122 +173,149 @@ pub fn observed_outputs(observed: &[Observed]) -> Outputs {
 /// declared, and duplicates of declared ones, are deleted.
 pub fn compute(stack: &str, desired: &[Desired], observed: &[Observed]) -> Result<Plan> {
     let graph = Graph::new(desired.iter().map(|d| (d.id.as_str(), d.deps.as_slice())))?;
-    let by_id: HashMap<&str, &Desired> = desired.iter().map(|d| (d.id.as_str(), d)).collect();
-    let mut found: BTreeMap<&str, Vec<&Observed>> = BTreeMap::new();
-    for o in observed {
-        found.entry(o.id.as_str()).or_default().push(o);
-    }
-    // Only resources that are kept (not replaced) can be referred to by their current id.
+    let wanted: HashMap<&str, &Desired> = desired.iter().map(|d| (d.id.as_str(), d)).collect();
+    let found = by_id(observed);
+    // Only resources that keep their ids can be referred to by them.
     let mut refs = observed_outputs(observed);
     let mut actions: HashMap<&str, Action> = HashMap::new();
     let mut changes = Vec::new();
-
     for id in graph.order() {
-        let Some(want) = by_id.get(id.as_str()) else {
+        let Some(want) = wanted.get(id.as_str()) else {
             continue;
         };
         let existing = found.get(id.as_str()).and_then(|v| v.first().copied());
         let change = match existing {
-            None => Change {
-                id: id.clone(),
-                kind: want.spec.kind(),
-                action: Action::Create,
-                fields: Vec::new(),
-                reason: None,
-                aws_id: None,
-            },
-            Some(have) => {
-                let diff = resources::diff(want, have, &refs);
-                let forced =
-                    want.spec.binding_deps().into_iter().find(|dep| {
-                        matches!(actions.get(dep), Some(Action::Create | Action::Replace))
-                    });
-                let mut fields = diff.fields;
-                // A new task definition revision reaches the tasks only through the service.
-                for dep in want.spec.rollout_deps() {
-                    if matches!(
-                        actions.get(dep),
-                        Some(Action::Create | Action::Update | Action::Replace)
-                    ) && !fields.iter().any(|f| f.field == dep.replace('-', "_"))
-                    {
-                        fields.push(FieldChange::new(
-                            &dep.replace('-', "_"),
-                            "current".into(),
-                            format!("new {dep}"),
-                        ));
-                    }
-                }
-                let (action, reason) = match (diff.replace, forced) {
-                    (Some(reason), _) => (Action::Replace, Some(reason)),
-                    (None, Some(dep)) => (Action::Replace, Some(format!("{dep} is replaced"))),
-                    (None, None) if fields.is_empty() => (Action::Unchanged, None),
-                    (None, None) => (Action::Update, None),
-                };
-                Change {
-                    id: id.clone(),
-                    kind: want.spec.kind(),
-                    action,
-                    fields: if action == Action::Update {
-                        fields
-                    } else {
-                        Vec::new()
-                    },
-                    reason,
-                    aws_id: Some(have.aws_id.clone()),
-                }
-            }
+            None => Change::new(id, want.spec.kind(), Action::Create, None),
+            Some(have) => compare(want, have, &refs, &actions),
         };
-        if matches!(change.action, Action::Create | Action::Replace) {
+        let new_ids = match change.action {
+            Action::Create | Action::Replace => true,
+            Action::Update => want.spec.new_id_on_update(),
+            Action::Delete | Action::Unchanged => false,
+        };
+        if new_ids {
             refs.remove(id);
         }
         actions.insert(id.as_str(), change.action);
         changes.push(change);
     }
-
-    let mut deletes: Vec<Change> = Vec::new();
+    let mut leftovers: Vec<(&Observed, String)> = Vec::new();
     for (id, instances) in &found {
-        let declared = by_id.contains_key(id);
+        let declared = wanted.contains_key(id);
         // A declared resource keeps its first instance; every other one goes.
         for o in instances.iter().skip(usize::from(declared)) {
-            deletes.push(Change {
-                id: o.id.clone(),
-                kind: o.kind,
-                action: Action::Delete,
-                fields: Vec::new(),
-                reason: Some(if declared {
-                    format!("a duplicate of {id} ({})", o.aws_id)
-                } else {
-                    "no longer declared in the stack file".into()
-                }),
-                aws_id: Some(o.aws_id.clone()),
-            });
+            let reason = if declared {
+                format!("a duplicate of {id} ({})", o.aws_id)
+            } else {
+                "no longer declared in the stack file".into()
+            };
+            leftovers.push((o, reason));
         }
     }
-    deletes.sort_by_key(|c| std::cmp::Reverse(c.kind.delete_rank()));
-    changes.extend(deletes);
+    changes.extend(deletions(leftovers));
     Ok(Plan {
         stack: stack.to_owned(),
         changes,
     })
 }
 
+/// One declared resource against what was found under its id.
+fn compare(
+    want: &Desired,
+    have: &Observed,
+    refs: &Outputs,
+    actions: &HashMap<&str, Action>,
+) -> Change {
+    let mut change = Change::new(
+        &want.id,
+        want.spec.kind(),
+        Action::Unchanged,
+        Some(&have.aws_id),
+    );
+    let Some((fields, replace)) = want.spec.diff(&have.detail, refs) else {
+        change.action = Action::Replace;
+        change.reason = Some(format!(
+            "the resource tagged {} is a {}, not a {}",
+            want.id,
+            have.kind(),
+            want.spec.kind()
+        ));
+        return change;
+    };
+    let forced = want
+        .spec
+        .binding()
+        .into_iter()
+        .find(|dep| matches!(actions.get(dep), Some(Action::Create | Action::Replace)));
+    let tags = tags::missing(&want.tags, &have.tags);
+    match (replace, forced) {
+        (Some(reason), _) => {
+            change.action = Action::Replace;
+            change.reason = Some(reason);
+        }
+        (None, Some(dep)) => {
+            change.action = Action::Replace;
+            change.reason = Some(format!("{dep} is replaced"));
+        }
+        (None, None) if fields.is_empty() && tags.is_empty() => {}
+        (None, None) => {
+            change.action = Action::Update;
+            change.fields = fields.describe();
+            if !tags.is_empty() {
+                change.fields.push(tags::describe(&tags, &have.tags));
+            }
+            change.update = Some(Update { fields, tags });
+        }
+    }
+    change
+}
+
+/// For each resource to delete, the ones that must be gone first: those that use it (by the
+/// AWS ids and ARNs each reports using).
+pub fn deleted_before(targets: &[&Observed]) -> Vec<Vec<usize>> {
+    let uses: Vec<Vec<String>> = targets.iter().map(|o| o.uses()).collect();
+    targets
+        .iter()
+        .map(|target| {
+            let names = |u: &String| u == &target.aws_id || Some(u) == target.arn.as_ref();
+            (0..targets.len())
+                .filter(|&j| uses[j].iter().any(names))
+                .collect()
+        })
+        .collect()
+}
+
+/// Delete changes in an order that deletes users before what they use (stable otherwise).
+fn deletions(targets: Vec<(&Observed, String)>) -> Vec<Change> {
+    let observed: Vec<&Observed> = targets.iter().map(|(o, _)| *o).collect();
+    let before = deleted_before(&observed);
+    let mut done = vec![false; targets.len()];
+    let mut order = Vec::with_capacity(targets.len());
+    while order.len() < targets.len() {
+        // A cycle of uses (never expected) must not hang the plan: take the first left.
+        let next = (0..targets.len())
+            .find(|&i| !done[i] && before[i].iter().all(|&j| done[j] || j == i))
+            .or_else(|| (0..targets.len()).find(|&i| !done[i]));
+        let Some(next) = next else { break };
+        done[next] = true;
+        order.push(next);
+    }
+    order
+        .into_iter()
+        .map(|i| {
+            let (o, reason) = &targets[i];
+            let mut change = Change::new(&o.id, o.kind(), Action::Delete, Some(&o.aws_id));
+            change.reason = (!reason.is_empty()).then(|| reason.clone());
+            change
+        })
+        .collect()
+}
+
 /// The plan for `down`: every observed resource of the stack, deleted.
 pub fn destroy(stack: &str, observed: &[Observed]) -> Plan {
-    let mut changes: Vec<Change> = observed
-        .iter()
-        .map(|o| Change {
-            id: o.id.clone(),
-            kind: o.kind,
-            action: Action::Delete,
-            fields: Vec::new(),
-            reason: None,
-            aws_id: Some(o.aws_id.clone()),
-        })
-        .collect();
-    changes.sort_by_key(|c| std::cmp::Reverse(c.kind.delete_rank()));
     Plan {
         stack: stack.to_owned(),
-        changes,
+        changes: deletions(observed.iter().map(|o| (o, String::new())).collect()),
     }
 }
 

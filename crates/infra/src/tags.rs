@@ -1,12 +1,12 @@
-//! The tags that make a resource part of a stack, and how they are compared.
+//! The tags that make a resource part of a stack, and how they are compared. A leaf module.
 //!
 //! Every resource carries `stackctl:stack=<stack>` and `stackctl:id=<logical id>`; EC2
-//! resources also carry `Name`. Only these managed keys are compared: tags a user adds by
-//! hand (cost centres, owners) are left alone.
+//! resources also carry `Name`. Only the desired keys are compared: tags a user adds by hand
+//! (cost centres, owners) are left alone.
 
 use std::collections::BTreeMap;
 
-use crate::plan::FieldChange;
+use crate::change::FieldChange;
 
 pub const STACK_TAG: &str = "stackctl:stack";
 pub const ID_TAG: &str = "stackctl:id";
@@ -25,32 +25,42 @@ pub fn managed(stack: &str, id: &str, name: Option<&str>) -> Tags {
     tags
 }
 
-/// The managed tags that differ (missing or with another value), as one field change.
-pub fn diff(desired: &Tags, observed: &Tags) -> Option<FieldChange> {
-    let wrong: Vec<&String> = desired
-        .iter()
-        .filter(|(k, v)| observed.get(*k) != Some(*v))
-        .map(|(k, _)| k)
-        .collect();
-    if wrong.is_empty() {
-        return None;
-    }
-    let show = |tags: &Tags| {
-        wrong
-            .iter()
-            .map(|k| format!("{k}={}", tags.get(*k).map_or("(none)", String::as_str)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    Some(FieldChange::new("tags", show(observed), show(desired)))
-}
-
 /// The desired tags that are missing or different on the resource.
 pub fn missing(desired: &Tags, observed: &Tags) -> Tags {
     desired
         .iter()
         .filter(|(k, v)| observed.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// How the plan shows tags to put back: the field `tags`, observed values to desired ones.
+pub fn describe(missing: &Tags, observed: &Tags) -> FieldChange {
+    let show = |tags: &Tags| {
+        missing
+            .keys()
+            .map(|k| format!("{k}={}", tags.get(k).map_or("(none)", String::as_str)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    FieldChange::new("tags", show(observed), show(missing))
+}
+
+/// The logical id of a resource of `stack`, from its tags; `None` for anything else. Every
+/// answer is checked, not only a describe filter: a filter an endpoint ignores (moto does, for
+/// NAT gateways) must not make another stack's resource look like ours.
+pub fn logical_id(stack: &str, tags: &Tags) -> Option<String> {
+    if tags.get(STACK_TAG).map(String::as_str) != Some(stack) {
+        return None;
+    }
+    tags.get(ID_TAG).cloned()
+}
+
+/// Tags from an AWS tag list, whatever shape the service gives its keys and values.
+pub fn collect<'a>(pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Tags {
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| Some((k?.to_owned(), v.unwrap_or_default().to_owned())))
         .collect()
 }
 
@@ -63,11 +73,21 @@ mod tests {
         let desired = managed("s", "vpc", Some("s-vpc"));
         let mut observed = desired.clone();
         observed.insert("team".into(), "payments".into());
-        assert_eq!(diff(&desired, &observed), None);
+        assert!(missing(&desired, &observed).is_empty());
         observed.insert(NAME_TAG.into(), "renamed".into());
-        let change = diff(&desired, &observed).unwrap();
+        let wrong = missing(&desired, &observed);
+        assert_eq!(wrong.len(), 1);
+        let change = describe(&wrong, &observed);
         assert_eq!(change.from, "Name=renamed");
         assert_eq!(change.to, "Name=s-vpc");
-        assert_eq!(missing(&desired, &observed).len(), 1);
+    }
+
+    #[test]
+    fn another_stack_s_resource_has_no_logical_id_here() {
+        let ours = managed("mine", "nat-gateway", None);
+        let theirs = managed("other", "nat-gateway", None);
+        assert_eq!(logical_id("mine", &ours).as_deref(), Some("nat-gateway"));
+        assert_eq!(logical_id("mine", &theirs), None);
+        assert_eq!(logical_id("mine", &Tags::new()), None);
     }
 }

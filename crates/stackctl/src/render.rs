@@ -62,7 +62,7 @@ pub fn resources(observed: &[Observed]) -> String {
     for o in rows {
         table.add_row([
             o.id.as_str(),
-            o.kind.label(),
+            o.kind().label(),
             o.aws_id.as_str(),
             o.state.as_str(),
         ]);
@@ -86,7 +86,8 @@ pub fn calls(counts: &CallCounts) -> String {
 
 #[cfg(test)]
 mod tests {
-    use infra::plan::{Change, FieldChange};
+    use infra::change::FieldChange;
+    use infra::plan::Change;
     use infra::resources::Kind;
 
     use super::*;
@@ -103,18 +104,16 @@ mod tests {
                     fields: vec![],
                     reason: None,
                     aws_id: None,
+                    update: None,
                 },
                 Change {
                     id: "queue".into(),
                     kind: Kind::Queue,
                     action: Action::Update,
-                    fields: vec![FieldChange::new(
-                        "visibility_timeout",
-                        "30".into(),
-                        "60".into(),
-                    )],
+                    fields: vec![FieldChange::new("visibility_timeout", "30", "60")],
                     reason: None,
                     aws_id: Some("https://q".into()),
+                    update: None,
                 },
                 Change {
                     id: "log-group".into(),
@@ -123,6 +122,7 @@ mod tests {
                     fields: vec![],
                     reason: None,
                     aws_id: Some("/stackctl/s".into()),
+                    update: None,
                 },
             ],
         };

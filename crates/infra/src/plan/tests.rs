@@ -1,8 +1,16 @@
 //! Planning against hand-made observations: create from empty, no-op, one update, replace
 //! cascades, deletes of undeclared resources and duplicates.
 
+use std::collections::BTreeSet;
+
 use super::*;
-use crate::resources::{Detail, logs, sqs, subnet, vpc};
+use crate::change::FieldChange;
+use crate::outputs::Output;
+use crate::resource::Found;
+use crate::resources::{
+    Detail, Spec, ecr, iam, internet_gateway, logs, nat_gateway, route_table, security_group, sqs,
+    subnet, vpc,
+};
 use crate::spec::StackSpec;
 use crate::stack::{self, desired};
 use crate::tags;
@@ -11,179 +19,151 @@ fn zones() -> Vec<String> {
     vec!["us-east-1a".into(), "us-east-1b".into()]
 }
 
+/// What AWS would report of a resource created as `spec` says, given its dependencies' ids.
+fn state_of(spec: &Spec, get: &dyn Fn(&str) -> String, arn: &dyn Fn(&str) -> String) -> Detail {
+    match spec {
+        Spec::Vpc(v) => Detail::Vpc(vpc::VpcState {
+            cidr: v.cidr.to_string(),
+            dns_support: true,
+            dns_hostnames: true,
+        }),
+        Spec::InternetGateway(_) => {
+            Detail::InternetGateway(internet_gateway::InternetGatewayState {
+                attached: vec![get(stack::VPC)],
+            })
+        }
+        Spec::Subnet(s) => Detail::Subnet(subnet::SubnetState {
+            vpc_id: get(stack::VPC),
+            cidr: s.cidr.to_string(),
+            zone: s.zone.clone(),
+            map_public_ip: s.public,
+        }),
+        Spec::RouteTable(rt) => Detail::RouteTable(route_table::RouteTableState {
+            vpc_id: get(stack::VPC),
+            routes: rt
+                .default_route
+                .iter()
+                .map(|t| route_table::RouteState {
+                    destination: route_table::DEFAULT_ROUTE.into(),
+                    target: get(t.logical_id()),
+                })
+                .collect(),
+            associations: rt
+                .subnets
+                .iter()
+                .map(|s| (format!("assoc-{s}"), get(s)))
+                .collect(),
+        }),
+        Spec::ElasticIp(_) => Detail::ElasticIp(()),
+        Spec::NatGateway(n) => Detail::NatGateway(nat_gateway::NatGatewayState {
+            subnet_id: get(&n.subnet),
+            allocation_id: get(&n.eip),
+        }),
+        Spec::SecurityGroup(g) => {
+            let rule = |port: u16, source: String| security_group::Rule {
+                protocol: "tcp".into(),
+                from: Some(i32::from(port)),
+                to: Some(i32::from(port)),
+                source,
+            };
+            let ingress: BTreeSet<security_group::Rule> = g
+                .ingress
+                .iter()
+                .map(|i| match &i.source {
+                    security_group::Source::Anywhere => {
+                        rule(i.port, security_group::ANYWHERE.into())
+                    }
+                    security_group::Source::Group(id) => rule(i.port, get(id)),
+                })
+                .collect();
+            let all_out = security_group::Rule {
+                protocol: "-1".into(),
+                from: None,
+                to: None,
+                source: security_group::ANYWHERE.into(),
+            };
+            Detail::SecurityGroup(security_group::SecurityGroupState {
+                vpc_id: get(stack::VPC),
+                name: g.name.clone(),
+                description: g.description.clone(),
+                ingress,
+                egress: [all_out].into(),
+            })
+        }
+        Spec::Queue(q) => {
+            let mut attributes: std::collections::BTreeMap<String, String> = [
+                ("VisibilityTimeout", q.visibility_timeout_secs),
+                ("MessageRetentionPeriod", q.message_retention_secs),
+                ("ReceiveMessageWaitTimeSeconds", q.receive_wait_secs),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_string()))
+            .collect();
+            if let Some(r) = &q.redrive {
+                attributes.insert(
+                    "RedrivePolicy".into(),
+                    serde_json::json!({ "deadLetterTargetArn": arn(&r.dead_letter_queue), "maxReceiveCount": r.max_receives }).to_string(),
+                );
+            }
+            Detail::Queue(sqs::QueueState {
+                name: q.name.clone(),
+                attributes,
+            })
+        }
+        Spec::Repository(r) => Detail::Repository(ecr::RepositoryState {
+            uri: "uri".into(),
+            scan_on_push: r.scan_on_push,
+            lifecycle_policy: Some(ecr::lifecycle_policy(r.keep_images)),
+        }),
+        Spec::Role(r) => Detail::Role(iam::RoleState {
+            trust_policy: Some(iam::trust_policy()),
+            managed_policies: r.managed_policies.iter().cloned().collect(),
+            inline_policies: r
+                .queue_policy
+                .iter()
+                .map(|p| {
+                    let doc = iam::queue_policy(&arn(&p.queue));
+                    (iam::QUEUE_POLICY_NAME.to_owned(), Some(doc))
+                })
+                .collect(),
+        }),
+        Spec::LogGroup(l) => Detail::LogGroup(logs::LogGroupState {
+            retention_days: Some(l.retention_days),
+        }),
+        other => panic!("these plans have no service; got {other:?}"),
+    }
+}
+
 /// Observations that match the desired stack exactly, as AWS would report them.
 fn matching(spec: &StackSpec) -> Vec<Observed> {
     let resources = desired(spec, &zones());
+    let graph = Graph::new(resources.iter().map(|d| (d.id.as_str(), d.deps.as_slice()))).unwrap();
     let mut outputs = Outputs::new();
     let mut observed = Vec::new();
-    let graph = Graph::new(resources.iter().map(|d| (d.id.as_str(), d.deps.as_slice()))).unwrap();
     for id in graph.order() {
         let d = resources.iter().find(|r| &r.id == id).unwrap();
         let aws_id = format!("aws-{id}");
-        let arn = Some(format!("arn:aws:x:us-east-1:1:{id}"));
+        let arn = format!("arn:aws:x:us-east-1:1:{id}");
         outputs.insert(
             id.clone(),
             Output {
                 aws_id: aws_id.clone(),
-                arn: arn.clone(),
+                arn: Some(arn.clone()),
                 url: None,
             },
         );
         let get = |dep: &str| outputs[dep].aws_id.clone();
-        let detail = match &d.spec {
-            resources::Spec::Vpc(v) => Detail::Vpc(vpc::VpcState {
-                cidr: v.cidr.to_string(),
-                dns_support: true,
-                dns_hostnames: true,
-            }),
-            resources::Spec::InternetGateway(_) => {
-                Detail::InternetGateway(resources::internet_gateway::InternetGatewayState {
-                    attached: vec![get(stack::VPC)],
-                })
-            }
-            resources::Spec::Subnet(s) => Detail::Subnet(subnet::SubnetState {
-                vpc_id: get(stack::VPC),
-                cidr: s.cidr.to_string(),
-                zone: s.zone.clone(),
-                map_public_ip: s.public,
-            }),
-            resources::Spec::RouteTable(rt) => {
-                Detail::RouteTable(resources::route_table::RouteTableState {
-                    vpc_id: get(stack::VPC),
-                    routes: rt
-                        .default_route
-                        .iter()
-                        .map(|t| resources::route_table::RouteState {
-                            destination: "0.0.0.0/0".into(),
-                            target: get(t.logical_id()),
-                        })
-                        .collect(),
-                    associations: rt
-                        .subnets
-                        .iter()
-                        .map(|s| (format!("assoc-{s}"), get(s)))
-                        .collect(),
-                })
-            }
-            resources::Spec::ElasticIp(_) => Detail::ElasticIp,
-            resources::Spec::NatGateway(n) => Detail::NatGateway(resources::nat::NatGatewayState {
-                subnet_id: get(&n.subnet),
-                allocation_id: get(&n.eip),
-            }),
-            resources::Spec::SecurityGroup(g) => {
-                let state = resources::security_group::SecurityGroupState {
-                    vpc_id: get(stack::VPC),
-                    name: g.name.clone(),
-                    description: g.description.clone(),
-                    ingress: Default::default(),
-                    egress: Default::default(),
-                };
-                // Let the diff itself say what the rules should be, then adopt them.
-                let probe = Observed {
-                    id: id.clone(),
-                    kind: Kind::SecurityGroup,
-                    aws_id: aws_id.clone(),
-                    arn: None,
-                    state: String::new(),
-                    tags: d.tags.clone(),
-                    detail: Detail::SecurityGroup(state.clone()),
-                };
-                let diff = resources::diff(d, &probe, &outputs);
-                assert_eq!(diff.fields.len(), 2, "{diff:?}");
-                return_rules(state, g, &outputs)
-            }
-            resources::Spec::Queue(q) => {
-                let mut attributes: std::collections::BTreeMap<String, String> = [
-                    ("VisibilityTimeout", q.visibility_timeout_secs.to_string()),
-                    (
-                        "MessageRetentionPeriod",
-                        q.message_retention_secs.to_string(),
-                    ),
-                    (
-                        "ReceiveMessageWaitTimeSeconds",
-                        q.receive_wait_secs.to_string(),
-                    ),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect();
-                if let Some(r) = &q.redrive {
-                    attributes.insert(
-                        "RedrivePolicy".into(),
-                        serde_json::json!({ "deadLetterTargetArn": outputs[&r.dead_letter_queue].arn, "maxReceiveCount": r.max_receives }).to_string(),
-                    );
-                }
-                Detail::Queue(sqs::QueueState {
-                    name: q.name.clone(),
-                    attributes,
-                })
-            }
-            resources::Spec::Repository(r) => Detail::Repository(resources::ecr::RepositoryState {
-                uri: "uri".into(),
-                scan_on_push: r.scan_on_push,
-                lifecycle_policy: Some(resources::ecr::lifecycle_policy(r.keep_images)),
-            }),
-            resources::Spec::Role(r) => Detail::Role(resources::iam::RoleState {
-                trust_policy: Some(resources::iam::trust_policy()),
-                managed_policies: r.managed_policies.iter().cloned().collect(),
-                inline_policies: r
-                    .queue_policy
-                    .iter()
-                    .map(|p| {
-                        (
-                            resources::iam::QUEUE_POLICY_NAME.to_owned(),
-                            Some(resources::iam::queue_policy(
-                                outputs[&p.queue].arn.as_deref().unwrap(),
-                            )),
-                        )
-                    })
-                    .collect(),
-            }),
-            resources::Spec::LogGroup(l) => Detail::LogGroup(logs::LogGroupState {
-                retention_days: Some(l.retention_days),
-            }),
-            other => panic!("these plans have no service; got {other:?}"),
-        };
-        observed.push(Observed {
+        let arn_of = |dep: &str| outputs[dep].arn.clone().unwrap();
+        observed.push(Found {
             id: id.clone(),
-            kind: d.spec.kind(),
+            detail: state_of(&d.spec, &get, &arn_of),
             aws_id,
-            arn,
+            arn: Some(arn),
             state: "available".into(),
             tags: d.tags.clone(),
-            detail,
         });
     }
     observed
-}
-
-fn return_rules(
-    mut state: resources::security_group::SecurityGroupState,
-    g: &resources::security_group::SecurityGroup,
-    outputs: &Outputs,
-) -> Detail {
-    use resources::security_group::{ANYWHERE, Rule, Source};
-    state.ingress = g
-        .ingress
-        .iter()
-        .map(|i| Rule {
-            protocol: "tcp".into(),
-            from: Some(i32::from(i.port)),
-            to: Some(i32::from(i.port)),
-            source: match &i.source {
-                Source::Anywhere => ANYWHERE.into(),
-                Source::Group(id) => outputs[id].aws_id.clone(),
-            },
-        })
-        .collect();
-    state.egress = [Rule {
-        protocol: "-1".into(),
-        from: None,
-        to: None,
-        source: ANYWHERE.into(),
-    }]
-    .into();
-    Detail::SecurityGroup(state)
 }
 
 #[test]
@@ -233,11 +213,7 @@ fn one_changed_value_is_exactly_one_update() {
     );
     assert_eq!(
         updates[1].fields,
-        [FieldChange::new(
-            "visibility_timeout",
-            "30".into(),
-            "90".into()
-        )]
+        [FieldChange::new("visibility_timeout", "30", "90")]
     );
 
     let mut changed = spec.clone();

@@ -1,14 +1,17 @@
 //! The ECR repository for the service's images: scan on push, and a lifecycle policy that
 //! keeps the newest `keep_images`. Deleting it deletes its images (nothing is left billed).
 
-use aws_sdk_ecr::types::{ImageScanningConfiguration, Tag};
+use aws_sdk_ecr::types::{ImageScanningConfiguration, Repository as AwsRepository, Tag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use serde_json::Value;
 
-use super::{Detail, Diff, Kind, Observed, Output, check_owner};
+use crate::aws::{self, named};
+use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::spec::Names;
-use crate::tags::{self, ID_TAG, Tags};
+use crate::outputs::{Output, Outputs};
+use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repository {
@@ -21,11 +24,34 @@ pub struct Repository {
 pub struct RepositoryState {
     pub uri: String,
     pub scan_on_push: bool,
-    pub lifecycle_policy: Option<serde_json::Value>,
+    pub lifecycle_policy: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    ScanOnPush(bool),
+    /// Keep the newest N images (the policy as it is, for the plan).
+    Lifecycle {
+        from: Option<Value>,
+        keep: u32,
+    },
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        match self {
+            Self::ScanOnPush(on) => FieldChange::new("scan_on_push", !on, on),
+            Self::Lifecycle { from, keep } => FieldChange::new(
+                "lifecycle_policy",
+                describe_policy(from.as_ref()),
+                describe_policy(Some(&lifecycle_policy(*keep))),
+            ),
+        }
+    }
 }
 
 /// The lifecycle policy that expires all but the newest `keep` images.
-pub fn lifecycle_policy(keep: u32) -> serde_json::Value {
+pub fn lifecycle_policy(keep: u32) -> Value {
     serde_json::json!({
         "rules": [{
             "rulePriority": 1,
@@ -36,7 +62,7 @@ pub fn lifecycle_policy(keep: u32) -> serde_json::Value {
     })
 }
 
-fn describe_policy(policy: Option<&serde_json::Value>) -> String {
+fn describe_policy(policy: Option<&Value>) -> String {
     let Some(policy) = policy else {
         return "(none)".into();
     };
@@ -46,92 +72,11 @@ fn describe_policy(policy: Option<&serde_json::Value>) -> String {
         .map_or(0, Vec::len);
     let keep = policy
         .pointer("/rules/0/selection/countNumber")
-        .and_then(serde_json::Value::as_u64);
+        .and_then(Value::as_u64);
     match (rules, keep) {
         (1, Some(n)) => format!("keep the newest {n} images"),
         (n, _) => format!("{n} custom rule(s)"),
     }
-}
-
-pub fn diff(desired: &Repository, observed: &RepositoryState) -> Diff {
-    let mut diff = Diff::default();
-    diff.compare("scan_on_push", observed.scan_on_push, desired.scan_on_push);
-    let want = lifecycle_policy(desired.keep_images);
-    if observed.lifecycle_policy.as_ref() != Some(&want) {
-        diff.field(
-            "lifecycle_policy",
-            describe_policy(observed.lifecycle_policy.as_ref()),
-            describe_policy(Some(&want)),
-        );
-    }
-    diff
-}
-
-pub async fn observe(ctx: &Context, names: &Names) -> Result<Vec<Observed>> {
-    let name = &names.repository;
-    let out = match ctx
-        .ecr
-        .describe_repositories()
-        .repository_names(name)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if e.code() == Some("RepositoryNotFoundException") => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(Error::aws(
-                format!("ECR repository {name}"),
-                "DescribeRepositories",
-                e,
-            ));
-        }
-    };
-    let Some(repo) = out.repositories().first() else {
-        return Ok(Vec::new());
-    };
-    let arn = repo.repository_arn().unwrap_or_default().to_owned();
-    let (policy, tag_out) = tokio::join!(
-        ctx.ecr.get_lifecycle_policy().repository_name(name).send(),
-        ctx.ecr.list_tags_for_resource().resource_arn(&arn).send(),
-    );
-    let lifecycle_policy = match policy {
-        Ok(out) => out
-            .lifecycle_policy_text()
-            .and_then(|t| serde_json::from_str(t).ok()),
-        Err(e) if e.code() == Some("LifecyclePolicyNotFoundException") => None,
-        Err(e) => {
-            return Err(Error::aws(
-                format!("ECR repository {name}"),
-                "GetLifecyclePolicy",
-                e,
-            ));
-        }
-    };
-    let tags: Tags = tag_out
-        .map_err(|e| Error::aws(format!("ECR repository {name}"), "ListTagsForResource", e))?
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect();
-    check_owner(ctx, Kind::Repository, name, &tags)?;
-    let Some(id) = tags.get(ID_TAG).cloned() else {
-        return Ok(Vec::new());
-    };
-    Ok(vec![Observed {
-        id,
-        kind: Kind::Repository,
-        aws_id: name.clone(),
-        arn: Some(arn),
-        state: "available".into(),
-        tags,
-        detail: Detail::Repository(RepositoryState {
-            uri: repo.repository_uri().unwrap_or_default().to_owned(),
-            scan_on_push: repo
-                .image_scanning_configuration()
-                .is_some_and(ImageScanningConfiguration::scan_on_push),
-            lifecycle_policy,
-        }),
-    }])
 }
 
 fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>> {
@@ -146,6 +91,143 @@ fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>> {
         .collect()
 }
 
+impl Resource for Repository {
+    type State = RepositoryState;
+    type Field = Field;
+    const LABEL: &'static str = "ECR repository";
+
+    fn refs(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
+    async fn observe(
+        scope: &Scope<'_>,
+        wanted: &[Wanted<'_, Self>],
+    ) -> Result<Vec<Found<RepositoryState>>> {
+        let ctx = scope.ctx;
+        let all = aws::all(
+            ctx.ecr
+                .describe_repositories()
+                .into_paginator()
+                .items()
+                .send(),
+            |e| Error::aws("ECR repositories", "DescribeRepositories", e),
+        )
+        .await?;
+        let ours = all.iter().filter(|r| {
+            r.repository_name()
+                .is_some_and(|n| named::belongs(&ctx.stack, n))
+        });
+        let found = futures::future::try_join_all(ours.map(|repo| {
+            let wanted = wanted
+                .iter()
+                .any(|w| repo.repository_name() == Some(w.spec.name.as_str()));
+            observe_one(ctx, repo, wanted)
+        }))
+        .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    fn diff(&self, found: &RepositoryState, _: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        diff.push_if(found.scan_on_push != self.scan_on_push, || {
+            Field::ScanOnPush(self.scan_on_push)
+        });
+        let want = lifecycle_policy(self.keep_images);
+        diff.push_if(found.lifecycle_policy.as_ref() != Some(&want), || {
+            Field::Lifecycle {
+                from: found.lifecycle_policy.clone(),
+                keep: self.keep_images,
+            }
+        });
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let out = ctx
+            .ecr
+            .create_repository()
+            .repository_name(&self.name)
+            .image_scanning_configuration(scanning(self.scan_on_push))
+            .set_tags(Some(ecr_tags(new.tags)?))
+            .send()
+            .await
+            .map_err(|e| Error::aws(new.id, "CreateRepository", e))?;
+        put_policy(ctx, new.id, &self.name, self.keep_images).await?;
+        let repo = out.repository();
+        Ok(Output {
+            aws_id: self.name.clone(),
+            arn: repo.and_then(|r| r.repository_arn()).map(str::to_owned),
+            url: repo.and_then(|r| r.repository_uri()).map(str::to_owned),
+        })
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<RepositoryState>,
+        fields: &[Field],
+        _: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        for field in fields {
+            match field {
+                Field::ScanOnPush(on) => {
+                    ctx.ecr
+                        .put_image_scanning_configuration()
+                        .repository_name(&found.aws_id)
+                        .image_scanning_configuration(scanning(*on))
+                        .send()
+                        .await
+                        .map_err(|e| Error::aws(&found.id, "PutImageScanningConfiguration", e))?;
+                }
+                Field::Lifecycle { keep, .. } => {
+                    put_policy(ctx, &found.id, &found.aws_id, *keep).await?;
+                }
+            }
+        }
+        Ok(Self::output(found))
+    }
+
+    async fn retag(ctx: &Context, found: &Found<RepositoryState>, tags: &Tags) -> Result<()> {
+        let Some(arn) = &found.arn else {
+            return Ok(());
+        };
+        ctx.ecr
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(ecr_tags(tags)?))
+            .send()
+            .await
+            .map_err(|e| Error::aws(&found.id, "TagResource", e))?;
+        Ok(())
+    }
+
+    async fn delete(ctx: &Context, found: &Found<RepositoryState>, _: Wait<'_>) -> Result<()> {
+        let result = ctx
+            .ecr
+            .delete_repository()
+            .repository_name(&found.aws_id)
+            .force(true)
+            .send()
+            .await
+            .map_err(|e| Error::aws(&found.id, "DeleteRepository", e));
+        aws::gone_is_ok(result, |c| c == "RepositoryNotFoundException")
+    }
+
+    fn uses(_: &Found<RepositoryState>) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn output(found: &Found<RepositoryState>) -> Output {
+        Output {
+            aws_id: found.aws_id.clone(),
+            arn: found.arn.clone(),
+            url: Some(found.detail.uri.clone()),
+        }
+    }
+}
+
 async fn put_policy(ctx: &Context, id: &str, name: &str, keep: u32) -> Result<()> {
     ctx.ecr
         .put_lifecycle_policy()
@@ -157,83 +239,62 @@ async fn put_policy(ctx: &Context, id: &str, name: &str, keep: u32) -> Result<()
     Ok(())
 }
 
-pub async fn create(ctx: &Context, id: &str, desired: &Repository, tags: &Tags) -> Result<Output> {
-    let out = ctx
-        .ecr
-        .create_repository()
-        .repository_name(&desired.name)
-        .image_scanning_configuration(
-            ImageScanningConfiguration::builder()
-                .scan_on_push(desired.scan_on_push)
-                .build(),
-        )
-        .set_tags(Some(ecr_tags(tags)?))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "CreateRepository", e))?;
-    put_policy(ctx, id, &desired.name, desired.keep_images).await?;
-    let repo = out.repository();
-    Ok(Output {
-        aws_id: desired.name.clone(),
-        arn: repo.and_then(|r| r.repository_arn()).map(str::to_owned),
-        url: repo.and_then(|r| r.repository_uri()).map(str::to_owned),
-    })
+fn scanning(on: bool) -> ImageScanningConfiguration {
+    ImageScanningConfiguration::builder()
+        .scan_on_push(on)
+        .build()
 }
 
-pub async fn update(
+async fn observe_one(
     ctx: &Context,
-    observed: &Observed,
-    desired: &Repository,
-    state: &RepositoryState,
-    tags: &Tags,
-) -> Result<Output> {
-    if state.scan_on_push != desired.scan_on_push {
-        ctx.ecr
-            .put_image_scanning_configuration()
-            .repository_name(&desired.name)
-            .image_scanning_configuration(
-                ImageScanningConfiguration::builder()
-                    .scan_on_push(desired.scan_on_push)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| Error::aws(&observed.id, "PutImageScanningConfiguration", e))?;
-    }
-    if state.lifecycle_policy.as_ref() != Some(&lifecycle_policy(desired.keep_images)) {
-        put_policy(ctx, &observed.id, &desired.name, desired.keep_images).await?;
-    }
-    let missing = tags::missing(tags, &observed.tags);
-    if let (false, Some(arn)) = (missing.is_empty(), &observed.arn) {
-        ctx.ecr
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(ecr_tags(&missing)?))
-            .send()
-            .await
-            .map_err(|e| Error::aws(&observed.id, "TagResource", e))?;
-    }
-    Ok(Output::of(observed))
-}
-
-pub async fn delete(ctx: &Context, observed: &Observed) -> Result<()> {
-    match ctx
-        .ecr
-        .delete_repository()
-        .repository_name(&observed.aws_id)
-        .force(true)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.code() == Some("RepositoryNotFoundException") => Ok(()),
-        Err(e) => Err(Error::aws(&observed.id, "DeleteRepository", e)),
-    }
+    repo: &AwsRepository,
+    wanted: bool,
+) -> Result<Option<Found<RepositoryState>>> {
+    let name = repo.repository_name().unwrap_or_default();
+    let arn = repo.repository_arn().unwrap_or_default().to_owned();
+    let resource = format!("ECR repository {name}");
+    let (policy, tag_out) = tokio::join!(
+        ctx.ecr.get_lifecycle_policy().repository_name(name).send(),
+        ctx.ecr.list_tags_for_resource().resource_arn(&arn).send(),
+    );
+    let lifecycle_policy = match policy {
+        Ok(out) => out
+            .lifecycle_policy_text()
+            .and_then(|t| serde_json::from_str(t).ok()),
+        Err(e) if e.code() == Some("LifecyclePolicyNotFoundException") => None,
+        Err(e) => return Err(Error::aws(resource, "GetLifecyclePolicy", e)),
+    };
+    let tags = match tag_out {
+        Ok(out) => tags::collect(out.tags().iter().map(|t| (Some(t.key()), Some(t.value())))),
+        Err(e) if e.code() == Some("RepositoryNotFoundException") => return Ok(None),
+        Err(e) => return Err(Error::aws(resource, "ListTagsForResource", e)),
+    };
+    let Some(id) = named::claim(&ctx.stack, Repository::LABEL, name, &tags, wanted)? else {
+        return Ok(None);
+    };
+    Ok(Some(Found {
+        id,
+        aws_id: name.to_owned(),
+        arn: Some(arn),
+        state: "available".into(),
+        tags,
+        detail: RepositoryState {
+            uri: repo.repository_uri().unwrap_or_default().to_owned(),
+            scan_on_push: repo
+                .image_scanning_configuration()
+                .is_some_and(ImageScanningConfiguration::scan_on_push),
+            lifecycle_policy,
+        },
+    }))
 }
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_ecr::operation::put_image_scanning_configuration::PutImageScanningConfigurationOutput;
+    use aws_sdk_ecr::operation::put_lifecycle_policy::PutLifecyclePolicyOutput;
+
     use super::*;
+    use crate::resources::testing::{self, rule};
 
     fn desired() -> Repository {
         Repository {
@@ -243,33 +304,55 @@ mod tests {
         }
     }
 
+    fn state(scan: bool, policy: Option<Value>) -> RepositoryState {
+        RepositoryState {
+            uri: "u".into(),
+            scan_on_push: scan,
+            lifecycle_policy: policy,
+        }
+    }
+
     #[test]
     fn matching_repository_is_unchanged() {
-        let state = RepositoryState {
-            uri: "u".into(),
-            scan_on_push: true,
-            lifecycle_policy: Some(lifecycle_policy(10)),
-        };
-        assert_eq!(diff(&desired(), &state), Diff::default());
+        let found = state(true, Some(lifecycle_policy(10)));
+        assert!(desired().diff(&found, &Outputs::new()).is_empty());
     }
 
     #[test]
     fn a_different_keep_count_or_missing_policy_is_an_update() {
-        let state = RepositoryState {
-            uri: "u".into(),
-            scan_on_push: true,
-            lifecycle_policy: Some(lifecycle_policy(3)),
-        };
-        let d = diff(&desired(), &state);
+        let d = desired().diff(&state(true, Some(lifecycle_policy(3))), &Outputs::new());
         assert_eq!(
-            (d.fields[0].from.as_str(), d.fields[0].to.as_str()),
-            ("keep the newest 3 images", "keep the newest 10 images")
+            d.fields[0].describe(),
+            FieldChange::new(
+                "lifecycle_policy",
+                "keep the newest 3 images",
+                "keep the newest 10 images"
+            )
         );
-        let state = RepositoryState {
-            uri: "u".into(),
-            scan_on_push: false,
-            lifecycle_policy: None,
-        };
-        assert_eq!(diff(&desired(), &state).fields.len(), 2);
+        assert_eq!(
+            desired()
+                .diff(&state(false, None), &Outputs::new())
+                .fields
+                .len(),
+            2
+        );
+    }
+
+    #[tokio::test]
+    async fn each_field_is_its_own_call() {
+        let scan = rule!(
+            aws_sdk_ecr,
+            put_image_scanning_configuration,
+            PutImageScanningConfigurationOutput
+        );
+        let policy = rule!(aws_sdk_ecr, put_lifecycle_policy, PutLifecyclePolicyOutput);
+        let ctx = testing::ecr(&[&scan, &policy]);
+        let found = testing::found("repository", "s", state(false, Some(lifecycle_policy(10))));
+        let fields = desired().diff(&found.detail, &Outputs::new()).fields;
+        desired()
+            .update(&ctx, &found, &fields, &Outputs::new(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((scan.num_calls(), policy.num_calls()), (1, 0));
     }
 }

@@ -1,18 +1,20 @@
-//! The task execution role (the AWS managed ECS task execution policy: pull images, write
-//! logs) and the task role (an inline policy allowing only this stack's queue). Policies
-//! attached or edited by hand are drift and are put back.
+//! IAM roles for ECS tasks: the execution role (the AWS managed ECS task execution policy:
+//! pull images, write logs) and the task role (an inline policy allowing only this stack's
+//! queue). Policies attached or edited by hand are drift and are put back.
 
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeSet;
 
 use aws_sdk_iam::types::Tag;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Value, json};
 
-use super::{Detail, Diff, Kind, Observed, Output, Outputs, check_owner, resolve};
+use crate::aws::{self, named};
+use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::spec::Names;
-use crate::tags::{self, ID_TAG, Tags};
+use crate::outputs::{Attr, Output, Outputs, Ref};
+use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::tags::Tags;
 
 pub const ECS_TASKS: &str = "ecs-tasks.amazonaws.com";
 pub const TASK_EXECUTION_POLICY: &str =
@@ -45,6 +47,60 @@ pub struct RoleState {
     pub managed_policies: BTreeSet<String>,
     /// Every inline policy by name, with its document where it could be read.
     pub inline_policies: Vec<(String, Option<Value>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// The trust policy was edited: only ECS tasks may assume the role.
+    TrustPolicy,
+    ManagedPolicies {
+        have: BTreeSet<String>,
+        want: BTreeSet<String>,
+    },
+    /// Inline policies that are not stackctl's, to delete.
+    ExtraInline {
+        names: Vec<String>,
+        keep: Option<String>,
+    },
+    /// stackctl's queue policy is missing (`edited: false`) or was edited.
+    QueuePolicy { queue: Ref, edited: bool },
+}
+
+fn short(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        match self {
+            Self::TrustPolicy => FieldChange::new(
+                "trust_policy",
+                "(edited)",
+                format!("only {ECS_TASKS} may assume it"),
+            ),
+            Self::ManagedPolicies { have, want } => FieldChange::new(
+                "managed_policies",
+                show_list(have.iter().map(|a| short(a))),
+                show_list(want.iter().map(|a| short(a))),
+            ),
+            Self::ExtraInline { names, keep } => FieldChange::new(
+                "inline_policies",
+                show_list(names.iter().chain(keep)),
+                show_list(keep),
+            ),
+            Self::QueuePolicy {
+                queue,
+                edited: true,
+            } => FieldChange::new(
+                QUEUE_POLICY_NAME,
+                "(edited)",
+                format!("{} on {queue}", QUEUE_ACTIONS.join(", ")),
+            ),
+            Self::QueuePolicy { .. } => {
+                FieldChange::new("inline_policies", "(none)", QUEUE_POLICY_NAME)
+            }
+        }
+    }
 }
 
 pub fn trust_policy() -> Value {
@@ -82,15 +138,16 @@ fn parse_document(text: &str) -> Option<Value> {
 /// A policy document in a canonical form: one-element lists and bare strings are the same
 /// to IAM, and so is the order of actions.
 fn normalize(value: &Value) -> Value {
+    const LISTS: [&str; 4] = ["Action", "Resource", "NotAction", "Service"];
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = match (k.as_str(), v) {
-                        ("Action" | "Resource" | "NotAction" | "Service", Value::String(s)) => {
+                    let v = match v {
+                        Value::String(s) if LISTS.contains(&k.as_str()) => {
                             Value::Array(vec![Value::String(s.clone())])
                         }
-                        ("Action" | "Resource" | "NotAction" | "Service", Value::Array(items)) => {
+                        Value::Array(items) if LISTS.contains(&k.as_str()) => {
                             let mut items = items.clone();
                             items.sort_by_key(|a| a.to_string());
                             Value::Array(items)
@@ -110,86 +167,174 @@ fn same_policy(a: Option<&Value>, b: &Value) -> bool {
     a.is_some_and(|a| normalize(a) == normalize(b))
 }
 
-fn wanted_inline(desired: &Role, refs: &Outputs) -> Option<Value> {
-    let policy = desired.queue_policy.as_ref()?;
-    let arn = refs
-        .get(&policy.queue)
-        .and_then(|o| o.arn.clone())
-        .unwrap_or_else(|| format!("(new {})", policy.queue));
-    Some(queue_policy(&arn))
+fn iam_tags(tags: &Tags) -> Result<Vec<Tag>> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| Error::unexpected("IAM role", format!("invalid tag {k}: {e}")))
+        })
+        .collect()
 }
 
-fn show_set<'a>(items: impl Iterator<Item = &'a String>) -> String {
-    let list: Vec<&str> = items.map(|s| s.rsplit('/').next().unwrap_or(s)).collect();
-    if list.is_empty() {
-        "(none)".into()
-    } else {
-        list.join(", ")
-    }
-}
-
-pub fn diff(desired: &Role, observed: &RoleState, refs: &Outputs) -> Diff {
-    let mut diff = Diff::default();
-    if !same_policy(observed.trust_policy.as_ref(), &trust_policy()) {
-        diff.field(
-            "trust_policy",
-            "(edited)",
-            format!("only {ECS_TASKS} may assume it"),
-        );
-    }
-    let want: BTreeSet<String> = desired.managed_policies.iter().cloned().collect();
-    if observed.managed_policies != want {
-        diff.field(
-            "managed_policies",
-            show_set(observed.managed_policies.iter()),
-            show_set(want.iter()),
-        );
-    }
-    let inline = wanted_inline(desired, refs);
-    let names: Vec<String> = observed
-        .inline_policies
-        .iter()
-        .map(|(n, _)| n.clone())
-        .collect();
-    let want_names: Vec<String> = inline
-        .iter()
-        .map(|_| QUEUE_POLICY_NAME.to_owned())
-        .collect();
-    if names != want_names {
-        diff.field(
-            "inline_policies",
-            show_set(names.iter()),
-            show_set(want_names.iter()),
-        );
-    } else if let Some(want) = &inline {
-        let have = observed
+impl Role {
+    fn queue_field(&self, found: &RoleState, refs: &Outputs) -> Option<Field> {
+        let policy = self.queue_policy.as_ref()?;
+        let queue = Ref::new(refs, &policy.queue, Attr::Arn);
+        let have = found
             .inline_policies
-            .first()
-            .and_then(|(_, d)| d.as_ref());
-        if !same_policy(have, want) {
-            diff.field(
-                QUEUE_POLICY_NAME,
-                "(edited)",
-                format!(
-                    "{} on {}",
-                    QUEUE_ACTIONS.join(", "),
-                    want["Statement"][0]["Resource"].as_str().unwrap_or("?")
-                ),
-            );
+            .iter()
+            .find(|(n, _)| n == QUEUE_POLICY_NAME);
+        match (have, &queue.known) {
+            (None, _) => Some(Field::QueuePolicy {
+                queue,
+                edited: false,
+            }),
+            (Some((_, doc)), Some(arn)) if same_policy(doc.as_ref(), &queue_policy(arn)) => None,
+            (Some(_), _) => Some(Field::QueuePolicy {
+                queue,
+                edited: true,
+            }),
         }
     }
-    diff
 }
 
-pub async fn observe(ctx: &Context, names: &Names) -> Result<Vec<Observed>> {
-    let (execution, task) = tokio::try_join!(
-        observe_one(ctx, &names.execution_role),
-        observe_one(ctx, &names.task_role),
-    )?;
-    Ok(execution.into_iter().chain(task).collect())
+impl Resource for Role {
+    type State = RoleState;
+    type Field = Field;
+    const LABEL: &'static str = "IAM role";
+
+    fn refs(&self) -> Vec<&str> {
+        self.queue_policy.iter().map(|p| p.queue.as_str()).collect()
+    }
+
+    async fn observe(
+        scope: &Scope<'_>,
+        wanted: &[Wanted<'_, Self>],
+    ) -> Result<Vec<Found<RoleState>>> {
+        let ctx = scope.ctx;
+        let roles = aws::all(ctx.iam.list_roles().into_paginator().items().send(), |e| {
+            Error::aws("IAM roles", "ListRoles", e)
+        })
+        .await?;
+        let names = roles
+            .iter()
+            .map(|r| r.role_name())
+            .filter(|n| named::belongs(&ctx.stack, n));
+        let found = futures::future::try_join_all(names.map(|name| {
+            let wanted = wanted.iter().any(|w| w.spec.name == name);
+            observe_one(ctx, name, wanted)
+        }))
+        .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    fn diff(&self, found: &RoleState, refs: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        diff.push_if(
+            !same_policy(found.trust_policy.as_ref(), &trust_policy()),
+            || Field::TrustPolicy,
+        );
+        let want: BTreeSet<String> = self.managed_policies.iter().cloned().collect();
+        diff.push_if(found.managed_policies != want, || Field::ManagedPolicies {
+            have: found.managed_policies.clone(),
+            want,
+        });
+        let keep = self
+            .queue_policy
+            .as_ref()
+            .map(|_| QUEUE_POLICY_NAME.to_owned());
+        let extra: Vec<String> = found
+            .inline_policies
+            .iter()
+            .map(|(n, _)| n.clone())
+            .filter(|n| Some(n) != keep.as_ref())
+            .collect();
+        diff.push_if(!extra.is_empty(), || Field::ExtraInline {
+            names: extra,
+            keep,
+        });
+        diff.fields.extend(self.queue_field(found, refs));
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let out = ctx
+            .iam
+            .create_role()
+            .role_name(&self.name)
+            .description(&self.description)
+            .assume_role_policy_document(trust_policy().to_string())
+            .set_tags(Some(iam_tags(new.tags)?))
+            .send()
+            .await
+            .map_err(|e| Error::aws(new.id, "CreateRole", e))?;
+        for arn in &self.managed_policies {
+            attach(ctx, new.id, &self.name, arn).await?;
+        }
+        if let Some(policy) = &self.queue_policy {
+            let arn = Ref::new(new.refs, &policy.queue, Attr::Arn).resolve(new.refs, new.id)?;
+            put_queue_policy(ctx, new.id, &self.name, &arn).await?;
+        }
+        Ok(Output {
+            aws_id: self.name.clone(),
+            arn: out.role().map(|r| r.arn().to_owned()),
+            url: None,
+        })
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<RoleState>,
+        fields: &[Field],
+        refs: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        for field in fields {
+            apply(ctx, &found.id, &found.aws_id, field, refs).await?;
+        }
+        Ok(Self::output(found))
+    }
+
+    async fn retag(ctx: &Context, found: &Found<RoleState>, tags: &Tags) -> Result<()> {
+        ctx.iam
+            .tag_role()
+            .role_name(&found.aws_id)
+            .set_tags(Some(iam_tags(tags)?))
+            .send()
+            .await
+            .map_err(|e| Error::aws(&found.id, "TagRole", e))?;
+        Ok(())
+    }
+
+    async fn delete(ctx: &Context, found: &Found<RoleState>, _: Wait<'_>) -> Result<()> {
+        let (id, name) = (&found.id, &found.aws_id);
+        let gone = |code: &str| code == "NoSuchEntity";
+        for arn in &found.detail.managed_policies {
+            aws::gone_is_ok(detach(ctx, id, name, arn).await, gone)?;
+        }
+        for (policy, _) in &found.detail.inline_policies {
+            aws::gone_is_ok(delete_inline(ctx, id, name, policy).await, gone)?;
+        }
+        let result = ctx
+            .iam
+            .delete_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| Error::aws(id, "DeleteRole", e));
+        aws::gone_is_ok(result, gone)
+    }
+
+    fn uses(_: &Found<RoleState>) -> Vec<String> {
+        Vec::new()
+    }
 }
 
-async fn observe_one(ctx: &Context, name: &str) -> Result<Option<Observed>> {
+async fn observe_one(ctx: &Context, name: &str, wanted: bool) -> Result<Option<Found<RoleState>>> {
     let resource = format!("IAM role {name}");
     let role = match ctx.iam.get_role().role_name(name).send().await {
         Ok(out) => out.role,
@@ -204,8 +349,7 @@ async fn observe_one(ctx: &Context, name: &str) -> Result<Option<Observed>> {
         .iter()
         .map(|t| (t.key().to_owned(), t.value().to_owned()))
         .collect();
-    check_owner(ctx, Kind::Role, name, &tags)?;
-    let Some(id) = tags.get(ID_TAG).cloned() else {
+    let Some(id) = named::claim(&ctx.stack, Role::LABEL, name, &tags, wanted)? else {
         return Ok(None);
     };
     let (attached, inline) = tokio::join!(
@@ -239,39 +383,57 @@ async fn observe_one(ctx: &Context, name: &str) -> Result<Option<Observed>> {
         };
         inline_policies.push((policy, document));
     }
-    Ok(Some(Observed {
+    Ok(Some(Found {
         id,
-        kind: Kind::Role,
         aws_id: name.to_owned(),
         arn: Some(role.arn().to_owned()),
         state: "available".into(),
         tags,
-        detail: Detail::Role(RoleState {
+        detail: RoleState {
             trust_policy: role.assume_role_policy_document().and_then(parse_document),
             managed_policies,
             inline_policies,
-        }),
+        },
     }))
 }
 
-fn iam_tags(tags: &Tags) -> Result<Vec<Tag>> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| Error::unexpected("IAM role", format!("invalid tag {k}: {e}")))
-        })
-        .collect()
+async fn apply(ctx: &Context, id: &str, name: &str, field: &Field, refs: &Outputs) -> Result<()> {
+    match field {
+        Field::TrustPolicy => {
+            ctx.iam
+                .update_assume_role_policy()
+                .role_name(name)
+                .policy_document(trust_policy().to_string())
+                .send()
+                .await
+                .map_err(|e| Error::aws(id, "UpdateAssumeRolePolicy", e))?;
+        }
+        Field::ManagedPolicies { have, want } => {
+            for arn in have.difference(want) {
+                detach(ctx, id, name, arn).await?;
+            }
+            for arn in want.difference(have) {
+                attach(ctx, id, name, arn).await?;
+            }
+        }
+        Field::ExtraInline { names, .. } => {
+            for policy in names {
+                delete_inline(ctx, id, name, policy).await?;
+            }
+        }
+        Field::QueuePolicy { queue, .. } => {
+            put_queue_policy(ctx, id, name, &queue.resolve(refs, id)?).await?;
+        }
+    }
+    Ok(())
 }
 
-async fn put_queue_policy(ctx: &Context, id: &str, name: &str, document: &Value) -> Result<()> {
+async fn put_queue_policy(ctx: &Context, id: &str, name: &str, queue_arn: &str) -> Result<()> {
     ctx.iam
         .put_role_policy()
         .role_name(name)
         .policy_name(QUEUE_POLICY_NAME)
-        .policy_document(document.to_string())
+        .policy_document(queue_policy(queue_arn).to_string())
         .send()
         .await
         .map_err(|e| Error::aws(id, "PutRolePolicy", e))?;
@@ -289,155 +451,38 @@ async fn attach(ctx: &Context, id: &str, name: &str, arn: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn create(
-    ctx: &Context,
-    id: &str,
-    desired: &Role,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    if let Some(policy) = &desired.queue_policy {
-        resolve(refs, id, &policy.queue)?;
-    }
-    let out = ctx
-        .iam
-        .create_role()
-        .role_name(&desired.name)
-        .description(&desired.description)
-        .assume_role_policy_document(trust_policy().to_string())
-        .set_tags(Some(iam_tags(tags)?))
+async fn detach(ctx: &Context, id: &str, name: &str, arn: &str) -> Result<()> {
+    ctx.iam
+        .detach_role_policy()
+        .role_name(name)
+        .policy_arn(arn)
         .send()
         .await
-        .map_err(|e| Error::aws(id, "CreateRole", e))?;
-    for arn in &desired.managed_policies {
-        attach(ctx, id, &desired.name, arn).await?;
-    }
-    if let Some(document) = wanted_inline(desired, refs) {
-        put_queue_policy(ctx, id, &desired.name, &document).await?;
-    }
-    Ok(Output {
-        aws_id: desired.name.clone(),
-        arn: out.role().map(|r| r.arn().to_owned()),
-        url: None,
-    })
+        .map_err(|e| Error::aws(id, "DetachRolePolicy", e))?;
+    Ok(())
 }
 
-pub async fn update(
-    ctx: &Context,
-    observed: &Observed,
-    desired: &Role,
-    state: &RoleState,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let (id, name) = (&observed.id, &desired.name);
-    if !same_policy(state.trust_policy.as_ref(), &trust_policy()) {
-        ctx.iam
-            .update_assume_role_policy()
-            .role_name(name)
-            .policy_document(trust_policy().to_string())
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "UpdateAssumeRolePolicy", e))?;
-    }
-    for arn in state
-        .managed_policies
-        .iter()
-        .filter(|a| !desired.managed_policies.contains(a))
-    {
-        ctx.iam
-            .detach_role_policy()
-            .role_name(name)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "DetachRolePolicy", e))?;
-    }
-    for arn in desired
-        .managed_policies
-        .iter()
-        .filter(|a| !state.managed_policies.contains(*a))
-    {
-        attach(ctx, id, name, arn).await?;
-    }
-    let inline = wanted_inline(desired, refs);
-    for (policy, document) in &state.inline_policies {
-        match &inline {
-            Some(want) if policy == QUEUE_POLICY_NAME => {
-                if !same_policy(document.as_ref(), want) {
-                    put_queue_policy(ctx, id, name, want).await?;
-                }
-            }
-            _ => {
-                ctx.iam
-                    .delete_role_policy()
-                    .role_name(name)
-                    .policy_name(policy)
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws(id, "DeleteRolePolicy", e))?;
-            }
-        }
-    }
-    if let Some(want) = &inline
-        && !state
-            .inline_policies
-            .iter()
-            .any(|(p, _)| p == QUEUE_POLICY_NAME)
-    {
-        put_queue_policy(ctx, id, name, want).await?;
-    }
-    let missing = tags::missing(tags, &observed.tags);
-    if !missing.is_empty() {
-        ctx.iam
-            .tag_role()
-            .role_name(name)
-            .set_tags(Some(iam_tags(&missing)?))
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "TagRole", e))?;
-    }
-    Ok(Output::of(observed))
-}
-
-pub async fn delete(ctx: &Context, observed: &Observed, state: &RoleState) -> Result<()> {
-    let (id, name) = (&observed.id, &observed.aws_id);
-    let gone = |code: Option<&str>| code == Some("NoSuchEntity");
-    for arn in &state.managed_policies {
-        if let Err(e) = ctx
-            .iam
-            .detach_role_policy()
-            .role_name(name)
-            .policy_arn(arn)
-            .send()
-            .await
-            && !gone(e.code())
-        {
-            return Err(Error::aws(id, "DetachRolePolicy", e));
-        }
-    }
-    for (policy, _) in &state.inline_policies {
-        if let Err(e) = ctx
-            .iam
-            .delete_role_policy()
-            .role_name(name)
-            .policy_name(policy)
-            .send()
-            .await
-            && !gone(e.code())
-        {
-            return Err(Error::aws(id, "DeleteRolePolicy", e));
-        }
-    }
-    match ctx.iam.delete_role().role_name(name).send().await {
-        Err(e) if !gone(e.code()) => Err(Error::aws(id, "DeleteRole", e)),
-        _ => Ok(()),
-    }
+async fn delete_inline(ctx: &Context, id: &str, name: &str, policy: &str) -> Result<()> {
+    ctx.iam
+        .delete_role_policy()
+        .role_name(name)
+        .policy_name(policy)
+        .send()
+        .await
+        .map_err(|e| Error::aws(id, "DeleteRolePolicy", e))?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_iam::operation::attach_role_policy::AttachRolePolicyOutput;
+    use aws_sdk_iam::operation::delete_role_policy::DeleteRolePolicyOutput;
+    use aws_sdk_iam::operation::detach_role_policy::DetachRolePolicyOutput;
+    use aws_sdk_iam::operation::put_role_policy::PutRolePolicyOutput;
+    use aws_sdk_iam::operation::update_assume_role_policy::UpdateAssumeRolePolicyOutput;
+
     use super::*;
+    use crate::resources::testing::{self, rule};
 
     const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:1:s-messages";
 
@@ -453,15 +498,9 @@ mod tests {
     }
 
     fn refs() -> Outputs {
-        [(
-            "queue".to_owned(),
-            Output {
-                aws_id: "u".into(),
-                arn: Some(QUEUE_ARN.into()),
-                url: None,
-            },
-        )]
-        .into()
+        let mut refs = testing::refs(&[("queue", "u")]);
+        refs.get_mut("queue").unwrap().arn = Some(QUEUE_ARN.into());
+        refs
     }
 
     fn state(doc: Value) -> RoleState {
@@ -481,16 +520,16 @@ mod tests {
             "sqs:DeleteMessage",
             "sqs:GetQueueAttributes"
         ]);
-        assert_eq!(diff(&task_role(), &state(doc), &refs()), Diff::default());
+        assert!(task_role().diff(&state(doc), &refs()).is_empty());
     }
 
     #[test]
     fn a_policy_widened_by_hand_is_drift() {
         let mut doc = queue_policy(QUEUE_ARN);
         doc["Statement"][0]["Action"] = json!("sqs:*");
-        let d = diff(&task_role(), &state(doc), &refs());
+        let d = task_role().diff(&state(doc), &refs());
         assert_eq!(d.fields.len(), 1);
-        assert_eq!(d.fields[0].field, QUEUE_POLICY_NAME);
+        assert_eq!(d.fields[0].describe().field, QUEUE_POLICY_NAME);
     }
 
     #[test]
@@ -498,9 +537,10 @@ mod tests {
         let mut s = state(queue_policy(QUEUE_ARN));
         s.managed_policies
             .insert("arn:aws:iam::aws:policy/AdministratorAccess".into());
-        let d = diff(&task_role(), &s, &refs());
+        let d = task_role().diff(&s, &refs());
+        let shown = d.fields[0].describe();
         assert_eq!(
-            (d.fields[0].from.as_str(), d.fields[0].to.as_str()),
+            (shown.from.as_str(), shown.to.as_str()),
             ("AdministratorAccess", "(none)")
         );
     }
@@ -512,5 +552,42 @@ mod tests {
             parse_document(encoded),
             Some(json!({ "Version": "2012-10-17" }))
         );
+    }
+
+    #[tokio::test]
+    async fn every_kind_of_drift_is_undone_with_its_own_call() {
+        let trust = rule!(
+            aws_sdk_iam,
+            update_assume_role_policy,
+            UpdateAssumeRolePolicyOutput
+        );
+        let detach = rule!(aws_sdk_iam, detach_role_policy, DetachRolePolicyOutput);
+        let attach = rule!(aws_sdk_iam, attach_role_policy, AttachRolePolicyOutput);
+        let delete = rule!(aws_sdk_iam, delete_role_policy, DeleteRolePolicyOutput);
+        let put = rule!(aws_sdk_iam, put_role_policy, PutRolePolicyOutput);
+        let ctx = testing::iam(&[&trust, &detach, &attach, &delete, &put]);
+        let found = testing::found(
+            "task-role",
+            "s-task",
+            RoleState {
+                trust_policy: Some(json!({ "Statement": [] })),
+                managed_policies: ["arn:aws:iam::aws:policy/AdministratorAccess".to_owned()].into(),
+                inline_policies: vec![("by-hand".into(), None)],
+            },
+        );
+        let fields = task_role().diff(&found.detail, &refs()).fields;
+        assert_eq!(fields.len(), 4, "{fields:?}");
+        task_role()
+            .update(&ctx, &found, &fields, &refs(), &|_| {})
+            .await
+            .unwrap();
+        let calls = [
+            trust.num_calls(),
+            detach.num_calls(),
+            attach.num_calls(),
+            delete.num_calls(),
+            put.num_calls(),
+        ];
+        assert_eq!(calls, [1, 1, 0, 1, 1]);
     }
 }

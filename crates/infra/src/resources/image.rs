@@ -12,15 +12,19 @@ use std::process::Stdio;
 use aws_sdk_ecr::types::ImageIdentifier;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{Detail, Kind, Observed, Output, Outputs, resolve};
+use crate::change::{Diff, NoField};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::spec::Names;
+use crate::outputs::{Attr, Output, Outputs, Ref};
+use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
+use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
     /// Logical id of the repository it is pushed to.
     pub repository: String,
+    /// That repository's name.
+    pub repository_name: String,
     pub tag: String,
     pub context: PathBuf,
     pub dockerfile: PathBuf,
@@ -129,79 +133,134 @@ pub fn content_tag(dir: &Path) -> Result<String> {
     Ok(tree.chars().take(12).collect())
 }
 
-/// The repository the image goes to, without the tag.
-fn repository_uri(
-    ctx: &Context,
-    names: &Names,
-    refs: &Outputs,
-    desired: &Image,
-    id: &str,
-) -> Result<String> {
-    match &ctx.settings.registry {
-        Some(registry) => Ok(format!("{registry}/{}", names.repository)),
-        None => resolve(refs, id, &desired.repository)?
-            .url
-            .clone()
-            .ok_or_else(|| Error::unexpected(id, "the repository has no URI")),
+impl Image {
+    /// The repository the image goes to, without the tag.
+    fn repository_uri(&self, ctx: &Context, refs: &Outputs, id: &str) -> Result<String> {
+        match &ctx.settings.registry {
+            Some(registry) => Ok(format!("{registry}/{}", self.repository_name)),
+            None => Ref::new(refs, &self.repository, Attr::Url).resolve(refs, id),
+        }
+    }
+
+    /// The pushed reference, if the tag is already in the repository (or the override
+    /// registry).
+    async fn pushed(&self, ctx: &Context) -> Result<Option<String>> {
+        if let Some(registry) = &ctx.settings.registry {
+            let url = format!(
+                "http://{registry}/v2/{}/manifests/{}",
+                self.repository_name, self.tag
+            );
+            let response = reqwest::Client::new()
+                .head(&url)
+                .header(
+                    "Accept",
+                    "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+                )
+                .send()
+                .await
+                .map_err(|e| Error::unexpected("image", format!("cannot reach the registry {registry}: {e}")))?;
+            return Ok(response
+                .status()
+                .is_success()
+                .then(|| format!("{registry}/{}:{}", self.repository_name, self.tag)));
+        }
+        let out = match ctx
+            .ecr
+            .describe_images()
+            .repository_name(&self.repository_name)
+            .image_ids(ImageIdentifier::builder().image_tag(&self.tag).build())
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("ImageNotFoundException" | "RepositoryNotFoundException")
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(Error::aws("image", "DescribeImages", e)),
+        };
+        Ok(out.image_details().first().map(|d| {
+            let registry = d.registry_id().unwrap_or_default();
+            format!(
+                "{registry}.dkr.ecr.{}.amazonaws.com/{}:{}",
+                ctx.region, self.repository_name, self.tag
+            )
+        }))
     }
 }
 
-/// The image, if its tag is already in the repository (or the override registry).
-pub async fn observe(ctx: &Context, names: &Names, desired: &Image) -> Result<Option<Observed>> {
-    let found = |reference: String| Observed {
-        id: crate::stack::IMAGE.into(),
-        kind: Kind::Image,
-        aws_id: reference.clone(),
-        arn: None,
-        state: "pushed".into(),
-        tags: Default::default(),
-        detail: Detail::Image,
-    };
-    if let Some(registry) = &ctx.settings.registry {
-        let url = format!(
-            "http://{registry}/v2/{}/manifests/{}",
-            names.repository, desired.tag
-        );
-        let response = reqwest::Client::new()
-            .head(&url)
-            .header(
-                "Accept",
-                "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
-            )
-            .send()
-            .await
-            .map_err(|e| Error::unexpected("image", format!("cannot reach the registry {registry}: {e}")))?;
-        return Ok(response
-            .status()
-            .is_success()
-            .then(|| found(format!("{registry}/{}:{}", names.repository, desired.tag))));
+impl Resource for Image {
+    type State = ();
+    type Field = NoField;
+    const LABEL: &'static str = "image";
+    const TAGGING: Tagging = Tagging::None;
+
+    fn refs(&self) -> Vec<&str> {
+        vec![&self.repository]
     }
-    let out = match ctx
-        .ecr
-        .describe_images()
-        .repository_name(&names.repository)
-        .image_ids(ImageIdentifier::builder().image_tag(&desired.tag).build())
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e)
-            if matches!(
-                e.code(),
-                Some("ImageNotFoundException" | "RepositoryNotFoundException")
-            ) =>
-        {
-            return Ok(None);
+
+    /// Images carry no tags: each wanted image is found by its content-derived tag. Images
+    /// go with their repository, so `down` (which wants none) finds none.
+    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Result<Vec<Found<()>>> {
+        let mut found = Vec::new();
+        for w in wanted {
+            if let Some(reference) = w.spec.pushed(scope.ctx).await? {
+                found.push(Found {
+                    id: w.id.to_owned(),
+                    detail: (),
+                    aws_id: reference,
+                    arn: None,
+                    state: "pushed".into(),
+                    tags: Tags::new(),
+                });
+            }
         }
-        Err(e) => return Err(Error::aws("image", "DescribeImages", e)),
-    };
-    Ok(out.image_details().first().map(|d| {
-        let registry = d.registry_id().unwrap_or_default();
-        found(format!(
-            "{registry}.dkr.ecr.{}.amazonaws.com/{}:{}",
-            ctx.region, names.repository, desired.tag
-        ))
-    }))
+        Ok(found)
+    }
+
+    /// Its tag is a hash of its content: found means up to date.
+    fn diff(&self, _: &(), _: &Outputs) -> Diff<NoField> {
+        Diff::default()
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        build_and_push(ctx, self, new).await
+    }
+
+    async fn update(
+        &self,
+        _: &Context,
+        found: &Found<()>,
+        _: &[NoField],
+        _: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        Ok(Self::output(found))
+    }
+
+    async fn retag(_: &Context, _: &Found<()>, _: &Tags) -> Result<()> {
+        Ok(())
+    }
+
+    /// Images go with their repository, and its lifecycle policy expires old ones.
+    async fn delete(_: &Context, _: &Found<()>, _: Wait<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    fn uses(_: &Found<()>) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn output(found: &Found<()>) -> Output {
+        Output {
+            url: Some(found.aws_id.clone()),
+            ..Output::id(found.aws_id.clone())
+        }
+    }
 }
 
 async fn run(id: &str, program: &str, args: &[String], stdin: Option<String>) -> Result<()> {
@@ -252,15 +311,9 @@ async fn run(id: &str, program: &str, args: &[String], stdin: Option<String>) ->
 }
 
 /// Builds, logs in and pushes; returns the pushed reference.
-pub async fn create(
-    ctx: &Context,
-    id: &str,
-    desired: &Image,
-    refs: &Outputs,
-    on_wait: &(dyn Fn(String) + Send + Sync),
-) -> Result<Output> {
-    let names = Names::new(&ctx.stack);
-    let repository = repository_uri(ctx, &names, refs, desired, id)?;
+async fn build_and_push(ctx: &Context, desired: &Image, new: New<'_>) -> Result<Output> {
+    let (id, on_wait) = (new.id, new.wait);
+    let repository = desired.repository_uri(ctx, new.refs, id)?;
     let reference = format!("{repository}:{}", desired.tag);
     let builder = Builder::find().await?;
     let program = builder.program();

@@ -2,9 +2,12 @@
 
 use aws_sdk_ec2::types::ResourceType;
 
-use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
+use crate::aws::ec2;
+use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::outputs::{Attr, Output, Outputs, Ref};
+use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
 
@@ -20,88 +23,176 @@ pub struct InternetGatewayState {
     pub attached: Vec<String>,
 }
 
-pub fn diff(desired: &InternetGateway, observed: &InternetGatewayState, refs: &Outputs) -> Diff {
-    let mut diff = Diff::default();
-    let want = refs
-        .get(&desired.vpc)
-        .map(|o| o.aws_id.as_str())
-        .unwrap_or("(new VPC)");
-    let have = observed.attached.join(",");
-    if observed.attached != [want] {
-        diff.field(
-            "attached_vpc",
-            if have.is_empty() {
-                "(none)".into()
-            } else {
-                have
-            },
-            want,
-        );
+/// The attachment to put right: detach from `detach`, attach to `attach`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Attachment {
+        attached: Vec<String>,
+        detach: Vec<String>,
+        attach: Option<Ref>,
+    },
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        let Self::Attachment {
+            attached,
+            detach,
+            attach,
+        } = self;
+        let mut after: Vec<String> = attached
+            .iter()
+            .filter(|v| !detach.contains(v))
+            .cloned()
+            .collect();
+        after.extend(attach.iter().map(Ref::to_string));
+        FieldChange::new("attached_vpc", show_list(attached), show_list(after))
     }
-    diff
 }
 
-pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
-    let out = ctx
-        .ec2
-        .describe_internet_gateways()
-        .filters(ec2::stack_filter(ctx))
-        .send()
-        .await
-        .map_err(|e| Error::aws("internet gateways", "DescribeInternetGateways", e))?;
-    Ok(out
-        .internet_gateways()
-        .iter()
-        .filter_map(|igw| {
-            let tags = ec2::to_map(igw.tags());
-            let attached: Vec<String> = igw
-                .attachments()
-                .iter()
-                .filter_map(|a| a.vpc_id().map(str::to_owned))
-                .collect();
-            Some(Observed {
-                id: ec2::logical_id(ctx, &tags)?,
-                kind: Kind::InternetGateway,
-                aws_id: igw.internet_gateway_id()?.to_owned(),
-                arn: None,
-                state: if attached.is_empty() {
-                    "detached"
-                } else {
-                    "attached"
-                }
-                .into(),
-                tags,
-                detail: Detail::InternetGateway(InternetGatewayState { attached }),
+impl Resource for InternetGateway {
+    type State = InternetGatewayState;
+    type Field = Field;
+    const LABEL: &'static str = "internet gateway";
+    const TAGGING: Tagging = Tagging::StackAndName;
+
+    fn refs(&self) -> Vec<&str> {
+        vec![&self.vpc]
+    }
+
+    fn binding(&self) -> Vec<&str> {
+        vec![&self.vpc]
+    }
+
+    async fn observe(
+        scope: &Scope<'_>,
+        _: &[Wanted<'_, Self>],
+    ) -> Result<Vec<Found<InternetGatewayState>>> {
+        let ctx = scope.ctx;
+        let out = ctx
+            .ec2
+            .describe_internet_gateways()
+            .filters(ec2::stack_filter(ctx))
+            .send()
+            .await
+            .map_err(|e| Error::aws("internet gateways", "DescribeInternetGateways", e))?;
+        Ok(out
+            .internet_gateways()
+            .iter()
+            .filter_map(|igw| {
+                let attached: Vec<String> = igw
+                    .attachments()
+                    .iter()
+                    .filter_map(|a| a.vpc_id().map(str::to_owned))
+                    .collect();
+                let seen = ec2::Seen {
+                    tags: igw.tags(),
+                    aws_id: igw.internet_gateway_id(),
+                    arn: None,
+                    state: if attached.is_empty() {
+                        "detached"
+                    } else {
+                        "attached"
+                    }
+                    .into(),
+                };
+                seen.found(ctx, InternetGatewayState { attached })
             })
-        })
-        .collect())
-}
+            .collect())
+    }
 
-pub async fn create(
-    ctx: &Context,
-    id: &str,
-    desired: &InternetGateway,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let vpc = resolve(refs, id, &desired.vpc)?;
-    let out = ctx
-        .ec2
-        .create_internet_gateway()
-        .tag_specifications(ec2::tag_spec(ResourceType::InternetGateway, tags))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "CreateInternetGateway", e))?;
-    let igw_id = out
-        .internet_gateway()
-        .and_then(|g| g.internet_gateway_id())
-        .ok_or_else(|| Error::unexpected(id, "CreateInternetGateway returned no id"))?
-        .to_owned();
-    retry::until_visible(&ctx.settings, || attach(ctx, id, &igw_id, &vpc.aws_id)).await?;
-    Ok(Output {
-        aws_id: igw_id,
-        ..Output::default()
-    })
+    fn diff(&self, found: &InternetGatewayState, refs: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        let vpc = Ref::new(refs, &self.vpc, Attr::Id);
+        let detach: Vec<String> = found
+            .attached
+            .iter()
+            .filter(|v| !vpc.is(v))
+            .cloned()
+            .collect();
+        let attached_right = found.attached.iter().any(|v| vpc.is(v));
+        if !detach.is_empty() || !attached_right {
+            diff.push(Field::Attachment {
+                attached: found.attached.clone(),
+                detach,
+                attach: (!attached_right).then_some(vpc),
+            });
+        }
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let vpc = Ref::new(new.refs, &self.vpc, Attr::Id).resolve(new.refs, new.id)?;
+        let out = ctx
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(ec2::tag_spec(ResourceType::InternetGateway, new.tags))
+            .send()
+            .await
+            .map_err(|e| Error::aws(new.id, "CreateInternetGateway", e))?;
+        let igw_id = out
+            .internet_gateway()
+            .and_then(|g| g.internet_gateway_id())
+            .ok_or_else(|| Error::unexpected(new.id, "CreateInternetGateway returned no id"))?
+            .to_owned();
+        retry::until_visible(&ctx.settings, || attach(ctx, new.id, &igw_id, &vpc)).await?;
+        Ok(Output::id(igw_id))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<InternetGatewayState>,
+        fields: &[Field],
+        refs: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        for Field::Attachment {
+            detach, attach: to, ..
+        } in fields
+        {
+            for vpc in detach {
+                self::detach(ctx, &found.id, &found.aws_id, vpc).await?;
+            }
+            if let Some(vpc) = to {
+                let vpc = vpc.resolve(refs, &found.id)?;
+                attach(ctx, &found.id, &found.aws_id, &vpc).await?;
+            }
+        }
+        Ok(Self::output(found))
+    }
+
+    async fn retag(ctx: &Context, found: &Found<InternetGatewayState>, tags: &Tags) -> Result<()> {
+        ec2::retag(ctx, found, tags).await
+    }
+
+    async fn delete(
+        ctx: &Context,
+        found: &Found<InternetGatewayState>,
+        wait: Wait<'_>,
+    ) -> Result<()> {
+        for vpc in &found.detail.attached {
+            // Detaching fails while public addresses in the VPC are still mapped.
+            let detached =
+                ec2::delete_retrying(ctx, wait, "public addresses to be released", || {
+                    detach(ctx, &found.id, &found.aws_id, vpc)
+                })
+                .await;
+            crate::aws::gone_is_ok(detached, |c| c == "Gateway.NotAttached")?;
+        }
+        let result = ctx
+            .ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(&found.aws_id)
+            .send()
+            .await
+            .map_err(|e| Error::aws(&found.id, "DeleteInternetGateway", e));
+        crate::aws::gone_is_ok(result, ec2::is_not_found)
+    }
+
+    fn uses(found: &Found<InternetGatewayState>) -> Vec<String> {
+        found.detail.attached.clone()
+    }
 }
 
 async fn attach(ctx: &Context, id: &str, igw: &str, vpc: &str) -> Result<()> {
@@ -126,51 +217,57 @@ async fn detach(ctx: &Context, id: &str, igw: &str, vpc: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn update(
-    ctx: &Context,
-    observed: &Observed,
-    desired: &InternetGateway,
-    state: &InternetGatewayState,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let vpc = resolve(refs, &observed.id, &desired.vpc)?;
-    for other in state.attached.iter().filter(|v| **v != vpc.aws_id) {
-        detach(ctx, &observed.id, &observed.aws_id, other).await?;
-    }
-    if !state.attached.contains(&vpc.aws_id) {
-        attach(ctx, &observed.id, &observed.aws_id, &vpc.aws_id).await?;
-    }
-    ec2::retag(ctx, observed, tags).await
-}
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::operation::attach_internet_gateway::AttachInternetGatewayOutput;
+    use aws_sdk_ec2::operation::detach_internet_gateway::DetachInternetGatewayOutput;
 
-pub async fn delete(
-    ctx: &Context,
-    observed: &Observed,
-    state: &InternetGatewayState,
-    on_wait: &(dyn Fn(String) + Send + Sync),
-) -> Result<()> {
-    for vpc in &state.attached {
-        // Detaching fails while public addresses in the VPC are still mapped.
-        let detached =
-            ec2::delete_retrying(ctx, on_wait, "public addresses to be released", || {
-                detach(ctx, &observed.id, &observed.aws_id, vpc)
-            })
-            .await;
-        match detached {
-            Err(err) if err.code() != Some("Gateway.NotAttached") => return Err(err),
-            _ => {}
+    use super::*;
+    use crate::resources::testing::{self, ec2_rule};
+
+    fn desired() -> InternetGateway {
+        InternetGateway { vpc: "vpc".into() }
+    }
+
+    fn attached(vpcs: &[&str]) -> InternetGatewayState {
+        InternetGatewayState {
+            attached: vpcs.iter().map(|v| (*v).to_owned()).collect(),
         }
     }
-    let result = ctx
-        .ec2
-        .delete_internet_gateway()
-        .internet_gateway_id(&observed.aws_id)
-        .send()
-        .await
-        .map_err(|e| Error::aws(&observed.id, "DeleteInternetGateway", e));
-    match result {
-        Err(err) if !ec2::is_not_found(&err) => Err(err),
-        _ => Ok(()),
+
+    #[test]
+    fn attached_to_the_stack_s_vpc_is_unchanged() {
+        let refs = testing::refs(&[("vpc", "vpc-1")]);
+        assert!(desired().diff(&attached(&["vpc-1"]), &refs).is_empty());
+    }
+
+    #[test]
+    fn a_detached_gateway_or_a_new_vpc_shows_the_attachment() {
+        let refs = testing::refs(&[("vpc", "vpc-1")]);
+        let d = desired().diff(&attached(&[]), &refs);
+        assert_eq!(
+            d.fields[0].describe(),
+            FieldChange::new("attached_vpc", "(none)", "vpc-1")
+        );
+        let d = desired().diff(&attached(&["vpc-old"]), &Outputs::new());
+        assert_eq!(
+            d.fields[0].describe(),
+            FieldChange::new("attached_vpc", "vpc-old", "(new vpc)")
+        );
+    }
+
+    #[tokio::test]
+    async fn moving_the_attachment_detaches_then_attaches() {
+        let detach = ec2_rule!(detach_internet_gateway, DetachInternetGatewayOutput);
+        let attach = ec2_rule!(attach_internet_gateway, AttachInternetGatewayOutput);
+        let ctx = testing::ec2(&[&detach, &attach]);
+        let refs = testing::refs(&[("vpc", "vpc-1")]);
+        let found = testing::found("internet-gateway", "igw-1", attached(&["vpc-old"]));
+        let fields = desired().diff(&found.detail, &refs).fields;
+        desired()
+            .update(&ctx, &found, &fields, &refs, &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((detach.num_calls(), attach.num_calls()), (1, 1));
     }
 }

@@ -7,10 +7,13 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{Detail, Diff, Kind, Observed, Output, Outputs, elb, resolve};
+use crate::aws::{self, elb};
+use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::tags::Tags;
+use crate::outputs::{Attr, Output, Outputs, Ref};
+use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DefaultAction {
@@ -34,8 +37,44 @@ pub struct ListenerState {
     pub load_balancer_arn: String,
     pub port: i32,
     pub protocol: String,
+    /// The default action, as the plan shows it.
     pub action: String,
+    /// The target group a forwarding action sends to.
+    pub target_group_arn: Option<String>,
     pub certificates: Vec<String>,
+}
+
+/// The default action as wanted, with a target group that may be made in this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WantedAction {
+    Forward(Ref),
+    RedirectToHttps,
+}
+
+impl std::fmt::Display for WantedAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Forward(tg) => write!(f, "forward to {tg}"),
+            Self::RedirectToHttps => f.write_str("redirect to HTTPS:443"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    DefaultAction { from: String, to: WantedAction },
+    Certificates { from: Vec<String>, to: Vec<String> },
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        match self {
+            Self::DefaultAction { from, to } => FieldChange::new("default_action", from, to),
+            Self::Certificates { from, to } => {
+                FieldChange::new("certificates", show_list(from), show_list(to))
+            }
+        }
+    }
 }
 
 fn describe_action(action: &Action) -> String {
@@ -56,58 +95,53 @@ fn describe_action(action: &Action) -> String {
     }
 }
 
-pub fn observed(id: String, l: &AwsListener, tags: Tags) -> Observed {
-    Observed {
-        id,
-        kind: Kind::Listener,
-        aws_id: l.listener_arn().unwrap_or_default().to_owned(),
-        arn: l.listener_arn().map(str::to_owned),
-        state: format!(
-            "{}:{}",
-            l.protocol().map(|p| p.as_str()).unwrap_or("?"),
-            l.port().unwrap_or_default()
-        ),
-        tags,
-        detail: Detail::Listener(ListenerState {
-            load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_owned(),
-            port: l.port().unwrap_or_default(),
-            protocol: l
-                .protocol()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default(),
-            action: l
-                .default_actions()
-                .first()
-                .map_or_else(|| "(none)".into(), describe_action),
-            certificates: l
-                .certificates()
-                .iter()
-                .filter_map(|c| c.certificate_arn().map(str::to_owned))
-                .collect(),
-        }),
+fn state_of(l: &AwsListener) -> ListenerState {
+    let action = l.default_actions().first();
+    ListenerState {
+        load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_owned(),
+        port: l.port().unwrap_or_default(),
+        protocol: l
+            .protocol()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        action: action.map_or_else(|| "(none)".into(), describe_action),
+        target_group_arn: action.and_then(|a| a.target_group_arn()).map(str::to_owned),
+        certificates: l
+            .certificates()
+            .iter()
+            .filter_map(|c| c.certificate_arn().map(str::to_owned))
+            .collect(),
     }
 }
 
-fn protocol(desired: &Listener) -> ProtocolEnum {
-    if desired.certificate_arn.is_some() {
-        ProtocolEnum::Https
-    } else {
-        ProtocolEnum::Http
-    }
-}
-
-fn action(desired: &Listener, refs: &Outputs) -> Action {
-    match &desired.action {
-        DefaultAction::Forward(tg) => {
-            let arn = refs
-                .get(tg)
-                .map_or_else(|| format!("(new {tg})"), |o| o.aws_id.clone());
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(arn)
-                .build()
+impl Listener {
+    fn protocol(&self) -> ProtocolEnum {
+        if self.certificate_arn.is_some() {
+            ProtocolEnum::Https
+        } else {
+            ProtocolEnum::Http
         }
-        DefaultAction::RedirectToHttps => Action::builder()
+    }
+
+    fn wanted_action(&self, refs: &Outputs) -> WantedAction {
+        match &self.action {
+            DefaultAction::Forward(tg) => WantedAction::Forward(Ref::new(refs, tg, Attr::Id)),
+            DefaultAction::RedirectToHttps => WantedAction::RedirectToHttps,
+        }
+    }
+
+    fn certificates(&self) -> Vec<String> {
+        self.certificate_arn.iter().cloned().collect()
+    }
+}
+
+fn action(wanted: &WantedAction, refs: &Outputs, id: &str) -> Result<Action> {
+    Ok(match wanted {
+        WantedAction::Forward(tg) => Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .target_group_arn(tg.resolve(refs, id)?)
+            .build(),
+        WantedAction::RedirectToHttps => Action::builder()
             .r#type(ActionTypeEnum::Redirect)
             .redirect_config(
                 RedirectActionConfig::builder()
@@ -117,113 +151,252 @@ fn action(desired: &Listener, refs: &Outputs) -> Action {
                     .build(),
             )
             .build(),
-    }
-}
-
-pub fn diff(desired: &Listener, observed: &ListenerState, refs: &Outputs) -> Diff {
-    let mut diff = Diff::default();
-    if let Some(lb) = refs.get(&desired.load_balancer)
-        && lb.aws_id != observed.load_balancer_arn
-    {
-        diff.replace("it belongs to another load balancer");
-    }
-    if observed.port != i32::from(desired.port) || observed.protocol != protocol(desired).as_str() {
-        diff.replace(format!(
-            "it listens on {}:{} instead of {}:{}",
-            observed.protocol,
-            observed.port,
-            protocol(desired).as_str(),
-            desired.port
-        ));
-    }
-    diff.compare(
-        "default_action",
-        observed.action.clone(),
-        describe_action(&action(desired, refs)),
-    );
-    let certificates: Vec<String> = desired.certificate_arn.iter().cloned().collect();
-    if observed.certificates != certificates {
-        diff.field(
-            "certificates",
-            observed.certificates.join(", "),
-            certificates.join(", "),
-        );
-    }
-    diff
-}
-
-fn certificates(desired: &Listener) -> Option<Vec<Certificate>> {
-    desired
-        .certificate_arn
-        .as_ref()
-        .map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
-}
-
-pub async fn create(
-    ctx: &Context,
-    id: &str,
-    desired: &Listener,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let lb = resolve(refs, id, &desired.load_balancer)?;
-    if let DefaultAction::Forward(tg) = &desired.action {
-        resolve(refs, id, tg)?;
-    }
-    let out = ctx
-        .elb
-        .create_listener()
-        .load_balancer_arn(&lb.aws_id)
-        .port(i32::from(desired.port))
-        .protocol(protocol(desired))
-        .set_certificates(certificates(desired))
-        .default_actions(action(desired, refs))
-        .set_tags(Some(elb::to_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "CreateListener", e))?;
-    let arn = out
-        .listeners()
-        .first()
-        .and_then(|l| l.listener_arn())
-        .ok_or_else(|| Error::unexpected(id, "CreateListener returned no ARN"))?
-        .to_owned();
-    Ok(Output {
-        aws_id: arn.clone(),
-        arn: Some(arn),
-        url: None,
     })
 }
 
-pub async fn update(
-    ctx: &Context,
-    observed: &Observed,
-    desired: &Listener,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    ctx.elb
-        .modify_listener()
-        .listener_arn(&observed.aws_id)
-        .set_certificates(certificates(desired))
-        .default_actions(action(desired, refs))
-        .send()
-        .await
-        .map_err(|e| Error::aws(&observed.id, "ModifyListener", e))?;
-    elb::retag(ctx, observed, tags).await?;
-    Ok(Output::of(observed))
+fn certificates(arns: &[String]) -> Option<Vec<Certificate>> {
+    (!arns.is_empty()).then(|| {
+        arns.iter()
+            .map(|arn| Certificate::builder().certificate_arn(arn).build())
+            .collect()
+    })
 }
 
-pub async fn delete(ctx: &Context, observed: &Observed) -> Result<()> {
-    match ctx
-        .elb
-        .delete_listener()
-        .listener_arn(&observed.aws_id)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.code() == Some("ListenerNotFound") => Ok(()),
-        Err(e) => Err(Error::aws(&observed.id, "DeleteListener", e)),
+impl Resource for Listener {
+    type State = ListenerState;
+    type Field = Field;
+    const LABEL: &'static str = "listener";
+
+    fn refs(&self) -> Vec<&str> {
+        let mut refs = vec![self.load_balancer.as_str()];
+        if let DefaultAction::Forward(tg) = &self.action {
+            refs.push(tg);
+        }
+        refs
+    }
+
+    fn binding(&self) -> Vec<&str> {
+        vec![&self.load_balancer]
+    }
+
+    async fn observe(
+        scope: &Scope<'_>,
+        _: &[Wanted<'_, Self>],
+    ) -> Result<Vec<Found<ListenerState>>> {
+        let ctx = scope.ctx;
+        let mut listeners = Vec::new();
+        for lb in elb::load_balancers(scope).await? {
+            let Some(arn) = lb.load_balancer_arn() else {
+                continue;
+            };
+            let out = ctx
+                .elb
+                .describe_listeners()
+                .load_balancer_arn(arn)
+                .send()
+                .await;
+            match out {
+                Ok(out) => listeners.extend(out.listeners().iter().cloned()),
+                Err(e) if e.code() == Some("LoadBalancerNotFound") => {}
+                Err(e) => return Err(Error::aws("listeners", "DescribeListeners", e)),
+            }
+        }
+        let arns: Vec<String> = listeners
+            .iter()
+            .filter_map(|l| l.listener_arn().map(str::to_owned))
+            .collect();
+        let tags = elb::tags_by_arn(ctx, &arns).await?;
+        // A listener added by hand has no stackctl tags; it goes with its load balancer.
+        Ok(listeners
+            .iter()
+            .filter_map(|l| {
+                let arn = l.listener_arn()?;
+                let tags = tags.get(arn).cloned().unwrap_or_default();
+                Some(Found {
+                    id: tags::logical_id(&ctx.stack, &tags)?,
+                    aws_id: arn.to_owned(),
+                    arn: Some(arn.to_owned()),
+                    state: format!(
+                        "{}:{}",
+                        l.protocol().map(|p| p.as_str()).unwrap_or("?"),
+                        l.port().unwrap_or_default()
+                    ),
+                    tags,
+                    detail: state_of(l),
+                })
+            })
+            .collect())
+    }
+
+    fn diff(&self, found: &ListenerState, refs: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        let lb = Ref::new(refs, &self.load_balancer, Attr::Id);
+        if lb.known.is_some() && !lb.is(&found.load_balancer_arn) {
+            diff.replace("it belongs to another load balancer");
+        }
+        let protocol = self.protocol();
+        if found.port != i32::from(self.port) || found.protocol != protocol.as_str() {
+            diff.replace(format!(
+                "it listens on {}:{} instead of {}:{}",
+                found.protocol,
+                found.port,
+                protocol.as_str(),
+                self.port
+            ));
+        }
+        let want = self.wanted_action(refs);
+        diff.push_if(found.action != want.to_string(), || Field::DefaultAction {
+            from: found.action.clone(),
+            to: want,
+        });
+        let certificates = self.certificates();
+        diff.push_if(found.certificates != certificates, || Field::Certificates {
+            from: found.certificates.clone(),
+            to: certificates,
+        });
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let lb = Ref::new(new.refs, &self.load_balancer, Attr::Id).resolve(new.refs, new.id)?;
+        let out = ctx
+            .elb
+            .create_listener()
+            .load_balancer_arn(lb)
+            .port(i32::from(self.port))
+            .protocol(self.protocol())
+            .set_certificates(certificates(&self.certificates()))
+            .default_actions(action(&self.wanted_action(new.refs), new.refs, new.id)?)
+            .set_tags(Some(elb::to_tags(new.tags)))
+            .send()
+            .await
+            .map_err(|e| Error::aws(new.id, "CreateListener", e))?;
+        let arn = out
+            .listeners()
+            .first()
+            .and_then(|l| l.listener_arn())
+            .ok_or_else(|| Error::unexpected(new.id, "CreateListener returned no ARN"))?;
+        Ok(Output::arn(arn))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<ListenerState>,
+        fields: &[Field],
+        refs: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        let mut modify = ctx.elb.modify_listener().listener_arn(&found.aws_id);
+        for field in fields {
+            modify = match field {
+                Field::DefaultAction { to, .. } => {
+                    modify.default_actions(action(to, refs, &found.id)?)
+                }
+                Field::Certificates { to, .. } => modify.set_certificates(certificates(to)),
+            };
+        }
+        if !fields.is_empty() {
+            modify
+                .send()
+                .await
+                .map_err(|e| Error::aws(&found.id, "ModifyListener", e))?;
+        }
+        Ok(Self::output(found))
+    }
+
+    async fn retag(ctx: &Context, found: &Found<ListenerState>, tags: &Tags) -> Result<()> {
+        elb::retag(ctx, found, tags).await
+    }
+
+    async fn delete(ctx: &Context, found: &Found<ListenerState>, _: Wait<'_>) -> Result<()> {
+        let result = ctx
+            .elb
+            .delete_listener()
+            .listener_arn(&found.aws_id)
+            .send()
+            .await
+            .map_err(|e| Error::aws(&found.id, "DeleteListener", e));
+        aws::gone_is_ok(result, |c| c == "ListenerNotFound")
+    }
+
+    fn uses(found: &Found<ListenerState>) -> Vec<String> {
+        let state = &found.detail;
+        let mut uses = vec![state.load_balancer_arn.clone()];
+        uses.extend(state.target_group_arn.clone());
+        uses
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_elasticloadbalancingv2::operation::modify_listener::ModifyListenerOutput;
+
+    use super::*;
+    use crate::resources::testing::{self, rule};
+
+    fn desired() -> Listener {
+        Listener {
+            load_balancer: "load-balancer".into(),
+            port: 80,
+            certificate_arn: None,
+            action: DefaultAction::Forward("target-group".into()),
+        }
+    }
+
+    fn refs() -> Outputs {
+        testing::refs(&[("load-balancer", "arn:lb"), ("target-group", "arn:tg")])
+    }
+
+    fn state(action: &str) -> ListenerState {
+        ListenerState {
+            load_balancer_arn: "arn:lb".into(),
+            port: 80,
+            protocol: "HTTP".into(),
+            action: action.into(),
+            target_group_arn: Some("arn:tg".into()),
+            certificates: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn forwarding_to_the_target_group_is_unchanged() {
+        assert!(
+            desired()
+                .diff(&state("forward to arn:tg"), &refs())
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn another_port_is_a_replace() {
+        let mut s = state("forward to arn:tg");
+        s.port = 8080;
+        assert!(desired().diff(&s, &refs()).replace.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_changed_action_is_one_modify_call() {
+        let modify = rule!(
+            aws_sdk_elasticloadbalancingv2,
+            modify_listener,
+            ModifyListenerOutput
+        );
+        let ctx = testing::elb(&[&modify]);
+        let found = testing::found("http-listener", "arn:l", state("redirect to HTTPS:443"));
+        let fields = desired().diff(&found.detail, &refs()).fields;
+        assert_eq!(
+            fields[0].describe(),
+            FieldChange::new(
+                "default_action",
+                "redirect to HTTPS:443",
+                "forward to arn:tg"
+            )
+        );
+        desired()
+            .update(&ctx, &found, &fields, &refs(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(modify.num_calls(), 1);
     }
 }

@@ -10,9 +10,12 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{Detail, Diff, Kind, Observed, Output, Outputs, elb, resolve};
+use crate::aws::{self, elb, named};
+use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::outputs::{Attr, Output, Outputs, Ref, resolve_all};
+use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,174 +34,314 @@ pub struct LoadBalancerState {
     pub security_groups: BTreeSet<String>,
 }
 
-pub fn observed(id: String, lb: &AwsLoadBalancer, tags: Tags) -> Observed {
-    Observed {
-        id,
-        kind: Kind::LoadBalancer,
-        aws_id: lb.load_balancer_arn().unwrap_or_default().to_owned(),
-        arn: lb.load_balancer_arn().map(str::to_owned),
-        state: lb
-            .state()
-            .and_then(|s| s.code())
-            .map(|c| c.as_str().to_owned())
-            .unwrap_or_default(),
-        tags,
-        detail: Detail::LoadBalancer(LoadBalancerState {
-            dns_name: lb.dns_name().unwrap_or_default().to_owned(),
-            scheme: lb
-                .scheme()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            subnets: lb
-                .availability_zones()
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Subnets {
+        have: BTreeSet<String>,
+        want: Vec<Ref>,
+    },
+    SecurityGroups {
+        have: BTreeSet<String>,
+        want: Vec<Ref>,
+    },
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        let (name, have, want) = match self {
+            Self::Subnets { have, want } => ("subnets", have, want),
+            Self::SecurityGroups { have, want } => ("security_groups", have, want),
+        };
+        let mut to: Vec<String> = want.iter().map(Ref::to_string).collect();
+        to.sort();
+        FieldChange::new(name, show_list(have), show_list(to))
+    }
+}
+
+/// The field change when `have` is not exactly the references `want`.
+fn set_field(
+    have: &BTreeSet<String>,
+    want: Vec<Ref>,
+    make: fn(BTreeSet<String>, Vec<Ref>) -> Field,
+) -> Option<Field> {
+    let known: BTreeSet<&str> = want.iter().filter_map(|r| r.known.as_deref()).collect();
+    let same = known.len() == want.len() && known == have.iter().map(String::as_str).collect();
+    (!same).then(|| make(have.clone(), want))
+}
+
+impl LoadBalancer {
+    fn wanted(&self, refs: &Outputs) -> (Vec<Ref>, Vec<Ref>) {
+        (
+            self.subnets
                 .iter()
-                .filter_map(|z| z.subnet_id().map(str::to_owned))
+                .map(|s| Ref::new(refs, s, Attr::Id))
                 .collect(),
-            security_groups: lb.security_groups().iter().cloned().collect(),
-        }),
+            vec![Ref::new(refs, &self.security_group, Attr::Id)],
+        )
     }
 }
 
-fn wanted(desired: &LoadBalancer, refs: &Outputs) -> (BTreeSet<String>, BTreeSet<String>) {
-    let id_of = |l: &str| {
-        refs.get(l)
-            .map_or_else(|| format!("(new {l})"), |o| o.aws_id.clone())
-    };
-    (
-        desired.subnets.iter().map(|s| id_of(s)).collect(),
-        [id_of(&desired.security_group)].into(),
-    )
+fn state_of(lb: &AwsLoadBalancer) -> LoadBalancerState {
+    LoadBalancerState {
+        dns_name: lb.dns_name().unwrap_or_default().to_owned(),
+        scheme: lb
+            .scheme()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        subnets: lb
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.subnet_id().map(str::to_owned))
+            .collect(),
+        security_groups: lb.security_groups().iter().cloned().collect(),
+    }
 }
 
-fn show(set: &BTreeSet<String>) -> String {
-    set.iter().cloned().collect::<Vec<_>>().join(", ")
-}
+impl Resource for LoadBalancer {
+    type State = LoadBalancerState;
+    type Field = Field;
+    const LABEL: &'static str = "load balancer";
 
-pub fn diff(desired: &LoadBalancer, observed: &LoadBalancerState, refs: &Outputs) -> Diff {
-    let mut diff = Diff::default();
-    if observed.scheme != "internet-facing" {
-        diff.replace(format!(
-            "it is {}, and a load balancer's scheme cannot change",
-            observed.scheme
-        ));
+    fn refs(&self) -> Vec<&str> {
+        let mut refs: Vec<&str> = self.subnets.iter().map(String::as_str).collect();
+        refs.push(&self.security_group);
+        refs
     }
-    let (subnets, groups) = wanted(desired, refs);
-    if observed.subnets != subnets {
-        diff.field("subnets", show(&observed.subnets), show(&subnets));
-    }
-    if observed.security_groups != groups {
-        diff.field(
-            "security_groups",
-            show(&observed.security_groups),
-            show(&groups),
-        );
-    }
-    diff
-}
 
-pub async fn create(
-    ctx: &Context,
-    id: &str,
-    desired: &LoadBalancer,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let mut subnets = Vec::new();
-    for s in &desired.subnets {
-        subnets.push(resolve(refs, id, s)?.aws_id.clone());
+    async fn observe(
+        scope: &Scope<'_>,
+        wanted: &[Wanted<'_, Self>],
+    ) -> Result<Vec<Found<LoadBalancerState>>> {
+        let ctx = scope.ctx;
+        let lbs = elb::load_balancers(scope).await?;
+        let arns: Vec<String> = lbs
+            .iter()
+            .filter_map(|lb| lb.load_balancer_arn().map(str::to_owned))
+            .collect();
+        let tags = elb::tags_by_arn(ctx, &arns).await?;
+        let mut found = Vec::new();
+        for lb in lbs {
+            let (Some(arn), Some(name)) = (lb.load_balancer_arn(), lb.load_balancer_name()) else {
+                continue;
+            };
+            let tags = tags.get(arn).cloned().unwrap_or_default();
+            let wanted = wanted.iter().any(|w| w.spec.name == name);
+            let Some(id) = named::claim(&ctx.stack, Self::LABEL, name, &tags, wanted)? else {
+                continue;
+            };
+            found.push(Found {
+                id,
+                aws_id: arn.to_owned(),
+                arn: Some(arn.to_owned()),
+                state: lb
+                    .state()
+                    .and_then(|s| s.code())
+                    .map(|c| c.as_str().to_owned())
+                    .unwrap_or_default(),
+                tags,
+                detail: state_of(lb),
+            });
+        }
+        Ok(found)
     }
-    let group = resolve(refs, id, &desired.security_group)?.aws_id.clone();
-    let out = ctx
-        .elb
-        .create_load_balancer()
-        .name(&desired.name)
-        .r#type(LoadBalancerTypeEnum::Application)
-        .scheme(LoadBalancerSchemeEnum::InternetFacing)
-        .set_subnets(Some(subnets))
-        .security_groups(group)
-        .set_tags(Some(elb::to_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "CreateLoadBalancer", e))?;
-    let lb = out
-        .load_balancers()
-        .first()
-        .ok_or_else(|| Error::unexpected(id, "CreateLoadBalancer returned no load balancer"))?;
-    let arn = lb.load_balancer_arn().unwrap_or_default().to_owned();
-    // Listeners can be added at once, but the DNS name only answers once it is active.
-    ctx.elb
-        .wait_until_load_balancer_available()
-        .load_balancer_arns(&arn)
-        .wait(ctx.settings.wait_timeout)
-        .await
-        .map_err(|e| Error::waiter(id, "DescribeLoadBalancers (waiting for active)", e))?;
-    Ok(Output {
-        aws_id: arn.clone(),
-        arn: Some(arn),
-        url: lb.dns_name().map(|d| format!("http://{d}")),
-    })
-}
 
-pub async fn update(
-    ctx: &Context,
-    observed: &Observed,
-    desired: &LoadBalancer,
-    state: &LoadBalancerState,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let (subnets, groups) = wanted(desired, refs);
-    if state.subnets != subnets {
-        ctx.elb
-            .set_subnets()
-            .load_balancer_arn(&observed.aws_id)
-            .set_subnets(Some(subnets.into_iter().collect()))
+    fn diff(&self, found: &LoadBalancerState, refs: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        if found.scheme != "internet-facing" {
+            diff.replace(format!(
+                "it is {}, and a load balancer's scheme cannot change",
+                found.scheme
+            ));
+        }
+        let (subnets, groups) = self.wanted(refs);
+        diff.fields
+            .extend(set_field(&found.subnets, subnets, |have, want| {
+                Field::Subnets { have, want }
+            }));
+        diff.fields
+            .extend(set_field(&found.security_groups, groups, |have, want| {
+                Field::SecurityGroups { have, want }
+            }));
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let (subnets, groups) = self.wanted(new.refs);
+        let out = ctx
+            .elb
+            .create_load_balancer()
+            .name(&self.name)
+            .r#type(LoadBalancerTypeEnum::Application)
+            .scheme(LoadBalancerSchemeEnum::InternetFacing)
+            .set_subnets(Some(resolve_all(new.refs, new.id, &subnets)?))
+            .set_security_groups(Some(resolve_all(new.refs, new.id, &groups)?))
+            .set_tags(Some(elb::to_tags(new.tags)))
             .send()
             .await
-            .map_err(|e| Error::aws(&observed.id, "SetSubnets", e))?;
-    }
-    if state.security_groups != groups {
-        ctx.elb
-            .set_security_groups()
-            .load_balancer_arn(&observed.aws_id)
-            .set_security_groups(Some(groups.into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| Error::aws(&observed.id, "SetSecurityGroups", e))?;
-    }
-    elb::retag(ctx, observed, tags).await?;
-    Ok(Output::of(observed))
-}
-
-pub async fn delete(
-    ctx: &Context,
-    observed: &Observed,
-    on_wait: &(dyn Fn(String) + Send + Sync),
-) -> Result<()> {
-    match ctx
-        .elb
-        .delete_load_balancer()
-        .load_balancer_arn(&observed.aws_id)
-        .send()
-        .await
-    {
-        Ok(_) => {}
-        Err(e) if e.code() == Some("LoadBalancerNotFound") => return Ok(()),
-        Err(e) => return Err(Error::aws(&observed.id, "DeleteLoadBalancer", e)),
-    }
-    // Its network interfaces keep the subnets and the security group busy until it is gone.
-    on_wait("waiting for the load balancer to be deleted".into());
-    ctx.elb
-        .wait_until_load_balancers_deleted()
-        .load_balancer_arns(&observed.aws_id)
-        .wait(ctx.settings.wait_timeout.max(Duration::from_secs(1)))
-        .await
-        .map_err(|e| {
-            Error::waiter(
-                &observed.id,
-                "DescribeLoadBalancers (waiting for deleted)",
-                e,
-            )
+            .map_err(|e| Error::aws(new.id, "CreateLoadBalancer", e))?;
+        let lb = out.load_balancers().first().ok_or_else(|| {
+            Error::unexpected(new.id, "CreateLoadBalancer returned no load balancer")
         })?;
-    Ok(())
+        let arn = lb.load_balancer_arn().unwrap_or_default().to_owned();
+        // Listeners can be added at once, but the DNS name only answers once it is active.
+        ctx.elb
+            .wait_until_load_balancer_available()
+            .load_balancer_arns(&arn)
+            .wait(ctx.settings.wait_timeout)
+            .await
+            .map_err(|e| Error::waiter(new.id, "DescribeLoadBalancers (waiting for active)", e))?;
+        Ok(Output {
+            url: lb.dns_name().map(|d| format!("http://{d}")),
+            ..Output::arn(arn)
+        })
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<LoadBalancerState>,
+        fields: &[Field],
+        refs: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        for field in fields {
+            match field {
+                Field::Subnets { want, .. } => {
+                    ctx.elb
+                        .set_subnets()
+                        .load_balancer_arn(&found.aws_id)
+                        .set_subnets(Some(resolve_all(refs, &found.id, want)?))
+                        .send()
+                        .await
+                        .map_err(|e| Error::aws(&found.id, "SetSubnets", e))?;
+                }
+                Field::SecurityGroups { want, .. } => {
+                    ctx.elb
+                        .set_security_groups()
+                        .load_balancer_arn(&found.aws_id)
+                        .set_security_groups(Some(resolve_all(refs, &found.id, want)?))
+                        .send()
+                        .await
+                        .map_err(|e| Error::aws(&found.id, "SetSecurityGroups", e))?;
+                }
+            }
+        }
+        Ok(Self::output(found))
+    }
+
+    async fn retag(ctx: &Context, found: &Found<LoadBalancerState>, tags: &Tags) -> Result<()> {
+        elb::retag(ctx, found, tags).await
+    }
+
+    async fn delete(ctx: &Context, found: &Found<LoadBalancerState>, wait: Wait<'_>) -> Result<()> {
+        match ctx
+            .elb
+            .delete_load_balancer()
+            .load_balancer_arn(&found.aws_id)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("LoadBalancerNotFound") => return Ok(()),
+            Err(e) => return Err(Error::aws(&found.id, "DeleteLoadBalancer", e)),
+        }
+        // Its network interfaces keep the subnets and the security group busy until it is gone.
+        wait("waiting for the load balancer to be deleted".into());
+        let deleted = ctx
+            .elb
+            .wait_until_load_balancers_deleted()
+            .load_balancer_arns(&found.aws_id)
+            .wait(ctx.settings.wait_timeout.max(Duration::from_secs(1)))
+            .await
+            .map_err(|e| {
+                Error::waiter(&found.id, "DescribeLoadBalancers (waiting for deleted)", e)
+            });
+        aws::gone_is_ok(deleted, |c| c == "LoadBalancerNotFound")
+    }
+
+    fn uses(found: &Found<LoadBalancerState>) -> Vec<String> {
+        let state = &found.detail;
+        state
+            .subnets
+            .iter()
+            .chain(&state.security_groups)
+            .cloned()
+            .collect()
+    }
+
+    fn output(found: &Found<LoadBalancerState>) -> Output {
+        Output {
+            url: Some(format!("http://{}", found.detail.dns_name)),
+            ..Output::arn(found.aws_id.clone())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_elasticloadbalancingv2::operation::set_security_groups::SetSecurityGroupsOutput;
+    use aws_sdk_elasticloadbalancingv2::operation::set_subnets::SetSubnetsOutput;
+
+    use super::*;
+    use crate::resources::testing::{self, rule};
+
+    fn desired() -> LoadBalancer {
+        LoadBalancer {
+            name: "s-alb".into(),
+            subnets: vec!["public-subnet-1".into(), "public-subnet-2".into()],
+            security_group: "alb-security-group".into(),
+        }
+    }
+
+    fn refs() -> Outputs {
+        testing::refs(&[
+            ("public-subnet-1", "subnet-1"),
+            ("public-subnet-2", "subnet-2"),
+            ("alb-security-group", "sg-alb"),
+        ])
+    }
+
+    fn state(subnets: &[&str], group: &str) -> LoadBalancerState {
+        LoadBalancerState {
+            dns_name: "lb.example".into(),
+            scheme: "internet-facing".into(),
+            subnets: subnets.iter().map(|s| (*s).to_owned()).collect(),
+            security_groups: [group.to_owned()].into(),
+        }
+    }
+
+    #[test]
+    fn matching_is_unchanged_and_an_internal_one_is_replaced() {
+        let found = state(&["subnet-2", "subnet-1"], "sg-alb");
+        assert!(desired().diff(&found, &refs()).is_empty());
+        let mut internal = found;
+        internal.scheme = "internal".into();
+        assert!(desired().diff(&internal, &refs()).replace.is_some());
+    }
+
+    #[tokio::test]
+    async fn subnets_and_groups_are_set_only_when_they_differ() {
+        let subnets = rule!(
+            aws_sdk_elasticloadbalancingv2,
+            set_subnets,
+            SetSubnetsOutput
+        );
+        let groups = rule!(
+            aws_sdk_elasticloadbalancingv2,
+            set_security_groups,
+            SetSecurityGroupsOutput
+        );
+        let ctx = testing::elb(&[&subnets, &groups]);
+        let found = testing::found("load-balancer", "arn:lb", state(&["subnet-1"], "sg-alb"));
+        let fields = desired().diff(&found.detail, &refs()).fields;
+        assert_eq!(
+            fields[0].describe(),
+            FieldChange::new("subnets", "subnet-1", "subnet-1, subnet-2")
+        );
+        desired()
+            .update(&ctx, &found, &fields, &refs(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((subnets.num_calls(), groups.num_calls()), (1, 0));
+    }
 }

@@ -1,11 +1,14 @@
 //! The CloudWatch log group the service's containers write to, with its retention.
 
-use super::{Detail, Diff, Kind, Observed, Output, check_owner};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::aws::{self, named};
+use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::spec::Names;
-use crate::tags::{self, ID_TAG, Tags};
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use crate::outputs::{Output, Outputs};
+use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogGroup {
@@ -18,15 +21,22 @@ pub struct LogGroupState {
     pub retention_days: Option<i32>,
 }
 
-pub fn diff(desired: &LogGroup, observed: &LogGroupState) -> Diff {
-    let mut diff = Diff::default();
-    if observed.retention_days != Some(desired.retention_days) {
-        let from = observed
-            .retention_days
-            .map_or("never expire".into(), |d| d.to_string());
-        diff.field("retention_days", from, desired.retention_days);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Retention { from: Option<i32>, to: i32 },
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        let Self::Retention { from, to } = self;
+        let from = from.map_or("never expire".into(), |d| d.to_string());
+        FieldChange::new("retention_days", from, to)
     }
-    diff
+}
+
+/// Log groups are named `/stackctl/<stack>`, with room for more under it.
+pub fn prefix(stack: &str) -> String {
+    format!("/stackctl/{stack}")
 }
 
 /// The ARN tagging calls take: the described ARN without its trailing `:*`.
@@ -34,141 +44,212 @@ fn tagging_arn(arn: &str) -> &str {
     arn.strip_suffix(":*").unwrap_or(arn)
 }
 
-pub async fn observe(ctx: &Context, names: &Names) -> Result<Vec<Observed>> {
-    let name = &names.log_group;
-    let out = ctx
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(name)
-        .send()
-        .await
-        .map_err(|e| Error::aws(format!("log group {name}"), "DescribeLogGroups", e))?;
-    let Some(group) = out
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(name.as_str()))
-    else {
-        return Ok(Vec::new());
-    };
-    let arn = tagging_arn(group.arn().unwrap_or_default()).to_owned();
-    let tags: Tags = ctx
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .map_err(|e| Error::aws(format!("log group {name}"), "ListTagsForResource", e))?
-        .tags()
-        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
-    check_owner(ctx, Kind::LogGroup, name, &tags)?;
-    let Some(id) = tags.get(ID_TAG).cloned() else {
-        return Ok(Vec::new());
-    };
-    Ok(vec![Observed {
-        id,
-        kind: Kind::LogGroup,
-        aws_id: name.clone(),
-        arn: Some(arn),
-        state: "available".into(),
-        tags,
-        detail: Detail::LogGroup(LogGroupState {
-            retention_days: group.retention_in_days(),
-        }),
-    }])
+impl Resource for LogGroup {
+    type State = LogGroupState;
+    type Field = Field;
+    const LABEL: &'static str = "log group";
+
+    fn refs(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
+    async fn observe(
+        scope: &Scope<'_>,
+        wanted: &[Wanted<'_, Self>],
+    ) -> Result<Vec<Found<LogGroupState>>> {
+        let ctx = scope.ctx;
+        let prefix = prefix(&ctx.stack);
+        let groups = aws::all(
+            ctx.logs
+                .describe_log_groups()
+                .log_group_name_prefix(&prefix)
+                .into_paginator()
+                .items()
+                .send(),
+            |e| Error::aws("log groups", "DescribeLogGroups", e),
+        )
+        .await?;
+        let mut found = Vec::new();
+        for group in &groups {
+            let Some(name) = group
+                .log_group_name()
+                .filter(|n| named::belongs(&prefix, n))
+            else {
+                continue;
+            };
+            let arn = tagging_arn(group.arn().unwrap_or_default()).to_owned();
+            let tags: Tags = match ctx
+                .logs
+                .list_tags_for_resource()
+                .resource_arn(&arn)
+                .send()
+                .await
+            {
+                Ok(out) => out
+                    .tags()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+                Err(e) if e.code() == Some("ResourceNotFoundException") => continue,
+                Err(e) => {
+                    return Err(Error::aws(
+                        format!("log group {name}"),
+                        "ListTagsForResource",
+                        e,
+                    ));
+                }
+            };
+            let wanted = wanted.iter().any(|w| w.spec.name == name);
+            let Some(id) = named::claim(&ctx.stack, Self::LABEL, name, &tags, wanted)? else {
+                continue;
+            };
+            found.push(Found {
+                id,
+                aws_id: name.to_owned(),
+                arn: Some(arn),
+                state: "available".into(),
+                tags,
+                detail: LogGroupState {
+                    retention_days: group.retention_in_days(),
+                },
+            });
+        }
+        Ok(found)
+    }
+
+    fn diff(&self, found: &LogGroupState, _: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        diff.push_if(found.retention_days != Some(self.retention_days), || {
+            Field::Retention {
+                from: found.retention_days,
+                to: self.retention_days,
+            }
+        });
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        ctx.logs
+            .create_log_group()
+            .log_group_name(&self.name)
+            .set_tags(Some(new.tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| Error::aws(new.id, "CreateLogGroup", e))?;
+        put_retention(ctx, new.id, &self.name, self.retention_days).await?;
+        Ok(Output::id(self.name.clone()))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<LogGroupState>,
+        fields: &[Field],
+        _: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        for Field::Retention { to, .. } in fields {
+            put_retention(ctx, &found.id, &found.aws_id, *to).await?;
+        }
+        Ok(Self::output(found))
+    }
+
+    async fn retag(ctx: &Context, found: &Found<LogGroupState>, tags: &Tags) -> Result<()> {
+        let Some(arn) = &found.arn else {
+            return Ok(());
+        };
+        ctx.logs
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| Error::aws(&found.id, "TagResource", e))?;
+        Ok(())
+    }
+
+    async fn delete(ctx: &Context, found: &Found<LogGroupState>, _: Wait<'_>) -> Result<()> {
+        let result = ctx
+            .logs
+            .delete_log_group()
+            .log_group_name(&found.aws_id)
+            .send()
+            .await
+            .map_err(|e| Error::aws(&found.id, "DeleteLogGroup", e));
+        aws::gone_is_ok(result, |c| c == "ResourceNotFoundException")
+    }
+
+    fn uses(_: &Found<LogGroupState>) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn output(found: &Found<LogGroupState>) -> Output {
+        Output::id(found.aws_id.clone())
+    }
 }
 
-async fn put_retention(ctx: &Context, id: &str, desired: &LogGroup) -> Result<()> {
+async fn put_retention(ctx: &Context, id: &str, name: &str, days: i32) -> Result<()> {
     ctx.logs
         .put_retention_policy()
-        .log_group_name(&desired.name)
-        .retention_in_days(desired.retention_days)
+        .log_group_name(name)
+        .retention_in_days(days)
         .send()
         .await
         .map_err(|e| Error::aws(id, "PutRetentionPolicy", e))?;
     Ok(())
 }
 
-pub async fn create(ctx: &Context, id: &str, desired: &LogGroup, tags: &Tags) -> Result<Output> {
-    ctx.logs
-        .create_log_group()
-        .log_group_name(&desired.name)
-        .set_tags(Some(tags.clone().into_iter().collect()))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "CreateLogGroup", e))?;
-    put_retention(ctx, id, desired).await?;
-    Ok(Output {
-        aws_id: desired.name.clone(),
-        ..Output::default()
-    })
-}
-
-pub async fn update(
-    ctx: &Context,
-    observed: &Observed,
-    desired: &LogGroup,
-    state: &LogGroupState,
-    tags: &Tags,
-) -> Result<Output> {
-    if state.retention_days != Some(desired.retention_days) {
-        put_retention(ctx, &observed.id, desired).await?;
-    }
-    let missing = tags::missing(tags, &observed.tags);
-    if let (false, Some(arn)) = (missing.is_empty(), &observed.arn) {
-        ctx.logs
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(missing.into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| Error::aws(&observed.id, "TagResource", e))?;
-    }
-    Ok(Output::of(observed))
-}
-
-pub async fn delete(ctx: &Context, observed: &Observed) -> Result<()> {
-    match ctx
-        .logs
-        .delete_log_group()
-        .log_group_name(&observed.aws_id)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
-        Err(e) => Err(Error::aws(&observed.id, "DeleteLogGroup", e)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use aws_sdk_cloudwatchlogs::operation::put_retention_policy::PutRetentionPolicyOutput;
+
     use super::*;
+    use crate::resources::testing::{self, rule};
+
+    fn desired() -> LogGroup {
+        LogGroup {
+            name: "/stackctl/s".into(),
+            retention_days: 14,
+        }
+    }
 
     #[test]
     fn retention_changes_and_never_expire_are_updates() {
-        let desired = LogGroup {
-            name: "/stackctl/s".into(),
-            retention_days: 14,
+        let same = LogGroupState {
+            retention_days: Some(14),
         };
+        assert!(desired().diff(&same, &Outputs::new()).is_empty());
+        let never = LogGroupState {
+            retention_days: None,
+        };
+        let d = desired().diff(&never, &Outputs::new());
         assert_eq!(
-            diff(
-                &desired,
-                &LogGroupState {
-                    retention_days: Some(14)
-                }
-            ),
-            Diff::default()
+            d.fields[0].describe(),
+            FieldChange::new("retention_days", "never expire", "14")
         );
-        let d = diff(
-            &desired,
-            &LogGroupState {
+    }
+
+    #[tokio::test]
+    async fn the_retention_field_is_one_call() {
+        let put = rule!(
+            aws_sdk_cloudwatchlogs,
+            put_retention_policy,
+            PutRetentionPolicyOutput
+        );
+        let ctx = testing::logs(&[&put]);
+        let found = testing::found(
+            "log-group",
+            "/stackctl/s",
+            LogGroupState {
                 retention_days: None,
             },
         );
-        assert_eq!(
-            (d.fields[0].from.as_str(), d.fields[0].to.as_str()),
-            ("never expire", "14")
-        );
+        let fields = desired().diff(&found.detail, &Outputs::new()).fields;
+        desired()
+            .update(&ctx, &found, &fields, &Outputs::new(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 1);
     }
 }

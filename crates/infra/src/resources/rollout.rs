@@ -4,7 +4,7 @@
 
 use aws_sdk_ecs::types::{DesiredStatus, Service as AwsService};
 
-use super::cluster::is_gone;
+use crate::aws::ecs::is_gone;
 use crate::context::Context;
 use crate::error::{Error, Result};
 
@@ -335,20 +335,11 @@ mod fault_tests {
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
     use super::*;
-    use crate::context::Settings;
+    use crate::resources::testing;
 
     fn context(ecs: aws_sdk_ecs::Client) -> Context {
-        let config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .build();
-        let mut ctx = Context::from_config("s", "us-east-1", &config);
+        let mut ctx = testing::context();
         ctx.ecs = ecs;
-        ctx.settings = Settings {
-            deploy_timeout: Some(Duration::from_secs(5)),
-            poll_interval: Duration::from_millis(1),
-            ..Settings::default()
-        };
         ctx
     }
 

@@ -7,9 +7,12 @@ use std::fmt;
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 
-use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
+use crate::aws::ec2;
+use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::outputs::{Attr, Output, Outputs, Ref};
+use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
 
@@ -38,7 +41,7 @@ pub struct SecurityGroup {
     pub ingress: Vec<Ingress>,
 }
 
-/// One flattened rule: protocol, port range, and a CIDR or group id.
+/// One rule as AWS reports it: protocol, port range, and a CIDR or group id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Rule {
     pub protocol: String,
@@ -47,13 +50,29 @@ pub struct Rule {
     pub source: String,
 }
 
-impl Rule {
-    fn tcp(port: u16, source: String) -> Self {
+/// Where a wanted rule lets traffic come from (or go to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    Cidr(String),
+    Group(Ref),
+}
+
+/// A rule as wanted: like [`Rule`], with a group that may not exist yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub protocol: String,
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+    pub peer: Peer,
+}
+
+impl Grant {
+    fn tcp(port: u16, peer: Peer) -> Self {
         Self {
             protocol: "tcp".into(),
             from: Some(i32::from(port)),
             to: Some(i32::from(port)),
-            source,
+            peer,
         }
     }
 
@@ -63,16 +82,40 @@ impl Rule {
             protocol: "-1".into(),
             from: None,
             to: None,
-            source: ANYWHERE.into(),
+            peer: Peer::Cidr(ANYWHERE.into()),
         }
     }
 
+    fn matches(&self, rule: &Rule) -> bool {
+        let source = match &self.peer {
+            Peer::Cidr(cidr) => cidr == &rule.source,
+            Peer::Group(group) => group.is(&rule.source),
+        };
+        source && (&self.protocol, self.from, self.to) == (&rule.protocol, rule.from, rule.to)
+    }
+
+    /// The rule with its group resolved now.
+    fn resolve(&self, refs: &Outputs, from: &str) -> Result<Rule> {
+        let source = match &self.peer {
+            Peer::Cidr(cidr) => cidr.clone(),
+            Peer::Group(group) => group.resolve(refs, from)?,
+        };
+        Ok(Rule {
+            protocol: self.protocol.clone(),
+            from: self.from,
+            to: self.to,
+            source,
+        })
+    }
+}
+
+impl Rule {
     fn permission(&self) -> IpPermission {
         let builder = IpPermission::builder()
             .ip_protocol(&self.protocol)
             .set_from_port(self.from)
             .set_to_port(self.to);
-        if self.source.starts_with("sg-") || self.source.starts_with("(new") {
+        if self.source.starts_with("sg-") {
             builder
                 .user_id_group_pairs(UserIdGroupPair::builder().group_id(&self.source).build())
                 .build()
@@ -84,26 +127,34 @@ impl Rule {
     }
 }
 
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.protocol.as_str(), self.from, self.to) {
-            ("-1", _, _) => write!(f, "all from {}", self.source),
-            (p, Some(a), Some(b)) if a == b => write!(f, "{p}/{a} from {}", self.source),
-            (p, Some(a), Some(b)) => write!(f, "{p}/{a}-{b} from {}", self.source),
-            (p, _, _) => write!(f, "{p} from {}", self.source),
-        }
+fn show_rule(
+    f: &mut fmt::Formatter<'_>,
+    protocol: &str,
+    ports: (Option<i32>, Option<i32>),
+    source: &dyn fmt::Display,
+) -> fmt::Result {
+    match (protocol, ports) {
+        ("-1", _) => write!(f, "all from {source}"),
+        (p, (Some(a), Some(b))) if a == b => write!(f, "{p}/{a} from {source}"),
+        (p, (Some(a), Some(b))) => write!(f, "{p}/{a}-{b} from {source}"),
+        (p, _) => write!(f, "{p} from {source}"),
     }
 }
 
-fn show(rules: &BTreeSet<Rule>) -> String {
-    if rules.is_empty() {
-        return "(none)".into();
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        show_rule(f, &self.protocol, (self.from, self.to), &self.source)
     }
-    rules
-        .iter()
-        .map(Rule::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source: &dyn fmt::Display = match &self.peer {
+            Peer::Cidr(cidr) => cidr,
+            Peer::Group(group) => group,
+        };
+        show_rule(f, &self.protocol, (self.from, self.to), source)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,54 +166,269 @@ pub struct SecurityGroupState {
     pub egress: BTreeSet<Rule>,
 }
 
-fn wanted_ingress(desired: &SecurityGroup, refs: &Outputs) -> BTreeSet<Rule> {
-    desired
-        .ingress
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// The rules of one direction to put right: the rules as they are, those to revoke, and the
+/// grants to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub direction: Direction,
+    pub have: BTreeSet<Rule>,
+    pub revoke: Vec<Rule>,
+    pub authorize: Vec<Grant>,
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        let name = match self.direction {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        };
+        let mut after: Vec<String> = self
+            .have
+            .iter()
+            .filter(|r| !self.revoke.contains(r))
+            .map(Rule::to_string)
+            .collect();
+        after.extend(self.authorize.iter().map(Grant::to_string));
+        after.sort();
+        FieldChange::new(name, show_list(&self.have), show_list(after))
+    }
+}
+
+impl SecurityGroup {
+    fn grants(&self, refs: &Outputs) -> Vec<Grant> {
+        self.ingress
+            .iter()
+            .map(|i| match &i.source {
+                Source::Anywhere => Grant::tcp(i.port, Peer::Cidr(ANYWHERE.into())),
+                Source::Group(g) => Grant::tcp(i.port, Peer::Group(Ref::new(refs, g, Attr::Id))),
+            })
+            .collect()
+    }
+}
+
+/// The change that makes `have` exactly `want`, if any.
+fn compare(direction: Direction, have: &BTreeSet<Rule>, want: Vec<Grant>) -> Option<Field> {
+    let revoke: Vec<Rule> = have
         .iter()
-        .map(|i| {
-            let source = match &i.source {
-                Source::Anywhere => ANYWHERE.to_owned(),
-                Source::Group(g) => refs
-                    .get(g)
-                    .map_or_else(|| format!("(new {g})"), |o| o.aws_id.clone()),
-            };
-            Rule::tcp(i.port, source)
+        .filter(|r| !want.iter().any(|g| g.matches(r)))
+        .cloned()
+        .collect();
+    let authorize: Vec<Grant> = want
+        .into_iter()
+        .filter(|g| !have.iter().any(|r| g.matches(r)))
+        .collect();
+    (!revoke.is_empty() || !authorize.is_empty()).then(|| Field {
+        direction,
+        have: have.clone(),
+        revoke,
+        authorize,
+    })
+}
+
+impl Resource for SecurityGroup {
+    type State = SecurityGroupState;
+    type Field = Field;
+    const LABEL: &'static str = "security group";
+    const TAGGING: Tagging = Tagging::StackAndName;
+
+    fn refs(&self) -> Vec<&str> {
+        let mut refs = vec![self.vpc.as_str()];
+        refs.extend(self.ingress.iter().filter_map(|i| match &i.source {
+            Source::Group(g) => Some(g.as_str()),
+            Source::Anywhere => None,
+        }));
+        refs
+    }
+
+    fn binding(&self) -> Vec<&str> {
+        vec![&self.vpc]
+    }
+
+    async fn observe(
+        scope: &Scope<'_>,
+        _: &[Wanted<'_, Self>],
+    ) -> Result<Vec<Found<SecurityGroupState>>> {
+        let ctx = scope.ctx;
+        let out = ctx
+            .ec2
+            .describe_security_groups()
+            .filters(ec2::stack_filter(ctx))
+            .send()
+            .await
+            .map_err(|e| Error::aws("security groups", "DescribeSecurityGroups", e))?;
+        Ok(out
+            .security_groups()
+            .iter()
+            .filter_map(|g| {
+                let seen = ec2::Seen {
+                    tags: g.tags(),
+                    aws_id: g.group_id(),
+                    arn: g.security_group_arn(),
+                    state: "available".into(),
+                };
+                seen.found(
+                    ctx,
+                    SecurityGroupState {
+                        vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
+                        name: g.group_name().unwrap_or_default().to_owned(),
+                        description: g.description().unwrap_or_default().to_owned(),
+                        ingress: flatten(g.ip_permissions()),
+                        egress: flatten(g.ip_permissions_egress()),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    fn diff(&self, found: &SecurityGroupState, refs: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        let vpc = Ref::new(refs, &self.vpc, Attr::Id);
+        if vpc.known.is_some() && !vpc.is(&found.vpc_id) {
+            diff.replace(format!(
+                "it is in {} instead of the stack's VPC {vpc}",
+                found.vpc_id
+            ));
+        }
+        if found.name != self.name {
+            diff.replace(format!(
+                "its name changes from {} to {}, which AWS cannot rename",
+                found.name, self.name
+            ));
+        }
+        if found.description != self.description {
+            diff.replace("its description changes, which AWS cannot update in place");
+        }
+        diff.fields.extend(compare(
+            Direction::Ingress,
+            &found.ingress,
+            self.grants(refs),
+        ));
+        diff.fields.extend(compare(
+            Direction::Egress,
+            &found.egress,
+            vec![Grant::all_out()],
+        ));
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let vpc = Ref::new(new.refs, &self.vpc, Attr::Id).resolve(new.refs, new.id)?;
+        let out = retry::until_visible(&ctx.settings, || async {
+            ctx.ec2
+                .create_security_group()
+                .group_name(&self.name)
+                .description(&self.description)
+                .vpc_id(&vpc)
+                .tag_specifications(ec2::tag_spec(ResourceType::SecurityGroup, new.tags))
+                .send()
+                .await
+                .map_err(|e| Error::aws(new.id, "CreateSecurityGroup", e))
         })
-        .collect()
-}
+        .await?;
+        let group_id = out
+            .group_id()
+            .ok_or_else(|| Error::unexpected(new.id, "CreateSecurityGroup returned no id"))?
+            .to_owned();
+        let grants = self.grants(new.refs);
+        let rules: Vec<Rule> = grants
+            .iter()
+            .map(|g| g.resolve(new.refs, new.id))
+            .collect::<Result<_>>()?;
+        authorize(ctx, new.id, &group_id, Direction::Ingress, &rules).await?;
+        Ok(Output {
+            aws_id: group_id,
+            arn: out.security_group_arn().map(str::to_owned),
+            url: None,
+        })
+    }
 
-fn wanted_egress() -> BTreeSet<Rule> {
-    [Rule::all_out()].into()
-}
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<SecurityGroupState>,
+        fields: &[Field],
+        refs: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        for field in fields {
+            revoke(
+                ctx,
+                &found.id,
+                &found.aws_id,
+                field.direction,
+                &field.revoke,
+            )
+            .await?;
+            let rules: Vec<Rule> = field
+                .authorize
+                .iter()
+                .map(|g| g.resolve(refs, &found.id))
+                .collect::<Result<_>>()?;
+            authorize(ctx, &found.id, &found.aws_id, field.direction, &rules).await?;
+        }
+        Ok(Self::output(found))
+    }
 
-pub fn diff(desired: &SecurityGroup, observed: &SecurityGroupState, refs: &Outputs) -> Diff {
-    let mut diff = Diff::default();
-    if let Some(vpc) = refs.get(&desired.vpc)
-        && vpc.aws_id != observed.vpc_id
-    {
-        diff.replace(format!(
-            "it is in {} instead of the stack's VPC {}",
-            observed.vpc_id, vpc.aws_id
-        ));
+    async fn retag(ctx: &Context, found: &Found<SecurityGroupState>, tags: &Tags) -> Result<()> {
+        ec2::retag(ctx, found, tags).await
     }
-    if observed.name != desired.name {
-        diff.replace(format!(
-            "its name changes from {} to {}, which AWS cannot rename",
-            observed.name, desired.name
-        ));
+
+    async fn delete(
+        ctx: &Context,
+        found: &Found<SecurityGroupState>,
+        wait: Wait<'_>,
+    ) -> Result<()> {
+        // Rules that point at other groups keep those groups alive; drop them first.
+        let references: Vec<Rule> = found
+            .detail
+            .ingress
+            .iter()
+            .filter(|r| r.source.starts_with("sg-"))
+            .cloned()
+            .collect();
+        let revoked = revoke(
+            ctx,
+            &found.id,
+            &found.aws_id,
+            Direction::Ingress,
+            &references,
+        )
+        .await;
+        crate::aws::gone_is_ok(revoked, ec2::is_not_found)?;
+        ec2::delete_retrying(
+            ctx,
+            wait,
+            "network interfaces to leave the group",
+            || async {
+                ctx.ec2
+                    .delete_security_group()
+                    .group_id(&found.aws_id)
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(&found.id, "DeleteSecurityGroup", e))
+            },
+        )
+        .await
     }
-    if observed.description != desired.description {
-        diff.replace("its description changes, which AWS cannot update in place");
+
+    fn uses(found: &Found<SecurityGroupState>) -> Vec<String> {
+        let state = &found.detail;
+        let mut uses = vec![state.vpc_id.clone()];
+        uses.extend(
+            state
+                .ingress
+                .iter()
+                .filter(|r| r.source.starts_with("sg-") && r.source != found.aws_id)
+                .map(|r| r.source.clone()),
+        );
+        uses
     }
-    let ingress = wanted_ingress(desired, refs);
-    if observed.ingress != ingress {
-        diff.field("ingress", show(&observed.ingress), show(&ingress));
-    }
-    let egress = wanted_egress();
-    if observed.egress != egress {
-        diff.field("egress", show(&observed.egress), show(&egress));
-    }
-    diff
 }
 
 fn flatten(permissions: &[IpPermission]) -> BTreeSet<Rule> {
@@ -174,242 +440,111 @@ fn flatten(permissions: &[IpPermission]) -> BTreeSet<Rule> {
         } else {
             (p.from_port(), p.to_port())
         };
-        let rule = |source: &str| Rule {
-            protocol: protocol.clone(),
-            from,
-            to,
-            source: source.to_owned(),
-        };
-        for r in p.ip_ranges() {
-            if let Some(cidr) = r.cidr_ip() {
-                rules.insert(rule(cidr));
-            }
-        }
-        for r in p.ipv6_ranges() {
-            if let Some(cidr) = r.cidr_ipv6() {
-                rules.insert(rule(cidr));
-            }
-        }
-        for g in p.user_id_group_pairs() {
-            if let Some(id) = g.group_id() {
-                rules.insert(rule(id));
-            }
-        }
-        for l in p.prefix_list_ids() {
-            if let Some(id) = l.prefix_list_id() {
-                rules.insert(rule(id));
-            }
+        let sources = p
+            .ip_ranges()
+            .iter()
+            .filter_map(|r| r.cidr_ip())
+            .chain(p.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6()))
+            .chain(p.user_id_group_pairs().iter().filter_map(|g| g.group_id()))
+            .chain(
+                p.prefix_list_ids()
+                    .iter()
+                    .filter_map(|l| l.prefix_list_id()),
+            );
+        for source in sources {
+            rules.insert(Rule {
+                protocol: protocol.clone(),
+                from,
+                to,
+                source: source.to_owned(),
+            });
         }
     }
     rules
 }
 
-pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
-    let out = ctx
-        .ec2
-        .describe_security_groups()
-        .filters(ec2::stack_filter(ctx))
-        .send()
-        .await
-        .map_err(|e| Error::aws("security groups", "DescribeSecurityGroups", e))?;
-    Ok(out
-        .security_groups()
-        .iter()
-        .filter_map(|g| {
-            let tags = ec2::to_map(g.tags());
-            Some(Observed {
-                id: ec2::logical_id(ctx, &tags)?,
-                kind: Kind::SecurityGroup,
-                aws_id: g.group_id()?.to_owned(),
-                arn: g.security_group_arn().map(str::to_owned),
-                state: "available".into(),
-                tags,
-                detail: Detail::SecurityGroup(SecurityGroupState {
-                    vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
-                    name: g.group_name().unwrap_or_default().to_owned(),
-                    description: g.description().unwrap_or_default().to_owned(),
-                    ingress: flatten(g.ip_permissions()),
-                    egress: flatten(g.ip_permissions_egress()),
-                }),
-            })
-        })
-        .collect())
-}
-
-pub async fn create(
-    ctx: &Context,
-    id: &str,
-    desired: &SecurityGroup,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let vpc = resolve(refs, id, &desired.vpc)?;
-    let out = retry::until_visible(&ctx.settings, || async {
-        ctx.ec2
-            .create_security_group()
-            .group_name(&desired.name)
-            .description(&desired.description)
-            .vpc_id(&vpc.aws_id)
-            .tag_specifications(ec2::tag_spec(ResourceType::SecurityGroup, tags))
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "CreateSecurityGroup", e))
-    })
-    .await?;
-    let group_id = out
-        .group_id()
-        .ok_or_else(|| Error::unexpected(id, "CreateSecurityGroup returned no id"))?
-        .to_owned();
-    let ingress = wanted_ingress(desired, refs);
-    authorize_ingress(ctx, id, &group_id, &ingress).await?;
-    Ok(Output {
-        aws_id: group_id,
-        arn: out.security_group_arn().map(str::to_owned),
-        url: None,
-    })
-}
-
-async fn authorize_ingress(
+async fn authorize(
     ctx: &Context,
     id: &str,
     group: &str,
-    rules: &BTreeSet<Rule>,
+    direction: Direction,
+    rules: &[Rule],
 ) -> Result<()> {
     if rules.is_empty() {
         return Ok(());
     }
+    let permissions: Vec<IpPermission> = rules.iter().map(Rule::permission).collect();
     // This group, and a group a rule points at, may be seconds old.
     retry::until_visible(&ctx.settings, || async {
-        ctx.ec2
-            .authorize_security_group_ingress()
-            .group_id(group)
-            .set_ip_permissions(Some(rules.iter().map(Rule::permission).collect()))
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "AuthorizeSecurityGroupIngress", e))
-    })
-    .await?;
-    Ok(())
-}
-
-pub async fn update(
-    ctx: &Context,
-    observed: &Observed,
-    desired: &SecurityGroup,
-    state: &SecurityGroupState,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let (id, group) = (&observed.id, &observed.aws_id);
-    let ingress = wanted_ingress(desired, refs);
-    let extra: Vec<IpPermission> = state
-        .ingress
-        .difference(&ingress)
-        .map(Rule::permission)
-        .collect();
-    if !extra.is_empty() {
-        ctx.ec2
-            .revoke_security_group_ingress()
-            .group_id(group)
-            .set_ip_permissions(Some(extra))
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "RevokeSecurityGroupIngress", e))?;
-    }
-    let missing: BTreeSet<Rule> = ingress.difference(&state.ingress).cloned().collect();
-    authorize_ingress(ctx, id, group, &missing).await?;
-
-    let egress = wanted_egress();
-    let extra: Vec<IpPermission> = state
-        .egress
-        .difference(&egress)
-        .map(Rule::permission)
-        .collect();
-    if !extra.is_empty() {
-        ctx.ec2
-            .revoke_security_group_egress()
-            .group_id(group)
-            .set_ip_permissions(Some(extra))
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "RevokeSecurityGroupEgress", e))?;
-    }
-    let missing: Vec<IpPermission> = egress
-        .difference(&state.egress)
-        .map(Rule::permission)
-        .collect();
-    if !missing.is_empty() {
-        ctx.ec2
-            .authorize_security_group_egress()
-            .group_id(group)
-            .set_ip_permissions(Some(missing))
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "AuthorizeSecurityGroupEgress", e))?;
-    }
-    ec2::retag(ctx, observed, tags).await
-}
-
-pub async fn delete(
-    ctx: &Context,
-    observed: &Observed,
-    state: &SecurityGroupState,
-    on_wait: &(dyn Fn(String) + Send + Sync),
-) -> Result<()> {
-    // Rules that point at other groups keep those groups alive; drop them first.
-    let references: Vec<IpPermission> = state
-        .ingress
-        .iter()
-        .filter(|r| r.source.starts_with("sg-"))
-        .map(Rule::permission)
-        .collect();
-    if !references.is_empty() {
-        let result = ctx
-            .ec2
-            .revoke_security_group_ingress()
-            .group_id(&observed.aws_id)
-            .set_ip_permissions(Some(references))
-            .send()
-            .await
-            .map_err(|e| Error::aws(&observed.id, "RevokeSecurityGroupIngress", e));
-        match result {
-            Err(err) if !ec2::is_not_found(&err) => return Err(err),
-            _ => {}
-        }
-    }
-    ec2::delete_retrying(
-        ctx,
-        on_wait,
-        "network interfaces to leave the group",
-        || async {
-            ctx.ec2
-                .delete_security_group()
-                .group_id(&observed.aws_id)
+        match direction {
+            Direction::Ingress => ctx
+                .ec2
+                .authorize_security_group_ingress()
+                .group_id(group)
+                .set_ip_permissions(Some(permissions.clone()))
                 .send()
                 .await
-                .map_err(|e| Error::aws(&observed.id, "DeleteSecurityGroup", e))
-        },
-    )
+                .map(|_| ())
+                .map_err(|e| Error::aws(id, "AuthorizeSecurityGroupIngress", e)),
+            Direction::Egress => ctx
+                .ec2
+                .authorize_security_group_egress()
+                .group_id(group)
+                .set_ip_permissions(Some(permissions.clone()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| Error::aws(id, "AuthorizeSecurityGroupEgress", e)),
+        }
+    })
     .await
+}
+
+async fn revoke(
+    ctx: &Context,
+    id: &str,
+    group: &str,
+    direction: Direction,
+    rules: &[Rule],
+) -> Result<()> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let permissions: Vec<IpPermission> = rules.iter().map(Rule::permission).collect();
+    match direction {
+        Direction::Ingress => ctx
+            .ec2
+            .revoke_security_group_ingress()
+            .group_id(group)
+            .set_ip_permissions(Some(permissions))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::aws(id, "RevokeSecurityGroupIngress", e)),
+        Direction::Egress => ctx
+            .ec2
+            .revoke_security_group_egress()
+            .group_id(group)
+            .set_ip_permissions(Some(permissions))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::aws(id, "RevokeSecurityGroupEgress", e)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_ec2::operation::authorize_security_group_egress::AuthorizeSecurityGroupEgressOutput;
+    use aws_sdk_ec2::operation::authorize_security_group_ingress::AuthorizeSecurityGroupIngressOutput;
+    use aws_sdk_ec2::operation::revoke_security_group_egress::RevokeSecurityGroupEgressOutput;
+    use aws_sdk_ec2::operation::revoke_security_group_ingress::RevokeSecurityGroupIngressOutput;
+
     use super::*;
+    use crate::resources::testing::{self, ec2_rule};
 
     fn refs() -> Outputs {
-        [("vpc", "vpc-1"), ("alb-security-group", "sg-alb")]
-            .into_iter()
-            .map(|(k, v)| {
-                (
-                    k.to_owned(),
-                    Output {
-                        aws_id: v.into(),
-                        ..Output::default()
-                    },
-                )
-            })
-            .collect()
+        testing::refs(&[("vpc", "vpc-1"), ("alb-security-group", "sg-alb")])
     }
 
     fn service_group() -> SecurityGroup {
@@ -425,49 +560,65 @@ mod tests {
         }
     }
 
+    fn tcp(port: i32, source: &str) -> Rule {
+        Rule {
+            protocol: "tcp".into(),
+            from: Some(port),
+            to: Some(port),
+            source: source.into(),
+        }
+    }
+
+    fn all_out() -> Rule {
+        Rule {
+            protocol: "-1".into(),
+            from: None,
+            to: None,
+            source: ANYWHERE.into(),
+        }
+    }
+
     fn state(ingress: &[Rule]) -> SecurityGroupState {
         SecurityGroupState {
             vpc_id: "vpc-1".into(),
             name: "s-service".into(),
             description: "service".into(),
             ingress: ingress.iter().cloned().collect(),
-            egress: wanted_egress(),
+            egress: [all_out()].into(),
         }
     }
 
     #[test]
     fn matching_rules_are_unchanged() {
-        let d = diff(
-            &service_group(),
-            &state(&[Rule::tcp(5000, "sg-alb".into())]),
-            &refs(),
-        );
-        assert_eq!(d, Diff::default());
+        let d = service_group().diff(&state(&[tcp(5000, "sg-alb")]), &refs());
+        assert!(d.is_empty(), "{d:?}");
     }
 
     #[test]
     fn an_extra_rule_added_by_hand_is_drift() {
-        let d = diff(
-            &service_group(),
-            &state(&[
-                Rule::tcp(5000, "sg-alb".into()),
-                Rule::tcp(22, ANYWHERE.into()),
-            ]),
-            &refs(),
-        );
+        let d = service_group().diff(&state(&[tcp(5000, "sg-alb"), tcp(22, ANYWHERE)]), &refs());
         assert_eq!(d.fields.len(), 1);
+        assert_eq!(d.fields[0].revoke, [tcp(22, ANYWHERE)]);
+        assert!(d.fields[0].authorize.is_empty());
+        let shown = d.fields[0].describe();
+        assert_eq!(shown.from, "tcp/22 from 0.0.0.0/0, tcp/5000 from sg-alb");
+        assert_eq!(shown.to, "tcp/5000 from sg-alb");
+    }
+
+    #[test]
+    fn a_rule_from_a_group_made_in_this_run_is_shown_as_new() {
+        let d = service_group().diff(&state(&[]), &testing::refs(&[("vpc", "vpc-1")]));
         assert_eq!(
-            d.fields[0].from,
-            "tcp/22 from 0.0.0.0/0, tcp/5000 from sg-alb"
+            d.fields[0].describe().to,
+            "tcp/5000 from (new alb-security-group)"
         );
-        assert_eq!(d.fields[0].to, "tcp/5000 from sg-alb");
     }
 
     #[test]
     fn a_renamed_group_is_replaced() {
-        let mut s = state(&[Rule::tcp(5000, "sg-alb".into())]);
+        let mut s = state(&[tcp(5000, "sg-alb")]);
         s.name = "other".into();
-        assert!(diff(&service_group(), &s, &refs()).replace.is_some());
+        assert!(service_group().diff(&s, &refs()).replace.is_some());
     }
 
     #[test]
@@ -485,10 +636,46 @@ mod tests {
             .to_port(0)
             .ip_ranges(IpRange::builder().cidr_ip(ANYWHERE).build())
             .build();
-        let rules = flatten(&[p, all]);
         assert_eq!(
-            show(&rules),
+            show_list(flatten(&[p, all])),
             "all from 0.0.0.0/0, tcp/80 from 0.0.0.0/0, tcp/80 from sg-1"
         );
+    }
+
+    #[tokio::test]
+    async fn each_direction_revokes_and_authorizes_exactly_what_differs() {
+        let revoke_in = ec2_rule!(
+            revoke_security_group_ingress,
+            RevokeSecurityGroupIngressOutput
+        );
+        let grant_in = ec2_rule!(
+            authorize_security_group_ingress,
+            AuthorizeSecurityGroupIngressOutput
+        );
+        let revoke_out = ec2_rule!(
+            revoke_security_group_egress,
+            RevokeSecurityGroupEgressOutput
+        );
+        let grant_out = ec2_rule!(
+            authorize_security_group_egress,
+            AuthorizeSecurityGroupEgressOutput
+        );
+        let ctx = testing::ec2(&[&revoke_in, &grant_in, &revoke_out, &grant_out]);
+        // Port 22 opened by hand, the service port missing, the default egress removed.
+        let mut s = state(&[tcp(22, ANYWHERE)]);
+        s.egress.clear();
+        let found = testing::found("service-security-group", "sg-svc", s);
+        let fields = service_group().diff(&found.detail, &refs()).fields;
+        service_group()
+            .update(&ctx, &found, &fields, &refs(), &|_| {})
+            .await
+            .unwrap();
+        let calls = [
+            revoke_in.num_calls(),
+            grant_in.num_calls(),
+            revoke_out.num_calls(),
+            grant_out.num_calls(),
+        ];
+        assert_eq!(calls, [1, 1, 0, 1]);
     }
 }

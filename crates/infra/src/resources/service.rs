@@ -10,11 +10,17 @@ use aws_sdk_ecs::types::{
     Service as AwsService, ServiceField,
 };
 
-use super::cluster::{ecs_tags, is_gone, tags_of};
-use super::{Detail, Diff, Kind, Observed, Output, Outputs, check_owner, resolve};
+use super::rollout;
+use crate::aws::{self, ecs, named};
+use crate::change::{Describe, Diff, FieldChange, Setting, changed_settings, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::tags::{ID_TAG, Tags};
+use crate::outputs::{Attr, Output, Outputs, Ref, resolve_all};
+use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::tags::{self, Tags};
+
+/// DescribeServices takes at most 10 services a call.
+const SERVICES_PER_CALL: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
@@ -34,6 +40,9 @@ pub struct Service {
     pub rollback: bool,
 }
 
+/// (target group ARN, container, port)
+pub type Registration = (String, String, i32);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceState {
     pub cluster_arn: String,
@@ -44,7 +53,7 @@ pub struct ServiceState {
     pub running_count: i32,
     pub pending_count: i32,
     pub rollout: String,
-    pub load_balancer: Option<(String, String, i32)>,
+    pub load_balancer: Option<Registration>,
     pub subnets: BTreeSet<String>,
     pub security_groups: BTreeSet<String>,
     pub public_ip: bool,
@@ -54,111 +63,265 @@ pub struct ServiceState {
     pub circuit_breaker: (bool, bool),
 }
 
+/// One setting of the service to change; all of them go in one `UpdateService`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    TaskDefinition {
+        from: String,
+        to: Ref,
+    },
+    DesiredCount {
+        from: i32,
+        to: i32,
+    },
+    LoadBalancer {
+        from: Option<Registration>,
+        to: Ref,
+    },
+    Subnets {
+        from: BTreeSet<String>,
+        to: Vec<Ref>,
+    },
+    SecurityGroups {
+        from: BTreeSet<String>,
+        to: Vec<Ref>,
+    },
+    PublicIp(bool),
+    GracePeriod {
+        from: i32,
+        to: i32,
+    },
+    MinHealthyPercent {
+        from: i32,
+        to: i32,
+    },
+    MaxPercent {
+        from: i32,
+        to: i32,
+    },
+    CircuitBreaker {
+        from: (bool, bool),
+        rollback: bool,
+    },
+}
+
+fn revision(arn: &str) -> String {
+    arn.rsplit(':')
+        .next()
+        .map_or_else(|| arn.to_owned(), |r| format!("revision {r}"))
+}
+
+fn breaker((on, rollback): (bool, bool)) -> &'static str {
+    match (on, rollback) {
+        (true, true) => "on, with rollback",
+        (true, false) => "on, no rollback",
+        (false, _) => "off",
+    }
+}
+
+fn sorted(refs: &[Ref]) -> Vec<String> {
+    let mut shown: Vec<String> = refs.iter().map(Ref::to_string).collect();
+    shown.sort();
+    shown
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        let show_lb = |(tg, c, p): &Registration| format!("{c}:{p} in {tg}");
+        match self {
+            Self::TaskDefinition { from, to } => {
+                let to = to.known.as_deref().map_or_else(|| to.to_string(), revision);
+                FieldChange::new("task_definition", revision(from), to)
+            }
+            Self::DesiredCount { from, to } => FieldChange::new("desired_count", from, to),
+            Self::LoadBalancer { from, to } => FieldChange::new(
+                "load_balancer",
+                from.as_ref().map_or_else(|| "(none)".into(), show_lb),
+                format!("{} in {to}", super::task_definition::CONTAINER),
+            ),
+            Self::Subnets { from, to } => {
+                FieldChange::new("subnets", show_list(from), show_list(sorted(to)))
+            }
+            Self::SecurityGroups { from, to } => {
+                FieldChange::new("security_groups", show_list(from), show_list(sorted(to)))
+            }
+            Self::PublicIp(on) => FieldChange::new("assign_public_ip", !on, on),
+            Self::GracePeriod { from, to } => {
+                FieldChange::new("health_check_grace_period", from, to)
+            }
+            Self::MinHealthyPercent { from, to } => {
+                FieldChange::new("min_healthy_percent", from, to)
+            }
+            Self::MaxPercent { from, to } => FieldChange::new("max_percent", from, to),
+            Self::CircuitBreaker { from, rollback } => FieldChange::new(
+                "circuit_breaker",
+                breaker(*from),
+                breaker((true, *rollback)),
+            ),
+        }
+    }
+}
+
 fn int(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-fn id_of(refs: &Outputs, logical: &str) -> String {
-    refs.get(logical)
-        .map_or_else(|| format!("(new {logical})"), |o| o.aws_id.clone())
+/// The field change when the ids `have` are not exactly the references `want`.
+fn set_differs(have: &BTreeSet<String>, want: &[Ref]) -> bool {
+    let known: BTreeSet<&str> = want.iter().filter_map(|r| r.known.as_deref()).collect();
+    known.len() != want.len() || known != have.iter().map(String::as_str).collect()
 }
 
-fn show<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
-    items
-        .into_iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+impl Service {
+    fn subnet_refs(&self, refs: &Outputs) -> Vec<Ref> {
+        self.subnets
+            .iter()
+            .map(|s| Ref::new(refs, s, Attr::Id))
+            .collect()
+    }
 
-pub fn diff(desired: &Service, observed: &ServiceState, refs: &Outputs) -> Diff {
-    let mut diff = Diff::default();
-    if observed.launch_type != "FARGATE" {
-        diff.replace(format!(
-            "its launch type is {}, and only a new service can be FARGATE",
-            observed.launch_type
-        ));
+    /// The settings that differ, each with what the plan shows and what `update` sends.
+    fn changes(&self, found: &ServiceState, refs: &Outputs) -> Vec<Field> {
+        let mut fields = Vec::new();
+        let td = Ref::new(refs, &self.task_definition, Attr::Id);
+        if !td.is(&found.task_definition) {
+            fields.push(Field::TaskDefinition {
+                from: found.task_definition.clone(),
+                to: td,
+            });
+        }
+        let settings: [Setting<Field>; 4] = [
+            (found.desired_count, self.desired_count, |from, to| {
+                Field::DesiredCount { from, to }
+            }),
+            (found.grace_secs, self.grace_secs, |from, to| {
+                Field::GracePeriod { from, to }
+            }),
+            (
+                found.min_healthy_percent,
+                self.min_healthy_percent,
+                |from, to| Field::MinHealthyPercent { from, to },
+            ),
+            (found.max_percent, self.max_percent, |from, to| {
+                Field::MaxPercent { from, to }
+            }),
+        ];
+        fields.extend(changed_settings(settings));
+        let tg = Ref::new(refs, &self.target_group, Attr::Id);
+        let registered = found.load_balancer.as_ref().is_some_and(|(arn, c, p)| {
+            tg.is(arn) && c == &self.container_name && *p == i32::from(self.port)
+        });
+        if !registered {
+            fields.push(Field::LoadBalancer {
+                from: found.load_balancer.clone(),
+                to: tg,
+            });
+        }
+        let subnets = self.subnet_refs(refs);
+        if set_differs(&found.subnets, &subnets) {
+            fields.push(Field::Subnets {
+                from: found.subnets.clone(),
+                to: subnets,
+            });
+        }
+        let groups = vec![Ref::new(refs, &self.security_group, Attr::Id)];
+        if set_differs(&found.security_groups, &groups) {
+            fields.push(Field::SecurityGroups {
+                from: found.security_groups.clone(),
+                to: groups,
+            });
+        }
+        if found.public_ip != self.public_ip {
+            fields.push(Field::PublicIp(self.public_ip));
+        }
+        if found.circuit_breaker != (true, self.rollback) {
+            fields.push(Field::CircuitBreaker {
+                from: found.circuit_breaker,
+                rollback: self.rollback,
+            });
+        }
+        fields
     }
-    if let Some(cluster) = refs.get(&desired.cluster)
-        && cluster.aws_id != observed.cluster_arn
-    {
-        diff.replace("it runs in another cluster");
+
+    fn network(&self, refs: &Outputs, id: &str) -> Result<NetworkConfiguration> {
+        let group = Ref::new(refs, &self.security_group, Attr::Id).resolve(refs, id)?;
+        let vpc = AwsVpcConfiguration::builder()
+            .set_subnets(Some(resolve_all(refs, id, &self.subnet_refs(refs))?))
+            .security_groups(group)
+            .assign_public_ip(if self.public_ip {
+                AssignPublicIp::Enabled
+            } else {
+                AssignPublicIp::Disabled
+            })
+            .build()
+            .map_err(|e| Error::unexpected(id, format!("network configuration: {e}")))?;
+        Ok(NetworkConfiguration::builder()
+            .awsvpc_configuration(vpc)
+            .build())
     }
-    let revision = |arn: &str| {
-        arn.rsplit(':')
-            .next()
-            .map_or_else(|| arn.to_owned(), |r| format!("revision {r}"))
-    };
-    let td = id_of(refs, &desired.task_definition);
-    if observed.task_definition != td {
-        diff.field(
-            "task_definition",
-            revision(&observed.task_definition),
-            revision(&td),
-        );
+
+    fn registration(&self, refs: &Outputs, id: &str) -> Result<EcsLoadBalancer> {
+        let tg = Ref::new(refs, &self.target_group, Attr::Id).resolve(refs, id)?;
+        Ok(EcsLoadBalancer::builder()
+            .target_group_arn(tg)
+            .container_name(&self.container_name)
+            .container_port(i32::from(self.port))
+            .build())
     }
-    diff.compare(
-        "desired_count",
-        observed.desired_count,
-        int(desired.desired_count),
-    );
-    let lb = (
-        id_of(refs, &desired.target_group),
-        desired.container_name.clone(),
-        i32::from(desired.port),
-    );
-    if observed.load_balancer.as_ref() != Some(&lb) {
-        let show_lb = |l: &Option<(String, String, i32)>| {
-            l.as_ref().map_or_else(
-                || "(none)".to_owned(),
-                |(tg, c, p)| format!("{c}:{p} in {tg}"),
+
+    fn deployment(&self) -> DeploymentConfiguration {
+        DeploymentConfiguration::builder()
+            .deployment_circuit_breaker(
+                DeploymentCircuitBreaker::builder()
+                    .enable(true)
+                    .rollback(self.rollback)
+                    .build(),
             )
-        };
-        diff.field(
-            "load_balancer",
-            show_lb(&observed.load_balancer),
-            show_lb(&Some(lb)),
-        );
+            .minimum_healthy_percent(int(self.min_healthy_percent))
+            .maximum_percent(int(self.max_percent))
+            .build()
     }
-    let subnets: BTreeSet<String> = desired.subnets.iter().map(|s| id_of(refs, s)).collect();
-    if observed.subnets != subnets {
-        diff.field("subnets", show(&observed.subnets), show(&subnets));
+
+    /// One `UpdateService` that sets exactly the settings `fields` names (the network and
+    /// deployment settings are each one structure in the API, so they go whole).
+    async fn send_update(
+        &self,
+        ctx: &Context,
+        (id, cluster, service): (&str, &str, &str),
+        fields: &[Field],
+        refs: &Outputs,
+    ) -> Result<()> {
+        let mut call = ctx.ecs.update_service().cluster(cluster).service(service);
+        let (mut network, mut deployment) = (false, false);
+        for field in fields {
+            call = match field {
+                Field::TaskDefinition { to, .. } => call.task_definition(to.resolve(refs, id)?),
+                Field::DesiredCount { to, .. } => call.desired_count(*to),
+                Field::LoadBalancer { .. } => call.load_balancers(self.registration(refs, id)?),
+                Field::GracePeriod { to, .. } => call.health_check_grace_period_seconds(*to),
+                Field::Subnets { .. } | Field::SecurityGroups { .. } | Field::PublicIp(_) => {
+                    network = true;
+                    call
+                }
+                Field::MinHealthyPercent { .. }
+                | Field::MaxPercent { .. }
+                | Field::CircuitBreaker { .. } => {
+                    deployment = true;
+                    call
+                }
+            };
+        }
+        if network {
+            call = call.network_configuration(self.network(refs, id)?);
+        }
+        if deployment {
+            call = call.deployment_configuration(self.deployment());
+        }
+        call.send()
+            .await
+            .map_err(|e| Error::aws(id, "UpdateService", e))?;
+        Ok(())
     }
-    let groups: BTreeSet<String> = [id_of(refs, &desired.security_group)].into();
-    if observed.security_groups != groups {
-        diff.field(
-            "security_groups",
-            show(&observed.security_groups),
-            show(&groups),
-        );
-    }
-    diff.compare("assign_public_ip", observed.public_ip, desired.public_ip);
-    diff.compare(
-        "health_check_grace_period",
-        observed.grace_secs,
-        int(desired.grace_secs),
-    );
-    diff.compare(
-        "min_healthy_percent",
-        observed.min_healthy_percent,
-        int(desired.min_healthy_percent),
-    );
-    diff.compare(
-        "max_percent",
-        observed.max_percent,
-        int(desired.max_percent),
-    );
-    let breaker = |(on, rollback): (bool, bool)| match (on, rollback) {
-        (true, true) => "on, with rollback",
-        (true, false) => "on, no rollback",
-        (false, _) => "off",
-    };
-    diff.compare(
-        "circuit_breaker",
-        breaker(observed.circuit_breaker),
-        breaker((true, desired.rollback)),
-    );
-    diff
 }
 
 pub fn state_of(service: &AwsService) -> ServiceState {
@@ -211,100 +374,16 @@ pub fn state_of(service: &AwsService) -> ServiceState {
     }
 }
 
-pub async fn observe(ctx: &Context, cluster: &str, name: &str) -> Result<Vec<Observed>> {
-    let out = match ctx
-        .ecs
-        .describe_services()
-        .cluster(cluster)
-        .services(name)
-        .include(ServiceField::Tags)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if is_gone(&e) => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(Error::aws(
-                format!("ECS service {name}"),
-                "DescribeServices",
-                e,
-            ));
-        }
+fn status_line(state: &ServiceState) -> String {
+    let rollout = if state.rollout.is_empty() {
+        String::new()
+    } else {
+        format!(", rollout {}", state.rollout)
     };
-    let Some(service) = out
-        .services()
-        .iter()
-        .find(|s| s.status() != Some("INACTIVE"))
-    else {
-        return Ok(Vec::new());
-    };
-    let tags = tags_of(service.tags());
-    check_owner(ctx, Kind::Service, name, &tags)?;
-    let Some(id) = tags.get(ID_TAG).cloned() else {
-        return Ok(Vec::new());
-    };
-    let state = state_of(service);
-    Ok(vec![Observed {
-        id,
-        kind: Kind::Service,
-        aws_id: service.service_arn().unwrap_or_default().to_owned(),
-        arn: service.service_arn().map(str::to_owned),
-        state: format!(
-            "{}: {}/{} running, {} pending{}",
-            state.status,
-            state.running_count,
-            state.desired_count,
-            state.pending_count,
-            if state.rollout.is_empty() {
-                String::new()
-            } else {
-                format!(", rollout {}", state.rollout)
-            }
-        ),
-        tags,
-        detail: Detail::Service(state),
-    }])
-}
-
-fn network(desired: &Service, refs: &Outputs, id: &str) -> Result<NetworkConfiguration> {
-    let mut subnets = Vec::new();
-    for s in &desired.subnets {
-        subnets.push(resolve(refs, id, s)?.aws_id.clone());
-    }
-    let vpc = AwsVpcConfiguration::builder()
-        .set_subnets(Some(subnets))
-        .security_groups(resolve(refs, id, &desired.security_group)?.aws_id.clone())
-        .assign_public_ip(if desired.public_ip {
-            AssignPublicIp::Enabled
-        } else {
-            AssignPublicIp::Disabled
-        })
-        .build()
-        .map_err(|e| Error::unexpected(id, format!("network configuration: {e}")))?;
-    Ok(NetworkConfiguration::builder()
-        .awsvpc_configuration(vpc)
-        .build())
-}
-
-fn load_balancer(desired: &Service, refs: &Outputs, id: &str) -> Result<EcsLoadBalancer> {
-    Ok(EcsLoadBalancer::builder()
-        .target_group_arn(resolve(refs, id, &desired.target_group)?.aws_id.clone())
-        .container_name(&desired.container_name)
-        .container_port(i32::from(desired.port))
-        .build())
-}
-
-fn deployment(desired: &Service) -> DeploymentConfiguration {
-    DeploymentConfiguration::builder()
-        .deployment_circuit_breaker(
-            DeploymentCircuitBreaker::builder()
-                .enable(true)
-                .rollback(desired.rollback)
-                .build(),
-        )
-        .minimum_healthy_percent(int(desired.min_healthy_percent))
-        .maximum_percent(int(desired.max_percent))
-        .build()
+    format!(
+        "{}: {}/{} running, {} pending{rollout}",
+        state.status, state.running_count, state.desired_count, state.pending_count
+    )
 }
 
 /// ECS checks that it can assume the roles and that the target group has a load balancer;
@@ -313,148 +392,356 @@ fn is_propagation_lag(err: &Error) -> bool {
     if err.code() != Some("InvalidParameterException") {
         return false;
     }
-    let text = crate::error_chain(err).to_lowercase();
+    let text = crate::error::chain(err).to_lowercase();
     text.contains("assume")
         || text.contains("role")
         || text.contains("does not have an associated load balancer")
 }
 
-pub async fn create(
-    ctx: &Context,
-    id: &str,
-    desired: &Service,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let cluster = resolve(refs, id, &desired.cluster)?.aws_id.clone();
-    let td = resolve(refs, id, &desired.task_definition)?.aws_id.clone();
-    let network = network(desired, refs, id)?;
-    let lb = load_balancer(desired, refs, id)?;
-    let note = |err: &Error| tracing::debug!(%err, "IAM or load balancer not visible to ECS yet; retrying");
-    let out = crate::retry::retry_while(
-        ctx.settings.consistency_timeout,
-        &ctx.settings,
-        is_propagation_lag,
-        note,
-        || async {
-            ctx.ecs
-                .create_service()
-                .cluster(&cluster)
-                .service_name(&desired.name)
-                .task_definition(&td)
-                .desired_count(int(desired.desired_count))
-                .launch_type(LaunchType::Fargate)
-                .network_configuration(network.clone())
-                .load_balancers(lb.clone())
-                .health_check_grace_period_seconds(int(desired.grace_secs))
-                .deployment_configuration(deployment(desired))
-                .propagate_tags(PropagateTags::Service)
-                .set_tags(Some(ecs_tags(tags)))
-                .send()
-                .await
-                .map_err(|e| Error::aws(id, "CreateService", e))
-        },
-    )
-    .await?;
-    let created = out
-        .service()
-        .ok_or_else(|| Error::unexpected(id, "CreateService returned no service"))?;
-    let arn = created.service_arn().unwrap_or_default().to_owned();
-    // Converge if the service did not come back as asked (an endpoint that drops settings on
-    // create, as moto does with the deployment configuration): one UpdateService sets it all.
-    let state = state_of(created);
-    if !diff(desired, &state, refs).fields.is_empty() {
-        send_update(ctx, id, &state.cluster_arn, &arn, desired, refs).await?;
+impl Resource for Service {
+    type State = ServiceState;
+    type Field = Field;
+    const LABEL: &'static str = "ECS service";
+
+    fn refs(&self) -> Vec<&str> {
+        let mut refs = vec![
+            self.cluster.as_str(),
+            &self.task_definition,
+            &self.target_group,
+            &self.security_group,
+        ];
+        refs.extend(self.subnets.iter().map(String::as_str));
+        refs
     }
-    Ok(Output {
-        aws_id: arn.clone(),
-        arn: Some(arn),
-        url: None,
-    })
-}
 
-async fn send_update(
-    ctx: &Context,
-    id: &str,
-    cluster: &str,
-    service: &str,
-    desired: &Service,
-    refs: &Outputs,
-) -> Result<()> {
-    let td = resolve(refs, id, &desired.task_definition)?.aws_id.clone();
-    ctx.ecs
-        .update_service()
-        .cluster(cluster)
-        .service(service)
-        .task_definition(td)
-        .desired_count(int(desired.desired_count))
-        .network_configuration(network(desired, refs, id)?)
-        .load_balancers(load_balancer(desired, refs, id)?)
-        .health_check_grace_period_seconds(int(desired.grace_secs))
-        .deployment_configuration(deployment(desired))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "UpdateService", e))?;
-    Ok(())
-}
+    fn binding(&self) -> Vec<&str> {
+        vec![&self.cluster]
+    }
 
-pub async fn update(
-    ctx: &Context,
-    observed: &Observed,
-    desired: &Service,
-    state: &ServiceState,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    send_update(
-        ctx,
-        &observed.id,
-        &state.cluster_arn,
-        &observed.aws_id,
-        desired,
-        refs,
-    )
-    .await?;
-    super::cluster::retag(ctx, observed, tags).await
-}
-
-/// Scales to zero, deletes, and waits until ECS reports the service inactive (its tasks gone,
-/// so the subnets and security groups can go next).
-pub async fn delete(
-    ctx: &Context,
-    observed: &Observed,
-    state: &ServiceState,
-    on_wait: &(dyn Fn(String) + Send + Sync),
-) -> Result<()> {
-    let id = &observed.id;
-    if state.desired_count > 0 {
-        match ctx
-            .ecs
-            .update_service()
-            .cluster(&state.cluster_arn)
-            .service(&observed.aws_id)
-            .desired_count(0)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if is_gone(&e) => return Ok(()),
-            Err(e) => return Err(Error::aws(id, "UpdateService (scale to zero)", e)),
+    async fn observe(
+        scope: &Scope<'_>,
+        wanted: &[Wanted<'_, Self>],
+    ) -> Result<Vec<Found<ServiceState>>> {
+        let ctx = scope.ctx;
+        let mut found = Vec::new();
+        for cluster in ecs::clusters(scope).await? {
+            let ours = tags::logical_id(&ctx.stack, &ecs::tags_of(cluster.tags())).is_some();
+            let Some(cluster) = cluster.cluster_arn().filter(|_| ours) else {
+                continue;
+            };
+            let arns = aws::all(
+                ctx.ecs
+                    .list_services()
+                    .cluster(cluster)
+                    .into_paginator()
+                    .items()
+                    .send(),
+                |e| Error::aws("ECS services", "ListServices", e),
+            )
+            .await?;
+            for chunk in arns.chunks(SERVICES_PER_CALL) {
+                found.extend(describe(ctx, cluster, chunk, wanted).await?);
+            }
         }
+        Ok(found)
     }
-    match ctx
+
+    fn diff(&self, found: &ServiceState, refs: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        if found.launch_type != "FARGATE" {
+            diff.replace(format!(
+                "its launch type is {}, and only a new service can be FARGATE",
+                found.launch_type
+            ));
+        }
+        let cluster = Ref::new(refs, &self.cluster, Attr::Id);
+        if cluster.known.is_some() && !cluster.is(&found.cluster_arn) {
+            diff.replace("it runs in another cluster");
+        }
+        diff.fields = self.changes(found, refs);
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let (id, refs) = (new.id, new.refs);
+        let cluster = Ref::new(refs, &self.cluster, Attr::Id).resolve(refs, id)?;
+        let td = Ref::new(refs, &self.task_definition, Attr::Id).resolve(refs, id)?;
+        let (network, registration) = (self.network(refs, id)?, self.registration(refs, id)?);
+        let note = |err: &Error| tracing::debug!(%err, "IAM or load balancer not visible to ECS yet; retrying");
+        let out = crate::retry::retry_while(
+            ctx.settings.consistency_timeout,
+            &ctx.settings,
+            is_propagation_lag,
+            note,
+            || async {
+                ctx.ecs
+                    .create_service()
+                    .cluster(&cluster)
+                    .service_name(&self.name)
+                    .task_definition(&td)
+                    .desired_count(int(self.desired_count))
+                    .launch_type(LaunchType::Fargate)
+                    .network_configuration(network.clone())
+                    .load_balancers(registration.clone())
+                    .health_check_grace_period_seconds(int(self.grace_secs))
+                    .deployment_configuration(self.deployment())
+                    .propagate_tags(PropagateTags::Service)
+                    .set_tags(Some(ecs::to_tags(new.tags)))
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(id, "CreateService", e))
+            },
+        )
+        .await?;
+        let created = out
+            .service()
+            .ok_or_else(|| Error::unexpected(id, "CreateService returned no service"))?;
+        let arn = created.service_arn().unwrap_or_default().to_owned();
+        // Converge if the service did not come back as asked (an endpoint that drops settings
+        // on create, as moto does with the deployment configuration): one UpdateService.
+        let left = self.changes(&state_of(created), refs);
+        if !left.is_empty() {
+            self.send_update(ctx, (id, &cluster, &arn), &left, refs)
+                .await?;
+        }
+        rollout::wait_deployed(ctx, &cluster, &arn, id, new.wait).await?;
+        Ok(Output::arn(arn))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<ServiceState>,
+        fields: &[Field],
+        refs: &Outputs,
+        wait: Wait<'_>,
+    ) -> Result<Output> {
+        let cluster = &found.detail.cluster_arn;
+        if !fields.is_empty() {
+            self.send_update(ctx, (&found.id, cluster, &found.aws_id), fields, refs)
+                .await?;
+        }
+        rollout::wait_deployed(ctx, cluster, &found.aws_id, &found.id, wait).await?;
+        Ok(Self::output(found))
+    }
+
+    async fn retag(ctx: &Context, found: &Found<ServiceState>, tags: &Tags) -> Result<()> {
+        ecs::retag(ctx, found, tags).await
+    }
+
+    /// Scales to zero, deletes, and waits until ECS reports the service inactive (its tasks
+    /// gone, so the subnets and security groups can go next).
+    async fn delete(ctx: &Context, found: &Found<ServiceState>, wait: Wait<'_>) -> Result<()> {
+        let (id, cluster) = (&found.id, &found.detail.cluster_arn);
+        if found.detail.desired_count > 0 {
+            let scaled = ctx
+                .ecs
+                .update_service()
+                .cluster(cluster)
+                .service(&found.aws_id)
+                .desired_count(0)
+                .send()
+                .await;
+            match scaled {
+                Ok(_) => {}
+                Err(e) if ecs::is_gone(&e) => return Ok(()),
+                Err(e) => return Err(Error::aws(id, "UpdateService (scale to zero)", e)),
+            }
+        }
+        let deleted = ctx
+            .ecs
+            .delete_service()
+            .cluster(cluster)
+            .service(&found.aws_id)
+            .force(true)
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => {}
+            Err(e) if ecs::is_gone(&e) => return Ok(()),
+            Err(e) => return Err(Error::aws(id, "DeleteService", e)),
+        }
+        wait("waiting for the service's tasks to drain".into());
+        rollout::wait_inactive(ctx, cluster, &found.aws_id, id).await
+    }
+
+    fn uses(found: &Found<ServiceState>) -> Vec<String> {
+        let state = &found.detail;
+        let mut uses = vec![state.cluster_arn.clone()];
+        uses.extend(state.load_balancer.iter().map(|(tg, _, _)| tg.clone()));
+        uses.extend(state.subnets.iter().cloned());
+        uses.extend(state.security_groups.iter().cloned());
+        uses
+    }
+}
+
+/// Some services of one cluster, with their tags; the stack's ones as found.
+async fn describe(
+    ctx: &Context,
+    cluster: &str,
+    arns: &[String],
+    wanted: &[Wanted<'_, Service>],
+) -> Result<Vec<Found<ServiceState>>> {
+    let out = match ctx
         .ecs
-        .delete_service()
-        .cluster(&state.cluster_arn)
-        .service(&observed.aws_id)
-        .force(true)
+        .describe_services()
+        .cluster(cluster)
+        .set_services(Some(arns.to_vec()))
+        .include(ServiceField::Tags)
         .send()
         .await
     {
-        Ok(_) => {}
-        Err(e) if is_gone(&e) => return Ok(()),
-        Err(e) => return Err(Error::aws(id, "DeleteService", e)),
+        Ok(out) => out,
+        Err(e) if ecs::is_gone(&e) => return Ok(Vec::new()),
+        Err(e) => return Err(Error::aws("ECS services", "DescribeServices", e)),
+    };
+    let mut found = Vec::new();
+    for service in out.services() {
+        let (Some(arn), Some(name)) = (service.service_arn(), service.service_name()) else {
+            continue;
+        };
+        if service.status() == Some("INACTIVE") {
+            continue;
+        }
+        let tags = ecs::tags_of(service.tags());
+        let wanted = wanted.iter().any(|w| w.spec.name == name);
+        let Some(id) = named::claim(&ctx.stack, Service::LABEL, name, &tags, wanted)? else {
+            continue;
+        };
+        let state = state_of(service);
+        found.push(Found {
+            id,
+            aws_id: arn.to_owned(),
+            arn: Some(arn.to_owned()),
+            state: status_line(&state),
+            tags,
+            detail: state,
+        });
     }
-    on_wait("waiting for the service's tasks to drain".into());
-    super::rollout::wait_inactive(ctx, &state.cluster_arn, &observed.aws_id, id).await
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
+    use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
+    use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState};
+
+    use super::*;
+    use crate::resources::testing::{self, rule};
+
+    fn desired() -> Service {
+        Service {
+            name: "s".into(),
+            cluster: "cluster".into(),
+            task_definition: "task-definition".into(),
+            desired_count: 1,
+            target_group: "target-group".into(),
+            container_name: "app".into(),
+            port: 5000,
+            subnets: vec!["public-subnet-1".into()],
+            security_group: "service-security-group".into(),
+            public_ip: true,
+            grace_secs: 30,
+            min_healthy_percent: 100,
+            max_percent: 200,
+            rollback: true,
+        }
+    }
+
+    fn refs() -> Outputs {
+        testing::refs(&[
+            ("cluster", "arn:cluster"),
+            ("task-definition", "arn:td:1"),
+            ("target-group", "arn:tg"),
+            ("public-subnet-1", "subnet-1"),
+            ("service-security-group", "sg-svc"),
+        ])
+    }
+
+    fn state() -> ServiceState {
+        ServiceState {
+            cluster_arn: "arn:cluster".into(),
+            status: "ACTIVE".into(),
+            launch_type: "FARGATE".into(),
+            task_definition: "arn:td:1".into(),
+            desired_count: 1,
+            running_count: 1,
+            pending_count: 0,
+            rollout: "COMPLETED".into(),
+            load_balancer: Some(("arn:tg".into(), "app".into(), 5000)),
+            subnets: ["subnet-1".to_owned()].into(),
+            security_groups: ["sg-svc".to_owned()].into(),
+            public_ip: true,
+            grace_secs: 30,
+            min_healthy_percent: 100,
+            max_percent: 200,
+            circuit_breaker: (true, true),
+        }
+    }
+
+    #[test]
+    fn a_matching_service_is_unchanged() {
+        assert!(desired().diff(&state(), &refs()).is_empty());
+    }
+
+    #[test]
+    fn a_new_task_definition_revision_is_rolled_out() {
+        let mut refs = refs();
+        refs.remove("task-definition");
+        let d = desired().diff(&state(), &refs);
+        assert_eq!(
+            d.fields[0].describe(),
+            FieldChange::new("task_definition", "revision 1", "(new task-definition)")
+        );
+    }
+
+    #[test]
+    fn every_setting_is_its_own_field() {
+        let mut s = state();
+        s.desired_count = 3;
+        s.public_ip = false;
+        s.circuit_breaker = (false, false);
+        let names: Vec<String> = desired()
+            .diff(&s, &refs())
+            .fields
+            .iter()
+            .map(|f| f.describe().field)
+            .collect();
+        assert_eq!(
+            names,
+            ["desired_count", "assign_public_ip", "circuit_breaker"]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_update_is_one_call_then_the_deployment_is_watched() {
+        let update = rule!(aws_sdk_ecs, update_service, UpdateServiceOutput);
+        let describe =
+            aws_smithy_mocks::mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
+                let done = Deployment::builder()
+                    .status("PRIMARY")
+                    .rollout_state(DeploymentRolloutState::Completed)
+                    .build();
+                DescribeServicesOutput::builder()
+                    .services(
+                        AwsService::builder()
+                            .desired_count(2)
+                            .running_count(2)
+                            .deployments(done)
+                            .build(),
+                    )
+                    .build()
+            });
+        let ctx = testing::ecs(&[&update, &describe]);
+        let mut s = state();
+        s.desired_count = 2;
+        let found = testing::found("service", "arn:svc", s);
+        let fields = [Field::DesiredCount { from: 2, to: 1 }];
+        desired()
+            .update(&ctx, &found, &fields, &refs(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((update.num_calls(), describe.num_calls()), (1, 1));
+    }
 }

@@ -1,17 +1,19 @@
-//! The message queue and its dead-letter queue (with a redrive policy), found by their
-//! stack-derived names and checked against the stack's tags.
+//! SQS queues (the message queue and its dead-letter queue, with a redrive policy), found by
+//! the stack's name prefix and checked against the stack's tags.
 
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use aws_sdk_sqs::types::QueueAttributeName as Attr;
+use aws_sdk_sqs::types::QueueAttributeName as Attribute;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{Detail, Diff, Kind, Observed, Output, Outputs, check_owner, resolve};
+use crate::aws::{self, named};
+use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::spec::Names;
-use crate::tags::{self, ID_TAG, Tags};
+use crate::outputs::{Attr, Output, Outputs, Ref};
+use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::tags::Tags;
 
 /// 14 days, the longest SQS keeps a message: dead letters are for people to look at.
 pub const DEAD_LETTER_RETENTION_SECS: u32 = 1_209_600;
@@ -38,37 +40,66 @@ pub struct QueueState {
     pub attributes: BTreeMap<String, String>,
 }
 
-const COMPARED: [Attr; 3] = [
-    Attr::VisibilityTimeout,
-    Attr::MessageRetentionPeriod,
-    Attr::ReceiveMessageWaitTimeSeconds,
-];
+/// An attribute to set: a number, or the redrive policy (with the dead-letter queue's ARN,
+/// which may be made in this run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Number {
+        attribute: Attribute,
+        from: Option<String>,
+        to: u32,
+    },
+    Redrive {
+        from: Option<(String, u64)>,
+        to: (Ref, u32),
+    },
+}
 
-fn wanted(desired: &Queue, refs: &Outputs) -> BTreeMap<Attr, String> {
-    let mut attrs = BTreeMap::new();
-    attrs.insert(
-        Attr::VisibilityTimeout,
-        desired.visibility_timeout_secs.to_string(),
-    );
-    attrs.insert(
-        Attr::MessageRetentionPeriod,
-        desired.message_retention_secs.to_string(),
-    );
-    attrs.insert(
-        Attr::ReceiveMessageWaitTimeSeconds,
-        desired.receive_wait_secs.to_string(),
-    );
-    if let Some(redrive) = &desired.redrive {
-        let arn = refs
-            .get(&redrive.dead_letter_queue)
-            .and_then(|o| o.arn.clone())
-            .unwrap_or_else(|| format!("(new {})", redrive.dead_letter_queue));
-        attrs.insert(
-            Attr::RedrivePolicy,
-            serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": redrive.max_receives }).to_string(),
-        );
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        match self {
+            Self::Number {
+                attribute,
+                from,
+                to,
+            } => FieldChange::new(
+                &snake(attribute.as_str()),
+                from.as_deref().unwrap_or("(unset)"),
+                to,
+            ),
+            Self::Redrive { from, to } => {
+                let show = |arn: &str, n: &dyn std::fmt::Display| {
+                    format!(
+                        "{} after {n} receives",
+                        arn.rsplit(':').next().unwrap_or(arn)
+                    )
+                };
+                FieldChange::new(
+                    "redrive_policy",
+                    from.as_ref()
+                        .map_or_else(|| "(none)".into(), |(arn, n)| show(arn, n)),
+                    show(&to.0.to_string(), &to.1),
+                )
+            }
+        }
     }
-    attrs
+}
+
+impl Field {
+    /// The attribute and its value, with references resolved now.
+    fn resolve(&self, refs: &Outputs, id: &str) -> Result<(Attribute, String)> {
+        Ok(match self {
+            Self::Number { attribute, to, .. } => (attribute.clone(), to.to_string()),
+            Self::Redrive { to: (dlq, max), .. } => (
+                Attribute::RedrivePolicy,
+                redrive_policy(&dlq.resolve(refs, id)?, *max),
+            ),
+        })
+    }
+}
+
+fn redrive_policy(arn: &str, max_receives: u32) -> String {
+    serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": max_receives }).to_string()
 }
 
 /// (target ARN, max receives) of a RedrivePolicy, whichever way the number is written.
@@ -78,40 +109,6 @@ fn parse_redrive(text: &str) -> Option<(String, u64)> {
     let count = value.get("maxReceiveCount")?;
     let count = count.as_u64().or_else(|| count.as_str()?.parse().ok())?;
     Some((arn, count))
-}
-
-fn show_redrive(text: Option<&String>) -> String {
-    match text.and_then(|t| parse_redrive(t)) {
-        Some((arn, count)) => format!(
-            "{} after {count} receives",
-            arn.rsplit(':').next().unwrap_or(&arn)
-        ),
-        None => "(none)".into(),
-    }
-}
-
-pub fn diff(desired: &Queue, observed: &QueueState, refs: &Outputs) -> Diff {
-    let mut diff = Diff::default();
-    let want = wanted(desired, refs);
-    for attr in COMPARED {
-        let have = observed
-            .attributes
-            .get(attr.as_str())
-            .map_or("(unset)", String::as_str);
-        if let Some(w) = want.get(&attr) {
-            diff.compare(&snake(attr.as_str()), have, w.as_str());
-        }
-    }
-    let have = observed.attributes.get(Attr::RedrivePolicy.as_str());
-    let want_redrive = want.get(&Attr::RedrivePolicy);
-    if have.and_then(|h| parse_redrive(h)) != want_redrive.and_then(|w| parse_redrive(w)) {
-        diff.field(
-            "redrive_policy",
-            show_redrive(have),
-            show_redrive(want_redrive),
-        );
-    }
-    diff
 }
 
 fn snake(name: &str) -> String {
@@ -125,207 +122,293 @@ fn snake(name: &str) -> String {
     out
 }
 
-pub async fn observe(ctx: &Context, names: &Names) -> Result<Vec<Observed>> {
-    // One call finds both: the dead-letter queue's name extends the queue's.
-    let out = ctx
-        .sqs
-        .list_queues()
-        .queue_name_prefix(&names.queue)
-        .send()
-        .await
-        .map_err(|e| Error::aws("SQS queues", "ListQueues", e))?;
-    let wanted = [names.queue.as_str(), names.dead_letter_queue.as_str()];
-    let urls: Vec<(String, String)> = out
-        .queue_urls()
-        .iter()
-        .filter_map(|url| {
-            let name = url.rsplit('/').next()?;
-            wanted
-                .contains(&name)
-                .then(|| (name.to_owned(), url.clone()))
-        })
-        .collect();
-    let found = futures::future::try_join_all(
-        urls.into_iter()
-            .map(|(name, url)| observe_one(ctx, name, url)),
-    )
-    .await?;
-    Ok(found.into_iter().flatten().collect())
+impl Queue {
+    /// Every attribute this queue sets, as field changes from nothing.
+    fn wanted(&self, refs: &Outputs) -> Vec<Field> {
+        let numbers = [
+            (Attribute::VisibilityTimeout, self.visibility_timeout_secs),
+            (
+                Attribute::MessageRetentionPeriod,
+                self.message_retention_secs,
+            ),
+            (
+                Attribute::ReceiveMessageWaitTimeSeconds,
+                self.receive_wait_secs,
+            ),
+        ];
+        let mut fields: Vec<Field> = numbers
+            .into_iter()
+            .map(|(attribute, to)| Field::Number {
+                attribute,
+                from: None,
+                to,
+            })
+            .collect();
+        if let Some(r) = &self.redrive {
+            fields.push(Field::Redrive {
+                from: None,
+                to: (
+                    Ref::new(refs, &r.dead_letter_queue, Attr::Arn),
+                    r.max_receives,
+                ),
+            });
+        }
+        fields
+    }
 }
 
-async fn observe_one(ctx: &Context, name: String, url: String) -> Result<Option<Observed>> {
+impl Resource for Queue {
+    type State = QueueState;
+    type Field = Field;
+    const LABEL: &'static str = "SQS queue";
+
+    fn refs(&self) -> Vec<&str> {
+        self.redrive
+            .iter()
+            .map(|r| r.dead_letter_queue.as_str())
+            .collect()
+    }
+
+    async fn observe(
+        scope: &Scope<'_>,
+        wanted: &[Wanted<'_, Self>],
+    ) -> Result<Vec<Found<QueueState>>> {
+        let ctx = scope.ctx;
+        let urls = aws::all(
+            ctx.sqs
+                .list_queues()
+                .queue_name_prefix(&ctx.stack)
+                .into_paginator()
+                .items()
+                .send(),
+            |e| Error::aws("SQS queues", "ListQueues", e),
+        )
+        .await?;
+        let candidates = urls.into_iter().filter_map(|url| {
+            let name = url.rsplit('/').next()?.to_owned();
+            named::belongs(&ctx.stack, &name).then_some((name, url))
+        });
+        let found = futures::future::try_join_all(candidates.map(|(name, url)| {
+            let wanted = wanted.iter().any(|w| w.spec.name == name);
+            observe_one(ctx, name, url, wanted)
+        }))
+        .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    fn diff(&self, found: &QueueState, refs: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        for field in self.wanted(refs) {
+            match field {
+                Field::Number { attribute, to, .. } => {
+                    let have = found.attributes.get(attribute.as_str()).cloned();
+                    diff.push_if(have.as_deref() != Some(to.to_string().as_str()), || {
+                        Field::Number {
+                            attribute,
+                            from: have,
+                            to,
+                        }
+                    });
+                }
+                Field::Redrive { to, .. } => {
+                    let have = found
+                        .attributes
+                        .get(Attribute::RedrivePolicy.as_str())
+                        .and_then(|h| parse_redrive(h));
+                    let same = have
+                        .as_ref()
+                        .is_some_and(|(arn, n)| to.0.is(arn) && *n == u64::from(to.1));
+                    diff.push_if(!same, || Field::Redrive { from: have, to });
+                }
+            }
+        }
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let attributes: HashMap<Attribute, String> = self
+            .wanted(new.refs)
+            .iter()
+            .map(|f| f.resolve(new.refs, new.id))
+            .collect::<Result<_>>()?;
+        let started = std::time::Instant::now();
+        let url = loop {
+            let result = ctx
+                .sqs
+                .create_queue()
+                .queue_name(&self.name)
+                .set_attributes(Some(attributes.clone()))
+                .set_tags(Some(new.tags.clone().into_iter().collect()))
+                .send()
+                .await;
+            match result {
+                Ok(out) => break out.queue_url.unwrap_or_default(),
+                // SQS refuses a name for 60 s after a queue of that name was deleted.
+                Err(e)
+                    if e.code() == Some("AWS.SimpleQueueService.QueueDeletedRecently")
+                        && started.elapsed() < Duration::from_secs(90) =>
+                {
+                    (new.wait)("SQS keeps a deleted queue's name for 60 s; waiting".into());
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+                Err(e) => return Err(Error::aws(new.id, "CreateQueue", e)),
+            }
+        };
+        let out = ctx
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(Attribute::QueueArn)
+            .send()
+            .await
+            .map_err(|e| Error::aws(new.id, "GetQueueAttributes", e))?;
+        let arn = out
+            .attributes()
+            .and_then(|a| a.get(&Attribute::QueueArn))
+            .cloned();
+        Ok(Output {
+            aws_id: url.clone(),
+            arn,
+            url: Some(url),
+        })
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<QueueState>,
+        fields: &[Field],
+        refs: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        if !fields.is_empty() {
+            let attributes: HashMap<Attribute, String> = fields
+                .iter()
+                .map(|f| f.resolve(refs, &found.id))
+                .collect::<Result<_>>()?;
+            ctx.sqs
+                .set_queue_attributes()
+                .queue_url(&found.aws_id)
+                .set_attributes(Some(attributes))
+                .send()
+                .await
+                .map_err(|e| Error::aws(&found.id, "SetQueueAttributes", e))?;
+        }
+        Ok(Self::output(found))
+    }
+
+    async fn retag(ctx: &Context, found: &Found<QueueState>, tags: &Tags) -> Result<()> {
+        ctx.sqs
+            .tag_queue()
+            .queue_url(&found.aws_id)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| Error::aws(&found.id, "TagQueue", e))?;
+        Ok(())
+    }
+
+    async fn delete(ctx: &Context, found: &Found<QueueState>, _: Wait<'_>) -> Result<()> {
+        let result = ctx
+            .sqs
+            .delete_queue()
+            .queue_url(&found.aws_id)
+            .send()
+            .await
+            .map_err(|e| Error::aws(&found.id, "DeleteQueue", e));
+        aws::gone_is_ok(result, is_gone)
+    }
+
+    fn uses(found: &Found<QueueState>) -> Vec<String> {
+        found
+            .detail
+            .attributes
+            .get(Attribute::RedrivePolicy.as_str())
+            .and_then(|p| parse_redrive(p))
+            .map(|(arn, _)| arn)
+            .into_iter()
+            .collect()
+    }
+
+    fn output(found: &Found<QueueState>) -> Output {
+        Output {
+            aws_id: found.aws_id.clone(),
+            arn: found.arn.clone(),
+            url: Some(found.aws_id.clone()),
+        }
+    }
+}
+
+async fn observe_one(
+    ctx: &Context,
+    name: String,
+    url: String,
+    wanted: bool,
+) -> Result<Option<Found<QueueState>>> {
     let (attrs, tag_out) = tokio::join!(
         ctx.sqs
             .get_queue_attributes()
             .queue_url(&url)
-            .attribute_names(Attr::All)
+            .attribute_names(Attribute::All)
             .send(),
         ctx.sqs.list_queue_tags().queue_url(&url).send(),
     );
+    let resource = format!("SQS queue {name}");
     let attrs = match attrs {
         Ok(out) => out,
         // Deleted between the list and this call.
-        Err(e) if is_gone(e.code()) => return Ok(None),
-        Err(e) => {
-            return Err(Error::aws(
-                format!("SQS queue {name}"),
-                "GetQueueAttributes",
-                e,
-            ));
-        }
+        Err(e) if e.code().is_some_and(is_gone) => return Ok(None),
+        Err(e) => return Err(Error::aws(resource, "GetQueueAttributes", e)),
     };
     let tags: Tags = match tag_out {
         Ok(out) => out
             .tags()
-            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default(),
-        Err(e) if is_gone(e.code()) => return Ok(None),
-        Err(e) => return Err(Error::aws(format!("SQS queue {name}"), "ListQueueTags", e)),
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        Err(e) if e.code().is_some_and(is_gone) => return Ok(None),
+        Err(e) => return Err(Error::aws(resource, "ListQueueTags", e)),
     };
-    check_owner(ctx, Kind::Queue, &name, &tags)?;
+    let Some(id) = named::claim(&ctx.stack, Queue::LABEL, &name, &tags, wanted)? else {
+        return Ok(None);
+    };
     let attributes: BTreeMap<String, String> = attrs
         .attributes()
-        .map(|a: &HashMap<Attr, String>| {
+        .map(|a| {
             a.iter()
                 .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
                 .collect()
         })
         .unwrap_or_default();
-    let Some(id) = tags.get(ID_TAG).cloned() else {
-        return Ok(None);
-    };
-    Ok(Some(Observed {
+    Ok(Some(Found {
         id,
-        kind: Kind::Queue,
         aws_id: url,
-        arn: attributes.get(Attr::QueueArn.as_str()).cloned(),
+        arn: attributes.get(Attribute::QueueArn.as_str()).cloned(),
         state: format!(
             "{} messages",
             attributes
-                .get(Attr::ApproximateNumberOfMessages.as_str())
+                .get(Attribute::ApproximateNumberOfMessages.as_str())
                 .map_or("?", String::as_str)
         ),
         tags,
-        detail: Detail::Queue(QueueState { name, attributes }),
+        detail: QueueState { name, attributes },
     }))
 }
 
-fn is_gone(code: Option<&str>) -> bool {
+fn is_gone(code: &str) -> bool {
     matches!(
         code,
-        Some("AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" | "NonExistentQueue")
+        "AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" | "NonExistentQueue"
     )
-}
-
-pub async fn create(
-    ctx: &Context,
-    id: &str,
-    desired: &Queue,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    if let Some(redrive) = &desired.redrive {
-        resolve(refs, id, &redrive.dead_letter_queue)?;
-    }
-    let attrs: HashMap<Attr, String> = wanted(desired, refs).into_iter().collect();
-    let started = std::time::Instant::now();
-    let url = loop {
-        let result = ctx
-            .sqs
-            .create_queue()
-            .queue_name(&desired.name)
-            .set_attributes(Some(attrs.clone()))
-            .set_tags(Some(tags.clone().into_iter().collect()))
-            .send()
-            .await;
-        match result {
-            Ok(out) => break out.queue_url.unwrap_or_default(),
-            // SQS refuses a name for 60 s after a queue of that name was deleted.
-            Err(e)
-                if e.code() == Some("AWS.SimpleQueueService.QueueDeletedRecently")
-                    && started.elapsed() < Duration::from_secs(90) =>
-            {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
-            Err(e) => return Err(Error::aws(id, "CreateQueue", e)),
-        }
-    };
-    let out = ctx
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(Attr::QueueArn)
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "GetQueueAttributes", e))?;
-    let arn = out
-        .attributes()
-        .and_then(|a| a.get(&Attr::QueueArn))
-        .cloned();
-    Ok(Output {
-        aws_id: url.clone(),
-        arn,
-        url: Some(url),
-    })
-}
-
-pub async fn update(
-    ctx: &Context,
-    observed: &Observed,
-    desired: &Queue,
-    state: &QueueState,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let changed: HashMap<Attr, String> = wanted(desired, refs)
-        .into_iter()
-        .filter(|(attr, value)| {
-            let have = state.attributes.get(attr.as_str());
-            match attr {
-                Attr::RedrivePolicy => have.and_then(|h| parse_redrive(h)) != parse_redrive(value),
-                _ => have != Some(value),
-            }
-        })
-        .collect();
-    if !changed.is_empty() {
-        ctx.sqs
-            .set_queue_attributes()
-            .queue_url(&observed.aws_id)
-            .set_attributes(Some(changed))
-            .send()
-            .await
-            .map_err(|e| Error::aws(&observed.id, "SetQueueAttributes", e))?;
-    }
-    let missing = tags::missing(tags, &observed.tags);
-    if !missing.is_empty() {
-        ctx.sqs
-            .tag_queue()
-            .queue_url(&observed.aws_id)
-            .set_tags(Some(missing.into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| Error::aws(&observed.id, "TagQueue", e))?;
-    }
-    Ok(Output::of(observed))
-}
-
-pub async fn delete(ctx: &Context, observed: &Observed) -> Result<()> {
-    match ctx
-        .sqs
-        .delete_queue()
-        .queue_url(&observed.aws_id)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if is_gone(e.code()) => Ok(()),
-        Err(e) => Err(Error::aws(&observed.id, "DeleteQueue", e)),
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_sqs::operation::set_queue_attributes::SetQueueAttributesOutput;
+
     use super::*;
+    use crate::resources::testing::{self, rule};
 
     fn desired() -> Queue {
         Queue {
@@ -341,15 +424,10 @@ mod tests {
     }
 
     fn refs() -> Outputs {
-        [(
-            "dead-letter-queue".to_owned(),
-            Output {
-                aws_id: "url".into(),
-                arn: Some("arn:aws:sqs:us-east-1:1:s-messages-dlq".into()),
-                url: None,
-            },
-        )]
-        .into()
+        let mut refs = testing::refs(&[("dead-letter-queue", "url")]);
+        refs.get_mut("dead-letter-queue").unwrap().arn =
+            Some("arn:aws:sqs:us-east-1:1:s-messages-dlq".into());
+        refs
     }
 
     fn state(visibility: &str, redrive: &str) -> QueueState {
@@ -372,23 +450,16 @@ mod tests {
 
     #[test]
     fn equal_attributes_are_unchanged_whatever_the_number_format() {
-        assert_eq!(
-            diff(&desired(), &state("30", REDRIVE), &refs()),
-            Diff::default()
-        );
+        assert!(desired().diff(&state("30", REDRIVE), &refs()).is_empty());
     }
 
     #[test]
     fn a_changed_visibility_timeout_is_exactly_one_field() {
-        let d = diff(&desired(), &state("45", REDRIVE), &refs());
+        let d = desired().diff(&state("45", REDRIVE), &refs());
         assert_eq!(d.fields.len(), 1);
         assert_eq!(
-            (
-                d.fields[0].field.as_str(),
-                d.fields[0].from.as_str(),
-                d.fields[0].to.as_str()
-            ),
-            ("visibility_timeout", "45", "30")
+            d.fields[0].describe(),
+            FieldChange::new("visibility_timeout", "45", "30")
         );
     }
 
@@ -396,8 +467,25 @@ mod tests {
     fn a_removed_redrive_policy_is_drift() {
         let mut s = state("30", REDRIVE);
         s.attributes.remove("RedrivePolicy");
-        let d = diff(&desired(), &s, &refs());
-        assert_eq!(d.fields[0].field, "redrive_policy");
-        assert_eq!(d.fields[0].to, "s-messages-dlq after 5 receives");
+        let d = desired().diff(&s, &refs());
+        let shown = d.fields[0].describe();
+        assert_eq!(shown.field, "redrive_policy");
+        assert_eq!(shown.to, "s-messages-dlq after 5 receives");
+    }
+
+    #[tokio::test]
+    async fn the_changed_attributes_go_in_one_call() {
+        let set = rule!(aws_sdk_sqs, set_queue_attributes, SetQueueAttributesOutput);
+        let ctx = testing::sqs(&[&set]);
+        let mut s = state("45", REDRIVE);
+        s.attributes.remove("RedrivePolicy");
+        let found = testing::found("queue", "url", s);
+        let fields = desired().diff(&found.detail, &refs()).fields;
+        assert_eq!(fields.len(), 2);
+        desired()
+            .update(&ctx, &found, &fields, &refs(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(set.num_calls(), 1);
     }
 }

@@ -4,14 +4,18 @@
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use ipnet::Ipv4Net;
 
-use super::{Detail, Diff, Kind, Observed, Output, Outputs, ec2, resolve};
+use crate::aws::ec2;
+use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::outputs::{Attr, Output, Outputs, Ref};
+use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subnet {
+    /// Logical id of its VPC.
     pub vpc: String,
     pub cidr: Ipv4Net,
     pub zone: String,
@@ -26,65 +30,159 @@ pub struct SubnetState {
     pub map_public_ip: bool,
 }
 
-pub fn diff(desired: &Subnet, observed: &SubnetState, refs: &Outputs) -> Diff {
-    let mut diff = Diff::default();
-    if observed.cidr != desired.cidr.to_string() {
-        diff.replace(format!(
-            "the CIDR block changes from {} to {}, which a subnet cannot do in place",
-            observed.cidr, desired.cidr
-        ));
-    }
-    if observed.zone != desired.zone {
-        diff.replace(format!(
-            "the zone changes from {} to {}",
-            observed.zone, desired.zone
-        ));
-    }
-    if let Some(vpc) = refs.get(&desired.vpc)
-        && vpc.aws_id != observed.vpc_id
-    {
-        diff.replace(format!(
-            "it is in {} instead of the stack's VPC {}",
-            observed.vpc_id, vpc.aws_id
-        ));
-    }
-    diff.compare(
-        "map_public_ip_on_launch",
-        observed.map_public_ip,
-        desired.public,
-    );
-    diff
+/// The one attribute a subnet changes in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// Give instances launched in it a public IP (or not).
+    MapPublicIp(bool),
 }
 
-pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
-    let out = ctx
-        .ec2
-        .describe_subnets()
-        .filters(ec2::stack_filter(ctx))
-        .send()
-        .await
-        .map_err(|e| Error::aws("subnets", "DescribeSubnets", e))?;
-    Ok(out
-        .subnets()
-        .iter()
-        .filter_map(|s| {
-            let tags = ec2::to_map(s.tags());
-            Some(Observed {
-                id: ec2::logical_id(ctx, &tags)?,
-                kind: Kind::Subnet,
-                aws_id: s.subnet_id()?.to_owned(),
-                arn: s.subnet_arn().map(str::to_owned),
-                state: s.state().map(|x| x.as_str().to_owned()).unwrap_or_default(),
-                tags,
-                detail: Detail::Subnet(SubnetState {
-                    vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
-                    cidr: s.cidr_block().unwrap_or_default().to_owned(),
-                    zone: s.availability_zone().unwrap_or_default().to_owned(),
-                    map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
-                }),
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        let Self::MapPublicIp(on) = self;
+        FieldChange::new("map_public_ip_on_launch", !on, on)
+    }
+}
+
+impl Resource for Subnet {
+    type State = SubnetState;
+    type Field = Field;
+    const LABEL: &'static str = "subnet";
+    const TAGGING: Tagging = Tagging::StackAndName;
+
+    fn refs(&self) -> Vec<&str> {
+        vec![&self.vpc]
+    }
+
+    fn binding(&self) -> Vec<&str> {
+        vec![&self.vpc]
+    }
+
+    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Result<Vec<Found<SubnetState>>> {
+        let ctx = scope.ctx;
+        let out = ctx
+            .ec2
+            .describe_subnets()
+            .filters(ec2::stack_filter(ctx))
+            .send()
+            .await
+            .map_err(|e| Error::aws("subnets", "DescribeSubnets", e))?;
+        Ok(out
+            .subnets()
+            .iter()
+            .filter_map(|s| {
+                let seen = ec2::Seen {
+                    tags: s.tags(),
+                    aws_id: s.subnet_id(),
+                    arn: s.subnet_arn(),
+                    state: s.state().map(|x| x.as_str().to_owned()).unwrap_or_default(),
+                };
+                seen.found(
+                    ctx,
+                    SubnetState {
+                        vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
+                        cidr: s.cidr_block().unwrap_or_default().to_owned(),
+                        zone: s.availability_zone().unwrap_or_default().to_owned(),
+                        map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
+                    },
+                )
             })
+            .collect())
+    }
+
+    fn diff(&self, found: &SubnetState, refs: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        if found.cidr != self.cidr.to_string() {
+            diff.replace(format!(
+                "the CIDR block changes from {} to {}, which a subnet cannot do in place",
+                found.cidr, self.cidr
+            ));
+        }
+        if found.zone != self.zone {
+            diff.replace(format!(
+                "the zone changes from {} to {}",
+                found.zone, self.zone
+            ));
+        }
+        let vpc = Ref::new(refs, &self.vpc, Attr::Id);
+        if vpc.known.is_some() && !vpc.is(&found.vpc_id) {
+            diff.replace(format!(
+                "it is in {} instead of the stack's VPC {vpc}",
+                found.vpc_id
+            ));
+        }
+        diff.push_if(found.map_public_ip != self.public, || {
+            Field::MapPublicIp(self.public)
+        });
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let vpc = Ref::new(new.refs, &self.vpc, Attr::Id).resolve(new.refs, new.id)?;
+        let out = retry::until_visible(&ctx.settings, || async {
+            ctx.ec2
+                .create_subnet()
+                .vpc_id(&vpc)
+                .cidr_block(self.cidr.to_string())
+                .availability_zone(&self.zone)
+                .tag_specifications(ec2::tag_spec(ResourceType::Subnet, new.tags))
+                .send()
+                .await
+                .map_err(|e| Error::aws(new.id, "CreateSubnet", e))
         })
-        .collect())
+        .await?;
+        let subnet = out
+            .subnet()
+            .ok_or_else(|| Error::unexpected(new.id, "CreateSubnet returned no subnet"))?;
+        let subnet_id = subnet
+            .subnet_id()
+            .ok_or_else(|| Error::unexpected(new.id, "CreateSubnet returned no id"))?
+            .to_owned();
+        if self.public {
+            retry::until_visible(&ctx.settings, || set_public(ctx, new.id, &subnet_id, true))
+                .await?;
+        }
+        Ok(Output {
+            aws_id: subnet_id,
+            arn: subnet.subnet_arn().map(str::to_owned),
+            url: None,
+        })
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<SubnetState>,
+        fields: &[Field],
+        _: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        for Field::MapPublicIp(on) in fields {
+            set_public(ctx, &found.id, &found.aws_id, *on).await?;
+        }
+        Ok(Self::output(found))
+    }
+
+    async fn retag(ctx: &Context, found: &Found<SubnetState>, tags: &Tags) -> Result<()> {
+        ec2::retag(ctx, found, tags).await
+    }
+
+    async fn delete(ctx: &Context, found: &Found<SubnetState>, wait: Wait<'_>) -> Result<()> {
+        // Network interfaces of stopped tasks and load balancers linger for a while after them.
+        ec2::delete_retrying(ctx, wait, "network interfaces to be released", || async {
+            ctx.ec2
+                .delete_subnet()
+                .subnet_id(&found.aws_id)
+                .send()
+                .await
+                .map_err(|e| Error::aws(&found.id, "DeleteSubnet", e))
+        })
+        .await
+    }
+
+    fn uses(found: &Found<SubnetState>) -> Vec<String> {
+        vec![found.detail.vpc_id.clone()]
+    }
 }
 
 async fn set_public(ctx: &Context, id: &str, subnet: &str, public: bool) -> Result<()> {
@@ -98,83 +196,12 @@ async fn set_public(ctx: &Context, id: &str, subnet: &str, public: bool) -> Resu
     Ok(())
 }
 
-pub async fn create(
-    ctx: &Context,
-    id: &str,
-    desired: &Subnet,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let vpc = resolve(refs, id, &desired.vpc)?;
-    let out = retry::until_visible(&ctx.settings, || async {
-        ctx.ec2
-            .create_subnet()
-            .vpc_id(&vpc.aws_id)
-            .cidr_block(desired.cidr.to_string())
-            .availability_zone(&desired.zone)
-            .tag_specifications(ec2::tag_spec(ResourceType::Subnet, tags))
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "CreateSubnet", e))
-    })
-    .await?;
-    let subnet = out
-        .subnet()
-        .ok_or_else(|| Error::unexpected(id, "CreateSubnet returned no subnet"))?;
-    let subnet_id = subnet
-        .subnet_id()
-        .ok_or_else(|| Error::unexpected(id, "CreateSubnet returned no id"))?
-        .to_owned();
-    if desired.public {
-        retry::until_visible(&ctx.settings, || set_public(ctx, id, &subnet_id, true)).await?;
-    }
-    Ok(Output {
-        aws_id: subnet_id,
-        arn: subnet.subnet_arn().map(str::to_owned),
-        url: None,
-    })
-}
-
-pub async fn update(
-    ctx: &Context,
-    observed: &Observed,
-    desired: &Subnet,
-    state: &SubnetState,
-    tags: &Tags,
-) -> Result<Output> {
-    if state.map_public_ip != desired.public {
-        set_public(ctx, &observed.id, &observed.aws_id, desired.public).await?;
-    }
-    ec2::retag(ctx, observed, tags).await
-}
-
-pub async fn delete(
-    ctx: &Context,
-    observed: &Observed,
-    on_wait: &(dyn Fn(String) + Send + Sync),
-) -> Result<()> {
-    // Network interfaces of stopped tasks and load balancers linger for a while after them.
-    ec2::delete_retrying(
-        ctx,
-        on_wait,
-        "network interfaces to be released",
-        || async {
-            ctx.ec2
-                .delete_subnet()
-                .subnet_id(&observed.aws_id)
-                .send()
-                .await
-                .map_err(|e| Error::aws(&observed.id, "DeleteSubnet", e))
-        },
-    )
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::testing::{self, ec2_rule};
 
-    fn desired() -> Subnet {
+    pub(super) fn desired() -> Subnet {
         Subnet {
             vpc: "vpc".into(),
             cidr: "10.0.0.0/24".parse().unwrap(),
@@ -183,7 +210,7 @@ mod tests {
         }
     }
 
-    fn state() -> SubnetState {
+    pub(super) fn state() -> SubnetState {
         SubnetState {
             vpc_id: "vpc-1".into(),
             cidr: "10.0.0.0/24".into(),
@@ -193,27 +220,21 @@ mod tests {
     }
 
     fn refs() -> Outputs {
-        [(
-            "vpc".to_owned(),
-            Output {
-                aws_id: "vpc-1".into(),
-                ..Output::default()
-            },
-        )]
-        .into()
+        testing::refs(&[("vpc", "vpc-1")])
     }
 
     #[test]
     fn matching_subnet_is_unchanged() {
-        assert_eq!(diff(&desired(), &state(), &refs()), Diff::default());
+        assert!(desired().diff(&state(), &refs()).is_empty());
     }
 
     #[test]
     fn public_ip_drift_is_an_update() {
         let mut s = state();
         s.map_public_ip = false;
-        let d = diff(&desired(), &s, &refs());
-        assert_eq!(d.fields[0].field, "map_public_ip_on_launch");
+        let d = desired().diff(&s, &refs());
+        assert_eq!(d.fields, [Field::MapPublicIp(true)]);
+        assert_eq!(d.fields[0].describe().field, "map_public_ip_on_launch");
         assert!(d.replace.is_none());
     }
 
@@ -221,13 +242,26 @@ mod tests {
     fn cidr_zone_or_vpc_changes_replace() {
         let mut s = state();
         s.cidr = "10.0.9.0/24".into();
-        assert!(diff(&desired(), &s, &refs()).replace.is_some());
+        assert!(desired().diff(&s, &refs()).replace.is_some());
         let mut s = state();
         s.zone = "us-east-1b".into();
-        assert!(diff(&desired(), &s, &refs()).replace.is_some());
+        assert!(desired().diff(&s, &refs()).replace.is_some());
         let mut s = state();
         s.vpc_id = "vpc-other".into();
-        assert!(diff(&desired(), &s, &refs()).replace.is_some());
+        assert!(desired().diff(&s, &refs()).replace.is_some());
+    }
+
+    #[tokio::test]
+    async fn the_public_ip_field_is_one_attribute_call() {
+        use aws_sdk_ec2::operation::modify_subnet_attribute::ModifySubnetAttributeOutput;
+        let modify = ec2_rule!(modify_subnet_attribute, ModifySubnetAttributeOutput);
+        let ctx = testing::ec2(&[&modify]);
+        let found = testing::found("public-subnet-1", "subnet-1", state());
+        desired()
+            .update(&ctx, &found, &[Field::MapPublicIp(false)], &refs(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(modify.num_calls(), 1);
     }
 }
 
@@ -243,7 +277,7 @@ mod fault_tests {
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
     use super::*;
-    use crate::context::Settings;
+    use crate::resources::testing;
 
     fn dependency_violation() -> DeleteSubnetError {
         DeleteSubnetError::generic(
@@ -255,37 +289,13 @@ mod fault_tests {
     }
 
     fn context(ec2: aws_sdk_ec2::Client) -> Context {
-        let config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .build();
-        let mut ctx = Context::from_config("s", "us-east-1", &config);
+        let mut ctx = testing::context();
         ctx.ec2 = ec2;
-        ctx.settings = Settings {
-            dependency_timeout: Duration::from_secs(60),
-            consistency_timeout: Duration::from_secs(60),
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(4),
-            ..Settings::default()
-        };
         ctx
     }
 
-    fn observed() -> Observed {
-        Observed {
-            id: "public-subnet-1".into(),
-            kind: Kind::Subnet,
-            aws_id: "subnet-1".into(),
-            arn: None,
-            state: "available".into(),
-            tags: Tags::new(),
-            detail: Detail::Subnet(SubnetState {
-                vpc_id: "vpc-1".into(),
-                cidr: "10.0.0.0/24".into(),
-                zone: "us-east-1a".into(),
-                map_public_ip: true,
-            }),
-        }
+    fn observed() -> Found<SubnetState> {
+        testing::found("public-subnet-1", "subnet-1", super::tests::state())
     }
 
     #[tokio::test]
@@ -298,7 +308,7 @@ mod fault_tests {
             .build();
         let ctx = context(mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule]));
         let waits = Mutex::new(Vec::new());
-        delete(&ctx, &observed(), &|m| waits.lock().unwrap().push(m))
+        Subnet::delete(&ctx, &observed(), &|m| waits.lock().unwrap().push(m))
             .await
             .unwrap();
         assert_eq!(rule.num_calls(), 4);
@@ -319,7 +329,9 @@ mod fault_tests {
             .build();
         let mut ctx = context(mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule]));
         ctx.settings.dependency_timeout = Duration::from_millis(30);
-        let err = delete(&ctx, &observed(), &|_| {}).await.unwrap_err();
+        let err = Subnet::delete(&ctx, &observed(), &|_| {})
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), Some("DependencyViolation"));
         assert!(
             err.to_string()
@@ -338,7 +350,7 @@ mod fault_tests {
             )
         });
         let ctx = context(mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule]));
-        delete(&ctx, &observed(), &|_| {}).await.unwrap();
+        Subnet::delete(&ctx, &observed(), &|_| {}).await.unwrap();
     }
 
     #[tokio::test]
@@ -373,23 +385,14 @@ mod fault_tests {
             RuleMode::MatchAny,
             [&create_rule, &public]
         ));
-        let desired = Subnet {
-            vpc: "vpc".into(),
-            cidr: "10.0.0.0/24".parse().unwrap(),
-            zone: "us-east-1a".into(),
-            public: true,
+        let refs = testing::refs(&[("vpc", "vpc-new")]);
+        let new = New {
+            id: "public-subnet-1",
+            tags: &Tags::new(),
+            refs: &refs,
+            wait: &|_| {},
         };
-        let refs: Outputs = [(
-            "vpc".to_owned(),
-            Output {
-                aws_id: "vpc-new".into(),
-                ..Output::default()
-            },
-        )]
-        .into();
-        let output = create(&ctx, "public-subnet-1", &desired, &Tags::new(), &refs)
-            .await
-            .unwrap();
+        let output = super::tests::desired().create(&ctx, new).await.unwrap();
         assert_eq!(output.aws_id, "subnet-new");
         assert_eq!(
             create_rule.num_calls(),

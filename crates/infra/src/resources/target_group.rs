@@ -5,12 +5,16 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroup as AwsTargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
 
-use super::{Detail, Diff, Kind, Observed, Output, Outputs, elb, resolve};
+use crate::aws::{self, elb, named};
+use crate::change::{Describe, Diff, FieldChange, Setting, changed_settings};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::outputs::{Attr, Output, Outputs, Ref};
+use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
+const MATCHER: &str = "200";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetGroup {
@@ -46,46 +50,35 @@ pub struct TargetGroupState {
     pub deregistration_delay_secs: Option<String>,
 }
 
-pub fn observed(
-    id: String,
-    tg: &AwsTargetGroup,
-    attributes: &[TargetGroupAttribute],
-    tags: Tags,
-) -> Observed {
-    let delay = attributes
-        .iter()
-        .find(|a| a.key() == Some(DEREGISTRATION_DELAY))
-        .and_then(|a| a.value().map(str::to_owned));
-    Observed {
-        id,
-        kind: Kind::TargetGroup,
-        aws_id: tg.target_group_arn().unwrap_or_default().to_owned(),
-        arn: tg.target_group_arn().map(str::to_owned),
-        state: "available".into(),
-        tags,
-        detail: Detail::TargetGroup(TargetGroupState {
-            vpc_id: tg.vpc_id().unwrap_or_default().to_owned(),
-            port: tg.port().unwrap_or_default(),
-            protocol: tg
-                .protocol()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default(),
-            target_type: tg
-                .target_type()
-                .map(|t| t.as_str().to_owned())
-                .unwrap_or_default(),
-            health_check_path: tg.health_check_path().unwrap_or_default().to_owned(),
-            interval_secs: tg.health_check_interval_seconds().unwrap_or_default(),
-            timeout_secs: tg.health_check_timeout_seconds().unwrap_or_default(),
-            healthy_threshold: tg.healthy_threshold_count().unwrap_or_default(),
-            unhealthy_threshold: tg.unhealthy_threshold_count().unwrap_or_default(),
-            matcher: tg
-                .matcher()
-                .and_then(|m| m.http_code())
-                .unwrap_or_default()
-                .to_owned(),
-            deregistration_delay_secs: delay,
-        }),
+/// One health-check or attribute setting to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Path { from: String, to: String },
+    Interval { from: i32, to: i32 },
+    Timeout { from: i32, to: i32 },
+    HealthyThreshold { from: i32, to: i32 },
+    UnhealthyThreshold { from: i32, to: i32 },
+    Matcher { from: String },
+    DeregistrationDelay { from: Option<String>, to: u32 },
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        match self {
+            Self::Path { from, to } => FieldChange::new("health_check_path", from, to),
+            Self::Interval { from, to } => FieldChange::new("health_check_interval", from, to),
+            Self::Timeout { from, to } => FieldChange::new("health_check_timeout", from, to),
+            Self::HealthyThreshold { from, to } => FieldChange::new("healthy_threshold", from, to),
+            Self::UnhealthyThreshold { from, to } => {
+                FieldChange::new("unhealthy_threshold", from, to)
+            }
+            Self::Matcher { from } => FieldChange::new("matcher", from, MATCHER),
+            Self::DeregistrationDelay { from, to } => FieldChange::new(
+                "deregistration_delay",
+                from.as_deref().unwrap_or("(unset)"),
+                to,
+            ),
+        }
     }
 }
 
@@ -93,61 +86,255 @@ fn int(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-pub fn diff(desired: &TargetGroup, observed: &TargetGroupState, refs: &Outputs) -> Diff {
-    let mut diff = Diff::default();
-    if let Some(vpc) = refs.get(&desired.vpc)
-        && vpc.aws_id != observed.vpc_id
-    {
-        diff.replace(format!(
-            "it is in {} instead of the stack's VPC {}",
-            observed.vpc_id, vpc.aws_id
-        ));
+fn state_of(tg: &AwsTargetGroup, attributes: &[TargetGroupAttribute]) -> TargetGroupState {
+    TargetGroupState {
+        vpc_id: tg.vpc_id().unwrap_or_default().to_owned(),
+        port: tg.port().unwrap_or_default(),
+        protocol: tg
+            .protocol()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        target_type: tg
+            .target_type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        health_check_path: tg.health_check_path().unwrap_or_default().to_owned(),
+        interval_secs: tg.health_check_interval_seconds().unwrap_or_default(),
+        timeout_secs: tg.health_check_timeout_seconds().unwrap_or_default(),
+        healthy_threshold: tg.healthy_threshold_count().unwrap_or_default(),
+        unhealthy_threshold: tg.unhealthy_threshold_count().unwrap_or_default(),
+        matcher: tg
+            .matcher()
+            .and_then(|m| m.http_code())
+            .unwrap_or_default()
+            .to_owned(),
+        deregistration_delay_secs: attributes
+            .iter()
+            .find(|a| a.key() == Some(DEREGISTRATION_DELAY))
+            .and_then(|a| a.value().map(str::to_owned)),
     }
-    if observed.port != i32::from(desired.port) {
-        diff.replace(format!(
-            "the port changes from {} to {}, which a target group cannot do",
-            observed.port, desired.port
-        ));
+}
+
+impl Resource for TargetGroup {
+    type State = TargetGroupState;
+    type Field = Field;
+    const LABEL: &'static str = "target group";
+
+    fn refs(&self) -> Vec<&str> {
+        vec![&self.vpc]
     }
-    if observed.protocol != "HTTP" || observed.target_type != "ip" {
-        diff.replace("it must be an HTTP target group of ip targets");
+
+    fn binding(&self) -> Vec<&str> {
+        vec![&self.vpc]
     }
-    diff.compare(
-        "health_check_path",
-        observed.health_check_path.as_str(),
-        desired.health_check_path.as_str(),
-    );
-    diff.compare(
-        "health_check_interval",
-        observed.interval_secs,
-        int(desired.interval_secs),
-    );
-    diff.compare(
-        "health_check_timeout",
-        observed.timeout_secs,
-        int(desired.timeout_secs()),
-    );
-    diff.compare(
-        "healthy_threshold",
-        observed.healthy_threshold,
-        int(desired.healthy_threshold),
-    );
-    diff.compare(
-        "unhealthy_threshold",
-        observed.unhealthy_threshold,
-        int(desired.unhealthy_threshold),
-    );
-    diff.compare("matcher", observed.matcher.as_str(), "200");
-    let delay = desired.deregistration_delay_secs.to_string();
-    diff.compare(
-        "deregistration_delay",
-        observed
-            .deregistration_delay_secs
-            .as_deref()
-            .unwrap_or("(unset)"),
-        delay.as_str(),
-    );
-    diff
+
+    async fn observe(
+        scope: &Scope<'_>,
+        wanted: &[Wanted<'_, Self>],
+    ) -> Result<Vec<Found<TargetGroupState>>> {
+        let ctx = scope.ctx;
+        let all = aws::all(
+            ctx.elb
+                .describe_target_groups()
+                .into_paginator()
+                .items()
+                .send(),
+            |e| Error::aws("target groups", "DescribeTargetGroups", e),
+        )
+        .await?;
+        let ours: Vec<&AwsTargetGroup> = all
+            .iter()
+            .filter(|tg| {
+                tg.target_group_name()
+                    .is_some_and(|n| named::belongs(&ctx.stack, n))
+            })
+            .collect();
+        let arns: Vec<String> = ours
+            .iter()
+            .filter_map(|tg| tg.target_group_arn().map(str::to_owned))
+            .collect();
+        let tags = elb::tags_by_arn(ctx, &arns).await?;
+        let mut found = Vec::new();
+        for tg in ours {
+            let (Some(arn), Some(name)) = (tg.target_group_arn(), tg.target_group_name()) else {
+                continue;
+            };
+            let tags = tags.get(arn).cloned().unwrap_or_default();
+            let wanted = wanted.iter().any(|w| w.spec.name == name);
+            let Some(id) = named::claim(&ctx.stack, Self::LABEL, name, &tags, wanted)? else {
+                continue;
+            };
+            let attributes = ctx
+                .elb
+                .describe_target_group_attributes()
+                .target_group_arn(arn)
+                .send()
+                .await
+                .map_err(|e| Error::aws(&id, "DescribeTargetGroupAttributes", e))?;
+            found.push(Found {
+                id,
+                aws_id: arn.to_owned(),
+                arn: Some(arn.to_owned()),
+                state: "available".into(),
+                tags,
+                detail: state_of(tg, attributes.attributes()),
+            });
+        }
+        Ok(found)
+    }
+
+    fn diff(&self, found: &TargetGroupState, refs: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        let vpc = Ref::new(refs, &self.vpc, Attr::Id);
+        if vpc.known.is_some() && !vpc.is(&found.vpc_id) {
+            diff.replace(format!(
+                "it is in {} instead of the stack's VPC {vpc}",
+                found.vpc_id
+            ));
+        }
+        if found.port != i32::from(self.port) {
+            diff.replace(format!(
+                "the port changes from {} to {}, which a target group cannot do",
+                found.port, self.port
+            ));
+        }
+        if found.protocol != "HTTP" || found.target_type != "ip" {
+            diff.replace("it must be an HTTP target group of ip targets");
+        }
+        let path = (&found.health_check_path, &self.health_check_path);
+        diff.push_if(path.0 != path.1, || Field::Path {
+            from: path.0.clone(),
+            to: path.1.clone(),
+        });
+        let settings: [Setting<Field>; 4] = [
+            (found.interval_secs, self.interval_secs, |from, to| {
+                Field::Interval { from, to }
+            }),
+            (found.timeout_secs, self.timeout_secs(), |from, to| {
+                Field::Timeout { from, to }
+            }),
+            (
+                found.healthy_threshold,
+                self.healthy_threshold,
+                |from, to| Field::HealthyThreshold { from, to },
+            ),
+            (
+                found.unhealthy_threshold,
+                self.unhealthy_threshold,
+                |from, to| Field::UnhealthyThreshold { from, to },
+            ),
+        ];
+        diff.fields.extend(changed_settings(settings));
+        diff.push_if(found.matcher != MATCHER, || Field::Matcher {
+            from: found.matcher.clone(),
+        });
+        let delay = self.deregistration_delay_secs;
+        diff.push_if(
+            found.deregistration_delay_secs.as_deref() != Some(delay.to_string().as_str()),
+            || Field::DeregistrationDelay {
+                from: found.deregistration_delay_secs.clone(),
+                to: delay,
+            },
+        );
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let vpc = Ref::new(new.refs, &self.vpc, Attr::Id).resolve(new.refs, new.id)?;
+        let out = ctx
+            .elb
+            .create_target_group()
+            .name(&self.name)
+            .protocol(ProtocolEnum::Http)
+            .port(i32::from(self.port))
+            .vpc_id(vpc)
+            .target_type(TargetTypeEnum::Ip)
+            .health_check_path(&self.health_check_path)
+            .health_check_interval_seconds(int(self.interval_secs))
+            .health_check_timeout_seconds(int(self.timeout_secs()))
+            .healthy_threshold_count(int(self.healthy_threshold))
+            .unhealthy_threshold_count(int(self.unhealthy_threshold))
+            .matcher(Matcher::builder().http_code(MATCHER).build())
+            .set_tags(Some(elb::to_tags(new.tags)))
+            .send()
+            .await
+            .map_err(|e| Error::aws(new.id, "CreateTargetGroup", e))?;
+        let arn = out
+            .target_groups()
+            .first()
+            .and_then(|t| t.target_group_arn())
+            .ok_or_else(|| Error::unexpected(new.id, "CreateTargetGroup returned no ARN"))?
+            .to_owned();
+        set_delay(ctx, new.id, &arn, self.deregistration_delay_secs).await?;
+        Ok(Output::arn(arn))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<TargetGroupState>,
+        fields: &[Field],
+        _: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        // The health-check settings that changed go in one call; the delay is an attribute.
+        let mut modify = ctx
+            .elb
+            .modify_target_group()
+            .target_group_arn(&found.aws_id);
+        let mut health_changed = false;
+        for field in fields {
+            health_changed |= !matches!(field, Field::DeregistrationDelay { .. });
+            modify = match field {
+                Field::Path { to, .. } => modify.health_check_path(to),
+                Field::Interval { to, .. } => modify.health_check_interval_seconds(*to),
+                Field::Timeout { to, .. } => modify.health_check_timeout_seconds(*to),
+                Field::HealthyThreshold { to, .. } => modify.healthy_threshold_count(*to),
+                Field::UnhealthyThreshold { to, .. } => modify.unhealthy_threshold_count(*to),
+                Field::Matcher { .. } => {
+                    modify.matcher(Matcher::builder().http_code(MATCHER).build())
+                }
+                Field::DeregistrationDelay { to, .. } => {
+                    set_delay(ctx, &found.id, &found.aws_id, *to).await?;
+                    modify
+                }
+            };
+        }
+        if health_changed {
+            modify
+                .send()
+                .await
+                .map_err(|e| Error::aws(&found.id, "ModifyTargetGroup", e))?;
+        }
+        Ok(Self::output(found))
+    }
+
+    async fn retag(ctx: &Context, found: &Found<TargetGroupState>, tags: &Tags) -> Result<()> {
+        elb::retag(ctx, found, tags).await
+    }
+
+    async fn delete(ctx: &Context, found: &Found<TargetGroupState>, wait: Wait<'_>) -> Result<()> {
+        // A target group stays in use until its listener and load balancer are gone.
+        let result = crate::retry::while_codes(
+            &ctx.settings,
+            &["ResourceInUse"],
+            |err| wait(format!("waiting for the listener to let go: {err}")),
+            || async {
+                ctx.elb
+                    .delete_target_group()
+                    .target_group_arn(&found.aws_id)
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(&found.id, "DeleteTargetGroup", e))
+            },
+        )
+        .await;
+        aws::gone_is_ok(result, |c| c == "TargetGroupNotFound")
+    }
+
+    fn uses(found: &Found<TargetGroupState>) -> Vec<String> {
+        vec![found.detail.vpc_id.clone()]
+    }
 }
 
 async fn set_delay(ctx: &Context, id: &str, arn: &str, secs: u32) -> Result<()> {
@@ -166,127 +353,13 @@ async fn set_delay(ctx: &Context, id: &str, arn: &str, secs: u32) -> Result<()> 
     Ok(())
 }
 
-pub async fn create(
-    ctx: &Context,
-    id: &str,
-    desired: &TargetGroup,
-    tags: &Tags,
-    refs: &Outputs,
-) -> Result<Output> {
-    let vpc = resolve(refs, id, &desired.vpc)?;
-    let out = ctx
-        .elb
-        .create_target_group()
-        .name(&desired.name)
-        .protocol(ProtocolEnum::Http)
-        .port(i32::from(desired.port))
-        .vpc_id(&vpc.aws_id)
-        .target_type(TargetTypeEnum::Ip)
-        .health_check_path(&desired.health_check_path)
-        .health_check_interval_seconds(int(desired.interval_secs))
-        .health_check_timeout_seconds(int(desired.timeout_secs()))
-        .healthy_threshold_count(int(desired.healthy_threshold))
-        .unhealthy_threshold_count(int(desired.unhealthy_threshold))
-        .matcher(Matcher::builder().http_code("200").build())
-        .set_tags(Some(elb::to_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "CreateTargetGroup", e))?;
-    let arn = out
-        .target_groups()
-        .first()
-        .and_then(|t| t.target_group_arn())
-        .ok_or_else(|| Error::unexpected(id, "CreateTargetGroup returned no ARN"))?
-        .to_owned();
-    set_delay(ctx, id, &arn, desired.deregistration_delay_secs).await?;
-    Ok(Output {
-        aws_id: arn.clone(),
-        arn: Some(arn),
-        url: None,
-    })
-}
-
-pub async fn update(
-    ctx: &Context,
-    observed: &Observed,
-    desired: &TargetGroup,
-    state: &TargetGroupState,
-    tags: &Tags,
-) -> Result<Output> {
-    let health = (
-        state.health_check_path.as_str(),
-        state.interval_secs,
-        state.timeout_secs,
-        state.healthy_threshold,
-        state.unhealthy_threshold,
-        state.matcher.as_str(),
-    );
-    let want = (
-        desired.health_check_path.as_str(),
-        int(desired.interval_secs),
-        int(desired.timeout_secs()),
-        int(desired.healthy_threshold),
-        int(desired.unhealthy_threshold),
-        "200",
-    );
-    if health != want {
-        ctx.elb
-            .modify_target_group()
-            .target_group_arn(&observed.aws_id)
-            .health_check_path(&desired.health_check_path)
-            .health_check_interval_seconds(want.1)
-            .health_check_timeout_seconds(want.2)
-            .healthy_threshold_count(want.3)
-            .unhealthy_threshold_count(want.4)
-            .matcher(Matcher::builder().http_code("200").build())
-            .send()
-            .await
-            .map_err(|e| Error::aws(&observed.id, "ModifyTargetGroup", e))?;
-    }
-    if state.deregistration_delay_secs.as_deref()
-        != Some(desired.deregistration_delay_secs.to_string().as_str())
-    {
-        set_delay(
-            ctx,
-            &observed.id,
-            &observed.aws_id,
-            desired.deregistration_delay_secs,
-        )
-        .await?;
-    }
-    elb::retag(ctx, observed, tags).await?;
-    Ok(Output::of(observed))
-}
-
-pub async fn delete(
-    ctx: &Context,
-    observed: &Observed,
-    on_wait: &(dyn Fn(String) + Send + Sync),
-) -> Result<()> {
-    // A target group stays in use until its listener and load balancer are gone.
-    let result = crate::retry::while_codes(
-        &ctx.settings,
-        &["ResourceInUse"],
-        |err| on_wait(format!("waiting for the listener to let go: {err}")),
-        || async {
-            ctx.elb
-                .delete_target_group()
-                .target_group_arn(&observed.aws_id)
-                .send()
-                .await
-                .map_err(|e| Error::aws(&observed.id, "DeleteTargetGroup", e))
-        },
-    )
-    .await;
-    match result {
-        Err(err) if err.code() != Some("TargetGroupNotFound") => Err(err),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use aws_sdk_elasticloadbalancingv2::operation::modify_target_group::ModifyTargetGroupOutput;
+    use aws_sdk_elasticloadbalancingv2::operation::modify_target_group_attributes::ModifyTargetGroupAttributesOutput;
+
     use super::*;
+    use crate::resources::testing::{self, rule};
 
     fn desired() -> TargetGroup {
         TargetGroup {
@@ -319,28 +392,50 @@ mod tests {
 
     #[test]
     fn matching_is_unchanged_and_aws_s_300_s_default_is_drift() {
-        let refs: Outputs = [(
-            "vpc".to_owned(),
-            Output {
-                aws_id: "vpc-1".into(),
-                ..Output::default()
-            },
-        )]
-        .into();
-        assert_eq!(diff(&desired(), &state(), &refs), Diff::default());
+        let refs = testing::refs(&[("vpc", "vpc-1")]);
+        assert!(desired().diff(&state(), &refs).is_empty());
         let mut s = state();
         s.deregistration_delay_secs = Some("300".into());
-        let d = diff(&desired(), &s, &refs);
+        let d = desired().diff(&s, &refs);
         assert_eq!(
-            (
-                d.fields[0].field.as_str(),
-                d.fields[0].from.as_str(),
-                d.fields[0].to.as_str()
-            ),
-            ("deregistration_delay", "300", "30")
+            d.fields[0].describe(),
+            FieldChange::new("deregistration_delay", "300", "30")
         );
         let mut s = state();
         s.port = 8080;
-        assert!(diff(&desired(), &s, &refs).replace.is_some());
+        assert!(desired().diff(&s, &refs).replace.is_some());
+    }
+
+    #[tokio::test]
+    async fn health_settings_share_one_call_and_the_delay_has_its_own() {
+        let modify = rule!(
+            aws_sdk_elasticloadbalancingv2,
+            modify_target_group,
+            ModifyTargetGroupOutput
+        );
+        let attributes = rule!(
+            aws_sdk_elasticloadbalancingv2,
+            modify_target_group_attributes,
+            ModifyTargetGroupAttributesOutput
+        );
+        let ctx = testing::elb(&[&modify, &attributes]);
+        let refs = testing::refs(&[("vpc", "vpc-1")]);
+        let mut s = state();
+        s.health_check_path = "/".into();
+        s.interval_secs = 30;
+        let found = testing::found("target-group", "arn:tg", s);
+        let fields = desired().diff(&found.detail, &refs).fields;
+        assert_eq!(fields.len(), 2);
+        desired()
+            .update(&ctx, &found, &fields, &refs, &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((modify.num_calls(), attributes.num_calls()), (1, 0));
+        let delay = [Field::DeregistrationDelay { from: None, to: 30 }];
+        desired()
+            .update(&ctx, &found, &delay, &refs, &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((modify.num_calls(), attributes.num_calls()), (1, 1));
     }
 }

@@ -4,9 +4,12 @@
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use ipnet::Ipv4Net;
 
-use super::{Detail, Diff, Kind, Observed, Output, ec2};
+use crate::aws::ec2;
+use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::outputs::{Output, Outputs};
+use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
 
@@ -22,66 +25,162 @@ pub struct VpcState {
     pub dns_hostnames: bool,
 }
 
-pub fn diff(desired: &Vpc, observed: &VpcState) -> Diff {
-    let mut diff = Diff::default();
-    if observed.cidr != desired.cidr.to_string() {
-        diff.replace(format!(
-            "the CIDR block changes from {} to {}, and a VPC's primary block cannot be changed in place",
-            observed.cidr, desired.cidr
-        ));
-    }
-    diff.compare("dns_support", observed.dns_support, true);
-    diff.compare("dns_hostnames", observed.dns_hostnames, true);
-    diff
+/// A DNS attribute that is off and must be on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    DnsSupport,
+    DnsHostnames,
 }
 
-pub async fn observe(ctx: &Context) -> Result<Vec<Observed>> {
-    let out = ctx
-        .ec2
-        .describe_vpcs()
-        .filters(ec2::stack_filter(ctx))
-        .send()
-        .await
-        .map_err(|e| Error::aws("VPCs", "DescribeVpcs", e))?;
-    let mut found = Vec::new();
-    for vpc in out.vpcs() {
-        let tags = ec2::to_map(vpc.tags());
-        let (Some(id), Some(vpc_id)) = (ec2::logical_id(ctx, &tags), vpc.vpc_id()) else {
-            continue;
+impl Field {
+    fn attribute(self) -> VpcAttributeName {
+        match self {
+            Self::DnsSupport => VpcAttributeName::EnableDnsSupport,
+            Self::DnsHostnames => VpcAttributeName::EnableDnsHostnames,
+        }
+    }
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        let name = match self {
+            Self::DnsSupport => "dns_support",
+            Self::DnsHostnames => "dns_hostnames",
         };
-        let (dns_support, dns_hostnames) = tokio::try_join!(
-            attribute(ctx, &id, vpc_id, VpcAttributeName::EnableDnsSupport),
-            attribute(ctx, &id, vpc_id, VpcAttributeName::EnableDnsHostnames),
-        )?;
-        found.push(Observed {
-            id,
-            kind: Kind::Vpc,
-            aws_id: vpc_id.to_owned(),
-            arn: None,
-            state: vpc
-                .state()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            tags,
-            detail: Detail::Vpc(VpcState {
-                cidr: vpc.cidr_block().unwrap_or_default().to_owned(),
-                dns_support,
-                dns_hostnames,
-            }),
-        });
+        FieldChange::new(name, false, true)
     }
-    Ok(found)
 }
 
-async fn attribute(ctx: &Context, id: &str, vpc_id: &str, name: VpcAttributeName) -> Result<bool> {
+impl Resource for Vpc {
+    type State = VpcState;
+    type Field = Field;
+    const LABEL: &'static str = "VPC";
+    const TAGGING: Tagging = Tagging::StackAndName;
+
+    fn refs(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
+    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Result<Vec<Found<VpcState>>> {
+        let ctx = scope.ctx;
+        let out = ctx
+            .ec2
+            .describe_vpcs()
+            .filters(ec2::stack_filter(ctx))
+            .send()
+            .await
+            .map_err(|e| Error::aws("VPCs", "DescribeVpcs", e))?;
+        let mut found = Vec::new();
+        for vpc in out.vpcs() {
+            let seen = ec2::Seen {
+                tags: vpc.tags(),
+                aws_id: vpc.vpc_id(),
+                arn: None,
+                state: vpc
+                    .state()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+            };
+            let Some(mut vpc_found) = seen.found(
+                ctx,
+                VpcState {
+                    cidr: vpc.cidr_block().unwrap_or_default().to_owned(),
+                    dns_support: false,
+                    dns_hostnames: false,
+                },
+            ) else {
+                continue;
+            };
+            let (support, hostnames) = tokio::try_join!(
+                attribute(ctx, &vpc_found, VpcAttributeName::EnableDnsSupport),
+                attribute(ctx, &vpc_found, VpcAttributeName::EnableDnsHostnames),
+            )?;
+            vpc_found.detail.dns_support = support;
+            vpc_found.detail.dns_hostnames = hostnames;
+            found.push(vpc_found);
+        }
+        Ok(found)
+    }
+
+    fn diff(&self, found: &VpcState, _: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        if found.cidr != self.cidr.to_string() {
+            diff.replace(format!(
+                "the CIDR block changes from {} to {}, and a VPC's primary block cannot be changed in place",
+                found.cidr, self.cidr
+            ));
+        }
+        diff.push_if(!found.dns_support, || Field::DnsSupport);
+        diff.push_if(!found.dns_hostnames, || Field::DnsHostnames);
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let out = ctx
+            .ec2
+            .create_vpc()
+            .cidr_block(self.cidr.to_string())
+            .tag_specifications(ec2::tag_spec(ResourceType::Vpc, new.tags))
+            .send()
+            .await
+            .map_err(|e| Error::aws(new.id, "CreateVpc", e))?;
+        let vpc_id = out
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .ok_or_else(|| Error::unexpected(new.id, "CreateVpc returned no VPC id"))?
+            .to_owned();
+        // A new VPC has DNS support on and hostnames off.
+        retry::until_visible(&ctx.settings, || {
+            set_on(ctx, new.id, &vpc_id, Field::DnsHostnames)
+        })
+        .await?;
+        Ok(Output::id(vpc_id))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<VpcState>,
+        fields: &[Field],
+        _: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        for field in fields {
+            set_on(ctx, &found.id, &found.aws_id, *field).await?;
+        }
+        Ok(Self::output(found))
+    }
+
+    async fn retag(ctx: &Context, found: &Found<VpcState>, tags: &Tags) -> Result<()> {
+        ec2::retag(ctx, found, tags).await
+    }
+
+    async fn delete(ctx: &Context, found: &Found<VpcState>, wait: Wait<'_>) -> Result<()> {
+        ec2::delete_retrying(ctx, wait, "the VPC's dependencies to go", || async {
+            ctx.ec2
+                .delete_vpc()
+                .vpc_id(&found.aws_id)
+                .send()
+                .await
+                .map_err(|e| Error::aws(&found.id, "DeleteVpc", e))
+        })
+        .await
+    }
+
+    fn uses(_: &Found<VpcState>) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+async fn attribute<S>(ctx: &Context, vpc: &Found<S>, name: VpcAttributeName) -> Result<bool> {
     let out = ctx
         .ec2
         .describe_vpc_attribute()
-        .vpc_id(vpc_id)
+        .vpc_id(&vpc.aws_id)
         .attribute(name.clone())
         .send()
         .await
-        .map_err(|e| Error::aws(id, "DescribeVpcAttribute", e))?;
+        .map_err(|e| Error::aws(&vpc.id, "DescribeVpcAttribute", e))?;
     let value = match name {
         VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
         _ => out.enable_dns_hostnames(),
@@ -91,15 +190,10 @@ async fn attribute(ctx: &Context, id: &str, vpc_id: &str, name: VpcAttributeName
         .unwrap_or(false))
 }
 
-async fn set_attribute(
-    ctx: &Context,
-    id: &str,
-    vpc_id: &str,
-    name: VpcAttributeName,
-) -> Result<()> {
+async fn set_on(ctx: &Context, id: &str, vpc_id: &str, field: Field) -> Result<()> {
     let on = AttributeBooleanValue::builder().value(true).build();
     let call = ctx.ec2.modify_vpc_attribute().vpc_id(vpc_id);
-    let call = match name {
+    let call = match field.attribute() {
         VpcAttributeName::EnableDnsSupport => call.enable_dns_support(on),
         _ => call.enable_dns_hostnames(on),
     };
@@ -109,78 +203,10 @@ async fn set_attribute(
     Ok(())
 }
 
-pub async fn create(ctx: &Context, id: &str, desired: &Vpc, tags: &Tags) -> Result<Output> {
-    let out = ctx
-        .ec2
-        .create_vpc()
-        .cidr_block(desired.cidr.to_string())
-        .tag_specifications(ec2::tag_spec(ResourceType::Vpc, tags))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "CreateVpc", e))?;
-    let vpc_id = out
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .ok_or_else(|| Error::unexpected(id, "CreateVpc returned no VPC id"))?
-        .to_owned();
-    // A new VPC has DNS support on and hostnames off.
-    retry::until_visible(&ctx.settings, || {
-        set_attribute(ctx, id, &vpc_id, VpcAttributeName::EnableDnsHostnames)
-    })
-    .await?;
-    Ok(Output {
-        aws_id: vpc_id,
-        ..Output::default()
-    })
-}
-
-pub async fn update(
-    ctx: &Context,
-    observed: &Observed,
-    _desired: &Vpc,
-    state: &VpcState,
-    tags: &Tags,
-) -> Result<Output> {
-    if !state.dns_support {
-        set_attribute(
-            ctx,
-            &observed.id,
-            &observed.aws_id,
-            VpcAttributeName::EnableDnsSupport,
-        )
-        .await?;
-    }
-    if !state.dns_hostnames {
-        set_attribute(
-            ctx,
-            &observed.id,
-            &observed.aws_id,
-            VpcAttributeName::EnableDnsHostnames,
-        )
-        .await?;
-    }
-    ec2::retag(ctx, observed, tags).await
-}
-
-pub async fn delete(
-    ctx: &Context,
-    observed: &Observed,
-    on_wait: &(dyn Fn(String) + Send + Sync),
-) -> Result<()> {
-    ec2::delete_retrying(ctx, on_wait, "the VPC's dependencies to go", || async {
-        ctx.ec2
-            .delete_vpc()
-            .vpc_id(&observed.aws_id)
-            .send()
-            .await
-            .map_err(|e| Error::aws(&observed.id, "DeleteVpc", e))
-    })
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::testing::{self, ec2_rule};
 
     fn state(cidr: &str, dns: bool) -> VpcState {
         VpcState {
@@ -190,23 +216,55 @@ mod tests {
         }
     }
 
+    fn desired() -> Vpc {
+        Vpc {
+            cidr: "10.0.0.0/16".parse().unwrap(),
+        }
+    }
+
     #[test]
     fn unchanged_when_cidr_and_dns_match() {
-        let desired = Vpc {
-            cidr: "10.0.0.0/16".parse().unwrap(),
-        };
-        assert_eq!(diff(&desired, &state("10.0.0.0/16", true)), Diff::default());
+        assert!(
+            desired()
+                .diff(&state("10.0.0.0/16", true), &Outputs::new())
+                .is_empty()
+        );
     }
 
     #[test]
     fn dns_drift_is_an_update_and_a_new_cidr_a_replace() {
-        let desired = Vpc {
-            cidr: "10.0.0.0/16".parse().unwrap(),
-        };
-        let d = diff(&desired, &state("10.0.0.0/16", false));
-        assert_eq!(d.fields.len(), 2);
+        let d = desired().diff(&state("10.0.0.0/16", false), &Outputs::new());
+        assert_eq!(d.fields, [Field::DnsSupport, Field::DnsHostnames]);
         assert!(d.replace.is_none());
-        let d = diff(&desired, &state("10.1.0.0/16", true));
+        assert_eq!(
+            d.fields[1].describe(),
+            FieldChange::new("dns_hostnames", "false", "true")
+        );
+        let d = desired().diff(&state("10.1.0.0/16", true), &Outputs::new());
         assert!(d.replace.unwrap().contains("cannot be changed in place"));
+    }
+
+    #[tokio::test]
+    async fn each_field_turns_its_attribute_on_and_nothing_else() {
+        use aws_sdk_ec2::operation::modify_vpc_attribute::ModifyVpcAttributeOutput;
+        let modify = ec2_rule!(modify_vpc_attribute, ModifyVpcAttributeOutput);
+        let ctx = testing::ec2(&[&modify]);
+        let found = testing::found("vpc", "vpc-1", state("10.0.0.0/16", false));
+        desired()
+            .update(
+                &ctx,
+                &found,
+                &[Field::DnsHostnames],
+                &Outputs::new(),
+                &|_| {},
+            )
+            .await
+            .unwrap();
+        assert_eq!(modify.num_calls(), 1);
+        desired()
+            .update(&ctx, &found, &[], &Outputs::new(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(modify.num_calls(), 1, "no field, no call");
     }
 }

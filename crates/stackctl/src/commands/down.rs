@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use infra::engine::{self, ApplyOptions};
-use infra::spec::Names;
 
 use super::stack::{INTERRUPTED_EXIT, connect, interrupt_flag, load, report_calls};
 use crate::cli::DownArgs;
@@ -25,9 +24,8 @@ pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode>
             printer.note(&format!("Stopped the local service of stack {name}."));
         }
     }
-    let names = Names::new(&name);
     let (ctx, account) = connect(&name, &region).await?;
-    let prepared = engine::prepare_destroy(&ctx, &names)
+    let prepared = engine::prepare_destroy(&ctx)
         .await
         .context("while finding the stack's resources")?;
     let json = args.output.json;
@@ -74,7 +72,7 @@ pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode>
         }
     }
 
-    let remaining = engine::remaining(&ctx, &names)
+    let remaining = engine::remaining(&ctx)
         .await
         .context("while checking that nothing tagged with the stack remains")?;
     if json {

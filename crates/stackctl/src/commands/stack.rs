@@ -76,7 +76,7 @@ pub fn report_calls(printer: &Printer, ctx: &Context, verbose: bool) {
 }
 
 /// The outputs as a JSON object.
-pub fn outputs_json(outputs: &infra::resources::Outputs) -> serde_json::Value {
+pub fn outputs_json(outputs: &infra::outputs::Outputs) -> serde_json::Value {
     infra::stack::named_outputs(outputs)
         .into_iter()
         .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))

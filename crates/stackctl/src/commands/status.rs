@@ -87,7 +87,7 @@ fn service_line(observed: &[Observed]) -> Option<String> {
 pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let spec = load(&args.stack.file)?;
     let (ctx, account) = connect(&spec.name, &spec.region).await?;
-    let observed = engine::remaining(&ctx, &spec.names())
+    let observed = engine::remaining(&ctx)
         .await
         .context("while reading the stack's resources from AWS")?;
     let outputs = engine::outputs_of(&observed);

@@ -138,7 +138,7 @@ async fn run_local(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     use crate::local;
-    let observed = engine::remaining(ctx, &spec.names())
+    let observed = engine::remaining(ctx)
         .await
         .context("while reading the task definition back")?;
     let (environment, port) = local::from_task_definition(&observed)?;

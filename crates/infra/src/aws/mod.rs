@@ -1,0 +1,30 @@
+//! Per-service helpers the kind files share: EC2's tag-filtered describes and tag shapes,
+//! the load balancers and ECS clusters of a stack (read once per observation), and the rule
+//! for resources found by their name. They sit below the kind files and never call into them.
+
+pub mod ec2;
+pub mod ecs;
+pub mod elb;
+pub mod named;
+
+use crate::error::{Error, Result};
+
+/// `Ok` for a call that failed only because the thing is already gone.
+pub fn gone_is_ok<T>(result: Result<T>, gone: impl Fn(&str) -> bool) -> Result<()> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) if err.code().is_some_and(&gone) => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
+/// Collects every page of a listing (the SDK's paginator), or the first error.
+pub async fn all<T, E>(
+    pages: aws_smithy_async::future::pagination_stream::PaginationStream<std::result::Result<T, E>>,
+    map: impl FnOnce(E) -> Error,
+) -> Result<Vec<T>> {
+    pages
+        .collect::<std::result::Result<Vec<T>, E>>()
+        .await
+        .map_err(map)
+}

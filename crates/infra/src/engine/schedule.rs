@@ -1,0 +1,316 @@
+//! Runs a set of jobs as their blockers allow: each starts as soon as **its own** blockers are
+//! done (not when a whole level is), at most `limit` at once; a failure skips only what waits
+//! on it; a spent budget or an interrupt starts nothing new while what runs finishes.
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use futures::stream::{FuturesUnordered, StreamExt};
+
+use super::{Event, Progress};
+use crate::error::{Error, Result};
+
+/// How many changes may still start, and whether the run was interrupted.
+pub(super) struct Budget {
+    left: AtomicUsize,
+    limit: Option<usize>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Budget {
+    pub(super) fn new(stop_after: Option<usize>, cancel: Option<Arc<AtomicBool>>) -> Self {
+        Self {
+            left: AtomicUsize::new(stop_after.unwrap_or(usize::MAX)),
+            limit: stop_after,
+            cancel,
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
+    }
+
+    /// Takes one change from the budget; `Err` with the reason once it is spent or the run
+    /// was interrupted.
+    fn take(&self) -> std::result::Result<(), &'static str> {
+        if self.cancelled() {
+            return Err(INTERRUPTED);
+        }
+        self.left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .map(|_| ())
+            .map_err(|_| STOPPED)
+    }
+}
+
+/// How one scheduled item ended.
+pub(super) enum Outcome {
+    Done,
+    Failed(Error),
+    /// Not started: a dependency failed, or the change budget ran out.
+    NotStarted(String),
+}
+
+pub(super) fn finish(
+    results: Vec<(String, Outcome)>,
+    budget: &Budget,
+    progress: &Progress,
+) -> Result<()> {
+    let mut errors = Vec::new();
+    let mut stopped = false;
+    let mut interrupted = false;
+    for (id, outcome) in results {
+        match outcome {
+            Outcome::Done => {}
+            Outcome::Failed(err) => errors.push(err),
+            Outcome::NotStarted(reason) => {
+                stopped |= reason == STOPPED;
+                interrupted |= reason == INTERRUPTED;
+                progress(Event::Skipped { id, reason });
+            }
+        }
+    }
+    match errors.len() {
+        0 if interrupted => Err(Error::Interrupted),
+        0 if stopped => Err(Error::Stopped(budget.limit.unwrap_or(0))),
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::Many(errors)),
+    }
+}
+
+const STOPPED: &str = "stopped before it started (--stop-after)";
+const INTERRUPTED: &str = "not started: interrupted";
+
+/// Runs `run(id)` for every id once all its `blockers` are done, at most `limit` at a time.
+/// A failure skips everything that (transitively) waits on it; independent work goes on.
+pub(super) async fn schedule<F, Fut>(
+    ids: Vec<String>,
+    blockers: &HashMap<String, Vec<String>>,
+    limit: usize,
+    budget: &Budget,
+    mut run: F,
+) -> Vec<(String, Outcome)>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    let mut waiting_on: HashMap<String, usize> = ids
+        .iter()
+        .map(|id| (id.clone(), blockers.get(id).map_or(0, Vec::len)))
+        .collect();
+    let mut unblocks: HashMap<String, Vec<String>> = HashMap::new();
+    for id in &ids {
+        for b in blockers.get(id).into_iter().flatten() {
+            unblocks.entry(b.clone()).or_default().push(id.clone());
+        }
+    }
+    let mut ready: Vec<String> = ids
+        .iter()
+        .filter(|id| waiting_on[*id] == 0)
+        .cloned()
+        .collect();
+    let mut results: Vec<(String, Outcome)> = Vec::new();
+    let mut settled: BTreeSet<String> = BTreeSet::new();
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < limit.max(1) && !ready.is_empty() {
+            let id = ready.remove(0);
+            if let Err(reason) = budget.take() {
+                settled.insert(id.clone());
+                results.push((id, Outcome::NotStarted(reason.into())));
+                continue;
+            }
+            let fut = run(id.clone());
+            running.push(async move { (id, fut.await) });
+        }
+        let Some((id, result)) = running.next().await else {
+            break;
+        };
+        settled.insert(id.clone());
+        match result {
+            Ok(()) => {
+                for next in unblocks.get(&id).into_iter().flatten() {
+                    if let Some(n) = waiting_on.get_mut(next) {
+                        *n -= 1;
+                        if *n == 0 && !settled.contains(next) {
+                            ready.push(next.clone());
+                        }
+                    }
+                }
+                // Keep the declaration order among ready items.
+                ready.sort_by_key(|r| ids.iter().position(|x| x == r));
+                results.push((id, Outcome::Done));
+            }
+            Err(err) => {
+                let mut stack = vec![id.clone()];
+                while let Some(failed) = stack.pop() {
+                    for next in unblocks.get(&failed).into_iter().flatten() {
+                        if settled.insert(next.clone()) {
+                            results
+                                .push((next.clone(), Outcome::NotStarted(format!("{id} failed"))));
+                            stack.push(next.clone());
+                        }
+                    }
+                }
+                results.push((id, Outcome::Failed(err)));
+            }
+        }
+    }
+    // Anything never reached (only after a stop) is reported, not silently dropped.
+    let reason = if budget.cancelled() {
+        INTERRUPTED
+    } else {
+        STOPPED
+    };
+    for id in ids {
+        if !settled.contains(&id) {
+            results.push((id, Outcome::NotStarted(reason.into())));
+        }
+    }
+    results
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::quiet;
+
+    fn blockers(pairs: &[(&str, &[&str])]) -> HashMap<String, Vec<String>> {
+        pairs
+            .iter()
+            .map(|(id, bs)| {
+                (
+                    (*id).to_owned(),
+                    bs.iter().map(|b| (*b).to_owned()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    fn unlimited() -> Budget {
+        Budget {
+            left: AtomicUsize::new(usize::MAX),
+            limit: None,
+            cancel: None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_resource_does_not_hold_up_unrelated_ones() {
+        // nat (slow) and sg are independent; rt needs nat; sg2 needs sg.
+        let ids: Vec<String> = ["nat", "sg", "rt", "sg2"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let b = blockers(&[("rt", &["nat"]), ("sg2", &["sg"])]);
+        let t0 = tokio::time::Instant::now();
+        let finished = Arc::new(Mutex::new(Vec::new()));
+        let results = schedule(ids, &b, 8, &unlimited(), |id| {
+            let finished = finished.clone();
+            async move {
+                let secs = if id == "nat" { 60 } else { 1 };
+                tokio::time::sleep(Duration::from_secs(secs)).await;
+                finished.lock().unwrap().push((id, t0.elapsed().as_secs()));
+                Ok(())
+            }
+        })
+        .await;
+        assert_eq!(results.len(), 4);
+        let finished = finished.lock().unwrap().clone();
+        let at = |id: &str| finished.iter().find(|(x, _)| x == id).unwrap().1;
+        assert_eq!(
+            at("sg2"),
+            2,
+            "sg2 ran right after sg, not after the slow nat"
+        );
+        assert_eq!(at("rt"), 61);
+    }
+
+    #[tokio::test]
+    async fn a_failure_skips_only_its_dependents() {
+        let ids: Vec<String> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let b = blockers(&[("b", &["a"]), ("c", &["b"])]);
+        let results = schedule(ids, &b, 8, &unlimited(), |id| async move {
+            if id == "a" {
+                Err(Error::unexpected("a", "boom"))
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+        let outcome = |id: &str| match &results.iter().find(|(x, _)| x == id).unwrap().1 {
+            Outcome::Done => "done",
+            Outcome::Failed(_) => "failed",
+            Outcome::NotStarted(_) => "skipped",
+        };
+        assert_eq!(
+            [outcome("a"), outcome("b"), outcome("c"), outcome("d")],
+            ["failed", "skipped", "skipped", "done"]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_budget_stops_new_work() {
+        let ids: Vec<String> = ["a", "b", "c"].iter().map(|s| (*s).to_owned()).collect();
+        let budget = Budget {
+            left: AtomicUsize::new(2),
+            limit: Some(2),
+            cancel: None,
+        };
+        let results = schedule(ids, &HashMap::new(), 1, &budget, |_| async { Ok(()) }).await;
+        let done = results
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Done))
+            .count();
+        assert_eq!(done, 2);
+        let (progress, _) = (quiet(), ());
+        assert!(matches!(
+            finish(results, &budget, &progress),
+            Err(Error::Stopped(2))
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_interrupt_lets_running_work_finish_and_starts_nothing_new() {
+        let ids: Vec<String> = ["a", "b", "c"].iter().map(|s| (*s).to_owned()).collect();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let budget = Budget {
+            left: AtomicUsize::new(usize::MAX),
+            limit: None,
+            cancel: Some(cancel.clone()),
+        };
+        let b = blockers(&[("b", &["a"]), ("c", &["b"])]);
+        let results = schedule(ids, &b, 8, &budget, |id| {
+            let cancel = cancel.clone();
+            async move {
+                if id == "a" {
+                    // Ctrl-C arrives while `a` is being created; `a` still completes.
+                    cancel.store(true, Ordering::SeqCst);
+                }
+                Ok(())
+            }
+        })
+        .await;
+        let done: Vec<&str> = results
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Done))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        assert_eq!(done, ["a"]);
+        assert!(matches!(
+            finish(results, &budget, &quiet()),
+            Err(Error::Interrupted)
+        ));
+    }
+}

@@ -1,0 +1,186 @@
+//! The contract every resource kind fulfils, in its own file under `resources/`: what it
+//! refers to, how it is observed, its typed change, and how that change is applied and the
+//! resource deleted. The registry (`resources/mod.rs`) lists the kinds and dispatches over
+//! them; nothing else needs to know a kind exists.
+//!
+//! The model is kube's finalizer contract: `create`, `update` and `delete` are each safe to
+//! repeat, and `delete` copes with a `create` that never finished ("not found" is success).
+
+use std::fmt;
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::change::{Describe, Diff};
+use crate::context::Context;
+use crate::error::Result;
+use crate::outputs::{Output, Outputs};
+use crate::tags::Tags;
+
+/// One observation of the stack: the context, and reads that several kinds share (the
+/// stack's load balancers, its ECS clusters), made once per observation by the helpers in
+/// [`crate::aws`].
+#[derive(Debug)]
+pub struct Scope<'a> {
+    pub ctx: &'a Context,
+    pub(crate) load_balancers:
+        tokio::sync::OnceCell<Vec<aws_sdk_elasticloadbalancingv2::types::LoadBalancer>>,
+    pub(crate) clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
+}
+
+impl<'a> Scope<'a> {
+    pub fn new(ctx: &'a Context) -> Self {
+        Self {
+            ctx,
+            load_balancers: tokio::sync::OnceCell::new(),
+            clusters: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The stack being observed.
+    pub fn stack(&self) -> &str {
+        &self.ctx.stack
+    }
+}
+
+/// Hears what a long step waits for (shown as progress); must be cheap and never block.
+pub type Wait<'a> = &'a (dyn Fn(String) + Send + Sync);
+
+/// A resource as found in AWS: its identifiers, tags and AWS's own state word, and what was
+/// read of it (`detail`: the kind's own state type, or the registry's `Detail` enum).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Found<S> {
+    /// Logical id: the value of its `stackctl:id` tag.
+    pub id: String,
+    /// Serialized as the resource's kind (see the registry's `Detail`).
+    #[serde(rename = "kind")]
+    pub detail: S,
+    /// The AWS identifier: `vpc-…`, a queue URL, a role name, an ARN …
+    pub aws_id: String,
+    pub arn: Option<String>,
+    /// AWS's own state word where it has one (`available`, `pending`, …).
+    pub state: String,
+    pub tags: Tags,
+}
+
+impl<S> Found<S> {
+    /// The same resource with another view of its detail.
+    pub fn with<T>(&self, detail: T) -> Found<T> {
+        Found {
+            id: self.id.clone(),
+            detail,
+            aws_id: self.aws_id.clone(),
+            arn: self.arn.clone(),
+            state: self.state.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+/// A desired resource of one kind, handed to that kind's `observe`.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted<'a, R> {
+    pub id: &'a str,
+    pub spec: &'a R,
+}
+
+/// What `create` gets besides the desired attributes.
+#[derive(Clone, Copy)]
+pub struct New<'a> {
+    pub id: &'a str,
+    pub tags: &'a Tags,
+    /// Outputs of the resources this one depends on (all done by now).
+    pub refs: &'a Outputs,
+    pub wait: Wait<'a>,
+}
+
+impl fmt::Debug for New<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("New").field("id", &self.id).finish()
+    }
+}
+
+/// Which tags a kind carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tagging {
+    /// None: found another way (an image, by its content-derived tag).
+    None,
+    /// `stackctl:stack`, `stackctl:id`, and the stack's own tags.
+    Stack,
+    /// Those and a `Name` (`<stack>-<id>`), which the EC2 console shows.
+    StackAndName,
+}
+
+/// One resource kind: everything stackctl knows about it.
+pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
+    /// What is read back from AWS and compared with `Self`.
+    type State: Clone + PartialEq + fmt::Debug + Send + Sync;
+    /// One attribute an update brings back in line, applied exactly as the plan showed it.
+    type Field: Describe + Clone + PartialEq + fmt::Debug + Send + Sync;
+
+    /// How people call it: "VPC", "SQS queue" …
+    const LABEL: &'static str;
+
+    const TAGGING: Tagging = Tagging::Stack;
+
+    /// True when an update gives the resource new identifiers (a task definition's new
+    /// revision), so what refers to it is updated too.
+    const NEW_ID_ON_UPDATE: bool = false;
+
+    /// Logical ids this resource refers to: they exist before it does.
+    fn refs(&self) -> Vec<&str>;
+
+    /// Of those, the ones whose replacement forces this one's (a subnet cannot move VPC).
+    fn binding(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
+    /// Every resource of this kind in the stack: the `wanted` ones and any other that carries
+    /// the stack's tag (left over from an earlier file, or a duplicate).
+    fn observe(
+        scope: &Scope<'_>,
+        wanted: &[Wanted<'_, Self>],
+    ) -> impl Future<Output = Result<Vec<Found<Self::State>>>> + Send;
+
+    /// The typed difference between `self` and what AWS has (pure).
+    fn diff(&self, found: &Self::State, refs: &Outputs) -> Diff<Self::Field>;
+
+    fn create(&self, ctx: &Context, new: New<'_>) -> impl Future<Output = Result<Output>> + Send;
+
+    /// Applies exactly `fields`; nothing else is changed.
+    fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<Self::State>,
+        fields: &[Self::Field],
+        refs: &Outputs,
+        wait: Wait<'_>,
+    ) -> impl Future<Output = Result<Output>> + Send;
+
+    /// Puts back managed tags that are missing or wrong.
+    fn retag(
+        ctx: &Context,
+        found: &Found<Self::State>,
+        tags: &Tags,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Deletes the resource; "already gone" is success.
+    fn delete(
+        ctx: &Context,
+        found: &Found<Self::State>,
+        wait: Wait<'_>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The AWS ids and ARNs this resource uses, as AWS reports them: it is deleted before
+    /// any of them.
+    fn uses(found: &Found<Self::State>) -> Vec<String>;
+
+    /// What dependents and users get of an existing resource.
+    fn output(found: &Found<Self::State>) -> Output {
+        Output {
+            aws_id: found.aws_id.clone(),
+            arn: found.arn.clone(),
+            url: None,
+        }
+    }
+}

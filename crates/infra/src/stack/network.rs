@@ -1,0 +1,133 @@
+//! The network: VPC, internet gateway, a public and a private subnet per zone, their route
+//! tables, the NAT gateway when asked for, and the two security groups.
+
+use super::{
+    ALB_SECURITY_GROUP, Builder, INTERNET_GATEWAY, NAT_EIP, NAT_GATEWAY, PRIVATE_ROUTE_TABLE,
+    PUBLIC_ROUTE_TABLE, SERVICE_SECURITY_GROUP, VPC, private_subnet, public_subnet,
+};
+use crate::resources::Spec;
+use crate::resources::elastic_ip::ElasticIp;
+use crate::resources::internet_gateway::InternetGateway;
+use crate::resources::nat_gateway::NatGateway;
+use crate::resources::route_table::{RouteTable, Target};
+use crate::resources::security_group::{Ingress, SecurityGroup, Source};
+use crate::resources::subnet::Subnet;
+use crate::resources::vpc::Vpc;
+
+/// The logical ids of the subnets, by kind.
+pub(super) struct Subnets {
+    pub public: Vec<String>,
+    pub private: Vec<String>,
+}
+
+pub(super) fn add(b: &mut Builder<'_>, zones: &[String]) -> Subnets {
+    let net = &b.spec.network;
+    b.add(VPC, Spec::Vpc(Vpc { cidr: net.cidr }), &[]);
+    b.add(
+        INTERNET_GATEWAY,
+        Spec::InternetGateway(InternetGateway { vpc: VPC.into() }),
+        &[],
+    );
+    let region = b.spec.region.clone();
+    let zone = |i: usize| {
+        zones
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("{region}{}", char::from(b'a' + (i % 26) as u8)))
+    };
+    let mut subnets = Subnets {
+        public: Vec::new(),
+        private: Vec::new(),
+    };
+    let blocks = [
+        (true, net.public_subnets.clone()),
+        (false, net.private_subnets.clone()),
+    ];
+    for (public, cidrs) in blocks {
+        for (i, cidr) in cidrs.into_iter().enumerate() {
+            let id = if public {
+                public_subnet(i)
+            } else {
+                private_subnet(i)
+            };
+            let subnet = Subnet {
+                vpc: VPC.into(),
+                cidr,
+                zone: zone(i),
+                public,
+            };
+            b.add(&id, Spec::Subnet(subnet), &[]);
+            if public {
+                subnets.public.push(id);
+            } else {
+                subnets.private.push(id);
+            }
+        }
+    }
+    route_tables(b, &subnets);
+    security_groups(b);
+    subnets
+}
+
+fn route_tables(b: &mut Builder<'_>, subnets: &Subnets) {
+    let public = RouteTable {
+        vpc: VPC.into(),
+        default_route: Some(Target::InternetGateway(INTERNET_GATEWAY.into())),
+        subnets: subnets.public.clone(),
+    };
+    b.add(PUBLIC_ROUTE_TABLE, Spec::RouteTable(public), &[]);
+    let default_route = if b.spec.network.nat_gateway {
+        let first_public = subnets
+            .public
+            .first()
+            .cloned()
+            .unwrap_or_else(|| public_subnet(0));
+        b.add(NAT_EIP, Spec::ElasticIp(ElasticIp), &[]);
+        let nat = NatGateway {
+            subnet: first_public,
+            eip: NAT_EIP.into(),
+        };
+        // A NAT gateway in a subnet without a way out never becomes available.
+        b.add(NAT_GATEWAY, Spec::NatGateway(nat), &[INTERNET_GATEWAY]);
+        Some(Target::NatGateway(NAT_GATEWAY.into()))
+    } else {
+        None
+    };
+    let private = RouteTable {
+        vpc: VPC.into(),
+        default_route,
+        subnets: subnets.private.clone(),
+    };
+    b.add(PRIVATE_ROUTE_TABLE, Spec::RouteTable(private), &[]);
+}
+
+fn security_groups(b: &mut Builder<'_>) {
+    let stack = &b.spec.name;
+    let alb = SecurityGroup {
+        vpc: VPC.into(),
+        name: format!("{stack}-alb"),
+        description: format!("stackctl {stack}: load balancer, HTTP and HTTPS from anywhere"),
+        ingress: [80, 443]
+            .into_iter()
+            .map(|port| Ingress {
+                port,
+                source: Source::Anywhere,
+                description: "HTTP(S) from anywhere".into(),
+            })
+            .collect(),
+    };
+    let service = SecurityGroup {
+        vpc: VPC.into(),
+        name: format!("{stack}-service"),
+        description: format!(
+            "stackctl {stack}: service tasks, container port from the load balancer only"
+        ),
+        ingress: vec![Ingress {
+            port: b.spec.service.port,
+            source: Source::Group(ALB_SECURITY_GROUP.into()),
+            description: "from the load balancer".into(),
+        }],
+    };
+    b.add(ALB_SECURITY_GROUP, Spec::SecurityGroup(alb), &[]);
+    b.add(SERVICE_SECURITY_GROUP, Spec::SecurityGroup(service), &[]);
+}
