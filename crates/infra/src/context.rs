@@ -174,13 +174,11 @@ impl Context {
 
     /// The AWS account the credentials belong to: one cheap call that turns missing or bad
     /// credentials into a clear error before anything else is tried.
-    pub async fn account(&self) -> crate::Result<String> {
-        let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| crate::Error::aws("AWS credentials", "sts:GetCallerIdentity", e))?;
+    pub async fn account(&self) -> crate::error::Result<String> {
+        let out =
+            self.sts.get_caller_identity().send().await.map_err(|e| {
+                crate::error::Error::aws("AWS credentials", "sts:GetCallerIdentity", e)
+            })?;
         Ok(out.account().unwrap_or("unknown").to_owned())
     }
 

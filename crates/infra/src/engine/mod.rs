@@ -3,12 +3,15 @@
 //! dependencies first. Each resource starts as soon as its own dependencies are done, not
 //! when a whole level is, so nothing waits on a resource it does not depend on.
 
+mod events;
 mod schedule;
+
+pub use events::{Event, Progress, quiet};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use schedule::{Budget, finish, schedule};
 
@@ -20,42 +23,6 @@ use crate::plan::{self, Action, Plan};
 use crate::resource::New;
 use crate::resources::{self, Desired, Kind, Observed};
 use crate::spec::StackSpec;
-
-/// What the engine reports while it works (the CLI draws it).
-#[derive(Debug, Clone)]
-pub enum Event {
-    Started {
-        id: String,
-        kind: Kind,
-        action: Action,
-    },
-    Waiting {
-        id: String,
-        message: String,
-    },
-    Finished {
-        id: String,
-        kind: Kind,
-        action: Action,
-        elapsed: Duration,
-    },
-    Failed {
-        id: String,
-        error: String,
-    },
-    Skipped {
-        id: String,
-        reason: String,
-    },
-}
-
-/// Receives progress events; must be cheap and never block.
-pub type Progress = Arc<dyn Fn(Event) + Send + Sync>;
-
-/// A no-op progress sink.
-pub fn quiet() -> Progress {
-    Arc::new(|_| {})
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct ApplyOptions {
@@ -241,27 +208,7 @@ async fn create_phase(
         .iter()
         .map(|c| (c.id.as_str(), c))
         .collect();
-    let work: Vec<String> = graph
-        .order()
-        .iter()
-        .filter(|id| {
-            changes
-                .get(id.as_str())
-                .is_some_and(|c| matches!(c.action, Action::Create | Action::Update))
-        })
-        .cloned()
-        .collect();
-    let pending: BTreeSet<&str> = work.iter().map(String::as_str).collect();
-    let blockers: HashMap<String, Vec<String>> = work
-        .iter()
-        .map(|id| {
-            let deps = graph
-                .deps(id)
-                .iter()
-                .filter(|d| pending.contains(d.as_str()));
-            (id.clone(), deps.cloned().collect())
-        })
-        .collect();
+    let (work, blockers) = creates_and_updates(&graph, &changes);
     let desired: HashMap<&str, &Desired> = prepared
         .desired
         .iter()
@@ -294,6 +241,35 @@ async fn create_phase(
     finish(results, budget, &progress)?;
     let outputs = lock(&outputs).clone();
     Ok(outputs)
+}
+
+/// The resources to create or update, in graph order, each with the ones of them it waits on.
+fn creates_and_updates(
+    graph: &Graph,
+    changes: &HashMap<&str, &plan::Change>,
+) -> (Vec<String>, HashMap<String, Vec<String>>) {
+    let work: Vec<String> = graph
+        .order()
+        .iter()
+        .filter(|id| {
+            changes
+                .get(id.as_str())
+                .is_some_and(|c| matches!(c.action, Action::Create | Action::Update))
+        })
+        .cloned()
+        .collect();
+    let pending: BTreeSet<&str> = work.iter().map(String::as_str).collect();
+    let blockers = work
+        .iter()
+        .map(|id| {
+            let deps = graph
+                .deps(id)
+                .iter()
+                .filter(|d| pending.contains(d.as_str()));
+            (id.clone(), deps.cloned().collect())
+        })
+        .collect();
+    (work, blockers)
 }
 
 /// Creates a resource, or applies exactly the planned update to it.

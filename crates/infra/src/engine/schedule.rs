@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
-use super::{Event, Progress};
+use super::events::{Event, Progress};
 use crate::error::{Error, Result};
 
 /// How many changes may still start, and whether the run was interrupted.
@@ -99,30 +99,13 @@ where
     F: FnMut(String) -> Fut,
     Fut: Future<Output = Result<()>>,
 {
-    let mut waiting_on: HashMap<String, usize> = ids
-        .iter()
-        .map(|id| (id.clone(), blockers.get(id).map_or(0, Vec::len)))
-        .collect();
-    let mut unblocks: HashMap<String, Vec<String>> = HashMap::new();
-    for id in &ids {
-        for b in blockers.get(id).into_iter().flatten() {
-            unblocks.entry(b.clone()).or_default().push(id.clone());
-        }
-    }
-    let mut ready: Vec<String> = ids
-        .iter()
-        .filter(|id| waiting_on[*id] == 0)
-        .cloned()
-        .collect();
-    let mut results: Vec<(String, Outcome)> = Vec::new();
-    let mut settled: BTreeSet<String> = BTreeSet::new();
+    let mut state = State::new(ids, blockers);
     let mut running = FuturesUnordered::new();
     loop {
-        while running.len() < limit.max(1) && !ready.is_empty() {
-            let id = ready.remove(0);
+        while running.len() < limit.max(1) && !state.ready.is_empty() {
+            let id = state.ready.remove(0);
             if let Err(reason) = budget.take() {
-                settled.insert(id.clone());
-                results.push((id, Outcome::NotStarted(reason.into())));
+                state.settle(id, Outcome::NotStarted(reason.into()));
                 continue;
             }
             let fut = run(id.clone());
@@ -131,48 +114,99 @@ where
         let Some((id, result)) = running.next().await else {
             break;
         };
-        settled.insert(id.clone());
         match result {
-            Ok(()) => {
-                for next in unblocks.get(&id).into_iter().flatten() {
-                    if let Some(n) = waiting_on.get_mut(next) {
-                        *n -= 1;
-                        if *n == 0 && !settled.contains(next) {
-                            ready.push(next.clone());
-                        }
-                    }
-                }
-                // Keep the declaration order among ready items.
-                ready.sort_by_key(|r| ids.iter().position(|x| x == r));
-                results.push((id, Outcome::Done));
-            }
-            Err(err) => {
-                let mut stack = vec![id.clone()];
-                while let Some(failed) = stack.pop() {
-                    for next in unblocks.get(&failed).into_iter().flatten() {
-                        if settled.insert(next.clone()) {
-                            results
-                                .push((next.clone(), Outcome::NotStarted(format!("{id} failed"))));
-                            stack.push(next.clone());
-                        }
-                    }
-                }
-                results.push((id, Outcome::Failed(err)));
-            }
+            Ok(()) => state.done(id),
+            Err(err) => state.failed(id, err),
         }
     }
-    // Anything never reached (only after a stop) is reported, not silently dropped.
-    let reason = if budget.cancelled() {
-        INTERRUPTED
-    } else {
-        STOPPED
-    };
-    for id in ids {
-        if !settled.contains(&id) {
-            results.push((id, Outcome::NotStarted(reason.into())));
+    state.finish(budget)
+}
+
+/// Which jobs wait on what, which are ready, and how each settled.
+struct State {
+    ids: Vec<String>,
+    waiting_on: HashMap<String, usize>,
+    unblocks: HashMap<String, Vec<String>>,
+    ready: Vec<String>,
+    settled: BTreeSet<String>,
+    results: Vec<(String, Outcome)>,
+}
+
+impl State {
+    fn new(ids: Vec<String>, blockers: &HashMap<String, Vec<String>>) -> Self {
+        let waiting_on: HashMap<String, usize> = ids
+            .iter()
+            .map(|id| (id.clone(), blockers.get(id).map_or(0, Vec::len)))
+            .collect();
+        let mut unblocks: HashMap<String, Vec<String>> = HashMap::new();
+        for id in &ids {
+            for b in blockers.get(id).into_iter().flatten() {
+                unblocks.entry(b.clone()).or_default().push(id.clone());
+            }
+        }
+        let ready = ids
+            .iter()
+            .filter(|id| waiting_on[*id] == 0)
+            .cloned()
+            .collect();
+        Self {
+            ids,
+            waiting_on,
+            unblocks,
+            ready,
+            settled: BTreeSet::new(),
+            results: Vec::new(),
         }
     }
-    results
+
+    fn settle(&mut self, id: String, outcome: Outcome) {
+        self.settled.insert(id.clone());
+        self.results.push((id, outcome));
+    }
+
+    /// `id` succeeded: what waited only on it is ready now, in declaration order.
+    fn done(&mut self, id: String) {
+        for next in self.unblocks.get(&id).into_iter().flatten() {
+            if let Some(n) = self.waiting_on.get_mut(next) {
+                *n -= 1;
+                if *n == 0 && !self.settled.contains(next) {
+                    self.ready.push(next.clone());
+                }
+            }
+        }
+        let ids = &self.ids;
+        self.ready.sort_by_key(|r| ids.iter().position(|x| x == r));
+        self.settle(id, Outcome::Done);
+    }
+
+    /// `id` failed: everything that (transitively) waits on it is skipped.
+    fn failed(&mut self, id: String, err: Error) {
+        let mut stack = vec![id.clone()];
+        while let Some(failed) = stack.pop() {
+            for next in self.unblocks.get(&failed).cloned().into_iter().flatten() {
+                if !self.settled.contains(&next) {
+                    self.settle(next.clone(), Outcome::NotStarted(format!("{id} failed")));
+                    stack.push(next);
+                }
+            }
+        }
+        self.settle(id, Outcome::Failed(err));
+    }
+
+    /// The results, with anything never reached (only after a stop) reported, not dropped.
+    fn finish(mut self, budget: &Budget) -> Vec<(String, Outcome)> {
+        let reason = if budget.cancelled() {
+            INTERRUPTED
+        } else {
+            STOPPED
+        };
+        for id in std::mem::take(&mut self.ids) {
+            if !self.settled.contains(&id) {
+                self.results.push((id, Outcome::NotStarted(reason.into())));
+            }
+        }
+        self.results
+    }
 }
 
 #[cfg(test)]
@@ -181,7 +215,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::engine::quiet;
+    use crate::engine::events::quiet;
 
     fn blockers(pairs: &[(&str, &[&str])]) -> HashMap<String, Vec<String>> {
         pairs

@@ -77,43 +77,8 @@ impl Resource for LogGroup {
             else {
                 continue;
             };
-            let arn = tagging_arn(group.arn().unwrap_or_default()).to_owned();
-            let tags: Tags = match ctx
-                .logs
-                .list_tags_for_resource()
-                .resource_arn(&arn)
-                .send()
-                .await
-            {
-                Ok(out) => out
-                    .tags()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .collect(),
-                Err(e) if e.code() == Some("ResourceNotFoundException") => continue,
-                Err(e) => {
-                    return Err(Error::aws(
-                        format!("log group {name}"),
-                        "ListTagsForResource",
-                        e,
-                    ));
-                }
-            };
             let wanted = wanted.iter().any(|w| w.spec.name == name);
-            let Some(id) = named::claim(&ctx.stack, Self::LABEL, name, &tags, wanted)? else {
-                continue;
-            };
-            found.push(Found {
-                id,
-                aws_id: name.to_owned(),
-                arn: Some(arn),
-                state: "available".into(),
-                tags,
-                detail: LogGroupState {
-                    retention_days: group.retention_in_days(),
-                },
-            });
+            found.extend(observe_one(ctx, group, name, wanted).await?);
         }
         Ok(found)
     }
@@ -187,6 +152,47 @@ impl Resource for LogGroup {
     fn output(found: &Found<LogGroupState>) -> Output {
         Output::id(found.aws_id.clone())
     }
+}
+
+async fn observe_one(
+    ctx: &Context,
+    group: &aws_sdk_cloudwatchlogs::types::LogGroup,
+    name: &str,
+    wanted: bool,
+) -> Result<Option<Found<LogGroupState>>> {
+    let arn = tagging_arn(group.arn().unwrap_or_default()).to_owned();
+    let tags: Tags = match ctx
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+    {
+        Ok(out) => out
+            .tags()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
+        Err(e) => {
+            let resource = format!("log group {name}");
+            return Err(Error::aws(resource, "ListTagsForResource", e));
+        }
+    };
+    let Some(id) = named::claim(&ctx.stack, LogGroup::LABEL, name, &tags, wanted)? else {
+        return Ok(None);
+    };
+    Ok(Some(Found {
+        id,
+        aws_id: name.to_owned(),
+        arn: Some(arn),
+        state: "available".into(),
+        tags,
+        detail: LogGroupState {
+            retention_days: group.retention_in_days(),
+        },
+    }))
 }
 
 async fn put_retention(ctx: &Context, id: &str, name: &str, days: i32) -> Result<()> {

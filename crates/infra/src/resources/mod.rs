@@ -15,7 +15,6 @@ pub mod listener;
 pub mod load_balancer;
 pub mod logs;
 pub mod nat_gateway;
-pub mod rollout;
 pub mod route_table;
 pub mod security_group;
 pub mod service;

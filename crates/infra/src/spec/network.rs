@@ -6,7 +6,7 @@ use std::ops::Range;
 use ipnet::Ipv4Net;
 use toml_edit::TableLike;
 
-use super::NetworkSpec;
+use super::model::NetworkSpec;
 use super::reader::{Reader, Table, dotted};
 
 /// AWS accepts VPC and subnet prefixes from /16 to /28.
@@ -26,13 +26,7 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike) -> Netw
             "private_subnets",
         ],
     );
-    let cidr = match reader.string(table, "cidr") {
-        None => Some(default_cidr()),
-        Some(text) => {
-            let span = reader.span_of(table, "cidr");
-            parse_cidr(reader, &text, span, "network.cidr")
-        }
-    };
+    let cidr = vpc_cidr(reader, table);
     // At least two zones: the load balancer needs subnets in two.
     let zones = usize::try_from(reader.int(table, "availability_zones", 2, 2..=6)).unwrap_or(2);
     let nat_gateway = reader.bool(table, "nat_gateway", false);
@@ -43,7 +37,6 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike) -> Netw
         i64::from(LARGEST_PREFIX)..=i64::from(SMALLEST_PREFIX),
     );
     let subnet_prefix = u8::try_from(subnet_prefix).unwrap_or(24);
-
     let public = explicit(reader, table, "public_subnets", zones, cidr);
     let private = explicit(reader, table, "private_subnets", zones, cidr);
 
@@ -75,6 +68,17 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike) -> Netw
         nat_gateway,
         public_subnets: public,
         private_subnets: private,
+    }
+}
+
+/// `network.cidr`, or the default; `None` (reported) when it is not a block AWS accepts.
+fn vpc_cidr<'a>(reader: &mut Reader<'a>, table: Table<'a>) -> Option<Ipv4Net> {
+    match reader.string(table, "cidr") {
+        None => Some(default_cidr()),
+        Some(text) => {
+            let span = reader.span_of(table, "cidr");
+            parse_cidr(reader, &text, span, "network.cidr")
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::ops::{Range, RangeInclusive};
 
 use toml_edit::{Item, TableLike};
 
-use super::{SpecError, SpecErrors};
+use super::errors::{SpecError, SpecErrors};
 
 /// Reads typed values out of a `toml_edit` document, recording errors instead of stopping.
 pub(crate) struct Reader<'a> {

@@ -1,8 +1,9 @@
 //! The network: VPC, internet gateway, a public and a private subnet per zone, their route
 //! tables, the NAT gateway when asked for, and the two security groups.
 
-use super::{
-    ALB_SECURITY_GROUP, Builder, INTERNET_GATEWAY, NAT_EIP, NAT_GATEWAY, PRIVATE_ROUTE_TABLE,
+use super::builder::Builder;
+use super::ids::{
+    ALB_SECURITY_GROUP, INTERNET_GATEWAY, NAT_EIP, NAT_GATEWAY, PRIVATE_ROUTE_TABLE,
     PUBLIC_ROUTE_TABLE, SERVICE_SECURITY_GROUP, VPC, private_subnet, public_subnet,
 };
 use crate::resources::Spec;

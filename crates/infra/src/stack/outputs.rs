@@ -1,6 +1,6 @@
 //! The outputs a user wants from a stack, by name.
 
-use super::{
+use super::ids::{
     ALB_SECURITY_GROUP, CLUSTER, DEAD_LETTER_QUEUE, EXECUTION_ROLE, LOAD_BALANCER, LOG_GROUP,
     NAT_GATEWAY, QUEUE, REPOSITORY, SERVICE, SERVICE_SECURITY_GROUP, TASK_DEFINITION, TASK_ROLE,
     VPC,

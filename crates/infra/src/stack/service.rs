@@ -2,12 +2,13 @@
 //! group and listeners, the ECS cluster, the task definition and the Fargate service. They
 //! are part of the stack once there is an image to run.
 
-use super::network::Subnets;
-use super::{
-    ALB_SECURITY_GROUP, Builder, CLUSTER, EXECUTION_ROLE, HTTP_LISTENER, HTTPS_LISTENER, IMAGE,
+use super::builder::Builder;
+use super::ids::{
+    ALB_SECURITY_GROUP, CLUSTER, EXECUTION_ROLE, HTTP_LISTENER, HTTPS_LISTENER, IMAGE,
     INTERNET_GATEWAY, LOAD_BALANCER, LOG_GROUP, PRIVATE_ROUTE_TABLE, PUBLIC_ROUTE_TABLE, QUEUE,
     REPOSITORY, SERVICE, SERVICE_SECURITY_GROUP, TARGET_GROUP, TASK_DEFINITION, TASK_ROLE, VPC,
 };
+use super::network::Subnets;
 use crate::resources::Spec;
 use crate::resources::cluster::Cluster;
 use crate::resources::image::Image;

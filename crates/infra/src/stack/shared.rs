@@ -1,7 +1,8 @@
 //! What the service uses besides the network: its queue and dead-letter queue, the image
 //! repository, the execution and task roles, and the log group.
 
-use super::{Builder, DEAD_LETTER_QUEUE, EXECUTION_ROLE, LOG_GROUP, QUEUE, REPOSITORY, TASK_ROLE};
+use super::builder::Builder;
+use super::ids::{DEAD_LETTER_QUEUE, EXECUTION_ROLE, LOG_GROUP, QUEUE, REPOSITORY, TASK_ROLE};
 use crate::resources::Spec;
 use crate::resources::ecr::Repository;
 use crate::resources::iam::{InlineQueuePolicy, Role, TASK_EXECUTION_POLICY};

@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::graph::Graph;
+use crate::resources::Spec;
 use crate::resources::route_table::Target;
+use crate::tags;
 
 fn zones() -> Vec<String> {
     vec![

@@ -2,165 +2,28 @@
 //! default), min/max healthy percent, health-check grace period, registration in the target
 //! group, the service security group, subnets, and a public IP only when there is no NAT.
 
+mod model;
+pub mod rollout;
+
 use std::collections::BTreeSet;
 
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
     LaunchType, LoadBalancer as EcsLoadBalancer, NetworkConfiguration, PropagateTags,
-    Service as AwsService, ServiceField,
 };
 
-use super::rollout;
-use crate::aws::{self, ecs, named};
-use crate::change::{Describe, Diff, FieldChange, Setting, changed_settings, show_list};
+use crate::aws::{self, ecs};
+use crate::change::{Diff, Setting, changed_settings};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref, resolve_all};
 use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
+use model::describe;
+pub use model::{Field, Registration, Service, ServiceState, state_of};
 
 /// DescribeServices takes at most 10 services a call.
 const SERVICES_PER_CALL: usize = 10;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Service {
-    pub name: String,
-    pub cluster: String,
-    pub task_definition: String,
-    pub desired_count: u32,
-    pub target_group: String,
-    pub container_name: String,
-    pub port: u16,
-    pub subnets: Vec<String>,
-    pub security_group: String,
-    pub public_ip: bool,
-    pub grace_secs: u32,
-    pub min_healthy_percent: u32,
-    pub max_percent: u32,
-    pub rollback: bool,
-}
-
-/// (target group ARN, container, port)
-pub type Registration = (String, String, i32);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceState {
-    pub cluster_arn: String,
-    pub status: String,
-    pub launch_type: String,
-    pub task_definition: String,
-    pub desired_count: i32,
-    pub running_count: i32,
-    pub pending_count: i32,
-    pub rollout: String,
-    pub load_balancer: Option<Registration>,
-    pub subnets: BTreeSet<String>,
-    pub security_groups: BTreeSet<String>,
-    pub public_ip: bool,
-    pub grace_secs: i32,
-    pub min_healthy_percent: i32,
-    pub max_percent: i32,
-    pub circuit_breaker: (bool, bool),
-}
-
-/// One setting of the service to change; all of them go in one `UpdateService`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Field {
-    TaskDefinition {
-        from: String,
-        to: Ref,
-    },
-    DesiredCount {
-        from: i32,
-        to: i32,
-    },
-    LoadBalancer {
-        from: Option<Registration>,
-        to: Ref,
-    },
-    Subnets {
-        from: BTreeSet<String>,
-        to: Vec<Ref>,
-    },
-    SecurityGroups {
-        from: BTreeSet<String>,
-        to: Vec<Ref>,
-    },
-    PublicIp(bool),
-    GracePeriod {
-        from: i32,
-        to: i32,
-    },
-    MinHealthyPercent {
-        from: i32,
-        to: i32,
-    },
-    MaxPercent {
-        from: i32,
-        to: i32,
-    },
-    CircuitBreaker {
-        from: (bool, bool),
-        rollback: bool,
-    },
-}
-
-fn revision(arn: &str) -> String {
-    arn.rsplit(':')
-        .next()
-        .map_or_else(|| arn.to_owned(), |r| format!("revision {r}"))
-}
-
-fn breaker((on, rollback): (bool, bool)) -> &'static str {
-    match (on, rollback) {
-        (true, true) => "on, with rollback",
-        (true, false) => "on, no rollback",
-        (false, _) => "off",
-    }
-}
-
-fn sorted(refs: &[Ref]) -> Vec<String> {
-    let mut shown: Vec<String> = refs.iter().map(Ref::to_string).collect();
-    shown.sort();
-    shown
-}
-
-impl Describe for Field {
-    fn describe(&self) -> FieldChange {
-        let show_lb = |(tg, c, p): &Registration| format!("{c}:{p} in {tg}");
-        match self {
-            Self::TaskDefinition { from, to } => {
-                let to = to.known.as_deref().map_or_else(|| to.to_string(), revision);
-                FieldChange::new("task_definition", revision(from), to)
-            }
-            Self::DesiredCount { from, to } => FieldChange::new("desired_count", from, to),
-            Self::LoadBalancer { from, to } => FieldChange::new(
-                "load_balancer",
-                from.as_ref().map_or_else(|| "(none)".into(), show_lb),
-                format!("{} in {to}", super::task_definition::CONTAINER),
-            ),
-            Self::Subnets { from, to } => {
-                FieldChange::new("subnets", show_list(from), show_list(sorted(to)))
-            }
-            Self::SecurityGroups { from, to } => {
-                FieldChange::new("security_groups", show_list(from), show_list(sorted(to)))
-            }
-            Self::PublicIp(on) => FieldChange::new("assign_public_ip", !on, on),
-            Self::GracePeriod { from, to } => {
-                FieldChange::new("health_check_grace_period", from, to)
-            }
-            Self::MinHealthyPercent { from, to } => {
-                FieldChange::new("min_healthy_percent", from, to)
-            }
-            Self::MaxPercent { from, to } => FieldChange::new("max_percent", from, to),
-            Self::CircuitBreaker { from, rollback } => FieldChange::new(
-                "circuit_breaker",
-                breaker(*from),
-                breaker((true, *rollback)),
-            ),
-        }
-    }
-}
 
 fn int(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
@@ -207,6 +70,19 @@ impl Service {
             }),
         ];
         fields.extend(changed_settings(settings));
+        fields.extend(self.placement_changes(found, refs));
+        if found.circuit_breaker != (true, self.rollback) {
+            fields.push(Field::CircuitBreaker {
+                from: found.circuit_breaker,
+                rollback: self.rollback,
+            });
+        }
+        fields
+    }
+
+    /// Where the tasks run and how they are reached: target group, subnets, groups, IP.
+    fn placement_changes(&self, found: &ServiceState, refs: &Outputs) -> Vec<Field> {
+        let mut fields = Vec::new();
         let tg = Ref::new(refs, &self.target_group, Attr::Id);
         let registered = found.load_balancer.as_ref().is_some_and(|(arn, c, p)| {
             tg.is(arn) && c == &self.container_name && *p == i32::from(self.port)
@@ -233,12 +109,6 @@ impl Service {
         }
         if found.public_ip != self.public_ip {
             fields.push(Field::PublicIp(self.public_ip));
-        }
-        if found.circuit_breaker != (true, self.rollback) {
-            fields.push(Field::CircuitBreaker {
-                from: found.circuit_breaker,
-                rollback: self.rollback,
-            });
         }
         fields
     }
@@ -322,68 +192,6 @@ impl Service {
             .map_err(|e| Error::aws(id, "UpdateService", e))?;
         Ok(())
     }
-}
-
-pub fn state_of(service: &AwsService) -> ServiceState {
-    let primary = service
-        .deployments()
-        .iter()
-        .find(|d| d.status() == Some("PRIMARY"));
-    let network = service
-        .network_configuration()
-        .and_then(|n| n.awsvpc_configuration());
-    let config = service.deployment_configuration();
-    let breaker = config.and_then(|c| c.deployment_circuit_breaker());
-    ServiceState {
-        cluster_arn: service.cluster_arn().unwrap_or_default().to_owned(),
-        status: service.status().unwrap_or_default().to_owned(),
-        launch_type: service
-            .launch_type()
-            .map(|l| l.as_str().to_owned())
-            .unwrap_or_default(),
-        task_definition: service.task_definition().unwrap_or_default().to_owned(),
-        desired_count: service.desired_count(),
-        running_count: service.running_count(),
-        pending_count: service.pending_count(),
-        rollout: primary
-            .and_then(|d| d.rollout_state())
-            .map(|r| r.as_str().to_owned())
-            .unwrap_or_default(),
-        load_balancer: service.load_balancers().first().map(|l| {
-            (
-                l.target_group_arn().unwrap_or_default().to_owned(),
-                l.container_name().unwrap_or_default().to_owned(),
-                l.container_port().unwrap_or_default(),
-            )
-        }),
-        subnets: network
-            .map(|n| n.subnets().iter().cloned().collect())
-            .unwrap_or_default(),
-        security_groups: network
-            .map(|n| n.security_groups().iter().cloned().collect())
-            .unwrap_or_default(),
-        public_ip: network.and_then(|n| n.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
-        grace_secs: service
-            .health_check_grace_period_seconds()
-            .unwrap_or_default(),
-        min_healthy_percent: config
-            .and_then(|c| c.minimum_healthy_percent())
-            .unwrap_or_default(),
-        max_percent: config.and_then(|c| c.maximum_percent()).unwrap_or_default(),
-        circuit_breaker: breaker.map_or((false, false), |b| (b.enable(), b.rollback())),
-    }
-}
-
-fn status_line(state: &ServiceState) -> String {
-    let rollout = if state.rollout.is_empty() {
-        String::new()
-    } else {
-        format!(", rollout {}", state.rollout)
-    };
-    format!(
-        "{}: {}/{} running, {} pending{rollout}",
-        state.status, state.running_count, state.desired_count, state.pending_count
-    )
 }
 
 /// ECS checks that it can assume the roles and that the target group has a load balancer;
@@ -575,59 +383,14 @@ impl Resource for Service {
     }
 }
 
-/// Some services of one cluster, with their tags; the stack's ones as found.
-async fn describe(
-    ctx: &Context,
-    cluster: &str,
-    arns: &[String],
-    wanted: &[Wanted<'_, Service>],
-) -> Result<Vec<Found<ServiceState>>> {
-    let out = match ctx
-        .ecs
-        .describe_services()
-        .cluster(cluster)
-        .set_services(Some(arns.to_vec()))
-        .include(ServiceField::Tags)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if ecs::is_gone(&e) => return Ok(Vec::new()),
-        Err(e) => return Err(Error::aws("ECS services", "DescribeServices", e)),
-    };
-    let mut found = Vec::new();
-    for service in out.services() {
-        let (Some(arn), Some(name)) = (service.service_arn(), service.service_name()) else {
-            continue;
-        };
-        if service.status() == Some("INACTIVE") {
-            continue;
-        }
-        let tags = ecs::tags_of(service.tags());
-        let wanted = wanted.iter().any(|w| w.spec.name == name);
-        let Some(id) = named::claim(&ctx.stack, Service::LABEL, name, &tags, wanted)? else {
-            continue;
-        };
-        let state = state_of(service);
-        found.push(Found {
-            id,
-            aws_id: arn.to_owned(),
-            arn: Some(arn.to_owned()),
-            state: status_line(&state),
-            tags,
-            detail: state,
-        });
-    }
-    Ok(found)
-}
-
 #[cfg(test)]
 mod tests {
     use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
     use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
-    use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState};
+    use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service as AwsService};
 
     use super::*;
+    use crate::change::{Describe, FieldChange};
     use crate::resources::testing::{self, rule};
 
     fn desired() -> Service {

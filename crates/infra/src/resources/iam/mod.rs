@@ -6,7 +6,14 @@ use std::collections::BTreeSet;
 
 use aws_sdk_iam::types::Tag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use serde_json::{Value, json};
+use serde_json::Value;
+
+mod policy;
+
+pub use policy::{
+    ECS_TASKS, QUEUE_ACTIONS, QUEUE_POLICY_NAME, TASK_EXECUTION_POLICY, queue_policy, trust_policy,
+};
+use policy::{parse_document, same_policy};
 
 use crate::aws::{self, named};
 use crate::change::{Describe, Diff, FieldChange, show_list};
@@ -15,17 +22,6 @@ use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
-
-pub const ECS_TASKS: &str = "ecs-tasks.amazonaws.com";
-pub const TASK_EXECUTION_POLICY: &str =
-    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
-pub const QUEUE_POLICY_NAME: &str = "queue-access";
-pub const QUEUE_ACTIONS: [&str; 4] = [
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:ReceiveMessage",
-    "sqs:SendMessage",
-];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InlineQueuePolicy {
@@ -101,70 +97,6 @@ impl Describe for Field {
             }
         }
     }
-}
-
-pub fn trust_policy() -> Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": { "Service": ECS_TASKS },
-            "Action": "sts:AssumeRole"
-        }]
-    })
-}
-
-pub fn queue_policy(queue_arn: &str) -> Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Action": QUEUE_ACTIONS,
-            "Resource": queue_arn
-        }]
-    })
-}
-
-/// IAM returns documents URL-encoded; some emulators do not.
-fn parse_document(text: &str) -> Option<Value> {
-    serde_json::from_str(text).ok().or_else(|| {
-        let decoded = percent_encoding::percent_decode_str(text)
-            .decode_utf8()
-            .ok()?;
-        serde_json::from_str(&decoded).ok()
-    })
-}
-
-/// A policy document in a canonical form: one-element lists and bare strings are the same
-/// to IAM, and so is the order of actions.
-fn normalize(value: &Value) -> Value {
-    const LISTS: [&str; 4] = ["Action", "Resource", "NotAction", "Service"];
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        Value::String(s) if LISTS.contains(&k.as_str()) => {
-                            Value::Array(vec![Value::String(s.clone())])
-                        }
-                        Value::Array(items) if LISTS.contains(&k.as_str()) => {
-                            let mut items = items.clone();
-                            items.sort_by_key(|a| a.to_string());
-                            Value::Array(items)
-                        }
-                        _ => normalize(v),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(normalize).collect()),
-        other => other.clone(),
-    }
-}
-
-fn same_policy(a: Option<&Value>, b: &Value) -> bool {
-    a.is_some_and(|a| normalize(a) == normalize(b))
 }
 
 fn iam_tags(tags: &Tags) -> Result<Vec<Tag>> {
@@ -352,37 +284,7 @@ async fn observe_one(ctx: &Context, name: &str, wanted: bool) -> Result<Option<F
     let Some(id) = named::claim(&ctx.stack, Role::LABEL, name, &tags, wanted)? else {
         return Ok(None);
     };
-    let (attached, inline) = tokio::join!(
-        ctx.iam.list_attached_role_policies().role_name(name).send(),
-        ctx.iam.list_role_policies().role_name(name).send(),
-    );
-    let managed_policies = attached
-        .map_err(|e| Error::aws(&resource, "ListAttachedRolePolicies", e))?
-        .attached_policies()
-        .iter()
-        .filter_map(|p| p.policy_arn().map(str::to_owned))
-        .collect();
-    let inline_names = inline
-        .map_err(|e| Error::aws(&resource, "ListRolePolicies", e))?
-        .policy_names;
-    let mut inline_policies = Vec::new();
-    for policy in inline_names {
-        // Only our own policy's document is compared; any other inline policy is drift as a whole.
-        let document = if policy == QUEUE_POLICY_NAME {
-            let out = ctx
-                .iam
-                .get_role_policy()
-                .role_name(name)
-                .policy_name(&policy)
-                .send()
-                .await
-                .map_err(|e| Error::aws(&resource, "GetRolePolicy", e))?;
-            parse_document(out.policy_document())
-        } else {
-            None
-        };
-        inline_policies.push((policy, document));
-    }
+    let (managed_policies, inline_policies) = policies(ctx, name, &resource).await?;
     Ok(Some(Found {
         id,
         aws_id: name.to_owned(),
@@ -395,6 +297,47 @@ async fn observe_one(ctx: &Context, name: &str, wanted: bool) -> Result<Option<F
             inline_policies,
         },
     }))
+}
+
+/// The managed policies attached to role `name`, and its inline policies (with the document
+/// of stackctl's own).
+async fn policies(
+    ctx: &Context,
+    name: &str,
+    resource: &str,
+) -> Result<(BTreeSet<String>, Vec<(String, Option<Value>)>)> {
+    let (attached, inline) = tokio::join!(
+        ctx.iam.list_attached_role_policies().role_name(name).send(),
+        ctx.iam.list_role_policies().role_name(name).send(),
+    );
+    let managed_policies = attached
+        .map_err(|e| Error::aws(resource, "ListAttachedRolePolicies", e))?
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect();
+    let inline_names = inline
+        .map_err(|e| Error::aws(resource, "ListRolePolicies", e))?
+        .policy_names;
+    let mut inline_policies = Vec::new();
+    for policy in inline_names {
+        // Only our own policy's document is compared; any other inline policy is drift as a whole.
+        let document = if policy == QUEUE_POLICY_NAME {
+            let out = ctx
+                .iam
+                .get_role_policy()
+                .role_name(name)
+                .policy_name(&policy)
+                .send()
+                .await
+                .map_err(|e| Error::aws(resource, "GetRolePolicy", e))?;
+            parse_document(out.policy_document())
+        } else {
+            None
+        };
+        inline_policies.push((policy, document));
+    }
+    Ok((managed_policies, inline_policies))
 }
 
 async fn apply(ctx: &Context, id: &str, name: &str, field: &Field, refs: &Outputs) -> Result<()> {
@@ -480,6 +423,7 @@ mod tests {
     use aws_sdk_iam::operation::detach_role_policy::DetachRolePolicyOutput;
     use aws_sdk_iam::operation::put_role_policy::PutRolePolicyOutput;
     use aws_sdk_iam::operation::update_assume_role_policy::UpdateAssumeRolePolicyOutput;
+    use serde_json::json;
 
     use super::*;
     use crate::resources::testing::{self, rule};
