@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::output::Format;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -16,6 +18,24 @@ Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// How the command writes its result: JSON when it was asked for.
+    pub fn format(&self) -> Format {
+        let output = match &self.command {
+            Command::Plan(a) => Some(&a.output),
+            Command::Up(a) => Some(&a.output),
+            Command::Down(a) => Some(&a.output),
+            Command::Status(a) => Some(&a.output),
+            Command::Validate(_) | Command::Ci(_) | Command::Completions(_) => None,
+        };
+        if output.is_some_and(|o| o.json) {
+            Format::Json
+        } else {
+            Format::Text
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

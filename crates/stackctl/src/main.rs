@@ -8,7 +8,7 @@ use stackctl::output::Printer;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let printer = Printer;
+    let printer = Printer::new(cli.format());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,18 +1,64 @@
-//! Every byte the user sees goes through here: results on stdout, diagnostics and progress on
-//! stderr, JSON when asked, colours and spinners only on a terminal.
+//! Every byte the user sees goes through here, as uv's `Printer`: results on stdout, notes
+//! and progress on stderr. A mode picks text for people or one JSON document for programs;
+//! spinners and prompts appear only on a terminal.
 
 use std::io::{IsTerminal, Write};
 
-#[derive(Debug, Default, Clone)]
-pub struct Printer;
+use infra::engine::Progress;
+use serde::Serialize;
+
+/// How results are written on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Prose and tables for people.
+    Text,
+    /// One JSON document and nothing else (progress still goes to stderr).
+    Json,
+}
+
+/// A command's result: one JSON document, or text for people.
+pub trait Report: Serialize {
+    fn text(&self) -> String;
+}
+
+#[derive(Debug, Clone)]
+pub struct Printer {
+    format: Format,
+    /// stderr is a terminal: spinners and prompts make sense.
+    terminal: bool,
+}
 
 impl Printer {
-    /// A line of results on stdout. A closed pipe (`stackctl ... | head`) is not an error.
+    pub fn new(format: Format) -> Self {
+        Self {
+            format,
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Prose for people on stdout; nothing in JSON mode, where stdout carries only the
+    /// document. A closed pipe (`stackctl ... | head`) is not an error.
     pub fn line(&self, text: &str) {
+        if self.format == Format::Text {
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        }
+    }
+
+    /// The command's result: its JSON document, or its text.
+    pub fn report(&self, report: &impl Report) {
+        let text = match self.format {
+            Format::Text => report.text(),
+            Format::Json => serde_json::to_string_pretty(report)
+                .unwrap_or_else(|e| format!("{{\"error\": \"cannot write the report: {e}\"}}")),
+        };
         let _ = writeln!(std::io::stdout().lock(), "{text}");
     }
 
-    /// A note on stderr (progress in plain mode, hints).
+    /// A note on stderr (hints, and what a command does while it works), in both modes.
     pub fn note(&self, text: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{text}");
     }
@@ -20,23 +66,6 @@ impl Printer {
     /// `error: ...` on stderr.
     pub fn error(&self, text: &str) {
         let _ = writeln!(std::io::stderr().lock(), "error: {text}");
-    }
-
-    /// Pretty JSON on stdout.
-    pub fn json(&self, value: &serde_json::Value) {
-        let text = serde_json::to_string_pretty(value)
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        self.line(&text);
-    }
-
-    /// Raw stdout, for output that is streamed (the pipeline's lines).
-    pub fn stdout(&self) -> std::io::Stdout {
-        std::io::stdout()
-    }
-
-    /// True when stderr is a terminal: spinners and prompts make sense.
-    pub fn interactive(&self) -> bool {
-        std::io::stderr().is_terminal()
     }
 
     /// An error and its causes, one `Caused by:` line each.
@@ -53,6 +82,12 @@ impl Printer {
             let _ = writeln!(stderr, "  Caused by: {text}");
             last = text;
         }
+    }
+
+    /// The engine's progress: a spinner per resource on a terminal (text mode), plain
+    /// greppable lines on stderr otherwise.
+    pub fn progress(&self) -> Progress {
+        crate::progress::sink(self.terminal && self.format == Format::Text)
     }
 
     /// Asks a yes/no question on the terminal. Refuses (returns an error) when stdin is not a

@@ -3,7 +3,7 @@
 //! Each stage runs in its own process group, so a timeout, Ctrl-C or SIGTERM can stop the
 //! stage's whole process tree (pipes, background jobs), not just the shell.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -14,6 +14,7 @@ use tokio::process::Child;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::spec::{Pipeline, Stage};
+use crate::output::Printer;
 
 /// Exit code of a stage that ran over its `timeout`, as `timeout(1)` uses.
 pub const TIMEOUT_EXIT_CODE: i32 = 124;
@@ -35,43 +36,38 @@ enum StageEnd {
     Failed(i32),
 }
 
-/// Runs every stage of `pipeline` in `dir`; returns the exit code for stackctl: 0 when all
-/// succeeded, else the failing command's code (1 if a signal killed it, 124 on timeout,
-/// 128+N when stackctl itself got signal N).
+/// Runs every stage of `pipeline` in `dir`, saying what it does through `printer`; returns
+/// the exit code for stackctl: 0 when all succeeded, else the failing command's code (1 if a
+/// signal killed it, 124 on timeout, 128+N when stackctl itself got signal N).
 pub async fn run(
     pipeline: &Pipeline,
     dir: &Path,
     options: RunOptions,
-    out: &mut dyn Write,
+    printer: &Printer,
 ) -> io::Result<i32> {
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
     for stage in &pipeline.stages {
-        writeln!(out, "Running stage \"{}\"", stage.name)?;
-        out.flush()?;
+        printer.line(&format!("Running stage \"{}\"", stage.name));
         let started = Instant::now();
         let end = run_stage(stage, dir, &mut interrupt, &mut terminate).await;
-        match end {
-            StageEnd::Success => writeln!(out, "Success!")?,
-            StageEnd::Failed(_) => writeln!(out, "Failed!")?,
-        }
+        printer.line(match end {
+            StageEnd::Success => "Success!",
+            StageEnd::Failed(_) => "Failed!",
+        });
         if options.timings {
-            writeln!(
-                out,
+            printer.line(&format!(
                 "Stage \"{}\" took {}",
                 stage.name,
                 format_duration(started.elapsed())
-            )?;
+            ));
         }
         if let StageEnd::Failed(code) = end {
-            writeln!(out, "Skipping all other stages and exiting.")?;
-            out.flush()?;
+            printer.line("Skipping all other stages and exiting.");
             return Ok(code);
         }
-        out.flush()?;
     }
-    writeln!(out, "All stages completed!")?;
-    out.flush()?;
+    printer.line("All stages completed!");
     Ok(0)
 }
 

@@ -36,7 +36,7 @@ pub async fn run(args: &CiArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         timings: args.timings,
     };
-    let code = crate::ci::run(&pipeline, dir, options, &mut printer.stdout())
+    let code = crate::ci::run(&pipeline, dir, options, printer)
         .await
         .context("while writing the pipeline's output")?;
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))

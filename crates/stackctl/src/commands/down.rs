@@ -3,12 +3,41 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use infra::engine::{self, ApplyOptions};
+use infra::engine::{self, ApplyOptions, Prepared};
+use infra::plan::Change;
+use infra::resources::Observed;
+use infra::{CallCounts, Context};
+use serde::Serialize;
 
-use super::stack::{INTERRUPTED_EXIT, connect, interrupt_flag, load, report_calls};
+use super::plan::PlanReport;
+use super::stack::{INTERRUPTED_EXIT, Where, connect, interrupt_flag, load, report_calls};
 use crate::cli::DownArgs;
-use crate::output::Printer;
-use crate::{progress, render};
+use crate::output::{Printer, Report};
+use crate::render;
+
+/// `down --json`: what was deleted, and anything still tagged with the stack.
+#[derive(Debug, Serialize)]
+struct DownReport<'a> {
+    #[serde(flatten)]
+    at: &'a Where,
+    deleted: &'a [Change],
+    remaining: &'a [Observed],
+    aws_calls: CallCounts,
+}
+
+impl Report for DownReport<'_> {
+    fn text(&self) -> String {
+        let tag = format!("stackctl:stack={}", self.at.stack);
+        match (self.deleted.len(), self.remaining.len()) {
+            (0, 0) => format!(
+                "Nothing to delete: no resource is tagged {tag} in {} (account {}).",
+                self.at.region, self.at.account
+            ),
+            (n, 0) => format!("\nDeleted {n} resources; nothing tagged {tag} remains."),
+            (_, left) => format!("\n{left} resource(s) tagged {tag} remain (see below)."),
+        }
+    }
+}
 
 pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let (name, region) = match &args.stack_name {
@@ -24,67 +53,22 @@ pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode>
             printer.note(&format!("Stopped the local service of stack {name}."));
         }
     }
-    let (ctx, account) = connect(&name, &region).await?;
+    let (ctx, at) = connect(&name, &region).await?;
     let prepared = engine::prepare_destroy(&ctx)
         .await
         .context("while finding the stack's resources")?;
-    let json = args.output.json;
-    let deleted = prepared.plan.changes.len();
-    if deleted == 0 {
-        if !json {
-            printer.line(&format!("Nothing to delete: no resource is tagged stackctl:stack={name} in {region} (account {account})."));
-        }
-    } else {
-        if !json {
-            printer.line(&format!("Stack {name} in {region} (account {account})\n"));
-            printer.line(&render::plan(&prepared.plan));
-        }
-        if !args.yes {
-            let question =
-                format!("Delete all {deleted} resources of stack {name:?}? This cannot be undone.");
-            if !printer.confirm(&question)? {
-                printer.note("Cancelled; nothing was deleted.");
-                return Ok(ExitCode::FAILURE);
-            }
-        }
-        if !json {
-            printer.line("");
-        }
-        let options = ApplyOptions {
-            stop_after: None,
-            cancel: Some(interrupt_flag(printer)),
-        };
-        let progress = progress::sink(printer.interactive() && !json);
-        match engine::apply(&ctx, &prepared, progress, &options).await {
-            Ok(_) => {}
-            Err(infra::Error::Interrupted) => {
-                printer.error(
-                    "interrupted: the deletions under way were finished and nothing new was started; \
-                     run `stackctl down` again to finish",
-                );
-                return Ok(ExitCode::from(INTERRUPTED_EXIT));
-            }
-            Err(err) => {
-                return Err(anyhow::Error::new(err).context(
-                    "while deleting the stack (run `stackctl down` again to retry; it is safe to repeat)",
-                ));
-            }
-        }
+    if let Err(code) = delete(args, &ctx, &at, &prepared, printer).await? {
+        return Ok(code);
     }
-
     let remaining = engine::remaining(&ctx)
         .await
         .context("while checking that nothing tagged with the stack remains")?;
-    if json {
-        printer.json(&serde_json::json!({
-            "stack": name,
-            "region": region,
-            "account": account,
-            "deleted": prepared.plan.changes,
-            "remaining": remaining,
-            "aws_calls": ctx.calls.snapshot(),
-        }));
-    }
+    printer.report(&DownReport {
+        at: &at,
+        deleted: &prepared.plan.changes,
+        remaining: &remaining,
+        aws_calls: ctx.calls.snapshot(),
+    });
     report_calls(printer, &ctx, args.output.verbose);
     if !remaining.is_empty() {
         printer.error(&format!(
@@ -94,10 +78,49 @@ pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode>
         ));
         return Ok(ExitCode::FAILURE);
     }
-    if !json && deleted > 0 {
-        printer.line(&format!(
-            "\nDeleted {deleted} resources; nothing tagged stackctl:stack={name} remains."
-        ));
-    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Shows what goes, asks (unless `--yes`), and deletes it. `Ok(Err(code))`: stop with `code`
+/// (cancelled or interrupted).
+async fn delete(
+    args: &DownArgs,
+    ctx: &Context,
+    at: &Where,
+    prepared: &Prepared,
+    printer: &Printer,
+) -> anyhow::Result<Result<(), ExitCode>> {
+    let count = prepared.plan.changes.len();
+    if count == 0 {
+        return Ok(Ok(()));
+    }
+    printer.line(&PlanReport::new(at, &prepared.plan, CallCounts::default()).text());
+    if !args.yes {
+        let question = format!(
+            "Delete all {count} resources of stack {:?}? This cannot be undone.",
+            at.stack
+        );
+        if !printer.confirm(&question)? {
+            printer.note("Cancelled; nothing was deleted.");
+            return Ok(Err(ExitCode::FAILURE));
+        }
+    }
+    printer.line("");
+    let options = ApplyOptions {
+        stop_after: None,
+        cancel: Some(interrupt_flag(printer)),
+    };
+    match engine::apply(ctx, prepared, printer.progress(), &options).await {
+        Ok(_) => Ok(Ok(())),
+        Err(infra::Error::Interrupted) => {
+            printer.error(
+                "interrupted: the deletions under way were finished and nothing new was started; \
+                 run `stackctl down` again to finish",
+            );
+            Ok(Err(ExitCode::from(INTERRUPTED_EXIT)))
+        }
+        Err(err) => Err(anyhow::Error::new(err).context(
+            "while deleting the stack (run `stackctl down` again to retry; it is safe to repeat)",
+        )),
+    }
 }

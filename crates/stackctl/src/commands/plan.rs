@@ -3,37 +3,56 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use infra::CallCounts;
 use infra::engine;
+use infra::plan::{Change, Plan, Summary};
+use serde::Serialize;
 
-use super::stack::{choose_image, connect, load, report_calls};
+use super::stack::{Where, choose_image, connect, load, report_calls};
 use crate::cli::PlanArgs;
-use crate::output::Printer;
+use crate::output::{Printer, Report};
 use crate::render;
+
+/// `plan --json`: every resource's change and the totals.
+#[derive(Debug, Serialize)]
+pub struct PlanReport<'a> {
+    #[serde(flatten)]
+    pub at: &'a Where,
+    pub changes: &'a [Change],
+    pub summary: Summary,
+    pub aws_calls: CallCounts,
+}
+
+impl<'a> PlanReport<'a> {
+    pub fn new(at: &'a Where, plan: &'a Plan, aws_calls: CallCounts) -> Self {
+        Self {
+            at,
+            changes: &plan.changes,
+            summary: plan.summary(),
+            aws_calls,
+        }
+    }
+}
+
+impl Report for PlanReport<'_> {
+    fn text(&self) -> String {
+        let plan = Plan {
+            stack: self.at.stack.clone(),
+            changes: self.changes.to_vec(),
+        };
+        format!("{}\n\n{}", self.at.heading(), render::plan(&plan))
+    }
+}
 
 pub async fn run(args: &PlanArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let mut spec = load(&args.stack.file)?;
     choose_image(&mut spec, &args.stack.file, args.image.as_ref())?;
-    let (ctx, account) = connect(&spec.name, &spec.region).await?;
+    let (ctx, at) = connect(&spec.name, &spec.region).await?;
     let prepared = engine::prepare(&ctx, &spec)
         .await
         .context("while reading the stack's current state from AWS")?;
     let plan = &prepared.plan;
-    if args.output.json {
-        printer.json(&serde_json::json!({
-            "stack": spec.name,
-            "region": spec.region,
-            "account": account,
-            "changes": plan.changes,
-            "summary": plan.summary(),
-            "aws_calls": ctx.calls.snapshot(),
-        }));
-    } else {
-        printer.line(&format!(
-            "Stack {} in {} (account {account})\n",
-            spec.name, spec.region
-        ));
-        printer.line(&render::plan(plan));
-    }
+    printer.report(&PlanReport::new(&at, plan, ctx.calls.snapshot()));
     report_calls(printer, &ctx, args.output.verbose);
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)

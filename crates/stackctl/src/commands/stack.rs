@@ -4,10 +4,30 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use infra::outputs::Outputs;
 use infra::{Context, StackSpec};
+use serde::Serialize;
 
 use crate::output::Printer;
 use crate::render;
+
+/// Which stack a report is about, and where: the first fields of every JSON document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Where {
+    pub stack: String,
+    pub region: String,
+    pub account: String,
+}
+
+impl Where {
+    /// `Stack NAME in REGION (account ACCOUNT)`.
+    pub fn heading(&self) -> String {
+        format!(
+            "Stack {} in {} (account {})",
+            self.stack, self.region, self.account
+        )
+    }
+}
 
 /// Reads and validates the stack file; every problem is in the error.
 pub fn load(path: &Path) -> anyhow::Result<StackSpec> {
@@ -57,7 +77,7 @@ pub fn choose_image(
 }
 
 /// The clients for the stack's region, after checking the credentials with one call.
-pub async fn connect(stack: &str, region: &str) -> anyhow::Result<(Context, String)> {
+pub async fn connect(stack: &str, region: &str) -> anyhow::Result<(Context, Where)> {
     let mut ctx = Context::load(stack, region).await;
     // Built images go to this registry instead of ECR (a local registry, for tests).
     ctx.settings.registry = std::env::var("STACKCTL_REGISTRY")
@@ -65,7 +85,12 @@ pub async fn connect(stack: &str, region: &str) -> anyhow::Result<(Context, Stri
         .filter(|r| !r.is_empty());
     // The error already names the call, the problem and the fix: it is the first line shown.
     let account = ctx.account().await?;
-    Ok((ctx, account))
+    let at = Where {
+        stack: stack.to_owned(),
+        region: region.to_owned(),
+        account,
+    };
+    Ok((ctx, at))
 }
 
 /// With `-v`, the AWS calls made, on stderr.
@@ -75,13 +100,25 @@ pub fn report_calls(printer: &Printer, ctx: &Context, verbose: bool) {
     }
 }
 
-/// The outputs as a JSON object.
-pub fn outputs_json(outputs: &infra::outputs::Outputs) -> serde_json::Value {
-    infra::stack::named_outputs(outputs)
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
-        .collect::<serde_json::Map<_, _>>()
-        .into()
+/// The outputs a user wants, by name, in the order people read them (a JSON object).
+#[derive(Debug, Clone, Default)]
+pub struct Named(pub Vec<(&'static str, String)>);
+
+impl Named {
+    pub fn of(outputs: &Outputs) -> Self {
+        Self(infra::stack::named_outputs(outputs))
+    }
+
+    /// `name  value` lines, aligned.
+    pub fn text(&self) -> String {
+        render::pairs(&self.0)
+    }
+}
+
+impl Serialize for Named {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
 }
 
 /// Exit code after an interrupt, as shells report Ctrl-C.

@@ -5,13 +5,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use infra::CallCounts;
 use infra::engine;
 use infra::resources::{Detail, Observed};
 use serde::Serialize;
 
-use super::stack::{connect, load, outputs_json, report_calls};
+use super::stack::{Named, Where, connect, load, report_calls};
 use crate::cli::StatusArgs;
-use crate::output::Printer;
+use crate::output::{Printer, Report};
 use crate::render;
 
 /// A live `GET` of the health-check path through the load balancer.
@@ -84,13 +85,70 @@ fn service_line(observed: &[Observed]) -> Option<String> {
     ))
 }
 
+/// `status --json`: every resource as AWS reports it, the outputs, the service's deployment
+/// and a live health check through the load balancer.
+#[derive(Debug, Serialize)]
+struct StatusReport<'a> {
+    #[serde(flatten)]
+    at: &'a Where,
+    resources: &'a [Observed],
+    outputs: Named,
+    service: Option<String>,
+    health: Option<Health>,
+    aws_calls: CallCounts,
+    #[serde(skip)]
+    url: Option<String>,
+}
+
+impl Report for StatusReport<'_> {
+    fn text(&self) -> String {
+        if self.resources.is_empty() {
+            return format!(
+                "Stack {} has no resources in {} (account {}). Run `stackctl up` to create it.",
+                self.at.stack, self.at.region, self.at.account
+            );
+        }
+        let mut lines = vec![
+            format!("{}\n", self.at.heading()),
+            render::resources(self.resources),
+            format!("\nOutputs:\n{}", self.outputs.text()),
+        ];
+        if let Some(service) = &self.service {
+            lines.push(format!("\nService: {service}"));
+        }
+        match (&self.url, &self.health) {
+            (Some(url), Some(h)) => {
+                lines.push(format!("URL:     {url}"));
+                lines.push(format!("Health:  {} {}", h.url, h.verdict()));
+            }
+            (Some(url), None) => {
+                lines.push(format!("URL:     {url}"));
+                lines.push("Health:  not checked (AWS_ENDPOINT_URL is set: the DNS name is the emulator's)".into());
+            }
+            _ => lines.push("\nNo load balancer: the stack has no image to run yet (service.image or `up --image`).".into()),
+        }
+        lines.join("\n")
+    }
+}
+
+impl Health {
+    /// `up (HTTP 200 in 12 ms)`, `down (HTTP 503)`, `down (the reason)`.
+    fn verdict(&self) -> String {
+        match (self.up, self.status, self.latency_ms, &self.error) {
+            (true, Some(code), Some(ms), _) => format!("up (HTTP {code} in {ms} ms)"),
+            (false, Some(code), _, _) => format!("down (HTTP {code})"),
+            (_, _, _, Some(e)) => format!("down ({e})"),
+            _ => "down".into(),
+        }
+    }
+}
+
 pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let spec = load(&args.stack.file)?;
-    let (ctx, account) = connect(&spec.name, &spec.region).await?;
+    let (ctx, at) = connect(&spec.name, &spec.region).await?;
     let observed = engine::remaining(&ctx)
         .await
         .context("while reading the stack's resources from AWS")?;
-    let outputs = engine::outputs_of(&observed);
     let url = observed.iter().find_map(|o| match &o.detail {
         Detail::LoadBalancer(lb) => Some(format!("http://{}", lb.dns_name)),
         _ => None,
@@ -103,53 +161,15 @@ pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCod
         }
         _ => None,
     };
-    if args.output.json {
-        printer.json(&serde_json::json!({
-            "stack": spec.name,
-            "region": spec.region,
-            "account": account,
-            "resources": observed,
-            "outputs": outputs_json(&outputs),
-            "service": service_line(&observed),
-            "health": health,
-            "aws_calls": ctx.calls.snapshot(),
-        }));
-    } else if observed.is_empty() {
-        printer.line(&format!(
-            "Stack {} has no resources in {} (account {account}). Run `stackctl up` to create it.",
-            spec.name, spec.region
-        ));
-    } else {
-        printer.line(&format!(
-            "Stack {} in {} (account {account})\n",
-            spec.name, spec.region
-        ));
-        printer.line(&render::resources(&observed));
-        printer.line(&format!(
-            "\nOutputs:\n{}",
-            render::pairs(&infra::stack::named_outputs(&outputs))
-        ));
-        if let Some(line) = service_line(&observed) {
-            printer.line(&format!("\nService: {line}"));
-        }
-        match (&url, &health) {
-            (Some(url), Some(h)) => {
-                printer.line(&format!("URL:     {url}"));
-                let verdict = match (h.up, h.status, h.latency_ms, &h.error) {
-                    (true, Some(code), Some(ms), _) => format!("up (HTTP {code} in {ms} ms)"),
-                    (false, Some(code), _, _) => format!("down (HTTP {code})"),
-                    (_, _, _, Some(e)) => format!("down ({e})"),
-                    _ => "down".into(),
-                };
-                printer.line(&format!("Health:  {} {verdict}", h.url));
-            }
-            (Some(url), None) => {
-                printer.line(&format!("URL:     {url}"));
-                printer.line("Health:  not checked (AWS_ENDPOINT_URL is set: the DNS name is the emulator's)");
-            }
-            _ => printer.line("\nNo load balancer: the stack has no image to run yet (service.image or `up --image`)."),
-        }
-    }
+    printer.report(&StatusReport {
+        at: &at,
+        resources: &observed,
+        outputs: Named::of(&engine::outputs_of(&observed)),
+        service: service_line(&observed),
+        health,
+        aws_calls: ctx.calls.snapshot(),
+        url,
+    });
     report_calls(printer, &ctx, args.output.verbose);
     Ok(ExitCode::SUCCESS)
 }

@@ -3,26 +3,39 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use infra::engine::{self, ApplyOptions};
+use infra::engine::{self, ApplyOptions, Prepared};
+use infra::outputs::Outputs;
+use infra::plan::{Change, Summary};
+use infra::{CallCounts, Context, StackSpec};
+use serde::Serialize;
 
+use super::plan::PlanReport;
 use super::stack::{
-    INTERRUPTED_EXIT, choose_image, connect, interrupt_flag, load, outputs_json, report_calls,
+    INTERRUPTED_EXIT, Named, Where, choose_image, connect, interrupt_flag, load, report_calls,
 };
 use crate::cli::UpArgs;
-use crate::output::Printer;
-use crate::{progress, render};
+use crate::output::{Printer, Report};
+
+/// `up --json`: the plan that was applied, and the stack's outputs after it.
+#[derive(Debug, Serialize)]
+struct UpReport<'a> {
+    #[serde(flatten)]
+    at: &'a Where,
+    changes: &'a [Change],
+    summary: Summary,
+    outputs: Named,
+    aws_calls: CallCounts,
+}
+
+impl Report for UpReport<'_> {
+    fn text(&self) -> String {
+        format!("\nOutputs:\n{}", self.outputs.text())
+    }
+}
 
 pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let mut spec = load(&args.stack.file)?;
-    if args.local {
-        crate::local::require_emulator()?;
-        // Locally the service runs from its binary: the image is only a label for ECS.
-        if args.image.is_none() && spec.service.image.is_none() {
-            spec.service.image = Some(format!("stackctl.local/{}:local", spec.name));
-        }
-    }
-    choose_image(&mut spec, &args.stack.file, args.image.as_ref())?;
-    let (mut ctx, account) = connect(&spec.name, &spec.region).await?;
+    let spec = stack_for(args)?;
+    let (mut ctx, at) = connect(&spec.name, &spec.region).await?;
     ctx.settings.deploy_timeout = if args.no_wait {
         None
     } else {
@@ -35,21 +48,13 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         .await
         .context("while reading the stack's current state from AWS")?;
     let plan = &prepared.plan;
-    let json = args.output.json;
-    if !json {
-        printer.line(&format!(
-            "Stack {} in {} (account {account})\n",
-            spec.name, spec.region
-        ));
-        printer.line(&render::plan(plan));
-        if spec.service.image.is_none() && spec.service.build.is_none() {
-            printer.line(
-                "\nNo image and no Dockerfile: the load balancer and the ECS service are not part of \
-                 this stack yet. Set service.image in the stack file, pass --image, or add a Dockerfile.",
-            );
-        }
+    printer.line(&PlanReport::new(&at, plan, CallCounts::default()).text());
+    if spec.service.image.is_none() && spec.service.build.is_none() {
+        printer.line(
+            "\nNo image and no Dockerfile: the load balancer and the ECS service are not part of \
+             this stack yet. Set service.image in the stack file, pass --image, or add a Dockerfile.",
+        );
     }
-
     // An image to build needs a builder: say so before anything is changed.
     let builds = plan
         .changes
@@ -58,92 +63,100 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     if builds {
         infra::resources::image::Builder::find().await?;
     }
-
-    let outputs = if !plan.has_changes() {
-        if !json {
-            printer.line("\nNo changes: the stack already matches the stack file.");
-        }
-        engine::outputs_of(&prepared.observed)
-    } else {
-        if plan.is_destructive() && !args.yes {
-            let question = format!(
-                "This plan deletes or replaces {} resource(s) of stack {:?}. Continue?",
-                plan.summary().delete + plan.summary().replace,
-                spec.name
-            );
-            if !printer.confirm(&question)? {
-                printer.note("Cancelled; nothing was changed.");
-                return Ok(ExitCode::FAILURE);
-            }
-        }
-        if !json {
-            printer.line("");
-        }
-        let options = ApplyOptions {
-            stop_after: args.stop_after,
-            cancel: Some(interrupt_flag(printer)),
-        };
-        let progress = progress::sink(printer.interactive() && !json);
-        let outputs = match engine::apply(&ctx, &prepared, progress, &options).await {
-            Ok(outputs) => outputs,
-            Err(infra::Error::Interrupted) => {
-                report_calls(printer, &ctx, args.output.verbose);
-                printer.error(
-                    "interrupted: the changes under way were finished and nothing new was started; \
-                     run `stackctl up` again to finish",
-                );
-                return Ok(ExitCode::from(INTERRUPTED_EXIT));
-            }
-            Err(err) => {
-                report_calls(printer, &ctx, args.output.verbose);
-                return Err(anyhow::Error::new(err).context(
-                    "while applying the plan (what was done stays done: run `stackctl up` again to finish)",
-                ));
-            }
-        };
-        if !json {
-            printer.line(&format!("\nApplied: {}.", plan.summary()));
-        }
-        outputs
+    let outputs = match apply(args, &ctx, &spec, &prepared, printer).await? {
+        Ok(outputs) => outputs,
+        Err(code) => return Ok(code),
     };
-
-    if json {
-        printer.json(&serde_json::json!({
-            "stack": spec.name,
-            "region": spec.region,
-            "account": account,
-            "changes": plan.changes,
-            "summary": plan.summary(),
-            "outputs": outputs_json(&outputs),
-            "aws_calls": ctx.calls.snapshot(),
-        }));
-    } else {
-        printer.line(&format!(
-            "\nOutputs:\n{}",
-            render::pairs(&infra::stack::named_outputs(&outputs))
-        ));
-    }
+    printer.report(&UpReport {
+        at: &at,
+        changes: &plan.changes,
+        summary: plan.summary(),
+        outputs: Named::of(&outputs),
+        aws_calls: ctx.calls.snapshot(),
+    });
     report_calls(printer, &ctx, args.output.verbose);
     if args.local {
-        run_local(args, &ctx, &spec, printer).await?;
+        run_local(args, &ctx, printer).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs the service here with the task definition's environment and port, and exercises it.
-async fn run_local(
+/// The stack file, with the image `up` deploys decided.
+fn stack_for(args: &UpArgs) -> anyhow::Result<StackSpec> {
+    let mut spec = load(&args.stack.file)?;
+    if args.local {
+        crate::local::require_emulator()?;
+        // Locally the service runs from its binary: the image is only a label for ECS.
+        if args.image.is_none() && spec.service.image.is_none() {
+            spec.service.image = Some(format!("stackctl.local/{}:local", spec.name));
+        }
+    }
+    choose_image(&mut spec, &args.stack.file, args.image.as_ref())?;
+    Ok(spec)
+}
+
+/// Applies the plan after asking, if it is destructive. `Ok(Err(code))`: stop with `code`
+/// (cancelled or interrupted).
+async fn apply(
     args: &UpArgs,
-    ctx: &infra::Context,
-    spec: &infra::StackSpec,
+    ctx: &Context,
+    spec: &StackSpec,
+    prepared: &Prepared,
     printer: &Printer,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Result<Outputs, ExitCode>> {
+    let plan = &prepared.plan;
+    if !plan.has_changes() {
+        printer.line("\nNo changes: the stack already matches the stack file.");
+        return Ok(Ok(engine::outputs_of(&prepared.observed)));
+    }
+    if plan.is_destructive() && !args.yes {
+        let summary = plan.summary();
+        let question = format!(
+            "This plan deletes or replaces {} resource(s) of stack {:?}. Continue?",
+            summary.delete + summary.replace,
+            spec.name
+        );
+        if !printer.confirm(&question)? {
+            printer.note("Cancelled; nothing was changed.");
+            return Ok(Err(ExitCode::FAILURE));
+        }
+    }
+    printer.line("");
+    let options = ApplyOptions {
+        stop_after: args.stop_after,
+        cancel: Some(interrupt_flag(printer)),
+    };
+    match engine::apply(ctx, prepared, printer.progress(), &options).await {
+        Ok(outputs) => {
+            printer.line(&format!("\nApplied: {}.", plan.summary()));
+            Ok(Ok(outputs))
+        }
+        Err(infra::Error::Interrupted) => {
+            report_calls(printer, ctx, args.output.verbose);
+            printer.error(
+                "interrupted: the changes under way were finished and nothing new was started; \
+                 run `stackctl up` again to finish",
+            );
+            Ok(Err(ExitCode::from(INTERRUPTED_EXIT)))
+        }
+        Err(err) => {
+            report_calls(printer, ctx, args.output.verbose);
+            Err(anyhow::Error::new(err).context(
+                "while applying the plan (what was done stays done: run `stackctl up` again to finish)",
+            ))
+        }
+    }
+}
+
+/// Runs the service here with the task definition's environment and port, and exercises it.
+async fn run_local(args: &UpArgs, ctx: &Context, printer: &Printer) -> anyhow::Result<()> {
     use crate::local;
     let observed = engine::remaining(ctx)
         .await
         .context("while reading the task definition back")?;
     let (environment, port) = local::from_task_definition(&observed)?;
     let app = local::app_binary(args.app_bin.as_ref())?;
-    let files = local::Files::new(&args.stack.file, &spec.name);
+    let files = local::Files::new(&args.stack.file, &ctx.stack);
     let pid = local::start(&files, &app, &environment, port).await?;
     let (sent, received) = local::exercise(port).await?;
     printer.line(&format!(
