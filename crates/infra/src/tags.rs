@@ -56,6 +56,19 @@ pub fn logical_id(stack: &str, tags: &Tags) -> Option<String> {
     tags.get(ID_TAG).cloned()
 }
 
+/// The tags in a service's own tag type (each AWS SDK has one): `make` builds one tag.
+pub fn to_sdk<T>(tags: &Tags, make: impl Fn(&str, &str) -> T) -> Vec<T> {
+    tags.iter().map(|(k, v)| make(k, v)).collect()
+}
+
+/// The same, for SDKs whose tag builder checks the tag (IAM, ECR): the first refusal.
+pub fn try_to_sdk<T, E>(
+    tags: &Tags,
+    make: impl Fn(&str, &str) -> Result<T, E>,
+) -> Result<Vec<T>, E> {
+    tags.iter().map(|(k, v)| make(k, v)).collect()
+}
+
 /// Tags from an AWS tag list, whatever shape the service gives its keys and values.
 pub fn collect<'a>(pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Tags {
     pairs

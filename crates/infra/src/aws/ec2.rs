@@ -3,6 +3,9 @@
 //! deletes that wait out `DependencyViolation`.
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -23,9 +26,7 @@ pub fn tags_of(tags: &[Tag]) -> Tags {
 }
 
 pub fn to_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+    tags::to_sdk(tags, |k, v| Tag::builder().key(k).value(v).build())
 }
 
 /// Tags applied atomically with the create call, so a resource is never untagged (and so
@@ -37,7 +38,7 @@ pub fn tag_spec(resource_type: ResourceType, tags: &Tags) -> TagSpecification {
         .build()
 }
 
-/// One EC2 resource as found, if it is this stack's (its tags are checked on every answer).
+/// What identifies an EC2 resource in a describe answer.
 pub struct Seen<'a> {
     pub tags: &'a [Tag],
     pub aws_id: Option<&'a str>,
@@ -45,18 +46,44 @@ pub struct Seen<'a> {
     pub state: String,
 }
 
-impl Seen<'_> {
-    pub fn found<S>(self, ctx: &Context, detail: S) -> Option<Found<S>> {
-        let tags = tags_of(self.tags);
-        Some(Found {
-            id: tags::logical_id(&ctx.stack, &tags)?,
-            detail,
-            aws_id: self.aws_id?.to_owned(),
-            arn: self.arn.map(str::to_owned),
-            state: self.state,
-            tags,
+/// The stack's resources among the items of a describe answer, each read by `seen`. The
+/// stack's tag is checked on every item, not only in the filter: an endpoint may ignore it.
+pub fn found<T, S>(
+    ctx: &Context,
+    items: &[T],
+    seen: impl Fn(&T) -> (Seen<'_>, S),
+) -> Vec<Found<S>> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let (seen, detail) = seen(item);
+            let tags = tags_of(seen.tags);
+            Some(Found {
+                id: tags::logical_id(&ctx.stack, &tags)?,
+                detail,
+                aws_id: seen.aws_id?.to_owned(),
+                arn: seen.arn.map(str::to_owned),
+                state: seen.state,
+                tags,
+            })
         })
-    }
+        .collect()
+}
+
+/// The stack's resources in a paginated describe call, each read by `seen`; `what` names
+/// the resources and the operation in errors.
+pub async fn observe<T, S, E, R>(
+    ctx: &Context,
+    pages: PaginationStream<std::result::Result<T, SdkError<E, R>>>,
+    what: (&str, &'static str),
+    seen: impl Fn(&T) -> (Seen<'_>, S),
+) -> Result<Vec<Found<S>>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let items = super::all(pages, |e| Error::aws(what.0, what.1, e)).await?;
+    Ok(found(ctx, &items, seen))
 }
 
 /// Puts back managed tags on any EC2 resource.

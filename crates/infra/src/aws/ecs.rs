@@ -14,9 +14,7 @@ use crate::tags::{self, Tags};
 const CLUSTERS_PER_CALL: usize = 100;
 
 pub fn to_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+    tags::to_sdk(tags, |k, v| Tag::builder().key(k).value(v).build())
 }
 
 pub fn tags_of(tags: &[Tag]) -> Tags {

@@ -16,9 +16,7 @@ use crate::tags::{self, Tags};
 const TAGS_PER_CALL: usize = 20;
 
 pub fn to_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+    tags::to_sdk(tags, |k, v| Tag::builder().key(k).value(v).build())
 }
 
 /// Every load balancer whose name is one of the stack's (not yet checked against its tags).

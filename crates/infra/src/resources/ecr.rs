@@ -80,15 +80,8 @@ fn describe_policy(policy: Option<&Value>) -> String {
 }
 
 fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| Error::unexpected("ECR repository", format!("invalid tag {k}: {e}")))
-        })
-        .collect()
+    tags::try_to_sdk(tags, |k, v| Tag::builder().key(k).value(v).build())
+        .map_err(|e| Error::unexpected("ECR repository", format!("invalid tag: {e}")))
 }
 
 impl Resource for Repository {

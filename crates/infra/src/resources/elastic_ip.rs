@@ -25,6 +25,7 @@ impl Resource for ElasticIp {
 
     async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Result<Vec<Found<()>>> {
         let ctx = scope.ctx;
+        // DescribeAddresses answers with every address at once (no pages).
         let out = ctx
             .ec2
             .describe_addresses()
@@ -32,19 +33,15 @@ impl Resource for ElasticIp {
             .send()
             .await
             .map_err(|e| Error::aws("Elastic IPs", "DescribeAddresses", e))?;
-        Ok(out
-            .addresses()
-            .iter()
-            .filter_map(|a| {
-                let seen = ec2::Seen {
-                    tags: a.tags(),
-                    aws_id: a.allocation_id(),
-                    arn: None,
-                    state: a.public_ip().unwrap_or_default().to_owned(),
-                };
-                seen.found(ctx, ())
-            })
-            .collect())
+        Ok(ec2::found(ctx, out.addresses(), |a| {
+            let seen = ec2::Seen {
+                tags: a.tags(),
+                aws_id: a.allocation_id(),
+                arn: None,
+                state: a.public_ip().unwrap_or_default().to_owned(),
+            };
+            (seen, ())
+        }))
     }
 
     fn diff(&self, _: &(), _: &Outputs) -> Diff<NoField> {

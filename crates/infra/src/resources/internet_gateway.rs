@@ -69,17 +69,18 @@ impl Resource for InternetGateway {
         _: &[Wanted<'_, Self>],
     ) -> Result<Vec<Found<InternetGatewayState>>> {
         let ctx = scope.ctx;
-        let out = ctx
+        let pages = ctx
             .ec2
             .describe_internet_gateways()
             .filters(ec2::stack_filter(ctx))
-            .send()
-            .await
-            .map_err(|e| Error::aws("internet gateways", "DescribeInternetGateways", e))?;
-        Ok(out
-            .internet_gateways()
-            .iter()
-            .filter_map(|igw| {
+            .into_paginator()
+            .items()
+            .send();
+        ec2::observe(
+            ctx,
+            pages,
+            ("internet gateways", "DescribeInternetGateways"),
+            |igw| {
                 let attached: Vec<String> = igw
                     .attachments()
                     .iter()
@@ -96,9 +97,10 @@ impl Resource for InternetGateway {
                     }
                     .into(),
                 };
-                seen.found(ctx, InternetGatewayState { attached })
-            })
-            .collect())
+                (seen, InternetGatewayState { attached })
+            },
+        )
+        .await
     }
 
     fn diff(&self, found: &InternetGatewayState, refs: &Outputs) -> Diff<Field> {

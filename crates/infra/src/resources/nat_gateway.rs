@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{NatGatewayState as AwsNatState, ResourceType};
 
-use crate::aws::ec2;
+use crate::aws::{self, ec2};
 use crate::change::{Diff, NoField};
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -49,39 +49,40 @@ impl Resource for NatGateway {
         _: &[Wanted<'_, Self>],
     ) -> Result<Vec<Found<NatGatewayState>>> {
         let ctx = scope.ctx;
-        let out = ctx
-            .ec2
-            .describe_nat_gateways()
-            .filter(ec2::stack_filter(ctx))
-            .send()
-            .await
-            .map_err(|e| Error::aws("NAT gateways", "DescribeNatGateways", e))?;
-        Ok(out
-            .nat_gateways()
-            .iter()
+        let items = aws::all(
+            ctx.ec2
+                .describe_nat_gateways()
+                .filter(ec2::stack_filter(ctx))
+                .into_paginator()
+                .items()
+                .send(),
+            |e| Error::aws("NAT gateways", "DescribeNatGateways", e),
+        )
+        .await?;
+        // A deleted NAT gateway stays listed for an hour.
+        let live: Vec<_> = items
+            .into_iter()
             .filter(|n| n.state() != Some(&AwsNatState::Deleted))
-            .filter_map(|n| {
-                let allocation_id = n
-                    .nat_gateway_addresses()
-                    .first()
-                    .and_then(|a| a.allocation_id())
-                    .unwrap_or_default()
-                    .to_owned();
-                let seen = ec2::Seen {
-                    tags: n.tags(),
-                    aws_id: n.nat_gateway_id(),
-                    arn: None,
-                    state: n.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                };
-                seen.found(
-                    ctx,
-                    NatGatewayState {
-                        subnet_id: n.subnet_id().unwrap_or_default().to_owned(),
-                        allocation_id,
-                    },
-                )
-            })
-            .collect())
+            .collect();
+        Ok(ec2::found(ctx, &live, |n| {
+            let allocation_id = n
+                .nat_gateway_addresses()
+                .first()
+                .and_then(|a| a.allocation_id())
+                .unwrap_or_default()
+                .to_owned();
+            let seen = ec2::Seen {
+                tags: n.tags(),
+                aws_id: n.nat_gateway_id(),
+                arn: None,
+                state: n.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            };
+            let state = NatGatewayState {
+                subnet_id: n.subnet_id().unwrap_or_default().to_owned(),
+                allocation_id,
+            };
+            (seen, state)
+        }))
     }
 
     fn diff(&self, found: &NatGatewayState, refs: &Outputs) -> Diff<NoField> {

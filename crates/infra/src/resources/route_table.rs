@@ -135,26 +135,23 @@ impl Resource for RouteTable {
         _: &[Wanted<'_, Self>],
     ) -> Result<Vec<Found<RouteTableState>>> {
         let ctx = scope.ctx;
-        let out = ctx
+        let pages = ctx
             .ec2
             .describe_route_tables()
             .filters(ec2::stack_filter(ctx))
-            .send()
-            .await
-            .map_err(|e| Error::aws("route tables", "DescribeRouteTables", e))?;
-        Ok(out
-            .route_tables()
-            .iter()
-            .filter_map(|rt| {
-                let seen = ec2::Seen {
-                    tags: rt.tags(),
-                    aws_id: rt.route_table_id(),
-                    arn: None,
-                    state: "available".into(),
-                };
-                seen.found(ctx, state_of(rt))
-            })
-            .collect())
+            .into_paginator()
+            .items()
+            .send();
+        ec2::observe(ctx, pages, ("route tables", "DescribeRouteTables"), |rt| {
+            let seen = ec2::Seen {
+                tags: rt.tags(),
+                aws_id: rt.route_table_id(),
+                arn: None,
+                state: "available".into(),
+            };
+            (seen, state_of(rt))
+        })
+        .await
     }
 
     fn diff(&self, found: &RouteTableState, refs: &Outputs) -> Diff<Field> {

@@ -60,34 +60,29 @@ impl Resource for Subnet {
 
     async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Result<Vec<Found<SubnetState>>> {
         let ctx = scope.ctx;
-        let out = ctx
+        let pages = ctx
             .ec2
             .describe_subnets()
             .filters(ec2::stack_filter(ctx))
-            .send()
-            .await
-            .map_err(|e| Error::aws("subnets", "DescribeSubnets", e))?;
-        Ok(out
-            .subnets()
-            .iter()
-            .filter_map(|s| {
-                let seen = ec2::Seen {
-                    tags: s.tags(),
-                    aws_id: s.subnet_id(),
-                    arn: s.subnet_arn(),
-                    state: s.state().map(|x| x.as_str().to_owned()).unwrap_or_default(),
-                };
-                seen.found(
-                    ctx,
-                    SubnetState {
-                        vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
-                        cidr: s.cidr_block().unwrap_or_default().to_owned(),
-                        zone: s.availability_zone().unwrap_or_default().to_owned(),
-                        map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
-                    },
-                )
-            })
-            .collect())
+            .into_paginator()
+            .items()
+            .send();
+        ec2::observe(ctx, pages, ("subnets", "DescribeSubnets"), |s| {
+            let seen = ec2::Seen {
+                tags: s.tags(),
+                aws_id: s.subnet_id(),
+                arn: s.subnet_arn(),
+                state: s.state().map(|x| x.as_str().to_owned()).unwrap_or_default(),
+            };
+            let state = SubnetState {
+                vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
+                cidr: s.cidr_block().unwrap_or_default().to_owned(),
+                zone: s.availability_zone().unwrap_or_default().to_owned(),
+                map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
+            };
+            (seen, state)
+        })
+        .await
     }
 
     fn diff(&self, found: &SubnetState, refs: &Outputs) -> Diff<Field> {

@@ -4,7 +4,7 @@
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use ipnet::Ipv4Net;
 
-use crate::aws::ec2;
+use crate::aws::{self, ec2};
 use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -63,15 +63,17 @@ impl Resource for Vpc {
 
     async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Result<Vec<Found<VpcState>>> {
         let ctx = scope.ctx;
-        let out = ctx
-            .ec2
-            .describe_vpcs()
-            .filters(ec2::stack_filter(ctx))
-            .send()
-            .await
-            .map_err(|e| Error::aws("VPCs", "DescribeVpcs", e))?;
-        let mut found = Vec::new();
-        for vpc in out.vpcs() {
+        let items = aws::all(
+            ctx.ec2
+                .describe_vpcs()
+                .filters(ec2::stack_filter(ctx))
+                .into_paginator()
+                .items()
+                .send(),
+            |e| Error::aws("VPCs", "DescribeVpcs", e),
+        )
+        .await?;
+        let mut found = ec2::found(ctx, &items, |vpc| {
             let seen = ec2::Seen {
                 tags: vpc.tags(),
                 aws_id: vpc.vpc_id(),
@@ -81,23 +83,21 @@ impl Resource for Vpc {
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
             };
-            let Some(mut vpc_found) = seen.found(
-                ctx,
-                VpcState {
-                    cidr: vpc.cidr_block().unwrap_or_default().to_owned(),
-                    dns_support: false,
-                    dns_hostnames: false,
-                },
-            ) else {
-                continue;
+            let state = VpcState {
+                cidr: vpc.cidr_block().unwrap_or_default().to_owned(),
+                dns_support: false,
+                dns_hostnames: false,
             };
+            (seen, state)
+        });
+        // DescribeVpcs does not say how DNS is set: one call per attribute.
+        for vpc in &mut found {
             let (support, hostnames) = tokio::try_join!(
-                attribute(ctx, &vpc_found, VpcAttributeName::EnableDnsSupport),
-                attribute(ctx, &vpc_found, VpcAttributeName::EnableDnsHostnames),
+                attribute(ctx, vpc, VpcAttributeName::EnableDnsSupport),
+                attribute(ctx, vpc, VpcAttributeName::EnableDnsHostnames),
             )?;
-            vpc_found.detail.dns_support = support;
-            vpc_found.detail.dns_hostnames = hostnames;
-            found.push(vpc_found);
+            vpc.detail.dns_support = support;
+            vpc.detail.dns_hostnames = hostnames;
         }
         Ok(found)
     }

@@ -21,7 +21,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
-use crate::tags::Tags;
+use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InlineQueuePolicy {
@@ -100,15 +100,8 @@ impl Describe for Field {
 }
 
 fn iam_tags(tags: &Tags) -> Result<Vec<Tag>> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| Error::unexpected("IAM role", format!("invalid tag {k}: {e}")))
-        })
-        .collect()
+    tags::try_to_sdk(tags, |k, v| Tag::builder().key(k).value(v).build())
+        .map_err(|e| Error::unexpected("IAM role", format!("invalid tag: {e}")))
 }
 
 impl Role {

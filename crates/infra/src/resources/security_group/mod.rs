@@ -141,35 +141,35 @@ impl Resource for SecurityGroup {
         _: &[Wanted<'_, Self>],
     ) -> Result<Vec<Found<SecurityGroupState>>> {
         let ctx = scope.ctx;
-        let out = ctx
+        let pages = ctx
             .ec2
             .describe_security_groups()
             .filters(ec2::stack_filter(ctx))
-            .send()
-            .await
-            .map_err(|e| Error::aws("security groups", "DescribeSecurityGroups", e))?;
-        Ok(out
-            .security_groups()
-            .iter()
-            .filter_map(|g| {
+            .into_paginator()
+            .items()
+            .send();
+        ec2::observe(
+            ctx,
+            pages,
+            ("security groups", "DescribeSecurityGroups"),
+            |g| {
                 let seen = ec2::Seen {
                     tags: g.tags(),
                     aws_id: g.group_id(),
                     arn: g.security_group_arn(),
                     state: "available".into(),
                 };
-                seen.found(
-                    ctx,
-                    SecurityGroupState {
-                        vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
-                        name: g.group_name().unwrap_or_default().to_owned(),
-                        description: g.description().unwrap_or_default().to_owned(),
-                        ingress: flatten(g.ip_permissions()),
-                        egress: flatten(g.ip_permissions_egress()),
-                    },
-                )
-            })
-            .collect())
+                let state = SecurityGroupState {
+                    vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
+                    name: g.group_name().unwrap_or_default().to_owned(),
+                    description: g.description().unwrap_or_default().to_owned(),
+                    ingress: flatten(g.ip_permissions()),
+                    egress: flatten(g.ip_permissions_egress()),
+                };
+                (seen, state)
+            },
+        )
+        .await
     }
 
     fn diff(&self, found: &SecurityGroupState, refs: &Outputs) -> Diff<Field> {
