@@ -142,7 +142,11 @@ fn matching(spec: &StackSpec) -> Vec<Observed> {
     let mut observed = Vec::new();
     for id in graph.order() {
         let d = resources.iter().find(|r| &r.id == id).unwrap();
-        let aws_id = format!("aws-{id}");
+        // Rules name other groups by their `sg-` id, as EC2 does.
+        let aws_id = match d.spec {
+            Spec::SecurityGroup(_) => format!("sg-{id}"),
+            _ => format!("aws-{id}"),
+        };
         let arn = format!("arn:aws:x:us-east-1:1:{id}");
         outputs.insert(
             id.clone(),
@@ -300,4 +304,16 @@ fn destroy_deletes_everything_dependents_first() {
     assert!(pos(stack::PUBLIC_ROUTE_TABLE) < pos("public-subnet-1"));
     assert!(pos("public-subnet-1") < pos(stack::VPC));
     assert!(pos(stack::INTERNET_GATEWAY) < pos(stack::VPC));
+    assert!(
+        pos(stack::SERVICE_SECURITY_GROUP) < pos(stack::ALB_SECURITY_GROUP),
+        "the group whose rule points at the other goes first"
+    );
+    let observed = matching(&spec);
+    let found: Vec<&Observed> = observed.iter().collect();
+    let before = deleted_before(&found);
+    let index = |id: &str| found.iter().position(|o| o.id == id).unwrap();
+    assert_eq!(
+        before[index(stack::ALB_SECURITY_GROUP)],
+        [index(stack::SERVICE_SECURITY_GROUP)]
+    );
 }
