@@ -107,7 +107,7 @@ pub struct Settings {
     pub dependency_timeout: Duration,
     /// How long a call that names a just-created EC2 id keeps retrying `…NotFound`.
     pub consistency_timeout: Duration,
-    /// First pause between retries; doubles up to `max_backoff`.
+    /// First pause between retries; doubles up to `max_backoff` (see [`crate::retry`]).
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
     /// How long to wait for a resource to become available or deleted (NAT gateways).
@@ -128,8 +128,8 @@ impl Default for Settings {
         Self {
             dependency_timeout: Duration::from_secs(600),
             consistency_timeout: Duration::from_secs(120),
-            initial_backoff: Duration::from_secs(2),
-            max_backoff: Duration::from_secs(30),
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(5),
             wait_timeout: Duration::from_secs(900),
             deploy_timeout: Some(Duration::from_secs(600)),
             poll_interval: Duration::from_secs(5),

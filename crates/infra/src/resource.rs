@@ -127,6 +127,11 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
     /// revision), so what refers to it is updated too.
     const NEW_ID_ON_UPDATE: bool = false;
 
+    /// True for kinds that work some time after they exist (a load balancer becomes active,
+    /// a NAT gateway available, a service's rollout completes): [`Resource::ready`] waits
+    /// for it, as a step of its own that runs alongside the rest of the graph.
+    const WAITS: bool = false;
+
     /// Logical ids this resource refers to: they exist before it does.
     fn refs(&self) -> Vec<&str>;
 
@@ -156,6 +161,25 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
         refs: &Outputs,
         wait: Wait<'_>,
     ) -> impl Future<Output = Result<Output>> + Send;
+
+    /// Whether a resource found in AWS already works (one left provisioning by an earlier
+    /// run is waited for too).
+    fn is_ready(_found: &Found<Self::State>) -> bool {
+        true
+    }
+
+    /// Waits until the resource created or updated as `output` works. Dependents that need
+    /// it working (not merely created) start after this.
+    fn ready(
+        &self,
+        _ctx: &Context,
+        _id: &str,
+        _output: &Output,
+        _refs: &Outputs,
+        _wait: Wait<'_>,
+    ) -> impl Future<Output = Result<()>> + Send {
+        std::future::ready(Ok(()))
+    }
 
     /// Puts back managed tags that are missing or wrong.
     fn retag(

@@ -1,8 +1,20 @@
-//! Bounded retries for the races AWS leaves to its callers: `DependencyViolation` while
-//! network interfaces are released, and ids EC2 has just created but does not show yet.
-//! (Throttling is retried by the SDK's own retry configuration, see [`crate::context`].)
+//! One retry policy and one poll loop for the whole crate.
+//!
+//! **Retries** wait out the races AWS leaves to its callers: `DependencyViolation` while
+//! network interfaces are released, ids EC2 has just created but does not show yet, IAM roles
+//! ECS cannot assume yet. The pause before each retry is capped exponential backoff with
+//! jitter: a random time between half and all of `min(initial · 2ⁿ, max)`, 1 s to 5 s by
+//! default. A resource retries at most once a second at first and once every 2.5–5 s after
+//! that, so even 25 resources waiting at once stay under EC2's mutating-call refill rate of
+//! 5 requests a second. Throttling and transient errors of ordinary calls are retried by the
+//! SDK's own retry configuration (see [`crate::context`]).
+//!
+//! **Polls** follow something AWS does on its own (a load balancer becoming active, a
+//! service rolling out): one look every `poll_interval` (5 s by default), for a bounded time.
 
 use std::future::Future;
+use std::time::Duration;
+
 use tokio::time::Instant;
 
 use crate::context::Settings;
@@ -17,7 +29,30 @@ pub const DEPENDENCY_CODES: &[&str] = &[
     "DeleteConflict",
 ];
 
-/// Retries `call` while it fails with one of `codes`, with exponential backoff, for at most
+/// The pauses between retries: capped exponential backoff with jitter.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    pub fn new(settings: &Settings) -> Self {
+        Self {
+            next: settings.initial_backoff,
+            max: settings.max_backoff,
+        }
+    }
+
+    /// The pause before the next retry.
+    pub fn pause(&mut self) -> Duration {
+        let ceiling = self.next.min(self.max);
+        self.next = (self.next * 2).min(self.max);
+        ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
+    }
+}
+
+/// Retries `call` while it fails with one of `codes`, for at most
 /// `settings.dependency_timeout`. `on_retry` hears about each retry (for progress output).
 pub async fn while_codes<T, F, Fut>(
     settings: &Settings,
@@ -64,9 +99,9 @@ where
     .await
 }
 
-/// Retries `call` while `retryable` says so, with exponential backoff, for at most `timeout`.
+/// Retries `call` while `retryable` says so, with [`Backoff`], for at most `timeout`.
 pub async fn retry_while<T, F, Fut>(
-    timeout: std::time::Duration,
+    timeout: Duration,
     settings: &Settings,
     retryable: impl Fn(&Error) -> bool,
     mut on_retry: impl FnMut(&Error),
@@ -77,19 +112,65 @@ where
     Fut: Future<Output = Result<T>>,
 {
     let started = Instant::now();
-    let mut backoff = settings.initial_backoff;
+    let mut backoff = Backoff::new(settings);
     loop {
         match call().await {
             Ok(value) => return Ok(value),
             Err(err) => {
-                if !retryable(&err) || started.elapsed() + backoff > timeout {
+                let pause = backoff.pause();
+                if !retryable(&err) || started.elapsed() + pause > timeout {
                     return Err(err);
                 }
                 on_retry(&err);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(settings.max_backoff);
+                tokio::time::sleep(pause).await;
             }
         }
+    }
+}
+
+/// What one look at something being waited on found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Look<T> {
+    Done(T),
+    /// Not yet; the words say where it is (shown when they change).
+    NotYet(String),
+}
+
+/// Looks every `settings.poll_interval` until `look` says done, telling `on_change` where it
+/// is whenever that changes; fails with a timeout naming `resource` and `what` after
+/// `timeout`.
+pub async fn poll<T, F, Fut>(
+    settings: &Settings,
+    timeout: Duration,
+    (resource, what): (&str, &'static str),
+    on_change: &(dyn Fn(String) + Send + Sync),
+    mut look: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Look<T>>>,
+{
+    let started = Instant::now();
+    let mut last = String::new();
+    loop {
+        match look().await? {
+            Look::Done(value) => return Ok(value),
+            Look::NotYet(status) => {
+                if status != last {
+                    on_change(status.clone());
+                    last = status;
+                }
+            }
+        }
+        if started.elapsed() >= timeout {
+            return Err(Error::Timeout {
+                resource: resource.to_owned(),
+                what,
+                seconds: timeout.as_secs(),
+            });
+        }
+        let left = timeout.saturating_sub(started.elapsed());
+        tokio::time::sleep(settings.poll_interval.min(left)).await;
     }
 }
 
@@ -156,8 +237,9 @@ mod tests {
         )
         .await;
         assert_eq!(result.unwrap_err().code(), Some("DependencyViolation"));
-        // 1 + 2 + 4 = 7 s of backoff; the next 4 s would pass the 10 s budget.
-        assert_eq!(attempts.load(Ordering::SeqCst), 4);
+        // Pauses of 0.5–1, 1–2, then 2–4 s: between 4 and 7 attempts fit in 10 s.
+        let attempts = attempts.load(Ordering::SeqCst);
+        assert!((4..=7).contains(&attempts), "{attempts} attempts");
         assert!(started.elapsed() <= Duration::from_secs(10));
     }
 
@@ -176,6 +258,66 @@ mod tests {
         .await;
         assert!(result.is_err());
         assert_eq!(attempts.load(Ordering::SeqCst), 1);
+    }
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_with_jitter_below_each_ceiling() {
+        let settings = Settings {
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(5),
+            ..Settings::default()
+        };
+        let mut backoff = Backoff::new(&settings);
+        for ceiling in [1, 2, 4, 5, 5, 5] {
+            let ceiling = Duration::from_secs(ceiling);
+            let pause = backoff.pause();
+            assert!(
+                pause >= ceiling / 2 && pause <= ceiling,
+                "{pause:?} for {ceiling:?}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poll_says_each_change_once_then_times_out_naming_what_it_waited_for() {
+        let settings = Settings {
+            poll_interval: Duration::from_secs(5),
+            ..Settings::default()
+        };
+        let seen = Mutex::new(Vec::new());
+        let looks = Mutex::new(0);
+        let started = tokio::time::Instant::now();
+        let result: Result<()> = poll(
+            &settings,
+            Duration::from_secs(60),
+            ("load-balancer", "become active"),
+            &|s| seen.lock().unwrap().push(s),
+            || async {
+                *looks.lock().unwrap() += 1;
+                Ok(Look::NotYet("provisioning".into()))
+            },
+        )
+        .await;
+        let err = result.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "timed out after 60s waiting for load-balancer to become active"
+        );
+        assert_eq!(seen.into_inner().unwrap(), ["provisioning"]);
+        assert_eq!(
+            *looks.lock().unwrap(),
+            13,
+            "one look every 5 s, the last at 60 s"
+        );
+        assert_eq!(started.elapsed(), Duration::from_secs(60));
     }
 }
 

@@ -40,6 +40,9 @@ pub fn plain_line(event: &Event) -> String {
         } => {
             format!("{} {id} in {:.1}s", done(*action), elapsed.as_secs_f64())
         }
+        Event::Ready { id, elapsed, .. } => {
+            format!("{id} ready in {:.1}s", elapsed.as_secs_f64())
+        }
         Event::Failed { id, error } => format!("failed {id}: {error}"),
         Event::Skipped { id, reason } => format!("skipped {id}: {reason}"),
     }
@@ -67,12 +70,17 @@ pub fn sink(interactive: bool) -> Progress {
                 bars.insert(id.clone(), bar);
             }
             Event::Waiting { id, .. } => {
-                if let Some(bar) = bars.get(id) {
-                    bar.set_message(plain_line(&event));
-                }
+                // A wait of its own (a load balancer becoming active) gets a spinner too.
+                let bar = bars.entry(id.clone()).or_insert_with(|| {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_style(style.clone());
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar
+                });
+                bar.set_message(plain_line(&event));
             }
-            Event::Finished { id, .. } | Event::Failed { id, .. } => {
-                let mark = if matches!(event, Event::Finished { .. }) {
+            Event::Finished { id, .. } | Event::Ready { id, .. } | Event::Failed { id, .. } => {
+                let mark = if !matches!(event, Event::Failed { .. }) {
                     "✓"
                 } else {
                     "✗"

@@ -25,6 +25,13 @@ pub enum Event {
         action: Action,
         elapsed: Duration,
     },
+    /// A resource created or updated earlier now works (a load balancer active, a service
+    /// rolled out).
+    Ready {
+        id: String,
+        kind: Kind,
+        elapsed: Duration,
+    },
     Failed {
         id: String,
         error: String,

@@ -8,12 +8,12 @@ mod schedule;
 
 pub use events::{Event, Progress, quiet};
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use schedule::{Budget, finish, schedule};
+use schedule::{Blockers, Budget, every, finish, schedule};
 
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -165,7 +165,7 @@ async fn delete_phase(
     let results = schedule(
         keys.clone(),
         &blockers,
-        ctx.settings.concurrency,
+        (ctx.settings.concurrency, every),
         budget,
         |key| {
             let (observed, action) = by_key[key.as_str()];
@@ -189,18 +189,25 @@ async fn delete_phase(
     finish(results, budget, &progress)
 }
 
+/// The job that waits until resource `id` works (the job `id` creates or updates it).
+fn ready_job(id: &str) -> String {
+    format!("{id}{READY}")
+}
+
+const READY: &str = "#ready";
+
+/// Jobs that call AWS to change something count against the concurrency limit; waits that
+/// mostly sleep do not.
+fn is_work(job: &str) -> bool {
+    !job.ends_with(READY)
+}
+
 async fn create_phase(
     ctx: &Context,
     prepared: &Prepared,
     progress: Progress,
     budget: &Arc<Budget>,
 ) -> Result<Outputs> {
-    let graph = Graph::new(
-        prepared
-            .desired
-            .iter()
-            .map(|d| (d.id.as_str(), d.deps.as_slice())),
-    )?;
     let outputs = Arc::new(Mutex::new(plan::observed_outputs(&prepared.observed)));
     let changes: HashMap<&str, &plan::Change> = prepared
         .plan
@@ -208,31 +215,49 @@ async fn create_phase(
         .iter()
         .map(|c| (c.id.as_str(), c))
         .collect();
-    let (work, blockers) = creates_and_updates(&graph, &changes);
+    let (jobs, blockers) = jobs(prepared, &changes)?;
     let desired: HashMap<&str, &Desired> = prepared
         .desired
         .iter()
         .map(|d| (d.id.as_str(), d))
         .collect();
-    let results = schedule(work, &blockers, ctx.settings.concurrency, budget, |id| {
-        let (progress, outputs) = (progress.clone(), outputs.clone());
-        let want = desired[id.as_str()];
-        let change = changes[id.as_str()];
-        let existing = prepared.observed.iter().find(|o| o.id == id);
+    let limit = (ctx.settings.concurrency, is_work as fn(&str) -> bool);
+    let results = schedule(jobs, &blockers, limit, budget, |job| {
+        let (progress, outputs, budget) = (progress.clone(), outputs.clone(), budget.clone());
+        let desired = &desired;
+        let changes = &changes;
         async move {
+            if let Some(id) = job.strip_suffix(READY) {
+                let want = desired[id];
+                let started = Instant::now();
+                let refs = lock(&outputs).clone();
+                let output = refs.get(id).cloned().unwrap_or_default();
+                let wait = waiting(&progress, id);
+                let ready = want.spec.ready(ctx, id, &output, &refs, &wait);
+                let result = budget.unless_interrupted(ready).await;
+                report_ready(
+                    &progress,
+                    (id, want.spec.kind(), started),
+                    result.as_ref().err(),
+                );
+                return result;
+            }
+            let want = desired[job.as_str()];
+            let change = changes[job.as_str()];
+            let existing = prepared.observed.iter().find(|o| o.id == job);
             let started = Instant::now();
             progress(Event::Started {
-                id: id.clone(),
+                id: job.clone(),
                 kind: want.spec.kind(),
                 action: change.action,
             });
             let refs = lock(&outputs).clone();
-            let wait = waiting(&progress, &id);
+            let wait = waiting(&progress, &job);
             let result = apply_one(ctx, want, change, existing, &refs, &wait).await;
             if let Ok(output) = &result {
-                lock(&outputs).insert(id.clone(), output.clone());
+                lock(&outputs).insert(job.clone(), output.clone());
             }
-            let done = (id.as_str(), want.spec.kind(), change.action, started);
+            let done = (job.as_str(), want.spec.kind(), change.action, started);
             report(&progress, done, result.as_ref().err());
             result.map(|_| ())
         }
@@ -243,33 +268,64 @@ async fn create_phase(
     Ok(outputs)
 }
 
-/// The resources to create or update, in graph order, each with the ones of them it waits on.
-fn creates_and_updates(
-    graph: &Graph,
+/// The jobs of the create phase and what each waits on. Each resource to create or update is
+/// a job; a kind that works some time after it exists has a second job that waits until it
+/// does (also for one found unchanged but not working yet). A dependent waits on the first
+/// job of a dependency it needs to exist, on the second of one it needs working.
+fn jobs(
+    prepared: &Prepared,
     changes: &HashMap<&str, &plan::Change>,
-) -> (Vec<String>, HashMap<String, Vec<String>>) {
-    let work: Vec<String> = graph
+) -> Result<(Vec<String>, Blockers)> {
+    let graph = Graph::new(
+        prepared
+            .desired
+            .iter()
+            .map(|d| (d.id.as_str(), d.deps.as_slice())),
+    )?;
+    let changed = |id: &str| {
+        changes
+            .get(id)
+            .is_some_and(|c| matches!(c.action, Action::Create | Action::Update))
+    };
+    let not_ready = |id: &str| {
+        let found = prepared.observed.iter().find(|o| o.id == id);
+        found.is_some_and(|o| !o.is_ready())
+    };
+    let mut jobs = Vec::new();
+    let mut blockers = Blockers::new();
+    for want in graph
         .order()
         .iter()
-        .filter(|id| {
-            changes
-                .get(id.as_str())
-                .is_some_and(|c| matches!(c.action, Action::Create | Action::Update))
-        })
-        .cloned()
-        .collect();
-    let pending: BTreeSet<&str> = work.iter().map(String::as_str).collect();
-    let blockers = work
-        .iter()
-        .map(|id| {
-            let deps = graph
+        .filter_map(|id| prepared.desired.iter().find(|d| &d.id == id))
+    {
+        let id = &want.id;
+        if changed(id) {
+            let on = graph
                 .deps(id)
                 .iter()
-                .filter(|d| pending.contains(d.as_str()));
-            (id.clone(), deps.cloned().collect())
-        })
-        .collect();
-    (work, blockers)
+                .filter_map(|dep| {
+                    let working = want.ready_deps.contains(dep);
+                    if working && blockers.contains_key(&ready_job(dep)) {
+                        Some(ready_job(dep))
+                    } else {
+                        changed(dep).then(|| dep.clone())
+                    }
+                })
+                .collect();
+            jobs.push(id.clone());
+            blockers.insert(id.clone(), on);
+        }
+        if want.spec.waits() && (changed(id) || not_ready(id)) {
+            let on = if changed(id) {
+                vec![id.clone()]
+            } else {
+                Vec::new()
+            };
+            jobs.push(ready_job(id));
+            blockers.insert(ready_job(id), on);
+        }
+    }
+    Ok((jobs, blockers))
 }
 
 /// Creates a resource, or applies exactly the planned update to it.
@@ -314,6 +370,25 @@ fn lock(outputs: &Mutex<Outputs>) -> std::sync::MutexGuard<'_, Outputs> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Reports how waiting until a resource works ended.
+fn report_ready(
+    progress: &Progress,
+    (id, kind, started): (&str, Kind, Instant),
+    error: Option<&Error>,
+) {
+    match error {
+        None => progress(Event::Ready {
+            id: id.to_owned(),
+            kind,
+            elapsed: started.elapsed(),
+        }),
+        Some(err) => progress(Event::Failed {
+            id: id.to_owned(),
+            error: crate::error::chain(err),
+        }),
+    }
+}
+
 /// Reports how one change ended: `(id, kind, action, started)` and its error, if any.
 fn report(
     progress: &Progress,
@@ -331,5 +406,59 @@ fn report(
             id: id.to_owned(),
             error: crate::error::chain(err),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack;
+
+    fn zones() -> Vec<String> {
+        vec!["us-east-1a".into(), "us-east-1b".into()]
+    }
+
+    /// The create phase's jobs for a stack made from nothing.
+    fn jobs_from_empty(spec: &StackSpec) -> HashMap<String, Vec<String>> {
+        let desired = stack::desired(spec, &zones());
+        let plan = plan::compute(&spec.name, &desired, &[]).unwrap();
+        let prepared = Prepared {
+            plan,
+            desired,
+            observed: Vec::new(),
+        };
+        let changes = prepared
+            .plan
+            .changes
+            .iter()
+            .map(|c| (c.id.as_str(), c))
+            .collect();
+        jobs(&prepared, &changes).unwrap().1
+    }
+
+    #[test]
+    fn the_service_starts_once_the_load_balancer_exists_not_once_it_works() {
+        let mut spec = StackSpec::minimal("s");
+        spec.service.image = Some("repo/app:1".into());
+        let jobs = jobs_from_empty(&spec);
+        assert_eq!(jobs["load-balancer#ready"], ["load-balancer"]);
+        assert!(jobs["http-listener"].contains(&"load-balancer".to_owned()));
+        assert!(jobs["service"].contains(&"http-listener".to_owned()));
+        let waits_for_ready = |id: &str| jobs[id].iter().any(|j| j.ends_with(READY));
+        assert!(!waits_for_ready("http-listener") && !waits_for_ready("service"));
+        assert_eq!(jobs["service#ready"], ["service"]);
+        assert!(
+            !jobs.contains_key("vpc#ready"),
+            "a VPC works once it exists"
+        );
+    }
+
+    #[test]
+    fn a_route_to_a_nat_gateway_waits_until_the_gateway_is_available() {
+        let mut spec = StackSpec::minimal("s");
+        spec.network.nat_gateway = true;
+        let jobs = jobs_from_empty(&spec);
+        assert!(jobs["private-route-table"].contains(&"nat-gateway#ready".to_owned()));
+        assert!(!jobs["private-route-table"].contains(&"nat-gateway".to_owned()));
     }
 }

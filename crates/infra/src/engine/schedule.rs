@@ -34,6 +34,22 @@ impl Budget {
             .is_some_and(|c| c.load(Ordering::SeqCst))
     }
 
+    /// Runs `work` unless the run is interrupted first (a wait stops at once on Ctrl-C).
+    pub(super) async fn unless_interrupted<T>(
+        &self,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let interrupted = async {
+            while !self.cancelled() {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        };
+        tokio::select! {
+            result = work => result,
+            () = interrupted => Err(Error::Interrupted),
+        }
+    }
+
     /// Takes one change from the budget; `Err` with the reason once it is spent or the run
     /// was interrupted.
     fn take(&self) -> std::result::Result<(), &'static str> {
@@ -88,10 +104,15 @@ const INTERRUPTED: &str = "not started: interrupted";
 
 /// Runs `run(id)` for every id once all its `blockers` are done, at most `limit` at a time.
 /// A failure skips everything that (transitively) waits on it; independent work goes on.
+/// Each job with the jobs it waits on.
+pub(super) type Blockers = HashMap<String, Vec<String>>;
+
+/// At most `limit` jobs for which `counts` is true run at once (waits that mostly sleep need
+/// not count).
 pub(super) async fn schedule<F, Fut>(
     ids: Vec<String>,
     blockers: &HashMap<String, Vec<String>>,
-    limit: usize,
+    (limit, counts): (usize, fn(&str) -> bool),
     budget: &Budget,
     mut run: F,
 ) -> Vec<(String, Outcome)>
@@ -101,25 +122,37 @@ where
 {
     let mut state = State::new(ids, blockers);
     let mut running = FuturesUnordered::new();
+    let mut busy = 0;
     loop {
-        while running.len() < limit.max(1) && !state.ready.is_empty() {
-            let id = state.ready.remove(0);
+        while let Some(next) = state
+            .ready
+            .iter()
+            .position(|id| !counts(id) || busy < limit.max(1))
+        {
+            let id = state.ready.remove(next);
             if let Err(reason) = budget.take() {
                 state.settle(id, Outcome::NotStarted(reason.into()));
                 continue;
             }
+            busy += usize::from(counts(&id));
             let fut = run(id.clone());
             running.push(async move { (id, fut.await) });
         }
         let Some((id, result)) = running.next().await else {
             break;
         };
+        busy -= usize::from(counts(&id));
         match result {
             Ok(()) => state.done(id),
             Err(err) => state.failed(id, err),
         }
     }
     state.finish(budget)
+}
+
+/// Every job counts against the limit.
+pub(super) fn every(_: &str) -> bool {
+    true
 }
 
 /// Which jobs wait on what, which are ready, and how each settled.
@@ -247,7 +280,7 @@ mod tests {
         let b = blockers(&[("rt", &["nat"]), ("sg2", &["sg"])]);
         let t0 = tokio::time::Instant::now();
         let finished = Arc::new(Mutex::new(Vec::new()));
-        let results = schedule(ids, &b, 8, &unlimited(), |id| {
+        let results = schedule(ids, &b, (8, every), &unlimited(), |id| {
             let finished = finished.clone();
             async move {
                 let secs = if id == "nat" { 60 } else { 1 };
@@ -275,7 +308,7 @@ mod tests {
             .map(|s| (*s).to_owned())
             .collect();
         let b = blockers(&[("b", &["a"]), ("c", &["b"])]);
-        let results = schedule(ids, &b, 8, &unlimited(), |id| async move {
+        let results = schedule(ids, &b, (8, every), &unlimited(), |id| async move {
             if id == "a" {
                 Err(Error::unexpected("a", "boom"))
             } else {
@@ -302,7 +335,10 @@ mod tests {
             limit: Some(2),
             cancel: None,
         };
-        let results = schedule(ids, &HashMap::new(), 1, &budget, |_| async { Ok(()) }).await;
+        let results = schedule(ids, &HashMap::new(), (1, every), &budget, |_| async {
+            Ok(())
+        })
+        .await;
         let done = results
             .iter()
             .filter(|(_, o)| matches!(o, Outcome::Done))
@@ -325,7 +361,7 @@ mod tests {
             cancel: Some(cancel.clone()),
         };
         let b = blockers(&[("b", &["a"]), ("c", &["b"])]);
-        let results = schedule(ids, &b, 8, &budget, |id| {
+        let results = schedule(ids, &b, (8, every), &budget, |id| {
             let cancel = cancel.clone();
             async move {
                 if id == "a" {

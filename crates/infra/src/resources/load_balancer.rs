@@ -1,21 +1,20 @@
 //! The internet-facing Application Load Balancer, in the public subnets of every zone, with
 //! the load balancer's security group.
 
-use std::collections::BTreeSet;
-use std::time::Duration;
-
-use aws_sdk_elasticloadbalancingv2::client::Waiters;
 use aws_sdk_elasticloadbalancingv2::types::{
-    LoadBalancer as AwsLoadBalancer, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
+    LoadBalancer as AwsLoadBalancer, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
+    LoadBalancerTypeEnum,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::collections::BTreeSet;
 
-use crate::aws::{self, elb, named};
+use crate::aws::{elb, named};
 use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref, resolve_all};
 use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::retry::{self, Look};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +100,7 @@ impl Resource for LoadBalancer {
     type State = LoadBalancerState;
     type Field = Field;
     const LABEL: &'static str = "load balancer";
+    const WAITS: bool = true;
 
     fn refs(&self) -> Vec<&str> {
         let mut refs: Vec<&str> = self.subnets.iter().map(String::as_str).collect();
@@ -183,17 +183,53 @@ impl Resource for LoadBalancer {
             Error::unexpected(new.id, "CreateLoadBalancer returned no load balancer")
         })?;
         let arn = lb.load_balancer_arn().unwrap_or_default().to_owned();
-        // Listeners can be added at once, but the DNS name only answers once it is active.
-        ctx.elb
-            .wait_until_load_balancer_available()
-            .load_balancer_arns(&arn)
-            .wait(ctx.settings.wait_timeout)
-            .await
-            .map_err(|e| Error::waiter(new.id, "DescribeLoadBalancers (waiting for active)", e))?;
         Ok(Output {
             url: lb.dns_name().map(|d| format!("http://{d}")),
             ..Output::arn(arn)
         })
+    }
+
+    /// Listeners and the service need only its ARN; its DNS name answers once it is active.
+    async fn ready(
+        &self,
+        ctx: &Context,
+        id: &str,
+        output: &Output,
+        _: &Outputs,
+        wait: Wait<'_>,
+    ) -> Result<()> {
+        let timeout = ctx.settings.wait_timeout;
+        retry::poll(
+            &ctx.settings,
+            timeout,
+            (id, "become active"),
+            wait,
+            || async {
+                let out = ctx
+                    .elb
+                    .describe_load_balancers()
+                    .load_balancer_arns(&output.aws_id)
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(id, "DescribeLoadBalancers", e))?;
+                let state = out.load_balancers().first().and_then(|l| l.state());
+                match state.and_then(|s| s.code()) {
+                    Some(LoadBalancerStateEnum::Active) => Ok(Look::Done(())),
+                    Some(LoadBalancerStateEnum::Failed) => Err(Error::unexpected(
+                        id,
+                        format!(
+                            "the load balancer failed to provision: {}",
+                            state.and_then(|s| s.reason()).unwrap_or("no reason given")
+                        ),
+                    )),
+                    code => Ok(Look::NotYet(format!(
+                        "load balancer {}",
+                        code.map_or("not visible yet", |c| c.as_str())
+                    ))),
+                }
+            },
+        )
+        .await
     }
 
     async fn update(
@@ -246,17 +282,34 @@ impl Resource for LoadBalancer {
             Err(e) => return Err(Error::aws(&found.id, "DeleteLoadBalancer", e)),
         }
         // Its network interfaces keep the subnets and the security group busy until it is gone.
-        wait("waiting for the load balancer to be deleted".into());
-        let deleted = ctx
-            .elb
-            .wait_until_load_balancers_deleted()
-            .load_balancer_arns(&found.aws_id)
-            .wait(ctx.settings.wait_timeout.max(Duration::from_secs(1)))
-            .await
-            .map_err(|e| {
-                Error::waiter(&found.id, "DescribeLoadBalancers (waiting for deleted)", e)
-            });
-        aws::gone_is_ok(deleted, |c| c == "LoadBalancerNotFound")
+        let timeout = ctx.settings.wait_timeout;
+        retry::poll(
+            &ctx.settings,
+            timeout,
+            (&found.id, "be deleted"),
+            wait,
+            || async {
+                let out = ctx
+                    .elb
+                    .describe_load_balancers()
+                    .load_balancer_arns(&found.aws_id)
+                    .send()
+                    .await;
+                match out {
+                    Ok(out) if !out.load_balancers().is_empty() => Ok(Look::NotYet(
+                        "waiting for the load balancer to be deleted".into(),
+                    )),
+                    Ok(_) => Ok(Look::Done(())),
+                    Err(e) if e.code() == Some("LoadBalancerNotFound") => Ok(Look::Done(())),
+                    Err(e) => Err(Error::aws(&found.id, "DescribeLoadBalancers", e)),
+                }
+            },
+        )
+        .await
+    }
+
+    fn is_ready(found: &Found<LoadBalancerState>) -> bool {
+        found.state == LoadBalancerStateEnum::Active.as_str()
     }
 
     fn uses(found: &Found<LoadBalancerState>) -> Vec<String> {

@@ -45,6 +45,9 @@ pub struct Desired {
     pub tags: Tags,
     /// Logical ids it is created after: those it refers to, and any given for order alone.
     pub deps: Vec<String>,
+    /// Of those, the ones it needs working, not merely created (a route to a NAT gateway
+    /// needs the gateway available); the others it needs only to exist.
+    pub ready_deps: Vec<String>,
 }
 
 impl Desired {
@@ -61,6 +64,17 @@ impl Desired {
             spec,
             tags,
             deps,
+            ready_deps: Vec::new(),
+        }
+    }
+
+    /// Makes it wait until `ids` work, not only exist.
+    pub fn after_ready(&mut self, ids: &[&str]) {
+        for id in ids {
+            if !self.deps.iter().any(|d| d == id) {
+                self.deps.push((*id).to_owned());
+            }
+            self.ready_deps.push((*id).to_owned());
         }
     }
 }

@@ -2,9 +2,6 @@
 //! subnet: the private subnets of every zone route through it (a cost choice: each NAT
 //! gateway is billed by the hour).
 
-use std::time::Duration;
-
-use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{NatGatewayState as AwsNatState, ResourceType};
 
 use crate::aws::{self, ec2};
@@ -13,7 +10,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
-use crate::retry;
+use crate::retry::{self, Look};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +32,7 @@ impl Resource for NatGateway {
     type Field = NoField;
     const LABEL: &'static str = "NAT gateway";
     const TAGGING: Tagging = Tagging::StackAndName;
+    const WAITS: bool = true;
 
     fn refs(&self) -> Vec<&str> {
         vec![&self.subnet, &self.eip]
@@ -120,14 +118,57 @@ impl Resource for NatGateway {
             .and_then(|n| n.nat_gateway_id())
             .ok_or_else(|| Error::unexpected(new.id, "CreateNatGateway returned no id"))?
             .to_owned();
-        // Routes may only point at an available NAT gateway; this takes a minute or two on AWS.
-        ctx.ec2
-            .wait_until_nat_gateway_available()
-            .nat_gateway_ids(&nat_id)
-            .wait(ctx.settings.wait_timeout)
-            .await
-            .map_err(|e| Error::waiter(new.id, "DescribeNatGateways (waiting for available)", e))?;
         Ok(Output::id(nat_id))
+    }
+
+    /// Routes may only point at an available NAT gateway; this takes a minute or two on AWS.
+    async fn ready(
+        &self,
+        ctx: &Context,
+        id: &str,
+        output: &Output,
+        _: &Outputs,
+        wait: Wait<'_>,
+    ) -> Result<()> {
+        let timeout = ctx.settings.wait_timeout;
+        retry::poll(
+            &ctx.settings,
+            timeout,
+            (id, "become available"),
+            wait,
+            || async {
+                let out = ctx
+                    .ec2
+                    .describe_nat_gateways()
+                    .nat_gateway_ids(&output.aws_id)
+                    .send()
+                    .await;
+                let out = match out.map_err(|e| Error::aws(id, "DescribeNatGateways", e)) {
+                    Ok(out) => out,
+                    Err(err) if retry::is_not_yet_visible(&err) => {
+                        return Ok(Look::NotYet("NAT gateway not visible yet".into()));
+                    }
+                    Err(err) => return Err(err),
+                };
+                let nat = out.nat_gateways().first();
+                match nat.and_then(|n| n.state()) {
+                    Some(AwsNatState::Available) => Ok(Look::Done(())),
+                    Some(AwsNatState::Failed) => Err(Error::unexpected(
+                        id,
+                        format!(
+                            "the NAT gateway failed: {}",
+                            nat.and_then(|n| n.failure_message())
+                                .unwrap_or("no reason given")
+                        ),
+                    )),
+                    state => Ok(Look::NotYet(format!(
+                        "NAT gateway {}",
+                        state.map_or("not visible yet", |s| s.as_str())
+                    ))),
+                }
+            },
+        )
+        .await
     }
 
     async fn update(
@@ -159,16 +200,36 @@ impl Resource for NatGateway {
             Ok(_) => {}
         }
         // Its address and subnet stay busy until the gateway is really gone.
-        wait("waiting for the NAT gateway to be deleted".into());
-        ctx.ec2
-            .wait_until_nat_gateway_deleted()
-            .nat_gateway_ids(&found.aws_id)
-            .wait(ctx.settings.wait_timeout.max(Duration::from_secs(1)))
-            .await
-            .map_err(|e| {
-                Error::waiter(&found.id, "DescribeNatGateways (waiting for deleted)", e)
-            })?;
-        Ok(())
+        let timeout = ctx.settings.wait_timeout;
+        retry::poll(
+            &ctx.settings,
+            timeout,
+            (&found.id, "be deleted"),
+            wait,
+            || async {
+                let out = ctx
+                    .ec2
+                    .describe_nat_gateways()
+                    .nat_gateway_ids(&found.aws_id)
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(&found.id, "DescribeNatGateways", e));
+                let state = match out {
+                    Ok(out) => out.nat_gateways().first().and_then(|n| n.state().cloned()),
+                    Err(err) if err.code().is_some_and(ec2::is_not_found) => None,
+                    Err(err) => return Err(err),
+                };
+                match state {
+                    None | Some(AwsNatState::Deleted) => Ok(Look::Done(())),
+                    Some(state) => Ok(Look::NotYet(format!("NAT gateway {}", state.as_str()))),
+                }
+            },
+        )
+        .await
+    }
+
+    fn is_ready(found: &Found<NatGatewayState>) -> bool {
+        found.state == AwsNatState::Available.as_str()
     }
 
     fn uses(found: &Found<NatGatewayState>) -> Vec<String> {

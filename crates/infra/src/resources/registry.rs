@@ -59,6 +59,27 @@ macro_rules! kinds {
                 }
             }
 
+            /// True when it works some time after it exists.
+            pub fn waits(&self) -> bool {
+                match self {
+                    $(Self::$kind(_) => <$module::$ty as Resource>::WAITS),+
+                }
+            }
+
+            /// Waits until the resource created or updated as `output` works.
+            pub async fn ready(
+                &self,
+                ctx: &Context,
+                id: &str,
+                output: &Output,
+                refs: &Outputs,
+                wait: Wait<'_>,
+            ) -> Result<()> {
+                match self {
+                    $(Self::$kind(r) => r.ready(ctx, id, output, refs, wait).await),+
+                }
+            }
+
             /// True when an update gives it new identifiers.
             pub fn new_id_on_update(&self) -> bool {
                 match self {
@@ -156,6 +177,13 @@ macro_rules! kinds {
             pub async fn delete(&self, ctx: &Context, wait: Wait<'_>) -> Result<()> {
                 match &self.detail {
                     $(Detail::$kind(s) => $module::$ty::delete(ctx, &self.with(s.clone()), wait).await),+
+                }
+            }
+
+            /// Whether it already works.
+            pub fn is_ready(&self) -> bool {
+                match &self.detail {
+                    $(Detail::$kind(s) => $module::$ty::is_ready(&self.with(s.clone()))),+
                 }
             }
 

@@ -15,7 +15,7 @@ pub(super) struct Builder<'a> {
 
 impl Builder<'_> {
     /// Adds a resource created after what it refers to and after `after`.
-    pub(super) fn add(&mut self, id: &str, spec: Spec, after: &[&str]) {
+    pub(super) fn add(&mut self, id: &str, spec: Spec, after: &[&str]) -> &mut Desired {
         let tags = match spec.tagging() {
             Tagging::None => tags::Tags::new(),
             tagging => {
@@ -27,6 +27,8 @@ impl Builder<'_> {
             }
         };
         self.out.push(Desired::new(id, spec, tags, after));
+        let last = self.out.len() - 1;
+        &mut self.out[last]
     }
 }
 

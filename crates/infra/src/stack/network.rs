@@ -77,7 +77,8 @@ fn route_tables(b: &mut Builder<'_>, subnets: &Subnets) {
         subnets: subnets.public.clone(),
     };
     b.add(PUBLIC_ROUTE_TABLE, Spec::RouteTable(public), &[]);
-    let default_route = if b.spec.network.nat_gateway {
+    let nat = b.spec.network.nat_gateway;
+    let default_route = if nat {
         let first_public = subnets
             .public
             .first()
@@ -99,7 +100,11 @@ fn route_tables(b: &mut Builder<'_>, subnets: &Subnets) {
         default_route,
         subnets: subnets.private.clone(),
     };
-    b.add(PRIVATE_ROUTE_TABLE, Spec::RouteTable(private), &[]);
+    let table = b.add(PRIVATE_ROUTE_TABLE, Spec::RouteTable(private), &[]);
+    if nat {
+        // A route may only point at an available NAT gateway.
+        table.after_ready(&[NAT_GATEWAY]);
+    }
 }
 
 fn security_groups(b: &mut Builder<'_>) {

@@ -210,6 +210,7 @@ impl Resource for Service {
     type State = ServiceState;
     type Field = Field;
     const LABEL: &'static str = "ECS service";
+    const WAITS: bool = true;
 
     fn refs(&self) -> Vec<&str> {
         let mut refs = vec![
@@ -322,40 +323,44 @@ impl Resource for Service {
         found: &Found<ServiceState>,
         fields: &[Field],
         refs: &Outputs,
-        wait: Wait<'_>,
+        _: Wait<'_>,
     ) -> Result<Output> {
         let cluster = &found.detail.cluster_arn;
         if !fields.is_empty() {
             self.send_update(ctx, (&found.id, cluster, &found.aws_id), fields, refs)
                 .await?;
         }
-        rollout::wait_deployed(ctx, cluster, &found.aws_id, &found.id, wait).await?;
         Ok(Self::output(found))
+    }
+
+    /// The deployment is done: rollout completed, every task running (and, behind a load
+    /// balancer, healthy). It fails fast when the circuit breaker rolls it back.
+    async fn ready(
+        &self,
+        ctx: &Context,
+        id: &str,
+        output: &Output,
+        refs: &Outputs,
+        wait: Wait<'_>,
+    ) -> Result<()> {
+        let cluster = Ref::new(refs, &self.cluster, Attr::Id).resolve(refs, id)?;
+        rollout::wait_deployed(ctx, &cluster, &output.aws_id, id, wait).await
+    }
+
+    fn is_ready(found: &Found<ServiceState>) -> bool {
+        let state = &found.detail;
+        state.rollout == "COMPLETED" && state.running_count == state.desired_count
     }
 
     async fn retag(ctx: &Context, found: &Found<ServiceState>, tags: &Tags) -> Result<()> {
         ecs::retag(ctx, found, tags).await
     }
 
-    /// Scales to zero, deletes, and waits until ECS reports the service inactive (its tasks
-    /// gone, so the subnets and security groups can go next).
+    /// Deletes it with `force` (which stops its tasks without scaling to zero first) and
+    /// waits until ECS reports it inactive: its tasks gone, so the subnets and security
+    /// groups can go next.
     async fn delete(ctx: &Context, found: &Found<ServiceState>, wait: Wait<'_>) -> Result<()> {
         let (id, cluster) = (&found.id, &found.detail.cluster_arn);
-        if found.detail.desired_count > 0 {
-            let scaled = ctx
-                .ecs
-                .update_service()
-                .cluster(cluster)
-                .service(&found.aws_id)
-                .desired_count(0)
-                .send()
-                .await;
-            match scaled {
-                Ok(_) => {}
-                Err(e) if ecs::is_gone(&e) => return Ok(()),
-                Err(e) => return Err(Error::aws(id, "UpdateService (scale to zero)", e)),
-            }
-        }
         let deleted = ctx
             .ecs
             .delete_service()
@@ -369,8 +374,7 @@ impl Resource for Service {
             Err(e) if ecs::is_gone(&e) => return Ok(()),
             Err(e) => return Err(Error::aws(id, "DeleteService", e)),
         }
-        wait("waiting for the service's tasks to drain".into());
-        rollout::wait_inactive(ctx, cluster, &found.aws_id, id).await
+        rollout::wait_inactive(ctx, cluster, &found.aws_id, id, wait).await
     }
 
     fn uses(found: &Found<ServiceState>) -> Vec<String> {
@@ -478,7 +482,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_update_is_one_call_then_the_deployment_is_watched() {
+    async fn an_update_is_one_call_and_ready_watches_the_deployment() {
         let update = rule!(aws_sdk_ecs, update_service, UpdateServiceOutput);
         let describe =
             aws_smithy_mocks::mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
@@ -501,8 +505,13 @@ mod tests {
         s.desired_count = 2;
         let found = testing::found("service", "arn:svc", s);
         let fields = [Field::DesiredCount { from: 2, to: 1 }];
-        desired()
+        let output = desired()
             .update(&ctx, &found, &fields, &refs(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((update.num_calls(), describe.num_calls()), (1, 0));
+        desired()
+            .ready(&ctx, "service", &output, &refs(), &|_| {})
             .await
             .unwrap();
         assert_eq!((update.num_calls(), describe.num_calls()), (1, 1));

@@ -7,6 +7,7 @@ use aws_sdk_ecs::types::{DesiredStatus, Service as AwsService};
 use crate::aws::ecs::is_gone;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::retry::{self, Look};
 
 /// What a look at the service says about its deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,22 +223,32 @@ pub async fn wait_deployed(
 }
 
 /// Waits until a deleted service is inactive (its tasks are gone).
-pub async fn wait_inactive(ctx: &Context, cluster: &str, service: &str, id: &str) -> Result<()> {
-    let started = tokio::time::Instant::now();
-    loop {
-        match describe(ctx, cluster, service, id).await? {
-            None => return Ok(()),
-            Some(svc) if svc.status() == Some("INACTIVE") => return Ok(()),
-            Some(_) if started.elapsed() >= ctx.settings.wait_timeout => {
-                return Err(Error::Timeout {
-                    resource: id.to_owned(),
-                    what: "become inactive",
-                    seconds: ctx.settings.wait_timeout.as_secs(),
-                });
-            }
-            Some(_) => tokio::time::sleep(ctx.settings.poll_interval).await,
-        }
-    }
+pub async fn wait_inactive(
+    ctx: &Context,
+    cluster: &str,
+    service: &str,
+    id: &str,
+    wait: &(dyn Fn(String) + Send + Sync),
+) -> Result<()> {
+    let timeout = ctx.settings.wait_timeout;
+    retry::poll(
+        &ctx.settings,
+        timeout,
+        (id, "become inactive"),
+        wait,
+        || async {
+            Ok(match describe(ctx, cluster, service, id).await? {
+                None => Look::Done(()),
+                Some(svc) if svc.status() == Some("INACTIVE") => Look::Done(()),
+                Some(svc) => Look::NotYet(format!(
+                    "waiting for the service's tasks to drain ({}, {} running)",
+                    svc.status().unwrap_or("?").to_lowercase(),
+                    svc.running_count()
+                )),
+            })
+        },
+    )
+    .await
 }
 
 #[cfg(test)]
