@@ -83,6 +83,17 @@ pub async fn connect(stack: &str, region: &str) -> anyhow::Result<(Context, Wher
     ctx.settings.registry = std::env::var("STACKCTL_REGISTRY")
         .ok()
         .filter(|r| !r.is_empty());
+    // Waits look every 5 s on AWS; a scaled model of AWS (tests, benchmarks) looks faster.
+    if let Some(secs) = std::env::var("STACKCTL_POLL_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0 && s.is_finite())
+    {
+        let every = std::time::Duration::from_secs_f64(secs);
+        ctx.settings.poll_interval = every;
+        ctx.settings.initial_backoff = ctx.settings.initial_backoff.min(every);
+        ctx.settings.max_backoff = ctx.settings.max_backoff.min(every);
+    }
     // The error already names the call, the problem and the fix: it is the first line shown.
     let account = ctx.account().await?;
     let at = Where {

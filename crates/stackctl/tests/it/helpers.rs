@@ -51,6 +51,10 @@ pub struct TestStack {
     pub name: String,
     pub scratch: Scratch,
     pub aws: infra::Context,
+    /// Where stackctl sends its calls, when not straight to the emulator (an awsfront).
+    pub endpoint: Option<String>,
+    /// Extra environment for stackctl.
+    pub env: Vec<(String, String)>,
 }
 
 /// The emulator's endpoint; emulator tests refuse to run against anything else.
@@ -79,6 +83,8 @@ impl TestStack {
             name: name.clone(),
             scratch,
             aws: aws_context(&name).await,
+            endpoint: None,
+            env: Vec::new(),
         };
         stack.write(body);
         stack
@@ -97,11 +103,15 @@ impl TestStack {
         command
             .args(args)
             .current_dir(self.scratch.path())
-            .env("AWS_ENDPOINT_URL", emulator_endpoint())
+            .env(
+                "AWS_ENDPOINT_URL",
+                self.endpoint.clone().unwrap_or_else(emulator_endpoint),
+            )
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "us-east-1")
             .env_remove("STACKCTL_REGISTRY")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(std::process::Stdio::null());
         command
     }
@@ -124,6 +134,19 @@ impl TestStack {
         serde_json::from_slice(&output.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&output)))
     }
+}
+
+/// An awsfront in front of the emulator: AWS's timings at `scale`, and `faults` if given.
+pub async fn front(scale: Option<f64>, faults: Option<&str>) -> awsfront::Front {
+    let config = awsfront::Config {
+        upstream: emulator_endpoint(),
+        scale,
+        faults: faults.map(|f| f.parse().unwrap()),
+        log: std::env::var_os("AWSFRONT_LOG").is_some(),
+    };
+    awsfront::Front::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
 }
 
 /// The mutating AWS calls a `--json` answer reports.

@@ -177,6 +177,8 @@ async fn the_quick_start_command_and_its_stop_command() {
         name: "messages".into(),
         scratch: crate::helpers::Scratch::new(),
         aws: crate::helpers::aws_context("messages").await,
+        endpoint: None,
+        env: Vec::new(),
     };
     assert_eq!(
         inventory(&stack).await,

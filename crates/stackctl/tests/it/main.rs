@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod ci;
+mod critical_path;
 mod helpers;
 mod image;
 mod local;

@@ -313,7 +313,6 @@ impl Resource for Service {
             self.send_update(ctx, (id, &cluster, &arn), &left, refs)
                 .await?;
         }
-        rollout::wait_deployed(ctx, &cluster, &arn, id, new.wait).await?;
         Ok(Output::arn(arn))
     }
 

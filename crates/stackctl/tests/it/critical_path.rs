@@ -1,0 +1,57 @@
+//! `up` and `down` at the critical path, against a scaled model of AWS's timings (awsfront):
+//! what must overlap does, and `up` still waits for everything to work. Order, not time.
+
+use std::time::Duration;
+
+use crate::helpers::{TestStack, front, stderr};
+
+/// When the model's timeline first has an event starting with `prefix`.
+fn at(timeline: &[(Duration, String)], prefix: &str) -> Duration {
+    timeline
+        .iter()
+        .find(|(_, e)| e.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} in {timeline:#?}"))
+        .0
+}
+
+// The front serves on this test's runtime while stackctl runs as a child process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_starts_while_the_load_balancer_provisions_and_down_overlaps_the_drain() {
+    let front = front(Some(0.02), None).await;
+    let mut stack = TestStack::new(
+        "crit",
+        "[service]\nimage = \"registry.example/messages:1\"\n",
+    )
+    .await;
+    stack.endpoint = Some(front.endpoint());
+    stack
+        .env
+        .push(("STACKCTL_POLL_SECONDS".into(), "0.05".into()));
+
+    let up = stack.run(&["up", "--yes"]);
+    assert!(up.status.success(), "{}", stderr(&up));
+    let returned = front.now();
+    let timeline = front.timeline();
+    let active = at(&timeline, "load balancer active");
+    assert!(
+        at(&timeline, "CreateService") < active,
+        "the service was created before the load balancer was active: {timeline:#?}"
+    );
+    assert!(
+        at(&timeline, "CreateListener") < active,
+        "the listener too: {timeline:#?}"
+    );
+    let ready = at(&timeline, "service ready");
+    assert!(
+        returned >= ready,
+        "up returned at {returned:?}, before the rollout completed at {ready:?}"
+    );
+
+    let down = stack.run(&["down", "--yes"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    let timeline = front.timeline();
+    assert!(
+        at(&timeline, "DeleteLoadBalancer") < at(&timeline, "service drained"),
+        "the load balancer went while the service drained: {timeline:#?}"
+    );
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `up` and `down` against the critical-path bound, with AWS's own timings played in front of
+# the emulator by awsfront (crates/awsfront): the default stack with a prebuilt image, with
+# and without a NAT gateway. Prints Markdown.
+#
+#   scripts/bench-critical-path.sh [SCALE]     # SCALE 1.0 (default) is AWS's pace: ~10 min
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scale="${1:-1.0}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stackctl-target}"
+cargo build --release --locked -p stackctl -p awsfront >&2
+bin="$CARGO_TARGET_DIR/release"
+scripts/moto.sh start >&2
+eval "$(scripts/moto.sh env)"
+port=5057
+"$bin/awsfront" serve --listen "127.0.0.1:$port" --upstream "$AWS_ENDPOINT_URL" --scale "$scale" \
+  2>/dev/null &
+front=$!
+work=$(mktemp -d)
+trap 'kill $front 2>/dev/null; rm -rf "$work"' EXIT
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+# Polls keep their real-AWS share of the waits at every scale.
+STACKCTL_POLL_SECONDS=$(python3 -c "print(5 * $scale)")
+export STACKCTL_POLL_SECONDS
+
+seconds() { python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) / 1e9 / $scale:.1f}')" "$@"; }
+
+echo "| stack | run | stackctl | critical-path bound | ratio |"
+echo "|---|---|---|---|---|"
+for variant in "prebuilt image" "prebuilt image, NAT gateway"; do
+  stack="crit$(date +%s)"
+  nat=false
+  [[ "$variant" == *NAT* ]] && nat=true
+  printf '[stack]\nname = "%s"\n[network]\nnat_gateway = %s\n[service]\nimage = "registry.example/messages:1"\n' \
+    "$stack" "$nat" >"$work/stack.toml"
+  bounds=$("$bin/awsfront" bound -f "$work/stack.toml")
+  up_bound=$(awk '$1 == "up" {print $2}' <<<"$bounds")
+  down_bound=$(awk '$1 == "down" {print $2}' <<<"$bounds")
+  start=$(date +%s%N)
+  (cd "$work" && "$bin/stackctl" up --yes >/dev/null 2>"$work/up.log")
+  end=$(date +%s%N)
+  up=$(seconds "$start" "$end")
+  start=$(date +%s%N)
+  (cd "$work" && "$bin/stackctl" down --yes >/dev/null 2>"$work/down.log")
+  end=$(date +%s%N)
+  down=$(seconds "$start" "$end")
+  for run in up down; do
+    measured=${!run}
+    bound_var="${run}_bound"
+    bound=${!bound_var}
+    ratio=$(python3 -c "print(f'{$measured / $bound:.2f}')")
+    echo "| $variant | \`$run\` | ${measured} s | ${bound} s | ${ratio}× |"
+  done
+done
+echo
+echo "Bound paths (scale $scale, seconds at scale 1.0):"
+echo
+echo '```'
+echo "$bounds"
+echo '```'
