@@ -17,6 +17,7 @@ pub enum Error {
         operation: &'static str,
         code: Option<String>,
         hint: Option<String>,
+        outcome: Outcome,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
@@ -67,6 +68,55 @@ pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// What a failed call says about whether AWS did the work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// AWS refused it: nothing was done (a bad request, a missing permission).
+    Refused,
+    /// Throttled: nothing was done; the same call may be made again later.
+    Throttled,
+    /// No answer, a broken connection, a timeout or a server error: AWS may have done the
+    /// work, so a create must look before it tries again.
+    Unknown,
+}
+
+/// Codes AWS uses for throttling (the SDK's own list).
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+    "EC2ThrottledException",
+];
+
+/// Codes of server errors, after which the work may or may not have been done.
+const SERVER_ERRORS: &[&str] = &[
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "ServerException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "Unavailable",
+];
+
+fn outcome_of<E, R>(err: &SdkError<E, R>, code: Option<&str>) -> Outcome {
+    match (err, code) {
+        (SdkError::ServiceError(_), Some(c)) if THROTTLING.contains(&c) => Outcome::Throttled,
+        (SdkError::ServiceError(_), Some(c)) if SERVER_ERRORS.contains(&c) => Outcome::Unknown,
+        (
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_),
+            _,
+        ) => Outcome::Unknown,
+        _ => Outcome::Refused,
+    }
+}
+
 fn list(errors: &[Error]) -> String {
     errors
         .iter()
@@ -99,6 +149,7 @@ impl Error {
         Self::Aws {
             resource: resource.into(),
             operation,
+            outcome: outcome_of(&err, code.as_deref()),
             code,
             hint,
             source: Box::new(err),
@@ -116,6 +167,7 @@ impl Error {
             operation,
             code: None,
             hint: None,
+            outcome: Outcome::Refused,
             source: Box::new(err),
         }
     }
@@ -124,6 +176,14 @@ impl Error {
         Self::Unexpected {
             resource: resource.into(),
             message: message.into(),
+        }
+    }
+
+    /// Whether AWS may have done the work of the failed call.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Self::Aws { outcome, .. } => *outcome,
+            _ => Outcome::Refused,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Planning, with no AWS calls: desired resources + observed resources → a [`Plan`] of
 //! changes. `plan` and `up` share it, so what `plan` shows is what `up` does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -151,21 +151,16 @@ impl Plan {
     }
 }
 
-/// The instances found under each logical id, the one the stack uses first.
-fn by_id(observed: &[Observed]) -> BTreeMap<&str, Vec<&Observed>> {
-    let mut found: BTreeMap<&str, Vec<&Observed>> = BTreeMap::new();
-    for o in observed {
-        found.entry(o.id.as_str()).or_default().push(o);
-    }
-    found
-}
+mod duplicates;
+
+pub use duplicates::primaries;
 
 /// Outputs of the resources that exist, by logical id: what diffs compare references with.
-/// Where a logical id has several instances, the first (the one the plan keeps) counts.
+/// Where a logical id has several instances, the one kept ([`primaries`]) counts.
 pub fn observed_outputs(observed: &[Observed]) -> Outputs {
-    by_id(observed)
+    primaries(observed)
         .into_iter()
-        .map(|(id, instances)| (id.to_owned(), instances[0].output()))
+        .map(|(id, kept)| (id.to_owned(), kept.output()))
         .collect()
 }
 
@@ -174,7 +169,7 @@ pub fn observed_outputs(observed: &[Observed]) -> Outputs {
 pub fn compute(stack: &str, desired: &[Desired], observed: &[Observed]) -> Result<Plan> {
     let graph = Graph::new(desired.iter().map(|d| (d.id.as_str(), d.deps.as_slice())))?;
     let wanted: HashMap<&str, &Desired> = desired.iter().map(|d| (d.id.as_str(), d)).collect();
-    let found = by_id(observed);
+    let kept = primaries(observed);
     // Only resources that keep their ids can be referred to by them.
     let mut refs = observed_outputs(observed);
     let mut actions: HashMap<&str, Action> = HashMap::new();
@@ -183,14 +178,14 @@ pub fn compute(stack: &str, desired: &[Desired], observed: &[Observed]) -> Resul
         let Some(want) = wanted.get(id.as_str()) else {
             continue;
         };
-        let existing = found.get(id.as_str()).and_then(|v| v.first().copied());
+        let existing = kept.get(id.as_str()).copied();
         let change = match existing {
             None => Change::new(id, want.spec.kind(), Action::Create, None),
             Some(have) => compare(want, have, &refs, &actions),
         };
         let new_ids = match change.action {
             Action::Create | Action::Replace => true,
-            Action::Update => want.spec.new_id_on_update(),
+            Action::Update => change.update.as_ref().is_some_and(|u| u.fields.new_id()),
             Action::Delete | Action::Unchanged => false,
         };
         if new_ids {
@@ -199,19 +194,26 @@ pub fn compute(stack: &str, desired: &[Desired], observed: &[Observed]) -> Resul
         actions.insert(id.as_str(), change.action);
         changes.push(change);
     }
-    let mut leftovers: Vec<(&Observed, String)> = Vec::new();
-    for (id, instances) in &found {
-        let declared = wanted.contains_key(id);
-        // A declared resource keeps its first instance; every other one goes.
-        for o in instances.iter().skip(usize::from(declared)) {
-            let reason = if declared {
-                format!("a duplicate of {id} ({})", o.aws_id)
-            } else {
-                "no longer declared in the stack file".into()
+    // Everything else goes: what the file no longer declares, and every duplicate.
+    let leftovers: Vec<(&Observed, String)> = observed
+        .iter()
+        .filter(|o| {
+            !kept
+                .get(o.id.as_str())
+                .is_some_and(|k| std::ptr::eq(*k, *o))
+                || !wanted.contains_key(o.id.as_str())
+        })
+        .map(|o| {
+            let reason = match (wanted.contains_key(o.id.as_str()), kept.get(o.id.as_str())) {
+                (true, Some(k)) => format!(
+                    "a duplicate of {}: {} is kept, as the rest of the stack uses it",
+                    o.id, k.aws_id
+                ),
+                _ => "no longer declared in the stack file".into(),
             };
-            leftovers.push((o, reason));
-        }
-    }
+            (o, reason)
+        })
+        .collect();
     changes.extend(deletions(leftovers));
     Ok(Plan {
         stack: stack.to_owned(),

@@ -92,6 +92,9 @@ pub struct New<'a> {
     /// Outputs of the resources this one depends on (all done by now).
     pub refs: &'a Outputs,
     pub wait: Wait<'a>,
+    /// The same for every attempt of this run to create this resource: the idempotency
+    /// token of the APIs that take one (`ClientToken`, ECS's `clientToken`).
+    pub token: &'a str,
 }
 
 impl fmt::Debug for New<'_> {
@@ -122,10 +125,6 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
     const LABEL: &'static str;
 
     const TAGGING: Tagging = Tagging::Stack;
-
-    /// True when an update gives the resource new identifiers (a task definition's new
-    /// revision), so what refers to it is updated too.
-    const NEW_ID_ON_UPDATE: bool = false;
 
     /// True for kinds that work some time after they exist (a load balancer becomes active,
     /// a NAT gateway available, a service's rollout completes): [`Resource::ready`] waits
@@ -161,6 +160,12 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
         refs: &Outputs,
         wait: Wait<'_>,
     ) -> impl Future<Output = Result<Output>> + Send;
+
+    /// True when applying `fields` gives the resource new identifiers (a task definition's
+    /// new revision), so what refers to it is updated too.
+    fn new_id_on_update(_fields: &[Self::Field]) -> bool {
+        false
+    }
 
     /// Whether a resource found in AWS already works (one left provisioning by an earlier
     /// run is waited for too).

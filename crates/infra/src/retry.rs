@@ -187,6 +187,7 @@ mod tests {
             operation: "DeleteSubnet",
             code: Some(code.into()),
             hint: None,
+            outcome: crate::error::Outcome::Refused,
             source: "test".into(),
         }
     }
@@ -343,6 +344,7 @@ mod visibility_tests {
                     operation: "CreateSubnet",
                     code: Some("InvalidVpcID.NotFound".into()),
                     hint: None,
+                    outcome: crate::error::Outcome::Refused,
                     source: "not yet".into(),
                 })
             } else {

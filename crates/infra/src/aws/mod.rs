@@ -9,6 +9,28 @@ pub mod named;
 
 use crate::error::{Error, Result};
 
+/// Sends a create call once, without the SDK's own retry: its answer may be lost after AWS
+/// did the work, and a blind retry would make a second copy. The engine looks the resource up
+/// by its tags before it tries again.
+macro_rules! once {
+    ($sdk:ident, $call:expr) => {
+        $call
+            .customize()
+            .config_override(
+                $sdk::config::Builder::default()
+                    .retry_config($sdk::config::retry::RetryConfig::disabled()),
+            )
+            .send()
+    };
+}
+pub(crate) use once;
+
+/// `Ok` for a call that failed only because what it does is already done (a rule that is
+/// already there, a route already made by an attempt whose answer was lost).
+pub fn done_is_ok<T>(result: Result<T>, codes: &[&str]) -> Result<()> {
+    gone_is_ok(result, |code| codes.contains(&code))
+}
+
 /// `Ok` for a call that failed only because the thing is already gone.
 pub fn gone_is_ok<T>(result: Result<T>, gone: impl Fn(&str) -> bool) -> Result<()> {
     match result {

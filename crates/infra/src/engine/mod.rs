@@ -3,6 +3,7 @@
 //! dependencies first. Each resource starts as soon as its own dependencies are done, not
 //! when a whole level is, so nothing waits on a resource it does not depend on.
 
+mod apply;
 mod events;
 mod schedule;
 
@@ -13,6 +14,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use apply::apply_one;
 use schedule::{Blockers, Budget, every, finish, schedule};
 
 use crate::context::Context;
@@ -20,7 +22,6 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::outputs::Outputs;
 use crate::plan::{self, Action, Plan};
-use crate::resource::New;
 use crate::resources::{self, Desired, Kind, Observed};
 use crate::spec::StackSpec;
 
@@ -326,42 +327,6 @@ fn jobs(
         }
     }
     Ok((jobs, blockers))
-}
-
-/// Creates a resource, or applies exactly the planned update to it.
-async fn apply_one(
-    ctx: &Context,
-    want: &Desired,
-    change: &plan::Change,
-    existing: Option<&Observed>,
-    refs: &Outputs,
-    wait: &(dyn Fn(String) + Send + Sync),
-) -> Result<crate::outputs::Output> {
-    match (change.action, existing, &change.update) {
-        (Action::Update, Some(found), Some(update)) => {
-            let output = want
-                .spec
-                .update(ctx, found, &update.fields, refs, wait)
-                .await?;
-            if !update.tags.is_empty() {
-                found.retag(ctx, &update.tags).await?;
-            }
-            Ok(output)
-        }
-        (Action::Create, _, _) => {
-            let new = New {
-                id: &want.id,
-                tags: &want.tags,
-                refs,
-                wait,
-            };
-            want.spec.create(ctx, new).await
-        }
-        _ => Err(Error::unexpected(
-            &want.id,
-            format!("the plan has no {} to apply", change.action),
-        )),
-    }
 }
 
 fn lock(outputs: &Mutex<Outputs>) -> std::sync::MutexGuard<'_, Outputs> {

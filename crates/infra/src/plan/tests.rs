@@ -317,3 +317,82 @@ fn destroy_deletes_everything_dependents_first() {
         [index(stack::SERVICE_SECURITY_GROUP)]
     );
 }
+
+#[test]
+fn of_two_vpcs_the_one_holding_the_subnets_is_kept_whatever_its_id() {
+    let spec = StackSpec::minimal("s");
+    let mut observed = matching(&spec);
+    // A second VPC from a lost answer: nothing uses it, and its id sorts first.
+    let mut dup = observed
+        .iter()
+        .find(|o| o.id == stack::VPC)
+        .unwrap()
+        .clone();
+    dup.aws_id = "aaa-vpc".into();
+    observed.push(dup);
+    assert_eq!(primaries(&observed)[stack::VPC].aws_id, "aws-vpc");
+    let plan = compute("s", &desired(&spec, &zones()), &observed).unwrap();
+    let vpc = plan
+        .changes
+        .iter()
+        .find(|c| c.id == stack::VPC && c.action != Action::Delete)
+        .unwrap();
+    assert_eq!(
+        (vpc.action, vpc.aws_id.as_deref()),
+        (Action::Unchanged, Some("aws-vpc"))
+    );
+    let gone: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .collect();
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].aws_id.as_deref(), Some("aaa-vpc"));
+    assert_eq!(
+        gone[0].reason.as_deref(),
+        Some("a duplicate of vpc: aws-vpc is kept, as the rest of the stack uses it")
+    );
+    assert_eq!(
+        observed_outputs(&observed)[stack::VPC].aws_id,
+        "aws-vpc",
+        "outputs agree"
+    );
+}
+
+#[test]
+fn a_duplicate_subnet_follows_its_kept_vpc() {
+    let spec = StackSpec::minimal("s");
+    let mut observed = matching(&spec);
+    // A whole second VPC with its own first subnet (two runs at once).
+    let mut vpc = observed
+        .iter()
+        .find(|o| o.id == stack::VPC)
+        .unwrap()
+        .clone();
+    vpc.aws_id = "vpc-other".into();
+    let mut subnet = observed
+        .iter()
+        .find(|o| o.id == "public-subnet-1")
+        .unwrap()
+        .clone();
+    subnet.aws_id = "aaa-subnet".into();
+    if let Detail::Subnet(s) = &mut subnet.detail {
+        s.vpc_id = "vpc-other".into();
+    }
+    observed.extend([vpc, subnet]);
+    let kept = primaries(&observed);
+    assert_eq!(kept[stack::VPC].aws_id, "aws-vpc");
+    assert_eq!(kept["public-subnet-1"].aws_id, "aws-public-subnet-1");
+    let plan = compute("s", &desired(&spec, &zones()), &observed).unwrap();
+    let gone: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .filter_map(|c| c.aws_id.as_deref())
+        .collect();
+    assert_eq!(
+        gone,
+        ["aaa-subnet", "vpc-other"],
+        "the subnet before its VPC"
+    );
+}

@@ -50,14 +50,15 @@ impl Resource for Cluster {
     }
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
-        let out = ctx
-            .ecs
-            .create_cluster()
-            .cluster_name(&self.name)
-            .set_tags(Some(ecs::to_tags(new.tags)))
-            .send()
-            .await
-            .map_err(|e| Error::aws(new.id, "CreateCluster", e))?;
+        let out = crate::aws::once!(
+            aws_sdk_ecs,
+            ctx.ecs
+                .create_cluster()
+                .cluster_name(&self.name)
+                .set_tags(Some(ecs::to_tags(new.tags)))
+        )
+        .await
+        .map_err(|e| Error::aws(new.id, "CreateCluster", e))?;
         let arn = out
             .cluster()
             .and_then(|c| c.cluster_arn())

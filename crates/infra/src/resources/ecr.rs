@@ -137,15 +137,16 @@ impl Resource for Repository {
     }
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
-        let out = ctx
-            .ecr
-            .create_repository()
-            .repository_name(&self.name)
-            .image_scanning_configuration(scanning(self.scan_on_push))
-            .set_tags(Some(ecr_tags(new.tags)?))
-            .send()
-            .await
-            .map_err(|e| Error::aws(new.id, "CreateRepository", e))?;
+        let out = crate::aws::once!(
+            aws_sdk_ecr,
+            ctx.ecr
+                .create_repository()
+                .repository_name(&self.name)
+                .image_scanning_configuration(scanning(self.scan_on_push))
+                .set_tags(Some(ecr_tags(new.tags)?))
+        )
+        .await
+        .map_err(|e| Error::aws(new.id, "CreateRepository", e))?;
         put_policy(ctx, new.id, &self.name, self.keep_images).await?;
         let repo = out.repository();
         Ok(Output {

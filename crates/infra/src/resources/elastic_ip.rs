@@ -49,14 +49,15 @@ impl Resource for ElasticIp {
     }
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
-        let out = ctx
-            .ec2
-            .allocate_address()
-            .domain(DomainType::Vpc)
-            .tag_specifications(ec2::tag_spec(ResourceType::ElasticIp, new.tags))
-            .send()
-            .await
-            .map_err(|e| Error::aws(new.id, "AllocateAddress", e))?;
+        let out = crate::aws::once!(
+            aws_sdk_ec2,
+            ctx.ec2
+                .allocate_address()
+                .domain(DomainType::Vpc)
+                .tag_specifications(ec2::tag_spec(ResourceType::ElasticIp, new.tags))
+        )
+        .await
+        .map_err(|e| Error::aws(new.id, "AllocateAddress", e))?;
         let allocation = out.allocation_id().ok_or_else(|| {
             Error::unexpected(new.id, "AllocateAddress returned no allocation id")
         })?;

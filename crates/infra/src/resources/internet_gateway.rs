@@ -125,13 +125,14 @@ impl Resource for InternetGateway {
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
         let vpc = Ref::new(new.refs, &self.vpc, Attr::Id).resolve(new.refs, new.id)?;
-        let out = ctx
-            .ec2
-            .create_internet_gateway()
-            .tag_specifications(ec2::tag_spec(ResourceType::InternetGateway, new.tags))
-            .send()
-            .await
-            .map_err(|e| Error::aws(new.id, "CreateInternetGateway", e))?;
+        let out = crate::aws::once!(
+            aws_sdk_ec2,
+            ctx.ec2
+                .create_internet_gateway()
+                .tag_specifications(ec2::tag_spec(ResourceType::InternetGateway, new.tags))
+        )
+        .await
+        .map_err(|e| Error::aws(new.id, "CreateInternetGateway", e))?;
         let igw_id = out
             .internet_gateway()
             .and_then(|g| g.internet_gateway_id())
@@ -198,14 +199,16 @@ impl Resource for InternetGateway {
 }
 
 async fn attach(ctx: &Context, id: &str, igw: &str, vpc: &str) -> Result<()> {
-    ctx.ec2
+    let attached = ctx
+        .ec2
         .attach_internet_gateway()
         .internet_gateway_id(igw)
         .vpc_id(vpc)
         .send()
         .await
-        .map_err(|e| Error::aws(id, "AttachInternetGateway", e))?;
-    Ok(())
+        .map_err(|e| Error::aws(id, "AttachInternetGateway", e));
+    // Attached already: a retry whose first attempt's answer was lost.
+    crate::aws::done_is_ok(attached, &["Resource.AlreadyAssociated"])
 }
 
 async fn detach(ctx: &Context, id: &str, igw: &str, vpc: &str) -> Result<()> {

@@ -259,18 +259,19 @@ impl Resource for Listener {
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
         let lb = Ref::new(new.refs, &self.load_balancer, Attr::Id).resolve(new.refs, new.id)?;
-        let out = ctx
-            .elb
-            .create_listener()
-            .load_balancer_arn(lb)
-            .port(i32::from(self.port))
-            .protocol(self.protocol())
-            .set_certificates(certificates(&self.certificates()))
-            .default_actions(action(&self.wanted_action(new.refs), new.refs, new.id)?)
-            .set_tags(Some(elb::to_tags(new.tags)))
-            .send()
-            .await
-            .map_err(|e| Error::aws(new.id, "CreateListener", e))?;
+        let out = crate::aws::once!(
+            aws_sdk_elasticloadbalancingv2,
+            ctx.elb
+                .create_listener()
+                .load_balancer_arn(lb)
+                .port(i32::from(self.port))
+                .protocol(self.protocol())
+                .set_certificates(certificates(&self.certificates()))
+                .default_actions(action(&self.wanted_action(new.refs), new.refs, new.id)?)
+                .set_tags(Some(elb::to_tags(new.tags)))
+        )
+        .await
+        .map_err(|e| Error::aws(new.id, "CreateListener", e))?;
         let arn = out
             .listeners()
             .first()

@@ -167,18 +167,19 @@ impl Resource for LoadBalancer {
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
         let (subnets, groups) = self.wanted(new.refs);
-        let out = ctx
-            .elb
-            .create_load_balancer()
-            .name(&self.name)
-            .r#type(LoadBalancerTypeEnum::Application)
-            .scheme(LoadBalancerSchemeEnum::InternetFacing)
-            .set_subnets(Some(resolve_all(new.refs, new.id, &subnets)?))
-            .set_security_groups(Some(resolve_all(new.refs, new.id, &groups)?))
-            .set_tags(Some(elb::to_tags(new.tags)))
-            .send()
-            .await
-            .map_err(|e| Error::aws(new.id, "CreateLoadBalancer", e))?;
+        let out = crate::aws::once!(
+            aws_sdk_elasticloadbalancingv2,
+            ctx.elb
+                .create_load_balancer()
+                .name(&self.name)
+                .r#type(LoadBalancerTypeEnum::Application)
+                .scheme(LoadBalancerSchemeEnum::InternetFacing)
+                .set_subnets(Some(resolve_all(new.refs, new.id, &subnets)?))
+                .set_security_groups(Some(resolve_all(new.refs, new.id, &groups)?))
+                .set_tags(Some(elb::to_tags(new.tags)))
+        )
+        .await
+        .map_err(|e| Error::aws(new.id, "CreateLoadBalancer", e))?;
         let lb = out.load_balancers().first().ok_or_else(|| {
             Error::unexpected(new.id, "CreateLoadBalancer returned no load balancer")
         })?;

@@ -95,13 +95,15 @@ impl Resource for LogGroup {
     }
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
-        ctx.logs
-            .create_log_group()
-            .log_group_name(&self.name)
-            .set_tags(Some(new.tags.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| Error::aws(new.id, "CreateLogGroup", e))?;
+        crate::aws::once!(
+            aws_sdk_cloudwatchlogs,
+            ctx.logs
+                .create_log_group()
+                .log_group_name(&self.name)
+                .set_tags(Some(new.tags.clone().into_iter().collect()))
+        )
+        .await
+        .map_err(|e| Error::aws(new.id, "CreateLogGroup", e))?;
         put_retention(ctx, new.id, &self.name, self.retention_days).await?;
         Ok(Output::id(self.name.clone()))
     }

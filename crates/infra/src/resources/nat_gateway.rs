@@ -103,14 +103,17 @@ impl Resource for NatGateway {
         let subnet = Ref::new(new.refs, &self.subnet, Attr::Id).resolve(new.refs, new.id)?;
         let eip = Ref::new(new.refs, &self.eip, Attr::Id).resolve(new.refs, new.id)?;
         let out = retry::until_visible(&ctx.settings, || async {
-            ctx.ec2
-                .create_nat_gateway()
-                .subnet_id(&subnet)
-                .allocation_id(&eip)
-                .tag_specifications(ec2::tag_spec(ResourceType::Natgateway, new.tags))
-                .send()
-                .await
-                .map_err(|e| Error::aws(new.id, "CreateNatGateway", e))
+            crate::aws::once!(
+                aws_sdk_ec2,
+                ctx.ec2
+                    .create_nat_gateway()
+                    .client_token(new.token)
+                    .subnet_id(&subnet)
+                    .allocation_id(&eip)
+                    .tag_specifications(ec2::tag_spec(ResourceType::Natgateway, new.tags))
+            )
+            .await
+            .map_err(|e| Error::aws(new.id, "CreateNatGateway", e))
         })
         .await?;
         let nat_id = out

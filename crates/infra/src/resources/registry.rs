@@ -80,12 +80,6 @@ macro_rules! kinds {
                 }
             }
 
-            /// True when an update gives it new identifiers.
-            pub fn new_id_on_update(&self) -> bool {
-                match self {
-                    $(Self::$kind(_) => <$module::$ty as Resource>::NEW_ID_ON_UPDATE),+
-                }
-            }
 
             /// The typed difference with what was found, or `None` when the resource found
             /// is of another kind.
@@ -159,6 +153,13 @@ macro_rules! kinds {
                     $(Self::$kind(f) => f.is_empty()),+
                 }
             }
+
+            /// True when applying them gives the resource new identifiers.
+            pub fn new_id(&self) -> bool {
+                match self {
+                    $(Self::$kind(f) => <$module::$ty as Resource>::new_id_on_update(f)),+
+                }
+            }
         }
 
         impl Observed {
@@ -199,6 +200,23 @@ macro_rules! kinds {
                 match &self.detail {
                     $(Detail::$kind(s) => $module::$ty::output(&self.with(s.clone()))),+
                 }
+            }
+        }
+
+        /// The resources of `desired`'s kind that carry its logical id (normally one; none
+        /// when it does not exist), found the way `observe_all` finds them.
+        pub async fn find(ctx: &Context, desired: &Desired) -> Result<Vec<Observed>> {
+            let scope = Scope::new(ctx);
+            match &desired.spec {
+                $(Spec::$kind(spec) => {
+                    let wanted = [Wanted { id: &desired.id, spec }];
+                    let found = <$module::$ty as Resource>::observe(&scope, &wanted).await?;
+                    Ok(found
+                        .into_iter()
+                        .filter(|f| f.id == desired.id)
+                        .map(|f| f.with(Detail::$kind(f.detail.clone())))
+                        .collect())
+                })+
             }
         }
 

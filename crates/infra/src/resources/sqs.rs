@@ -233,14 +233,15 @@ impl Resource for Queue {
             .collect::<Result<_>>()?;
         let started = std::time::Instant::now();
         let url = loop {
-            let result = ctx
-                .sqs
-                .create_queue()
-                .queue_name(&self.name)
-                .set_attributes(Some(attributes.clone()))
-                .set_tags(Some(new.tags.clone().into_iter().collect()))
-                .send()
-                .await;
+            let result = crate::aws::once!(
+                aws_sdk_sqs,
+                ctx.sqs
+                    .create_queue()
+                    .queue_name(&self.name)
+                    .set_attributes(Some(attributes.clone()))
+                    .set_tags(Some(new.tags.clone().into_iter().collect()))
+            )
+            .await;
             match result {
                 Ok(out) => break out.queue_url.unwrap_or_default(),
                 // SQS refuses a name for 60 s after a queue of that name was deleted.

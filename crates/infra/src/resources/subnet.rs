@@ -115,15 +115,17 @@ impl Resource for Subnet {
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
         let vpc = Ref::new(new.refs, &self.vpc, Attr::Id).resolve(new.refs, new.id)?;
         let out = retry::until_visible(&ctx.settings, || async {
-            ctx.ec2
-                .create_subnet()
-                .vpc_id(&vpc)
-                .cidr_block(self.cidr.to_string())
-                .availability_zone(&self.zone)
-                .tag_specifications(ec2::tag_spec(ResourceType::Subnet, new.tags))
-                .send()
-                .await
-                .map_err(|e| Error::aws(new.id, "CreateSubnet", e))
+            crate::aws::once!(
+                aws_sdk_ec2,
+                ctx.ec2
+                    .create_subnet()
+                    .vpc_id(&vpc)
+                    .cidr_block(self.cidr.to_string())
+                    .availability_zone(&self.zone)
+                    .tag_specifications(ec2::tag_spec(ResourceType::Subnet, new.tags))
+            )
+            .await
+            .map_err(|e| Error::aws(new.id, "CreateSubnet", e))
         })
         .await?;
         let subnet = out
@@ -386,6 +388,7 @@ mod fault_tests {
             tags: &Tags::new(),
             refs: &refs,
             wait: &|_| {},
+            token: "t",
         };
         let output = super::tests::desired().create(&ctx, new).await.unwrap();
         assert_eq!(output.aws_id, "subnet-new");

@@ -241,24 +241,25 @@ impl Resource for TargetGroup {
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
         let vpc = Ref::new(new.refs, &self.vpc, Attr::Id).resolve(new.refs, new.id)?;
-        let out = ctx
-            .elb
-            .create_target_group()
-            .name(&self.name)
-            .protocol(ProtocolEnum::Http)
-            .port(i32::from(self.port))
-            .vpc_id(vpc)
-            .target_type(TargetTypeEnum::Ip)
-            .health_check_path(&self.health_check_path)
-            .health_check_interval_seconds(int(self.interval_secs))
-            .health_check_timeout_seconds(int(self.timeout_secs()))
-            .healthy_threshold_count(int(self.healthy_threshold))
-            .unhealthy_threshold_count(int(self.unhealthy_threshold))
-            .matcher(Matcher::builder().http_code(MATCHER).build())
-            .set_tags(Some(elb::to_tags(new.tags)))
-            .send()
-            .await
-            .map_err(|e| Error::aws(new.id, "CreateTargetGroup", e))?;
+        let out = crate::aws::once!(
+            aws_sdk_elasticloadbalancingv2,
+            ctx.elb
+                .create_target_group()
+                .name(&self.name)
+                .protocol(ProtocolEnum::Http)
+                .port(i32::from(self.port))
+                .vpc_id(vpc)
+                .target_type(TargetTypeEnum::Ip)
+                .health_check_path(&self.health_check_path)
+                .health_check_interval_seconds(int(self.interval_secs))
+                .health_check_timeout_seconds(int(self.timeout_secs()))
+                .healthy_threshold_count(int(self.healthy_threshold))
+                .unhealthy_threshold_count(int(self.unhealthy_threshold))
+                .matcher(Matcher::builder().http_code(MATCHER).build())
+                .set_tags(Some(elb::to_tags(new.tags)))
+        )
+        .await
+        .map_err(|e| Error::aws(new.id, "CreateTargetGroup", e))?;
         let arn = out
             .target_groups()
             .first()

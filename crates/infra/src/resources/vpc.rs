@@ -116,14 +116,15 @@ impl Resource for Vpc {
     }
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
-        let out = ctx
-            .ec2
-            .create_vpc()
-            .cidr_block(self.cidr.to_string())
-            .tag_specifications(ec2::tag_spec(ResourceType::Vpc, new.tags))
-            .send()
-            .await
-            .map_err(|e| Error::aws(new.id, "CreateVpc", e))?;
+        let out = crate::aws::once!(
+            aws_sdk_ec2,
+            ctx.ec2
+                .create_vpc()
+                .cidr_block(self.cidr.to_string())
+                .tag_specifications(ec2::tag_spec(ResourceType::Vpc, new.tags))
+        )
+        .await
+        .map_err(|e| Error::aws(new.id, "CreateVpc", e))?;
         let vpc_id = out
             .vpc()
             .and_then(|v| v.vpc_id())

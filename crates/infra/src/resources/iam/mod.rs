@@ -186,16 +186,17 @@ impl Resource for Role {
     }
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
-        let out = ctx
-            .iam
-            .create_role()
-            .role_name(&self.name)
-            .description(&self.description)
-            .assume_role_policy_document(trust_policy().to_string())
-            .set_tags(Some(iam_tags(new.tags)?))
-            .send()
-            .await
-            .map_err(|e| Error::aws(new.id, "CreateRole", e))?;
+        let out = crate::aws::once!(
+            aws_sdk_iam,
+            ctx.iam
+                .create_role()
+                .role_name(&self.name)
+                .description(&self.description)
+                .assume_role_policy_document(trust_policy().to_string())
+                .set_tags(Some(iam_tags(new.tags)?))
+        )
+        .await
+        .map_err(|e| Error::aws(new.id, "CreateRole", e))?;
         for arn in &self.managed_policies {
             attach(ctx, new.id, &self.name, arn).await?;
         }

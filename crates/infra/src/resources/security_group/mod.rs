@@ -206,15 +206,17 @@ impl Resource for SecurityGroup {
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
         let vpc = Ref::new(new.refs, &self.vpc, Attr::Id).resolve(new.refs, new.id)?;
         let out = retry::until_visible(&ctx.settings, || async {
-            ctx.ec2
-                .create_security_group()
-                .group_name(&self.name)
-                .description(&self.description)
-                .vpc_id(&vpc)
-                .tag_specifications(ec2::tag_spec(ResourceType::SecurityGroup, new.tags))
-                .send()
-                .await
-                .map_err(|e| Error::aws(new.id, "CreateSecurityGroup", e))
+            crate::aws::once!(
+                aws_sdk_ec2,
+                ctx.ec2
+                    .create_security_group()
+                    .group_name(&self.name)
+                    .description(&self.description)
+                    .vpc_id(&vpc)
+                    .tag_specifications(ec2::tag_spec(ResourceType::SecurityGroup, new.tags))
+            )
+            .await
+            .map_err(|e| Error::aws(new.id, "CreateSecurityGroup", e))
         })
         .await?;
         let group_id = out
@@ -328,8 +330,9 @@ async fn authorize(
         return Ok(());
     }
     let permissions: Vec<IpPermission> = rules.iter().map(Rule::permission).collect();
-    // This group, and a group a rule points at, may be seconds old.
-    retry::until_visible(&ctx.settings, || async {
+    // This group, and a group a rule points at, may be seconds old. A rule already there was
+    // granted by an attempt whose answer was lost.
+    let granted = retry::until_visible(&ctx.settings, || async {
         match direction {
             Direction::Ingress => ctx
                 .ec2
@@ -351,7 +354,8 @@ async fn authorize(
                 .map_err(|e| Error::aws(id, "AuthorizeSecurityGroupEgress", e)),
         }
     })
-    .await
+    .await;
+    crate::aws::done_is_ok(granted, &["InvalidPermission.Duplicate"])
 }
 
 async fn revoke(
@@ -365,7 +369,7 @@ async fn revoke(
         return Ok(());
     }
     let permissions: Vec<IpPermission> = rules.iter().map(Rule::permission).collect();
-    match direction {
+    let revoked = match direction {
         Direction::Ingress => ctx
             .ec2
             .revoke_security_group_ingress()
@@ -384,7 +388,8 @@ async fn revoke(
             .await
             .map(|_| ())
             .map_err(|e| Error::aws(id, "RevokeSecurityGroupEgress", e)),
-    }
+    };
+    crate::aws::done_is_ok(revoked, &["InvalidPermission.NotFound"])
 }
 
 #[cfg(test)]

@@ -283,22 +283,25 @@ impl Resource for Service {
             is_propagation_lag,
             note,
             || async {
-                ctx.ecs
-                    .create_service()
-                    .cluster(&cluster)
-                    .service_name(&self.name)
-                    .task_definition(&td)
-                    .desired_count(int(self.desired_count))
-                    .launch_type(LaunchType::Fargate)
-                    .network_configuration(network.clone())
-                    .load_balancers(registration.clone())
-                    .health_check_grace_period_seconds(int(self.grace_secs))
-                    .deployment_configuration(self.deployment())
-                    .propagate_tags(PropagateTags::Service)
-                    .set_tags(Some(ecs::to_tags(new.tags)))
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws(id, "CreateService", e))
+                crate::aws::once!(
+                    aws_sdk_ecs,
+                    ctx.ecs
+                        .create_service()
+                        .client_token(new.token)
+                        .cluster(&cluster)
+                        .service_name(&self.name)
+                        .task_definition(&td)
+                        .desired_count(int(self.desired_count))
+                        .launch_type(LaunchType::Fargate)
+                        .network_configuration(network.clone())
+                        .load_balancers(registration.clone())
+                        .health_check_grace_period_seconds(int(self.grace_secs))
+                        .deployment_configuration(self.deployment())
+                        .propagate_tags(PropagateTags::Service)
+                        .set_tags(Some(ecs::to_tags(new.tags)))
+                )
+                .await
+                .map_err(|e| Error::aws(id, "CreateService", e))
             },
         )
         .await?;

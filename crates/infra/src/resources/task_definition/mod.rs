@@ -7,73 +7,24 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
-    PortMapping, TaskDefinition as AwsTaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
-    TransportProtocol,
+    PortMapping, TaskDefinitionStatus, TransportProtocol,
 };
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+mod model;
+mod revisions;
+
+pub use model::{
+    CONTAINER, Field, ImageRef, TaskDefinition, TaskDefinitionState, family_of, revision_of,
+};
+use revisions::{deregister, observe_family};
 
 use crate::aws::{self, ecs, named};
-use crate::change::{Describe, Diff, FieldChange};
+use crate::change::Diff;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
-
-pub const CONTAINER: &str = "app";
-
-/// Where the container's image comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImageRef {
-    /// A prebuilt image, used as is.
-    Given(String),
-    /// The image resource (logical id) that stackctl builds and pushes.
-    Built(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskDefinition {
-    pub family: String,
-    pub image: ImageRef,
-    pub cpu: u32,
-    pub memory: u32,
-    pub port: u16,
-    /// Environment besides `SQS_QUEUE_URL`, which comes from `queue`.
-    pub environment: BTreeMap<String, String>,
-    pub queue: String,
-    pub log_group: String,
-    pub log_group_name: String,
-    pub region: String,
-    pub execution_role: String,
-    pub task_role: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskDefinitionState {
-    pub revision: i32,
-    pub image: String,
-    pub cpu: String,
-    pub memory: String,
-    pub port: Option<i32>,
-    pub environment: BTreeMap<String, String>,
-    pub log_group: String,
-    pub execution_role_arn: String,
-    pub task_role_arn: String,
-}
-
-/// A setting of the container that differs; any of them means a new revision.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
-    pub name: &'static str,
-    pub from: String,
-    pub to: String,
-}
-
-impl Describe for Field {
-    fn describe(&self) -> FieldChange {
-        FieldChange::new(self.name, &self.from, &self.to)
-    }
-}
 
 /// The container as wanted, with references that may be made in this run.
 struct Container {
@@ -114,55 +65,10 @@ fn show_env(env: &BTreeMap<String, String>) -> String {
         .join(" ")
 }
 
-fn state_of(td: &AwsTaskDefinition) -> TaskDefinitionState {
-    let container = td.container_definitions().first();
-    let environment = container
-        .map(|c| {
-            c.environment()
-                .iter()
-                .filter_map(|kv| {
-                    Some((
-                        kv.name()?.to_owned(),
-                        kv.value().unwrap_or_default().to_owned(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let log_group = container
-        .and_then(|c| c.log_configuration())
-        .and_then(|l| l.options())
-        .and_then(|o| o.get("awslogs-group"))
-        .cloned()
-        .unwrap_or_default();
-    TaskDefinitionState {
-        revision: td.revision(),
-        image: container
-            .and_then(|c| c.image())
-            .unwrap_or_default()
-            .to_owned(),
-        cpu: td.cpu().unwrap_or_default().to_owned(),
-        memory: td.memory().unwrap_or_default().to_owned(),
-        port: container
-            .and_then(|c| c.port_mappings().first())
-            .and_then(|p| p.container_port()),
-        environment,
-        log_group,
-        execution_role_arn: td.execution_role_arn().unwrap_or_default().to_owned(),
-        task_role_arn: td.task_role_arn().unwrap_or_default().to_owned(),
-    }
-}
-
-/// The family of a task definition ARN (its last part without the revision).
-pub fn family_of(arn: &str) -> &str {
-    ecs::name_of(arn).rsplit_once(':').map_or("", |(f, _)| f)
-}
-
 impl Resource for TaskDefinition {
     type State = TaskDefinitionState;
     type Field = Field;
     const LABEL: &'static str = "task definition";
-    const NEW_ID_ON_UPDATE: bool = true;
 
     fn refs(&self) -> Vec<&str> {
         let mut refs = vec![
@@ -206,7 +112,7 @@ impl Resource for TaskDefinition {
         let mut diff = Diff::default();
         let want = self.container(refs);
         let mut compare = |name: &'static str, from: String, to: String| {
-            diff.push_if(from != to, || Field { name, from, to });
+            diff.push_if(from != to, || Field::Container { name, from, to });
         };
         compare("image", found.image.clone(), want.image);
         compare("cpu", found.cpu.clone(), self.cpu.to_string());
@@ -236,6 +142,10 @@ impl Resource for TaskDefinition {
             found.task_role_arn.clone(),
             want.task_role.to_string(),
         );
+        // The newest revision runs; the one before stays for a rollback; the rest go.
+        if found.older.len() > 1 {
+            diff.push(Field::OldRevisions(found.older[1..].to_vec()));
+        }
         diff
     }
 
@@ -243,16 +153,30 @@ impl Resource for TaskDefinition {
         register(ctx, new.id, self, new.tags, new.refs).await
     }
 
-    /// A task definition is never changed in place: a new revision is registered.
+    /// A task definition is never changed in place: a new revision is registered. Old
+    /// revisions are deregistered.
     async fn update(
         &self,
         ctx: &Context,
         found: &Found<TaskDefinitionState>,
-        _: &[Field],
+        fields: &[Field],
         refs: &Outputs,
         _: Wait<'_>,
     ) -> Result<Output> {
-        register(ctx, &found.id, self, &found.tags, refs).await
+        for field in fields {
+            if let Field::OldRevisions(arns) = field {
+                deregister(ctx, &found.id, arns).await?;
+            }
+        }
+        if Self::new_id_on_update(fields) {
+            register(ctx, &found.id, self, &found.tags, refs).await
+        } else {
+            Ok(Self::output(found))
+        }
+    }
+
+    fn new_id_on_update(fields: &[Field]) -> bool {
+        fields.iter().any(|f| matches!(f, Field::Container { .. }))
     }
 
     async fn retag(ctx: &Context, found: &Found<TaskDefinitionState>, tags: &Tags) -> Result<()> {
@@ -275,70 +199,16 @@ impl Resource for TaskDefinition {
         )
         .await?;
         // familyPrefix also matches longer family names; only ours go.
-        for arn in arns.iter().filter(|arn| family_of(arn) == family) {
-            let result = ctx
-                .ecs
-                .deregister_task_definition()
-                .task_definition(arn)
-                .send()
-                .await
-                .map_err(|e| Error::aws(&found.id, "DeregisterTaskDefinition", e));
-            aws::gone_is_ok(result, |c| c == "ClientException")?;
-        }
-        Ok(())
+        let ours: Vec<String> = arns
+            .into_iter()
+            .filter(|arn| family_of(arn) == family)
+            .collect();
+        deregister(ctx, &found.id, &ours).await
     }
 
     fn uses(_: &Found<TaskDefinitionState>) -> Vec<String> {
         Vec::new()
     }
-}
-
-async fn observe_family(
-    ctx: &Context,
-    family: &str,
-    wanted: bool,
-) -> Result<Option<Found<TaskDefinitionState>>> {
-    let out = match ctx
-        .ecs
-        .describe_task_definition()
-        .task_definition(family)
-        .include(TaskDefinitionField::Tags)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        // No active revision of the family.
-        Err(e) if e.code() == Some("ClientException") => return Ok(None),
-        Err(e) => {
-            return Err(Error::aws(
-                format!("task definition {family}"),
-                "DescribeTaskDefinition",
-                e,
-            ));
-        }
-    };
-    let Some(td) = out.task_definition() else {
-        return Ok(None);
-    };
-    if td
-        .status()
-        .is_some_and(|s| *s != TaskDefinitionStatus::Active)
-    {
-        return Ok(None);
-    }
-    let tags = ecs::tags_of(out.tags());
-    let Some(id) = named::claim(&ctx.stack, TaskDefinition::LABEL, family, &tags, wanted)? else {
-        return Ok(None);
-    };
-    let arn = td.task_definition_arn().unwrap_or_default();
-    Ok(Some(Found {
-        id,
-        aws_id: arn.to_owned(),
-        arn: Some(arn.to_owned()),
-        state: format!("revision {}", td.revision()),
-        tags,
-        detail: state_of(td),
-    }))
 }
 
 /// Registers a revision with the desired container (for both create and update).
@@ -380,21 +250,22 @@ async fn register(
         ))
         .log_configuration(log)
         .build();
-    let out = ctx
-        .ecs
-        .register_task_definition()
-        .family(&desired.family)
-        .requires_compatibilities(Compatibility::Fargate)
-        .network_mode(NetworkMode::Awsvpc)
-        .cpu(desired.cpu.to_string())
-        .memory(desired.memory.to_string())
-        .execution_role_arn(want.execution_role.resolve(refs, id)?)
-        .task_role_arn(want.task_role.resolve(refs, id)?)
-        .container_definitions(container)
-        .set_tags(Some(ecs::to_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "RegisterTaskDefinition", e))?;
+    let out = crate::aws::once!(
+        aws_sdk_ecs,
+        ctx.ecs
+            .register_task_definition()
+            .family(&desired.family)
+            .requires_compatibilities(Compatibility::Fargate)
+            .network_mode(NetworkMode::Awsvpc)
+            .cpu(desired.cpu.to_string())
+            .memory(desired.memory.to_string())
+            .execution_role_arn(want.execution_role.resolve(refs, id)?)
+            .task_role_arn(want.task_role.resolve(refs, id)?)
+            .container_definitions(container)
+            .set_tags(Some(ecs::to_tags(tags)))
+    )
+    .await
+    .map_err(|e| Error::aws(id, "RegisterTaskDefinition", e))?;
     let arn = out
         .task_definition()
         .and_then(|t| t.task_definition_arn())
@@ -404,7 +275,9 @@ async fn register(
 
 #[cfg(test)]
 mod tests {
+    use crate::change::{Describe, FieldChange};
     use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionOutput;
+    use aws_sdk_ecs::types::TaskDefinition as AwsTaskDefinition;
 
     use super::*;
     use crate::resources::testing;
@@ -438,6 +311,7 @@ mod tests {
     fn state() -> TaskDefinitionState {
         TaskDefinitionState {
             revision: 1,
+            older: Vec::new(),
             image: "repo/app:1".into(),
             cpu: "256".into(),
             memory: "512".into(),
@@ -474,7 +348,10 @@ mod tests {
         refs.remove("queue");
         let d = desired().diff(&state(), &refs);
         assert!(
-            d.fields[0].to.contains("SQS_QUEUE_URL=(new queue)"),
+            d.fields[0]
+                .describe()
+                .to
+                .contains("SQS_QUEUE_URL=(new queue)"),
             "{d:?}"
         );
     }
@@ -493,7 +370,7 @@ mod tests {
             });
         let ctx = testing::ecs(&[&register]);
         let found = testing::found("task-definition", "arn:td:1", state());
-        let fields = vec![Field {
+        let fields = vec![Field::Container {
             name: "cpu",
             from: "256".into(),
             to: "512".into(),
@@ -504,6 +381,37 @@ mod tests {
             .unwrap();
         assert!(out.aws_id.ends_with("s:2"));
         assert_eq!(register.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn revisions_before_the_previous_one_are_deregistered_and_nothing_registered() {
+        use aws_sdk_ecs::operation::deregister_task_definition::DeregisterTaskDefinitionOutput;
+        let deregister = crate::resources::testing::rule!(
+            aws_sdk_ecs,
+            deregister_task_definition,
+            DeregisterTaskDefinitionOutput
+        );
+        let ctx = testing::ecs(&[&deregister]);
+        let arn = |n: u32| format!("arn:aws:ecs:us-east-1:1:task-definition/s:{n}");
+        let mut s = state();
+        s.older = vec![arn(3), arn(2), arn(1)];
+        let found = testing::found("task-definition", &arn(4), s);
+        let fields = desired().diff(&found.detail, &refs()).fields;
+        assert_eq!(fields, [Field::OldRevisions(vec![arn(2), arn(1)])]);
+        assert_eq!(
+            fields[0].describe(),
+            FieldChange::new("old_revisions", "2, 1", "(deregistered)")
+        );
+        assert!(
+            !TaskDefinition::new_id_on_update(&fields),
+            "the service keeps its revision"
+        );
+        let out = desired()
+            .update(&ctx, &found, &fields, &refs(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(out.aws_id, arn(4));
+        assert_eq!(deregister.num_calls(), 2);
     }
 
     #[test]

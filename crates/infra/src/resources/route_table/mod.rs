@@ -2,101 +2,21 @@
 //! the NAT gateway (when there is one). Each is associated with its zone-subnets. Routes and
 //! associations added by hand are drift and are removed.
 
+mod calls;
+mod model;
+
 use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
+use calls::{apply, disassociate};
+pub use model::{DEFAULT_ROUTE, Field, Route, RouteState, RouteTable, RouteTableState, Target};
 
 use crate::aws::ec2;
-use crate::change::{Describe, Diff, FieldChange, show_list};
+use crate::change::Diff;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
-
-pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// Logical id of an internet gateway.
-    InternetGateway(String),
-    /// Logical id of a NAT gateway.
-    NatGateway(String),
-}
-
-impl Target {
-    pub fn logical_id(&self) -> &str {
-        match self {
-            Self::InternetGateway(id) | Self::NatGateway(id) => id,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteTable {
-    pub vpc: String,
-    pub default_route: Option<Target>,
-    /// Logical ids of the subnets to associate.
-    pub subnets: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteState {
-    pub destination: String,
-    /// The gateway or NAT gateway id the route points at (or another target's id).
-    pub target: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteTableState {
-    pub vpc_id: String,
-    /// Routes made with CreateRoute (the VPC's own local route is not ours).
-    pub routes: Vec<RouteState>,
-    /// (association id, subnet id)
-    pub associations: Vec<(String, String)>,
-}
-
-/// The default route as wanted: to which kind of gateway, and which one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    pub target: Target,
-    pub to: Ref,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Field {
-    /// The routes as they are, and the default route wanted (if any); any other route goes.
-    Routes {
-        have: Vec<RouteState>,
-        want: Option<Route>,
-    },
-    /// The associations as they are, and the subnets wanted.
-    Subnets {
-        have: Vec<(String, String)>,
-        want: Vec<Ref>,
-    },
-}
-
-impl Describe for Field {
-    fn describe(&self) -> FieldChange {
-        match self {
-            Self::Routes { have, want } => FieldChange::new(
-                "routes",
-                show_list(
-                    have.iter()
-                        .map(|r| format!("{}->{}", r.destination, r.target)),
-                ),
-                show_list(want.iter().map(|w| format!("{DEFAULT_ROUTE}->{}", w.to))),
-            ),
-            Self::Subnets { have, want } => {
-                let mut from: Vec<&String> = have.iter().map(|(_, s)| s).collect();
-                from.sort();
-                let mut to: Vec<String> = want.iter().map(Ref::to_string).collect();
-                to.sort();
-                FieldChange::new("subnets", show_list(from), show_list(to))
-            }
-        }
-    }
-}
 
 impl RouteTable {
     fn wanted(&self, refs: &Outputs) -> (Option<Route>, Vec<Ref>) {
@@ -196,13 +116,16 @@ impl Resource for RouteTable {
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
         let vpc = Ref::new(new.refs, &self.vpc, Attr::Id).resolve(new.refs, new.id)?;
         let out = retry::until_visible(&ctx.settings, || async {
-            ctx.ec2
-                .create_route_table()
-                .vpc_id(&vpc)
-                .tag_specifications(ec2::tag_spec(ResourceType::RouteTable, new.tags))
-                .send()
-                .await
-                .map_err(|e| Error::aws(new.id, "CreateRouteTable", e))
+            crate::aws::once!(
+                aws_sdk_ec2,
+                ctx.ec2
+                    .create_route_table()
+                    .client_token(new.token)
+                    .vpc_id(&vpc)
+                    .tag_specifications(ec2::tag_spec(ResourceType::RouteTable, new.tags))
+            )
+            .await
+            .map_err(|e| Error::aws(new.id, "CreateRouteTable", e))
         })
         .await?;
         let table = out
@@ -310,115 +233,9 @@ fn state_of(rt: &aws_sdk_ec2::types::RouteTable) -> RouteTableState {
     }
 }
 
-/// Brings the routes or the associations of `table` in line with `field`. Calls that name a
-/// gateway or subnet made moments ago wait for EC2 to know it.
-async fn apply(ctx: &Context, id: &str, table: &str, field: &Field, refs: &Outputs) -> Result<()> {
-    match field {
-        Field::Routes { have, want } => {
-            let want = match want {
-                Some(route) => Some((&route.target, route.to.resolve(refs, id)?)),
-                None => None,
-            };
-            for route in have {
-                if want.is_none() || route.destination != DEFAULT_ROUTE {
-                    delete_route(ctx, id, table, &route.destination).await?;
-                }
-            }
-            let Some((target, gateway)) = want else {
-                return Ok(());
-            };
-            match have.iter().find(|r| r.destination == DEFAULT_ROUTE) {
-                Some(r) if r.target == gateway => Ok(()),
-                existing => {
-                    let replace = existing.is_some();
-                    retry::until_visible(&ctx.settings, || {
-                        set_default_route(ctx, id, table, target, &gateway, replace)
-                    })
-                    .await
-                }
-            }
-        }
-        Field::Subnets { have, want } => {
-            let want = crate::outputs::resolve_all(refs, id, want)?;
-            for (association, subnet) in have {
-                if !want.contains(subnet) {
-                    disassociate(ctx, id, association).await?;
-                }
-            }
-            for subnet in want.iter().filter(|s| !have.iter().any(|(_, h)| h == *s)) {
-                retry::until_visible(&ctx.settings, || associate(ctx, id, table, subnet)).await?;
-            }
-            Ok(())
-        }
-    }
-}
-
-async fn delete_route(ctx: &Context, id: &str, table: &str, destination: &str) -> Result<()> {
-    ctx.ec2
-        .delete_route()
-        .route_table_id(table)
-        .destination_cidr_block(destination)
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "DeleteRoute", e))?;
-    Ok(())
-}
-
-async fn set_default_route(
-    ctx: &Context,
-    id: &str,
-    table: &str,
-    target: &Target,
-    gateway: &str,
-    replace: bool,
-) -> Result<()> {
-    // CreateRoute and ReplaceRoute take the same arguments through different builders.
-    macro_rules! send {
-        ($call:expr, $operation:literal) => {{
-            let call = $call
-                .route_table_id(table)
-                .destination_cidr_block(DEFAULT_ROUTE);
-            let call = match target {
-                Target::InternetGateway(_) => call.gateway_id(gateway),
-                Target::NatGateway(_) => call.nat_gateway_id(gateway),
-            };
-            call.send()
-                .await
-                .map(|_| ())
-                .map_err(|e| Error::aws(id, $operation, e))
-        }};
-    }
-    if replace {
-        send!(ctx.ec2.replace_route(), "ReplaceRoute")
-    } else {
-        send!(ctx.ec2.create_route(), "CreateRoute")
-    }
-}
-
-async fn associate(ctx: &Context, id: &str, table: &str, subnet: &str) -> Result<()> {
-    ctx.ec2
-        .associate_route_table()
-        .route_table_id(table)
-        .subnet_id(subnet)
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "AssociateRouteTable", e))?;
-    Ok(())
-}
-
-async fn disassociate(ctx: &Context, id: &str, association: &str) -> Result<()> {
-    let result = ctx
-        .ec2
-        .disassociate_route_table()
-        .association_id(association)
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "DisassociateRouteTable", e));
-    crate::aws::gone_is_ok(result, ec2::is_not_found)
-}
-
 #[cfg(test)]
 mod tests {
+    use crate::change::Describe;
     use aws_sdk_ec2::operation::associate_route_table::AssociateRouteTableOutput;
     use aws_sdk_ec2::operation::create_route::CreateRouteOutput;
     use aws_sdk_ec2::operation::delete_route::DeleteRouteOutput;

@@ -1,0 +1,131 @@
+//! Applying one resource's change: an update exactly as planned, or a create that survives a
+//! lost answer.
+//!
+//! A create call is sent once (no blind retry by the SDK). When its answer is lost (no answer,
+//! a broken connection, a server error: AWS may have done the work) the engine does not call
+//! again at once: it first looks for the resource by its tags. If it is there, made by the
+//! attempt whose answer was lost, it is brought in line with the stack file instead of being
+//! made twice. Throttled creates are simply tried again after a pause.
+
+use tokio::time::Instant;
+
+use crate::context::Context;
+use crate::error::{Error, Outcome, Result};
+use crate::outputs::{Output, Outputs};
+use crate::plan::{self, Action};
+use crate::resource::New;
+use crate::resources::{self, Desired, Observed};
+use crate::retry::Backoff;
+use crate::tags;
+
+/// Creates a resource, or applies exactly the planned update to it.
+pub(super) async fn apply_one(
+    ctx: &Context,
+    want: &Desired,
+    change: &plan::Change,
+    existing: Option<&Observed>,
+    refs: &Outputs,
+    wait: &(dyn Fn(String) + Send + Sync),
+) -> Result<Output> {
+    match (change.action, existing, &change.update) {
+        (Action::Update, Some(found), Some(update)) => {
+            let output = want
+                .spec
+                .update(ctx, found, &update.fields, refs, wait)
+                .await?;
+            if !update.tags.is_empty() {
+                found.retag(ctx, &update.tags).await?;
+            }
+            Ok(output)
+        }
+        (Action::Create, _, _) => create(ctx, want, refs, wait).await,
+        _ => Err(Error::unexpected(
+            &want.id,
+            format!("the plan has no {} to apply", change.action),
+        )),
+    }
+}
+
+/// Creates a resource once, even when answers are lost on the way.
+async fn create(
+    ctx: &Context,
+    want: &Desired,
+    refs: &Outputs,
+    wait: &(dyn Fn(String) + Send + Sync),
+) -> Result<Output> {
+    let token = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    let mut backoff = Backoff::new(&ctx.settings);
+    let started = Instant::now();
+    loop {
+        let new = New {
+            id: &want.id,
+            tags: &want.tags,
+            refs,
+            wait,
+            token: &token,
+        };
+        let err = match want.spec.create(ctx, new).await {
+            Ok(output) => return Ok(output),
+            Err(err) => err,
+        };
+        let outcome = err.outcome();
+        if outcome == Outcome::Refused || started.elapsed() >= ctx.settings.consistency_timeout {
+            return Err(err);
+        }
+        if outcome == Outcome::Unknown {
+            wait(format!(
+                "no sure answer ({}); looking for it before trying again",
+                crate::error::chain(&err)
+            ));
+            if let Some(found) = look(ctx, want, &mut backoff).await? {
+                return converge(ctx, want, &found, refs, wait).await;
+            }
+        }
+        tokio::time::sleep(backoff.pause()).await;
+    }
+}
+
+/// The resource, if an attempt whose answer was lost made it. EC2's reads may lag its writes
+/// by a few seconds, so it looks three times before concluding it is not there.
+async fn look(ctx: &Context, want: &Desired, backoff: &mut Backoff) -> Result<Option<Observed>> {
+    for attempt in 0..3 {
+        if let Some(found) = resources::find(ctx, want).await?.into_iter().next() {
+            return Ok(Some(found));
+        }
+        if attempt < 2 {
+            tokio::time::sleep(backoff.pause()).await;
+        }
+    }
+    Ok(None)
+}
+
+/// Brings a resource found after a lost answer in line with the stack file: what its create
+/// did not get to (a rule, a policy, a tag) is done as an update.
+async fn converge(
+    ctx: &Context,
+    want: &Desired,
+    found: &Observed,
+    refs: &Outputs,
+    wait: &(dyn Fn(String) + Send + Sync),
+) -> Result<Output> {
+    let Some((fields, None)) = want.spec.diff(&found.detail, refs) else {
+        return Err(Error::unexpected(
+            &want.id,
+            format!(
+                "{} was found after a lost answer, but it is not what the stack file asks \
+                 for; run `stackctl up` again to replace it",
+                found.aws_id
+            ),
+        ));
+    };
+    let output = if fields.is_empty() {
+        found.output()
+    } else {
+        want.spec.update(ctx, found, &fields, refs, wait).await?
+    };
+    let missing = tags::missing(&want.tags, &found.tags);
+    if !missing.is_empty() {
+        found.retag(ctx, &missing).await?;
+    }
+    Ok(output)
+}
