@@ -139,6 +139,14 @@ impl Default for Settings {
     }
 }
 
+/// Who the credentials are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account: String,
+    /// The caller's ARN (a user, or an assumed role's session).
+    pub arn: String,
+}
+
 /// Concrete, clonable SDK clients plus the stack they act for.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -152,6 +160,8 @@ pub struct Context {
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
+    /// For the stack lock (see [`crate::lock`]).
+    pub dynamodb: aws_sdk_dynamodb::Client,
     pub calls: CallCounter,
     pub settings: Settings,
 }
@@ -172,14 +182,17 @@ impl Context {
         Self::from_config(stack, region, &config)
     }
 
-    /// The AWS account the credentials belong to: one cheap call that turns missing or bad
-    /// credentials into a clear error before anything else is tried.
-    pub async fn account(&self) -> crate::error::Result<String> {
+    /// Who the credentials are: one cheap call that turns missing or bad credentials into a
+    /// clear error before anything else is tried.
+    pub async fn identity(&self) -> crate::error::Result<Identity> {
         let out =
             self.sts.get_caller_identity().send().await.map_err(|e| {
                 crate::error::Error::aws("AWS credentials", "sts:GetCallerIdentity", e)
             })?;
-        Ok(out.account().unwrap_or("unknown").to_owned())
+        Ok(Identity {
+            account: out.account().unwrap_or("unknown").to_owned(),
+            arn: out.arn().unwrap_or("unknown caller").to_owned(),
+        })
     }
 
     /// Builds every client from one shared configuration.
@@ -205,6 +218,9 @@ impl Context {
             iam: client!(aws_sdk_iam),
             logs: client!(aws_sdk_cloudwatchlogs),
             sts: client!(aws_sdk_sts),
+            // The lock's own calls are not the stack's: "a second `up` makes no mutating
+            // calls" is about the stack's resources.
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
             calls,
             settings: Settings::default(),
         }

@@ -31,6 +31,11 @@ pub enum Error {
     #[error("{resource}: {message}")]
     Deployment { resource: String, message: String },
 
+    #[error(
+        "stack {stack} is locked by {holder}: another run is changing it. Wait for it, or pass a longer --lock-timeout; if that run is gone for good, `stackctl unlock` removes the lock"
+    )]
+    Locked { stack: String, holder: String },
+
     #[error("dependency cycle between resources: {0}")]
     Cycle(String),
 

@@ -18,6 +18,7 @@
 //! - [`graph`]: the dependency graph (cycles rejected, stable topological order).
 //! - [`plan`]: pure planning: desired vs observed → create / update / replace / delete.
 //! - [`engine`]: observe → plan → apply, in parallel as dependencies allow; progress events.
+//! - [`lock`]: the stack lock that keeps two runs that change one stack from interleaving.
 
 pub mod aws;
 pub mod change;
@@ -25,6 +26,7 @@ pub mod context;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod lock;
 pub mod outputs;
 pub mod plan;
 pub mod resource;

@@ -28,7 +28,10 @@ impl Cli {
             Command::Up(a) => Some(&a.output),
             Command::Down(a) => Some(&a.output),
             Command::Status(a) => Some(&a.output),
-            Command::Validate(_) | Command::Ci(_) | Command::Completions(_) => None,
+            Command::Validate(_)
+            | Command::Unlock(_)
+            | Command::Ci(_)
+            | Command::Completions(_) => None,
         };
         if output.is_some_and(|o| o.json) {
             Format::Json
@@ -59,6 +62,9 @@ pub enum Command {
         after_help = "Examples:\n  stackctl status\n  stackctl status --json | jq .outputs.queue_url"
     )]
     Status(StatusArgs),
+    /// Remove the stack's lock when the run that held it is gone for good.
+    #[command(after_help = UNLOCK_HELP)]
+    Unlock(UnlockArgs),
     /// Run the stages of a ci.yml in order, stopping at the first failure.
     #[command(after_help = CI_HELP)]
     Ci(CiArgs),
@@ -108,6 +114,16 @@ Examples:
   stackctl down --stack-name messages --region us-east-1 --yes   # without a stack file
   stackctl down --local --yes   # also stop the service `up --local` started";
 
+const UNLOCK_HELP: &str = "\
+`up` and `down` hold the stack's lock while they change it, renewing its lease every 20 s;
+a run that dies holding it blocks others for at most one lease (60 s). Remove a lock by hand
+only when the run that holds it is gone: two runs changing one stack at once can make
+duplicates. Shows who holds it and asks first (unless --yes).
+
+Examples:
+  stackctl unlock
+  stackctl unlock --stack-name messages --region eu-west-1 --yes";
+
 const CI_HELP: &str = "\
 Each stage's command runs through `sh -c` in the directory of the file, with stdin closed.
 
@@ -152,6 +168,14 @@ pub struct OutputArgs {
     pub verbose: bool,
 }
 
+/// The stack lock, for the commands that change a stack.
+#[derive(Debug, Clone, Args)]
+pub struct LockArgs {
+    /// How long to wait while another run holds the stack's lock (0s: refuse at once).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     #[command(flatten)]
@@ -178,6 +202,8 @@ pub struct UpArgs {
     pub stack: StackFile,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Do not ask before deleting or replacing resources.
     #[arg(short, long)]
     pub yes: bool,
@@ -208,6 +234,8 @@ pub struct DownArgs {
     pub stack: StackFile,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Do not ask for confirmation.
     #[arg(short, long)]
     pub yes: bool,
@@ -215,6 +243,26 @@ pub struct DownArgs {
     #[arg(long)]
     pub local: bool,
     /// Tear down this stack by name instead of reading the stack file.
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: Option<String>,
+    /// The region, with --stack-name.
+    #[arg(
+        long,
+        value_name = "REGION",
+        default_value = "us-east-1",
+        requires = "stack_name"
+    )]
+    pub region: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    #[command(flatten)]
+    pub stack: StackFile,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// The stack, by name instead of reading the stack file.
     #[arg(long, value_name = "NAME")]
     pub stack_name: Option<String>,
     /// The region, with --stack-name.

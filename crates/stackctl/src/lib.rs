@@ -30,6 +30,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Up(args) => commands::up::run(args, printer).await,
         Command::Down(args) => commands::down::run(args, printer).await,
         Command::Status(args) => commands::status::run(args, printer).await,
+        Command::Unlock(args) => commands::unlock::run(args, printer).await,
         Command::Ci(args) => commands::ci::run(args, printer).await,
         Command::Completions(args) => Ok(commands::completions::run(args)),
     }

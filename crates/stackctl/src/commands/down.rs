@@ -1,16 +1,22 @@
 //! `stackctl down`: delete everything tagged with the stack, then prove nothing is left.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
 use infra::engine::{self, ApplyOptions, Prepared};
+use infra::lock::Lock;
 use infra::plan::Change;
 use infra::resources::Observed;
 use infra::{CallCounts, Context};
 use serde::Serialize;
 
 use super::plan::PlanReport;
-use super::stack::{INTERRUPTED_EXIT, Where, connect, interrupt_flag, load, report_calls};
+use super::stack::{
+    INTERRUPTED_EXIT, Where, connect, interrupt_flag, load, lock_lost, release, report_calls,
+    take_lock,
+};
 use crate::cli::DownArgs;
 use crate::output::{Printer, Report};
 use crate::render;
@@ -54,22 +60,46 @@ pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode>
         }
     }
     let (ctx, at) = connect(&name, &region).await?;
-    let prepared = engine::prepare_destroy(&ctx)
+    let stop = interrupt_flag(printer);
+    let lock = take_lock(
+        printer,
+        &ctx,
+        &at,
+        "down",
+        args.lock.lock_timeout,
+        stop.clone(),
+    )
+    .await?;
+    let result = locked(args, &ctx, &at, (&lock, stop), printer).await;
+    release(printer, lock).await;
+    result
+}
+
+/// The part of `down` that runs holding the stack's lock.
+async fn locked(
+    args: &DownArgs,
+    ctx: &Context,
+    at: &Where,
+    (lock, stop): (&Lock, Arc<AtomicBool>),
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let name = &at.stack;
+    let prepared = engine::prepare_destroy(ctx)
         .await
         .context("while finding the stack's resources")?;
-    if let Err(code) = delete(args, &ctx, &at, &prepared, printer).await? {
+    if let Err(code) = delete(args, ctx, at, &prepared, (lock, stop), printer).await? {
         return Ok(code);
     }
-    let remaining = engine::remaining(&ctx)
+    let remaining = engine::remaining(ctx)
         .await
         .context("while checking that nothing tagged with the stack remains")?;
     printer.report(&DownReport {
-        at: &at,
+        at,
         deleted: &prepared.plan.changes,
         remaining: &remaining,
         aws_calls: ctx.calls.snapshot(),
     });
-    report_calls(printer, &ctx, args.output.verbose);
+    report_calls(printer, ctx, args.output.verbose);
     if !remaining.is_empty() {
         printer.error(&format!(
             "{} resource(s) tagged stackctl:stack={name} remain:\n{}",
@@ -88,6 +118,7 @@ async fn delete(
     ctx: &Context,
     at: &Where,
     prepared: &Prepared,
+    (lock, stop): (&Lock, Arc<AtomicBool>),
     printer: &Printer,
 ) -> anyhow::Result<Result<(), ExitCode>> {
     let count = prepared.plan.changes.len();
@@ -108,10 +139,11 @@ async fn delete(
     printer.line("");
     let options = ApplyOptions {
         stop_after: None,
-        cancel: Some(interrupt_flag(printer)),
+        cancel: Some(stop),
     };
     match engine::apply(ctx, prepared, printer.progress(), &options).await {
         Ok(_) => Ok(Ok(())),
+        Err(infra::Error::Interrupted) if lock.was_lost() => Err(lock_lost("down")),
         Err(infra::Error::Interrupted) => {
             printer.error(
                 "interrupted: the deletions under way were finished and nothing new was started; \

@@ -6,5 +6,6 @@ pub mod down;
 pub mod plan;
 pub mod stack;
 pub mod status;
+pub mod unlock;
 pub mod up;
 pub mod validate;

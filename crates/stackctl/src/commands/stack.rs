@@ -17,6 +17,9 @@ pub struct Where {
     pub stack: String,
     pub region: String,
     pub account: String,
+    /// The caller's ARN (who takes the stack lock).
+    #[serde(skip)]
+    pub caller: String,
 }
 
 impl Where {
@@ -95,11 +98,12 @@ pub async fn connect(stack: &str, region: &str) -> anyhow::Result<(Context, Wher
         ctx.settings.max_backoff = ctx.settings.max_backoff.min(every);
     }
     // The error already names the call, the problem and the fix: it is the first line shown.
-    let account = ctx.account().await?;
+    let identity = ctx.identity().await?;
     let at = Where {
         stack: stack.to_owned(),
         region: region.to_owned(),
-        account,
+        account: identity.account,
+        caller: identity.arn,
     };
     Ok((ctx, at))
 }
@@ -130,6 +134,60 @@ impl Serialize for Named {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
+}
+
+/// Takes the stack's lock for `command`, saying who holds it while waiting for it. `stop` is
+/// the run's interrupt flag: it is also set if the lock is lost mid-run.
+pub async fn take_lock(
+    printer: &Printer,
+    ctx: &Context,
+    at: &Where,
+    command: &str,
+    timeout: std::time::Duration,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<infra::lock::Lock> {
+    let lease = std::env::var("STACKCTL_LOCK_LEASE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s >= 1.0 && s.is_finite())
+        .map_or(
+            std::time::Duration::from_secs(60),
+            std::time::Duration::from_secs_f64,
+        );
+    let options = infra::lock::Options {
+        lease,
+        timeout,
+        lost: stop,
+    };
+    let holder = infra::lock::Holder::me(&at.caller, command);
+    let waiting = |other: &infra::lock::Holder| {
+        printer.note(&format!(
+            "Stack {} is locked by {}; waiting for it (at most {}, --lock-timeout).",
+            at.stack,
+            infra::lock::describe(other),
+            humantime::format_duration(timeout)
+        ));
+    };
+    Ok(infra::lock::Lock::acquire(ctx, holder, &options, &waiting).await?)
+}
+
+/// Gives the stack's lock back; a failure to do so only delays the next run by a lease.
+pub async fn release(printer: &Printer, lock: infra::lock::Lock) {
+    if let Err(err) = lock.release().await {
+        printer.note(&format!(
+            "warning: the stack's lock could not be released ({}); the next run waits until its lease runs out",
+            infra::error_chain(&err)
+        ));
+    }
+}
+
+/// The error when another run took the stack's lock over mid-run.
+pub fn lock_lost(command: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the stack's lock was lost: this run could not renew its lease and another run took the \
+         lock over, so nothing new was started (what was done stays done); run `stackctl \
+         {command}` again once the other run has finished"
+    )
 }
 
 /// Exit code after an interrupt, as shells report Ctrl-C.

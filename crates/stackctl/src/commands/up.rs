@@ -1,9 +1,12 @@
 //! `stackctl up`: plan, confirm destructive changes, apply with progress, print the outputs.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
 use infra::engine::{self, ApplyOptions, Prepared};
+use infra::lock::Lock;
 use infra::outputs::Outputs;
 use infra::plan::{Change, Summary};
 use infra::{CallCounts, Context, StackSpec};
@@ -11,7 +14,8 @@ use serde::Serialize;
 
 use super::plan::PlanReport;
 use super::stack::{
-    INTERRUPTED_EXIT, Named, Where, choose_image, connect, interrupt_flag, load, report_calls,
+    INTERRUPTED_EXIT, Named, Where, choose_image, connect, interrupt_flag, load, lock_lost,
+    release, report_calls, take_lock,
 };
 use crate::cli::UpArgs;
 use crate::output::{Printer, Report};
@@ -44,11 +48,35 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
             .unwrap_or(u64::from(spec.service.wait_timeout_secs));
         Some(std::time::Duration::from_secs(secs))
     };
-    let prepared = engine::prepare(&ctx, &spec)
+    let stop = interrupt_flag(printer);
+    let lock = take_lock(
+        printer,
+        &ctx,
+        &at,
+        "up",
+        args.lock.lock_timeout,
+        stop.clone(),
+    )
+    .await?;
+    let result = locked(args, &ctx, &at, &spec, (&lock, stop), printer).await;
+    release(printer, lock).await;
+    result
+}
+
+/// The part of `up` that runs holding the stack's lock.
+async fn locked(
+    args: &UpArgs,
+    ctx: &Context,
+    at: &Where,
+    spec: &StackSpec,
+    (lock, stop): (&Lock, Arc<AtomicBool>),
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let prepared = engine::prepare(ctx, spec)
         .await
         .context("while reading the stack's current state from AWS")?;
     let plan = &prepared.plan;
-    printer.line(&PlanReport::new(&at, plan, CallCounts::default()).text());
+    printer.line(&PlanReport::new(at, plan, CallCounts::default()).text());
     if spec.service.image.is_none() && spec.service.build.is_none() {
         printer.line(
             "\nNo image and no Dockerfile: the load balancer and the ECS service are not part of \
@@ -63,20 +91,20 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     if builds {
         infra::resources::image::Builder::find().await?;
     }
-    let outputs = match apply(args, &ctx, &spec, &prepared, printer).await? {
+    let outputs = match apply(args, ctx, spec, &prepared, (lock, stop), printer).await? {
         Ok(outputs) => outputs,
         Err(code) => return Ok(code),
     };
     printer.report(&UpReport {
-        at: &at,
+        at,
         changes: &plan.changes,
         summary: plan.summary(),
         outputs: Named::of(&outputs),
         aws_calls: ctx.calls.snapshot(),
     });
-    report_calls(printer, &ctx, args.output.verbose);
+    report_calls(printer, ctx, args.output.verbose);
     if args.local {
-        run_local(args, &ctx, printer).await?;
+        run_local(args, ctx, printer).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -102,6 +130,7 @@ async fn apply(
     ctx: &Context,
     spec: &StackSpec,
     prepared: &Prepared,
+    (lock, stop): (&Lock, Arc<AtomicBool>),
     printer: &Printer,
 ) -> anyhow::Result<Result<Outputs, ExitCode>> {
     let plan = &prepared.plan;
@@ -124,13 +153,14 @@ async fn apply(
     printer.line("");
     let options = ApplyOptions {
         stop_after: args.stop_after,
-        cancel: Some(interrupt_flag(printer)),
+        cancel: Some(stop),
     };
     match engine::apply(ctx, prepared, printer.progress(), &options).await {
         Ok(outputs) => {
             printer.line(&format!("\nApplied: {}.", plan.summary()));
             Ok(Ok(outputs))
         }
+        Err(infra::Error::Interrupted) if lock.was_lost() => Err(lock_lost("up")),
         Err(infra::Error::Interrupted) => {
             report_calls(printer, ctx, args.output.verbose);
             printer.error(

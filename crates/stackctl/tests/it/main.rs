@@ -7,6 +7,7 @@ mod critical_path;
 mod helpers;
 mod image;
 mod local;
+mod lock;
 mod service;
 mod stack;
 mod validate;

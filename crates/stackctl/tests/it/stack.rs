@@ -239,7 +239,7 @@ const FULL_STACK: [&str; 16] = [
     "vpc/vpc",
 ];
 
-fn full_stack(name: &str) -> Vec<String> {
+pub fn full_stack(name: &str) -> Vec<String> {
     let mut all: Vec<String> = FULL_STACK.iter().map(|s| s.replace("{}", name)).collect();
     all.sort();
     all
