@@ -143,9 +143,19 @@ async fn forward(
     let uri: hyper::Uri = format!("{}{path}", shared.config.upstream.trim_end_matches('/'))
         .parse()
         .map_err(|_| Closed("upstream address"))?;
+    // The emulator writes its own address into some answers (queue URLs) from the Host
+    // header: it must see its own, so that the front stays invisible.
+    let host = uri.authority().map(|a| a.as_str().to_owned());
     let mut request = Request::builder().method(parts.method).uri(uri);
-    for (name, value) in &parts.headers {
+    for (name, value) in parts
+        .headers
+        .iter()
+        .filter(|(n, _)| *n != hyper::header::HOST)
+    {
         request = request.header(name, value);
+    }
+    if let Some(host) = host {
+        request = request.header(hyper::header::HOST, host);
     }
     let request = request
         .body(Full::new(body))

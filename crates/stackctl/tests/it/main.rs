@@ -3,11 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod ci;
+mod crash;
 mod critical_path;
+mod faults;
 mod helpers;
 mod image;
 mod local;
 mod lock;
 mod service;
+mod soak;
 mod stack;
 mod validate;
