@@ -81,10 +81,11 @@ pub enum Queue {
 }
 
 impl Queue {
-    /// Sends `body` and returns the queue's id for it.
-    pub async fn send(&self, body: &str) -> Result<String, QueueError> {
+    /// Sends `body` and returns the queue's id for it. `key` names the send for deduplication
+    /// (see [`SqsQueue`]); `None` makes one up for this call.
+    pub async fn send(&self, body: &str, key: Option<&str>) -> Result<String, QueueError> {
         match self {
-            Self::Sqs(q) => q.send(body).await,
+            Self::Sqs(q) => q.send(body, key).await,
             Self::Memory(q) => Ok(q.send(body)),
         }
     }
@@ -109,28 +110,48 @@ impl Queue {
 }
 
 /// An SQS queue, addressed by URL.
+///
+/// A standard queue delivers at least once: when the answer to a `SendMessage` is lost after
+/// SQS stored the message, the SDK's retry stores it again. A FIFO queue (its URL ends in
+/// `.fifo`) drops a second send with the same deduplication id within five minutes, so every
+/// send carries one: the client's `Idempotency-Key`, or one made per request, which the SDK's
+/// retries reuse. All messages share one group, so the queue keeps their order.
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
     client: aws_sdk_sqs::Client,
     url: String,
     wait: Duration,
+    fifo: bool,
 }
+
+/// The message group of every message on a FIFO queue: one order for all.
+pub const MESSAGE_GROUP: &str = "messages";
 
 impl SqsQueue {
     pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>, wait: Duration) -> Self {
+        let url = url.into();
         Self {
             client,
-            url: url.into(),
+            fifo: url.ends_with(".fifo"),
+            url,
             wait,
         }
     }
 
-    async fn send(&self, body: &str) -> Result<String, QueueError> {
+    async fn send(&self, body: &str, key: Option<&str>) -> Result<String, QueueError> {
+        let (group, dedup) = if self.fifo {
+            let key = key.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+            (Some(MESSAGE_GROUP.to_owned()), Some(key))
+        } else {
+            (None, None)
+        };
         let out = self
             .client
             .send_message()
             .queue_url(&self.url)
             .message_body(body)
+            .set_message_group_id(group)
+            .set_message_deduplication_id(dedup)
             .send()
             .await
             .map_err(|e| QueueError::sqs("SendMessage", e))?;

@@ -40,13 +40,20 @@ pub enum InputError {
     ForbiddenCharacter(u32),
     #[error("the request body could not be read: {0}")]
     Unreadable(String),
+    #[error(
+        "the Idempotency-Key header must be 1 to 128 characters of letters, digits and \
+         punctuation (no spaces)"
+    )]
+    IdempotencyKey,
 }
 
 impl InputError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::ContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::NotJson(_) | Self::NotAnObject | Self::Unreadable(_) => StatusCode::BAD_REQUEST,
+            Self::NotJson(_) | Self::NotAnObject | Self::Unreadable(_) | Self::IdempotencyKey => {
+                StatusCode::BAD_REQUEST
+            }
             Self::MissingMessage
             | Self::NotAString(_)
             | Self::EmptyMessage
@@ -105,6 +112,20 @@ fn json_type(value: &serde_json::Value) -> &'static str {
     }
 }
 
+/// The client's name for this send, if it gave one: what SQS takes as a deduplication id.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, InputError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().map_err(|_| InputError::IdempotencyKey)?;
+    let valid = (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
+    if valid {
+        Ok(Some(key))
+    } else {
+        Err(InputError::IdempotencyKey)
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct Sent {
     message_id: String,
@@ -132,7 +153,8 @@ pub async fn send_message(
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("(not text)"));
     let message = parse_message(content_type, &body)?;
-    let message_id = state.queue.send(&message).await?;
+    let key = idempotency_key(&headers)?;
+    let message_id = state.queue.send(&message, key).await?;
     Ok(Json(Sent { message_id }).into_response())
 }
 

@@ -4,5 +4,6 @@
 
 mod helpers;
 mod message;
+mod openapi;
 mod router;
 mod shutdown;

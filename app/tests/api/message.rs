@@ -7,7 +7,9 @@ use aws_sdk_sqs::config::retry::RetryConfig;
 use futures::StreamExt;
 use reqwest::StatusCode;
 
-use crate::helpers::{self, spawn_app_on_sqs};
+use crate::helpers::{
+    self, emulator_endpoint, spawn_app_on_sqs, spawn_app_with_client, sqs_client, sqs_client_at,
+};
 
 #[tokio::test]
 async fn post_then_get_returns_the_same_text_and_id() {
@@ -180,4 +182,94 @@ async fn an_unreachable_queue_is_a_503_and_a_missing_queue_a_502() {
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "the message queue returned an error");
+}
+
+/// Lost `SendMessage` answers (the SDK then sends again) make no second copy on a FIFO queue:
+/// every send carries a deduplication id, and a client that retries a failed POST with the
+/// same `Idempotency-Key` is deduplicated too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_queue_delivers_each_message_once_though_send_answers_are_lost() {
+    let direct = sqs_client().await;
+    let name = format!("app-test-{}.fifo", uuid::Uuid::new_v4().simple());
+    let url = direct
+        .create_queue()
+        .queue_name(name)
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let config = awsfront::Config {
+        upstream: emulator_endpoint(),
+        scale: None,
+        faults: Some(
+            "seed=3,rate=0.3,kinds=lost,calls=SendMessage"
+                .parse()
+                .unwrap(),
+        ),
+        log: false,
+    };
+    let front = awsfront::Front::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let app = spawn_app_with_client(sqs_client_at(&front.endpoint()).await, &url).await;
+
+    const SENT: usize = 40;
+    for i in 0..SENT {
+        let key = format!("message-{i}");
+        // A client that got no good answer sends again, with the same key.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let response = app
+                .http
+                .post(format!("{}/message", app.address))
+                .header("Idempotency-Key", &key)
+                .json(&serde_json::json!({ "message": format!("body {i}") }))
+                .send()
+                .await
+                .unwrap();
+            if response.status().is_success() {
+                break;
+            }
+            assert!(tries < 10, "message {i} never got through");
+        }
+    }
+    let lost = front
+        .entries()
+        .iter()
+        .filter(|e| e.fault == Some(awsfront::Fault::Lost))
+        .count();
+    assert!(lost > 0, "no answer was lost");
+
+    let mut bodies = Vec::new();
+    loop {
+        let out = direct
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            bodies.push(m.body.unwrap_or_default());
+            direct
+                .delete_message()
+                .queue_url(&url)
+                .receipt_handle(m.receipt_handle.unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let expected: Vec<String> = (0..SENT).map(|i| format!("body {i}")).collect();
+    assert_eq!(
+        bodies, expected,
+        "each once, in order ({lost} answers lost)"
+    );
 }

@@ -215,3 +215,76 @@ async fn a_received_message_is_returned_with_its_sqs_id() {
         "the message is deleted once delivered"
     );
 }
+
+fn sqs_state(client: aws_sdk_sqs::Client, url: &str) -> AppState {
+    AppState {
+        environment: "prod".into(),
+        queue: Queue::Sqs(SqsQueue::new(client, url, Duration::ZERO)),
+    }
+}
+
+fn post_with_key(key: &str) -> Request<Body> {
+    Request::post("/message")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("Idempotency-Key", key)
+        .body(Body::from(r#"{"message":"hi"}"#))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_fifo_queue_gets_a_deduplication_id_the_clients_key_or_a_fresh_one() {
+    use aws_sdk_sqs::operation::send_message::SendMessageOutput;
+    let keyed = mock!(aws_sdk_sqs::Client::send_message)
+        .match_requests(|r| {
+            r.message_deduplication_id() == Some("order-42")
+                && r.message_group_id() == Some(app::queue::MESSAGE_GROUP)
+        })
+        .then_output(|| SendMessageOutput::builder().message_id("m1").build());
+    let client = mock_client!(aws_sdk_sqs, [&keyed]);
+    let state = sqs_state(client, "https://sqs.invalid/1/q.fifo");
+    let (status, body) = call(&state, post_with_key("order-42")).await;
+    assert_eq!(
+        (status, body["message_id"].as_str()),
+        (StatusCode::OK, Some("m1"))
+    );
+    assert_eq!(keyed.num_calls(), 1);
+
+    let fresh = mock!(aws_sdk_sqs::Client::send_message)
+        .match_requests(|r| {
+            r.message_deduplication_id()
+                .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
+        })
+        .then_output(|| SendMessageOutput::builder().message_id("m2").build());
+    let client = mock_client!(aws_sdk_sqs, [&fresh]);
+    let state = sqs_state(client, "https://sqs.invalid/1/q.fifo");
+    let (status, _) = call(
+        &state,
+        post(Some("application/json"), r#"{"message":"hi"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(fresh.num_calls(), 1);
+
+    // A standard queue takes neither.
+    let plain = mock!(aws_sdk_sqs::Client::send_message)
+        .match_requests(|r| {
+            r.message_deduplication_id().is_none() && r.message_group_id().is_none()
+        })
+        .then_output(|| SendMessageOutput::builder().message_id("m3").build());
+    let client = mock_client!(aws_sdk_sqs, [&plain]);
+    let state = sqs_state(client, "https://sqs.invalid/1/q");
+    let (status, _) = call(&state, post_with_key("order-43")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(plain.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_bad_idempotency_key_is_a_400_and_nothing_is_sent() {
+    let state = memory_state();
+    for key in ["", "has space", &"k".repeat(129)] {
+        let (status, body) = call(&state, post_with_key(key)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{key:?}");
+        assert!(body["error"].as_str().unwrap().contains("Idempotency-Key"));
+    }
+    assert_eq!(call(&state, get("/message")).await.0, StatusCode::NOT_FOUND);
+}

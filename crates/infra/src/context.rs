@@ -139,6 +139,53 @@ impl Default for Settings {
     }
 }
 
+/// How long stackctl waits for AWS to answer one call. Without them, one unanswered call
+/// (a black-holed connection, a stalled proxy) hangs a run forever with nothing shown.
+///
+/// Every call gets `attempt` per try and `operation` in all, retries included; the SDK
+/// retries a try that timed out (up to 6 tries in all) for reads and idempotent writes.
+/// Create calls are sent once (see [`crate::aws`]): they get one try of `attempt`, after which
+/// the engine looks the resource up before trying again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    /// To open a connection (TCP and TLS).
+    pub connect: Duration,
+    /// One try: AWS answers every call stackctl makes in a second or two, long-running work
+    /// (a load balancer provisioning) is polled, never waited on in one call.
+    pub attempt: Duration,
+    /// All tries of one call.
+    pub operation: Duration,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            attempt: Duration::from_secs(20),
+            operation: Duration::from_secs(90),
+        }
+    }
+}
+
+impl Deadlines {
+    /// Deadlines of `attempt` a try, three tries' worth in all (tests and emulators).
+    pub fn scaled(attempt: Duration) -> Self {
+        Self {
+            connect: attempt.min(Duration::from_secs(5)),
+            attempt,
+            operation: attempt * 3,
+        }
+    }
+
+    fn config(&self) -> aws_config::timeout::TimeoutConfig {
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.operation)
+            .build()
+    }
+}
+
 /// Who the credentials are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -168,10 +215,12 @@ pub struct Context {
 
 impl Context {
     /// Loads the standard AWS configuration chain (environment, profile, SSO, IMDS) for
-    /// `region`, with the SDK's standard retries (throttling included) and call counting.
-    pub async fn load(stack: &str, region: &str) -> Self {
+    /// `region`, with the SDK's standard retries (throttling included), `deadlines` on every
+    /// call, and call counting.
+    pub async fn load(stack: &str, region: &str, deadlines: Deadlines) -> Self {
         let config = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
+            .timeout_config(deadlines.config())
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(6)

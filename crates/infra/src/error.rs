@@ -202,6 +202,14 @@ impl Error {
 }
 
 /// The fix for the failures a user can act on: credentials, permissions, region.
+/// Where calls go, for messages: the endpoint override (an emulator), or AWS's own.
+fn endpoint_name() -> String {
+    match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => "AWS's endpoint for the region".to_owned(),
+    }
+}
+
 fn hint_for<E, R>(err: &SdkError<E, R>, code: Option<&str>, operation: &str) -> Option<String>
 where
     E: std::error::Error + 'static,
@@ -227,6 +235,11 @@ where
         Some("InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "ExpiredTokenException") => Some(
             "the AWS credentials are invalid or expired; refresh them (`aws sso login`, or new access keys)".into(),
         ),
+        _ if matches!(err, SdkError::TimeoutError(_)) => Some(format!(
+            "no answer from {} in time ({text}); AWS or the network is slow or unreachable. \
+             Running the command again is safe",
+            endpoint_name()
+        )),
         _ if matches!(err, SdkError::DispatchFailure(_)) && (text.contains("dns") || text.contains("resolve")) => Some(
             "could not reach the AWS endpoint; check stack.region and your network (and AWS_ENDPOINT_URL if you use an emulator)".into(),
         ),
@@ -255,6 +268,20 @@ mod tests {
             "DescribeVpcs",
             SdkError::service_error(err, response),
         )
+    }
+
+    #[test]
+    fn a_call_without_an_answer_in_time_names_the_operation_and_the_endpoint() {
+        let err: SdkError<DescribeVpcsError, Response> =
+            SdkError::timeout_error("operation timeout occurred after 90s");
+        let err = Error::aws("VPCs", "DescribeVpcs", err);
+        let text = err.to_string();
+        assert!(
+            text.starts_with("DescribeVpcs for VPCs failed: no answer from "),
+            "{text}"
+        );
+        assert!(text.contains("after 90s"), "{text}");
+        assert_eq!(err.outcome(), Outcome::Unknown);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod reader;
 mod service;
 mod shared;
 mod stack_table;
+mod values;
 
 use std::path::Path;
 
@@ -27,6 +28,7 @@ pub use model::{
 pub use names::Names;
 use reader::Reader;
 pub use service::RESERVED_ENV;
+pub use values::check_image;
 
 /// The tables a stack file may have.
 const TABLES: [&str; 6] = ["stack", "network", "queue", "registry", "logs", "service"];
@@ -34,11 +36,12 @@ const TABLES: [&str; 6] = ["stack", "network", "queue", "registry", "logs", "ser
 impl StackSpec {
     /// Reads and validates a stack file.
     pub fn load(path: &Path) -> Result<Self, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
             path: path.to_owned(),
             source,
         })?;
-        Ok(Self::parse(path, &text)?)
+        let text = std::str::from_utf8(&bytes).map_err(|e| not_utf8(path, &bytes, &e))?;
+        Ok(Self::parse(path, text)?)
     }
 
     /// Validates `text`; `path` names the file in errors.
@@ -97,6 +100,28 @@ impl StackSpec {
             logs: LogsSpec { retention_days: 14 },
             service: ServiceSpec::defaults(),
         }
+    }
+}
+
+/// Where a file stops being UTF-8: the line and column of the first bad byte.
+fn not_utf8(path: &Path, bytes: &[u8], err: &std::str::Utf8Error) -> SpecErrors {
+    let good = &bytes[..err.valid_up_to()];
+    // The prefix is valid UTF-8 by definition of `valid_up_to`.
+    let before = std::str::from_utf8(good).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    let bad = bytes.get(err.valid_up_to()).copied().unwrap_or(0);
+    SpecErrors {
+        path: path.to_owned(),
+        errors: vec![SpecError {
+            line,
+            column,
+            key: "(encoding)".into(),
+            message: format!(
+                "byte 0x{bad:02X} is not UTF-8; TOML files must be UTF-8 (re-save the file as \
+                 UTF-8, or remove the character)"
+            ),
+        }],
     }
 }
 

@@ -10,7 +10,10 @@ use super::errors::{SpecError, SpecErrors};
 /// Reads typed values out of a `toml_edit` document, recording errors instead of stopping.
 pub(crate) struct Reader<'a> {
     text: &'a str,
-    pub(crate) errors: Vec<SpecError>,
+    /// Each problem with the byte offset it points at; lines and columns are worked out for
+    /// all of them at once at the end, in one pass over the file (a file with thousands of
+    /// problems must not be read once per problem).
+    errors: Vec<(usize, SpecError)>,
 }
 
 /// A table of the document and the dotted path that names it in errors.
@@ -21,6 +24,17 @@ pub(crate) struct Table<'a> {
     span: Option<(usize, usize)>,
 }
 
+/// Keys longer than this are cut in messages: the message must stay readable whatever the file.
+const SHOWN_KEY: usize = 64;
+
+/// `key` as messages show it: cut to [`SHOWN_KEY`] characters.
+pub(crate) fn shown(key: &str) -> String {
+    match key.char_indices().nth(SHOWN_KEY) {
+        Some((cut, _)) => format!("{}… ({} characters)", &key[..cut], key.chars().count()),
+        None => key.to_owned(),
+    }
+}
+
 impl<'a> Reader<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         Self {
@@ -29,38 +43,26 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// 1-based line and column of a byte offset.
-    pub(crate) fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        (line, column)
-    }
-
     pub(crate) fn error_at(&mut self, span: Option<Range<usize>>, key: &str, message: String) {
-        let (line, column) = span.map_or((1, 1), |s| self.position(s.start));
-        self.errors.push(SpecError {
-            line,
-            column,
-            key: key.to_owned(),
-            message,
-        });
+        let offset = span.map_or(0, |s| s.start.min(self.text.len()));
+        self.errors.push((
+            offset,
+            SpecError {
+                line: 1,
+                column: 1,
+                key: shown(key),
+                message,
+            },
+        ));
     }
 
-    pub(crate) fn into_result<T>(
-        mut self,
-        path: &std::path::Path,
-        value: T,
-    ) -> Result<T, SpecErrors> {
+    pub(crate) fn into_result<T>(self, path: &std::path::Path, value: T) -> Result<T, SpecErrors> {
         if self.errors.is_empty() {
             return Ok(value);
         }
-        self.errors.sort_by_key(|e| (e.line, e.column));
         Err(SpecErrors {
             path: path.to_owned(),
-            errors: self.errors,
+            errors: positioned(self.text, self.errors),
         })
     }
 
@@ -280,10 +282,36 @@ pub(crate) fn dotted(table: Table<'_>, key: &str) -> String {
     format!("{}.{key}", table.path)
 }
 
-/// The allowed name within edit distance 2 of `name`, for "did you mean" hints.
+/// Sorts problems by where they are and gives each its 1-based line and column (in
+/// characters), walking the text once.
+fn positioned(text: &str, mut errors: Vec<(usize, SpecError)>) -> Vec<SpecError> {
+    errors.sort_by_key(|(offset, _)| *offset);
+    let (mut line, mut column) = (1, 1);
+    let mut chars = text.char_indices().peekable();
+    for (offset, error) in &mut errors {
+        while let Some(&(i, c)) = chars.peek() {
+            if i >= *offset {
+                break;
+            }
+            if c == '\n' {
+                (line, column) = (line + 1, 1);
+            } else {
+                column += 1;
+            }
+            chars.next();
+        }
+        (error.line, error.column) = (line, column);
+    }
+    errors.into_iter().map(|(_, e)| e).collect()
+}
+
+/// The allowed name within edit distance 2 of `name`, for "did you mean" hints. Only names
+/// of about the same length can be that close, so a long key costs nothing.
 fn closest<'s>(name: &str, allowed: &[&'s str]) -> Option<&'s str> {
+    let length = name.chars().count();
     allowed
         .iter()
+        .filter(|candidate| candidate.chars().count().abs_diff(length) <= 2)
         .map(|candidate| (edit_distance(name, candidate), *candidate))
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
@@ -309,13 +337,43 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
+    fn at(text: &str, offsets: &[usize]) -> Vec<(usize, usize)> {
+        let errors = offsets
+            .iter()
+            .map(|&o| {
+                let e = SpecError {
+                    line: 0,
+                    column: 0,
+                    key: String::new(),
+                    message: String::new(),
+                };
+                (o, e)
+            })
+            .collect();
+        positioned(text, errors)
+            .iter()
+            .map(|e| (e.line, e.column))
+            .collect()
+    }
+
     #[test]
-    fn positions_are_one_based_lines_and_columns() {
-        let reader = Reader::new("ab\ncd\n");
-        assert_eq!(reader.position(0), (1, 1));
-        assert_eq!(reader.position(1), (1, 2));
-        assert_eq!(reader.position(3), (2, 1));
-        assert_eq!(reader.position(4), (2, 2));
+    fn positions_are_one_based_lines_and_columns_in_characters() {
+        assert_eq!(
+            at("ab\ncd\n", &[4, 0, 3, 1]),
+            [(1, 1), (1, 2), (2, 1), (2, 2)]
+        );
+        // Columns count characters, not bytes.
+        assert_eq!(at("é = 1\n", &[3]), [(1, 3)]);
+        assert_eq!(at("ab", &[2]), [(1, 3)]);
+    }
+
+    #[test]
+    fn long_keys_are_cut_in_messages() {
+        let long = "k".repeat(1_000_000);
+        let text = shown(&long);
+        assert!(text.len() < 100, "{text}");
+        assert!(text.ends_with("(1000000 characters)"), "{text}");
+        assert_eq!(shown("retention_days"), "retention_days");
     }
 
     #[test]

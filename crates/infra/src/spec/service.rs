@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::model::{ServiceSpec, fargate_memory};
 use super::reader::{Reader, Table};
+use super::values;
 
 const KEYS: &[&str] = &[
     "port",
@@ -49,7 +50,13 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike) -> Serv
         memory,
         desired_count: int(reader, "desired_count", d.desired_count, 0..=100),
         environment: environment(reader, t),
-        health_check_path: health_check_path(reader, t, d.health_check_path),
+        health_check_path: checked(
+            reader,
+            t,
+            "health_check_path",
+            values::check_health_check_path,
+        )
+        .unwrap_or(d.health_check_path),
         health_check_interval_secs: int(reader, "health_check_interval_secs", 10, 5..=300),
         healthy_threshold: int(reader, "healthy_threshold", 2, 2..=10),
         unhealthy_threshold: int(reader, "unhealthy_threshold", 2, 2..=10),
@@ -58,22 +65,36 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike) -> Serv
         min_healthy_percent: int(reader, "min_healthy_percent", 100, 0..=100),
         max_percent: int(reader, "max_percent", 200, 100..=200),
         rollback: reader.bool(t, "rollback", true),
-        certificate_arn: certificate_arn(reader, t),
+        certificate_arn: checked(reader, t, "certificate_arn", values::check_certificate_arn),
         wait_timeout_secs: int(reader, "wait_timeout_secs", 600, 1..=7200),
-        dockerfile: reader.string(t, "dockerfile").unwrap_or(d.dockerfile),
+        dockerfile: checked(reader, t, "dockerfile", values::check_dockerfile)
+            .unwrap_or(d.dockerfile),
         build: None,
     }
 }
 
 fn image<'a>(reader: &mut Reader<'a>, t: Table<'a>) -> Option<String> {
-    let image = reader.string(t, "image");
-    if let Some(image) = &image
-        && (image.trim().is_empty() || image.contains(char::is_whitespace))
-    {
+    let image = reader.string(t, "image")?;
+    if let Some(problem) = values::check_image(&image) {
         let span = reader.span_of(t, "image");
-        reader.error_at(span, "service.image", format!("{image:?} is not an image reference like \"123456789012.dkr.ecr.us-east-1.amazonaws.com/messages:1.0\""));
+        reader.error_at(span, "service.image", problem);
     }
-    image
+    Some(image)
+}
+
+/// A string key checked by `check`, or its default.
+fn checked<'a>(
+    reader: &mut Reader<'a>,
+    t: Table<'a>,
+    key: &str,
+    check: fn(&str) -> Option<String>,
+) -> Option<String> {
+    let value = reader.string(t, key)?;
+    if let Some(problem) = check(&value) {
+        let span = reader.span_of(t, key);
+        reader.error_at(span, &format!("service.{key}"), problem);
+    }
+    Some(value)
 }
 
 /// Fargate's CPU units and memory, which must be one of its allowed pairs.
@@ -117,40 +138,28 @@ fn environment<'a>(reader: &mut Reader<'a>, t: Table<'a>) -> BTreeMap<String, St
         }
         if RESERVED_ENV.contains(&key.as_str()) {
             reader.error_at(
-                span,
+                span.clone(),
                 &format!("service.environment.{key}"),
                 "is set by stackctl (from the stack's queue and service.port)".into(),
             );
         }
+        if let Some(problem) = values::check_environment_value(&value) {
+            reader.error_at(span, &format!("service.environment.{key}"), problem);
+        }
         environment.insert(key, value);
     }
+    let bytes: usize = environment.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if bytes > values::ENVIRONMENT_MAX_BYTES {
+        let span = reader.span_of(t, "environment");
+        reader.error_at(
+            span,
+            "service.environment",
+            format!(
+                "is {bytes} bytes; at most {} (a task definition is at most 64 KiB): keep \
+                 large values in a file, a secret or the queue",
+                values::ENVIRONMENT_MAX_BYTES
+            ),
+        );
+    }
     environment
-}
-
-fn health_check_path<'a>(reader: &mut Reader<'a>, t: Table<'a>, default: String) -> String {
-    let path = reader.string(t, "health_check_path").unwrap_or(default);
-    if !path.starts_with('/') {
-        let span = reader.span_of(t, "health_check_path");
-        reader.error_at(
-            span,
-            "service.health_check_path",
-            format!("{path:?} must start with /"),
-        );
-    }
-    path
-}
-
-fn certificate_arn<'a>(reader: &mut Reader<'a>, t: Table<'a>) -> Option<String> {
-    let arn = reader.string(t, "certificate_arn");
-    if let Some(arn) = &arn
-        && !arn.starts_with("arn:")
-    {
-        let span = reader.span_of(t, "certificate_arn");
-        reader.error_at(
-            span,
-            "service.certificate_arn",
-            format!("{arn:?} is not an ARN (arn:aws:acm:...)"),
-        );
-    }
-    arn
 }

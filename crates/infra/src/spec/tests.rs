@@ -273,7 +273,7 @@ fn user_tags_are_read_and_checked() {
 #[test]
 fn service_settings_are_read_and_fargate_pairs_checked() {
     let spec = parse(
-        "[stack]\nname = \"ok\"\n[service]\nimage = \"repo/app:1\"\ncpu = 512\nmemory = 2048\ndesired_count = 2\nenvironment = { ENV = \"staging\", LOG_LEVEL = \"debug\" }\ncertificate_arn = \"arn:aws:acm:us-east-1:1:certificate/x\"\n",
+        "[stack]\nname = \"ok\"\n[service]\nimage = \"repo/app:1\"\ncpu = 512\nmemory = 2048\ndesired_count = 2\nenvironment = { ENV = \"staging\", LOG_LEVEL = \"debug\" }\ncertificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d\"\n",
     )
     .unwrap();
     assert_eq!(spec.service.image.as_deref(), Some("repo/app:1"));
@@ -303,4 +303,59 @@ fn service_settings_are_read_and_fargate_pairs_checked() {
         text.contains("service.environment.1BAD: is not a variable name"),
         "{text}"
     );
+}
+
+#[test]
+fn image_references_aws_would_refuse_are_caught_with_their_position() {
+    let (positions, text) = errors(
+        "[stack]\nname = \"ok\"\n[service]\nimage = \"public.ecr😀.aws/nginx:1\"\nhealth_check_path = \"/health check\"\n",
+    );
+    assert_eq!(
+        positions,
+        [
+            (4, 9, "service.image".to_owned()),
+            (5, 21, "service.health_check_path".to_owned())
+        ]
+    );
+    assert!(text.contains("which no image reference can have"), "{text}");
+    let (_, text) = errors(&format!(
+        "[stack]\nname = \"ok\"\n[service]\nimage = \"{}\"\n",
+        "a".repeat(1_000_000)
+    ));
+    assert!(text.contains("is 1000000 characters long"), "{text}");
+    assert!(text.len() < 500, "the message does not echo a huge value");
+    let (_, text) =
+        errors("[stack]\nname = \"ok\"\n[service]\nenvironment = { A = \"x\\u0000y\" }\n");
+    assert!(text.contains("service.environment.A: has a NUL"), "{text}");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_at_its_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stack.toml");
+    std::fs::write(&path, b"[stack]\nname = \"ok\"\n# caf\xe9 \xff\n").unwrap();
+    let err = StackSpec::load(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("stack.toml:3:6: (encoding): byte 0xE9 is not UTF-8"),
+        "{err}"
+    );
+}
+
+/// Every problem of a file with thousands is reported, each at its own line, with hints; the
+/// time this takes is in docs/benchmarks.md (scripts/bench-validate.sh).
+#[test]
+fn twenty_thousand_problems_are_each_reported_at_their_line() {
+    let mut text = String::from("[stack]\nname = \"ok\"\n[service]\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("unknown_key_{i} = 1\n"));
+    }
+    let err = parse(&text).unwrap_err();
+    assert_eq!(err.errors.len(), 20_000);
+    assert_eq!(err.errors[0].line, 4);
+    assert_eq!(err.errors[19_999].line, 20_003);
+    assert!(err.errors.iter().all(|e| e.column == 1));
+    let long = format!("[stack]\nname = \"ok\"\n{} = 1\n", "k".repeat(1_000_000));
+    let err = parse(&long).unwrap_err().to_string();
+    assert!(err.contains("(1000006 characters): unknown key"), "{err}");
+    assert!(err.len() < 300, "the key is cut: {err}");
 }

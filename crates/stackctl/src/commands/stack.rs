@@ -57,6 +57,9 @@ pub fn choose_image(
     image: Option<&String>,
 ) -> anyhow::Result<()> {
     if let Some(image) = image {
+        if let Some(problem) = infra::spec::check_image(image) {
+            anyhow::bail!("--image {problem}");
+        }
         spec.service.image = Some(image.clone());
     }
     if spec.service.image.is_some() {
@@ -79,20 +82,29 @@ pub fn choose_image(
     Ok(())
 }
 
+/// A positive number of seconds from the environment variable `name`.
+fn seconds_from_env(name: &str) -> Option<std::time::Duration> {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0 && s.is_finite())
+        .map(std::time::Duration::from_secs_f64)
+}
+
 /// The clients for the stack's region, after checking the credentials with one call.
 pub async fn connect(stack: &str, region: &str) -> anyhow::Result<(Context, Where)> {
-    let mut ctx = Context::load(stack, region).await;
+    // AWS answers in a second or two; a test that black-holes calls waits less.
+    let deadlines = seconds_from_env("STACKCTL_CALL_TIMEOUT_SECONDS").map_or_else(
+        infra::context::Deadlines::default,
+        infra::context::Deadlines::scaled,
+    );
+    let mut ctx = Context::load(stack, region, deadlines).await;
     // Built images go to this registry instead of ECR (a local registry, for tests).
     ctx.settings.registry = std::env::var("STACKCTL_REGISTRY")
         .ok()
         .filter(|r| !r.is_empty());
     // Waits look every 5 s on AWS; a scaled model of AWS (tests, benchmarks) looks faster.
-    if let Some(secs) = std::env::var("STACKCTL_POLL_SECONDS")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| *s > 0.0 && s.is_finite())
-    {
-        let every = std::time::Duration::from_secs_f64(secs);
+    if let Some(every) = seconds_from_env("STACKCTL_POLL_SECONDS") {
         ctx.settings.poll_interval = every;
         ctx.settings.initial_backoff = ctx.settings.initial_backoff.min(every);
         ctx.settings.max_backoff = ctx.settings.max_backoff.min(every);
@@ -146,14 +158,10 @@ pub async fn take_lock(
     timeout: std::time::Duration,
     stop: Arc<AtomicBool>,
 ) -> anyhow::Result<infra::lock::Lock> {
-    let lease = std::env::var("STACKCTL_LOCK_LEASE_SECONDS")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| *s >= 1.0 && s.is_finite())
-        .map_or(
-            std::time::Duration::from_secs(60),
-            std::time::Duration::from_secs_f64,
-        );
+    let lease = seconds_from_env("STACKCTL_LOCK_LEASE_SECONDS")
+        .map_or(std::time::Duration::from_secs(60), |s| {
+            s.max(std::time::Duration::from_secs(1))
+        });
     let options = infra::lock::Options {
         lease,
         timeout,

@@ -148,3 +148,31 @@ async fn a_load_balancer_that_will_not_go_fails_down_by_name() {
     assert!(down.status.success(), "{}", stderr(&down));
     assert_eq!(inventory(&stack).await, Vec::<String>::new());
 }
+
+// A call that AWS never answers fails within the deadlines, naming the call and the endpoint,
+// instead of hanging the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_never_answered_fails_in_time_naming_the_call_and_the_endpoint() {
+    let front = front(None, Some("rate=1,kinds=blackhole,calls=DescribeVpcs")).await;
+    let mut stack = TestStack::new("blackhole", "").await;
+    stack.endpoint = Some(front.endpoint());
+    stack
+        .env
+        .push(("STACKCTL_CALL_TIMEOUT_SECONDS".into(), "0.5".into()));
+    let plan = stack.run(&["plan"]);
+    assert_eq!(plan.status.code(), Some(1));
+    let err = stderr(&plan);
+    assert!(err.contains("DescribeVpcs"), "{err}");
+    assert!(err.contains(&front.endpoint()), "{err}");
+    assert!(err.contains("no answer"), "{err}");
+    // Black-holed calls are never answered, so never logged as answered.
+    assert!(
+        front
+            .entries()
+            .iter()
+            .all(|e| e.operation != "DescribeVpcs"),
+        "{:?}",
+        front.entries()
+    );
+    eprintln!("{err}");
+}

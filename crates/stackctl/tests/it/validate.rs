@@ -96,3 +96,35 @@ fn help_version_and_completions_work() {
         );
     }
 }
+
+#[test]
+fn a_bad_image_or_a_file_that_is_not_utf8_is_refused_before_any_aws_call() {
+    let scratch = Scratch::new();
+    scratch.write("stack.toml", "[stack]\nname = \"shop\"\n");
+    let output = stackctl()
+        .args(["plan", "--image", "public.ecr😀.aws/app:1"])
+        .current_dir(scratch.path())
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("--image \"public.ecr😀.aws/app:1\" has '😀'"),
+        "{}",
+        stderr(&output)
+    );
+
+    let file = scratch.file("latin1.toml");
+    std::fs::write(&file, b"[stack]\nname = \"caf\xe9\"\n").unwrap();
+    let output = stackctl()
+        .args(["validate", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("latin1.toml:2:12: (encoding): byte 0xE9 is not UTF-8"),
+        "{}",
+        stderr(&output)
+    );
+}
