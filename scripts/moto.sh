@@ -8,8 +8,9 @@
 #   scripts/moto.sh status    say whether it is running
 #   scripts/moto.sh env       print the environment that points the AWS SDK at it (eval "$(...)")
 #
-# MOTO_PORT (default 5055) picks the port; MOTO_ECS_SERVICE_RUNNING (default 1) is how many
-# tasks an ECS service reports as running.
+# MOTO_PORT (default 5055) picks the port; MOTO_ECS_SERVICE_RUNNING (default 100) is how many
+# tasks every ECS service reports as running: at least any desired_count a stack may ask for
+# (1 to 100), so that multi-task services finish their rollout on the emulator too.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,7 +66,7 @@ start() {
   install
   log "starting at $endpoint (log: $logfile)"
   MOTO_IAM_LOAD_MANAGED_POLICIES=true \
-  MOTO_ECS_SERVICE_RUNNING="${MOTO_ECS_SERVICE_RUNNING:-1}" \
+  MOTO_ECS_SERVICE_RUNNING="${MOTO_ECS_SERVICE_RUNNING:-100}" \
     nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 </dev/null &
   echo $! >"$pidfile"
   for _ in $(seq 1 120); do

@@ -202,6 +202,15 @@ impl Error {
 }
 
 /// The fix for the failures a user can act on: credentials, permissions, region.
+/// The innermost cause's text.
+fn last_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
 /// Where calls go, for messages: the endpoint override (an emulator), or AWS's own.
 fn endpoint_name() -> String {
     match std::env::var("AWS_ENDPOINT_URL") {
@@ -216,15 +225,22 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let text = chain(err);
-    if text.contains("no credentials")
-        || text.contains("credentials provider")
-        || text.contains("No credentials")
+    // However the chain's last link failed (no profile, or an instance metadata endpoint that
+    // answered 403 or not at all), no credentials were found: that is what the user must fix.
+    if [
+        "no credentials",
+        "No credentials",
+        "credentials provider",
+        "loading credentials",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
     {
-        return Some(
-            "no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-             or run `aws configure` / `aws sso login`"
-                .into(),
-        );
+        let last = last_cause(err);
+        return Some(format!(
+            "no AWS credentials found (the last place tried said: {last}); set AWS_PROFILE or \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws configure` / `aws sso login`"
+        ));
     }
     match code {
         Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnrecognizedClientException" | "AuthFailure") => {

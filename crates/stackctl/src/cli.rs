@@ -8,9 +8,10 @@ use crate::output::Format;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
-  1  failure (the error says what and where)
-  2  usage error or invalid input file";
+  0    success
+  1    failure, an invalid stack file included (the error says what and where)
+  2    usage error (an unknown flag or argument); `plan --detailed-exitcode`: changes
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
 
 /// Declarative AWS provisioner for a containerised service.
 #[derive(Debug, Parser)]
@@ -28,10 +29,10 @@ impl Cli {
             Command::Up(a) => Some(&a.output),
             Command::Down(a) => Some(&a.output),
             Command::Status(a) => Some(&a.output),
-            Command::Validate(_)
-            | Command::Unlock(_)
-            | Command::Ci(_)
-            | Command::Completions(_) => None,
+            Command::Validate(a) => return a.json.format(),
+            Command::Unlock(a) => return a.json.format(),
+            Command::Ci(a) => return a.json.format(),
+            Command::Completions(_) => None,
         };
         if output.is_some_and(|o| o.json) {
             Format::Json
@@ -126,6 +127,8 @@ Examples:
 
 const CI_HELP: &str = "\
 Each stage's command runs through `sh -c` in the directory of the file, with stdin closed.
+`sh` globs are not recursive: `**` matches one directory level (use
+`bash -O globstar -c '...'` or `find` for a recursive match).
 
 Example ci.yml:
   stages:
@@ -168,6 +171,24 @@ pub struct OutputArgs {
     pub verbose: bool,
 }
 
+/// `--json` alone, for the commands that make no AWS calls to count.
+#[derive(Debug, Clone, Args)]
+pub struct JsonArg {
+    /// Print machine-readable JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl JsonArg {
+    fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            Format::Text
+        }
+    }
+}
+
 /// The stack lock, for the commands that change a stack.
 #[derive(Debug, Clone, Args)]
 pub struct LockArgs {
@@ -180,6 +201,8 @@ pub struct LockArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub stack: StackFile,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Debug, Args)]
@@ -194,6 +217,9 @@ pub struct PlanArgs {
     /// Plan for this prebuilt image (overrides service.image), as `up --image` would.
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
+    /// List the unchanged resources too.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -259,6 +285,8 @@ pub struct DownArgs {
 pub struct UnlockArgs {
     #[command(flatten)]
     pub stack: StackFile,
+    #[command(flatten)]
+    pub json: JsonArg,
     /// Do not ask for confirmation.
     #[arg(short, long)]
     pub yes: bool,
@@ -294,6 +322,8 @@ pub struct CiArgs {
     /// Print each stage's duration after its result.
     #[arg(long)]
     pub timings: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Debug, Args)]

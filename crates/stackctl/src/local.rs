@@ -92,6 +92,19 @@ fn pid_of(files: &Files) -> Option<i32> {
     Some(pid)
 }
 
+/// The port the local service listens on: the container's `port`, or, when something else
+/// holds it (not this stack's own local service, which `start` replaces), a free one; `true`
+/// when it had to move.
+pub fn host_port(files: &Files, port: u16) -> anyhow::Result<(u16, bool)> {
+    if pid_of(files).is_some() || std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        return Ok((port, false));
+    }
+    let free = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .context("cannot find a free port on 127.0.0.1 for the local service")?;
+    Ok((free.port(), true))
+}
+
 /// Starts the service detached (it outlives this command) and waits until it answers.
 pub async fn start(
     files: &Files,
@@ -102,7 +115,7 @@ pub async fn start(
     stop(files).await?;
     if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
         bail!(
-            "port {port} (the task definition's container port) is in use: stop what uses it, or set service.port"
+            "port {port} is in use (it was free a moment ago): stop what uses it, or set service.port"
         );
     }
     if let Some(dir) = files.log.parent() {

@@ -16,6 +16,30 @@ pub enum Format {
     Json,
 }
 
+/// The stack file's problems, if that is what `e` is.
+fn spec_errors<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e infra::spec::SpecErrors> {
+    use infra::spec::LoadError;
+    let load = match e.downcast_ref::<infra::Error>() {
+        Some(infra::Error::Spec(load)) => Some(load),
+        _ => e.downcast_ref::<LoadError>(),
+    };
+    match load {
+        Some(LoadError::Invalid(errors)) => Some(errors),
+        _ => e.downcast_ref::<infra::spec::SpecErrors>(),
+    }
+}
+
+/// What a failed command prints as its JSON document.
+#[derive(Debug, Serialize)]
+struct ErrorReport {
+    error: String,
+    causes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problems: Option<Vec<serde_json::Value>>,
+}
+
 /// A command's result: one JSON document, or text for people.
 pub trait Report: Serialize {
     fn text(&self) -> String;
@@ -68,10 +92,11 @@ impl Printer {
         let _ = writeln!(std::io::stderr().lock(), "error: {text}");
     }
 
-    /// An error and its causes, one `Caused by:` line each.
+    /// An error and its causes, one `Caused by:` line each, on stderr; in JSON mode also the
+    /// command's one document on stdout: `{"error", "causes", "problems"}` (the stack file's
+    /// problems, each with its position, when that is what is wrong).
     pub fn error_chain(&self, err: &anyhow::Error) {
-        let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "error: {err}");
+        let mut causes = Vec::new();
         let mut last = err.to_string();
         for cause in err.chain().skip(1) {
             let text = cause.to_string();
@@ -79,8 +104,55 @@ impl Printer {
             if last.contains(&text) {
                 continue;
             }
-            let _ = writeln!(stderr, "  Caused by: {text}");
+            causes.push(text.clone());
             last = text;
+        }
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "error: {err}");
+        for cause in &causes {
+            let _ = writeln!(stderr, "  Caused by: {cause}");
+        }
+        drop(stderr);
+        if self.format == Format::Json {
+            let problems = err.chain().find_map(spec_errors).map(|found| {
+                found
+                    .errors
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "file": found.path.display().to_string(),
+                            "line": p.line,
+                            "column": p.column,
+                            "key": p.key,
+                            "message": p.message,
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            });
+            self.json(&ErrorReport {
+                error: err.to_string(),
+                causes,
+                problems,
+            });
+        }
+    }
+
+    /// A failure that is not an error value (an interrupted run): `error: …` on stderr, and
+    /// in JSON mode `{"error": …}` as the command's document.
+    pub fn failure(&self, text: &str) {
+        self.error(text);
+        if self.format == Format::Json {
+            self.json(&ErrorReport {
+                error: text.to_owned(),
+                causes: Vec::new(),
+                problems: None,
+            });
+        }
+    }
+
+    fn json(&self, value: &impl Serialize) {
+        if let Ok(text) = serde_json::to_string_pretty(value) {
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
         }
     }
 

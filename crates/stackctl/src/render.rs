@@ -5,13 +5,29 @@ use infra::CallCounts;
 use infra::plan::{Action, Plan};
 use infra::resources::Observed;
 
+/// An AWS id as people scan it: an ARN without its `arn:partition:service:region:account:`
+/// prefix (the stack's heading names the account and region), anything else as is.
+pub fn short_id(id: &str) -> &str {
+    if id.starts_with("arn:") {
+        id.splitn(6, ':').nth(5).unwrap_or(id)
+    } else {
+        id
+    }
+}
+
 /// The plan, one resource per line with its change and details, then the summary line.
-pub fn plan(plan: &Plan) -> String {
-    let width = plan.changes.iter().map(|c| c.id.len()).max().unwrap_or(0);
+/// Unchanged resources are listed only with `all`.
+pub fn plan(plan: &Plan, all: bool) -> String {
+    let shown: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| all || c.action != Action::Unchanged)
+        .collect();
+    let width = shown.iter().map(|c| c.id.len()).max().unwrap_or(0);
     let mut out = String::new();
-    for c in &plan.changes {
+    for c in shown {
         let what = match &c.aws_id {
-            Some(id) => format!("{} {id}", c.kind),
+            Some(id) => format!("{} {}", c.kind, short_id(id)),
             None => c.kind.to_string(),
         };
         let status = if c.action == Action::Unchanged {
@@ -38,7 +54,16 @@ pub fn plan(plan: &Plan) -> String {
     }
     let lines: Vec<String> = out.lines().map(|l| l.trim_end().to_owned()).collect();
     let mut out = lines.join("\n");
-    out.push_str(&format!("\n\nPlan: {}.", plan.summary()));
+    let summary = plan.summary();
+    let hidden = if all || summary.unchanged == 0 {
+        ""
+    } else {
+        " (`stackctl plan --all` lists the unchanged)"
+    };
+    if !out.is_empty() {
+        out.push_str("\n\n");
+    }
+    out.push_str(&format!("Plan: {summary}.{hidden}"));
     out
 }
 
@@ -56,6 +81,8 @@ pub fn pairs(pairs: &[(&str, String)]) -> String {
 pub fn resources(observed: &[Observed]) -> String {
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::NOTHING);
+    // Fits the terminal (long ids wrap in their column) and pads nothing past it.
+    table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
     table.set_header(["ID", "KIND", "AWS ID", "STATE"]);
     let mut rows: Vec<&Observed> = observed.iter().collect();
     rows.sort_by(|a, b| a.id.cmp(&b.id));
@@ -63,11 +90,13 @@ pub fn resources(observed: &[Observed]) -> String {
         table.add_row([
             o.id.as_str(),
             o.kind().label(),
-            o.aws_id.as_str(),
+            short_id(&o.aws_id),
             o.state.as_str(),
         ]);
     }
-    table.to_string()
+    let text = table.to_string();
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    lines.join("\n")
 }
 
 /// `AWS calls: N (R reads, M mutating)` and one line per operation.
@@ -134,6 +163,39 @@ mod tests {
     }
 
     fn plan_text(p: &Plan) -> String {
-        super::plan(p)
+        super::plan(p, true)
+    }
+
+    #[test]
+    fn unchanged_resources_are_hidden_unless_asked_for_and_arns_are_short() {
+        let change = |id: &str, action, aws_id: &str| Change {
+            id: id.into(),
+            kind: Kind::TargetGroup,
+            action,
+            fields: vec![],
+            reason: None,
+            aws_id: Some(aws_id.into()),
+            update: None,
+        };
+        let plan = Plan {
+            stack: "s".into(),
+            changes: vec![
+                change(
+                    "target-group",
+                    Action::Replace,
+                    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/s-tg/abc",
+                ),
+                change("other", Action::Unchanged, "x"),
+            ],
+        };
+        let text = super::plan(&plan, false);
+        assert!(text.contains("target group targetgroup/s-tg/abc"), "{text}");
+        assert!(!text.contains("other"), "{text}");
+        assert!(
+            text.ends_with("1 unchanged. (`stackctl plan --all` lists the unchanged)"),
+            "{text}"
+        );
+        assert!(super::plan(&plan, true).contains("other"));
+        assert_eq!(short_id("vpc-1"), "vpc-1");
     }
 }

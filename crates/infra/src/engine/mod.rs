@@ -179,7 +179,9 @@ async fn delete_phase(
                     action,
                 });
                 let wait = waiting(&progress, &observed.id);
-                let result = observed.delete(ctx, &wait).await;
+                // A delete is mostly waiting (for AWS to release what used the resource): an
+                // interrupt stops it, and the next `down` finds what is left.
+                let result = budget.unless_interrupted(observed.delete(ctx, &wait)).await;
                 let done = (observed.id.as_str(), observed.kind(), action, started);
                 report(&progress, done, result.as_ref().err());
                 result

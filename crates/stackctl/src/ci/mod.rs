@@ -4,5 +4,5 @@
 pub mod runner;
 pub mod spec;
 
-pub use runner::{RunOptions, TIMEOUT_EXIT_CODE, run};
+pub use runner::{PipelineResult, RunOptions, StageResult, TIMEOUT_EXIT_CODE, run};
 pub use spec::{Pipeline, SpecError, Stage};

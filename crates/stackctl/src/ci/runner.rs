@@ -26,6 +26,26 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 pub struct RunOptions {
     /// Print each stage's duration after its result line.
     pub timings: bool,
+    /// Send the stages' stdout to stderr, so that stdout carries only stackctl's JSON.
+    pub stdout_to_stderr: bool,
+}
+
+/// How one stage went, for `ci --json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StageResult {
+    pub name: String,
+    /// `success`, `failed` or `skipped` (after an earlier failure).
+    pub result: &'static str,
+    /// The exit code stackctl reports for it (absent when skipped).
+    pub exit_code: Option<i32>,
+    pub seconds: f64,
+}
+
+/// A whole run: stackctl's exit code and each stage's result.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PipelineResult {
+    pub exit_code: i32,
+    pub stages: Vec<StageResult>,
 }
 
 /// How a stage ended.
@@ -44,13 +64,25 @@ pub async fn run(
     dir: &Path,
     options: RunOptions,
     printer: &Printer,
-) -> io::Result<i32> {
+) -> io::Result<PipelineResult> {
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
+    let mut stages = Vec::new();
+    let mut exit_code = 0;
     for stage in &pipeline.stages {
+        if exit_code != 0 {
+            stages.push(StageResult {
+                name: stage.name.clone(),
+                result: "skipped",
+                exit_code: None,
+                seconds: 0.0,
+            });
+            continue;
+        }
         printer.line(&format!("Running stage \"{}\"", stage.name));
         let started = Instant::now();
-        let end = run_stage(stage, dir, &mut interrupt, &mut terminate).await;
+        let signals = (&mut interrupt, &mut terminate);
+        let end = run_stage(stage, dir, signals, options.stdout_to_stderr).await;
         printer.line(match end {
             StageEnd::Success => "Success!",
             StageEnd::Failed(_) => "Failed!",
@@ -62,30 +94,54 @@ pub async fn run(
                 format_duration(started.elapsed())
             ));
         }
-        if let StageEnd::Failed(code) = end {
+        let code = match end {
+            StageEnd::Success => 0,
+            StageEnd::Failed(code) => code,
+        };
+        stages.push(StageResult {
+            name: stage.name.clone(),
+            result: if code == 0 { "success" } else { "failed" },
+            exit_code: Some(code),
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        if code != 0 {
             printer.line("Skipping all other stages and exiting.");
-            return Ok(code);
+            exit_code = code;
         }
     }
-    printer.line("All stages completed!");
-    Ok(0)
+    if exit_code == 0 {
+        printer.line("All stages completed!");
+    }
+    Ok(PipelineResult { exit_code, stages })
 }
+
+type Signals<'a> = (
+    &'a mut tokio::signal::unix::Signal,
+    &'a mut tokio::signal::unix::Signal,
+);
 
 async fn run_stage(
     stage: &Stage,
     dir: &Path,
-    interrupt: &mut tokio::signal::unix::Signal,
-    terminate: &mut tokio::signal::unix::Signal,
+    (interrupt, terminate): Signals<'_>,
+    stdout_to_stderr: bool,
 ) -> StageEnd {
-    let spawned = tokio::process::Command::new("sh")
+    let mut command = tokio::process::Command::new("sh");
+    command
         .arg("-c")
         .arg(&stage.command)
         .current_dir(dir)
         .envs(&stage.env)
         // Stages are not interactive: a read from the terminal would stop a background group.
         .stdin(Stdio::null())
-        .process_group(0)
-        .spawn();
+        .process_group(0);
+    if stdout_to_stderr {
+        use std::os::fd::AsFd;
+        if let Ok(stderr) = std::io::stderr().as_fd().try_clone_to_owned() {
+            command.stdout(Stdio::from(stderr));
+        }
+    }
+    let spawned = command.spawn();
     let mut child = match spawned {
         Ok(child) => child,
         Err(err) => {

@@ -117,7 +117,12 @@ fn non_empty_command<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error
 }
 
 fn non_empty<'de, D: Deserializer<'de>>(d: D, field: &str) -> Result<String, D::Error> {
-    let s = String::deserialize(d)?;
+    // A number or a boolean here is a mistake (`command: 42`), not a command to run.
+    let serde_norway::Value::String(s) = serde_norway::Value::deserialize(d)? else {
+        return Err(serde::de::Error::custom(format!(
+            "`{field}` must be a string; quote it if it looks like a number"
+        )));
+    };
     if s.trim().is_empty() {
         return Err(serde::de::Error::custom(format!(
             "`{field}` must not be empty"
@@ -227,6 +232,14 @@ mod tests {
                 "not a positive duration",
             ),
             ("", "the file is empty"),
+            (
+                "stages:\n  - name: a\n    command: 42\n",
+                "ci.yml:2:5: stages[0]: `command` must be a string",
+            ),
+            (
+                "stages:\n  - name: true\n    command: ls\n",
+                "`name` must be a string",
+            ),
         ];
         for (text, want) in cases {
             let err = parse(text).unwrap_err();

@@ -5,27 +5,20 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::ci::{Pipeline, RunOptions};
+use crate::ci::{Pipeline, PipelineResult, RunOptions};
 use crate::cli::CiArgs;
-use crate::output::Printer;
+use crate::output::{Format, Printer, Report};
 
 pub async fn run(args: &CiArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let pipeline = match Pipeline::load(&args.file) {
         Ok(pipeline) => pipeline,
         Err(err) => {
-            printer.error(&err.to_string());
+            printer.failure(&err.to_string());
             return Ok(ExitCode::from(2));
         }
     };
     if args.list {
-        for (i, stage) in pipeline.stages.iter().enumerate() {
-            printer.line(&format!(
-                "{}. {}: {}",
-                i + 1,
-                stage.name,
-                stage.command.trim_end()
-            ));
-        }
+        printer.report(&Listed(&pipeline));
         return Ok(ExitCode::SUCCESS);
     }
     // Commands run where the file is, so `stackctl ci -f sub/ci.yml` behaves as in `sub/`.
@@ -35,9 +28,53 @@ pub async fn run(args: &CiArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     };
     let options = RunOptions {
         timings: args.timings,
+        stdout_to_stderr: printer.format() == Format::Json,
     };
-    let code = crate::ci::run(&pipeline, dir, options, printer)
+    let result = crate::ci::run(&pipeline, dir, options, printer)
         .await
         .context("while writing the pipeline's output")?;
-    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+    if printer.format() == Format::Json {
+        printer.report(&Ran(&result));
+    }
+    Ok(ExitCode::from(u8::try_from(result.exit_code).unwrap_or(1)))
+}
+
+/// `ci --json`'s document: the exit code and every stage's result.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Ran<'a>(&'a PipelineResult);
+
+impl Report for Ran<'_> {
+    /// The text run prints as it goes; nothing is left to say at the end.
+    fn text(&self) -> String {
+        String::new()
+    }
+}
+
+/// `ci --list`: the stages in order, with their commands.
+struct Listed<'a>(&'a Pipeline);
+
+impl serde::Serialize for Listed<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let stages: Vec<_> = self
+            .0
+            .stages
+            .iter()
+            .map(|s| serde_json::json!({ "name": s.name, "command": s.command }))
+            .collect();
+        serde_json::json!({ "stages": stages }).serialize(serializer)
+    }
+}
+
+impl Report for Listed<'_> {
+    fn text(&self) -> String {
+        let lines: Vec<String> = self
+            .0
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, stage)| format!("{}. {}: {}", i + 1, stage.name, stage.command.trim_end()))
+            .collect();
+        lines.join("\n")
+    }
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::plan::PlanReport;
 use super::stack::{
-    INTERRUPTED_EXIT, Where, connect, interrupt_flag, load, lock_lost, release, report_calls,
+    Where, connect, interrupt_flag, interrupted_exit, load, lock_lost, release, report_calls,
     take_lock,
 };
 use crate::cli::DownArgs;
@@ -145,11 +145,11 @@ async fn delete(
         Ok(_) => Ok(Ok(())),
         Err(infra::Error::Interrupted) if lock.was_lost() => Err(lock_lost("down")),
         Err(infra::Error::Interrupted) => {
-            printer.error(
+            printer.failure(
                 "interrupted: the deletions under way were finished and nothing new was started; \
                  run `stackctl down` again to finish",
             );
-            Ok(Err(ExitCode::from(INTERRUPTED_EXIT)))
+            Ok(Err(interrupted_exit()))
         }
         Err(err) => Err(anyhow::Error::new(err).context(
             "while deleting the stack (run `stackctl down` again to retry; it is safe to repeat)",

@@ -8,7 +8,7 @@ use infra::engine;
 use infra::plan::{Change, Plan, Summary};
 use serde::Serialize;
 
-use super::stack::{Where, choose_image, connect, load, report_calls};
+use super::stack::{Where, can_build, choose_image, connect, load, report_calls};
 use crate::cli::PlanArgs;
 use crate::output::{Printer, Report};
 use crate::render;
@@ -21,6 +21,9 @@ pub struct PlanReport<'a> {
     pub changes: &'a [Change],
     pub summary: Summary,
     pub aws_calls: CallCounts,
+    /// List unchanged resources in the text too.
+    #[serde(skip)]
+    pub all: bool,
 }
 
 impl<'a> PlanReport<'a> {
@@ -30,6 +33,7 @@ impl<'a> PlanReport<'a> {
             changes: &plan.changes,
             summary: plan.summary(),
             aws_calls,
+            all: false,
         }
     }
 }
@@ -40,7 +44,7 @@ impl Report for PlanReport<'_> {
             stack: self.at.stack.clone(),
             changes: self.changes.to_vec(),
         };
-        format!("{}\n\n{}", self.at.heading(), render::plan(&plan))
+        format!("{}\n\n{}", self.at.heading(), render::plan(&plan, self.all))
     }
 }
 
@@ -52,8 +56,13 @@ pub async fn run(args: &PlanArgs, printer: &Printer) -> anyhow::Result<ExitCode>
         .await
         .context("while reading the stack's current state from AWS")?;
     let plan = &prepared.plan;
-    printer.report(&PlanReport::new(&at, plan, ctx.calls.snapshot()));
+    printer.report(&PlanReport {
+        all: args.all,
+        ..PlanReport::new(&at, plan, ctx.calls.snapshot())
+    });
     report_calls(printer, &ctx, args.output.verbose);
+    // `up` would stop here: the plan is not one it can carry out.
+    can_build(plan).await?;
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)
     } else {

@@ -1,8 +1,9 @@
 //! What the AWS commands share: reading the stack file and connecting to AWS.
 
 use std::path::Path;
+use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use infra::outputs::Outputs;
 use infra::{Context, StackSpec};
@@ -79,6 +80,19 @@ pub fn choose_image(
         dockerfile,
         tag,
     });
+    Ok(())
+}
+
+/// Fails, saying how to get one, when `plan` builds an image and no builder is on the machine;
+/// `plan` and `up` both ask, so `plan` never shows what `up` cannot do.
+pub async fn can_build(plan: &infra::plan::Plan) -> anyhow::Result<()> {
+    let builds = plan
+        .changes
+        .iter()
+        .any(|c| c.kind == infra::resources::Kind::Image && c.action == infra::Action::Create);
+    if builds {
+        infra::resources::image::Builder::find().await?;
+    }
     Ok(())
 }
 
@@ -198,12 +212,20 @@ pub fn lock_lost(command: &str) -> anyhow::Error {
     )
 }
 
-/// Exit code after an interrupt, as shells report Ctrl-C.
-pub const INTERRUPTED_EXIT: u8 = 130;
+/// Exit codes after an interrupt, as shells report them: 128 + the signal's number.
+const SIGINT_EXIT: u8 = 130;
+const SIGTERM_EXIT: u8 = 143;
+
+/// The exit code of the signal that interrupted the run (Ctrl-C unless it was SIGTERM).
+static INTERRUPTED_BY: AtomicU8 = AtomicU8::new(SIGINT_EXIT);
+
+/// The exit code for a run that was interrupted: 130 after Ctrl-C, 143 after SIGTERM.
+pub fn interrupted_exit() -> ExitCode {
+    ExitCode::from(INTERRUPTED_BY.load(Ordering::SeqCst))
+}
 
 /// The first Ctrl-C (or SIGTERM, as CI systems send) while changes are applied: finish the
-/// changes under way, so no resource is left half-made, and start nothing new. A second one
-/// quits at once.
+/// changes under way, stop waiting, start nothing new. The second quits at once.
 pub fn interrupt_flag(printer: &Printer) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let seen = flag.clone();
@@ -215,15 +237,16 @@ pub fn interrupt_flag(printer: &Printer) -> Arc<AtomicBool> {
             return;
         };
         loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
+            let code = tokio::select! {
+                _ = tokio::signal::ctrl_c() => SIGINT_EXIT,
+                _ = terminate.recv() => SIGTERM_EXIT,
+            };
+            INTERRUPTED_BY.store(code, Ordering::SeqCst);
             if seen.swap(true, Ordering::SeqCst) {
                 printer.note("Interrupted again: quitting now. Run the command again to finish; it picks up what exists.");
-                std::process::exit(i32::from(INTERRUPTED_EXIT));
+                std::process::exit(i32::from(code));
             }
-            printer.note("Interrupt received: finishing the changes under way and starting nothing new (press Ctrl-C again to quit at once).");
+            printer.note("Interrupt received: finishing the changes under way, no more waiting, starting nothing new (press Ctrl-C again to quit at once).");
         }
     });
     flag

@@ -6,7 +6,27 @@ use anyhow::Context as _;
 
 use super::stack::{connect, load};
 use crate::cli::UnlockArgs;
-use crate::output::Printer;
+use crate::output::{Printer, Report};
+use serde::Serialize;
+
+/// What `unlock` found and did.
+#[derive(Debug, Serialize)]
+struct Unlocked {
+    stack: String,
+    /// Who held the lock, if anyone.
+    holder: Option<infra::lock::Holder>,
+    removed: bool,
+}
+
+impl Report for Unlocked {
+    fn text(&self) -> String {
+        match (&self.holder, self.removed) {
+            (None, _) => format!("Stack {} is not locked.", self.stack),
+            (Some(_), true) => format!("Removed the lock of stack {}.", self.stack),
+            (Some(_), false) => "Cancelled; the lock stays.".to_owned(),
+        }
+    }
+}
 
 pub async fn run(args: &UnlockArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let (name, region) = match &args.stack_name {
@@ -21,7 +41,11 @@ pub async fn run(args: &UnlockArgs, printer: &Printer) -> anyhow::Result<ExitCod
         .await
         .context("while reading the stack's lock")?;
     let Some(holder) = holder else {
-        printer.line(&format!("Stack {name} is not locked."));
+        printer.report(&Unlocked {
+            stack: name,
+            holder: None,
+            removed: false,
+        });
         return Ok(ExitCode::SUCCESS);
     };
     printer.line(&format!(
@@ -31,13 +55,21 @@ pub async fn run(args: &UnlockArgs, printer: &Printer) -> anyhow::Result<ExitCod
     if !args.yes {
         let question = "Remove the lock? Only do so if that run is gone: two runs changing one stack at once can make duplicates.";
         if !printer.confirm(question)? {
-            printer.note("Cancelled; the lock stays.");
+            printer.report(&Unlocked {
+                stack: name,
+                holder: Some(holder),
+                removed: false,
+            });
             return Ok(ExitCode::FAILURE);
         }
     }
     infra::lock::remove(&ctx)
         .await
         .context("while removing the stack's lock")?;
-    printer.line(&format!("Removed the lock of stack {name}."));
+    printer.report(&Unlocked {
+        stack: name,
+        holder: Some(holder),
+        removed: true,
+    });
     Ok(ExitCode::SUCCESS)
 }

@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::plan::PlanReport;
 use super::stack::{
-    INTERRUPTED_EXIT, Named, Where, choose_image, connect, interrupt_flag, load, lock_lost,
-    release, report_calls, take_lock,
+    Named, Where, can_build, choose_image, connect, interrupt_flag, interrupted_exit, load,
+    lock_lost, release, report_calls, take_lock,
 };
 use crate::cli::UpArgs;
 use crate::output::{Printer, Report};
@@ -39,6 +39,21 @@ impl Report for UpReport<'_> {
 
 pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let spec = stack_for(args)?;
+    // Before anything is created: where the local service will listen.
+    let host_port = if args.local {
+        let files = crate::local::Files::new(&args.stack.file, &spec.name);
+        let (port, moved) = crate::local::host_port(&files, spec.service.port)?;
+        if moved {
+            printer.note(&format!(
+                "Port {} (service.port) is in use here; the local service will listen on {port} \
+                 instead (the task definition keeps {}).",
+                spec.service.port, spec.service.port
+            ));
+        }
+        Some(port)
+    } else {
+        None
+    };
     let (mut ctx, at) = connect(&spec.name, &spec.region).await?;
     ctx.settings.deploy_timeout = if args.no_wait {
         None
@@ -58,7 +73,7 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         stop.clone(),
     )
     .await?;
-    let result = locked(args, &ctx, &at, &spec, (&lock, stop), printer).await;
+    let result = locked(args, &ctx, &at, &spec, (&lock, stop), host_port, printer).await;
     release(printer, lock).await;
     result
 }
@@ -70,6 +85,7 @@ async fn locked(
     at: &Where,
     spec: &StackSpec,
     (lock, stop): (&Lock, Arc<AtomicBool>),
+    host_port: Option<u16>,
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
     let prepared = engine::prepare(ctx, spec)
@@ -84,13 +100,7 @@ async fn locked(
         );
     }
     // An image to build needs a builder: say so before anything is changed.
-    let builds = plan
-        .changes
-        .iter()
-        .any(|c| c.kind == infra::resources::Kind::Image && c.action == infra::Action::Create);
-    if builds {
-        infra::resources::image::Builder::find().await?;
-    }
+    can_build(plan).await?;
     let outputs = match apply(args, ctx, spec, &prepared, (lock, stop), printer).await? {
         Ok(outputs) => outputs,
         Err(code) => return Ok(code),
@@ -103,8 +113,8 @@ async fn locked(
         aws_calls: ctx.calls.snapshot(),
     });
     report_calls(printer, ctx, args.output.verbose);
-    if args.local {
-        run_local(args, ctx, printer).await?;
+    if let Some(port) = host_port {
+        run_local(args, ctx, port, printer).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -163,11 +173,11 @@ async fn apply(
         Err(infra::Error::Interrupted) if lock.was_lost() => Err(lock_lost("up")),
         Err(infra::Error::Interrupted) => {
             report_calls(printer, ctx, args.output.verbose);
-            printer.error(
+            printer.failure(
                 "interrupted: the changes under way were finished and nothing new was started; \
                  run `stackctl up` again to finish",
             );
-            Ok(Err(ExitCode::from(INTERRUPTED_EXIT)))
+            Ok(Err(interrupted_exit()))
         }
         Err(err) => {
             report_calls(printer, ctx, args.output.verbose);
@@ -179,12 +189,21 @@ async fn apply(
 }
 
 /// Runs the service here with the task definition's environment and port, and exercises it.
-async fn run_local(args: &UpArgs, ctx: &Context, printer: &Printer) -> anyhow::Result<()> {
+/// Runs the service here as its task definition says, listening on `port` (the container's
+/// port unless that was taken).
+async fn run_local(
+    args: &UpArgs,
+    ctx: &Context,
+    port: u16,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     use crate::local;
     let observed = engine::remaining(ctx)
         .await
         .context("while reading the task definition back")?;
-    let (environment, port) = local::from_task_definition(&observed)?;
+    let (mut environment, _) = local::from_task_definition(&observed)?;
+    // As a container runtime maps a host port to the container's: the service reads PORT.
+    environment.insert("PORT".into(), port.to_string());
     let app = local::app_binary(args.app_bin.as_ref())?;
     let files = local::Files::new(&args.stack.file, &ctx.stack);
     let pid = local::start(&files, &app, &environment, port).await?;

@@ -298,3 +298,48 @@ fn timings_add_a_duration_line_after_each_result() {
     );
     assert_eq!(lines[3], "All stages completed!");
 }
+
+#[test]
+fn json_reports_every_stage_and_keeps_the_stages_output_off_stdout() {
+    let scratch = Scratch::new();
+    let file = scratch.write(
+        "ci.yml",
+        "stages:\n  - name: a\n    command: echo from-a\n  - name: b\n    command: exit 3\n  - name: c\n    command: echo never\n",
+    );
+    let output = stackctl()
+        .args(["ci", "--json", "--file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", stdout(&output)));
+    assert_eq!(doc["exit_code"], 3);
+    let results: Vec<(&str, &str)> = doc["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        results,
+        [("a", "success"), ("b", "failed"), ("c", "skipped")]
+    );
+    assert!(stderr(&output).contains("from-a"), "{}", stderr(&output));
+
+    let bad = scratch.write("bad.yml", "stages:\n  - name: a\n    command: 42\n");
+    let output = stackctl()
+        .args(["ci", "--json", "--file"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        doc["error"]
+            .as_str()
+            .unwrap()
+            .contains("`command` must be a string"),
+        "{doc}"
+    );
+}

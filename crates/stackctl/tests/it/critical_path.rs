@@ -55,3 +55,65 @@ async fn the_service_starts_while_the_load_balancer_provisions_and_down_overlaps
         "the load balancer went while the service drained: {timeline:#?}"
     );
 }
+
+/// The first SIGTERM while `up` waits for the load balancer and the rollout stops the wait at
+/// once: `up` exits 143 long before the wait would have ended, and the next `up` finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_wait_stops_it_at_once_and_exits_143() {
+    let front = front(Some(0.1), None).await;
+    let mut stack = TestStack::new(
+        "term",
+        "[service]\nimage = \"registry.example/messages:1\"\n",
+    )
+    .await;
+    stack.endpoint = Some(front.endpoint());
+    stack
+        .env
+        .push(("STACKCTL_POLL_SECONDS".into(), "0.2".into()));
+    let up = stack
+        .command(&["up", "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the service exists, up only waits (the load balancer provisions for ~18 s here).
+    let started = std::time::Instant::now();
+    while !front
+        .entries()
+        .iter()
+        .any(|e| e.operation == "CreateService")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no CreateService"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let signalled = front.now();
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(up.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let output = tokio::task::spawn_blocking(move || up.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let exited = front.now();
+    assert_eq!(output.status.code(), Some(143), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("run `stackctl up` again to finish"),
+        "{}",
+        stderr(&output)
+    );
+    let timeline = front.timeline();
+    assert!(
+        timeline
+            .iter()
+            .all(|(_, e)| !e.starts_with("load balancer active"))
+            || at(&timeline, "load balancer active") > exited,
+        "up waited for the load balancer: signalled at {signalled:?}, exited at {exited:?}"
+    );
+
+    let again = stack.run(&["up", "--yes"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let down = stack.run(&["down", "--yes"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+}

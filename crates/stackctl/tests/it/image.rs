@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::helpers::{TestStack, mutating_calls, stderr};
+use crate::helpers::{TestStack, mutating_calls, stderr, stdout};
 
 /// The local registry's address; these tests refuse to run without one.
 fn registry() -> String {
@@ -184,6 +184,19 @@ async fn no_builder_and_no_image_is_a_clear_error_before_any_change() {
     let stack = TestStack::new("nobuild", "").await;
     project(&stack);
     let path = fake_path(&stack, false);
+    // plan says what up will say: it cannot carry out a plan that builds an image.
+    let plan = stack
+        .command(&["plan"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(1));
+    assert!(stdout(&plan).contains("+ image"), "{}", stdout(&plan));
+    assert!(
+        stderr(&plan).contains("set service.image (or pass --image)"),
+        "{}",
+        stderr(&plan)
+    );
     let log = stack.scratch.file("docker.log");
     let output = up(&stack, &path, &log);
     assert_eq!(output.status.code(), Some(1));

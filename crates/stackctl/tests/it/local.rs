@@ -112,6 +112,54 @@ async fn up_local_runs_the_service_as_the_task_definition_says_and_down_local_st
     assert_eq!(inventory(&stack).await, Vec::<String>::new());
 }
 
+/// A taken port is found before anything is created: the service listens on a free one
+/// instead, says so, and the task definition keeps the stack's port.
+#[tokio::test]
+async fn a_taken_port_moves_the_local_service_to_a_free_one_and_says_so() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let stack = TestStack::new("busy", &format!("[service]\nport = {port}\n")).await;
+    let output = stack
+        .command(&["up", "--local", "--yes", "--app-bin"])
+        .arg(app_binary())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!("Port {port} (service.port) is in use here")),
+        "{err}"
+    );
+    let text = stdout(&output);
+    let url = text
+        .split("Try it: curl ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap()
+        .to_owned();
+    assert!(!url.contains(&format!(":{port}/")), "{url}");
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    let td = stack
+        .aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(&stack.name)
+        .send()
+        .await
+        .unwrap();
+    let container_port = td.task_definition().unwrap().container_definitions()[0].port_mappings()
+        [0]
+    .container_port();
+    assert_eq!(
+        container_port,
+        Some(i32::from(port)),
+        "the task definition keeps it"
+    );
+    let down = stack.run(&["down", "--local", "--yes"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    drop(taken);
+}
+
 #[tokio::test]
 async fn up_local_refuses_anything_but_a_local_emulator() {
     let stack = TestStack::new("notlocal", "").await;
@@ -151,9 +199,14 @@ async fn the_quick_start_command_and_its_stop_command() {
         text.contains("queue_url") && text.contains("/messages-messages"),
         "status is printed: {text}"
     );
-    let health = reqwest::get("http://127.0.0.1:5000/healthcheck")
-        .await
-        .unwrap();
+    // 5000, or the free port it moved to when 5000 is taken on this machine.
+    let url = text
+        .split("Try it: curl ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no `Try it` line: {text}"))
+        .to_owned();
+    let health = reqwest::get(&url).await.unwrap();
     assert_eq!(health.status(), 200);
 
     let stop = Command::new("bash")
@@ -167,12 +220,7 @@ async fn the_quick_start_command_and_its_stop_command() {
         stderr(&stop),
         stdout(&stop)
     );
-    assert!(
-        reqwest::get("http://127.0.0.1:5000/healthcheck")
-            .await
-            .is_err(),
-        "the service is stopped"
-    );
+    assert!(reqwest::get(&url).await.is_err(), "the service is stopped");
     let stack = TestStack {
         name: "messages".into(),
         scratch: crate::helpers::Scratch::new(),

@@ -677,17 +677,24 @@ async fn status_lists_resources_and_outputs() {
     stack.json(&["down", "--yes"]);
 }
 
-#[tokio::test]
-async fn missing_credentials_are_one_clear_line() {
-    let stack = TestStack::new("creds", "").await;
-    let output = crate::helpers::stackctl()
+/// `stackctl plan` with no credentials in the environment or in any profile.
+fn plan_without_credentials(stack: &TestStack) -> std::process::Command {
+    let mut command = crate::helpers::stackctl();
+    command
         .arg("plan")
         .current_dir(stack.scratch.path())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_ENDPOINT_URL", crate::helpers::emulator_endpoint())
         .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    command
+}
+
+#[tokio::test]
+async fn missing_credentials_are_one_clear_line() {
+    let stack = TestStack::new("creds", "").await;
+    let output = plan_without_credentials(&stack)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
@@ -698,6 +705,34 @@ async fn missing_credentials_are_one_clear_line() {
         "{err}"
     );
     assert!(err.contains("no AWS credentials found"), "{err}");
+}
+
+/// In a container or on CI the instance metadata endpoint often answers 403: still "no
+/// credentials", not "check your network".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_refused_by_the_metadata_endpoint_are_still_no_credentials() {
+    let imds = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let imds_url = format!("http://{}", imds.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = imds.accept().await {
+            let mut buf = [0_u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 9\r\n\r\nForbidden")
+                .await;
+        }
+    });
+    let stack = TestStack::new("imds", "").await;
+    let output = plan_without_credentials(&stack)
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds_url)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    let first = err.lines().next().unwrap_or_default();
+    assert!(first.contains("no AWS credentials found"), "{err}");
+    assert!(!first.contains("check your network"), "{err}");
 }
 
 #[tokio::test]

@@ -128,3 +128,56 @@ fn a_bad_image_or_a_file_that_is_not_utf8_is_refused_before_any_aws_call() {
         stderr(&output)
     );
 }
+
+#[test]
+fn json_is_one_document_on_success_and_on_error_with_each_problem_placed() {
+    let scratch = Scratch::new();
+    scratch.write("stack.toml", "[stack]\nname = \"shop\"\n");
+    let output = stackctl()
+        .args(["validate", "--json"])
+        .current_dir(scratch.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["valid"], true);
+    assert_eq!(doc["stack"], "shop");
+
+    scratch.write(
+        "stack.toml",
+        "[stack]\nname = \"Shop_1\"\n[queue]\nbogus = 1\n",
+    );
+    for command in ["validate", "plan"] {
+        let output = stackctl()
+            .args([command, "--json"])
+            .current_dir(scratch.path())
+            .env_clear()
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        let doc: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{command}: not JSON ({e}): {}", stdout(&output)));
+        assert!(
+            doc["error"].as_str().unwrap().contains("2 problems"),
+            "{doc}"
+        );
+        let problems = doc["problems"].as_array().unwrap();
+        assert_eq!(problems.len(), 2, "{doc}");
+        assert_eq!(
+            (
+                &problems[1]["line"],
+                &problems[1]["column"],
+                &problems[1]["key"]
+            ),
+            (
+                &serde_json::json!(4),
+                &serde_json::json!(1),
+                &serde_json::json!("queue.bogus")
+            )
+        );
+        assert!(
+            stderr(&output).starts_with("error: "),
+            "people still read stderr"
+        );
+    }
+}

@@ -41,14 +41,16 @@ pub fn assess(service: &AwsService) -> Assessment {
     if primary.failed_tasks() > 0 {
         return Assessment::TasksStopped(primary.failed_tasks());
     }
-    let (running, desired) = (service.running_count(), service.desired_count());
-    if state == "COMPLETED" && deployments.len() == 1 && running == desired {
+    // The primary deployment's own counts: the service's add up every deployment, so during a
+    // rollout they count the old tasks as running too.
+    let (running, desired) = (primary.running_count(), primary.desired_count());
+    if state == "COMPLETED" && deployments.len() == 1 && running >= desired {
         return Assessment::Done;
     }
     Assessment::InProgress(format!(
-        "rollout {}: {running}/{desired} running, {} pending{}",
+        "rollout {}: new deployment {running}/{desired} running, {} pending{}",
         state.to_lowercase().replace('_', " "),
-        service.pending_count(),
+        primary.pending_count().max(0),
         if deployments.len() > 1 {
             format!(", {} deployments", deployments.len())
         } else {
@@ -257,7 +259,21 @@ mod tests {
 
     use super::*;
 
+    /// A service whose primary deployment has `running` of `desired` tasks.
     fn service(deployments: Vec<Deployment>, running: i32, desired: i32) -> AwsService {
+        let deployments = deployments
+            .into_iter()
+            .map(|d| {
+                if d.status() != Some("PRIMARY") {
+                    return d;
+                }
+                let mut d = d;
+                d.running_count = running;
+                d.desired_count = desired;
+                d.pending_count = desired - running;
+                d
+            })
+            .collect();
         AwsService::builder()
             .set_deployments(Some(deployments))
             .running_count(running)
@@ -306,6 +322,20 @@ mod tests {
         );
         assert!(
             matches!(assess(&rolling), Assessment::InProgress(s) if s.contains("2 deployments"))
+        );
+        // The service counts the old deployment's tasks too: 3/3 running overall, while the
+        // new deployment has one of three.
+        let mut mixed = service(
+            vec![deployment("PRIMARY", DeploymentRolloutState::InProgress, 0)],
+            1,
+            3,
+        );
+        mixed.running_count = 3;
+        mixed.pending_count = 0;
+        assert!(
+            matches!(assess(&mixed), Assessment::InProgress(s) if s.contains("new deployment 1/3 running, 2 pending")),
+            "{:?}",
+            assess(&mixed)
         );
     }
 
@@ -365,6 +395,8 @@ mod fault_tests {
                     .rollout_state(rollout)
                     .rollout_state_reason("ECS deployment circuit breaker: tasks failed to start.")
                     .failed_tasks(failed)
+                    .desired_count(1)
+                    .running_count(running)
                     .build(),
             )
             .events(
@@ -448,7 +480,9 @@ mod fault_tests {
             2,
             "it stopped at the first failed look"
         );
-        assert!(seen.lock().unwrap()[0].contains("rollout in progress: 0/1 running"));
+        assert!(
+            seen.lock().unwrap()[0].contains("rollout in progress: new deployment 0/1 running")
+        );
     }
 
     #[tokio::test]
@@ -489,7 +523,9 @@ mod fault_tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("did not finish within 0s (rollout in progress: 0/1 running"),
+            err.contains(
+                "did not finish within 0s (rollout in progress: new deployment 0/1 running"
+            ),
             "{err}"
         );
     }
