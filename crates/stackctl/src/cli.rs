@@ -268,7 +268,14 @@ pub struct DownArgs {
     /// Also stop the service that `up --local` started on this machine.
     #[arg(long)]
     pub local: bool,
-    /// Tear down this stack by name instead of reading the stack file.
+    #[command(flatten)]
+    pub by_name: ByName,
+}
+
+/// A stack named on the command line, for the commands that need no stack file.
+#[derive(Debug, Clone, Args)]
+pub struct ByName {
+    /// The stack, by name instead of reading the stack file.
     #[arg(long, value_name = "NAME")]
     pub stack_name: Option<String>,
     /// The region, with --stack-name.
@@ -290,17 +297,8 @@ pub struct UnlockArgs {
     /// Do not ask for confirmation.
     #[arg(short, long)]
     pub yes: bool,
-    /// The stack, by name instead of reading the stack file.
-    #[arg(long, value_name = "NAME")]
-    pub stack_name: Option<String>,
-    /// The region, with --stack-name.
-    #[arg(
-        long,
-        value_name = "REGION",
-        default_value = "us-east-1",
-        requires = "stack_name"
-    )]
-    pub region: String,
+    #[command(flatten)]
+    pub by_name: ByName,
 }
 
 #[derive(Debug, Args)]

@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::plan::PlanReport;
 use super::stack::{
-    Where, connect, interrupt_flag, interrupted_exit, load, lock_lost, release, report_calls,
-    take_lock,
+    Where, connect, interrupt_flag, interrupted_exit, lock_lost, name_and_region, release,
+    report_calls, take_lock,
 };
 use crate::cli::DownArgs;
 use crate::output::{Printer, Report};
@@ -46,13 +46,7 @@ impl Report for DownReport<'_> {
 }
 
 pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let (name, region) = match &args.stack_name {
-        Some(name) => (name.clone(), args.region.clone()),
-        None => {
-            let spec = load(&args.stack.file)?;
-            (spec.name, spec.region)
-        }
-    };
+    let (name, region) = name_and_region(&args.by_name, &args.stack.file)?;
     if args.local {
         let files = crate::local::Files::new(&args.stack.file, &name);
         if crate::local::stop(&files).await? {

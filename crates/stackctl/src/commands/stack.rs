@@ -49,6 +49,17 @@ pub fn load(path: &Path) -> anyhow::Result<StackSpec> {
     }
 }
 
+/// The stack's name and region: from `--stack-name`/`--region` when given, else the stack file.
+pub fn name_and_region(by: &crate::cli::ByName, file: &Path) -> anyhow::Result<(String, String)> {
+    match &by.stack_name {
+        Some(name) => Ok((name.clone(), by.region.clone())),
+        None => {
+            let spec = load(file)?;
+            Ok((spec.name, spec.region))
+        }
+    }
+}
+
 /// Decides where the service's image comes from: `--image` or `service.image` as is; else the
 /// Dockerfile next to the stack file, built with a tag derived from the working tree; else
 /// no image (and so no load balancer and service yet).

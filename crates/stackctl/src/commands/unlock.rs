@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::stack::{connect, load};
+use super::stack::{connect, name_and_region};
 use crate::cli::UnlockArgs;
 use crate::output::{Printer, Report};
 use serde::Serialize;
@@ -29,13 +29,7 @@ impl Report for Unlocked {
 }
 
 pub async fn run(args: &UnlockArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let (name, region) = match &args.stack_name {
-        Some(name) => (name.clone(), args.region.clone()),
-        None => {
-            let spec = load(&args.stack.file)?;
-            (spec.name, spec.region)
-        }
-    };
+    let (name, region) = name_and_region(&args.by_name, &args.stack.file)?;
     let (ctx, _) = connect(&name, &region).await?;
     let holder = infra::lock::current(&ctx)
         .await
