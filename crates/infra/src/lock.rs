@@ -122,8 +122,9 @@ pub struct Options {
     pub lease: Duration,
     /// How long to wait for another run's lock before giving up.
     pub timeout: Duration,
-    /// Set when the lock is lost (its lease ran out unrenewed and another run took it): the
-    /// run must start nothing new.
+    /// The run's stop flag: set when the lock is lost (its lease ran out unrenewed and another
+    /// run took it), so that the run starts nothing new; read while waiting for the lock, so
+    /// that an interrupt also ends the wait.
     pub lost: Arc<AtomicBool>,
 }
 
@@ -143,6 +144,10 @@ impl Lock {
             let Some(other) = try_take(ctx, &holder).await? else {
                 break;
             };
+            // An interrupt stops the wait for another run's lock too: nothing was changed yet.
+            if options.lost.load(Ordering::SeqCst) {
+                return Err(Error::Interrupted);
+            }
             if started.elapsed() >= options.timeout {
                 return Err(Error::Locked {
                     stack: ctx.stack.clone(),

@@ -55,7 +55,7 @@ pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode>
     }
     let (ctx, at) = connect(&name, &region).await?;
     let stop = interrupt_flag(printer);
-    let lock = take_lock(
+    let lock = match take_lock(
         printer,
         &ctx,
         &at,
@@ -63,7 +63,11 @@ pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode>
         args.lock.lock_timeout,
         stop.clone(),
     )
-    .await?;
+    .await?
+    {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
+    };
     let result = locked(args, &ctx, &at, (&lock, stop), printer).await;
     release(printer, lock).await;
     result

@@ -173,7 +173,8 @@ impl Serialize for Named {
     }
 }
 
-/// Takes the stack's lock for `command`, saying who holds it while waiting for it. `stop` is
+/// Takes the stack's lock for `command`, saying who holds it while waiting for it;
+/// `Ok(Err(code))` when the wait was interrupted. `stop` is
 /// the run's interrupt flag: it is also set if the lock is lost mid-run.
 pub async fn take_lock(
     printer: &Printer,
@@ -182,7 +183,7 @@ pub async fn take_lock(
     command: &str,
     timeout: std::time::Duration,
     stop: Arc<AtomicBool>,
-) -> anyhow::Result<infra::lock::Lock> {
+) -> anyhow::Result<Result<infra::lock::Lock, ExitCode>> {
     let lease = seconds_from_env("STACKCTL_LOCK_LEASE_SECONDS")
         .map_or(std::time::Duration::from_secs(60), |s| {
             s.max(std::time::Duration::from_secs(1))
@@ -201,7 +202,14 @@ pub async fn take_lock(
             humantime::format_duration(timeout)
         ));
     };
-    Ok(infra::lock::Lock::acquire(ctx, holder, &options, &waiting).await?)
+    match infra::lock::Lock::acquire(ctx, holder, &options, &waiting).await {
+        Ok(lock) => Ok(Ok(lock)),
+        Err(infra::Error::Interrupted) => {
+            printer.failure("interrupted while waiting for the stack's lock; nothing was changed");
+            Ok(Err(interrupted_exit()))
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Gives the stack's lock back; a failure to do so only delays the next run by a lease.

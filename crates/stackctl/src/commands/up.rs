@@ -64,7 +64,7 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         Some(std::time::Duration::from_secs(secs))
     };
     let stop = interrupt_flag(printer);
-    let lock = take_lock(
+    let lock = match take_lock(
         printer,
         &ctx,
         &at,
@@ -72,7 +72,11 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         args.lock.lock_timeout,
         stop.clone(),
     )
-    .await?;
+    .await?
+    {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
+    };
     let result = locked(args, &ctx, &at, &spec, (&lock, stop), host_port, printer).await;
     release(printer, lock).await;
     result

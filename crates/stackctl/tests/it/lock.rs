@@ -187,3 +187,29 @@ async fn a_killed_up_blocks_the_next_for_one_lease_and_the_next_converges() {
     assert!(stderr(&next).contains("is locked by"), "{}", stderr(&next));
     converges_and_cleans_up(&stack, &full_stack(&stack.name)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_waiting_for_the_lock_stops_the_wait_and_exits_143() {
+    let stack = TestStack::new("waitterm", "").await;
+    let _alice = held_by_alice(&stack, Duration::from_secs(300)).await;
+    let waiting = stack
+        .command(&["up", "--yes", "--lock-timeout", "10m"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Give it time to find the lock taken and start waiting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(waiting.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let output = tokio::task::spawn_blocking(move || waiting.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(143), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("is locked by"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(inventory(&stack).await, Vec::<String>::new());
+    infra::lock::remove(&stack.aws).await.unwrap();
+}
