@@ -64,6 +64,13 @@ impl<F> Diff<F> {
         }
     }
 
+    /// Replaces for `reason`, when there is one.
+    pub fn replace_if(&mut self, reason: Option<String>) {
+        if let Some(reason) = reason {
+            self.replace(reason);
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty() && self.replace.is_none()
     }

@@ -84,6 +84,15 @@ impl Ref {
         self.known.as_deref() == Some(value)
     }
 
+    /// Why a resource that cannot move VPC (subnet, security group, route table, target
+    /// group) must be replaced when AWS has it in `found_vpc`, and this reference is to the
+    /// stack's VPC: `None` while it is in that VPC or the VPC is new (its replacement
+    /// cascades on its own).
+    pub fn moved_from(&self, found_vpc: &str) -> Option<String> {
+        (self.known.is_some() && !self.is(found_vpc))
+            .then(|| format!("it is in {found_vpc} instead of the stack's VPC {self}"))
+    }
+
     /// The value now, from the outputs of the resources that are done.
     pub fn resolve(&self, refs: &Outputs, from: &str) -> Result<String> {
         let output = resolve(refs, from, &self.id)?;
@@ -135,6 +144,19 @@ mod tests {
             Ref::new(&refs, "vpc", Attr::Arn)
                 .resolve(&refs, "x")
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn a_resource_in_another_vpc_is_moved_only_when_the_stack_vpc_is_known() {
+        let mut refs = Outputs::new();
+        assert_eq!(Ref::new(&refs, "vpc", Attr::Id).moved_from("vpc-9"), None);
+        refs.insert("vpc".into(), Output::id("vpc-1"));
+        let vpc = Ref::new(&refs, "vpc", Attr::Id);
+        assert_eq!(vpc.moved_from("vpc-1"), None);
+        assert_eq!(
+            vpc.moved_from("vpc-9").as_deref(),
+            Some("it is in vpc-9 instead of the stack's VPC vpc-1")
         );
     }
 }

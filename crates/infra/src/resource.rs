@@ -114,6 +114,9 @@ pub enum Tagging {
     StackAndName,
 }
 
+/// What [`Resource::observe`] finds of kind `K`.
+pub type Findings<K> = Result<Vec<Found<<K as Resource>::State>>>;
+
 /// One resource kind: everything stackctl knows about it.
 pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
     /// What is read back from AWS and compared with `Self`.
@@ -144,22 +147,47 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
     fn observe(
         scope: &Scope<'_>,
         wanted: &[Wanted<'_, Self>],
-    ) -> impl Future<Output = Result<Vec<Found<Self::State>>>> + Send;
+    ) -> impl Future<Output = Findings<Self>> + Send;
 
     /// The typed difference between `self` and what AWS has (pure).
     fn diff(&self, found: &Self::State, refs: &Outputs) -> Diff<Self::Field>;
 
     fn create(&self, ctx: &Context, new: New<'_>) -> impl Future<Output = Result<Output>> + Send;
 
-    /// Applies exactly `fields`; nothing else is changed.
+    /// Applies exactly `fields`; nothing else is changed. By default each field is
+    /// [`Resource::apply`]d in turn; kinds whose fields go out in one call (or that get a new
+    /// identity, like a task definition's revision) write their own.
     fn update(
         &self,
         ctx: &Context,
         found: &Found<Self::State>,
         fields: &[Self::Field],
         refs: &Outputs,
-        wait: Wait<'_>,
-    ) -> impl Future<Output = Result<Output>> + Send;
+        _wait: Wait<'_>,
+    ) -> impl Future<Output = Result<Output>> + Send {
+        async move {
+            for field in fields {
+                self.apply(ctx, found, field, refs).await?;
+            }
+            Ok(Self::output(found))
+        }
+    }
+
+    /// Applies one field change in place. Kinds without fields ([`crate::change::NoField`])
+    /// never get here; any other kind either writes this or its own `update`, and its unit
+    /// tests (each field → the right calls) fail loudly on this default.
+    fn apply(
+        &self,
+        _ctx: &Context,
+        found: &Found<Self::State>,
+        field: &Self::Field,
+        _refs: &Outputs,
+    ) -> impl Future<Output = Result<()>> + Send {
+        std::future::ready(Err(crate::error::Error::unexpected(
+            &found.id,
+            format!("a {} cannot apply {field:?} in place", Self::LABEL),
+        )))
+    }
 
     /// True when applying `fields` gives the resource new identifiers (a task definition's
     /// new revision), so what refers to it is updated too.

@@ -174,6 +174,84 @@ where
     }
 }
 
+/// Where a resource that works some time after its create call (a load balancer, a NAT
+/// gateway) stands, as one describe call reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    Ready,
+    /// It will never work; the reason AWS gives.
+    Failed(Option<String>),
+    /// Not yet: the state AWS reports, or none while the resource is not visible yet.
+    Pending(Option<String>),
+}
+
+/// Polls `look` until the resource works, showing its state as it changes. `noun` names it
+/// in those words and in the failure; an error saying it is not visible yet (EC2's eventual
+/// consistency) counts as pending.
+pub async fn until_ready<F, Fut>(
+    settings: &Settings,
+    (id, noun, what): (&str, &str, &'static str),
+    wait: &(dyn Fn(String) + Send + Sync),
+    mut look: F,
+) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Progress>>,
+{
+    poll(settings, settings.wait_timeout, (id, what), wait, || {
+        let progress = look();
+        async move {
+            let state = match progress.await {
+                Ok(Progress::Ready) => return Ok(Look::Done(())),
+                Ok(Progress::Failed(reason)) => {
+                    let reason = reason.as_deref().unwrap_or("no reason given");
+                    return Err(Error::unexpected(
+                        id,
+                        format!("the {noun} failed: {reason}"),
+                    ));
+                }
+                Ok(Progress::Pending(state)) => state,
+                Err(err) if is_not_yet_visible(&err) => None,
+                Err(err) => return Err(err),
+            };
+            let state = state.as_deref().unwrap_or("not visible yet");
+            Ok(Look::NotYet(format!("{noun} {state}")))
+        }
+    })
+    .await
+}
+
+/// Polls `look` until a deleted resource is really gone (its network interfaces, address or
+/// subnet are busy until then). `look` answers the state AWS still reports, or `None` once
+/// the resource is gone or no longer found.
+pub async fn until_gone<F, Fut>(
+    settings: &Settings,
+    (id, noun): (&str, &str),
+    wait: &(dyn Fn(String) + Send + Sync),
+    mut look: F,
+) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<String>>>,
+{
+    poll(
+        settings,
+        settings.wait_timeout,
+        (id, "be deleted"),
+        wait,
+        || {
+            let state = look();
+            async move {
+                Ok(match state.await? {
+                    None => Look::Done(()),
+                    Some(state) => Look::NotYet(format!("waiting for the {noun} to go ({state})")),
+                })
+            }
+        },
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -259,6 +337,53 @@ mod tests {
         .await;
         assert!(result.is_err());
         assert_eq!(attempts.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn until_ready_shows_each_state_once_and_counts_not_found_as_pending() {
+        let answers = std::sync::Mutex::new(vec![
+            Ok(Progress::Ready),
+            Ok(Progress::Pending(Some("provisioning".into()))),
+            Ok(Progress::Pending(Some("provisioning".into()))),
+            Err(coded("InvalidNatGatewayID.NotFound")),
+        ]);
+        let shown = std::sync::Mutex::new(Vec::new());
+        let result = until_ready(
+            &settings(60),
+            ("nat", "NAT gateway", "become available"),
+            &|s| shown.lock().unwrap().push(s),
+            || async { answers.lock().unwrap().pop().unwrap() },
+        )
+        .await;
+        result.unwrap();
+        assert_eq!(
+            *shown.lock().unwrap(),
+            ["NAT gateway not visible yet", "NAT gateway provisioning"]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn until_ready_fails_with_the_reason_aws_gives() {
+        let result = until_ready(
+            &settings(60),
+            ("lb", "load balancer", "become active"),
+            &|_| {},
+            || async { Ok(Progress::Failed(Some("no capacity".into()))) },
+        )
+        .await;
+        let message = result.unwrap_err().to_string();
+        assert!(
+            message.contains("the load balancer failed: no capacity"),
+            "{message}"
+        );
+        let other: Result<()> = until_ready(
+            &settings(60),
+            ("lb", "load balancer", "become active"),
+            &|_| {},
+            || async { Err(coded("AccessDenied")) },
+        )
+        .await;
+        assert_eq!(other.unwrap_err().code(), Some("AccessDenied"));
     }
 }
 

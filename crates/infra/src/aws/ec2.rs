@@ -3,9 +3,6 @@
 //! deletes that wait out `DependencyViolation`.
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
-use aws_smithy_async::future::pagination_stream::PaginationStream;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -46,6 +43,51 @@ pub struct Seen<'a> {
     pub state: String,
 }
 
+impl<'a> Seen<'a> {
+    /// A resource EC2 reports no state for ("available" while it exists) and no ARN.
+    pub fn new(tags: &'a [Tag], aws_id: Option<&'a str>) -> Self {
+        Self {
+            tags,
+            aws_id,
+            arn: None,
+            state: "available".into(),
+        }
+    }
+
+    pub fn arn(self, arn: Option<&'a str>) -> Self {
+        Self { arn, ..self }
+    }
+
+    /// The state EC2 reports (empty when it reports none).
+    pub fn state(self, state: Option<impl AsRef<str>>) -> Self {
+        let state = state.map(|s| s.as_ref().to_owned()).unwrap_or_default();
+        Self { state, ..self }
+    }
+}
+
+/// Every item of one EC2 describe call filtered by the stack's tag, all pages, or the first
+/// error. The describe builders share no trait, hence a macro; `$filter` is the builder's
+/// name for adding a filter (`filters`, or `filter` on DescribeNatGateways). Items are
+/// checked for the tag again by [`found`].
+macro_rules! describe_stack {
+    ($ctx:expr, $describe:ident, $filter:ident, $what:expr) => {
+        $crate::aws::all(
+            $ctx.ec2
+                .$describe()
+                .$filter($crate::aws::ec2::stack_filter($ctx))
+                .into_paginator()
+                .items()
+                .send(),
+            |e| {
+                let (what, op) = $what;
+                $crate::error::Error::aws(what, op, e)
+            },
+        )
+        .await
+    };
+}
+pub(crate) use describe_stack;
+
 /// The stack's resources among the items of a describe answer, each read by `seen`. The
 /// stack's tag is checked on every item, not only in the filter: an endpoint may ignore it.
 pub fn found<T, S>(
@@ -70,21 +112,23 @@ pub fn found<T, S>(
         .collect()
 }
 
-/// The stack's resources in a paginated describe call, each read by `seen`; `what` names
-/// the resources and the operation in errors.
-pub async fn observe<T, S, E, R>(
-    ctx: &Context,
-    pages: PaginationStream<std::result::Result<T, SdkError<E, R>>>,
-    what: (&str, &'static str),
-    seen: impl Fn(&T) -> (Seen<'_>, S),
-) -> Result<Vec<Found<S>>>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    let items = super::all(pages, |e| Error::aws(what.0, what.1, e)).await?;
-    Ok(found(ctx, &items, seen))
+/// Deletes `$found` with one EC2 delete call (`$call`, its id given by `$id_setter`),
+/// retrying while `DependencyViolation` says `$waiting_for` has not happened yet; "not found"
+/// is success. A macro for the same reason as [`describe_stack`].
+macro_rules! delete_found {
+    ($ctx:expr, $wait:expr, $found:expr, $waiting_for:expr, $call:ident . $id_setter:ident, $op:expr) => {
+        $crate::aws::ec2::delete_retrying($ctx, $wait, $waiting_for, || async {
+            $ctx.ec2
+                .$call()
+                .$id_setter(&$found.aws_id)
+                .send()
+                .await
+                .map_err(|e| $crate::error::Error::aws(&$found.id, $op, e))
+        })
+        .await
+    };
 }
+pub(crate) use delete_found;
 
 /// Puts back managed tags on any EC2 resource.
 pub async fn retag<S>(ctx: &Context, found: &Found<S>, tags: &Tags) -> Result<()> {

@@ -5,7 +5,7 @@ use crate::change::{Diff, NoField};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
-use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +22,7 @@ impl Resource for Cluster {
         Vec::new()
     }
 
-    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Result<Vec<Found<()>>> {
+    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
         let mut found = Vec::new();
         for cluster in ecs::clusters(scope).await? {
             let (Some(arn), Some(name)) = (cluster.cluster_arn(), cluster.cluster_name()) else {
@@ -64,17 +64,6 @@ impl Resource for Cluster {
             .and_then(|c| c.cluster_arn())
             .ok_or_else(|| Error::unexpected(new.id, "CreateCluster returned no ARN"))?;
         Ok(Output::arn(arn))
-    }
-
-    async fn update(
-        &self,
-        _: &Context,
-        found: &Found<()>,
-        _: &[NoField],
-        _: &Outputs,
-        _: Wait<'_>,
-    ) -> Result<Output> {
-        Ok(Self::output(found))
     }
 
     async fn retag(ctx: &Context, found: &Found<()>, tags: &Tags) -> Result<()> {

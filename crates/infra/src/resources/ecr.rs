@@ -10,7 +10,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
-use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,10 +93,7 @@ impl Resource for Repository {
         Vec::new()
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        wanted: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<RepositoryState>>> {
+    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
         let all = aws::all(
             ctx.ecr
@@ -156,31 +153,26 @@ impl Resource for Repository {
         })
     }
 
-    async fn update(
+    async fn apply(
         &self,
         ctx: &Context,
         found: &Found<RepositoryState>,
-        fields: &[Field],
+        field: &Field,
         _: &Outputs,
-        _: Wait<'_>,
-    ) -> Result<Output> {
-        for field in fields {
-            match field {
-                Field::ScanOnPush(on) => {
-                    ctx.ecr
-                        .put_image_scanning_configuration()
-                        .repository_name(&found.aws_id)
-                        .image_scanning_configuration(scanning(*on))
-                        .send()
-                        .await
-                        .map_err(|e| Error::aws(&found.id, "PutImageScanningConfiguration", e))?;
-                }
-                Field::Lifecycle { keep, .. } => {
-                    put_policy(ctx, &found.id, &found.aws_id, *keep).await?;
-                }
+    ) -> Result<()> {
+        match field {
+            Field::ScanOnPush(on) => {
+                ctx.ecr
+                    .put_image_scanning_configuration()
+                    .repository_name(&found.aws_id)
+                    .image_scanning_configuration(scanning(*on))
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(&found.id, "PutImageScanningConfiguration", e))?;
+                Ok(())
             }
+            Field::Lifecycle { keep, .. } => put_policy(ctx, &found.id, &found.aws_id, *keep).await,
         }
-        Ok(Self::output(found))
     }
 
     async fn retag(ctx: &Context, found: &Found<RepositoryState>, tags: &Tags) -> Result<()> {

@@ -7,7 +7,7 @@ use crate::change::{Diff, NoField};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
-use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +23,7 @@ impl Resource for ElasticIp {
         Vec::new()
     }
 
-    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Result<Vec<Found<()>>> {
+    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
         // DescribeAddresses answers with every address at once (no pages).
         let out = ctx
@@ -34,12 +34,7 @@ impl Resource for ElasticIp {
             .await
             .map_err(|e| Error::aws("Elastic IPs", "DescribeAddresses", e))?;
         Ok(ec2::found(ctx, out.addresses(), |a| {
-            let seen = ec2::Seen {
-                tags: a.tags(),
-                aws_id: a.allocation_id(),
-                arn: None,
-                state: a.public_ip().unwrap_or_default().to_owned(),
-            };
+            let seen = ec2::Seen::new(a.tags(), a.allocation_id()).state(a.public_ip());
             (seen, ())
         }))
     }
@@ -64,36 +59,21 @@ impl Resource for ElasticIp {
         Ok(Output::id(allocation))
     }
 
-    async fn update(
-        &self,
-        _: &Context,
-        found: &Found<()>,
-        _: &[NoField],
-        _: &Outputs,
-        _: Wait<'_>,
-    ) -> Result<Output> {
-        Ok(Self::output(found))
-    }
-
     async fn retag(ctx: &Context, found: &Found<()>, tags: &Tags) -> Result<()> {
         ec2::retag(ctx, found, tags).await
     }
 
     async fn delete(ctx: &Context, found: &Found<()>, wait: Wait<'_>) -> Result<()> {
-        ec2::delete_retrying(
+        let waiting_for = "the NAT gateway to release the address";
+        let op = "ReleaseAddress";
+        ec2::delete_found!(
             ctx,
             wait,
-            "the NAT gateway to release the address",
-            || async {
-                ctx.ec2
-                    .release_address()
-                    .allocation_id(&found.aws_id)
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws(&found.id, "ReleaseAddress", e))
-            },
+            found,
+            waiting_for,
+            release_address.allocation_id,
+            op
         )
-        .await
     }
 
     fn uses(_: &Found<()>) -> Vec<String> {

@@ -16,7 +16,7 @@ use crate::change::{Diff, NoField};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +205,7 @@ impl Resource for Image {
 
     /// Images carry no tags: each wanted image is found by its content-derived tag. Images
     /// go with their repository, so `down` (which wants none) finds none.
-    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Result<Vec<Found<()>>> {
+    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
         let mut found = Vec::new();
         for w in wanted {
             if let Some(reference) = w.spec.pushed(scope.ctx).await? {
@@ -229,17 +229,6 @@ impl Resource for Image {
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
         build_and_push(ctx, self, new).await
-    }
-
-    async fn update(
-        &self,
-        _: &Context,
-        found: &Found<()>,
-        _: &[NoField],
-        _: &Outputs,
-        _: Wait<'_>,
-    ) -> Result<Output> {
-        Ok(Self::output(found))
     }
 
     async fn retag(_: &Context, _: &Found<()>, _: &Tags) -> Result<()> {
@@ -416,30 +405,15 @@ mod tests {
                 "{args:?}"
             );
         };
+        let commit = |more: &[&str]| {
+            let who = ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q"];
+            git(&[&who[..], more].concat());
+        };
         git(&["init", "-q"]);
-        git(&[
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "user.name=t",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "x",
-        ]);
+        commit(&["--allow-empty", "-m", "x"]);
         std::fs::write(dir.join("f"), "1").unwrap();
         git(&["add", "f"]);
-        git(&[
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "user.name=t",
-            "commit",
-            "-q",
-            "-m",
-            "f",
-        ]);
+        commit(&["-m", "f"]);
         let clean = content_tag(&dir).unwrap();
         assert_eq!(clean.len(), 12);
         assert_eq!(content_tag(&dir).unwrap(), clean, "stable");

@@ -7,7 +7,7 @@ use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
 
@@ -64,43 +64,24 @@ impl Resource for InternetGateway {
         vec![&self.vpc]
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        _: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<InternetGatewayState>>> {
+    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
-        let pages = ctx
-            .ec2
-            .describe_internet_gateways()
-            .filters(ec2::stack_filter(ctx))
-            .into_paginator()
-            .items()
-            .send();
-        ec2::observe(
-            ctx,
-            pages,
-            ("internet gateways", "DescribeInternetGateways"),
-            |igw| {
-                let attached: Vec<String> = igw
-                    .attachments()
-                    .iter()
-                    .filter_map(|a| a.vpc_id().map(str::to_owned))
-                    .collect();
-                let seen = ec2::Seen {
-                    tags: igw.tags(),
-                    aws_id: igw.internet_gateway_id(),
-                    arn: None,
-                    state: if attached.is_empty() {
-                        "detached"
-                    } else {
-                        "attached"
-                    }
-                    .into(),
-                };
-                (seen, InternetGatewayState { attached })
-            },
-        )
-        .await
+        let what = ("internet gateways", "DescribeInternetGateways");
+        let items = ec2::describe_stack!(ctx, describe_internet_gateways, filters, what)?;
+        Ok(ec2::found(ctx, &items, |igw| {
+            let attached: Vec<String> = igw
+                .attachments()
+                .iter()
+                .filter_map(|a| a.vpc_id().map(str::to_owned))
+                .collect();
+            let state = if attached.is_empty() {
+                "detached"
+            } else {
+                "attached"
+            };
+            let seen = ec2::Seen::new(igw.tags(), igw.internet_gateway_id()).state(Some(state));
+            (seen, InternetGatewayState { attached })
+        }))
     }
 
     fn diff(&self, found: &InternetGatewayState, refs: &Outputs) -> Diff<Field> {
@@ -142,27 +123,23 @@ impl Resource for InternetGateway {
         Ok(Output::id(igw_id))
     }
 
-    async fn update(
+    async fn apply(
         &self,
         ctx: &Context,
         found: &Found<InternetGatewayState>,
-        fields: &[Field],
-        refs: &Outputs,
-        _: Wait<'_>,
-    ) -> Result<Output> {
-        for Field::Attachment {
+        Field::Attachment {
             detach, attach: to, ..
-        } in fields
-        {
-            for vpc in detach {
-                self::detach(ctx, &found.id, &found.aws_id, vpc).await?;
-            }
-            if let Some(vpc) = to {
-                let vpc = vpc.resolve(refs, &found.id)?;
-                attach(ctx, &found.id, &found.aws_id, &vpc).await?;
-            }
+        }: &Field,
+        refs: &Outputs,
+    ) -> Result<()> {
+        for vpc in detach {
+            self::detach(ctx, &found.id, &found.aws_id, vpc).await?;
         }
-        Ok(Self::output(found))
+        if let Some(vpc) = to {
+            let vpc = vpc.resolve(refs, &found.id)?;
+            attach(ctx, &found.id, &found.aws_id, &vpc).await?;
+        }
+        Ok(())
     }
 
     async fn retag(ctx: &Context, found: &Found<InternetGatewayState>, tags: &Tags) -> Result<()> {

@@ -12,7 +12,7 @@ use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,10 +179,7 @@ impl Resource for Listener {
         vec![&self.load_balancer]
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        _: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<ListenerState>>> {
+    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
         let mut listeners = Vec::new();
         for lb in elb::load_balancers(scope).await? {

@@ -13,8 +13,8 @@ use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref, resolve_all};
-use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
-use crate::retry::{self, Look};
+use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
+use crate::retry::{self, Progress};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,10 +108,7 @@ impl Resource for LoadBalancer {
         refs
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        wanted: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<LoadBalancerState>>> {
+    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
         let lbs = elb::load_balancers(scope).await?;
         let arns: Vec<String> = lbs
@@ -199,71 +196,55 @@ impl Resource for LoadBalancer {
         _: &Outputs,
         wait: Wait<'_>,
     ) -> Result<()> {
-        let timeout = ctx.settings.wait_timeout;
-        retry::poll(
-            &ctx.settings,
-            timeout,
-            (id, "become active"),
-            wait,
-            || async {
-                let out = ctx
-                    .elb
-                    .describe_load_balancers()
-                    .load_balancer_arns(&output.aws_id)
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws(id, "DescribeLoadBalancers", e))?;
-                let state = out.load_balancers().first().and_then(|l| l.state());
-                match state.and_then(|s| s.code()) {
-                    Some(LoadBalancerStateEnum::Active) => Ok(Look::Done(())),
-                    Some(LoadBalancerStateEnum::Failed) => Err(Error::unexpected(
-                        id,
-                        format!(
-                            "the load balancer failed to provision: {}",
-                            state.and_then(|s| s.reason()).unwrap_or("no reason given")
-                        ),
-                    )),
-                    code => Ok(Look::NotYet(format!(
-                        "load balancer {}",
-                        code.map_or("not visible yet", |c| c.as_str())
-                    ))),
+        let what = (id, "load balancer", "become active");
+        retry::until_ready(&ctx.settings, what, wait, || async {
+            let out = ctx
+                .elb
+                .describe_load_balancers()
+                .load_balancer_arns(&output.aws_id)
+                .send()
+                .await
+                .map_err(|e| Error::aws(id, "DescribeLoadBalancers", e))?;
+            let state = out.load_balancers().first().and_then(|l| l.state());
+            Ok(match state.and_then(|s| s.code()) {
+                Some(LoadBalancerStateEnum::Active) => Progress::Ready,
+                Some(LoadBalancerStateEnum::Failed) => {
+                    Progress::Failed(state.and_then(|s| s.reason()).map(str::to_owned))
                 }
-            },
-        )
+                code => Progress::Pending(code.map(|c| c.as_str().to_owned())),
+            })
+        })
         .await
     }
 
-    async fn update(
+    async fn apply(
         &self,
         ctx: &Context,
         found: &Found<LoadBalancerState>,
-        fields: &[Field],
+        field: &Field,
         refs: &Outputs,
-        _: Wait<'_>,
-    ) -> Result<Output> {
-        for field in fields {
-            match field {
-                Field::Subnets { want, .. } => {
-                    ctx.elb
-                        .set_subnets()
-                        .load_balancer_arn(&found.aws_id)
-                        .set_subnets(Some(resolve_all(refs, &found.id, want)?))
-                        .send()
-                        .await
-                        .map_err(|e| Error::aws(&found.id, "SetSubnets", e))?;
-                }
-                Field::SecurityGroups { want, .. } => {
-                    ctx.elb
-                        .set_security_groups()
-                        .load_balancer_arn(&found.aws_id)
-                        .set_security_groups(Some(resolve_all(refs, &found.id, want)?))
-                        .send()
-                        .await
-                        .map_err(|e| Error::aws(&found.id, "SetSecurityGroups", e))?;
-                }
+    ) -> Result<()> {
+        match field {
+            Field::Subnets { want, .. } => {
+                ctx.elb
+                    .set_subnets()
+                    .load_balancer_arn(&found.aws_id)
+                    .set_subnets(Some(resolve_all(refs, &found.id, want)?))
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(&found.id, "SetSubnets", e))?;
+            }
+            Field::SecurityGroups { want, .. } => {
+                ctx.elb
+                    .set_security_groups()
+                    .load_balancer_arn(&found.aws_id)
+                    .set_security_groups(Some(resolve_all(refs, &found.id, want)?))
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(&found.id, "SetSecurityGroups", e))?;
             }
         }
-        Ok(Self::output(found))
+        Ok(())
     }
 
     async fn retag(ctx: &Context, found: &Found<LoadBalancerState>, tags: &Tags) -> Result<()> {
@@ -283,11 +264,9 @@ impl Resource for LoadBalancer {
             Err(e) => return Err(Error::aws(&found.id, "DeleteLoadBalancer", e)),
         }
         // Its network interfaces keep the subnets and the security group busy until it is gone.
-        let timeout = ctx.settings.wait_timeout;
-        retry::poll(
+        retry::until_gone(
             &ctx.settings,
-            timeout,
-            (&found.id, "be deleted"),
+            (&found.id, "load balancer"),
             wait,
             || async {
                 let out = ctx
@@ -297,11 +276,13 @@ impl Resource for LoadBalancer {
                     .send()
                     .await;
                 match out {
-                    Ok(out) if !out.load_balancers().is_empty() => Ok(Look::NotYet(
-                        "waiting for the load balancer to be deleted".into(),
-                    )),
-                    Ok(_) => Ok(Look::Done(())),
-                    Err(e) if e.code() == Some("LoadBalancerNotFound") => Ok(Look::Done(())),
+                    Ok(out) => Ok(out.load_balancers().first().map(|l| {
+                        l.state()
+                            .and_then(|s| s.code())
+                            .map_or("deleting", |c| c.as_str())
+                            .to_owned()
+                    })),
+                    Err(e) if e.code() == Some("LoadBalancerNotFound") => Ok(None),
                     Err(e) => Err(Error::aws(&found.id, "DescribeLoadBalancers", e)),
                 }
             },

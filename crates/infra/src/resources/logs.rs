@@ -7,7 +7,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
-use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,10 +53,7 @@ impl Resource for LogGroup {
         Vec::new()
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        wanted: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<LogGroupState>>> {
+    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
         let prefix = prefix(&ctx.stack);
         let groups = aws::all(

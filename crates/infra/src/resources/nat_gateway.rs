@@ -4,13 +4,13 @@
 
 use aws_sdk_ec2::types::{NatGatewayState as AwsNatState, ResourceType};
 
-use crate::aws::{self, ec2};
+use crate::aws::ec2;
 use crate::change::{Diff, NoField};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
-use crate::retry::{self, Look};
+use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
+use crate::retry::{self, Progress};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,21 +42,10 @@ impl Resource for NatGateway {
         vec![&self.subnet, &self.eip]
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        _: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<NatGatewayState>>> {
+    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
-        let items = aws::all(
-            ctx.ec2
-                .describe_nat_gateways()
-                .filter(ec2::stack_filter(ctx))
-                .into_paginator()
-                .items()
-                .send(),
-            |e| Error::aws("NAT gateways", "DescribeNatGateways", e),
-        )
-        .await?;
+        let what = ("NAT gateways", "DescribeNatGateways");
+        let items = ec2::describe_stack!(ctx, describe_nat_gateways, filter, what)?;
         // A deleted NAT gateway stays listed for an hour.
         let live: Vec<_> = items
             .into_iter()
@@ -69,12 +58,7 @@ impl Resource for NatGateway {
                 .and_then(|a| a.allocation_id())
                 .unwrap_or_default()
                 .to_owned();
-            let seen = ec2::Seen {
-                tags: n.tags(),
-                aws_id: n.nat_gateway_id(),
-                arn: None,
-                state: n.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            };
+            let seen = ec2::Seen::new(n.tags(), n.nat_gateway_id()).state(n.state());
             let state = NatGatewayState {
                 subnet_id: n.subnet_id().unwrap_or_default().to_owned(),
                 allocation_id,
@@ -133,56 +117,25 @@ impl Resource for NatGateway {
         _: &Outputs,
         wait: Wait<'_>,
     ) -> Result<()> {
-        let timeout = ctx.settings.wait_timeout;
-        retry::poll(
-            &ctx.settings,
-            timeout,
-            (id, "become available"),
-            wait,
-            || async {
-                let out = ctx
-                    .ec2
-                    .describe_nat_gateways()
-                    .nat_gateway_ids(&output.aws_id)
-                    .send()
-                    .await;
-                let out = match out.map_err(|e| Error::aws(id, "DescribeNatGateways", e)) {
-                    Ok(out) => out,
-                    Err(err) if retry::is_not_yet_visible(&err) => {
-                        return Ok(Look::NotYet("NAT gateway not visible yet".into()));
-                    }
-                    Err(err) => return Err(err),
-                };
-                let nat = out.nat_gateways().first();
-                match nat.and_then(|n| n.state()) {
-                    Some(AwsNatState::Available) => Ok(Look::Done(())),
-                    Some(AwsNatState::Failed) => Err(Error::unexpected(
-                        id,
-                        format!(
-                            "the NAT gateway failed: {}",
-                            nat.and_then(|n| n.failure_message())
-                                .unwrap_or("no reason given")
-                        ),
-                    )),
-                    state => Ok(Look::NotYet(format!(
-                        "NAT gateway {}",
-                        state.map_or("not visible yet", |s| s.as_str())
-                    ))),
+        let what = (id, "NAT gateway", "become available");
+        retry::until_ready(&ctx.settings, what, wait, || async {
+            let out = ctx
+                .ec2
+                .describe_nat_gateways()
+                .nat_gateway_ids(&output.aws_id)
+                .send()
+                .await
+                .map_err(|e| Error::aws(id, "DescribeNatGateways", e))?;
+            let nat = out.nat_gateways().first();
+            Ok(match nat.and_then(|n| n.state()) {
+                Some(AwsNatState::Available) => Progress::Ready,
+                Some(AwsNatState::Failed) => {
+                    Progress::Failed(nat.and_then(|n| n.failure_message()).map(str::to_owned))
                 }
-            },
-        )
+                state => Progress::Pending(state.map(|s| s.as_str().to_owned())),
+            })
+        })
         .await
-    }
-
-    async fn update(
-        &self,
-        _: &Context,
-        found: &Found<NatGatewayState>,
-        _: &[NoField],
-        _: &Outputs,
-        _: Wait<'_>,
-    ) -> Result<Output> {
-        Ok(Self::output(found))
     }
 
     async fn retag(ctx: &Context, found: &Found<NatGatewayState>, tags: &Tags) -> Result<()> {
@@ -203,31 +156,23 @@ impl Resource for NatGateway {
             Ok(_) => {}
         }
         // Its address and subnet stay busy until the gateway is really gone.
-        let timeout = ctx.settings.wait_timeout;
-        retry::poll(
-            &ctx.settings,
-            timeout,
-            (&found.id, "be deleted"),
-            wait,
-            || async {
-                let out = ctx
-                    .ec2
-                    .describe_nat_gateways()
-                    .nat_gateway_ids(&found.aws_id)
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws(&found.id, "DescribeNatGateways", e));
-                let state = match out {
-                    Ok(out) => out.nat_gateways().first().and_then(|n| n.state().cloned()),
-                    Err(err) if err.code().is_some_and(ec2::is_not_found) => None,
-                    Err(err) => return Err(err),
-                };
-                match state {
-                    None | Some(AwsNatState::Deleted) => Ok(Look::Done(())),
-                    Some(state) => Ok(Look::NotYet(format!("NAT gateway {}", state.as_str()))),
-                }
-            },
-        )
+        retry::until_gone(&ctx.settings, (&found.id, "NAT gateway"), wait, || async {
+            let out = ctx
+                .ec2
+                .describe_nat_gateways()
+                .nat_gateway_ids(&found.aws_id)
+                .send()
+                .await
+                .map_err(|e| Error::aws(&found.id, "DescribeNatGateways", e));
+            let state = match out {
+                Ok(out) => out.nat_gateways().first().and_then(|n| n.state().cloned()),
+                Err(err) if err.code().is_some_and(ec2::is_not_found) => None,
+                Err(err) => return Err(err),
+            };
+            Ok(state
+                .filter(|s| *s != AwsNatState::Deleted)
+                .map(|s| s.as_str().to_owned()))
+        })
         .await
     }
 

@@ -12,7 +12,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
 /// 14 days, the longest SQS keeps a message: dead letters are for people to look at.
@@ -169,10 +169,7 @@ impl Resource for Queue {
             .collect()
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        wanted: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<QueueState>>> {
+    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
         let urls = aws::all(
             ctx.sqs

@@ -9,7 +9,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
 
@@ -58,22 +58,18 @@ impl Resource for Subnet {
         vec![&self.vpc]
     }
 
-    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Result<Vec<Found<SubnetState>>> {
+    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
-        let pages = ctx
-            .ec2
-            .describe_subnets()
-            .filters(ec2::stack_filter(ctx))
-            .into_paginator()
-            .items()
-            .send();
-        ec2::observe(ctx, pages, ("subnets", "DescribeSubnets"), |s| {
-            let seen = ec2::Seen {
-                tags: s.tags(),
-                aws_id: s.subnet_id(),
-                arn: s.subnet_arn(),
-                state: s.state().map(|x| x.as_str().to_owned()).unwrap_or_default(),
-            };
+        let items = ec2::describe_stack!(
+            ctx,
+            describe_subnets,
+            filters,
+            ("subnets", "DescribeSubnets")
+        )?;
+        Ok(ec2::found(ctx, &items, |s| {
+            let seen = ec2::Seen::new(s.tags(), s.subnet_id())
+                .arn(s.subnet_arn())
+                .state(s.state());
             let state = SubnetState {
                 vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
                 cidr: s.cidr_block().unwrap_or_default().to_owned(),
@@ -81,8 +77,7 @@ impl Resource for Subnet {
                 map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
             };
             (seen, state)
-        })
-        .await
+        }))
     }
 
     fn diff(&self, found: &SubnetState, refs: &Outputs) -> Diff<Field> {
@@ -99,13 +94,7 @@ impl Resource for Subnet {
                 found.zone, self.zone
             ));
         }
-        let vpc = Ref::new(refs, &self.vpc, Attr::Id);
-        if vpc.known.is_some() && !vpc.is(&found.vpc_id) {
-            diff.replace(format!(
-                "it is in {} instead of the stack's VPC {vpc}",
-                found.vpc_id
-            ));
-        }
+        diff.replace_if(Ref::new(refs, &self.vpc, Attr::Id).moved_from(&found.vpc_id));
         diff.push_if(found.map_public_ip != self.public, || {
             Field::MapPublicIp(self.public)
         });
@@ -146,18 +135,14 @@ impl Resource for Subnet {
         })
     }
 
-    async fn update(
+    async fn apply(
         &self,
         ctx: &Context,
         found: &Found<SubnetState>,
-        fields: &[Field],
+        Field::MapPublicIp(on): &Field,
         _: &Outputs,
-        _: Wait<'_>,
-    ) -> Result<Output> {
-        for Field::MapPublicIp(on) in fields {
-            set_public(ctx, &found.id, &found.aws_id, *on).await?;
-        }
-        Ok(Self::output(found))
+    ) -> Result<()> {
+        set_public(ctx, &found.id, &found.aws_id, *on).await
     }
 
     async fn retag(ctx: &Context, found: &Found<SubnetState>, tags: &Tags) -> Result<()> {
@@ -166,15 +151,15 @@ impl Resource for Subnet {
 
     async fn delete(ctx: &Context, found: &Found<SubnetState>, wait: Wait<'_>) -> Result<()> {
         // Network interfaces of stopped tasks and load balancers linger for a while after them.
-        ec2::delete_retrying(ctx, wait, "network interfaces to be released", || async {
-            ctx.ec2
-                .delete_subnet()
-                .subnet_id(&found.aws_id)
-                .send()
-                .await
-                .map_err(|e| Error::aws(&found.id, "DeleteSubnet", e))
-        })
-        .await
+        let waiting_for = "network interfaces to be released";
+        ec2::delete_found!(
+            ctx,
+            wait,
+            found,
+            waiting_for,
+            delete_subnet.subnet_id,
+            "DeleteSubnet"
+        )
     }
 
     fn uses(found: &Found<SubnetState>) -> Vec<String> {

@@ -10,7 +10,7 @@ use crate::change::{Describe, Diff, FieldChange, Setting, changed_settings};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
@@ -128,10 +128,7 @@ impl Resource for TargetGroup {
         vec![&self.vpc]
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        wanted: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<TargetGroupState>>> {
+    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
         let all = aws::all(
             ctx.elb
@@ -185,13 +182,7 @@ impl Resource for TargetGroup {
 
     fn diff(&self, found: &TargetGroupState, refs: &Outputs) -> Diff<Field> {
         let mut diff = Diff::default();
-        let vpc = Ref::new(refs, &self.vpc, Attr::Id);
-        if vpc.known.is_some() && !vpc.is(&found.vpc_id) {
-            diff.replace(format!(
-                "it is in {} instead of the stack's VPC {vpc}",
-                found.vpc_id
-            ));
-        }
+        diff.replace_if(Ref::new(refs, &self.vpc, Attr::Id).moved_from(&found.vpc_id));
         if found.port != i32::from(self.port) {
             diff.replace(format!(
                 "the port changes from {} to {}, which a target group cannot do",

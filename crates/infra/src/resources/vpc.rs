@@ -4,12 +4,12 @@
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use ipnet::Ipv4Net;
 
-use crate::aws::{self, ec2};
+use crate::aws::ec2;
 use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
-use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
 
@@ -61,28 +61,11 @@ impl Resource for Vpc {
         Vec::new()
     }
 
-    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Result<Vec<Found<VpcState>>> {
+    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
-        let items = aws::all(
-            ctx.ec2
-                .describe_vpcs()
-                .filters(ec2::stack_filter(ctx))
-                .into_paginator()
-                .items()
-                .send(),
-            |e| Error::aws("VPCs", "DescribeVpcs", e),
-        )
-        .await?;
+        let items = ec2::describe_stack!(ctx, describe_vpcs, filters, ("VPCs", "DescribeVpcs"))?;
         let mut found = ec2::found(ctx, &items, |vpc| {
-            let seen = ec2::Seen {
-                tags: vpc.tags(),
-                aws_id: vpc.vpc_id(),
-                arn: None,
-                state: vpc
-                    .state()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default(),
-            };
+            let seen = ec2::Seen::new(vpc.tags(), vpc.vpc_id()).state(vpc.state());
             let state = VpcState {
                 cidr: vpc.cidr_block().unwrap_or_default().to_owned(),
                 dns_support: false,
@@ -157,15 +140,15 @@ impl Resource for Vpc {
     }
 
     async fn delete(ctx: &Context, found: &Found<VpcState>, wait: Wait<'_>) -> Result<()> {
-        ec2::delete_retrying(ctx, wait, "the VPC's dependencies to go", || async {
-            ctx.ec2
-                .delete_vpc()
-                .vpc_id(&found.aws_id)
-                .send()
-                .await
-                .map_err(|e| Error::aws(&found.id, "DeleteVpc", e))
-        })
-        .await
+        let waiting_for = "the VPC's dependencies to go";
+        ec2::delete_found!(
+            ctx,
+            wait,
+            found,
+            waiting_for,
+            delete_vpc.vpc_id,
+            "DeleteVpc"
+        )
     }
 
     fn uses(_: &Found<VpcState>) -> Vec<String> {

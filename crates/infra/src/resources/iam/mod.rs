@@ -20,7 +20,7 @@ use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,10 +135,7 @@ impl Resource for Role {
         self.queue_policy.iter().map(|p| p.queue.as_str()).collect()
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        wanted: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<RoleState>>> {
+    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
         let roles = aws::all(ctx.iam.list_roles().into_paginator().items().send(), |e| {
             Error::aws("IAM roles", "ListRoles", e)
@@ -211,18 +208,14 @@ impl Resource for Role {
         })
     }
 
-    async fn update(
+    async fn apply(
         &self,
         ctx: &Context,
         found: &Found<RoleState>,
-        fields: &[Field],
+        field: &Field,
         refs: &Outputs,
-        _: Wait<'_>,
-    ) -> Result<Output> {
-        for field in fields {
-            apply(ctx, &found.id, &found.aws_id, field, refs).await?;
-        }
-        Ok(Self::output(found))
+    ) -> Result<()> {
+        apply(ctx, &found.id, &found.aws_id, field, refs).await
     }
 
     async fn retag(ctx: &Context, found: &Found<RoleState>, tags: &Tags) -> Result<()> {

@@ -14,7 +14,7 @@ use crate::change::Diff;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
 
@@ -50,39 +50,19 @@ impl Resource for RouteTable {
         vec![&self.vpc]
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        _: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<RouteTableState>>> {
+    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
-        let pages = ctx
-            .ec2
-            .describe_route_tables()
-            .filters(ec2::stack_filter(ctx))
-            .into_paginator()
-            .items()
-            .send();
-        ec2::observe(ctx, pages, ("route tables", "DescribeRouteTables"), |rt| {
-            let seen = ec2::Seen {
-                tags: rt.tags(),
-                aws_id: rt.route_table_id(),
-                arn: None,
-                state: "available".into(),
-            };
+        let what = ("route tables", "DescribeRouteTables");
+        let items = ec2::describe_stack!(ctx, describe_route_tables, filters, what)?;
+        Ok(ec2::found(ctx, &items, |rt| {
+            let seen = ec2::Seen::new(rt.tags(), rt.route_table_id());
             (seen, state_of(rt))
-        })
-        .await
+        }))
     }
 
     fn diff(&self, found: &RouteTableState, refs: &Outputs) -> Diff<Field> {
         let mut diff = Diff::default();
-        let vpc = Ref::new(refs, &self.vpc, Attr::Id);
-        if vpc.known.is_some() && !vpc.is(&found.vpc_id) {
-            diff.replace(format!(
-                "it is in {} instead of the stack's VPC {vpc}",
-                found.vpc_id
-            ));
-        }
+        diff.replace_if(Ref::new(refs, &self.vpc, Attr::Id).moved_from(&found.vpc_id));
         let (route, subnets) = self.wanted(refs);
         let routes_right = match &route {
             Some(r) => {
@@ -150,18 +130,14 @@ impl Resource for RouteTable {
         Ok(Output::id(table))
     }
 
-    async fn update(
+    async fn apply(
         &self,
         ctx: &Context,
         found: &Found<RouteTableState>,
-        fields: &[Field],
+        field: &Field,
         refs: &Outputs,
-        _: Wait<'_>,
-    ) -> Result<Output> {
-        for field in fields {
-            apply(ctx, &found.id, &found.aws_id, field, refs).await?;
-        }
-        Ok(Self::output(found))
+    ) -> Result<()> {
+        apply(ctx, &found.id, &found.aws_id, field, refs).await
     }
 
     async fn retag(ctx: &Context, found: &Found<RouteTableState>, tags: &Tags) -> Result<()> {
@@ -172,15 +148,15 @@ impl Resource for RouteTable {
         for (association, _) in &found.detail.associations {
             disassociate(ctx, &found.id, association).await?;
         }
-        ec2::delete_retrying(ctx, wait, "associations to go", || async {
-            ctx.ec2
-                .delete_route_table()
-                .route_table_id(&found.aws_id)
-                .send()
-                .await
-                .map_err(|e| Error::aws(&found.id, "DeleteRouteTable", e))
-        })
-        .await
+        let (waiting_for, op) = ("associations to go", "DeleteRouteTable");
+        ec2::delete_found!(
+            ctx,
+            wait,
+            found,
+            waiting_for,
+            delete_route_table.route_table_id,
+            op
+        )
     }
 
     fn uses(found: &Found<RouteTableState>) -> Vec<String> {

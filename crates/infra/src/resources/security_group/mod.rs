@@ -16,7 +16,7 @@ use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
 
@@ -136,51 +136,26 @@ impl Resource for SecurityGroup {
         vec![&self.vpc]
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        _: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<SecurityGroupState>>> {
+    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
-        let pages = ctx
-            .ec2
-            .describe_security_groups()
-            .filters(ec2::stack_filter(ctx))
-            .into_paginator()
-            .items()
-            .send();
-        ec2::observe(
-            ctx,
-            pages,
-            ("security groups", "DescribeSecurityGroups"),
-            |g| {
-                let seen = ec2::Seen {
-                    tags: g.tags(),
-                    aws_id: g.group_id(),
-                    arn: g.security_group_arn(),
-                    state: "available".into(),
-                };
-                let state = SecurityGroupState {
-                    vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
-                    name: g.group_name().unwrap_or_default().to_owned(),
-                    description: g.description().unwrap_or_default().to_owned(),
-                    ingress: flatten(g.ip_permissions()),
-                    egress: flatten(g.ip_permissions_egress()),
-                };
-                (seen, state)
-            },
-        )
-        .await
+        let what = ("security groups", "DescribeSecurityGroups");
+        let items = ec2::describe_stack!(ctx, describe_security_groups, filters, what)?;
+        Ok(ec2::found(ctx, &items, |g| {
+            let seen = ec2::Seen::new(g.tags(), g.group_id()).arn(g.security_group_arn());
+            let state = SecurityGroupState {
+                vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
+                name: g.group_name().unwrap_or_default().to_owned(),
+                description: g.description().unwrap_or_default().to_owned(),
+                ingress: flatten(g.ip_permissions()),
+                egress: flatten(g.ip_permissions_egress()),
+            };
+            (seen, state)
+        }))
     }
 
     fn diff(&self, found: &SecurityGroupState, refs: &Outputs) -> Diff<Field> {
         let mut diff = Diff::default();
-        let vpc = Ref::new(refs, &self.vpc, Attr::Id);
-        if vpc.known.is_some() && !vpc.is(&found.vpc_id) {
-            diff.replace(format!(
-                "it is in {} instead of the stack's VPC {vpc}",
-                found.vpc_id
-            ));
-        }
+        diff.replace_if(Ref::new(refs, &self.vpc, Attr::Id).moved_from(&found.vpc_id));
         if found.name != self.name {
             diff.replace(format!(
                 "its name changes from {} to {}, which AWS cannot rename",
@@ -236,31 +211,21 @@ impl Resource for SecurityGroup {
         })
     }
 
-    async fn update(
+    async fn apply(
         &self,
         ctx: &Context,
         found: &Found<SecurityGroupState>,
-        fields: &[Field],
+        field: &Field,
         refs: &Outputs,
-        _: Wait<'_>,
-    ) -> Result<Output> {
-        for field in fields {
-            revoke(
-                ctx,
-                &found.id,
-                &found.aws_id,
-                field.direction,
-                &field.revoke,
-            )
-            .await?;
-            let rules: Vec<Rule> = field
-                .authorize
-                .iter()
-                .map(|g| g.resolve(refs, &found.id))
-                .collect::<Result<_>>()?;
-            authorize(ctx, &found.id, &found.aws_id, field.direction, &rules).await?;
-        }
-        Ok(Self::output(found))
+    ) -> Result<()> {
+        let (id, group) = (&found.id, &found.aws_id);
+        revoke(ctx, id, group, field.direction, &field.revoke).await?;
+        let rules: Vec<Rule> = field
+            .authorize
+            .iter()
+            .map(|g| g.resolve(refs, &found.id))
+            .collect::<Result<_>>()?;
+        authorize(ctx, id, group, field.direction, &rules).await
     }
 
     async fn retag(ctx: &Context, found: &Found<SecurityGroupState>, tags: &Tags) -> Result<()> {
@@ -289,20 +254,18 @@ impl Resource for SecurityGroup {
         )
         .await;
         crate::aws::gone_is_ok(revoked, ec2::is_not_found)?;
-        ec2::delete_retrying(
+        let (waiting_for, op) = (
+            "network interfaces to leave the group",
+            "DeleteSecurityGroup",
+        );
+        ec2::delete_found!(
             ctx,
             wait,
-            "network interfaces to leave the group",
-            || async {
-                ctx.ec2
-                    .delete_security_group()
-                    .group_id(&found.aws_id)
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws(&found.id, "DeleteSecurityGroup", e))
-            },
+            found,
+            waiting_for,
+            delete_security_group.group_id,
+            op
         )
-        .await
     }
 
     fn uses(found: &Found<SecurityGroupState>) -> Vec<String> {
@@ -319,6 +282,21 @@ impl Resource for SecurityGroup {
     }
 }
 
+/// One of the four rule calls (authorize or revoke, ingress or egress): their builders share
+/// no trait, so the shape is written once here.
+macro_rules! rule_call {
+    ($ctx:expr, $call:ident, $op:literal, $id:expr, $group:expr, $permissions:expr) => {
+        $ctx.ec2
+            .$call()
+            .group_id($group)
+            .set_ip_permissions(Some($permissions))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::aws($id, $op, e))
+    };
+}
+
 async fn authorize(
     ctx: &Context,
     id: &str,
@@ -333,25 +311,24 @@ async fn authorize(
     // This group, and a group a rule points at, may be seconds old. A rule already there was
     // granted by an attempt whose answer was lost.
     let granted = retry::until_visible(&ctx.settings, || async {
+        let permissions = permissions.clone();
         match direction {
-            Direction::Ingress => ctx
-                .ec2
-                .authorize_security_group_ingress()
-                .group_id(group)
-                .set_ip_permissions(Some(permissions.clone()))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| Error::aws(id, "AuthorizeSecurityGroupIngress", e)),
-            Direction::Egress => ctx
-                .ec2
-                .authorize_security_group_egress()
-                .group_id(group)
-                .set_ip_permissions(Some(permissions.clone()))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| Error::aws(id, "AuthorizeSecurityGroupEgress", e)),
+            Direction::Ingress => rule_call!(
+                ctx,
+                authorize_security_group_ingress,
+                "AuthorizeSecurityGroupIngress",
+                id,
+                group,
+                permissions
+            ),
+            Direction::Egress => rule_call!(
+                ctx,
+                authorize_security_group_egress,
+                "AuthorizeSecurityGroupEgress",
+                id,
+                group,
+                permissions
+            ),
         }
     })
     .await;
@@ -370,24 +347,22 @@ async fn revoke(
     }
     let permissions: Vec<IpPermission> = rules.iter().map(Rule::permission).collect();
     let revoked = match direction {
-        Direction::Ingress => ctx
-            .ec2
-            .revoke_security_group_ingress()
-            .group_id(group)
-            .set_ip_permissions(Some(permissions))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| Error::aws(id, "RevokeSecurityGroupIngress", e)),
-        Direction::Egress => ctx
-            .ec2
-            .revoke_security_group_egress()
-            .group_id(group)
-            .set_ip_permissions(Some(permissions))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| Error::aws(id, "RevokeSecurityGroupEgress", e)),
+        Direction::Ingress => rule_call!(
+            ctx,
+            revoke_security_group_ingress,
+            "RevokeSecurityGroupIngress",
+            id,
+            group,
+            permissions
+        ),
+        Direction::Egress => rule_call!(
+            ctx,
+            revoke_security_group_egress,
+            "RevokeSecurityGroupEgress",
+            id,
+            group,
+            permissions
+        ),
     };
     crate::aws::done_is_ok(revoked, &["InvalidPermission.NotFound"])
 }

@@ -17,7 +17,7 @@ use crate::change::{Diff, Setting, changed_settings};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref, resolve_all};
-use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
 use model::describe;
 pub use model::{Field, Registration, Service, ServiceState, state_of};
@@ -227,10 +227,7 @@ impl Resource for Service {
         vec![&self.cluster]
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        wanted: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<ServiceState>>> {
+    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
         let mut found = Vec::new();
         for cluster in ecs::clusters(scope).await? {

@@ -23,7 +23,7 @@ use crate::change::Diff;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Found, New, Resource, Scope, Wait, Wanted};
+use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
 /// The container as wanted, with references that may be made in this run.
@@ -83,10 +83,7 @@ impl Resource for TaskDefinition {
         refs
     }
 
-    async fn observe(
-        scope: &Scope<'_>,
-        wanted: &[Wanted<'_, Self>],
-    ) -> Result<Vec<Found<TaskDefinitionState>>> {
+    async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
         let families = aws::all(
             ctx.ecs
