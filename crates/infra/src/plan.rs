@@ -1,159 +1,21 @@
 //! Planning, with no AWS calls: desired resources + observed resources → a [`Plan`] of
 //! changes. `plan` and `up` share it, so what `plan` shows is what `up` does.
 
-use std::collections::HashMap;
-use std::fmt;
+use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
-
-use crate::change::FieldChange;
 use crate::error::Result;
 use crate::graph::Graph;
 use crate::outputs::Outputs;
-use crate::resources::{Desired, Fields, Kind, Observed};
-use crate::tags::{self, Tags};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Create,
-    Update,
-    Replace,
-    Delete,
-    Unchanged,
-}
-
-impl Action {
-    /// The plan's marker, as Terraform users know it.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Self::Create => "+",
-            Self::Update => "~",
-            Self::Replace => "-/+",
-            Self::Delete => "-",
-            Self::Unchanged => " ",
-        }
-    }
-
-    pub fn verb(self) -> &'static str {
-        match self {
-            Self::Create => "create",
-            Self::Update => "update",
-            Self::Replace => "replace",
-            Self::Delete => "delete",
-            Self::Unchanged => "unchanged",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.verb())
-    }
-}
-
-/// The typed change an update applies: exactly what the plan shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Update {
-    pub fields: Fields,
-    /// Managed tags to put back.
-    pub tags: Tags,
-}
-
-/// What happens to one resource.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Change {
-    pub id: String,
-    pub kind: Kind,
-    pub action: Action,
-    /// The changed fields of an update.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<FieldChange>,
-    /// Why a resource is replaced or deleted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// The existing resource's AWS id, if there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aws_id: Option<String>,
-    /// What an update applies (`fields` is how it is shown).
-    #[serde(skip)]
-    pub update: Option<Update>,
-}
-
-impl Change {
-    fn new(id: &str, kind: Kind, action: Action, aws_id: Option<&str>) -> Self {
-        Self {
-            id: id.to_owned(),
-            kind,
-            action,
-            fields: Vec::new(),
-            reason: None,
-            aws_id: aws_id.map(str::to_owned),
-            update: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    pub create: usize,
-    pub update: usize,
-    pub replace: usize,
-    pub delete: usize,
-    pub unchanged: usize,
-}
-
-impl fmt::Display for Summary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} to create, {} to update, {} to replace, {} to delete, {} unchanged",
-            self.create, self.update, self.replace, self.delete, self.unchanged
-        )
-    }
-}
-
-/// Every resource's change, dependencies first, deletions last.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Plan {
-    pub stack: String,
-    pub changes: Vec<Change>,
-}
-
-impl Plan {
-    pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
-        for c in &self.changes {
-            match c.action {
-                Action::Create => s.create += 1,
-                Action::Update => s.update += 1,
-                Action::Replace => s.replace += 1,
-                Action::Delete => s.delete += 1,
-                Action::Unchanged => s.unchanged += 1,
-            }
-        }
-        s
-    }
-
-    pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::Unchanged)
-    }
-
-    /// True when applying would delete or replace something (and so asks first).
-    pub fn is_destructive(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|c| matches!(c.action, Action::Delete | Action::Replace))
-    }
-
-    pub fn get(&self, id: &str) -> Option<&Change> {
-        self.changes.iter().find(|c| c.id == id)
-    }
-}
+use crate::resources::{Desired, Observed};
+use crate::tags;
 
 mod duplicates;
+mod model;
+mod order;
 
 pub use duplicates::primaries;
+pub use model::{Action, Change, Plan, Removal, Summary, Update};
+use order::{held_by_removed, order_removals};
 
 /// Outputs of the resources that exist, by logical id: what diffs compare references with.
 /// Where a logical id has several instances, the one kept ([`primaries`]) counts.
@@ -165,8 +27,27 @@ pub fn observed_outputs(observed: &[Observed]) -> Outputs {
 }
 
 /// Compares desired with observed. Observed resources of the stack that are no longer
-/// declared, and duplicates of declared ones, are deleted.
+/// declared, and duplicates of declared ones, are deleted. A resource kept in place that is
+/// in (uses) one deleted first is replaced with it: a load balancer cannot stay in subnets
+/// that go, a service's tasks keep a subnet busy.
 pub fn compute(stack: &str, desired: &[Desired], observed: &[Observed]) -> Result<Plan> {
+    let mut forced = BTreeMap::new();
+    loop {
+        let plan = compute_with(stack, desired, observed, &forced)?;
+        let more = held_by_removed(&plan, observed);
+        if more.keys().all(|id| forced.contains_key(id)) {
+            return Ok(plan);
+        }
+        forced.extend(more);
+    }
+}
+
+fn compute_with(
+    stack: &str,
+    desired: &[Desired],
+    observed: &[Observed],
+    forced: &BTreeMap<String, String>,
+) -> Result<Plan> {
     let graph = Graph::new(desired.iter().map(|d| (d.id.as_str(), d.deps.as_slice())))?;
     let wanted: HashMap<&str, &Desired> = desired.iter().map(|d| (d.id.as_str(), d)).collect();
     let kept = primaries(observed);
@@ -181,7 +62,7 @@ pub fn compute(stack: &str, desired: &[Desired], observed: &[Observed]) -> Resul
         let existing = kept.get(id.as_str()).copied();
         let change = match existing {
             None => Change::new(id, want.spec.kind(), Action::Create, None),
-            Some(have) => compare(want, have, &refs, &actions),
+            Some(have) => compare(want, have, &refs, &actions, forced.get(id.as_str())),
         };
         let new_ids = match change.action {
             Action::Create | Action::Replace => true,
@@ -215,6 +96,7 @@ pub fn compute(stack: &str, desired: &[Desired], observed: &[Observed]) -> Resul
         })
         .collect();
     changes.extend(deletions(leftovers));
+    order_removals(&mut changes, desired, observed);
     Ok(Plan {
         stack: stack.to_owned(),
         changes,
@@ -227,6 +109,7 @@ fn compare(
     have: &Observed,
     refs: &Outputs,
     actions: &HashMap<&str, Action>,
+    held: Option<&String>,
 ) -> Change {
     let mut change = Change::new(
         &want.id,
@@ -248,16 +131,17 @@ fn compare(
         .spec
         .binding()
         .into_iter()
-        .find(|dep| matches!(actions.get(dep), Some(Action::Create | Action::Replace)));
+        .find(|dep| matches!(actions.get(dep), Some(Action::Create | Action::Replace)))
+        .map(|dep| format!("{dep} is replaced"));
     let tags = tags::missing(&want.tags, &have.tags);
-    match (replace, forced) {
+    match (replace, forced.or_else(|| held.cloned())) {
         (Some(reason), _) => {
             change.action = Action::Replace;
             change.reason = Some(reason);
         }
-        (None, Some(dep)) => {
+        (None, Some(reason)) => {
             change.action = Action::Replace;
-            change.reason = Some(format!("{dep} is replaced"));
+            change.reason = Some(reason);
         }
         (None, None) if fields.is_empty() && tags.is_empty() => {}
         (None, None) => {
@@ -317,7 +201,13 @@ fn deletions(targets: Vec<(&Observed, String)>) -> Vec<Change> {
 pub fn destroy(stack: &str, observed: &[Observed]) -> Plan {
     Plan {
         stack: stack.to_owned(),
-        changes: deletions(observed.iter().map(|o| (o, String::new())).collect()),
+        changes: deletions(observed.iter().map(|o| (o, String::new())).collect())
+            .into_iter()
+            .map(|c| Change {
+                removal: Some(Removal::First),
+                ..c
+            })
+            .collect(),
     }
 }
 

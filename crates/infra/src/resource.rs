@@ -134,6 +134,11 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
     /// for it, as a step of its own that runs alongside the rest of the graph.
     const WAITS: bool = false;
 
+    /// True for kinds of which a replacement can exist next to the old resource (a target
+    /// group under a new name): the replacement is created first, what uses the old one is
+    /// moved to it, and the old one is deleted last. Other kinds are deleted first.
+    const CREATE_FIRST: bool = false;
+
     /// Logical ids this resource refers to: they exist before it does.
     fn refs(&self) -> Vec<&str>;
 

@@ -2,7 +2,7 @@
 //! out, so they are unit-tested).
 
 use infra::CallCounts;
-use infra::plan::{Action, Plan};
+use infra::plan::{Action, Plan, Removal};
 use infra::resources::Observed;
 
 /// An AWS id as people scan it: an ARN without its `arn:partition:service:region:account:`
@@ -37,7 +37,7 @@ pub fn plan(plan: &Plan, all: bool) -> String {
         };
         out.push_str(&format!(
             "{:>3} {:<width$}  {what} {status}\n",
-            c.action.symbol(),
+            c.symbol(),
             c.id,
         ));
         for f in &c.fields {
@@ -50,6 +50,15 @@ pub fn plan(plan: &Plan, all: bool) -> String {
                 ""
             };
             out.push_str(&format!("      {why}{reason}\n"));
+        }
+        match (c.action, c.removal) {
+            (Action::Replace, Some(Removal::First)) => {
+                out.push_str("      deleted first, then created again\n");
+            }
+            (Action::Replace, Some(Removal::Last)) => out.push_str(
+                "      the new one is created first; the old one is deleted once nothing uses it\n",
+            ),
+            _ => {}
         }
     }
     let lines: Vec<String> = out.lines().map(|l| l.trim_end().to_owned()).collect();
@@ -132,6 +141,7 @@ mod tests {
                     action: Action::Create,
                     fields: vec![],
                     reason: None,
+                    removal: None,
                     aws_id: None,
                     update: None,
                 },
@@ -141,6 +151,7 @@ mod tests {
                     action: Action::Update,
                     fields: vec![FieldChange::new("visibility_timeout", "30", "60")],
                     reason: None,
+                    removal: None,
                     aws_id: Some("https://q".into()),
                     update: None,
                 },
@@ -150,6 +161,7 @@ mod tests {
                     action: Action::Unchanged,
                     fields: vec![],
                     reason: None,
+                    removal: None,
                     aws_id: Some("/stackctl/s".into()),
                     update: None,
                 },
@@ -174,6 +186,7 @@ mod tests {
             action,
             fields: vec![],
             reason: None,
+            removal: None,
             aws_id: Some(aws_id.into()),
             update: None,
         };
@@ -197,5 +210,34 @@ mod tests {
         );
         assert!(super::plan(&plan, true).contains("other"));
         assert_eq!(short_id("vpc-1"), "vpc-1");
+    }
+
+    #[test]
+    fn a_replacement_says_whether_the_old_one_goes_first_or_last() {
+        let replace = |id: &str, removal| Change {
+            id: id.into(),
+            kind: Kind::TargetGroup,
+            action: Action::Replace,
+            fields: vec![],
+            reason: Some("the port changes".into()),
+            removal: Some(removal),
+            aws_id: Some("old".into()),
+            update: None,
+        };
+        let plan = Plan {
+            stack: "s".into(),
+            changes: vec![
+                replace("target-group", Removal::Last),
+                replace("load-balancer", Removal::First),
+            ],
+        };
+        let text = super::plan(&plan, false);
+        assert!(text.contains("+/- target-group"), "{text}");
+        assert!(text.contains("-/+ load-balancer"), "{text}");
+        assert!(
+            text.contains("created first; the old one is deleted once nothing uses it"),
+            "{text}"
+        );
+        assert!(text.contains("deleted first, then created again"), "{text}");
     }
 }

@@ -38,7 +38,11 @@ pub(super) async fn apply_one(
             }
             Ok(output)
         }
-        (Action::Create, _, _) => create(ctx, want, refs, wait).await,
+        (Action::Create, _, _) => create(ctx, want, None, refs, wait).await,
+        // Created next to the old resource, which is deleted once nothing uses it.
+        (Action::Replace, Some(old), _) if change.removal == Some(plan::Removal::Last) => {
+            create(ctx, want, Some(&old.aws_id), refs, wait).await
+        }
         _ => Err(Error::unexpected(
             &want.id,
             format!("the plan has no {} to apply", change.action),
@@ -46,10 +50,12 @@ pub(super) async fn apply_one(
     }
 }
 
-/// Creates a resource once, even when answers are lost on the way.
+/// Creates a resource once, even when answers are lost on the way. `replacing` is the AWS id
+/// of the resource it replaces, if that one still exists: it is not the one being looked for.
 async fn create(
     ctx: &Context,
     want: &Desired,
+    replacing: Option<&str>,
     refs: &Outputs,
     wait: &(dyn Fn(String) + Send + Sync),
 ) -> Result<Output> {
@@ -77,7 +83,7 @@ async fn create(
                 "no sure answer ({}); looking for it before trying again",
                 crate::error::chain(&err)
             ));
-            if let Some(found) = look(ctx, want, &mut backoff).await? {
+            if let Some(found) = look(ctx, want, replacing, &mut backoff).await? {
                 return converge(ctx, want, &found, refs, wait).await;
             }
         }
@@ -87,9 +93,18 @@ async fn create(
 
 /// The resource, if an attempt whose answer was lost made it. EC2's reads may lag its writes
 /// by a few seconds, so it looks three times before concluding it is not there.
-async fn look(ctx: &Context, want: &Desired, backoff: &mut Backoff) -> Result<Option<Observed>> {
+async fn look(
+    ctx: &Context,
+    want: &Desired,
+    replacing: Option<&str>,
+    backoff: &mut Backoff,
+) -> Result<Option<Observed>> {
     for attempt in 0..3 {
-        if let Some(found) = resources::find(ctx, want).await?.into_iter().next() {
+        let found = resources::find(ctx, want).await?;
+        if let Some(found) = found
+            .into_iter()
+            .find(|f| Some(f.aws_id.as_str()) != replacing)
+        {
             return Ok(Some(found));
         }
         if attempt < 2 {

@@ -21,7 +21,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::outputs::Outputs;
-use crate::plan::{self, Action, Plan};
+use crate::plan::{self, Action, Plan, Removal};
 use crate::resources::{self, Desired, Kind, Observed};
 use crate::spec::StackSpec;
 
@@ -58,8 +58,9 @@ pub async fn prepare(ctx: &Context, spec: &StackSpec) -> Result<Prepared> {
             ),
         ));
     }
-    let desired = crate::stack::desired(spec, &zones);
+    let mut desired = crate::stack::desired(spec, &zones);
     let observed = resources::observe_all(ctx, &desired).await?;
+    crate::stack::keep_subnet_blocks(&mut desired, &spec.network, &observed);
     let plan = plan::compute(&spec.name, &desired, &observed)?;
     Ok(Prepared {
         plan,
@@ -86,7 +87,10 @@ pub async fn remaining(ctx: &Context) -> Result<Vec<Observed>> {
 /// The outputs of a stack as it is now (for `status`), from an observation.
 pub use crate::plan::observed_outputs as outputs_of;
 
-/// Applies a prepared plan and returns every resource's outputs.
+/// Applies a prepared plan and returns every resource's outputs, in up to three phases:
+/// the removals that go first ([`Removal::First`]), then the creates and updates (with the
+/// replacements that are created first), then, from a fresh look, whatever is left to delete
+/// ([`Removal::Last`]: old resources nothing uses any more).
 pub async fn apply(
     ctx: &Context,
     prepared: &Prepared,
@@ -94,28 +98,50 @@ pub async fn apply(
     options: &ApplyOptions,
 ) -> Result<Outputs> {
     let budget = Arc::new(Budget::new(options.stop_after, options.cancel.clone()));
-    let removals: Vec<&plan::Change> = prepared
+    let first: Vec<&plan::Change> = prepared
         .plan
         .changes
         .iter()
-        .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+        .filter(|c| c.removal == Some(Removal::First))
         .collect();
-    if removals.is_empty() {
-        return create_phase(ctx, prepared, progress, &budget).await;
+    let fresh;
+    let current = if first.is_empty() {
+        prepared
+    } else {
+        delete_phase(ctx, prepared, &first, progress.clone(), &budget).await?;
+        if prepared.desired.is_empty() {
+            return Ok(Outputs::new());
+        }
+        // What was deleted is gone now and what referred to it changed: plan again from a
+        // fresh look, which now has no removal that goes first.
+        fresh = look_again(ctx, prepared).await?;
+        &fresh
+    };
+    let outputs = create_phase(ctx, current, progress.clone(), &budget).await?;
+    let goes_last = |c: &plan::Change| c.removal == Some(Removal::Last);
+    if current.plan.changes.iter().any(goes_last) {
+        // Nothing uses the old resources now. Which those are is read again: a create that
+        // found its resource after a lost answer may have adopted another copy.
+        let after = look_again(ctx, current).await?;
+        let last: Vec<&plan::Change> = after
+            .plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .collect();
+        delete_phase(ctx, &after, &last, progress, &budget).await?;
     }
-    delete_phase(ctx, prepared, &removals, progress.clone(), &budget).await?;
-    if prepared.desired.is_empty() {
-        return Ok(Outputs::new());
-    }
-    // What was deleted is gone now and what referred to it changed: plan again from a fresh
-    // look, which now has only creates and updates.
+    Ok(outputs)
+}
+
+/// Observes the stack again and plans the same desired resources against it.
+async fn look_again(ctx: &Context, prepared: &Prepared) -> Result<Prepared> {
     let observed = resources::observe_all(ctx, &prepared.desired).await?;
-    let fresh = Prepared {
+    Ok(Prepared {
         plan: plan::compute(&prepared.plan.stack, &prepared.desired, &observed)?,
         desired: prepared.desired.clone(),
         observed,
-    };
-    create_phase(ctx, &fresh, progress, &budget).await
+    })
 }
 
 /// Reports what one resource waits for.
@@ -138,13 +164,7 @@ async fn delete_phase(
 ) -> Result<()> {
     let targets: Vec<(&Observed, Action)> = removals
         .iter()
-        .filter_map(|c| {
-            let found = prepared
-                .observed
-                .iter()
-                .find(|o| o.id == c.id && Some(&o.aws_id) == c.aws_id.as_ref())?;
-            Some((found, c.action))
-        })
+        .filter_map(|c| Some((c.found(&prepared.observed)?, c.action)))
         .collect();
     // A resource goes once everything that uses it is gone: the service before its cluster,
     // the load balancer before its subnets and security group.
@@ -231,28 +251,23 @@ async fn create_phase(
         let changes = &changes;
         async move {
             if let Some(id) = job.strip_suffix(READY) {
-                let want = desired[id];
-                let started = Instant::now();
                 let refs = lock(&outputs).clone();
-                let output = refs.get(id).cloned().unwrap_or_default();
-                let wait = waiting(&progress, id);
-                let ready = want.spec.ready(ctx, id, &output, &refs, &wait);
-                let result = budget.unless_interrupted(ready).await;
-                report_ready(
-                    &progress,
-                    (id, want.spec.kind(), started),
-                    result.as_ref().err(),
-                );
-                return result;
+                return wait_ready(ctx, desired[id], &refs, &progress, &budget).await;
             }
             let want = desired[job.as_str()];
             let change = changes[job.as_str()];
             let existing = prepared.observed.iter().find(|o| o.id == job);
             let started = Instant::now();
+            // A replacement made next to the old resource is a create here; the old one is
+            // deleted in the last phase.
+            let action = match change.action {
+                Action::Replace => Action::Create,
+                other => other,
+            };
             progress(Event::Started {
                 id: job.clone(),
                 kind: want.spec.kind(),
-                action: change.action,
+                action,
             });
             let refs = lock(&outputs).clone();
             let wait = waiting(&progress, &job);
@@ -260,7 +275,7 @@ async fn create_phase(
             if let Ok(output) = &result {
                 lock(&outputs).insert(job.clone(), output.clone());
             }
-            let done = (job.as_str(), want.spec.kind(), change.action, started);
+            let done = (job.as_str(), want.spec.kind(), action, started);
             report(&progress, done, result.as_ref().err());
             result.map(|_| ())
         }
@@ -269,6 +284,28 @@ async fn create_phase(
     finish(results, budget, &progress)?;
     let outputs = lock(&outputs).clone();
     Ok(outputs)
+}
+
+/// Waits until `want` works, as its ready job; an interrupt ends the wait.
+async fn wait_ready(
+    ctx: &Context,
+    want: &Desired,
+    refs: &Outputs,
+    progress: &Progress,
+    budget: &Budget,
+) -> Result<()> {
+    let id = want.id.as_str();
+    let started = Instant::now();
+    let output = refs.get(id).cloned().unwrap_or_default();
+    let wait = waiting(progress, id);
+    let ready = want.spec.ready(ctx, id, &output, refs, &wait);
+    let result = budget.unless_interrupted(ready).await;
+    report_ready(
+        progress,
+        (id, want.spec.kind(), started),
+        result.as_ref().err(),
+    );
+    result
 }
 
 /// The jobs of the create phase and what each waits on. Each resource to create or update is
@@ -286,9 +323,10 @@ fn jobs(
             .map(|d| (d.id.as_str(), d.deps.as_slice())),
     )?;
     let changed = |id: &str| {
-        changes
-            .get(id)
-            .is_some_and(|c| matches!(c.action, Action::Create | Action::Update))
+        changes.get(id).is_some_and(|c| {
+            matches!(c.action, Action::Create | Action::Update)
+                || (c.action == Action::Replace && c.removal == Some(Removal::Last))
+        })
     };
     let not_ready = |id: &str| {
         let found = prepared.observed.iter().find(|o| o.id == id);

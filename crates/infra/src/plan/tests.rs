@@ -260,6 +260,10 @@ fn a_new_vpc_cidr_replaces_the_network_and_says_why() {
     }
     assert_eq!(plan.get(stack::QUEUE).unwrap().action, Action::Unchanged);
     assert!(plan.is_destructive());
+    // A network cannot be in two places: every replacement deletes first.
+    for c in plan.changes.iter().filter(|c| c.action == Action::Replace) {
+        assert_eq!(c.removal, Some(Removal::First), "{}", c.id);
+    }
 }
 
 #[test]
@@ -394,5 +398,86 @@ fn a_duplicate_subnet_follows_its_kept_vpc() {
         gone,
         ["aaa-subnet", "vpc-other"],
         "the subnet before its VPC"
+    );
+}
+
+fn blocks(list: &[&str]) -> Vec<ipnet::Ipv4Net> {
+    list.iter().map(|b| b.parse().unwrap()).collect()
+}
+
+fn with_zones(n: usize) -> StackSpec {
+    let mut spec = StackSpec::minimal("s");
+    spec.network.availability_zones = n;
+    // As `carve` lays them out from scratch: every public block, then every private one.
+    let all: Vec<String> = (0..2 * n).map(|i| format!("10.0.{i}.0/24")).collect();
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    spec.network.public_subnets = blocks(&all[..n]);
+    spec.network.private_subnets = blocks(&all[n..]);
+    spec
+}
+
+fn cidr_of(plan_desired: &[Desired], id: &str) -> String {
+    match &plan_desired.iter().find(|d| d.id == id).unwrap().spec {
+        Spec::Subnet(s) => s.cidr.to_string(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn adding_a_zone_keeps_every_subnet_and_only_creates_the_new_ones() {
+    let observed = matching(&with_zones(2));
+    let mut wanted = desired(&with_zones(3), &zones());
+    stack::keep_subnet_blocks(&mut wanted, &with_zones(3).network, &observed);
+    assert_eq!(cidr_of(&wanted, "private-subnet-1"), "10.0.2.0/24");
+    assert_eq!(cidr_of(&wanted, "public-subnet-3"), "10.0.4.0/24");
+    assert_eq!(cidr_of(&wanted, "private-subnet-3"), "10.0.5.0/24");
+    let plan = compute("s", &wanted, &observed).unwrap();
+    assert!(!plan.is_destructive(), "{plan:#?}");
+    let created: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(created, ["public-subnet-3", "private-subnet-3"]);
+}
+
+#[test]
+fn removing_a_zone_deletes_its_subnets_last_and_keeps_the_others() {
+    let observed = matching(&with_zones(3));
+    let mut wanted = desired(&with_zones(2), &zones());
+    stack::keep_subnet_blocks(&mut wanted, &with_zones(2).network, &observed);
+    assert_eq!(cidr_of(&wanted, "private-subnet-1"), "10.0.3.0/24");
+    let plan = compute("s", &wanted, &observed).unwrap();
+    let removed: Vec<(&str, Action, Option<Removal>)> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Unchanged && c.action != Action::Update)
+        .map(|c| (c.id.as_str(), c.action, c.removal))
+        .collect();
+    let last = Some(Removal::Last);
+    assert_eq!(
+        removed,
+        [
+            ("public-subnet-3", Action::Delete, last),
+            ("private-subnet-3", Action::Delete, last)
+        ]
+    );
+}
+
+#[test]
+fn a_file_that_lists_its_subnets_gets_exactly_those() {
+    let observed = matching(&with_zones(2));
+    let mut spec = with_zones(2);
+    spec.network.carved_prefix = None;
+    spec.network.private_subnets = blocks(&["10.0.8.0/24", "10.0.9.0/24"]);
+    let mut wanted = desired(&spec, &zones());
+    stack::keep_subnet_blocks(&mut wanted, &spec.network, &observed);
+    assert_eq!(cidr_of(&wanted, "private-subnet-1"), "10.0.8.0/24");
+    let plan = compute("s", &wanted, &observed).unwrap();
+    let private = plan.get("private-subnet-1").unwrap();
+    assert_eq!(
+        (private.action, private.removal),
+        (Action::Replace, Some(Removal::First))
     );
 }

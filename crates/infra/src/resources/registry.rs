@@ -59,6 +59,13 @@ macro_rules! kinds {
                 }
             }
 
+            /// True when a replacement is created before the old resource is deleted.
+            pub fn creates_first(&self) -> bool {
+                match self {
+                    $(Self::$kind(_) => <$module::$ty as Resource>::CREATE_FIRST),+
+                }
+            }
+
             /// True when it works some time after it exists.
             pub fn waits(&self) -> bool {
                 match self {

@@ -28,7 +28,41 @@ pub struct TargetGroup {
     pub deregistration_delay_secs: u32,
 }
 
+/// Target group names are unique in an account and region and hold 32 characters.
+const MAX_NAME: usize = 32;
+
 impl TargetGroup {
+    /// The AWS name of the target group for `vpc_id`: the stack's base name and a short hash
+    /// of what a target group cannot change (VPC and port). A replacement so gets a name of its
+    /// own and is created while the old group still serves; the same settings give the same
+    /// name, so a create repeated after a lost answer names the group AWS already made.
+    pub fn aws_name(&self, vpc_id: &str) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("{vpc_id}:{}", self.port).as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        // Validation keeps the stack's name short enough for at least 3 characters of hash.
+        let stack = self.name.strip_suffix("-tg").unwrap_or(&self.name);
+        let (base, room) = match MAX_NAME.saturating_sub(self.name.len() + 1) {
+            room if room >= 4 => (self.name.as_str(), room),
+            _ => (stack, MAX_NAME.saturating_sub(stack.len() + 1)),
+        };
+        format!("{base}-{}", &hex[..room.clamp(1, 8)])
+    }
+
+    /// True when `name` is one [`TargetGroup::aws_name`] gives (or the plain base name older
+    /// versions gave): such a name held by another stack is a conflict, not a neighbour.
+    pub fn may_be_named(&self, name: &str) -> bool {
+        let stack = self.name.strip_suffix("-tg").unwrap_or(&self.name);
+        let hashed = |base: &str| {
+            name.strip_prefix(base)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|h| {
+                    (1..=8).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit())
+                })
+        };
+        name == self.name || hashed(&self.name) || hashed(stack)
+    }
+
     /// Half the interval, at least 2 s: AWS wants the timeout shorter than the interval.
     pub fn timeout_secs(&self) -> u32 {
         (self.interval_secs / 2).max(2)
@@ -119,6 +153,7 @@ impl Resource for TargetGroup {
     type State = TargetGroupState;
     type Field = Field;
     const LABEL: &'static str = "target group";
+    const CREATE_FIRST: bool = true;
 
     fn refs(&self) -> Vec<&str> {
         vec![&self.vpc]
@@ -157,7 +192,7 @@ impl Resource for TargetGroup {
                 continue;
             };
             let tags = tags.get(arn).cloned().unwrap_or_default();
-            let wanted = wanted.iter().any(|w| w.spec.name == name);
+            let wanted = wanted.iter().any(|w| w.spec.may_be_named(name));
             let Some(id) = named::claim(&ctx.stack, Self::LABEL, name, &tags, wanted)? else {
                 continue;
             };
@@ -236,10 +271,10 @@ impl Resource for TargetGroup {
             aws_sdk_elasticloadbalancingv2,
             ctx.elb
                 .create_target_group()
-                .name(&self.name)
+                .name(self.aws_name(&vpc))
                 .protocol(ProtocolEnum::Http)
                 .port(i32::from(self.port))
-                .vpc_id(vpc)
+                .vpc_id(&vpc)
                 .target_type(TargetTypeEnum::Ip)
                 .health_check_path(&self.health_check_path)
                 .health_check_interval_seconds(int(self.interval_secs))
@@ -364,6 +399,33 @@ mod tests {
             unhealthy_threshold: 2,
             deregistration_delay_secs: 30,
         }
+    }
+
+    #[test]
+    fn a_new_port_or_vpc_gives_a_new_name_that_fits_and_is_recognised() {
+        let tg = desired();
+        let name = tg.aws_name("vpc-1");
+        assert_eq!(name, tg.aws_name("vpc-1"), "stable");
+        assert!(
+            name.starts_with("s-tg-") && name.len() <= MAX_NAME,
+            "{name}"
+        );
+        assert_ne!(name, tg.aws_name("vpc-2"));
+        let moved = TargetGroup {
+            port: 8080,
+            ..desired()
+        };
+        assert_ne!(name, moved.aws_name("vpc-1"));
+        assert!(tg.may_be_named(&name) && tg.may_be_named("s-tg"));
+        assert!(!tg.may_be_named("s-tg-tg") && !tg.may_be_named("s-eu-tg"));
+        // The longest stack name validation allows (28) still gets a hash of its own.
+        let long = TargetGroup {
+            name: format!("{}-tg", "a".repeat(28)),
+            ..desired()
+        };
+        let name = long.aws_name("vpc-1");
+        assert_eq!(name.len(), MAX_NAME, "{name}");
+        assert!(long.may_be_named(&name) && named::belongs(&"a".repeat(28), &name));
     }
 
     fn state() -> TargetGroupState {

@@ -86,6 +86,7 @@ impl StackSpec {
                 nat_gateway: false,
                 public_subnets,
                 private_subnets,
+                carved_prefix: Some(24),
             },
             queue: QueueSpec {
                 visibility_timeout_secs: 30,

@@ -34,6 +34,9 @@ pub struct NetworkSpec {
     /// One per zone, in zone order.
     pub public_subnets: Vec<Ipv4Net>,
     pub private_subnets: Vec<Ipv4Net>,
+    /// The block size stackctl carved the subnets with, when the file lists none: existing
+    /// subnets then keep their blocks when zones are added or removed.
+    pub carved_prefix: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

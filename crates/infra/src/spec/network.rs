@@ -47,6 +47,7 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike) -> Netw
             nat_gateway,
             public_subnets: Vec::new(),
             private_subnets: Vec::new(),
+            carved_prefix: None,
         };
     };
     let (carved_public, carved_private) = match carve(cidr, zones, subnet_prefix) {
@@ -59,6 +60,7 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike) -> Netw
             (Vec::new(), Vec::new())
         }
     };
+    let carved_prefix = (public.is_none() && private.is_none()).then_some(subnet_prefix);
     let public = public.unwrap_or(carved_public);
     let private = private.unwrap_or(carved_private);
     check_overlaps(reader, table, &public, &private);
@@ -68,6 +70,7 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike) -> Netw
         nat_gateway,
         public_subnets: public,
         private_subnets: private,
+        carved_prefix,
     }
 }
 

@@ -10,6 +10,7 @@ mod service;
 mod shared;
 
 pub use ids::*;
+pub use network::keep_subnet_blocks;
 pub use outputs::named_outputs;
 
 use crate::resources::Desired;

@@ -6,7 +6,8 @@ use super::ids::{
     ALB_SECURITY_GROUP, INTERNET_GATEWAY, NAT_EIP, NAT_GATEWAY, PRIVATE_ROUTE_TABLE,
     PUBLIC_ROUTE_TABLE, SERVICE_SECURITY_GROUP, VPC, private_subnet, public_subnet,
 };
-use crate::resources::Spec;
+use ipnet::Ipv4Net;
+
 use crate::resources::elastic_ip::ElasticIp;
 use crate::resources::internet_gateway::InternetGateway;
 use crate::resources::nat_gateway::NatGateway;
@@ -14,6 +15,8 @@ use crate::resources::route_table::{RouteTable, Target};
 use crate::resources::security_group::{Ingress, SecurityGroup, Source};
 use crate::resources::subnet::Subnet;
 use crate::resources::vpc::Vpc;
+use crate::resources::{Desired, Detail, Observed, Spec};
+use crate::spec::NetworkSpec;
 
 /// The logical ids of the subnets, by kind.
 pub(super) struct Subnets {
@@ -136,4 +139,61 @@ fn security_groups(b: &mut Builder<'_>) {
     };
     b.add(ALB_SECURITY_GROUP, Spec::SecurityGroup(alb), &[]);
     b.add(SERVICE_SECURITY_GROUP, Spec::SecurityGroup(service), &[]);
+}
+
+/// Keeps the blocks of the subnets that exist when stackctl carved them (the file lists
+/// none): carving from scratch gives every block anew when the zone count changes, which
+/// would replace subnets that stay. Subnets that exist keep their block; new ones take the
+/// lowest blocks free of every subnet found (a leftover one is deleted only after).
+pub fn keep_subnet_blocks(desired: &mut [Desired], network: &NetworkSpec, found: &[Observed]) {
+    let Some(prefix) = network.carved_prefix else {
+        return;
+    };
+    let usable = |cidr: &str| {
+        cidr.parse::<Ipv4Net>()
+            .ok()
+            .filter(|b| b.prefix_len() == prefix && network.cidr.contains(b))
+    };
+    let existing: Vec<(&str, Ipv4Net)> = found
+        .iter()
+        .filter_map(|o| match &o.detail {
+            Detail::Subnet(s) => Some((o.id.as_str(), usable(&s.cidr)?)),
+            _ => None,
+        })
+        .collect();
+    let mut taken: Vec<Ipv4Net> = Vec::new();
+    let mut unplaced = Vec::new();
+    for (i, d) in desired.iter_mut().enumerate() {
+        let Spec::Subnet(_) = &d.spec else { continue };
+        let kept = existing
+            .iter()
+            .find(|(id, block)| *id == d.id && !taken.iter().any(|t| overlaps(t, block)));
+        match kept {
+            Some((_, block)) => {
+                taken.push(*block);
+                set_block(d, *block);
+            }
+            None => unplaced.push(i),
+        }
+    }
+    let occupied: Vec<Ipv4Net> = existing.iter().map(|(_, b)| *b).chain(taken).collect();
+    let Ok(blocks) = network.cidr.subnets(prefix) else {
+        return;
+    };
+    let mut free = blocks.filter(|b| !occupied.iter().any(|o| overlaps(o, b)));
+    for i in unplaced {
+        // Too few free blocks: the carving from scratch stands, and AWS names the clash.
+        let Some(block) = free.next() else { return };
+        set_block(&mut desired[i], block);
+    }
+}
+
+fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(b) || b.contains(a)
+}
+
+fn set_block(d: &mut Desired, block: Ipv4Net) {
+    if let Spec::Subnet(s) = &mut d.spec {
+        s.cidr = block;
+    }
 }

@@ -10,6 +10,7 @@ mod helpers;
 mod image;
 mod local;
 mod lock;
+mod replace;
 mod service;
 mod soak;
 mod stack;

@@ -48,10 +48,11 @@ async fn the_service_lifecycle_from_empty_to_empty() {
     let tg = aws
         .elb
         .describe_target_groups()
-        .names(format!("{}-tg", stack.name))
+        .load_balancer_arn(lb.load_balancer_arn().unwrap())
         .send()
         .await
         .unwrap();
+    assert_eq!(tg.target_groups().len(), 1);
     let tg = &tg.target_groups()[0];
     assert_eq!(tg.target_type().map(|t| t.as_str()), Some("ip"));
     assert_eq!(tg.health_check_path(), Some("/healthcheck"));

@@ -839,18 +839,32 @@ async fn service_inventory(stack: &TestStack) -> Vec<String> {
             );
         }
     }
-    if let Ok(out) = aws
-        .elb
-        .describe_target_groups()
-        .names(format!("{}-tg", stack.name))
-        .send()
-        .await
-    {
-        found.extend(
-            out.target_groups()
-                .iter()
-                .map(|_| "elb/target-group".to_owned()),
-        );
+    // Target groups have names with a hash (a replacement is made next to the old one): all
+    // of them are listed, and each kept when its tag names this stack.
+    let groups = aws.elb.describe_target_groups().send().await.unwrap();
+    let prefix = format!("{}-", stack.name);
+    for tg in groups.target_groups() {
+        let (Some(arn), Some(name)) = (tg.target_group_arn(), tg.target_group_name()) else {
+            continue;
+        };
+        if !name.starts_with(&prefix) {
+            continue;
+        }
+        let tags = aws
+            .elb
+            .describe_tags()
+            .resource_arns(arn)
+            .send()
+            .await
+            .unwrap();
+        let ours = tags.tag_descriptions().iter().any(|d| {
+            d.tags().iter().any(|t| {
+                t.key() == Some("stackctl:stack") && t.value() == Some(stack.name.as_str())
+            })
+        });
+        if ours {
+            found.push("elb/target-group".to_owned());
+        }
     }
     let clusters = aws
         .ecs

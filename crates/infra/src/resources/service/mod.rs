@@ -91,6 +91,7 @@ impl Service {
             fields.push(Field::LoadBalancer {
                 from: found.load_balancer.clone(),
                 to: tg,
+                port: i32::from(self.port),
             });
         }
         let subnets = self.subnet_refs(refs);

@@ -67,6 +67,8 @@ pub enum Field {
     LoadBalancer {
         from: Option<Registration>,
         to: Ref,
+        /// The container port the target group sends to.
+        port: i32,
     },
     Subnets {
         from: BTreeSet<String>,
@@ -124,10 +126,13 @@ impl Describe for Field {
                 FieldChange::new("task_definition", revision(from), to)
             }
             Self::DesiredCount { from, to } => FieldChange::new("desired_count", from, to),
-            Self::LoadBalancer { from, to } => FieldChange::new(
+            Self::LoadBalancer { from, to, port } => FieldChange::new(
                 "load_balancer",
                 from.as_ref().map_or_else(|| "(none)".into(), show_lb),
-                format!("{} in {to}", crate::resources::task_definition::CONTAINER),
+                format!(
+                    "{}:{port} in {to}",
+                    crate::resources::task_definition::CONTAINER
+                ),
             ),
             Self::Subnets { from, to } => {
                 FieldChange::new("subnets", show_list(from), show_list(sorted(to)))
