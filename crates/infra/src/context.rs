@@ -121,6 +121,9 @@ pub struct Settings {
     pub registry: Option<String>,
     /// How many resources are changed at once.
     pub concurrency: usize,
+    /// Where the stack file is (its git remote and path, or its absolute path): tagged on a
+    /// new VPC ([`crate::tags::SOURCE_TAG`]).
+    pub source: Option<String>,
 }
 
 impl Default for Settings {
@@ -135,6 +138,7 @@ impl Default for Settings {
             poll_interval: Duration::from_secs(5),
             registry: None,
             concurrency: 8,
+            source: None,
         }
     }
 }

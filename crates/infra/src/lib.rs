@@ -23,6 +23,7 @@
 pub mod aws;
 pub mod change;
 pub mod context;
+pub mod cost;
 pub mod engine;
 pub mod error;
 pub mod graph;
@@ -34,6 +35,7 @@ pub mod resources;
 pub mod retry;
 pub mod spec;
 pub mod stack;
+pub mod stacks;
 pub mod tags;
 
 pub use context::{CallCounts, Context};

@@ -11,6 +11,10 @@ use crate::change::FieldChange;
 pub const STACK_TAG: &str = "stackctl:stack";
 pub const ID_TAG: &str = "stackctl:id";
 pub const NAME_TAG: &str = "Name";
+/// On the VPC: the stack file a stack was made from, so a renamed stack file can name the
+/// stack it used to make. Set at creation only, never compared: the same stack may be run
+/// from several clones.
+pub const SOURCE_TAG: &str = "stackctl:source";
 
 pub type Tags = BTreeMap<String, String>;
 
@@ -29,6 +33,7 @@ pub fn managed(stack: &str, id: &str, name: Option<&str>) -> Tags {
 pub fn missing(desired: &Tags, observed: &Tags) -> Tags {
     desired
         .iter()
+        .filter(|(k, _)| k.as_str() != SOURCE_TAG)
         .filter(|(k, v)| observed.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()

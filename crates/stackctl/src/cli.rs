@@ -31,6 +31,7 @@ impl Cli {
             Command::Status(a) => Some(&a.output),
             Command::Validate(a) => return a.json.format(),
             Command::Unlock(a) => return a.json.format(),
+            Command::Ls(a) => return a.json.format(),
             Command::Ci(a) => return a.json.format(),
             Command::Completions(_) => None,
         };
@@ -63,6 +64,9 @@ pub enum Command {
         after_help = "Examples:\n  stackctl status\n  stackctl status --json | jq .outputs.queue_url"
     )]
     Status(StatusArgs),
+    /// List every stack in the region, with its resource count and monthly cost.
+    #[command(after_help = LS_HELP)]
+    Ls(LsArgs),
     /// Remove the stack's lock when the run that held it is gone for good.
     #[command(after_help = UNLOCK_HELP)]
     Unlock(UnlockArgs),
@@ -286,6 +290,27 @@ pub struct ByName {
         requires = "stack_name"
     )]
     pub region: String,
+}
+
+const LS_HELP: &str =
+    "Stacks are found by the stackctl:stack tag on their EC2 resources; each is then
+read as `down` would find it. The cost counts what bills by the hour while a stack stands
+(load balancer, NAT gateway, Fargate tasks, public IPv4 addresses) at us-east-1 list
+prices; requests, data and storage are extra.
+
+Examples:
+  stackctl ls
+  stackctl ls --region eu-west-1 --json";
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// The region to list (default: the stack file's, else us-east-1).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    #[command(flatten)]
+    pub stack: StackFile,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Down(args) => commands::down::run(args, printer).await,
         Command::Status(args) => commands::status::run(args, printer).await,
         Command::Unlock(args) => commands::unlock::run(args, printer).await,
+        Command::Ls(args) => commands::ls::run(args, printer).await,
         Command::Ci(args) => commands::ci::run(args, printer).await,
         Command::Completions(args) => Ok(commands::completions::run(args)),
     }

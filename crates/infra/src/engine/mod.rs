@@ -40,6 +40,9 @@ pub struct Prepared {
     pub plan: Plan,
     pub desired: Vec<Desired>,
     pub observed: Vec<Observed>,
+    /// Other stacks made from this stack file, when this plan makes the stack anew (its
+    /// name changed): they still stand, and bill.
+    pub renamed_from: Vec<String>,
 }
 
 /// Reads the stack's current state and plans the changes to reach `spec`.
@@ -62,10 +65,21 @@ pub async fn prepare(ctx: &Context, spec: &StackSpec) -> Result<Prepared> {
     let observed = resources::observe_all(ctx, &desired).await?;
     crate::stack::keep_subnet_blocks(&mut desired, &spec.network, &observed);
     let plan = plan::compute(&spec.name, &desired, &observed)?;
+    let mut renamed_from = Vec::new();
+    if let Some(source) = &ctx.settings.source {
+        crate::stack::mark_source(&mut desired, source);
+        let new_stack = plan
+            .get(crate::stack::VPC)
+            .is_some_and(|c| c.action == Action::Create);
+        if new_stack {
+            renamed_from = crate::stacks::made_from(ctx, source).await?;
+        }
+    }
     Ok(Prepared {
         plan,
         desired,
         observed,
+        renamed_from,
     })
 }
 
@@ -76,6 +90,7 @@ pub async fn prepare_destroy(ctx: &Context) -> Result<Prepared> {
         plan: plan::destroy(&ctx.stack, &observed),
         desired: Vec::new(),
         observed,
+        renamed_from: Vec::new(),
     })
 }
 
@@ -141,6 +156,7 @@ async fn look_again(ctx: &Context, prepared: &Prepared) -> Result<Prepared> {
         plan: plan::compute(&prepared.plan.stack, &prepared.desired, &observed)?,
         desired: prepared.desired.clone(),
         observed,
+        renamed_from: Vec::new(),
     })
 }
 
@@ -431,6 +447,7 @@ mod tests {
             plan,
             desired,
             observed: Vec::new(),
+            renamed_from: Vec::new(),
         };
         let changes = prepared
             .plan

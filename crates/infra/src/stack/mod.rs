@@ -17,6 +17,14 @@ use crate::resources::Desired;
 use crate::spec::StackSpec;
 use builder::Builder;
 
+/// Tags the VPC with the stack file it is made from ([`crate::tags::SOURCE_TAG`]).
+pub fn mark_source(desired: &mut [Desired], source: &str) {
+    if let Some(vpc) = desired.iter_mut().find(|d| d.id == VPC) {
+        vpc.tags
+            .insert(crate::tags::SOURCE_TAG.to_owned(), source.to_owned());
+    }
+}
+
 /// Every resource of the stack. `zones` are the region's availability zones in name order.
 pub fn desired(spec: &StackSpec, zones: &[String]) -> Vec<Desired> {
     let mut b = Builder::new(spec);

@@ -3,6 +3,7 @@
 pub mod ci;
 pub mod completions;
 pub mod down;
+pub mod ls;
 pub mod plan;
 pub mod stack;
 pub mod status;

@@ -8,7 +8,9 @@ use infra::engine;
 use infra::plan::{Change, Plan, Summary};
 use serde::Serialize;
 
-use super::stack::{Where, can_build, choose_image, connect, load, report_calls};
+use super::stack::{
+    Where, can_build, choose_image, connect, load, renamed_warnings, report_calls, source_of,
+};
 use crate::cli::PlanArgs;
 use crate::output::{Printer, Report};
 use crate::render;
@@ -21,6 +23,9 @@ pub struct PlanReport<'a> {
     pub changes: &'a [Change],
     pub summary: Summary,
     pub aws_calls: CallCounts,
+    /// Stacks this file made under another name, still standing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// List unchanged resources in the text too.
     #[serde(skip)]
     pub all: bool,
@@ -33,6 +38,7 @@ impl<'a> PlanReport<'a> {
             changes: &plan.changes,
             summary: plan.summary(),
             aws_calls,
+            warnings: Vec::new(),
             all: false,
         }
     }
@@ -51,13 +57,19 @@ impl Report for PlanReport<'_> {
 pub async fn run(args: &PlanArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let mut spec = load(&args.stack.file)?;
     choose_image(&mut spec, &args.stack.file, args.image.as_ref())?;
-    let (ctx, at) = connect(&spec.name, &spec.region).await?;
+    let (mut ctx, at) = connect(&spec.name, &spec.region).await?;
+    ctx.settings.source = source_of(&args.stack.file);
     let prepared = engine::prepare(&ctx, &spec)
         .await
         .context("while reading the stack's current state from AWS")?;
     let plan = &prepared.plan;
+    let warnings = renamed_warnings(&prepared, &spec.region);
+    for warning in &warnings {
+        printer.note(&format!("warning: {warning}"));
+    }
     printer.report(&PlanReport {
         all: args.all,
+        warnings,
         ..PlanReport::new(&at, plan, ctx.calls.snapshot())
     });
     report_calls(printer, &ctx, args.output.verbose);

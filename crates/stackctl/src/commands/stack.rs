@@ -270,3 +270,49 @@ pub fn interrupt_flag(printer: &Printer) -> Arc<AtomicBool> {
     });
     flag
 }
+
+/// Where a stack file is, the same from every clone of its repository: the git remote
+/// `origin` and the file's path in the repository, or else its absolute path. It is tagged on
+/// the stack's VPC, so a stack file whose name changes can name the stack it used to make.
+pub fn source_of(file: &Path) -> Option<String> {
+    let file = std::fs::canonicalize(file).ok()?;
+    let dir = file.parent()?;
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let name = file.file_name()?.to_string_lossy();
+    let source = match (
+        git(&["remote", "get-url", "origin"]),
+        git(&["rev-parse", "--show-prefix"]),
+    ) {
+        (Some(remote), Some(prefix)) if !remote.is_empty() => format!("{remote}#{prefix}{name}"),
+        _ => file.display().to_string(),
+    };
+    // EC2 tag values hold 256 characters; the end of a path tells files apart best.
+    let chars: Vec<char> = source.chars().collect();
+    Some(chars[chars.len().saturating_sub(256)..].iter().collect())
+}
+
+/// The warning for each stack made from this stack file under another name.
+pub fn renamed_warnings(prepared: &infra::engine::Prepared, region: &str) -> Vec<String> {
+    prepared
+        .renamed_from
+        .iter()
+        .map(|old| {
+            format!(
+                "stack {old} was made from this stack file and still exists (and bills); this \
+                 file now names {}, a new stack. Put name = \"{old}\" back to change it instead, \
+                 or remove it with `stackctl down --stack-name {old} --region {region}`.",
+                prepared.plan.stack
+            )
+        })
+        .collect()
+}

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::plan::PlanReport;
 use super::stack::{
     Named, Where, can_build, choose_image, connect, interrupt_flag, interrupted_exit, load,
-    lock_lost, release, report_calls, take_lock,
+    lock_lost, release, renamed_warnings, report_calls, source_of, take_lock,
 };
 use crate::cli::UpArgs;
 use crate::output::{Printer, Report};
@@ -55,6 +55,7 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         None
     };
     let (mut ctx, at) = connect(&spec.name, &spec.region).await?;
+    ctx.settings.source = source_of(&args.stack.file);
     ctx.settings.deploy_timeout = if args.no_wait {
         None
     } else {
@@ -96,6 +97,9 @@ async fn locked(
         .await
         .context("while reading the stack's current state from AWS")?;
     let plan = &prepared.plan;
+    for warning in renamed_warnings(&prepared, &spec.region) {
+        printer.note(&format!("warning: {warning}"));
+    }
     printer.line(&PlanReport::new(at, plan, CallCounts::default()).text());
     if spec.service.image.is_none() && spec.service.build.is_none() {
         printer.line(

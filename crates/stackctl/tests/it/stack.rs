@@ -912,3 +912,91 @@ async fn service_inventory(stack: &TestStack) -> Vec<String> {
     );
     found
 }
+
+#[tokio::test]
+async fn ls_lists_every_stack_with_its_resources_and_monthly_cost() {
+    let plain = TestStack::new("ls-plain", "").await;
+    let nat = TestStack::new("ls-nat", "[network]\nnat_gateway = true\n").await;
+    for stack in [&plain, &nat] {
+        let up = stack.run(&["up", "--yes"]);
+        assert!(up.status.success(), "{}", stderr(&up));
+    }
+    let listing = plain.json(&["ls"]);
+    assert_eq!(listing["here"], plain.name.as_str());
+    let entry = |name: &str| {
+        listing["stacks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stack"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not listed: {listing}"))
+    };
+    let (a, b) = (entry(&plain.name), entry(&nat.name));
+    assert_eq!(a["resources"], 16);
+    assert_eq!(
+        a["cost"]["monthly_usd"], 0.0,
+        "a network alone bills nothing by the hour"
+    );
+    assert_eq!(b["resources"], 18);
+    // The NAT gateway (32.85) and its address (3.65).
+    assert_eq!(b["cost"]["monthly_usd"], 36.5);
+    let text = stdout(&plain.run(&["ls"]));
+    let line = text
+        .lines()
+        .find(|l| l.contains(&plain.name))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("(this directory)"), "{text}");
+
+    for stack in [&plain, &nat] {
+        let down = stack.run(&["down", "--yes"]);
+        assert!(down.status.success(), "{}", stderr(&down));
+    }
+    let after = plain.json(&["ls"]);
+    let names: Vec<&str> = after["stacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["stack"].as_str())
+        .collect();
+    assert!(!names.contains(&plain.name.as_str()) && !names.contains(&nat.name.as_str()));
+}
+
+#[tokio::test]
+async fn a_renamed_stack_file_warns_that_the_old_stack_still_stands() {
+    let old = TestStack::new("named", "").await;
+    let up = old.run(&["up", "--yes"]);
+    assert!(up.status.success(), "{}", stderr(&up));
+    let unchanged = old.run(&["plan"]);
+    assert!(
+        !stderr(&unchanged).contains("warning"),
+        "{}",
+        stderr(&unchanged)
+    );
+
+    // The same file, another name: a new stack, and the old one is named.
+    let renamed = format!("{}-new", old.name);
+    old.scratch
+        .write("stack.toml", &format!("[stack]\nname = \"{renamed}\"\n"));
+    let plan = old.run(&["plan"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    let warning = stderr(&plan);
+    assert!(
+        warning.contains(&format!("stack {} was made from this stack file", old.name)),
+        "{warning}"
+    );
+    assert!(
+        warning.contains(&format!(
+            "stackctl down --stack-name {} --region us-east-1",
+            old.name
+        )),
+        "{warning}"
+    );
+    let json = old.json(&["plan"]);
+    assert_eq!(json["warnings"].as_array().map(Vec::len), Some(1), "{json}");
+
+    let down = old.run(&["down", "--yes", "--stack-name", &old.name]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    let plan = old.run(&["plan"]);
+    assert!(!stderr(&plan).contains("warning"), "{}", stderr(&plan));
+}
