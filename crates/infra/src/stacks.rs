@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::cost::{self, Estimate};
 use crate::error::{Error, Result};
+use crate::plan::{Action, Plan};
 use crate::tags::STACK_TAG;
 
 /// One stack as `ls` shows it.
@@ -44,9 +45,16 @@ pub async fn names(ctx: &Context) -> Result<Vec<String>> {
     Ok(names.into_iter().collect())
 }
 
-/// The other stacks made from the stack file at `source` (a stack file whose name changed
-/// leaves its old stack standing): their names, from the source tag on their VPCs.
-pub async fn made_from(ctx: &Context, source: &str) -> Result<Vec<String>> {
+/// When `plan` makes the stack anew: the other stacks made from the stack file at `source` (a
+/// stack file whose name changed leaves its old stack standing), from the source tag on
+/// their VPCs.
+pub async fn renamed_from(ctx: &Context, source: &str, plan: &Plan) -> Result<Vec<String>> {
+    let new_stack = plan
+        .get(crate::stack::VPC)
+        .is_some_and(|c| c.action == Action::Create);
+    if !new_stack {
+        return Ok(Vec::new());
+    }
     let filter = Filter::builder()
         .name(format!("tag:{}", crate::tags::SOURCE_TAG))
         .values(source)
@@ -81,7 +89,7 @@ pub async fn summary(ctx: &Context, name: &str) -> Result<StackSummary> {
         stack: name.to_owned(),
         ..ctx.clone()
     };
-    let observed = crate::engine::remaining(&ctx).await?;
+    let observed = crate::resources::observe_all(&ctx, &[]).await?;
     Ok(StackSummary {
         stack: name.to_owned(),
         resources: observed.len(),

@@ -65,16 +65,13 @@ pub async fn prepare(ctx: &Context, spec: &StackSpec) -> Result<Prepared> {
     let observed = resources::observe_all(ctx, &desired).await?;
     crate::stack::keep_subnet_blocks(&mut desired, &spec.network, &observed);
     let plan = plan::compute(&spec.name, &desired, &observed)?;
-    let mut renamed_from = Vec::new();
-    if let Some(source) = &ctx.settings.source {
-        crate::stack::mark_source(&mut desired, source);
-        let new_stack = plan
-            .get(crate::stack::VPC)
-            .is_some_and(|c| c.action == Action::Create);
-        if new_stack {
-            renamed_from = crate::stacks::made_from(ctx, source).await?;
+    let renamed_from = match &ctx.settings.source {
+        Some(source) => {
+            crate::stack::mark_source(&mut desired, source);
+            crate::stacks::renamed_from(ctx, source, &plan).await?
         }
-    }
+        None => Vec::new(),
+    };
     Ok(Prepared {
         plan,
         desired,
