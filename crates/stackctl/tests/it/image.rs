@@ -203,18 +203,8 @@ async fn no_builder_and_no_image_is_a_clear_error_before_any_change() {
     let err = stderr(&output);
     assert!(err.contains("set service.image (or pass --image)"), "{err}");
     assert!(err.contains("install docker"), "{err}");
-    let vpcs = stack
-        .aws
-        .ec2
-        .describe_vpcs()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("tag:stackctl:stack")
-                .values(&stack.name)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert!(vpcs.vpcs().is_empty(), "nothing was created");
+    assert!(
+        crate::stack::vpcs(&stack).await.is_empty(),
+        "nothing was created"
+    );
 }

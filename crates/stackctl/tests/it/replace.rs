@@ -54,18 +54,11 @@ async fn converges(stack: &TestStack) -> Vec<String> {
 /// The target group the listener forwards to, the one the service registers in, and its port.
 async fn serving_target_group(stack: &TestStack) -> (String, String, i32) {
     let aws = &stack.aws;
-    let lbs = aws
-        .elb
-        .describe_load_balancers()
-        .names(format!("{}-alb", stack.name))
-        .send()
-        .await
-        .unwrap();
-    let lb = lbs.load_balancers()[0].load_balancer_arn().unwrap();
+    let lb = crate::stack::load_balancer(stack).await;
     let listeners = aws
         .elb
         .describe_listeners()
-        .load_balancer_arn(lb)
+        .load_balancer_arn(lb.load_balancer_arn().unwrap())
         .send()
         .await
         .unwrap();
@@ -152,20 +145,8 @@ async fn port_zone_count_and_cidr_change_on_a_running_stack_and_converge() {
     }
     assert_eq!(change_of(&plan, "queue").0, "unchanged");
     assert_eq!(converges(&stack).await, first);
-    let vpcs = stack
-        .aws
-        .ec2
-        .describe_vpcs()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("tag:stackctl:stack")
-                .values(&stack.name)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(vpcs.vpcs()[0].cidr_block(), Some("10.1.0.0/16"));
+    let vpcs = crate::stack::vpcs(&stack).await;
+    assert_eq!(vpcs[0].cidr_block(), Some("10.1.0.0/16"));
 
     let down = stack.run(&["down", "--yes"]);
     assert!(down.status.success(), "{}", stderr(&down));

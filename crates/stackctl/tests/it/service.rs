@@ -35,14 +35,7 @@ async fn the_service_lifecycle_from_empty_to_empty() {
     let aws = &stack.aws;
 
     // The load balancer: internet-facing, in the two public subnets, behind its own group.
-    let lb = aws
-        .elb
-        .describe_load_balancers()
-        .names(format!("{}-alb", stack.name))
-        .send()
-        .await
-        .unwrap();
-    let lb = &lb.load_balancers()[0];
+    let lb = &crate::stack::load_balancer(&stack).await;
     assert_eq!(lb.scheme().map(|s| s.as_str()), Some("internet-facing"));
     assert_eq!(lb.availability_zones().len(), 2);
     let tg = aws

@@ -13,6 +13,34 @@ fn tag(key: &str, value: &str) -> Filter {
         .build()
 }
 
+/// The stack's VPCs (by its tag), read with a plain SDK call.
+pub async fn vpcs(stack: &TestStack) -> Vec<aws_sdk_ec2::types::Vpc> {
+    let out = stack
+        .aws
+        .ec2
+        .describe_vpcs()
+        .filters(tag("stackctl:stack", &stack.name))
+        .send()
+        .await
+        .unwrap();
+    out.vpcs().to_vec()
+}
+
+/// The stack's load balancer, by its name.
+pub async fn load_balancer(
+    stack: &TestStack,
+) -> aws_sdk_elasticloadbalancingv2::types::LoadBalancer {
+    let out = stack
+        .aws
+        .elb
+        .describe_load_balancers()
+        .names(format!("{}-alb", stack.name))
+        .send()
+        .await
+        .unwrap();
+    out.load_balancers()[0].clone()
+}
+
 /// Every resource tagged stackctl:stack=<name>, as `kind/logical-id`, read with plain SDK
 /// calls.
 pub async fn inventory(stack: &TestStack) -> Vec<String> {
