@@ -29,14 +29,23 @@ pub(super) async fn apply_one(
 ) -> Result<Output> {
     match (change.action, existing, &change.update) {
         (Action::Update, Some(found), Some(update)) => {
-            let output = want
-                .spec
-                .update(ctx, found, &update.fields, refs, wait)
-                .await?;
-            if !update.tags.is_empty() {
-                found.retag(ctx, &update.tags).await?;
+            let result: Result<Output> = async {
+                let output = want
+                    .spec
+                    .update(ctx, found, &update.fields, refs, wait)
+                    .await?;
+                if !update.tags.is_empty() {
+                    found.retag(ctx, &update.tags).await?;
+                }
+                Ok(output)
             }
-            Ok(output)
+            .await;
+            match result {
+                Err(err) if err.outcome() == Outcome::Unknown => {
+                    update_again(ctx, want, refs, wait, err).await
+                }
+                done => done,
+            }
         }
         (Action::Create, _, _) => create(ctx, want, None, refs, wait).await,
         // Created next to the old resource, which is deleted once nothing uses it.
@@ -48,6 +57,34 @@ pub(super) async fn apply_one(
             format!("the plan has no {} to apply", change.action),
         )),
     }
+}
+
+/// After an update whose answer was lost (AWS may have done it, in part or whole): looks at
+/// the resource again and applies what still differs, a few times at most. An update is
+/// safe to repeat, but a new task definition revision is not to be registered twice.
+async fn update_again(
+    ctx: &Context,
+    want: &Desired,
+    refs: &Outputs,
+    wait: &(dyn Fn(String) + Send + Sync),
+    mut err: Error,
+) -> Result<Output> {
+    let mut backoff = Backoff::new(&ctx.settings);
+    for _ in 0..3 {
+        wait(format!(
+            "no sure answer ({}); looking again before going on",
+            crate::error::chain(&err)
+        ));
+        tokio::time::sleep(backoff.pause()).await;
+        let Some(found) = look(ctx, want, None, &mut backoff).await? else {
+            return Err(err);
+        };
+        match converge(ctx, want, &found, refs, wait).await {
+            Err(again) if again.outcome() == Outcome::Unknown => err = again,
+            done => return done,
+        }
+    }
+    Err(err)
 }
 
 /// Creates a resource once, even when answers are lost on the way. `replacing` is the AWS id

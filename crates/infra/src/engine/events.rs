@@ -2,7 +2,9 @@
 //! the scheduler.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
 
 use crate::plan::Action;
 use crate::resources::Kind;
@@ -48,4 +50,54 @@ pub type Progress = Arc<dyn Fn(Event) + Send + Sync>;
 /// A no-op progress sink.
 pub fn quiet() -> Progress {
     Arc::new(|_| {})
+}
+
+/// Reports what one resource waits for.
+pub(super) fn waiting(progress: &Progress, id: &str) -> impl Fn(String) + Send + Sync + use<> {
+    let (progress, id) = (progress.clone(), id.to_owned());
+    move |message| {
+        progress(Event::Waiting {
+            id: id.clone(),
+            message,
+        })
+    }
+}
+
+/// Reports how waiting until a resource works ended.
+pub(super) fn report_ready(
+    progress: &Progress,
+    (id, kind, started): (&str, Kind, Instant),
+    error: Option<&Error>,
+) {
+    match error {
+        None => progress(Event::Ready {
+            id: id.to_owned(),
+            kind,
+            elapsed: started.elapsed(),
+        }),
+        Some(err) => progress(Event::Failed {
+            id: id.to_owned(),
+            error: crate::error::chain(err),
+        }),
+    }
+}
+
+/// Reports how one change ended: `(id, kind, action, started)` and its error, if any.
+pub(super) fn report(
+    progress: &Progress,
+    (id, kind, action, started): (&str, Kind, Action, Instant),
+    error: Option<&Error>,
+) {
+    match error {
+        None => progress(Event::Finished {
+            id: id.to_owned(),
+            kind,
+            action,
+            elapsed: started.elapsed(),
+        }),
+        Some(err) => progress(Event::Failed {
+            id: id.to_owned(),
+            error: crate::error::chain(err),
+        }),
+    }
 }

@@ -8,6 +8,7 @@ mod events;
 mod schedule;
 
 pub use events::{Event, Progress, quiet};
+use events::{report, report_ready, waiting};
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -22,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::outputs::Outputs;
 use crate::plan::{self, Action, Plan, Removal};
-use crate::resources::{self, Desired, Kind, Observed};
+use crate::resources::{self, Desired, Observed};
 use crate::spec::StackSpec;
 
 #[derive(Debug, Clone, Default)]
@@ -157,17 +158,6 @@ async fn look_again(ctx: &Context, prepared: &Prepared) -> Result<Prepared> {
     })
 }
 
-/// Reports what one resource waits for.
-fn waiting(progress: &Progress, id: &str) -> impl Fn(String) + Send + Sync + use<> {
-    let (progress, id) = (progress.clone(), id.to_owned());
-    move |message| {
-        progress(Event::Waiting {
-            id: id.clone(),
-            message,
-        })
-    }
-}
-
 async fn delete_phase(
     ctx: &Context,
     prepared: &Prepared,
@@ -245,10 +235,12 @@ async fn create_phase(
     budget: &Arc<Budget>,
 ) -> Result<Outputs> {
     let outputs = Arc::new(Mutex::new(plan::observed_outputs(&prepared.observed)));
+    // A declared id has one change; a duplicate under it is deleted in the phases around.
     let changes: HashMap<&str, &plan::Change> = prepared
         .plan
         .changes
         .iter()
+        .filter(|c| c.action != Action::Delete)
         .map(|c| (c.id.as_str(), c))
         .collect();
     let (jobs, blockers) = jobs(prepared, &changes)?;
@@ -269,7 +261,7 @@ async fn create_phase(
             }
             let want = desired[job.as_str()];
             let change = changes[job.as_str()];
-            let existing = prepared.observed.iter().find(|o| o.id == job);
+            let existing = change.found(&prepared.observed);
             let started = Instant::now();
             // A replacement made next to the old resource is a create here; the old one is
             // deleted in the last phase.
@@ -342,7 +334,7 @@ fn jobs(
         })
     };
     let not_ready = |id: &str| {
-        let found = prepared.observed.iter().find(|o| o.id == id);
+        let found = changes.get(id).and_then(|c| c.found(&prepared.observed));
         found.is_some_and(|o| !o.is_ready())
     };
     let mut jobs = Vec::new();
@@ -386,45 +378,6 @@ fn lock(outputs: &Mutex<Outputs>) -> std::sync::MutexGuard<'_, Outputs> {
     outputs
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Reports how waiting until a resource works ended.
-fn report_ready(
-    progress: &Progress,
-    (id, kind, started): (&str, Kind, Instant),
-    error: Option<&Error>,
-) {
-    match error {
-        None => progress(Event::Ready {
-            id: id.to_owned(),
-            kind,
-            elapsed: started.elapsed(),
-        }),
-        Some(err) => progress(Event::Failed {
-            id: id.to_owned(),
-            error: crate::error::chain(err),
-        }),
-    }
-}
-
-/// Reports how one change ended: `(id, kind, action, started)` and its error, if any.
-fn report(
-    progress: &Progress,
-    (id, kind, action, started): (&str, Kind, Action, Instant),
-    error: Option<&Error>,
-) {
-    match error {
-        None => progress(Event::Finished {
-            id: id.to_owned(),
-            kind,
-            action,
-            elapsed: started.elapsed(),
-        }),
-        Some(err) => progress(Event::Failed {
-            id: id.to_owned(),
-            error: crate::error::chain(err),
-        }),
-    }
 }
 
 #[cfg(test)]

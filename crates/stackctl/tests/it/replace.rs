@@ -4,7 +4,8 @@
 //! load balancer and the service are replaced, deleting first). Each converges: the next
 //! `plan` is empty and every resource exists once.
 
-use crate::helpers::{TestStack, stderr, stdout};
+use crate::crash::kill_after;
+use crate::helpers::{TestStack, front, stderr, stdout};
 use crate::stack::inventory;
 
 const IMAGE: &str = "registry.example/messages:1";
@@ -39,7 +40,13 @@ async fn converges(stack: &TestStack) -> Vec<String> {
     let up = stack.run(&["up", "--yes"]);
     assert!(up.status.success(), "{}\n{}", stderr(&up), stdout(&up));
     let plan = stack.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}\nafter up:\n{}",
+        stdout(&plan),
+        stderr(&up)
+    );
     let mut found = inventory(stack).await;
     // The revision before the one deployed stays registered, for a rollback.
     let revisions = found.iter().filter(|r| *r == "ecs/task-definition").count();
@@ -147,6 +154,52 @@ async fn port_zone_count_and_cidr_change_on_a_running_stack_and_converge() {
     assert_eq!(converges(&stack).await, first);
     let vpcs = crate::stack::vpcs(&stack).await;
     assert_eq!(vpcs[0].cidr_block(), Some("10.1.0.0/16"));
+
+    let down = stack.run(&["down", "--yes"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    assert_eq!(inventory(&stack).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_change_through_lost_answers_or_killed_midway_converges() {
+    let mut stack = TestStack::new("replace-faults", &body("", 5000)).await;
+    stack.env.extend([
+        ("STACKCTL_POLL_SECONDS".into(), "0.05".into()),
+        ("STACKCTL_LOCK_LEASE_SECONDS".into(), "2".into()),
+    ]);
+    let first = converges(&stack).await;
+
+    // Answers lost after AWS did the work: the new target group is found, not made twice,
+    // and the old one is never taken for it.
+    let lost = front(None, Some("seed=11,rate=0.3,kinds=lost,calls=mutating")).await;
+    stack.write(&body("", 9090));
+    stack.endpoint = Some(lost.endpoint());
+    let up = stack.run(&["up", "--yes"]);
+    assert!(up.status.success(), "{}\n{}", stderr(&up), stdout(&up));
+    stack.endpoint = None;
+    assert_eq!(converges(&stack).await, first);
+    assert_eq!(serving_target_group(&stack).await.2, 9090);
+
+    // Killed after the new group is made (1), after the listener moved (the 6th mutating
+    // call), and after the service moved too (7th): the next `up` serves from one group.
+    let slow = front(None, Some("rate=1,kinds=slow,slow=0.1s,calls=mutating")).await;
+    for (port, after) in [(5000, 1), (9090, 6), (5000, 7)] {
+        stack.write(&body("", port));
+        stack.endpoint = Some(slow.endpoint());
+        let killed = kill_after(&stack, &slow, &["up", "--yes"], after).await;
+        assert!(
+            killed,
+            "up to port {port} ended before {after} mutating calls"
+        );
+        stack.endpoint = None;
+        assert_eq!(
+            converges(&stack).await,
+            first,
+            "after a kill at call {after}"
+        );
+        let (forward, registered, serving) = serving_target_group(&stack).await;
+        assert_eq!((forward, serving), (registered, i32::from(port)));
+    }
 
     let down = stack.run(&["down", "--yes"]);
     assert!(down.status.success(), "{}", stderr(&down));

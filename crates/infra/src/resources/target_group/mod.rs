@@ -5,6 +5,8 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroup as AwsTargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
 
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
 use crate::aws::{self, elb, named};
 use crate::change::{Describe, Diff, FieldChange, Setting, changed_settings};
 use crate::context::Context;
@@ -13,7 +15,10 @@ use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
-const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
+mod calls;
+
+use calls::{DEREGISTRATION_DELAY, adopt, set_delay};
+
 const MATCHER: &str = "200";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +66,24 @@ impl TargetGroup {
                 })
         };
         name == self.name || hashed(&self.name) || hashed(stack)
+    }
+
+    /// Sets every setting a target group can change to what the stack file says (for one
+    /// adopted from a run that did not finish, whatever it was made with).
+    async fn sync(&self, ctx: &Context, id: &str, arn: &str) -> Result<()> {
+        ctx.elb
+            .modify_target_group()
+            .target_group_arn(arn)
+            .health_check_path(&self.health_check_path)
+            .health_check_interval_seconds(int(self.interval_secs))
+            .health_check_timeout_seconds(int(self.timeout_secs()))
+            .healthy_threshold_count(int(self.healthy_threshold))
+            .unhealthy_threshold_count(int(self.unhealthy_threshold))
+            .matcher(Matcher::builder().http_code(MATCHER).build())
+            .send()
+            .await
+            .map_err(|e| Error::aws(id, "ModifyTargetGroup", e))?;
+        set_delay(ctx, id, arn, self.deregistration_delay_secs).await
     }
 
     /// Half the interval, at least 2 s: AWS wants the timeout shorter than the interval.
@@ -267,11 +290,12 @@ impl Resource for TargetGroup {
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
         let vpc = Ref::new(new.refs, &self.vpc, Attr::Id).resolve(new.refs, new.id)?;
+        let name = self.aws_name(&vpc);
         let out = crate::aws::once!(
             aws_sdk_elasticloadbalancingv2,
             ctx.elb
                 .create_target_group()
-                .name(self.aws_name(&vpc))
+                .name(&name)
                 .protocol(ProtocolEnum::Http)
                 .port(i32::from(self.port))
                 .vpc_id(&vpc)
@@ -284,8 +308,18 @@ impl Resource for TargetGroup {
                 .matcher(Matcher::builder().http_code(MATCHER).build())
                 .set_tags(Some(elb::to_tags(new.tags)))
         )
-        .await
-        .map_err(|e| Error::aws(new.id, "CreateTargetGroup", e))?;
+        .await;
+        let out = match out {
+            Ok(out) => out,
+            // A run killed after making this replacement left it: AWS answers so when the
+            // settings differ in any way (moto always does).
+            Err(e) if e.code() == Some("DuplicateTargetGroupName") => {
+                let arn = adopt(ctx, new.id, &name).await?;
+                self.sync(ctx, new.id, &arn).await?;
+                return Ok(Output::arn(arn));
+            }
+            Err(e) => return Err(Error::aws(new.id, "CreateTargetGroup", e)),
+        };
         let arn = out
             .target_groups()
             .first()
@@ -362,22 +396,6 @@ impl Resource for TargetGroup {
     fn uses(found: &Found<TargetGroupState>) -> Vec<String> {
         vec![found.detail.vpc_id.clone()]
     }
-}
-
-async fn set_delay(ctx: &Context, id: &str, arn: &str, secs: u32) -> Result<()> {
-    ctx.elb
-        .modify_target_group_attributes()
-        .target_group_arn(arn)
-        .attributes(
-            TargetGroupAttribute::builder()
-                .key(DEREGISTRATION_DELAY)
-                .value(secs.to_string())
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| Error::aws(id, "ModifyTargetGroupAttributes", e))?;
-    Ok(())
 }
 
 #[cfg(test)]
