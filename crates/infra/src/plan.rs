@@ -163,7 +163,7 @@ pub fn deleted_before(targets: &[&Observed]) -> Vec<Vec<usize>> {
     targets
         .iter()
         .map(|target| {
-            let names = |u: &String| u == &target.aws_id || Some(u) == target.arn.as_ref();
+            let names = |u: &String| target.is_named(u);
             (0..targets.len())
                 .filter(|&j| uses[j].iter().any(names))
                 .collect()

@@ -64,6 +64,11 @@ pub struct Found<S> {
 }
 
 impl<S> Found<S> {
+    /// True when `id` (as another resource reports using it) is this resource's AWS id or ARN.
+    pub fn is_named(&self, id: &str) -> bool {
+        self.aws_id == id || self.arn.as_deref() == Some(id)
+    }
+
     /// The same resource with another view of its detail.
     pub fn with<T>(&self, detail: T) -> Found<T> {
         Found {

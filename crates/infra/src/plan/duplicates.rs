@@ -18,7 +18,6 @@ pub fn primaries(observed: &[Observed]) -> BTreeMap<&str, &Observed> {
     for o in observed {
         by_id.entry(o.id.as_str()).or_default().push(o);
     }
-    let names = |o: &Observed, id: &str| o.aws_id == id || o.arn.as_deref() == Some(id);
     let mut kept: BTreeMap<&str, &Observed> = BTreeMap::new();
     let mut left: BTreeSet<&str> = BTreeSet::new();
     for (id, instances) in &by_id {
@@ -39,12 +38,12 @@ pub fn primaries(observed: &[Observed]) -> BTreeMap<&str, &Observed> {
                 let uses = candidate.uses();
                 let consistent = uses
                     .iter()
-                    .filter(|u| kept.values().any(|k| names(k, u)))
+                    .filter(|u| kept.values().any(|k| k.is_named(u)))
                     .count();
                 let used_by = observed
                     .iter()
                     .filter(|o| o.id != candidate.id)
-                    .filter(|o| o.uses().iter().any(|u| names(candidate, u)))
+                    .filter(|o| o.uses().iter().any(|u| candidate.is_named(u)))
                     .count();
                 (
                     consistent,
@@ -72,7 +71,7 @@ fn next<'a>(
                 left.iter()
                     .filter(|other| **other != id)
                     .flat_map(|other| by_id[other].iter())
-                    .any(|x| x.aws_id == *u || x.arn.as_deref() == Some(u.as_str()))
+                    .any(|x| x.is_named(u))
             })
         })
     };

@@ -9,12 +9,7 @@ use crate::resources::{Desired, Observed};
 /// The kept resources (updated or unchanged) that use a resource deleted first, each with
 /// why it must be replaced.
 pub(super) fn held_by_removed(plan: &Plan, observed: &[Observed]) -> BTreeMap<String, String> {
-    let first: Vec<&Observed> = plan
-        .changes
-        .iter()
-        .filter(|c| c.removal == Some(Removal::First))
-        .filter_map(|c| c.found(observed))
-        .collect();
+    let first = removed_first(&plan.changes, observed);
     let mut held = BTreeMap::new();
     for c in &plan.changes {
         if !matches!(c.action, Action::Update | Action::Unchanged) {
@@ -23,12 +18,7 @@ pub(super) fn held_by_removed(plan: &Plan, observed: &[Observed]) -> BTreeMap<St
         let Some(kept) = c.found(observed) else {
             continue;
         };
-        let uses = kept.uses();
-        let gone = first.iter().find(|f| {
-            uses.iter()
-                .any(|u| u == &f.aws_id || Some(u) == f.arn.as_ref())
-        });
-        if let Some(gone) = gone {
+        if let Some(gone) = in_any(kept, &first) {
             let reason = format!(
                 "it is in {} ({}), which is deleted first",
                 gone.id, gone.aws_id
@@ -60,22 +50,13 @@ pub(super) fn order_removals(changes: &mut [Change], desired: &[Desired], observ
         };
     }
     loop {
-        let first: Vec<&Observed> = changes
-            .iter()
-            .filter(|c| c.removal == Some(Removal::First))
-            .filter_map(|c| c.found(observed))
-            .collect();
-        let names = |u: &String| {
-            first
-                .iter()
-                .any(|f| &f.aws_id == u || f.arn.as_ref() == Some(u))
-        };
+        let first = removed_first(changes, observed);
         let moved: Vec<usize> = (0..changes.len())
             .filter(|&i| changes[i].removal == Some(Removal::Last))
             .filter(|&i| {
                 changes[i]
                     .found(observed)
-                    .is_some_and(|o| o.uses().iter().any(names))
+                    .is_some_and(|o| in_any(o, &first).is_some())
             })
             .collect();
         if moved.is_empty() {
@@ -85,4 +66,22 @@ pub(super) fn order_removals(changes: &mut [Change], desired: &[Desired], observ
             changes[i].removal = Some(Removal::First);
         }
     }
+}
+
+/// The resources that `changes` delete before anything is created.
+fn removed_first<'a>(changes: &[Change], observed: &'a [Observed]) -> Vec<&'a Observed> {
+    changes
+        .iter()
+        .filter(|c| c.removal == Some(Removal::First))
+        .filter_map(|c| c.found(observed))
+        .collect()
+}
+
+/// The first of `among` that `o` is in (uses).
+fn in_any<'a>(o: &Observed, among: &[&'a Observed]) -> Option<&'a Observed> {
+    let uses = o.uses();
+    among
+        .iter()
+        .find(|f| uses.iter().any(|u| f.is_named(u)))
+        .copied()
 }

@@ -73,15 +73,8 @@ async fn serving_target_group(stack: &TestStack) -> (String, String, i32) {
         .target_group_arn()
         .unwrap()
         .to_owned();
-    let services = aws
-        .ecs
-        .describe_services()
-        .cluster(&stack.name)
-        .services(&stack.name)
-        .send()
-        .await
-        .unwrap();
-    let registration = &services.services()[0].load_balancers()[0];
+    let service = crate::stack::ecs_service(stack).await;
+    let registration = &service.load_balancers()[0];
     let tgs = aws
         .elb
         .describe_target_groups()

@@ -102,15 +102,7 @@ async fn the_service_lifecycle_from_empty_to_empty() {
     );
 
     // The service: one task, circuit breaker with rollback, registered in the target group.
-    let svc = aws
-        .ecs
-        .describe_services()
-        .cluster(&stack.name)
-        .services(&stack.name)
-        .send()
-        .await
-        .unwrap();
-    let svc = &svc.services()[0];
+    let svc = &crate::stack::ecs_service(&stack).await;
     assert_eq!(svc.desired_count(), 1);
     let breaker = svc
         .deployment_configuration()
@@ -172,16 +164,9 @@ async fn the_service_lifecycle_from_empty_to_empty() {
     let mut calls = mutating_calls(&up);
     calls.sort();
     assert_eq!(calls, ["ECS:RegisterTaskDefinition", "ECS:UpdateService"]);
-    let svc = aws
-        .ecs
-        .describe_services()
-        .cluster(&stack.name)
-        .services(&stack.name)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(svc.services()[0].desired_count(), 2);
-    assert!(svc.services()[0].task_definition().unwrap().ends_with(":2"));
+    let svc = crate::stack::ecs_service(&stack).await;
+    assert_eq!(svc.desired_count(), 2);
+    assert!(svc.task_definition().unwrap().ends_with(":2"));
     assert_eq!(mutating_calls(&stack.json(&["up"])), Vec::<String>::new());
 
     // down leaves nothing tagged, service resources included.
@@ -219,15 +204,7 @@ async fn a_new_service_of_three_tasks_completes_its_rollout() {
     .await;
     let up = stack.json(&["up"]);
     assert_eq!(up["summary"]["create"], 22);
-    let svc = stack
-        .aws
-        .ecs
-        .describe_services()
-        .cluster(&stack.name)
-        .services(&stack.name)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(svc.services()[0].desired_count(), 3);
+    let svc = crate::stack::ecs_service(&stack).await;
+    assert_eq!(svc.desired_count(), 3);
     stack.json(&["down", "--yes"]);
 }

@@ -26,6 +26,20 @@ pub async fn vpcs(stack: &TestStack) -> Vec<aws_sdk_ec2::types::Vpc> {
     out.vpcs().to_vec()
 }
 
+/// The stack's ECS service, by its name in the stack's cluster.
+pub async fn ecs_service(stack: &TestStack) -> aws_sdk_ecs::types::Service {
+    let out = stack
+        .aws
+        .ecs
+        .describe_services()
+        .cluster(&stack.name)
+        .services(&stack.name)
+        .send()
+        .await
+        .unwrap();
+    out.services()[0].clone()
+}
+
 /// The stack's load balancer, by its name.
 pub async fn load_balancer(
     stack: &TestStack,

@@ -33,6 +33,20 @@ pub struct TargetGroup {
     pub deregistration_delay_secs: u32,
 }
 
+/// The health check as the stack file says, on a create or a modify call (their builders
+/// share no trait, hence a macro).
+macro_rules! health {
+    ($call:expr, $tg:expr) => {
+        $call
+            .health_check_path(&$tg.health_check_path)
+            .health_check_interval_seconds(int($tg.interval_secs))
+            .health_check_timeout_seconds(int($tg.timeout_secs()))
+            .healthy_threshold_count(int($tg.healthy_threshold))
+            .unhealthy_threshold_count(int($tg.unhealthy_threshold))
+            .matcher(Matcher::builder().http_code(MATCHER).build())
+    };
+}
+
 /// Target group names are unique in an account and region and hold 32 characters.
 const MAX_NAME: usize = 32;
 
@@ -71,15 +85,8 @@ impl TargetGroup {
     /// Sets every setting a target group can change to what the stack file says (for one
     /// adopted from a run that did not finish, whatever it was made with).
     async fn sync(&self, ctx: &Context, id: &str, arn: &str) -> Result<()> {
-        ctx.elb
-            .modify_target_group()
-            .target_group_arn(arn)
-            .health_check_path(&self.health_check_path)
-            .health_check_interval_seconds(int(self.interval_secs))
-            .health_check_timeout_seconds(int(self.timeout_secs()))
-            .healthy_threshold_count(int(self.healthy_threshold))
-            .unhealthy_threshold_count(int(self.unhealthy_threshold))
-            .matcher(Matcher::builder().http_code(MATCHER).build())
+        let modify = ctx.elb.modify_target_group().target_group_arn(arn);
+        health!(modify, self)
             .send()
             .await
             .map_err(|e| Error::aws(id, "ModifyTargetGroup", e))?;
@@ -291,22 +298,17 @@ impl Resource for TargetGroup {
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
         let vpc = Ref::new(new.refs, &self.vpc, Attr::Id).resolve(new.refs, new.id)?;
         let name = self.aws_name(&vpc);
+        let create = ctx
+            .elb
+            .create_target_group()
+            .name(&name)
+            .protocol(ProtocolEnum::Http)
+            .port(i32::from(self.port))
+            .vpc_id(&vpc)
+            .target_type(TargetTypeEnum::Ip);
         let out = crate::aws::once!(
             aws_sdk_elasticloadbalancingv2,
-            ctx.elb
-                .create_target_group()
-                .name(&name)
-                .protocol(ProtocolEnum::Http)
-                .port(i32::from(self.port))
-                .vpc_id(&vpc)
-                .target_type(TargetTypeEnum::Ip)
-                .health_check_path(&self.health_check_path)
-                .health_check_interval_seconds(int(self.interval_secs))
-                .health_check_timeout_seconds(int(self.timeout_secs()))
-                .healthy_threshold_count(int(self.healthy_threshold))
-                .unhealthy_threshold_count(int(self.unhealthy_threshold))
-                .matcher(Matcher::builder().http_code(MATCHER).build())
-                .set_tags(Some(elb::to_tags(new.tags)))
+            health!(create, self).set_tags(Some(elb::to_tags(new.tags)))
         )
         .await;
         let out = match out {
