@@ -40,6 +40,9 @@ fn create_calls(spec: &Spec) -> Vec<&'static str> {
         Spec::LoadBalancer(_) => vec!["CreateLoadBalancer"],
         Spec::TargetGroup(_) => vec!["CreateTargetGroup", "ModifyTargetGroupAttributes"],
         Spec::Listener(_) => vec!["CreateListener"],
+        Spec::ListenerRule(_) => vec!["CreateRule"],
+        Spec::Namespace(_) => vec!["CreatePrivateDnsNamespace", "GetOperation", "GetNamespace"],
+        Spec::DiscoveryService(_) => vec!["CreateService"],
         Spec::Cluster(_) => vec!["CreateCluster"],
         Spec::TaskDefinition(_) => vec!["RegisterTaskDefinition"],
         Spec::Service(_) => vec!["CreateService"],
@@ -116,7 +119,10 @@ pub fn up(desired: &[Desired]) -> Bound {
 fn uses(spec: &Spec) -> Vec<&str> {
     match spec {
         Spec::Service(s) => {
-            let mut uses = vec![s.cluster.as_str(), &s.target_group, &s.security_group];
+            let mut uses = vec![s.cluster.as_str()];
+            uses.extend(s.target_group.as_deref());
+            uses.extend(s.discovery.as_deref());
+            uses.extend(s.security_groups.iter().map(String::as_str));
             uses.extend(s.subnets.iter().map(String::as_str));
             uses
         }
@@ -179,7 +185,7 @@ mod tests {
 
     fn stack(nat: bool) -> Vec<Desired> {
         let mut spec = StackSpec::minimal("s");
-        spec.service.image = Some("repo/app:1".into());
+        spec.services[0].image = Some("repo/app:1".into());
         spec.network.nat_gateway = nat;
         infra::stack::desired(&spec, &["us-east-1a".into(), "us-east-1b".into()])
     }

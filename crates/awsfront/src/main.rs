@@ -74,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
             let mut spec = infra::StackSpec::load(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             if image.is_some() {
-                spec.service.image = image;
+                spec.services[0].image = image;
             }
             let zones: Vec<String> = (0..spec.network.availability_zones)
                 .map(|i| format!("{}{}", spec.region, char::from(b'a' + i as u8)))

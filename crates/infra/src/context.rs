@@ -210,6 +210,8 @@ pub struct Context {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Cloud Map: how internal services are found by name.
+    pub discovery: aws_sdk_servicediscovery::Client,
     pub sts: aws_sdk_sts::Client,
     /// For the stack lock (see [`crate::lock`]).
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -270,6 +272,7 @@ impl Context {
             elb: client!(aws_sdk_elasticloadbalancingv2),
             iam: client!(aws_sdk_iam),
             logs: client!(aws_sdk_cloudwatchlogs),
+            discovery: client!(aws_sdk_servicediscovery),
             sts: client!(aws_sdk_sts),
             // The lock's own calls are not the stack's: "a second `up` makes no mutating
             // calls" is about the stack's resources.

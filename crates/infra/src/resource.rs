@@ -26,6 +26,8 @@ pub struct Scope<'a> {
     pub(crate) load_balancers:
         tokio::sync::OnceCell<Vec<aws_sdk_elasticloadbalancingv2::types::LoadBalancer>>,
     pub(crate) clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
+    pub(crate) listeners:
+        tokio::sync::OnceCell<Vec<aws_sdk_elasticloadbalancingv2::types::Listener>>,
 }
 
 impl<'a> Scope<'a> {
@@ -34,6 +36,7 @@ impl<'a> Scope<'a> {
             ctx,
             load_balancers: tokio::sync::OnceCell::new(),
             clusters: tokio::sync::OnceCell::new(),
+            listeners: tokio::sync::OnceCell::new(),
         }
     }
 

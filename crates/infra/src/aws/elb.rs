@@ -1,10 +1,11 @@
-//! What the load-balancing kinds share: the stack's load balancers (listed once per
-//! observation, for the load balancer and listener kinds), tags read in batches, tag shapes
+//! What the load-balancing kinds share: the stack's load balancers and their listeners
+//! (listed once per observation, for the load balancer, listener and rule kinds), tags read in batches, tag shapes
 //! and re-tagging.
 
 use std::collections::HashMap;
 
-use aws_sdk_elasticloadbalancingv2::types::{LoadBalancer, Tag};
+use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer, Tag};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::named;
 use crate::context::Context;
@@ -42,6 +43,35 @@ pub async fn load_balancers<'s>(scope: &'s Scope<'_>) -> Result<&'s [LoadBalance
                     })
                     .collect(),
             )
+        })
+        .await?;
+    Ok(found.as_slice())
+}
+
+/// Every listener of the stack's load balancers (read once per observation).
+pub async fn listeners<'s>(scope: &'s Scope<'_>) -> Result<&'s [Listener]> {
+    let ctx = scope.ctx;
+    let found = scope
+        .listeners
+        .get_or_try_init(|| async {
+            let mut listeners = Vec::new();
+            for lb in load_balancers(scope).await? {
+                let Some(arn) = lb.load_balancer_arn() else {
+                    continue;
+                };
+                let out = ctx
+                    .elb
+                    .describe_listeners()
+                    .load_balancer_arn(arn)
+                    .send()
+                    .await;
+                match out {
+                    Ok(out) => listeners.extend(out.listeners().iter().cloned()),
+                    Err(e) if e.code() == Some("LoadBalancerNotFound") => {}
+                    Err(e) => return Err(Error::aws("listeners", "DescribeListeners", e)),
+                }
+            }
+            Ok::<_, Error>(listeners)
         })
         .await?;
     Ok(found.as_slice())

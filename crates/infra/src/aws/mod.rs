@@ -2,6 +2,7 @@
 //! the load balancers and ECS clusters of a stack (read once per observation), and the rule
 //! for resources found by their name. They sit below the kind files and never call into them.
 
+pub mod cloudmap;
 pub mod ec2;
 pub mod ecs;
 pub mod elb;

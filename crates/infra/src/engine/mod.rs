@@ -411,7 +411,7 @@ mod tests {
     #[test]
     fn the_service_starts_once_the_load_balancer_exists_not_once_it_works() {
         let mut spec = StackSpec::minimal("s");
-        spec.service.image = Some("repo/app:1".into());
+        spec.services[0].image = Some("repo/app:1".into());
         let jobs = jobs_from_empty(&spec);
         assert_eq!(jobs["load-balancer#ready"], ["load-balancer"]);
         assert!(jobs["http-listener"].contains(&"load-balancer".to_owned()));

@@ -118,13 +118,22 @@ fn state_of(spec: &Spec, get: &dyn Fn(&str) -> String, arn: &dyn Fn(&str) -> Str
         Spec::Role(r) => Detail::Role(iam::RoleState {
             trust_policy: Some(iam::trust_policy()),
             managed_policies: r.managed_policies.iter().cloned().collect(),
-            inline_policies: r
-                .queue_policy
-                .iter()
-                .map(|p| {
-                    let doc = iam::queue_policy(&arn(&p.queue));
-                    (iam::QUEUE_POLICY_NAME.to_owned(), Some(doc))
+            inline_policies: (!r.policy.is_empty())
+                .then(|| {
+                    let statements: Vec<(Vec<&str>, String)> = r
+                        .policy
+                        .iter()
+                        .map(|s| match &s.target {
+                            iam::Target::Resource(id) => (s.actions.clone(), arn(id)),
+                            iam::Target::Arn(a) => (s.actions.clone(), a.clone()),
+                        })
+                        .collect();
+                    (
+                        iam::QUEUE_POLICY_NAME.to_owned(),
+                        Some(iam::document(&statements)),
+                    )
                 })
+                .into_iter()
                 .collect(),
         }),
         Spec::LogGroup(l) => Detail::LogGroup(logs::LogGroupState {
@@ -203,7 +212,7 @@ fn one_changed_value_is_exactly_one_update() {
     let spec = StackSpec::minimal("s");
     let observed = matching(&spec);
     let mut changed = spec.clone();
-    changed.queue.visibility_timeout_secs = 90;
+    changed.queues[0].visibility_timeout_secs = 90;
     let plan = compute("s", &desired(&changed, &zones()), &observed).unwrap();
     let updates: Vec<_> = plan
         .changes

@@ -5,7 +5,6 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, Listener as AwsListener, ProtocolEnum,
     RedirectActionConfig, RedirectActionStatusCodeEnum,
 };
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::aws::{self, elb};
 use crate::change::{Describe, Diff, FieldChange, show_list};
@@ -181,23 +180,7 @@ impl Resource for Listener {
 
     async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
-        let mut listeners = Vec::new();
-        for lb in elb::load_balancers(scope).await? {
-            let Some(arn) = lb.load_balancer_arn() else {
-                continue;
-            };
-            let out = ctx
-                .elb
-                .describe_listeners()
-                .load_balancer_arn(arn)
-                .send()
-                .await;
-            match out {
-                Ok(out) => listeners.extend(out.listeners().iter().cloned()),
-                Err(e) if e.code() == Some("LoadBalancerNotFound") => {}
-                Err(e) => return Err(Error::aws("listeners", "DescribeListeners", e)),
-            }
-        }
+        let listeners = elb::listeners(scope).await?;
         let arns: Vec<String> = listeners
             .iter()
             .filter_map(|l| l.listener_arn().map(str::to_owned))

@@ -6,14 +6,17 @@
 //! Dispatch is over enums, not trait objects, so each `match` names every kind.
 
 pub mod cluster;
+pub mod discovery;
 pub mod ecr;
 pub mod elastic_ip;
 pub mod iam;
 pub mod image;
 pub mod internet_gateway;
 pub mod listener;
+pub mod listener_rule;
 pub mod load_balancer;
 pub mod logs;
+pub mod namespace;
 pub mod nat_gateway;
 pub mod route_table;
 pub mod security_group;
@@ -112,6 +115,9 @@ registry::kinds! {
     LoadBalancer => load_balancer::LoadBalancer,
     TargetGroup => target_group::TargetGroup,
     Listener => listener::Listener,
+    ListenerRule => listener_rule::ListenerRule,
+    Namespace => namespace::Namespace,
+    DiscoveryService => discovery::DiscoveryService,
     Cluster => cluster::Cluster,
     TaskDefinition => task_definition::TaskDefinition,
     Service => service::Service,

@@ -10,8 +10,10 @@ mod errors;
 mod model;
 mod names;
 mod network;
+mod patterns;
 mod reader;
 mod service;
+mod services;
 mod shared;
 mod stack_table;
 mod values;
@@ -22,16 +24,19 @@ use ipnet::Ipv4Net;
 
 pub use errors::{LoadError, SpecError, SpecErrors};
 pub use model::{
-    Build, LOG_RETENTION_DAYS, LogsSpec, NetworkSpec, QueueSpec, RegistrySpec, ServiceSpec,
-    StackSpec, fargate_memory,
+    Build, LOG_RETENTION_DAYS, LogsSpec, NetworkSpec, QueueSpec, RegistrySpec, Route, SINGLE_QUEUE,
+    SINGLE_SERVICE, ServiceKind, ServiceSpec, StackSpec, env_suffix, fargate_memory,
 };
-pub use names::Names;
+pub use names::{Names, ServiceNames};
+pub use patterns::rule_order;
 use reader::Reader;
-pub use service::RESERVED_ENV;
+pub use service::{RESERVED_ENV, RESERVED_PREFIXES};
 pub use values::check_image;
 
 /// The tables a stack file may have.
-const TABLES: [&str; 6] = ["stack", "network", "queue", "registry", "logs", "service"];
+const TABLES: [&str; 8] = [
+    "stack", "network", "queue", "queues", "registry", "logs", "service", "services",
+];
 
 impl StackSpec {
     /// Reads and validates a stack file.
@@ -58,15 +63,23 @@ impl StackSpec {
         let root = doc.as_table();
         reader.unknown_keys(root, "", &TABLES);
         let (name, region, tags) = stack_table::read(&mut reader, root);
+        let network = network::read(&mut reader, root);
+        let (mut read, several) = services::services(&mut reader, root, &name);
+        let queues = services::queues(&mut reader, root, &name, several);
+        services::check(&mut reader, &mut read, &queues, several);
+        let mut services: Vec<ServiceSpec> = read.into_iter().map(|s| s.spec).collect();
+        services.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut queues = queues;
+        queues.sort_by(|a, b| a.name.cmp(&b.name));
         let spec = Self {
             name,
             region,
             tags,
-            network: network::read(&mut reader, root),
-            queue: shared::queue(&mut reader, root),
+            network,
+            queues,
             registry: shared::registry(&mut reader, root),
             logs: shared::logs(&mut reader, root),
-            service: service::read(&mut reader, root),
+            services,
         };
         reader.into_result(path, spec)
     }
@@ -88,18 +101,17 @@ impl StackSpec {
                 private_subnets,
                 carved_prefix: Some(24),
             },
-            queue: QueueSpec {
-                visibility_timeout_secs: 30,
-                message_retention_secs: 345_600,
-                receive_wait_secs: 0,
-                dead_letter_max_receives: 5,
-            },
+            queues: vec![QueueSpec::defaults()],
             registry: RegistrySpec {
                 keep_images: 10,
                 scan_on_push: true,
             },
             logs: LogsSpec { retention_days: 14 },
-            service: ServiceSpec::defaults(),
+            services: vec![ServiceSpec {
+                sends_to: vec![SINGLE_QUEUE.into()],
+                consumes: vec![SINGLE_QUEUE.into()],
+                ..ServiceSpec::defaults()
+            }],
         }
     }
 }
@@ -126,5 +138,7 @@ fn not_utf8(path: &Path, bytes: &[u8], err: &std::str::Utf8Error) -> SpecErrors 
     }
 }
 
+#[cfg(test)]
+mod services_tests;
 #[cfg(test)]
 mod tests;

@@ -20,11 +20,15 @@ pub struct StackSpec {
     /// Extra tags for every resource (cost allocation, ownership).
     pub tags: std::collections::BTreeMap<String, String>,
     pub network: NetworkSpec,
-    pub queue: QueueSpec,
+    /// Every queue, each with its dead-letter queue, by name.
+    pub queues: Vec<QueueSpec>,
     pub registry: RegistrySpec,
     pub logs: LogsSpec,
-    pub service: ServiceSpec,
+    /// Every service, by name.
+    pub services: Vec<ServiceSpec>,
 }
+
+pub use super::names::{SINGLE_QUEUE, SINGLE_SERVICE};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkSpec {
@@ -41,6 +45,8 @@ pub struct NetworkSpec {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueSpec {
+    /// Its name in the stack file, as normalised (lowercase, `-` for `_`).
+    pub name: String,
     pub visibility_timeout_secs: u32,
     pub message_retention_secs: u32,
     pub receive_wait_secs: u32,
@@ -58,10 +64,59 @@ pub struct LogsSpec {
     pub retention_days: i32,
 }
 
+/// How a service is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// Behind the stack's one load balancer, by a listener rule (or as the default).
+    Web,
+    /// No public route: the stack's other services reach it by name.
+    Internal,
+    /// No port: consumes queues.
+    Worker,
+}
+
+impl ServiceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::Internal => "internal",
+            Self::Worker => "worker",
+        }
+    }
+}
+
+/// Which requests of the load balancer go to a web service: any of `paths` (ALB path
+/// patterns) and any of `hosts`. Both empty: the default service, which takes the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Route {
+    pub paths: Vec<String>,
+    pub hosts: Vec<String>,
+}
+
+impl Route {
+    pub fn is_default(&self) -> bool {
+        self.paths.is_empty() && self.hosts.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceSpec {
-    /// The port the container listens on; the service security group opens it to the ALB.
-    pub port: u16,
+    /// Its name in the stack file, as normalised (lowercase, `-` for `_`).
+    pub name: String,
+    pub kind: ServiceKind,
+    /// The port the container listens on (none for a worker); its security group opens it
+    /// to the load balancer (web) or to the stack's services (internal).
+    pub port: Option<u16>,
+    /// Web services: the requests that reach it.
+    pub route: Route,
+    /// Queues (by name) it may send to, and those it may consume.
+    pub sends_to: Vec<String>,
+    pub consumes: Vec<String>,
+    /// Environment variables read from Secrets Manager or SSM Parameter Store (ARN) at start.
+    pub secrets: std::collections::BTreeMap<String, String>,
+    /// Overrides the image's command (a worker mode of the same image).
+    pub command: Vec<String>,
     /// A prebuilt image to deploy as is. Without one (and without `up --image`), the load
     /// balancer and the ECS service are not part of the stack.
     pub image: Option<String>,
@@ -89,6 +144,8 @@ pub struct ServiceSpec {
     pub wait_timeout_secs: u32,
     /// The Dockerfile `up` builds when no image is given, relative to the stack file.
     pub dockerfile: String,
+    /// The build context, relative to the stack file.
+    pub context: String,
     /// Set by the caller (not read from the file) when the image is to be built.
     pub build: Option<Build>,
 }
@@ -102,9 +159,17 @@ pub struct Build {
 }
 
 impl ServiceSpec {
+    /// The one-service `[service]` table's defaults.
     pub fn defaults() -> Self {
         Self {
-            port: 5000,
+            name: SINGLE_SERVICE.into(),
+            kind: ServiceKind::Web,
+            port: Some(5000),
+            route: Route::default(),
+            sends_to: Vec::new(),
+            consumes: Vec::new(),
+            secrets: std::collections::BTreeMap::new(),
+            command: Vec::new(),
             image: None,
             cpu: 256,
             memory: 512,
@@ -122,8 +187,42 @@ impl ServiceSpec {
             certificate_arn: None,
             wait_timeout_secs: 600,
             dockerfile: "Dockerfile".into(),
+            context: ".".into(),
             build: None,
         }
+    }
+
+    /// True for the service of the one-service `[service]` table (or `[services.app]`): its
+    /// resources keep the logical ids and AWS names stacks had before there were several.
+    pub fn is_single(&self) -> bool {
+        self.name == SINGLE_SERVICE
+    }
+
+    /// The name as an environment variable suffix: `SQS_QUEUE_URL_<NAME>`, `SERVICE_URL_<NAME>`.
+    pub fn env_suffix(&self) -> String {
+        env_suffix(&self.name)
+    }
+}
+
+/// `jobs-high` → `JOBS_HIGH`.
+pub fn env_suffix(name: &str) -> String {
+    name.to_ascii_uppercase().replace('-', "_")
+}
+
+impl QueueSpec {
+    /// The one-queue `[queue]` table's defaults.
+    pub fn defaults() -> Self {
+        Self {
+            name: SINGLE_QUEUE.into(),
+            visibility_timeout_secs: 30,
+            message_retention_secs: 345_600,
+            receive_wait_secs: 0,
+            dead_letter_max_receives: 5,
+        }
+    }
+
+    pub fn is_single(&self) -> bool {
+        self.name == SINGLE_QUEUE
     }
 }
 
@@ -146,5 +245,28 @@ impl StackSpec {
     /// The AWS names derived from the stack name.
     pub fn names(&self) -> Names {
         Names::new(&self.name)
+    }
+
+    pub fn queue(&self, name: &str) -> Option<&QueueSpec> {
+        self.queues.iter().find(|q| q.name == name)
+    }
+
+    /// The web services: those behind the load balancer.
+    pub fn web(&self) -> impl Iterator<Item = &ServiceSpec> {
+        self.services.iter().filter(|s| s.kind == ServiceKind::Web)
+    }
+
+    /// The service behind the load balancer's default action: the web service without a route.
+    pub fn default_web(&self) -> Option<&ServiceSpec> {
+        self.web().find(|s| s.route.is_default())
+    }
+
+    /// The longest deploy wait any service asks for.
+    pub fn wait_timeout_secs(&self) -> u32 {
+        self.services
+            .iter()
+            .map(|s| s.wait_timeout_secs)
+            .max()
+            .unwrap_or(600)
     }
 }

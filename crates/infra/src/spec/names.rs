@@ -1,5 +1,15 @@
 //! The AWS names derived from the stack name, and the rules each service puts on them.
 
+/// The queue the one-queue `[queue]` table declares: `[queues.messages]` is the same queue.
+pub const SINGLE_QUEUE: &str = "messages";
+/// The service the one-service `[service]` table declares: `[services.app]` is the same one.
+pub const SINGLE_SERVICE: &str = "app";
+
+/// How names in the file become names in AWS and DNS: lowercase, `-` for `_`.
+pub(super) fn normalise(name: &str) -> String {
+    name.to_ascii_lowercase().replace('_', "-")
+}
+
 /// Every AWS name a stack uses. One place, so validation and the resources agree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Names {
@@ -35,10 +45,44 @@ impl Names {
         }
     }
 
+    /// The AWS names of one service's resources; the one-service table's service (`app`)
+    /// keeps the names stacks had before there were several.
+    pub fn service(&self, name: &str) -> ServiceNames {
+        let stack = &self.stack;
+        let single = name == SINGLE_SERVICE;
+        let pick = |legacy: &str, named: String| if single { legacy.to_owned() } else { named };
+        ServiceNames {
+            service: pick(&self.service, format!("{stack}-{name}")),
+            task_family: pick(&self.task_family, format!("{stack}-{name}")),
+            target_group: pick(&self.target_group, format!("{stack}-{name}")),
+            task_role: pick(&self.task_role, format!("{stack}-{name}-task")),
+            execution_role: format!("{stack}-{name}-exec"),
+            security_group: pick(&format!("{stack}-service"), format!("{stack}-{name}-tasks")),
+        }
+    }
+
+    /// The names of a queue and its dead-letter queue.
+    pub fn queue(&self, name: &str) -> (String, String) {
+        let queue = format!("{}-{name}", self.stack);
+        let dead_letters = format!("{queue}-dlq");
+        (queue, dead_letters)
+    }
+
     /// `Name` tag of an EC2 resource, as the console shows it.
     pub fn ec2(&self, suffix: &str) -> String {
         format!("{}-{suffix}", self.stack)
     }
+}
+
+/// The AWS names of one service's resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceNames {
+    pub service: String,
+    pub task_family: String,
+    pub target_group: String,
+    pub task_role: String,
+    pub execution_role: String,
+    pub security_group: String,
 }
 
 /// User tags per resource: AWS allows 50, stackctl uses `stackctl:stack`, `stackctl:id`

@@ -19,6 +19,8 @@ pub(crate) struct Reader<'a> {
 /// A table of the document and the dotted path that names it in errors.
 #[derive(Clone, Copy)]
 pub(crate) struct Table<'a> {
+    /// The table it is in, for `[services.web]`.
+    pub(crate) parent: Option<&'a str>,
     pub(crate) path: &'a str,
     pub(crate) table: Option<&'a dyn TableLike>,
     span: Option<(usize, usize)>,
@@ -74,27 +76,81 @@ impl<'a> Reader<'a> {
         name: &'a str,
         allowed: &[&str],
     ) -> Table<'a> {
-        let Some((key, item)) = parent.get_key_value(name) else {
-            return Table {
+        self.table_in(parent, None, name, allowed)
+    }
+
+    /// The sub-table `name` of the table `parent` (`[services.web]` of `[services]`).
+    pub(crate) fn child(
+        &mut self,
+        parent: Table<'a>,
+        name: &'a str,
+        allowed: &[&str],
+    ) -> Table<'a> {
+        match parent.table {
+            Some(table) => self.table_in(table, Some(parent.path), name, allowed),
+            None => Table {
+                parent: Some(parent.path),
                 path: name,
                 table: None,
                 span: None,
-            };
+            },
+        }
+    }
+
+    /// The keys of a table whose values are tables (`web` and `api` of `[services]`), with
+    /// each key's span; any other value is reported.
+    pub(crate) fn entries(&mut self, table: Table<'a>) -> Vec<(&'a str, Option<Range<usize>>)> {
+        let Some(inner) = table.table else {
+            return Vec::new();
         };
+        let mut out = Vec::new();
+        for (name, item) in inner.iter() {
+            let span = inner.key(name).and_then(|k| k.span());
+            if item.is_table_like() {
+                out.push((name, span));
+            } else {
+                self.error_at(
+                    span,
+                    &format!("{}.{name}", table.path),
+                    format!(
+                        "expected a table ([{}.{name}]), found {}",
+                        table.path,
+                        item.type_name()
+                    ),
+                );
+            }
+        }
+        out
+    }
+
+    fn table_in(
+        &mut self,
+        parent: &'a dyn TableLike,
+        parent_path: Option<&'a str>,
+        name: &'a str,
+        allowed: &[&str],
+    ) -> Table<'a> {
+        let absent = Table {
+            parent: parent_path,
+            path: name,
+            table: None,
+            span: None,
+        };
+        let Some((key, item)) = parent.get_key_value(name) else {
+            return absent;
+        };
+        let full = absent.name();
         let Some(table) = item.as_table_like() else {
             self.error_at(
                 key.span(),
-                name,
-                format!("expected a table ([{name}]), found {}", item.type_name()),
+                &full,
+                format!("expected a table ([{full}]), found {}", item.type_name()),
             );
-            return Table {
-                path: name,
-                table: None,
-                span: None,
-            };
+            return absent;
         };
-        self.unknown_keys(table, name, allowed);
+        self.unknown_keys(table, &full, allowed);
         Table {
+            parent: parent_path,
             path: name,
             table: Some(table),
             span: key.span().map(|s| (s.start, s.end)),
@@ -235,7 +291,7 @@ impl<'a> Reader<'a> {
                     let found = value.type_name();
                     self.error_at(
                         key_span,
-                        &format!("{}.{key}.{name}", table.path),
+                        &format!("{}.{key}.{name}", table.name()),
                         format!("expected a string, found {found}"),
                     );
                 }
@@ -279,7 +335,17 @@ impl<'a> Reader<'a> {
 }
 
 pub(crate) fn dotted(table: Table<'_>, key: &str) -> String {
-    format!("{}.{key}", table.path)
+    format!("{}.{key}", table.name())
+}
+
+impl Table<'_> {
+    /// Its dotted name: `service`, `services.web`.
+    pub(crate) fn name(&self) -> String {
+        match self.parent {
+            Some(parent) => format!("{parent}.{}", self.path),
+            None => self.path.to_owned(),
+        }
+    }
 }
 
 /// Sorts problems by where they are and gives each its 1-based line and column (in

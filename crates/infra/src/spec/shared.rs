@@ -1,46 +1,45 @@
-//! `[queue]`, `[registry]` and `[logs]`: what the service shares besides the network.
+//! A queue table, `[registry]` and `[logs]`: what the services share besides the network.
 
 use toml_edit::TableLike;
 
 use super::model::{LOG_RETENTION_DAYS, LogsSpec, QueueSpec, RegistrySpec};
-use super::reader::Reader;
+use super::reader::{Reader, Table};
 
 /// Values were range-checked by the reader; out-of-range ones were reported and defaulted.
 fn to_u32(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(0)
 }
 
-pub(super) fn queue<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike) -> QueueSpec {
-    let queue_table = reader.table(
-        root,
-        "queue",
-        &[
-            "visibility_timeout_secs",
-            "message_retention_secs",
-            "receive_wait_secs",
-            "dead_letter_max_receives",
-        ],
-    );
+pub(super) const QUEUE_KEYS: &[&str] = &[
+    "visibility_timeout_secs",
+    "message_retention_secs",
+    "receive_wait_secs",
+    "dead_letter_max_receives",
+];
+
+/// One queue table (`[queue]` or `[queues.NAME]`); `name` is already normalised.
+pub(super) fn queue<'a>(reader: &mut Reader<'a>, t: Table<'a>, name: String) -> QueueSpec {
+    let d = QueueSpec::defaults();
+    let mut int =
+        |key: &str, default: u32, range| to_u32(reader.int(t, key, i64::from(default), range));
     QueueSpec {
-        visibility_timeout_secs: to_u32(reader.int(
-            queue_table,
+        visibility_timeout_secs: int(
             "visibility_timeout_secs",
-            30,
+            d.visibility_timeout_secs,
             0..=43_200,
-        )),
-        message_retention_secs: to_u32(reader.int(
-            queue_table,
+        ),
+        message_retention_secs: int(
             "message_retention_secs",
-            345_600,
+            d.message_retention_secs,
             60..=1_209_600,
-        )),
-        receive_wait_secs: to_u32(reader.int(queue_table, "receive_wait_secs", 0, 0..=20)),
-        dead_letter_max_receives: to_u32(reader.int(
-            queue_table,
+        ),
+        receive_wait_secs: int("receive_wait_secs", d.receive_wait_secs, 0..=20),
+        dead_letter_max_receives: int(
             "dead_letter_max_receives",
-            5,
+            d.dead_letter_max_receives,
             1..=1000,
-        )),
+        ),
+        name,
     }
 }
 

@@ -25,7 +25,7 @@ fn a_name_alone_gets_every_default() {
     assert_eq!(spec, StackSpec::minimal("messages"));
     assert_eq!(spec.region, "us-east-1");
     assert_eq!(spec.network.public_subnets.len(), 2);
-    assert_eq!(spec.queue.visibility_timeout_secs, 30);
+    assert_eq!(spec.queues[0].visibility_timeout_secs, 30);
     assert_eq!(spec.logs.retention_days, 14);
 }
 
@@ -64,12 +64,12 @@ port = 8080
         spec.network.private_subnets[0].to_string(),
         "10.20.0.192/26"
     );
-    assert_eq!(spec.queue.visibility_timeout_secs, 60);
-    assert_eq!(spec.queue.dead_letter_max_receives, 3);
+    assert_eq!(spec.queues[0].visibility_timeout_secs, 60);
+    assert_eq!(spec.queues[0].dead_letter_max_receives, 3);
     assert_eq!(spec.registry.keep_images, 5);
     assert!(!spec.registry.scan_on_push);
     assert_eq!(spec.logs.retention_days, 30);
-    assert_eq!(spec.service.port, 8080);
+    assert_eq!(spec.services[0].port, Some(8080));
 }
 
 #[test]
@@ -276,17 +276,17 @@ fn service_settings_are_read_and_fargate_pairs_checked() {
         "[stack]\nname = \"ok\"\n[service]\nimage = \"repo/app:1\"\ncpu = 512\nmemory = 2048\ndesired_count = 2\nenvironment = { ENV = \"staging\", LOG_LEVEL = \"debug\" }\ncertificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d\"\n",
     )
     .unwrap();
-    assert_eq!(spec.service.image.as_deref(), Some("repo/app:1"));
+    assert_eq!(spec.services[0].image.as_deref(), Some("repo/app:1"));
     assert_eq!(
         (
-            spec.service.cpu,
-            spec.service.memory,
-            spec.service.desired_count
+            spec.services[0].cpu,
+            spec.services[0].memory,
+            spec.services[0].desired_count
         ),
         (512, 2048, 2)
     );
-    assert_eq!(spec.service.environment["ENV"], "staging");
-    assert_eq!(spec.service.deregistration_delay_secs, 30);
+    assert_eq!(spec.services[0].environment["ENV"], "staging");
+    assert_eq!(spec.services[0].deregistration_delay_secs, 30);
 
     let (_, text) = errors("[stack]\nname = \"ok\"\n[service]\ncpu = 256\nmemory = 4096\n");
     assert!(text.contains("stack.toml:5:10: service.memory: 4096 MiB does not go with cpu = 256 on Fargate; allowed: 512, 1024, 2048"), "{text}");

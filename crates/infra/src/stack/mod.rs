@@ -1,9 +1,11 @@
 //! From a validated [`StackSpec`] to the list of desired resources with their logical ids and
 //! dependencies: the one place that says what a stack is made of. Split by area, as `spec/`
-//! is: the network, what the service shares (queues, registry, roles, logs), the service.
+//! is: the network, what the services share (queues, registry, logs), the services, and the
+//! load balancer in front of the web ones.
 
 mod builder;
 mod ids;
+mod load_balancing;
 mod network;
 mod outputs;
 mod service;
@@ -30,9 +32,7 @@ pub fn desired(spec: &StackSpec, zones: &[String]) -> Vec<Desired> {
     let mut b = Builder::new(spec);
     let subnets = network::add(&mut b, zones);
     shared::add(&mut b);
-    if let Some(image) = service::image(&mut b) {
-        service::add(&mut b, image, &subnets);
-    }
+    service::add(&mut b, &subnets);
     b.out
 }
 

@@ -1,10 +1,10 @@
 //! The network: VPC, internet gateway, a public and a private subnet per zone, their route
-//! tables, the NAT gateway when asked for, and the two security groups.
+//! tables, the NAT gateway when asked for, and the security groups the services share.
 
 use super::builder::Builder;
 use super::ids::{
     ALB_SECURITY_GROUP, INTERNET_GATEWAY, NAT_EIP, NAT_GATEWAY, PRIVATE_ROUTE_TABLE,
-    PUBLIC_ROUTE_TABLE, SERVICE_SECURITY_GROUP, VPC, private_subnet, public_subnet,
+    PUBLIC_ROUTE_TABLE, SERVICES_SECURITY_GROUP, VPC, private_subnet, public_subnet,
 };
 use ipnet::Ipv4Net;
 
@@ -16,7 +16,7 @@ use crate::resources::security_group::{Ingress, SecurityGroup, Source};
 use crate::resources::subnet::Subnet;
 use crate::resources::vpc::Vpc;
 use crate::resources::{Desired, Detail, Observed, Spec};
-use crate::spec::NetworkSpec;
+use crate::spec::{NetworkSpec, ServiceKind};
 
 /// The logical ids of the subnets, by kind.
 pub(super) struct Subnets {
@@ -110,35 +110,41 @@ fn route_tables(b: &mut Builder<'_>, subnets: &Subnets) {
     }
 }
 
+/// The load balancer's group (when the stack has a web service), and the group every task
+/// is in when there are internal services (what they admit).
 fn security_groups(b: &mut Builder<'_>) {
     let stack = &b.spec.name;
-    let alb = SecurityGroup {
-        vpc: VPC.into(),
-        name: format!("{stack}-alb"),
-        description: format!("stackctl {stack}: load balancer, HTTP and HTTPS from anywhere"),
-        ingress: [80, 443]
-            .into_iter()
-            .map(|port| Ingress {
-                port,
-                source: Source::Anywhere,
-                description: "HTTP(S) from anywhere".into(),
-            })
-            .collect(),
-    };
-    let service = SecurityGroup {
-        vpc: VPC.into(),
-        name: format!("{stack}-service"),
-        description: format!(
-            "stackctl {stack}: service tasks, container port from the load balancer only"
-        ),
-        ingress: vec![Ingress {
-            port: b.spec.service.port,
-            source: Source::Group(ALB_SECURITY_GROUP.into()),
-            description: "from the load balancer".into(),
-        }],
-    };
-    b.add(ALB_SECURITY_GROUP, Spec::SecurityGroup(alb), &[]);
-    b.add(SERVICE_SECURITY_GROUP, Spec::SecurityGroup(service), &[]);
+    if b.spec.web().next().is_some() {
+        let alb = SecurityGroup {
+            vpc: VPC.into(),
+            name: format!("{stack}-alb"),
+            description: format!("stackctl {stack}: load balancer, HTTP and HTTPS from anywhere"),
+            ingress: [80, 443]
+                .into_iter()
+                .map(|port| Ingress {
+                    port,
+                    source: Source::Anywhere,
+                    description: "HTTP(S) from anywhere".into(),
+                })
+                .collect(),
+        };
+        b.add(ALB_SECURITY_GROUP, Spec::SecurityGroup(alb), &[]);
+    }
+    if b.spec
+        .services
+        .iter()
+        .any(|s| s.kind == ServiceKind::Internal)
+    {
+        let services = SecurityGroup {
+            vpc: VPC.into(),
+            name: format!("{stack}-services"),
+            description: format!(
+                "stackctl {stack}: every task of the stack; internal services admit this group"
+            ),
+            ingress: Vec::new(),
+        };
+        b.add(SERVICES_SECURITY_GROUP, Spec::SecurityGroup(services), &[]);
+    }
 }
 
 /// Keeps the blocks of the subnets that exist when stackctl carved them (the file lists

@@ -1,66 +1,267 @@
-//! The service: its image (built and pushed, or given), the load balancer with its target
-//! group and listeners, the ECS cluster, the task definition and the Fargate service. They
-//! are part of the stack once there is an image to run.
+//! The services: for each, its security group and roles; and once it has an image (built
+//! and pushed, or given), its task definition and Fargate service, with its target group and
+//! listener rule (web) or its service discovery entry (internal). The load balancer, the
+//! cluster and the namespace are added once, for all.
+
+use std::collections::BTreeMap;
 
 use super::builder::Builder;
 use super::ids::{
-    ALB_SECURITY_GROUP, CLUSTER, EXECUTION_ROLE, HTTP_LISTENER, HTTPS_LISTENER, IMAGE,
-    INTERNET_GATEWAY, LOAD_BALANCER, LOG_GROUP, PRIVATE_ROUTE_TABLE, PUBLIC_ROUTE_TABLE, QUEUE,
-    REPOSITORY, SERVICE, SERVICE_SECURITY_GROUP, TARGET_GROUP, TASK_DEFINITION, TASK_ROLE, VPC,
+    ALB_SECURITY_GROUP, CLUSTER, EXECUTION_ROLE, HTTP_LISTENER, HTTPS_LISTENER, LOG_GROUP,
+    NAMESPACE, PRIVATE_ROUTE_TABLE, PUBLIC_ROUTE_TABLE, REPOSITORY, SERVICES_SECURITY_GROUP,
+    ServiceIds, VPC, queue_ids,
 };
+use super::load_balancing;
 use super::network::Subnets;
 use crate::resources::Spec;
 use crate::resources::cluster::Cluster;
+use crate::resources::discovery::DiscoveryService;
+use crate::resources::iam::{self, Role, Statement, Target};
 use crate::resources::image::Image;
-use crate::resources::listener::{DefaultAction, Listener};
-use crate::resources::load_balancer::LoadBalancer;
+use crate::resources::namespace::{Namespace, domain};
+use crate::resources::security_group::{Ingress, SecurityGroup, Source};
 use crate::resources::service::Service;
-use crate::resources::target_group::TargetGroup;
 use crate::resources::task_definition::{CONTAINER, ImageRef, TaskDefinition};
+use crate::spec::{ServiceKind, ServiceSpec, rule_order};
 
-/// Where the service's image comes from, adding the image to build when there is one.
-pub(super) fn image(b: &mut Builder<'_>) -> Option<ImageRef> {
-    let service = &b.spec.service;
-    match (&service.image, &service.build) {
-        (Some(image), _) => Some(ImageRef::Given(image.clone())),
-        (None, Some(build)) => {
-            let image = Image {
-                repository: REPOSITORY.into(),
-                repository_name: b.names.repository.clone(),
-                tag: build.tag.clone(),
-                context: build.context.clone(),
-                dockerfile: build.dockerfile.clone(),
-            };
-            b.add(IMAGE, Spec::Image(image), &[]);
-            Some(ImageRef::Built(IMAGE.into()))
+pub(super) fn add(b: &mut Builder<'_>, subnets: &Subnets) {
+    let spec = b.spec;
+    for service in &spec.services {
+        security_group(b, service);
+        roles(b, service);
+    }
+    let running: Vec<&ServiceSpec> = spec.services.iter().filter(|s| runs(b, s)).collect();
+    if running.is_empty() {
+        return;
+    }
+    b.add(
+        CLUSTER,
+        Spec::Cluster(Cluster {
+            name: b.names.cluster.clone(),
+        }),
+        &[],
+    );
+    let listener = spec
+        .default_web()
+        .filter(|d| runs(b, d))
+        .map(|default| load_balancing::add(b, subnets, default));
+    let mut ruled: Vec<&&ServiceSpec> = running
+        .iter()
+        .filter(|s| s.kind == ServiceKind::Web && !s.route.is_default())
+        .collect();
+    ruled.sort_by(|a, b| rule_order(&a.route, &a.name).cmp(&rule_order(&b.route, &b.name)));
+    for (priority, service) in (1..).zip(&ruled) {
+        if let Some(listener) = listener {
+            load_balancing::rule(b, listener, service, priority);
         }
-        (None, None) => None,
+    }
+    if running.iter().any(|s| s.kind == ServiceKind::Internal) {
+        let namespace = Namespace {
+            name: domain(&spec.name),
+            vpc: VPC.into(),
+        };
+        b.add(NAMESPACE, Spec::Namespace(namespace), &[]);
+    }
+    let mut images = BTreeMap::new();
+    for service in running {
+        let image = image(b, service, &mut images);
+        task_definition(b, service, image);
+        ecs_service(b, service, subnets, listener);
     }
 }
 
-pub(super) fn add(b: &mut Builder<'_>, image: ImageRef, subnets: &Subnets) {
-    let listeners = load_balancing(b, subnets);
-    let cluster = Cluster {
-        name: b.names.cluster.clone(),
+/// True when the service is deployed: it has an image, and a web service has the load
+/// balancer (its default service has an image too).
+fn runs(b: &Builder<'_>, service: &ServiceSpec) -> bool {
+    let has_image = |s: &ServiceSpec| s.image.is_some() || s.build.is_some();
+    has_image(service)
+        && (service.kind != ServiceKind::Web || b.spec.default_web().is_some_and(has_image))
+}
+
+/// Where the service's image comes from, adding the image to build (once for the services
+/// built from the same Dockerfile and context).
+fn image(
+    b: &mut Builder<'_>,
+    service: &ServiceSpec,
+    built: &mut BTreeMap<(std::path::PathBuf, std::path::PathBuf), String>,
+) -> ImageRef {
+    // Only services with an image or a build run (`runs`).
+    let build = match (&service.image, &service.build) {
+        (Some(image), _) => return ImageRef::Given(image.clone()),
+        (None, Some(build)) => build,
+        (None, None) => return ImageRef::Given(String::new()),
     };
-    b.add(CLUSTER, Spec::Cluster(cluster), &[]);
-    let (spec, names) = (b.spec, b.names.clone());
-    let svc = &spec.service;
+    let key = (build.context.clone(), build.dockerfile.clone());
+    if let Some(id) = built.get(&key) {
+        return ImageRef::Built(id.clone());
+    }
+    let id = ServiceIds::of(service).image;
+    let image = Image {
+        repository: REPOSITORY.into(),
+        repository_name: b.names.repository.clone(),
+        tag: build.tag.clone(),
+        context: build.context.clone(),
+        dockerfile: build.dockerfile.clone(),
+    };
+    b.add(&id, Spec::Image(image), &[]);
+    built.insert(key, id.clone());
+    ImageRef::Built(id)
+}
+
+/// The service's own group: a web service admits its port from the load balancer, an
+/// internal one from the stack's tasks, a worker nothing.
+fn security_group(b: &mut Builder<'_>, service: &ServiceSpec) {
+    let stack = &b.spec.name;
+    let (source, from) = match service.kind {
+        ServiceKind::Web => (ALB_SECURITY_GROUP, "the load balancer"),
+        ServiceKind::Internal => (SERVICES_SECURITY_GROUP, "the stack's services"),
+        ServiceKind::Worker => ("", "nowhere"),
+    };
+    let description = if service.is_single() && service.kind == ServiceKind::Web {
+        // The group's description cannot change: the one-service stack keeps its words.
+        format!("stackctl {stack}: service tasks, container port from the load balancer only")
+    } else {
+        format!(
+            "stackctl {stack}: {} tasks, container port from {from} only",
+            service.name
+        )
+    };
+    let ingress = match service.port {
+        Some(port) if !source.is_empty() => vec![Ingress {
+            port,
+            source: Source::Group(source.into()),
+            description: format!("from {from}"),
+        }],
+        _ => Vec::new(),
+    };
+    let group = SecurityGroup {
+        vpc: VPC.into(),
+        name: b.names.service(&service.name).security_group,
+        description,
+        ingress,
+    };
+    b.add(
+        &ServiceIds::of(service).security_group,
+        Spec::SecurityGroup(group),
+        &[],
+    );
+}
+
+/// The task role (exactly its queues, to send or consume), and an execution role of its own
+/// when it has secrets (reading exactly those).
+fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
+    let (spec, ids) = (b.spec, ServiceIds::of(service));
+    let names = b.names.service(&service.name);
+    let mut policy = Vec::new();
+    for queue in &spec.queues {
+        let mut actions: Vec<&'static str> = Vec::new();
+        if service.sends_to.contains(&queue.name) {
+            actions.extend(iam::SEND_ACTIONS);
+        }
+        if service.consumes.contains(&queue.name) {
+            actions.extend(iam::CONSUME_ACTIONS);
+        }
+        actions.sort_unstable();
+        actions.dedup();
+        if !actions.is_empty() {
+            policy.push(Statement {
+                actions,
+                target: Target::Resource(queue_ids(queue).0),
+            });
+        }
+    }
+    let task = Role {
+        name: names.task_role,
+        description: format!(
+            "stackctl {}: the {} service's own permissions (its queues only)",
+            spec.name, service.name
+        ),
+        managed_policies: Vec::new(),
+        policy,
+    };
+    b.add(&ids.task_role, Spec::Role(task), &[]);
+    if service.secrets.is_empty() {
+        return;
+    }
+    let policy = service
+        .secrets
+        .values()
+        .map(|arn| Statement {
+            actions: if arn.contains(":ssm:") {
+                iam::SSM_ACTIONS.to_vec()
+            } else {
+                iam::SECRETS_MANAGER_ACTIONS.to_vec()
+            },
+            target: Target::Arn(arn.clone()),
+        })
+        .collect();
+    let execution = Role {
+        name: names.execution_role,
+        description: format!(
+            "stackctl {}: lets ECS pull the {} image, write logs and read its secrets",
+            spec.name, service.name
+        ),
+        managed_policies: vec![iam::TASK_EXECUTION_POLICY.into()],
+        policy,
+    };
+    b.add(&ids.execution_role, Spec::Role(execution), &[]);
+}
+
+fn task_definition(b: &mut Builder<'_>, service: &ServiceSpec, image: ImageRef) {
+    let (spec, ids) = (b.spec, ServiceIds::of(service));
+    let mut environment = service.environment.clone();
+    for internal in spec
+        .services
+        .iter()
+        .filter(|s| s.kind == ServiceKind::Internal)
+    {
+        let port = internal.port.unwrap_or(80);
+        environment.insert(
+            format!("SERVICE_URL_{}", internal.env_suffix()),
+            format!("http://{}.{}:{port}", internal.name, domain(&spec.name)),
+        );
+    }
+    let queues = spec
+        .queues
+        .iter()
+        .filter(|q| service.sends_to.contains(&q.name) || service.consumes.contains(&q.name))
+        .map(|q| (crate::spec::env_suffix(&q.name), queue_ids(q).0))
+        .collect();
+    let execution_role = if service.secrets.is_empty() {
+        EXECUTION_ROLE.to_owned()
+    } else {
+        ids.execution_role.clone()
+    };
     let task_definition = TaskDefinition {
-        family: names.task_family.clone(),
+        family: b.names.service(&service.name).task_family,
         image,
-        cpu: svc.cpu,
-        memory: svc.memory,
-        port: svc.port,
-        environment: svc.environment.clone(),
-        queue: QUEUE.into(),
+        cpu: service.cpu,
+        memory: service.memory,
+        port: service.port,
+        environment,
+        queues,
+        secrets: service.secrets.clone(),
+        command: service.command.clone(),
         log_group: LOG_GROUP.into(),
-        log_group_name: names.log_group.clone(),
+        log_group_name: b.names.log_group.clone(),
         region: spec.region.clone(),
-        execution_role: EXECUTION_ROLE.into(),
-        task_role: TASK_ROLE.into(),
+        execution_role,
+        task_role: ids.task_role.clone(),
     };
-    b.add(TASK_DEFINITION, Spec::TaskDefinition(task_definition), &[]);
+    b.add(
+        &ids.task_definition,
+        Spec::TaskDefinition(task_definition),
+        &[],
+    );
+}
+
+fn ecs_service(
+    b: &mut Builder<'_>,
+    service: &ServiceSpec,
+    subnets: &Subnets,
+    listener: Option<&str>,
+) {
+    let (spec, ids) = (b.spec, ServiceIds::of(service));
     // Tasks need a way out to pull the image: public subnets with a public IP, or private
     // ones behind the NAT gateway.
     let (subnets, route_table) = if spec.network.nat_gateway {
@@ -68,79 +269,52 @@ pub(super) fn add(b: &mut Builder<'_>, image: ImageRef, subnets: &Subnets) {
     } else {
         (&subnets.public, PUBLIC_ROUTE_TABLE)
     };
-    let service = Service {
-        name: names.service.clone(),
+    let mut security_groups = vec![ids.security_group.clone()];
+    if spec
+        .services
+        .iter()
+        .any(|s| s.kind == ServiceKind::Internal)
+    {
+        security_groups.push(SERVICES_SECURITY_GROUP.into());
+    }
+    let web = service.kind == ServiceKind::Web;
+    let internal = service.kind == ServiceKind::Internal;
+    if internal {
+        let discovery = DiscoveryService {
+            name: service.name.clone(),
+            namespace: NAMESPACE.into(),
+        };
+        b.add(&ids.discovery, Spec::DiscoveryService(discovery), &[]);
+    }
+    let ecs = Service {
+        name: b.names.service(&service.name).service,
         cluster: CLUSTER.into(),
-        task_definition: TASK_DEFINITION.into(),
-        desired_count: svc.desired_count,
-        target_group: TARGET_GROUP.into(),
+        task_definition: ids.task_definition.clone(),
+        desired_count: service.desired_count,
+        target_group: web.then(|| ids.target_group.clone()),
+        discovery: internal.then(|| ids.discovery.clone()),
         container_name: CONTAINER.into(),
-        port: svc.port,
+        port: service.port,
         subnets: subnets.clone(),
-        security_group: SERVICE_SECURITY_GROUP.into(),
+        security_groups,
         public_ip: !spec.network.nat_gateway,
-        grace_secs: svc.health_check_grace_secs,
-        min_healthy_percent: svc.min_healthy_percent,
-        max_percent: svc.max_percent,
-        rollback: svc.rollback,
+        grace_secs: service.health_check_grace_secs,
+        min_healthy_percent: service.min_healthy_percent,
+        max_percent: service.max_percent,
+        rollback: service.rollback,
     };
-    // Registering in the target group needs a listener on it; tasks need their route out.
-    let mut after = vec![route_table];
-    after.extend(listeners);
-    b.add(SERVICE, Spec::Service(service), &after);
-}
-
-/// The target group, the load balancer and its listeners; returns the listeners' ids.
-fn load_balancing(b: &mut Builder<'_>, subnets: &Subnets) -> Vec<&'static str> {
-    let (svc, names) = (&b.spec.service, b.names.clone());
-    let target_group = TargetGroup {
-        name: names.target_group.clone(),
-        vpc: VPC.into(),
-        port: svc.port,
-        health_check_path: svc.health_check_path.clone(),
-        interval_secs: svc.health_check_interval_secs,
-        healthy_threshold: svc.healthy_threshold,
-        unhealthy_threshold: svc.unhealthy_threshold,
-        deregistration_delay_secs: svc.deregistration_delay_secs,
-    };
-    let certificate = svc.certificate_arn.clone();
-    b.add(TARGET_GROUP, Spec::TargetGroup(target_group), &[]);
-    let load_balancer = LoadBalancer {
-        name: names.load_balancer.clone(),
-        subnets: subnets.public.clone(),
-        security_group: ALB_SECURITY_GROUP.into(),
-    };
-    // An internet-facing load balancer needs the gateway attached first.
-    b.add(
-        LOAD_BALANCER,
-        Spec::LoadBalancer(load_balancer),
-        &[INTERNET_GATEWAY],
-    );
-    let forward = |port, certificate_arn| Listener {
-        load_balancer: LOAD_BALANCER.into(),
-        port,
-        certificate_arn,
-        action: DefaultAction::Forward(TARGET_GROUP.into()),
-    };
-    match certificate {
-        None => {
-            b.add(HTTP_LISTENER, Spec::Listener(forward(80, None)), &[]);
-            vec![HTTP_LISTENER]
+    // Registering in a target group needs it attached to the load balancer (by the
+    // listener, or the service's rule); tasks need their route out.
+    let mut after = vec![route_table.to_owned()];
+    if web {
+        after.extend(listener.map(str::to_owned));
+        if !service.route.is_default() {
+            after.push(ids.listener_rule.clone());
         }
-        Some(certificate) => {
-            b.add(
-                HTTPS_LISTENER,
-                Spec::Listener(forward(443, Some(certificate))),
-                &[],
-            );
-            let redirect = Listener {
-                load_balancer: LOAD_BALANCER.into(),
-                port: 80,
-                certificate_arn: None,
-                action: DefaultAction::RedirectToHttps,
-            };
-            b.add(HTTP_LISTENER, Spec::Listener(redirect), &[]);
-            vec![HTTP_LISTENER, HTTPS_LISTENER]
+        if listener == Some(HTTPS_LISTENER) {
+            after.push(HTTP_LISTENER.to_owned());
         }
     }
+    let after: Vec<&str> = after.iter().map(String::as_str).collect();
+    b.add(&ids.service, Spec::Service(ecs), &after);
 }

@@ -1,36 +1,40 @@
-//! What the service uses besides the network: its queue and dead-letter queue, the image
-//! repository, the execution and task roles, and the log group.
+//! What the services share besides the network: the queues with their dead-letter queues,
+//! the image repository, the execution role of the services without secrets, and the log
+//! group.
 
 use super::builder::Builder;
-use super::ids::{DEAD_LETTER_QUEUE, EXECUTION_ROLE, LOG_GROUP, QUEUE, REPOSITORY, TASK_ROLE};
+use super::ids::{EXECUTION_ROLE, LOG_GROUP, REPOSITORY, queue_ids};
 use crate::resources::Spec;
 use crate::resources::ecr::Repository;
-use crate::resources::iam::{InlineQueuePolicy, Role, TASK_EXECUTION_POLICY};
+use crate::resources::iam::{Role, TASK_EXECUTION_POLICY};
 use crate::resources::logs::LogGroup;
 use crate::resources::sqs::{DEAD_LETTER_RETENTION_SECS, Queue, Redrive};
 
 pub(super) fn add(b: &mut Builder<'_>) {
     let (spec, names) = (b.spec, b.names.clone());
-    let queue = &spec.queue;
-    let dead_letters = Queue {
-        name: names.dead_letter_queue.clone(),
-        visibility_timeout_secs: queue.visibility_timeout_secs,
-        message_retention_secs: DEAD_LETTER_RETENTION_SECS,
-        receive_wait_secs: 0,
-        redrive: None,
-    };
-    b.add(DEAD_LETTER_QUEUE, Spec::Queue(dead_letters), &[]);
-    let messages = Queue {
-        name: names.queue.clone(),
-        visibility_timeout_secs: queue.visibility_timeout_secs,
-        message_retention_secs: queue.message_retention_secs,
-        receive_wait_secs: queue.receive_wait_secs,
-        redrive: Some(Redrive {
-            dead_letter_queue: DEAD_LETTER_QUEUE.into(),
-            max_receives: queue.dead_letter_max_receives,
-        }),
-    };
-    b.add(QUEUE, Spec::Queue(messages), &[]);
+    for queue in &spec.queues {
+        let (queue_id, dead_letter_id) = queue_ids(queue);
+        let (name, dead_letter_name) = names.queue(&queue.name);
+        let dead_letters = Queue {
+            name: dead_letter_name,
+            visibility_timeout_secs: queue.visibility_timeout_secs,
+            message_retention_secs: DEAD_LETTER_RETENTION_SECS,
+            receive_wait_secs: 0,
+            redrive: None,
+        };
+        b.add(&dead_letter_id, Spec::Queue(dead_letters), &[]);
+        let messages = Queue {
+            name,
+            visibility_timeout_secs: queue.visibility_timeout_secs,
+            message_retention_secs: queue.message_retention_secs,
+            receive_wait_secs: queue.receive_wait_secs,
+            redrive: Some(Redrive {
+                dead_letter_queue: dead_letter_id,
+                max_receives: queue.dead_letter_max_receives,
+            }),
+        };
+        b.add(&queue_id, Spec::Queue(messages), &[]);
+    }
     let repository = Repository {
         name: names.repository.clone(),
         scan_on_push: spec.registry.scan_on_push,
@@ -44,21 +48,9 @@ pub(super) fn add(b: &mut Builder<'_>) {
             spec.name
         ),
         managed_policies: vec![TASK_EXECUTION_POLICY.into()],
-        queue_policy: None,
+        policy: Vec::new(),
     };
     b.add(EXECUTION_ROLE, Spec::Role(execution), &[]);
-    let task = Role {
-        name: names.task_role.clone(),
-        description: format!(
-            "stackctl {}: the service's own permissions (its queue only)",
-            spec.name
-        ),
-        managed_policies: Vec::new(),
-        queue_policy: Some(InlineQueuePolicy {
-            queue: QUEUE.into(),
-        }),
-    };
-    b.add(TASK_ROLE, Spec::Role(task), &[]);
     let logs = LogGroup {
         name: names.log_group.clone(),
         retention_days: spec.logs.retention_days,

@@ -70,7 +70,7 @@ fn subnets_are_spread_over_zones_in_order() {
 #[test]
 fn an_image_adds_the_load_balancer_and_the_service_in_order() {
     let mut spec = StackSpec::minimal("s");
-    spec.service.image = Some("repo/app:1".into());
+    spec.services[0].image = Some("repo/app:1".into());
     let resources = desired(&spec, &zones());
     assert_eq!(resources.len(), 22);
     let graph = Graph::new(resources.iter().map(|r| (r.id.as_str(), r.deps.as_slice()))).unwrap();
@@ -91,7 +91,7 @@ fn an_image_adds_the_load_balancer_and_the_service_in_order() {
     );
 
     spec.network.nat_gateway = true;
-    spec.service.certificate_arn = Some("arn:aws:acm:us-east-1:1:certificate/x".into());
+    spec.services[0].certificate_arn = Some("arn:aws:acm:us-east-1:1:certificate/x".into());
     let resources = desired(&spec, &zones());
     let service = resources.iter().find(|r| r.id == SERVICE).unwrap();
     let Spec::Service(s) = &service.spec else {

@@ -1,5 +1,6 @@
 //! What the AWS commands share: reading the stack file and connecting to AWS.
 
+use anyhow::Context as _;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -60,37 +61,46 @@ pub fn name_and_region(by: &crate::cli::ByName, file: &Path) -> anyhow::Result<(
     }
 }
 
-/// Decides where the service's image comes from: `--image` or `service.image` as is; else the
-/// Dockerfile next to the stack file, built with a tag derived from the working tree; else
-/// no image (and so no load balancer and service yet).
+/// Decides where each service's image comes from: `--image` (for every service without an
+/// image of its own) or `image` as is; else its Dockerfile, relative to the stack file, built
+/// with a tag derived from its build context; else no image (and so the service is not
+/// deployed yet).
 pub fn choose_image(
     spec: &mut StackSpec,
     stack_file: &Path,
     image: Option<&String>,
 ) -> anyhow::Result<()> {
-    if let Some(image) = image {
-        if let Some(problem) = infra::spec::check_image(image) {
-            anyhow::bail!("--image {problem}");
-        }
-        spec.service.image = Some(image.clone());
-    }
-    if spec.service.image.is_some() {
-        return Ok(());
+    if let Some(problem) = image.and_then(|i| infra::spec::check_image(i)) {
+        anyhow::bail!("--image {problem}");
     }
     let base = match stack_file.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let dockerfile = base.join(&spec.service.dockerfile);
-    if !dockerfile.is_file() {
-        return Ok(());
+    for service in &mut spec.services {
+        if service.image.is_none() {
+            service.image = image.cloned();
+        }
+        if service.image.is_some() {
+            continue;
+        }
+        let dockerfile = base.join(&service.dockerfile);
+        if !dockerfile.is_file() {
+            continue;
+        }
+        let context = base.join(&service.context);
+        let tag = infra::resources::image::content_tag(&context).with_context(|| {
+            format!(
+                "while reading the build context of service {}",
+                service.name
+            )
+        })?;
+        service.build = Some(infra::spec::Build {
+            context,
+            dockerfile,
+            tag,
+        });
     }
-    let tag = infra::resources::image::content_tag(&base)?;
-    spec.service.build = Some(infra::spec::Build {
-        context: base,
-        dockerfile,
-        tag,
-    });
     Ok(())
 }
 

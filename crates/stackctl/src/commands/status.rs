@@ -61,28 +61,66 @@ async fn check(url: String) -> Health {
 }
 
 /// The service's deployment, in a line: counts, rollout, revision, image.
-fn service_line(observed: &[Observed]) -> Option<String> {
-    let service = observed.iter().find_map(|o| match &o.detail {
-        Detail::Service(s) => Some(s),
-        _ => None,
-    })?;
-    let image = observed.iter().find_map(|o| match &o.detail {
-        Detail::TaskDefinition(t) => Some(t.image.clone()),
-        _ => None,
-    });
-    let revision = service.task_definition.rsplit(':').next().unwrap_or("?");
-    Some(format!(
-        "{} desired, {} running, {} pending; rollout {}; task definition revision {revision}; image {}",
-        service.desired_count,
-        service.running_count,
-        service.pending_count,
-        if service.rollout.is_empty() {
-            "unknown"
-        } else {
-            &service.rollout
-        },
-        image.unwrap_or_else(|| "?".into())
-    ))
+/// One ECS service's deployment, as `status` shows it.
+#[derive(Debug, Serialize)]
+struct ServiceLine {
+    /// The service's logical id (`service`, `service-api`).
+    id: String,
+    desired: i32,
+    running: i32,
+    pending: i32,
+    rollout: String,
+    revision: String,
+    image: String,
+}
+
+impl ServiceLine {
+    fn text(&self) -> String {
+        format!(
+            "{} desired, {} running, {} pending; rollout {}; task definition revision {}; image {}",
+            self.desired, self.running, self.pending, self.rollout, self.revision, self.image
+        )
+    }
+}
+
+/// Every ECS service of the stack, with the image of its task definition.
+fn service_lines(observed: &[Observed]) -> Vec<ServiceLine> {
+    observed
+        .iter()
+        .filter_map(|o| match &o.detail {
+            Detail::Service(s) => Some((o, s)),
+            _ => None,
+        })
+        .map(|(o, service)| {
+            let image = observed.iter().find_map(|t| match &t.detail {
+                Detail::TaskDefinition(td)
+                    if service.task_definition.starts_with(&t.aws_id)
+                        || t.aws_id == service.task_definition =>
+                {
+                    Some(td.image.clone())
+                }
+                _ => None,
+            });
+            ServiceLine {
+                id: o.id.clone(),
+                desired: service.desired_count,
+                running: service.running_count,
+                pending: service.pending_count,
+                rollout: if service.rollout.is_empty() {
+                    "unknown".into()
+                } else {
+                    service.rollout.clone()
+                },
+                revision: service
+                    .task_definition
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or("?")
+                    .to_owned(),
+                image: image.unwrap_or_else(|| "?".into()),
+            }
+        })
+        .collect()
 }
 
 /// `status --json`: every resource as AWS reports it, the outputs, the service's deployment
@@ -93,7 +131,8 @@ struct StatusReport<'a> {
     at: &'a Where,
     resources: &'a [Observed],
     outputs: Named,
-    service: Option<String>,
+    /// Each ECS service's deployment.
+    services: Vec<ServiceLine>,
     health: Option<Health>,
     aws_calls: CallCounts,
     #[serde(skip)]
@@ -113,8 +152,16 @@ impl Report for StatusReport<'_> {
             render::resources(self.resources),
             format!("\nOutputs:\n{}", self.outputs.text()),
         ];
-        if let Some(service) = &self.service {
-            lines.push(format!("\nService: {service}"));
+        match self.services.as_slice() {
+            [] => {}
+            [one] => lines.push(format!("\nService: {}", one.text())),
+            several => {
+                lines.push("\nServices:".into());
+                let width = several.iter().map(|s| s.id.len()).max().unwrap_or(0);
+                for s in several {
+                    lines.push(format!("  {:width$}  {}", s.id, s.text()));
+                }
+            }
         }
         match (&self.url, &self.health) {
             (Some(url), Some(h)) => {
@@ -157,7 +204,10 @@ pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCod
     let emulated = std::env::var_os("AWS_ENDPOINT_URL").is_some();
     let health = match &url {
         Some(url) if !emulated => {
-            Some(check(format!("{url}{}", spec.service.health_check_path)).await)
+            let path = spec
+                .default_web()
+                .map_or("/", |s| s.health_check_path.as_str());
+            Some(check(format!("{url}{path}")).await)
         }
         _ => None,
     };
@@ -165,7 +215,7 @@ pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCod
         at: &at,
         resources: &observed,
         outputs: Named::of(&engine::outputs_of(&observed)),
-        service: service_line(&observed),
+        services: service_lines(&observed),
         health,
         aws_calls: ctx.calls.snapshot(),
         url,

@@ -41,13 +41,13 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let spec = stack_for(args)?;
     // Before anything is created: where the local service will listen.
     let host_port = if args.local {
+        let wanted = local_port(&spec)?;
         let files = crate::local::Files::new(&args.stack.file, &spec.name);
-        let (port, moved) = crate::local::host_port(&files, spec.service.port)?;
+        let (port, moved) = crate::local::host_port(&files, wanted)?;
         if moved {
             printer.note(&format!(
-                "Port {} (service.port) is in use here; the local service will listen on {port} \
-                 instead (the task definition keeps {}).",
-                spec.service.port, spec.service.port
+                "Port {wanted} (service.port) is in use here; the local service will listen on \
+                 {port} instead (the task definition keeps {wanted})."
             ));
         }
         Some(port)
@@ -61,7 +61,7 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     } else {
         let secs = args
             .wait_timeout
-            .unwrap_or(u64::from(spec.service.wait_timeout_secs));
+            .unwrap_or(u64::from(spec.wait_timeout_secs()));
         Some(std::time::Duration::from_secs(secs))
     };
     let stop = interrupt_flag(printer);
@@ -101,11 +101,24 @@ async fn locked(
         printer.note(&format!("warning: {warning}"));
     }
     printer.line(&PlanReport::new(at, plan, CallCounts::default()).text());
-    if spec.service.image.is_none() && spec.service.build.is_none() {
+    let idle: Vec<&str> = spec
+        .services
+        .iter()
+        .filter(|s| s.image.is_none() && s.build.is_none())
+        .map(|s| s.name.as_str())
+        .collect();
+    if spec.services.len() == 1 && idle.len() == 1 {
         printer.line(
             "\nNo image and no Dockerfile: the load balancer and the ECS service are not part of \
              this stack yet. Set service.image in the stack file, pass --image, or add a Dockerfile.",
         );
+    } else if !idle.is_empty() {
+        printer.line(&format!(
+            "\nNo image and no Dockerfile for {}: not deployed yet (and without one for the \
+             default web service, no load balancer). Set image in their tables, pass --image, \
+             or add their Dockerfiles.",
+            idle.join(", ")
+        ));
     }
     // An image to build needs a builder: say so before anything is changed.
     can_build(plan).await?;
@@ -127,14 +140,35 @@ async fn locked(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The port the one service of a stack `up --local` runs listens on.
+fn local_port(spec: &StackSpec) -> anyhow::Result<u16> {
+    match spec.services.as_slice() {
+        [one] => one
+            .port
+            .context("up --local runs a service with a port; this stack's one service has none"),
+        _ => anyhow::bail!(
+            "up --local runs a stack of one service; this one has {} ({}). Run `stackctl up` \
+             on the emulator without --local to create them all",
+            spec.services.len(),
+            spec.services
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// The stack file, with the image `up` deploys decided.
 fn stack_for(args: &UpArgs) -> anyhow::Result<StackSpec> {
     let mut spec = load(&args.stack.file)?;
     if args.local {
         crate::local::require_emulator()?;
         // Locally the service runs from its binary: the image is only a label for ECS.
-        if args.image.is_none() && spec.service.image.is_none() {
-            spec.service.image = Some(format!("stackctl.local/{}:local", spec.name));
+        for service in &mut spec.services {
+            if args.image.is_none() && service.image.is_none() {
+                service.image = Some(format!("stackctl.local/{}:local", spec.name));
+            }
         }
     }
     choose_image(&mut spec, &args.stack.file, args.image.as_ref())?;

@@ -12,6 +12,7 @@ mod local;
 mod lock;
 mod replace;
 mod service;
+mod several;
 mod soak;
 mod stack;
 mod validate;

@@ -1,6 +1,7 @@
-//! IAM roles for ECS tasks: the execution role (the AWS managed ECS task execution policy:
-//! pull images, write logs) and the task role (an inline policy allowing only this stack's
-//! queue). Policies attached or edited by hand are drift and are put back.
+//! IAM roles for ECS tasks: execution roles (the AWS managed ECS task execution policy: pull
+//! images, write logs; and reading the service's own secrets) and each service's task role
+//! (an inline policy allowing exactly its queues, sending or consuming as it says). Policies
+//! attached or edited by hand are drift and are put back.
 
 use std::collections::BTreeSet;
 
@@ -8,10 +9,14 @@ use aws_sdk_iam::types::Tag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
 
+mod inline;
 mod policy;
 
+use inline::resolved;
+pub use inline::{Statement, Target, WantedStatement};
 pub use policy::{
-    ECS_TASKS, QUEUE_ACTIONS, QUEUE_POLICY_NAME, TASK_EXECUTION_POLICY, queue_policy, trust_policy,
+    CONSUME_ACTIONS, ECS_TASKS, QUEUE_ACTIONS, QUEUE_POLICY_NAME, SECRETS_MANAGER_ACTIONS,
+    SEND_ACTIONS, SSM_ACTIONS, TASK_EXECUTION_POLICY, document, queue_policy, trust_policy,
 };
 use policy::{parse_document, same_policy};
 
@@ -19,22 +24,17 @@ use crate::aws::{self, named};
 use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::outputs::{Attr, Output, Outputs, Ref};
+use crate::outputs::{Output, Outputs};
 use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InlineQueuePolicy {
-    /// Logical id of the queue the role may use.
-    pub queue: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role {
     pub name: String,
     pub description: String,
     pub managed_policies: Vec<String>,
-    pub queue_policy: Option<InlineQueuePolicy>,
+    /// stackctl's inline policy ([`QUEUE_POLICY_NAME`]); none when empty.
+    pub policy: Vec<Statement>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,8 +58,11 @@ pub enum Field {
         names: Vec<String>,
         keep: Option<String>,
     },
-    /// stackctl's queue policy is missing (`edited: false`) or was edited.
-    QueuePolicy { queue: Ref, edited: bool },
+    /// stackctl's inline policy is missing (`edited: false`) or was edited.
+    Policy {
+        statements: Vec<WantedStatement>,
+        edited: bool,
+    },
 }
 
 fn short(arn: &str) -> &str {
@@ -84,17 +87,11 @@ impl Describe for Field {
                 show_list(names.iter().chain(keep)),
                 show_list(keep),
             ),
-            Self::QueuePolicy {
-                queue,
+            Self::Policy {
+                statements,
                 edited: true,
-            } => FieldChange::new(
-                QUEUE_POLICY_NAME,
-                "(edited)",
-                format!("{} on {queue}", QUEUE_ACTIONS.join(", ")),
-            ),
-            Self::QueuePolicy { .. } => {
-                FieldChange::new("inline_policies", "(none)", QUEUE_POLICY_NAME)
-            }
+            } => FieldChange::new(QUEUE_POLICY_NAME, "(edited)", show_list(statements)),
+            Self::Policy { .. } => FieldChange::new("inline_policies", "(none)", QUEUE_POLICY_NAME),
         }
     }
 }
@@ -105,24 +102,9 @@ fn iam_tags(tags: &Tags) -> Result<Vec<Tag>> {
 }
 
 impl Role {
-    fn queue_field(&self, found: &RoleState, refs: &Outputs) -> Option<Field> {
-        let policy = self.queue_policy.as_ref()?;
-        let queue = Ref::new(refs, &policy.queue, Attr::Arn);
-        let have = found
-            .inline_policies
-            .iter()
-            .find(|(n, _)| n == QUEUE_POLICY_NAME);
-        match (have, &queue.known) {
-            (None, _) => Some(Field::QueuePolicy {
-                queue,
-                edited: false,
-            }),
-            (Some((_, doc)), Some(arn)) if same_policy(doc.as_ref(), &queue_policy(arn)) => None,
-            (Some(_), _) => Some(Field::QueuePolicy {
-                queue,
-                edited: true,
-            }),
-        }
+    fn policy_field(&self, found: &RoleState, refs: &Outputs) -> Option<Field> {
+        let (statements, edited) = inline::differs(&self.policy, &found.inline_policies, refs)?;
+        Some(Field::Policy { statements, edited })
     }
 }
 
@@ -132,7 +114,13 @@ impl Resource for Role {
     const LABEL: &'static str = "IAM role";
 
     fn refs(&self) -> Vec<&str> {
-        self.queue_policy.iter().map(|p| p.queue.as_str()).collect()
+        self.policy
+            .iter()
+            .filter_map(|s| match &s.target {
+                Target::Resource(id) => Some(id.as_str()),
+                Target::Arn(_) => None,
+            })
+            .collect()
     }
 
     async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
@@ -164,10 +152,7 @@ impl Resource for Role {
             have: found.managed_policies.clone(),
             want,
         });
-        let keep = self
-            .queue_policy
-            .as_ref()
-            .map(|_| QUEUE_POLICY_NAME.to_owned());
+        let keep = (!self.policy.is_empty()).then(|| QUEUE_POLICY_NAME.to_owned());
         let extra: Vec<String> = found
             .inline_policies
             .iter()
@@ -178,7 +163,7 @@ impl Resource for Role {
             names: extra,
             keep,
         });
-        diff.fields.extend(self.queue_field(found, refs));
+        diff.fields.extend(self.policy_field(found, refs));
         diff
     }
 
@@ -197,9 +182,9 @@ impl Resource for Role {
         for arn in &self.managed_policies {
             attach(ctx, new.id, &self.name, arn).await?;
         }
-        if let Some(policy) = &self.queue_policy {
-            let arn = Ref::new(new.refs, &policy.queue, Attr::Arn).resolve(new.refs, new.id)?;
-            put_queue_policy(ctx, new.id, &self.name, &arn).await?;
+        if !self.policy.is_empty() {
+            let doc = resolved(&inline::wanted(&self.policy, new.refs), new.refs, new.id)?;
+            put_policy(ctx, new.id, &self.name, &doc).await?;
         }
         Ok(Output {
             aws_id: self.name.clone(),
@@ -351,19 +336,19 @@ async fn apply(ctx: &Context, id: &str, name: &str, field: &Field, refs: &Output
                 delete_inline(ctx, id, name, policy).await?;
             }
         }
-        Field::QueuePolicy { queue, .. } => {
-            put_queue_policy(ctx, id, name, &queue.resolve(refs, id)?).await?;
+        Field::Policy { statements, .. } => {
+            put_policy(ctx, id, name, &resolved(statements, refs, id)?).await?;
         }
     }
     Ok(())
 }
 
-async fn put_queue_policy(ctx: &Context, id: &str, name: &str, queue_arn: &str) -> Result<()> {
+async fn put_policy(ctx: &Context, id: &str, name: &str, document: &Value) -> Result<()> {
     ctx.iam
         .put_role_policy()
         .role_name(name)
         .policy_name(QUEUE_POLICY_NAME)
-        .policy_document(queue_policy(queue_arn).to_string())
+        .policy_document(document.to_string())
         .send()
         .await
         .map_err(|e| Error::aws(id, "PutRolePolicy", e))?;
@@ -422,9 +407,10 @@ mod tests {
             name: "s-task".into(),
             description: "d".into(),
             managed_policies: Vec::new(),
-            queue_policy: Some(InlineQueuePolicy {
-                queue: "queue".into(),
-            }),
+            policy: vec![Statement {
+                actions: QUEUE_ACTIONS.to_vec(),
+                target: Target::Resource("queue".into()),
+            }],
         }
     }
 

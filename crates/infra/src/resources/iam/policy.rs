@@ -1,11 +1,13 @@
-//! The policy documents of the task roles: who may assume them, what the task role may do
-//! with its queue, and how documents are compared (IAM's equivalent forms are the same).
+//! The policy documents of the task roles: who may assume them, what a task role may do with
+//! its queues and an execution role with its secrets, and how documents are compared (IAM's
+//! equivalent forms are the same).
 
 use serde_json::{Value, json};
 
 pub const ECS_TASKS: &str = "ecs-tasks.amazonaws.com";
 pub const TASK_EXECUTION_POLICY: &str =
     "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+/// The name of stackctl's one inline policy on a role.
 pub const QUEUE_POLICY_NAME: &str = "queue-access";
 pub const QUEUE_ACTIONS: [&str; 4] = [
     "sqs:DeleteMessage",
@@ -13,6 +15,28 @@ pub const QUEUE_ACTIONS: [&str; 4] = [
     "sqs:ReceiveMessage",
     "sqs:SendMessage",
 ];
+/// What sending to a queue needs.
+pub const SEND_ACTIONS: [&str; 2] = ["sqs:GetQueueAttributes", "sqs:SendMessage"];
+/// What consuming a queue needs.
+pub const CONSUME_ACTIONS: [&str; 3] = [
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+];
+/// What ECS needs to read a secret into a container at start.
+pub const SECRETS_MANAGER_ACTIONS: [&str; 1] = ["secretsmanager:GetSecretValue"];
+pub const SSM_ACTIONS: [&str; 1] = ["ssm:GetParameters"];
+
+/// A document allowing each (actions, resource ARN) statement, in order.
+pub fn document(statements: &[(Vec<&str>, String)]) -> Value {
+    let statements: Vec<Value> = statements
+        .iter()
+        .map(|(actions, resource)| {
+            json!({ "Effect": "Allow", "Action": actions, "Resource": resource })
+        })
+        .collect();
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
 
 pub fn trust_policy() -> Value {
     json!({

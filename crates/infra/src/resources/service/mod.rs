@@ -1,48 +1,31 @@
 //! The ECS Fargate service: desired count, the deployment circuit breaker (rollback on by
-//! default), min/max healthy percent, health-check grace period, registration in the target
-//! group, the service security group, subnets, and a public IP only when there is no NAT.
+//! default), min/max healthy percent, health-check grace period, registration in its target
+//! group (web) or in service discovery (internal), its security groups, subnets, and a
+//! public IP only when there is no NAT.
 
 mod model;
+mod placement;
 pub mod rollout;
 
-use std::collections::BTreeSet;
-
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
-    LaunchType, LoadBalancer as EcsLoadBalancer, NetworkConfiguration, PropagateTags,
+    DeploymentCircuitBreaker, DeploymentConfiguration, LaunchType, PropagateTags,
 };
 
 use crate::aws::{self, ecs};
 use crate::change::{Diff, Setting, changed_settings};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::outputs::{Attr, Output, Outputs, Ref, resolve_all};
+use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
 use model::describe;
 pub use model::{Field, Registration, Service, ServiceState, state_of};
+use placement::int;
 
 /// DescribeServices takes at most 10 services a call.
 const SERVICES_PER_CALL: usize = 10;
 
-fn int(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-/// The field change when the ids `have` are not exactly the references `want`.
-fn set_differs(have: &BTreeSet<String>, want: &[Ref]) -> bool {
-    let known: BTreeSet<&str> = want.iter().filter_map(|r| r.known.as_deref()).collect();
-    known.len() != want.len() || known != have.iter().map(String::as_str).collect()
-}
-
 impl Service {
-    fn subnet_refs(&self, refs: &Outputs) -> Vec<Ref> {
-        self.subnets
-            .iter()
-            .map(|s| Ref::new(refs, s, Attr::Id))
-            .collect()
-    }
-
     /// The settings that differ, each with what the plan shows and what `update` sends.
     fn changes(&self, found: &ServiceState, refs: &Outputs) -> Vec<Field> {
         let mut fields = Vec::new();
@@ -53,12 +36,18 @@ impl Service {
                 to: td,
             });
         }
+        // ECS takes a grace period only for a service behind a load balancer.
+        let grace = match self.target_group {
+            Some(_) => self.grace_secs,
+            None => u32::try_from(found.grace_secs).unwrap_or(0),
+        };
         let settings: [Setting<Field>; 4] = [
             (found.desired_count, self.desired_count, |from, to| {
                 Field::DesiredCount { from, to }
             }),
-            (found.grace_secs, self.grace_secs, |from, to| {
-                Field::GracePeriod { from, to }
+            (found.grace_secs, grace, |from, to| Field::GracePeriod {
+                from,
+                to,
             }),
             (
                 found.min_healthy_percent,
@@ -78,66 +67,6 @@ impl Service {
             });
         }
         fields
-    }
-
-    /// Where the tasks run and how they are reached: target group, subnets, groups, IP.
-    fn placement_changes(&self, found: &ServiceState, refs: &Outputs) -> Vec<Field> {
-        let mut fields = Vec::new();
-        let tg = Ref::new(refs, &self.target_group, Attr::Id);
-        let registered = found.load_balancer.as_ref().is_some_and(|(arn, c, p)| {
-            tg.is(arn) && c == &self.container_name && *p == i32::from(self.port)
-        });
-        if !registered {
-            fields.push(Field::LoadBalancer {
-                from: found.load_balancer.clone(),
-                to: tg,
-                port: i32::from(self.port),
-            });
-        }
-        let subnets = self.subnet_refs(refs);
-        if set_differs(&found.subnets, &subnets) {
-            fields.push(Field::Subnets {
-                from: found.subnets.clone(),
-                to: subnets,
-            });
-        }
-        let groups = vec![Ref::new(refs, &self.security_group, Attr::Id)];
-        if set_differs(&found.security_groups, &groups) {
-            fields.push(Field::SecurityGroups {
-                from: found.security_groups.clone(),
-                to: groups,
-            });
-        }
-        if found.public_ip != self.public_ip {
-            fields.push(Field::PublicIp(self.public_ip));
-        }
-        fields
-    }
-
-    fn network(&self, refs: &Outputs, id: &str) -> Result<NetworkConfiguration> {
-        let group = Ref::new(refs, &self.security_group, Attr::Id).resolve(refs, id)?;
-        let vpc = AwsVpcConfiguration::builder()
-            .set_subnets(Some(resolve_all(refs, id, &self.subnet_refs(refs))?))
-            .security_groups(group)
-            .assign_public_ip(if self.public_ip {
-                AssignPublicIp::Enabled
-            } else {
-                AssignPublicIp::Disabled
-            })
-            .build()
-            .map_err(|e| Error::unexpected(id, format!("network configuration: {e}")))?;
-        Ok(NetworkConfiguration::builder()
-            .awsvpc_configuration(vpc)
-            .build())
-    }
-
-    fn registration(&self, refs: &Outputs, id: &str) -> Result<EcsLoadBalancer> {
-        let tg = Ref::new(refs, &self.target_group, Attr::Id).resolve(refs, id)?;
-        Ok(EcsLoadBalancer::builder()
-            .target_group_arn(tg)
-            .container_name(&self.container_name)
-            .container_port(i32::from(self.port))
-            .build())
     }
 
     fn deployment(&self) -> DeploymentConfiguration {
@@ -168,7 +97,11 @@ impl Service {
             call = match field {
                 Field::TaskDefinition { to, .. } => call.task_definition(to.resolve(refs, id)?),
                 Field::DesiredCount { to, .. } => call.desired_count(*to),
-                Field::LoadBalancer { .. } => call.load_balancers(self.registration(refs, id)?),
+                Field::LoadBalancer { .. } => call
+                    .set_load_balancers(Some(self.registration(refs, id)?.into_iter().collect())),
+                Field::Registries { .. } => {
+                    call.set_service_registries(Some(self.registries(refs, id)?))
+                }
                 Field::GracePeriod { to, .. } => call.health_check_grace_period_seconds(*to),
                 Field::Subnets { .. } | Field::SecurityGroups { .. } | Field::PublicIp(_) => {
                     network = true;
@@ -214,12 +147,10 @@ impl Resource for Service {
     const WAITS: bool = true;
 
     fn refs(&self) -> Vec<&str> {
-        let mut refs = vec![
-            self.cluster.as_str(),
-            &self.task_definition,
-            &self.target_group,
-            &self.security_group,
-        ];
+        let mut refs = vec![self.cluster.as_str(), &self.task_definition];
+        refs.extend(self.target_group.as_deref());
+        refs.extend(self.discovery.as_deref());
+        refs.extend(self.security_groups.iter().map(String::as_str));
         refs.extend(self.subnets.iter().map(String::as_str));
         refs
     }
@@ -274,6 +205,8 @@ impl Resource for Service {
         let cluster = Ref::new(refs, &self.cluster, Attr::Id).resolve(refs, id)?;
         let td = Ref::new(refs, &self.task_definition, Attr::Id).resolve(refs, id)?;
         let (network, registration) = (self.network(refs, id)?, self.registration(refs, id)?);
+        let registries = self.registries(refs, id)?;
+        let grace = self.target_group.as_ref().map(|_| int(self.grace_secs));
         let note = |err: &Error| tracing::debug!(%err, "IAM or load balancer not visible to ECS yet; retrying");
         let out = crate::retry::retry_while(
             ctx.settings.consistency_timeout,
@@ -292,8 +225,11 @@ impl Resource for Service {
                         .desired_count(int(self.desired_count))
                         .launch_type(LaunchType::Fargate)
                         .network_configuration(network.clone())
-                        .load_balancers(registration.clone())
-                        .health_check_grace_period_seconds(int(self.grace_secs))
+                        .set_load_balancers(registration.clone().map(|r| vec![r]))
+                        .set_service_registries(
+                            (!registries.is_empty()).then(|| registries.clone())
+                        )
+                        .set_health_check_grace_period_seconds(grace)
                         .deployment_configuration(self.deployment())
                         .propagate_tags(PropagateTags::Service)
                         .set_tags(Some(ecs::to_tags(new.tags)))
@@ -383,6 +319,7 @@ impl Resource for Service {
         uses.extend(state.load_balancer.iter().map(|(tg, _, _)| tg.clone()));
         uses.extend(state.subnets.iter().cloned());
         uses.extend(state.security_groups.iter().cloned());
+        uses.extend(state.registries.iter().cloned());
         uses
     }
 }
@@ -403,11 +340,12 @@ mod tests {
             cluster: "cluster".into(),
             task_definition: "task-definition".into(),
             desired_count: 1,
-            target_group: "target-group".into(),
+            target_group: Some("target-group".into()),
+            discovery: None,
             container_name: "app".into(),
-            port: 5000,
+            port: Some(5000),
             subnets: vec!["public-subnet-1".into()],
-            security_group: "service-security-group".into(),
+            security_groups: vec!["service-security-group".into()],
             public_ip: true,
             grace_secs: 30,
             min_healthy_percent: 100,
@@ -439,6 +377,7 @@ mod tests {
             load_balancer: Some(("arn:tg".into(), "app".into(), 5000)),
             subnets: ["subnet-1".to_owned()].into(),
             security_groups: ["sg-svc".to_owned()].into(),
+            registries: Vec::new(),
             public_ip: true,
             grace_secs: 30,
             min_healthy_percent: 100,

@@ -18,11 +18,15 @@ pub struct Service {
     pub cluster: String,
     pub task_definition: String,
     pub desired_count: u32,
-    pub target_group: String,
+    /// Web services: the target group (logical id) its tasks register in.
+    pub target_group: Option<String>,
+    /// Internal services: the service discovery entry (logical id) its tasks register in.
+    pub discovery: Option<String>,
     pub container_name: String,
-    pub port: u16,
+    /// The container port the target group sends to.
+    pub port: Option<u16>,
     pub subnets: Vec<String>,
-    pub security_group: String,
+    pub security_groups: Vec<String>,
     pub public_ip: bool,
     pub grace_secs: u32,
     pub min_healthy_percent: u32,
@@ -46,6 +50,8 @@ pub struct ServiceState {
     pub load_balancer: Option<Registration>,
     pub subnets: BTreeSet<String>,
     pub security_groups: BTreeSet<String>,
+    /// Service discovery registries (ARNs).
+    pub registries: Vec<String>,
     pub public_ip: bool,
     pub grace_secs: i32,
     pub min_healthy_percent: i32,
@@ -66,9 +72,14 @@ pub enum Field {
     },
     LoadBalancer {
         from: Option<Registration>,
-        to: Ref,
+        /// None: taken off the load balancer.
+        to: Option<Ref>,
         /// The container port the target group sends to.
         port: i32,
+    },
+    Registries {
+        from: Vec<String>,
+        to: Option<Ref>,
     },
     Subnets {
         from: BTreeSet<String>,
@@ -129,10 +140,21 @@ impl Describe for Field {
             Self::LoadBalancer { from, to, port } => FieldChange::new(
                 "load_balancer",
                 from.as_ref().map_or_else(|| "(none)".into(), show_lb),
-                format!(
-                    "{}:{port} in {to}",
-                    crate::resources::task_definition::CONTAINER
+                to.as_ref().map_or_else(
+                    || "(none)".into(),
+                    |to| {
+                        format!(
+                            "{}:{port} in {to}",
+                            crate::resources::task_definition::CONTAINER
+                        )
+                    },
                 ),
+            ),
+            Self::Registries { from, to } => FieldChange::new(
+                "service_registries",
+                show_list(from),
+                to.as_ref()
+                    .map_or_else(|| "(none)".into(), ToString::to_string),
             ),
             Self::Subnets { from, to } => {
                 FieldChange::new("subnets", show_list(from), show_list(sorted(to)))
@@ -195,6 +217,11 @@ pub fn state_of(service: &AwsService) -> ServiceState {
         security_groups: network
             .map(|n| n.security_groups().iter().cloned().collect())
             .unwrap_or_default(),
+        registries: service
+            .service_registries()
+            .iter()
+            .filter_map(|r| r.registry_arn().map(str::to_owned))
+            .collect(),
         public_ip: network.and_then(|n| n.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
         grace_secs: service
             .health_check_grace_period_seconds()

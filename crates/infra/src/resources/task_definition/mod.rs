@@ -1,13 +1,13 @@
-//! The Fargate task definition: one container running the service's image, its port, its
-//! environment (`ENV`, `PORT`, and `SQS_QUEUE_URL` from the stack's queue), logs to the
-//! stack's log group, and the execution and task roles. A change registers a new revision
+//! The Fargate task definition: one container running the service's image (and command),
+//! its port, its environment (`ENV`, `PORT`, and `SQS_QUEUE_URL_<NAME>` for each of its
+//! queues), its secrets, logs to the stack's log group, and the execution and task roles. A change registers a new revision
 //! (which the service then rolls out); an unchanged one registers nothing.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
-    PortMapping, TaskDefinitionStatus, TransportProtocol,
+    PortMapping, Secret, TaskDefinitionStatus, TransportProtocol,
 };
 
 mod model;
@@ -30,7 +30,8 @@ use crate::tags::Tags;
 struct Container {
     image: String,
     environment: BTreeMap<String, String>,
-    queue_url: Ref,
+    /// (variable, queue URL) for each queue.
+    queue_urls: Vec<(String, Ref)>,
     execution_role: Ref,
     task_role: Ref,
 }
@@ -41,17 +42,33 @@ impl TaskDefinition {
             ImageRef::Given(image) => image.clone(),
             ImageRef::Built(id) => Ref::new(refs, id, Attr::Url).to_string(),
         };
-        let queue_url = Ref::new(refs, &self.queue, Attr::Url);
+        let mut queue_urls: Vec<(String, Ref)> = self
+            .queues
+            .iter()
+            .map(|(suffix, id)| {
+                (
+                    format!("SQS_QUEUE_URL_{suffix}"),
+                    Ref::new(refs, id, Attr::Url),
+                )
+            })
+            .collect();
+        if let [(_, id)] = self.queues.as_slice() {
+            queue_urls.push(("SQS_QUEUE_URL".into(), Ref::new(refs, id, Attr::Url)));
+        }
         let mut environment = self.environment.clone();
         environment
             .entry("ENV".into())
             .or_insert_with(|| "prod".into());
-        environment.insert("PORT".into(), self.port.to_string());
-        environment.insert("SQS_QUEUE_URL".into(), queue_url.to_string());
+        if let Some(port) = self.port {
+            environment.insert("PORT".into(), port.to_string());
+        }
+        for (name, url) in &queue_urls {
+            environment.insert(name.clone(), url.to_string());
+        }
         Container {
             image,
             environment,
-            queue_url,
+            queue_urls,
             execution_role: Ref::new(refs, &self.execution_role, Attr::Arn),
             task_role: Ref::new(refs, &self.task_role, Attr::Arn),
         }
@@ -71,12 +88,12 @@ impl Resource for TaskDefinition {
     const LABEL: &'static str = "task definition";
 
     fn refs(&self) -> Vec<&str> {
-        let mut refs = vec![
-            self.queue.as_str(),
-            &self.log_group,
+        let mut refs: Vec<&str> = self.queues.iter().map(|(_, id)| id.as_str()).collect();
+        refs.extend([
+            self.log_group.as_str(),
             &self.execution_role,
             &self.task_role,
-        ];
+        ]);
         if let ImageRef::Built(image) = &self.image {
             refs.push(image);
         }
@@ -114,11 +131,14 @@ impl Resource for TaskDefinition {
         compare("image", found.image.clone(), want.image);
         compare("cpu", found.cpu.clone(), self.cpu.to_string());
         compare("memory", found.memory.clone(), self.memory.to_string());
+        let show_port = |p: Option<i32>| p.map_or_else(|| "(none)".into(), |p| p.to_string());
         compare(
             "port",
-            found.port.unwrap_or_default().to_string(),
-            self.port.to_string(),
+            show_port(found.port),
+            show_port(self.port.map(i32::from)),
         );
+        compare("command", found.command.join(" "), self.command.join(" "));
+        compare("secrets", show_env(&found.secrets), show_env(&self.secrets));
         compare(
             "environment",
             show_env(&found.environment),
@@ -220,33 +240,11 @@ async fn register(
     if let ImageRef::Built(image) = &desired.image {
         want.image = Ref::new(refs, image, Attr::Url).resolve(refs, id)?;
     }
-    want.environment
-        .insert("SQS_QUEUE_URL".into(), want.queue_url.resolve(refs, id)?);
-    let log = LogConfiguration::builder()
-        .log_driver(LogDriver::Awslogs)
-        .options("awslogs-group", &desired.log_group_name)
-        .options("awslogs-region", &desired.region)
-        .options("awslogs-stream-prefix", CONTAINER)
-        .build()
-        .map_err(|e| Error::unexpected(id, format!("log configuration: {e}")))?;
-    let container = ContainerDefinition::builder()
-        .name(CONTAINER)
-        .image(&want.image)
-        .essential(true)
-        .port_mappings(
-            PortMapping::builder()
-                .container_port(i32::from(desired.port))
-                .protocol(TransportProtocol::Tcp)
-                .build(),
-        )
-        .set_environment(Some(
-            want.environment
-                .iter()
-                .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
-                .collect(),
-        ))
-        .log_configuration(log)
-        .build();
+    for (name, url) in &want.queue_urls {
+        want.environment
+            .insert(name.clone(), url.resolve(refs, id)?);
+    }
+    let container = container_definition(id, desired, &want)?;
     let out = crate::aws::once!(
         aws_sdk_ecs,
         ctx.ecs
@@ -270,6 +268,50 @@ async fn register(
     Ok(Output::arn(arn))
 }
 
+/// The one container: image, command, port, environment, secrets and logs.
+fn container_definition(
+    id: &str,
+    desired: &TaskDefinition,
+    want: &Container,
+) -> Result<ContainerDefinition> {
+    let log = LogConfiguration::builder()
+        .log_driver(LogDriver::Awslogs)
+        .options("awslogs-group", &desired.log_group_name)
+        .options("awslogs-region", &desired.region)
+        .options("awslogs-stream-prefix", CONTAINER)
+        .build()
+        .map_err(|e| Error::unexpected(id, format!("log configuration: {e}")))?;
+    let port = desired.port.map(|port| {
+        vec![
+            PortMapping::builder()
+                .container_port(i32::from(port))
+                .protocol(TransportProtocol::Tcp)
+                .build(),
+        ]
+    });
+    let secrets = desired
+        .secrets
+        .iter()
+        .map(|(name, from)| Secret::builder().name(name).value_from(from).build())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::unexpected(id, format!("secrets: {e}")))?;
+    Ok(ContainerDefinition::builder()
+        .name(CONTAINER)
+        .image(&want.image)
+        .essential(true)
+        .set_port_mappings(port)
+        .set_secrets((!secrets.is_empty()).then_some(secrets))
+        .set_command((!desired.command.is_empty()).then(|| desired.command.clone()))
+        .set_environment(Some(
+            want.environment
+                .iter()
+                .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
+                .collect(),
+        ))
+        .log_configuration(log)
+        .build())
+}
+
 #[cfg(test)]
 mod tests {
     use crate::change::{Describe, FieldChange};
@@ -285,9 +327,11 @@ mod tests {
             image: ImageRef::Given("repo/app:1".into()),
             cpu: 256,
             memory: 512,
-            port: 5000,
+            port: Some(5000),
             environment: BTreeMap::new(),
-            queue: "queue".into(),
+            queues: vec![("MESSAGES".into(), "queue".into())],
+            secrets: BTreeMap::new(),
+            command: Vec::new(),
             log_group: "log-group".into(),
             log_group_name: "/stackctl/s".into(),
             region: "us-east-1".into(),
@@ -317,10 +361,13 @@ mod tests {
                 ("ENV", "prod"),
                 ("PORT", "5000"),
                 ("SQS_QUEUE_URL", "url:q"),
+                ("SQS_QUEUE_URL_MESSAGES", "url:q"),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
+            secrets: BTreeMap::new(),
+            command: Vec::new(),
             log_group: "/stackctl/s".into(),
             execution_role_arn: "arn:exec".into(),
             task_role_arn: "arn:task".into(),

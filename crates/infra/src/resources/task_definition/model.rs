@@ -23,10 +23,17 @@ pub struct TaskDefinition {
     pub image: ImageRef,
     pub cpu: u32,
     pub memory: u32,
-    pub port: u16,
-    /// Environment besides `SQS_QUEUE_URL`, which comes from `queue`.
+    /// None for a worker: no port mapping.
+    pub port: Option<u16>,
+    /// Environment besides `PORT` and the queues' URLs.
     pub environment: BTreeMap<String, String>,
-    pub queue: String,
+    /// The queues it uses: (`SQS_QUEUE_URL_<suffix>`, queue's logical id); with exactly one,
+    /// `SQS_QUEUE_URL` too.
+    pub queues: Vec<(String, String)>,
+    /// Variables read from Secrets Manager or SSM at start, by ARN.
+    pub secrets: BTreeMap<String, String>,
+    /// The container's command, when it overrides the image's.
+    pub command: Vec<String>,
     pub log_group: String,
     pub log_group_name: String,
     pub region: String,
@@ -44,6 +51,8 @@ pub struct TaskDefinitionState {
     pub memory: String,
     pub port: Option<i32>,
     pub environment: BTreeMap<String, String>,
+    pub secrets: BTreeMap<String, String>,
+    pub command: Vec<String>,
     pub log_group: String,
     pub execution_role_arn: String,
     pub task_role_arn: String,

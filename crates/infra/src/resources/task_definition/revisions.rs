@@ -34,8 +34,18 @@ pub(super) fn state_of(td: &AwsTaskDefinition) -> TaskDefinitionState {
         .and_then(|o| o.get("awslogs-group"))
         .cloned()
         .unwrap_or_default();
+    let secrets = container
+        .map(|c| {
+            c.secrets()
+                .iter()
+                .map(|s| (s.name().to_owned(), s.value_from().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
     TaskDefinitionState {
         revision: td.revision(),
+        secrets,
+        command: container.map(|c| c.command().to_vec()).unwrap_or_default(),
         older: Vec::new(),
         image: container
             .and_then(|c| c.image())

@@ -1,0 +1,195 @@
+//! `[services.NAME]` and `[queues.NAME]`: what they give, and every kind of bad input with
+//! its position, what is wrong and what is allowed.
+
+use std::path::Path;
+
+use super::*;
+
+fn parse(text: &str) -> Result<StackSpec, SpecErrors> {
+    StackSpec::parse(
+        Path::new("stack.toml"),
+        &format!("[stack]\nname = \"shop\"\n{text}"),
+    )
+}
+
+/// `(line, key, message)` of every error (lines count the two-line `[stack]` header).
+fn errors(text: &str) -> Vec<(usize, String, String)> {
+    let err = parse(text).expect_err("the file should be rejected");
+    err.errors
+        .iter()
+        .map(|e| (e.line, e.key.clone(), e.message.clone()))
+        .collect()
+}
+
+fn one_error(text: &str) -> (usize, String, String) {
+    let all = errors(text);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    all.into_iter().next().unwrap()
+}
+
+#[test]
+fn services_and_queues_are_read_with_their_kinds_routes_and_access() {
+    let spec = parse(
+        r#"
+[queues.jobs]
+visibility_timeout_secs = 60
+[services.web]
+port = 8000
+sends_to = ["jobs"]
+[services.Api_V1]
+port = 8080
+paths = ["/api/*"]
+hosts = ["api.example.com"]
+[services.worker]
+kind = "worker"
+consumes = ["jobs"]
+command = ["worker"]
+secrets = { TOKEN = "arn:aws:ssm:us-east-1:123456789012:parameter/token" }
+"#,
+    )
+    .unwrap();
+    let names: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["api-v1", "web", "worker"], "normalised and sorted");
+    assert_eq!(spec.default_web().unwrap().name, "web");
+    let worker = &spec.services[2];
+    assert_eq!((worker.kind, worker.port), (ServiceKind::Worker, None));
+    assert_eq!(worker.command, ["worker"]);
+    assert_eq!(spec.queues.len(), 1);
+    assert_eq!(spec.queues[0].visibility_timeout_secs, 60);
+    assert!(
+        spec.services[1].consumes.is_empty(),
+        "nothing unless declared"
+    );
+}
+
+#[test]
+fn the_one_service_table_uses_every_queue_as_it_always_did() {
+    let spec = parse("[service]\nport = 5000\n").unwrap();
+    let app = &spec.services[0];
+    assert_eq!(app.name, SINGLE_SERVICE);
+    assert_eq!(
+        (app.sends_to.as_slice(), app.consumes.as_slice()),
+        (&["messages".to_owned()][..], &["messages".to_owned()][..])
+    );
+    let many = parse("[services.web]\n").unwrap();
+    assert!(
+        many.queues.is_empty(),
+        "a stack of [services] declares its queues"
+    );
+}
+
+#[test]
+fn two_services_on_the_same_path_and_host_are_refused() {
+    let (line, key, message) = one_error(
+        "[services.web]\n[services.a]\npaths = [\"/a/*\"]\n[services.b]\npaths = [\"/a/*\"]\n",
+    );
+    assert_eq!((line, key.as_str()), (7, "services.b"));
+    assert!(
+        message.contains("same paths and hosts as [services.a]"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_rule_hidden_by_one_tried_first_is_refused() {
+    // `wide` sorts first (its longest path is longer) and matches everything `narrow` does.
+    let (_, key, message) = one_error(
+        "[services.web]\n[services.wide]\npaths = [\"/x/y/z/long/*\", \"/*\"]\n[services.narrow]\npaths = [\"/a/*\"]\n",
+    );
+    assert_eq!(key, "services.narrow");
+    assert!(
+        message.contains("never get a request") && message.contains("[services.wide]"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_internal_service_needs_a_port_and_a_worker_has_none() {
+    let all = errors(
+        "[services.web]\n[services.store]\nkind = \"internal\"\nhealth_check_path = \"/health\"\n[services.jobs]\nkind = \"worker\"\nport = 9000\nconsumes = [\"q\"]\n[queues.q]\n",
+    );
+    let keys: Vec<&str> = all.iter().map(|(_, k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "services.store.port",
+            "services.store.health_check_path",
+            "services.jobs.port"
+        ],
+        "{all:#?}"
+    );
+    assert!(all[1].2.contains("no port to check"), "{}", all[1].2);
+    assert!(all[2].2.contains("a worker has no port"), "{}", all[2].2);
+}
+
+#[test]
+fn a_queue_named_but_not_declared_is_refused_with_the_declared_ones() {
+    let (line, key, message) = one_error("[queues.jobs]\n[services.web]\nsends_to = [\"jbos\"]\n");
+    assert_eq!((line, key.as_str()), (5, "services.web.sends_to"));
+    assert!(
+        message.contains("\"jbos\"") && message.contains("declared: jobs"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_secret_must_be_an_arn() {
+    let (_, key, message) = one_error("[services.web]\nsecrets = { DB = \"hunter2\" }\n");
+    assert_eq!(key, "services.web.secrets.DB");
+    assert!(message.contains("not a secret ARN"), "{message}");
+}
+
+#[test]
+fn more_rules_than_a_listener_takes_are_refused() {
+    let mut text = String::from("[services.web]\n");
+    for i in 0..101 {
+        text.push_str(&format!("[services.s{i}]\npaths = [\"/{i}/*\"]\n"));
+    }
+    let (_, key, message) = one_error(&text);
+    assert_eq!(key, "services");
+    assert!(
+        message.contains("101 web services") && message.contains("at most 100"),
+        "{message}"
+    );
+}
+
+#[test]
+fn names_alike_once_normalised_are_refused() {
+    let (_, key, message) = one_error("[services.my_api]\n[services.my-api]\npaths = [\"/a\"]\n");
+    assert_eq!(key, "services.my-api");
+    assert!(
+        message.contains("same service as [services.my_api]"),
+        "{message}"
+    );
+}
+
+#[test]
+fn one_and_only_one_web_service_takes_the_rest() {
+    let (_, _, message) = one_error("[services.a]\n[services.b]\n");
+    assert!(
+        message.contains("second web service without paths or hosts"),
+        "{message}"
+    );
+    let (_, _, message) = one_error("[services.a]\npaths = [\"/a\"]\n");
+    assert!(
+        message.contains("no web service takes the requests"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_one_service_and_several_service_tables_do_not_mix() {
+    let (_, key, message) = one_error("[service]\n[services.web]\n");
+    assert_eq!(key, "services");
+    assert!(
+        message.contains("[service] is the same as [services.app]"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_name_too_long_for_aws_says_how_long_it_may_be() {
+    let (_, key, message) = one_error(&format!("[services.{}]\n", "a".repeat(30)));
+    assert!(key.starts_with("services.aaa"), "{key}");
+    assert!(message.contains("at most 23 characters"), "{message}");
+}

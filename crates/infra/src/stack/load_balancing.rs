@@ -1,0 +1,90 @@
+//! The stack's one load balancer: its listeners, a target group per web service, and a
+//! listener rule per web service with paths or hosts (the one without is the default
+//! action). Part of the stack once the default web service has an image.
+
+use super::builder::Builder;
+use super::ids::{
+    ALB_SECURITY_GROUP, HTTP_LISTENER, HTTPS_LISTENER, INTERNET_GATEWAY, LOAD_BALANCER, ServiceIds,
+    VPC,
+};
+use super::network::Subnets;
+use crate::resources::Spec;
+use crate::resources::listener::{DefaultAction, Listener};
+use crate::resources::listener_rule::ListenerRule;
+use crate::resources::load_balancer::LoadBalancer;
+use crate::resources::target_group::TargetGroup;
+use crate::spec::ServiceSpec;
+
+/// Adds the load balancer and its listeners, forwarding by default to `default`'s target
+/// group; returns the id of the listener the rules go on.
+pub(super) fn add(b: &mut Builder<'_>, subnets: &Subnets, default: &ServiceSpec) -> &'static str {
+    target_group(b, default);
+    let load_balancer = LoadBalancer {
+        name: b.names.load_balancer.clone(),
+        subnets: subnets.public.clone(),
+        security_group: ALB_SECURITY_GROUP.into(),
+    };
+    // An internet-facing load balancer needs the gateway attached first.
+    b.add(
+        LOAD_BALANCER,
+        Spec::LoadBalancer(load_balancer),
+        &[INTERNET_GATEWAY],
+    );
+    let forward = |port, certificate_arn| Listener {
+        load_balancer: LOAD_BALANCER.into(),
+        port,
+        certificate_arn,
+        action: DefaultAction::Forward(ServiceIds::of(default).target_group),
+    };
+    match default.certificate_arn.clone() {
+        None => {
+            b.add(HTTP_LISTENER, Spec::Listener(forward(80, None)), &[]);
+            HTTP_LISTENER
+        }
+        Some(certificate) => {
+            b.add(
+                HTTPS_LISTENER,
+                Spec::Listener(forward(443, Some(certificate))),
+                &[],
+            );
+            let redirect = Listener {
+                load_balancer: LOAD_BALANCER.into(),
+                port: 80,
+                certificate_arn: None,
+                action: DefaultAction::RedirectToHttps,
+            };
+            b.add(HTTP_LISTENER, Spec::Listener(redirect), &[]);
+            HTTPS_LISTENER
+        }
+    }
+}
+
+/// The target group of a web service, with its health check.
+pub(super) fn target_group(b: &mut Builder<'_>, service: &ServiceSpec) {
+    let ids = ServiceIds::of(service);
+    let target_group = TargetGroup {
+        name: b.names.service(&service.name).target_group,
+        vpc: VPC.into(),
+        port: service.port.unwrap_or(80),
+        health_check_path: service.health_check_path.clone(),
+        interval_secs: service.health_check_interval_secs,
+        healthy_threshold: service.healthy_threshold,
+        unhealthy_threshold: service.unhealthy_threshold,
+        deregistration_delay_secs: service.deregistration_delay_secs,
+    };
+    b.add(&ids.target_group, Spec::TargetGroup(target_group), &[]);
+}
+
+/// The rule that sends `service`'s paths and hosts to its target group, tried at `priority`.
+pub(super) fn rule(b: &mut Builder<'_>, listener: &str, service: &ServiceSpec, priority: u32) {
+    let ids = ServiceIds::of(service);
+    target_group(b, service);
+    let rule = ListenerRule {
+        listener: listener.into(),
+        priority,
+        paths: service.route.paths.clone(),
+        hosts: service.route.hosts.clone(),
+        target_group: ids.target_group,
+    };
+    b.add(&ids.listener_rule, Spec::ListenerRule(rule), &[]);
+}

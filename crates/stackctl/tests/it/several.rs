@@ -1,0 +1,454 @@
+//! Stacks of several services against the emulator: the examples from empty to running to
+//! empty, a stack with every kind of service (rules, an internal service found by name, a
+//! worker) put back after drift, and each task role allowed exactly its own queues.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::helpers::{TestStack, mutating_calls, stderr, stdout};
+
+const IMAGE: &str = "public.ecr.aws/stackctl/app:1";
+
+/// An example's stack file without its `[stack]` table and its build keys (the tests give
+/// `--image`: no builder here).
+fn example(name: &str) -> String {
+    let path = format!(
+        "{}/../../examples/{name}/stack.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut out = Vec::new();
+    let mut in_stack = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            in_stack = trimmed.starts_with("[stack]");
+        }
+        let build = trimmed.starts_with("dockerfile") || trimmed.starts_with("context");
+        if !in_stack && !build {
+            out.push(line);
+        }
+    }
+    out.join("\n")
+}
+
+/// Every service of the stack's cluster, by name.
+async fn ecs_services(stack: &TestStack) -> BTreeMap<String, aws_sdk_ecs::types::Service> {
+    let aws = &stack.aws;
+    let arns = aws
+        .ecs
+        .list_services()
+        .cluster(&stack.name)
+        .send()
+        .await
+        .unwrap();
+    let out = aws
+        .ecs
+        .describe_services()
+        .cluster(&stack.name)
+        .set_services(Some(arns.service_arns().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    out.services()
+        .iter()
+        .map(|s| (s.service_name().unwrap().to_owned(), s.clone()))
+        .collect()
+}
+
+/// Every inline policy statement of the role `name`: (actions, resources).
+async fn statements(stack: &TestStack, role: &str) -> Vec<(Vec<String>, Vec<String>)> {
+    let iam = &stack.aws.iam;
+    let names = iam
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for policy in names.policy_names() {
+        let doc = iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .send()
+            .await
+            .unwrap();
+        let text = doc.policy_document();
+        let decoded = urlencoding_decode(text);
+        let doc: Value = serde_json::from_str(&decoded).unwrap();
+        for s in doc["Statement"].as_array().unwrap() {
+            assert_eq!(s["Effect"], "Allow");
+            let list = |v: &Value| -> Vec<String> {
+                match v {
+                    Value::String(s) => vec![s.clone()],
+                    Value::Array(items) => {
+                        let mut all: Vec<String> = items
+                            .iter()
+                            .map(|i| i.as_str().unwrap().to_owned())
+                            .collect();
+                        all.sort();
+                        all
+                    }
+                    other => panic!("not an action or resource list: {other}"),
+                }
+            };
+            out.push((list(&s["Action"]), list(&s["Resource"])));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn urlencoding_decode(text: &str) -> String {
+    if text.trim_start().starts_with('{') {
+        return text.to_owned();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+async fn queue_arn(stack: &TestStack, queue: &str) -> String {
+    let sqs = &stack.aws.sqs;
+    let url = sqs
+        .get_queue_url()
+        .queue_name(format!("{}-{queue}", stack.name))
+        .send()
+        .await
+        .unwrap();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(url.queue_url().unwrap())
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone()
+}
+
+fn actions(list: &[&str]) -> Vec<String> {
+    let mut all: Vec<String> = list.iter().map(|a| (*a).to_owned()).collect();
+    all.sort();
+    all
+}
+
+/// `up`, then a second `up` that changes nothing, then `down`; nothing left.
+fn converges(stack: &TestStack) {
+    let second = stack.json(&["up", "--image", IMAGE, "--yes"]);
+    assert_eq!(mutating_calls(&second), Vec::<String>::new());
+}
+
+fn down_leaves_nothing(stack: &TestStack) {
+    let down = stack.run(&["down", "--yes"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    let status = stack.json(&["status"]);
+    assert_eq!(status["resources"], Value::Array(Vec::new()), "{status}");
+}
+
+#[tokio::test]
+async fn the_api_and_workers_example_runs_with_three_workers_on_one_queue() {
+    let stack = TestStack::new("jobs", &example("api-and-workers")).await;
+    let up = stack.json(&["up", "--image", IMAGE, "--yes"]);
+    assert_eq!(up["summary"]["create"], 26, "{up}");
+    let services = ecs_services(&stack).await;
+    let worker = &services[&format!("{}-worker", stack.name)];
+    assert_eq!(worker.desired_count(), 3);
+    assert!(
+        worker.load_balancers().is_empty(),
+        "a worker has no load balancer"
+    );
+    let api = &services[&format!("{}-api", stack.name)];
+    assert_eq!(api.load_balancers().len(), 1);
+    // The worker runs the same image as `app worker`, with the queue's URL.
+    let td = stack
+        .aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(worker.task_definition().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let container = &td.task_definition().unwrap().container_definitions()[0];
+    assert_eq!(container.command(), ["worker"]);
+    assert!(container.port_mappings().is_empty());
+    let env: BTreeMap<&str, &str> = container
+        .environment()
+        .iter()
+        .map(|kv| (kv.name().unwrap(), kv.value().unwrap()))
+        .collect();
+    assert!(env["SQS_QUEUE_URL_JOBS"].ends_with(&format!("{}-jobs", stack.name)));
+    assert_eq!(env["SQS_QUEUE_URL"], env["SQS_QUEUE_URL_JOBS"]);
+    converges(&stack);
+    down_leaves_nothing(&stack);
+}
+
+#[tokio::test]
+async fn the_web_and_backend_example_finds_its_backend_by_name() {
+    let stack = TestStack::new("shop", &example("web-and-backend")).await;
+    stack.json(&["up", "--image", IMAGE, "--yes"]);
+    let services = ecs_services(&stack).await;
+    let backend = &services[&format!("{}-backend", stack.name)];
+    assert!(backend.load_balancers().is_empty(), "no public route");
+    assert_eq!(backend.service_registries().len(), 1);
+    // The backend's group admits its port from the stack's services only.
+    let groups = stack
+        .aws
+        .ec2
+        .describe_security_groups()
+        .group_names(format!("{}-backend-tasks", stack.name))
+        .send()
+        .await;
+    let groups = match groups {
+        Ok(out) => out.security_groups().to_vec(),
+        Err(_) => Vec::new(),
+    };
+    let backend_group = groups
+        .iter()
+        .find(|g| g.group_name() == Some(format!("{}-backend-tasks", stack.name).as_str()))
+        .expect("the backend's group");
+    let rule = &backend_group.ip_permissions()[0];
+    assert_eq!(rule.from_port(), Some(8080));
+    assert!(
+        rule.ip_ranges().is_empty(),
+        "no address range: only a group"
+    );
+    assert_eq!(rule.user_id_group_pairs().len(), 1);
+    let frontend = &services[&format!("{}-frontend", stack.name)];
+    let td = stack
+        .aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(frontend.task_definition().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let container = &td.task_definition().unwrap().container_definitions()[0];
+    let url = container
+        .environment()
+        .iter()
+        .find(|kv| kv.name() == Some("SERVICE_URL_BACKEND"))
+        .and_then(|kv| kv.value());
+    assert_eq!(
+        url,
+        Some(format!("http://backend.{}.internal:8080", stack.name).as_str())
+    );
+    converges(&stack);
+    down_leaves_nothing(&stack);
+    let namespaces = stack.aws.discovery.list_namespaces().send().await.unwrap();
+    let domain = format!("{}.internal", stack.name);
+    assert!(
+        namespaces
+            .namespaces()
+            .iter()
+            .all(|n| n.name() != Some(domain.as_str())),
+        "the namespace is gone"
+    );
+}
+
+const EVERY_KIND: &str = r#"
+[queues.jobs]
+[queues.events]
+
+[services.web]
+port = 5000
+sends_to = ["jobs"]
+
+[services.api]
+port = 8080
+paths = ["/api/*"]
+consumes = ["events"]
+
+[services.admin]
+port = 9000
+paths = ["/admin/*"]
+hosts = ["admin.example.com"]
+
+[services.store]
+kind = "internal"
+port = 7000
+secrets = { DB_PASSWORD = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf" }
+
+[services.worker]
+kind = "worker"
+consumes = ["jobs"]
+sends_to = ["events"]
+"#;
+
+#[tokio::test]
+async fn every_kind_of_service_is_put_back_after_drift_and_removed_by_down() {
+    let stack = TestStack::new("kinds", EVERY_KIND).await;
+    stack.json(&["up", "--image", IMAGE, "--yes"]);
+    let elb = &stack.aws.elb;
+    let lb = crate::stack::load_balancer(&stack).await;
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let listener = listeners.listeners()[0].listener_arn().unwrap().to_owned();
+    let rules = elb
+        .describe_rules()
+        .listener_arn(&listener)
+        .send()
+        .await
+        .unwrap();
+    let ruled: Vec<_> = rules
+        .rules()
+        .iter()
+        .filter(|r| !r.is_default().unwrap_or(false))
+        .collect();
+    assert_eq!(ruled.len(), 2, "{ruled:?}");
+    // Host and path first, then the path alone.
+    let by_priority: BTreeMap<&str, &aws_sdk_elasticloadbalancingv2::types::Rule> =
+        ruled.iter().map(|r| (r.priority().unwrap(), *r)).collect();
+    assert_eq!(by_priority.keys().copied().collect::<Vec<_>>(), ["1", "2"]);
+    // Drift: a rule's path edited by hand, and a rule added to the internal service's group.
+    let api_rule = by_priority["2"].rule_arn().unwrap();
+    elb.modify_rule()
+        .rule_arn(api_rule)
+        .conditions(
+            aws_sdk_elasticloadbalancingv2::types::RuleCondition::builder()
+                .field("path-pattern")
+                .values("/everything/*")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let groups = stack
+        .aws
+        .ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values(format!("{}-store-tasks", stack.name))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let store_group = groups.security_groups()[0].group_id().unwrap().to_owned();
+    stack
+        .aws
+        .ec2
+        .authorize_security_group_ingress()
+        .group_id(&store_group)
+        .ip_protocol("tcp")
+        .from_port(7000)
+        .to_port(7000)
+        .cidr_ip("0.0.0.0/0")
+        .send()
+        .await
+        .unwrap();
+    let plan = stack.json(&["plan", "--image", IMAGE]);
+    let mut updated: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "update")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    updated.sort_unstable();
+    assert_eq!(
+        updated,
+        ["listener-rule-api", "security-group-store"],
+        "{plan}"
+    );
+    let up = stack.run(&["up", "--image", IMAGE, "--yes"]);
+    assert!(up.status.success(), "{}\n{}", stderr(&up), stdout(&up));
+    let rules = elb
+        .describe_rules()
+        .listener_arn(&listener)
+        .send()
+        .await
+        .unwrap();
+    let paths: Vec<String> = rules
+        .rules()
+        .iter()
+        .filter(|r| r.rule_arn() == Some(api_rule))
+        .flat_map(|r| r.conditions().iter())
+        .flat_map(|c| {
+            c.path_pattern_config()
+                .map(|p| p.values().to_vec())
+                .unwrap_or_else(|| c.values().to_vec())
+        })
+        .collect();
+    assert_eq!(paths, ["/api/*"]);
+    converges(&stack);
+    down_leaves_nothing(&stack);
+}
+
+#[tokio::test]
+async fn each_task_role_may_use_only_its_own_queues_and_secrets() {
+    let stack = TestStack::new("least", EVERY_KIND).await;
+    stack.json(&["up", "--image", IMAGE, "--yes"]);
+    let (jobs, events) = (
+        queue_arn(&stack, "jobs").await,
+        queue_arn(&stack, "events").await,
+    );
+    let send = actions(&["sqs:SendMessage", "sqs:GetQueueAttributes"]);
+    let consume = actions(&[
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+    ]);
+    let role = |service: &str| format!("{}-{service}-task", stack.name);
+    assert_eq!(
+        statements(&stack, &role("web")).await,
+        [(send.clone(), vec![jobs.clone()])]
+    );
+    assert_eq!(
+        statements(&stack, &role("api")).await,
+        [(consume.clone(), vec![events.clone()])]
+    );
+    assert_eq!(statements(&stack, &role("admin")).await, []);
+    assert_eq!(statements(&stack, &role("store")).await, []);
+    let mut worker = vec![(consume, vec![jobs]), (send, vec![events])];
+    worker.sort();
+    assert_eq!(statements(&stack, &role("worker")).await, worker);
+    // Only the service with secrets has an execution role of its own, reading exactly those.
+    let exec = format!("{}-store-exec", stack.name);
+    assert_eq!(
+        statements(&stack, &exec).await,
+        [(
+            actions(&["secretsmanager:GetSecretValue"]),
+            vec!["arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf".to_owned()]
+        )]
+    );
+    let attached = stack
+        .aws
+        .iam
+        .list_attached_role_policies()
+        .role_name(&exec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attached.attached_policies().len(), 1);
+    let shared = stack
+        .aws
+        .iam
+        .get_role()
+        .role_name(format!("{}-web-exec", stack.name))
+        .send()
+        .await;
+    assert!(
+        shared.is_err(),
+        "a service without secrets uses the stack's execution role"
+    );
+    down_leaves_nothing(&stack);
+}
