@@ -12,13 +12,19 @@
 //!   cause chain in the log.
 //! - [`startup`]: the router, request logging, and the server with graceful shutdown.
 //! - [`telemetry`]: the `tracing` subscriber (text in `devel`, one JSON object per line elsewhere).
+//! - [`worker`]: `app worker`, which consumes the queue and logs each message's execution and
+//!   lead time.
+//! - [`frontend`]: `app frontend`, a page with a form that posts to a backend found by name
+//!   (`SERVICE_URL_BACKEND`).
 
 pub mod config;
 pub mod error;
+pub mod frontend;
 pub mod queue;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
+pub mod worker;
 
 pub use config::Config;
 pub use startup::{Application, router};

@@ -1,19 +1,64 @@
-//! Entry point: read the environment, start logging, serve until SIGTERM.
+//! Entry point: read the environment, start logging, then run one mode until SIGTERM:
+//! `app` serves the message API, `app worker` consumes the queue, `app frontend` serves the
+//! form in front of a backend.
 
 use std::process::ExitCode;
 
-use app::config::Config;
+use app::config::{Config, LogFormat, QueueConfig};
 use app::error::error_chain;
 use app::startup::{Application, shutdown_signal};
 
+const USAGE: &str = "usage: app [serve | worker | frontend]
+  serve     the message API on PORT (the default)
+  worker    consume SQS_QUEUE_URL, logging each message's execution_ms and lead_ms
+  frontend  a form on PORT that posts to SERVICE_URL_BACKEND";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Serve,
+    Worker,
+    Frontend,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::FAILURE;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mode = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] | ["serve"] => Mode::Serve,
+        ["worker"] => Mode::Worker,
+        ["frontend"] => Mode::Frontend,
+        ["-h" | "--help"] => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
         }
+        other => {
+            eprintln!("error: unknown arguments {other:?}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match mode {
+        Mode::Serve => serve().await,
+        Mode::Worker => worker().await,
+        Mode::Frontend => frontend().await,
+    }
+}
+
+fn config() -> Result<Config, ExitCode> {
+    Config::from_env().map_err(|err| {
+        eprintln!("error: {err}");
+        ExitCode::FAILURE
+    })
+}
+
+async fn serve() -> ExitCode {
+    let config = match config() {
+        Ok(config) => config,
+        Err(code) => return code,
     };
     app::telemetry::init(config.log_format);
     let app = match Application::build(&config).await {
@@ -36,6 +81,78 @@ async fn main() -> ExitCode {
         }
         Err(err) => {
             tracing::error!(error = %error_chain(&err), "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn worker() -> ExitCode {
+    let config = match config() {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let QueueConfig::Sqs { url } = &config.queue else {
+        eprintln!(
+            "error: app worker needs a queue: set SQS_QUEUE_URL (stackctl sets it for a service \
+             that consumes one queue)"
+        );
+        return ExitCode::FAILURE;
+    };
+    app::telemetry::init(config.log_format);
+    let aws = aws_config::load_from_env().await;
+    let worker = app::worker::Worker::new(aws_sdk_sqs::Client::new(&aws), url.clone());
+    tracing::info!(queue = %worker.url(), "consuming");
+    let handled = worker.run_until(shutdown_signal()).await;
+    tracing::info!(handled, "stopped");
+    ExitCode::SUCCESS
+}
+
+async fn frontend() -> ExitCode {
+    let port = match std::env::var("PORT").ok().filter(|p| !p.trim().is_empty()) {
+        None => 8000,
+        Some(p) => match p.trim().parse::<u16>() {
+            Ok(port) => port,
+            Err(_) => {
+                eprintln!(
+                    "error: PORT={p:?} is not valid: expected a TCP port number from 0 to 65535"
+                );
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let Some(backend) = std::env::var(app::frontend::BACKEND_VAR)
+        .ok()
+        .filter(|b| b.starts_with("http://") || b.starts_with("https://"))
+    else {
+        eprintln!(
+            "error: app frontend needs {}: the backend's URL, like http://backend.shop.internal:8080 \
+             (stackctl sets it for a stack with an internal service named backend)",
+            app::frontend::BACKEND_VAR
+        );
+        return ExitCode::FAILURE;
+    };
+    let devel = std::env::var("ENV").map_or(true, |e| e == app::config::DEVEL);
+    app::telemetry::init(if devel {
+        LogFormat::Text
+    } else {
+        LogFormat::Json
+    });
+    let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            tracing::error!(error = %err, port, "could not listen");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(port, backend = %backend, "frontend listening");
+    let router = app::frontend::Frontend::new(&backend).router();
+    match axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "frontend failed");
             ExitCode::FAILURE
         }
     }

@@ -44,7 +44,7 @@ fn code_suffix(code: &Option<String>) -> String {
 }
 
 impl QueueError {
-    fn sqs<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    pub(crate) fn sqs<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,

@@ -4,6 +4,7 @@
 
 mod helpers;
 mod message;
+mod modes;
 mod openapi;
 mod router;
 mod shutdown;

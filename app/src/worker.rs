@@ -1,0 +1,203 @@
+//! `app worker`: consumes the queue instead of serving HTTP. Each message is handled, then
+//! deleted, and logged with its **execution time** (how long handling took) and its **lead
+//! time** (from the moment SQS stored it, its `SentTimestamp`, to done), as structured fields:
+//! `{"message_id": …, "execution_ms": 12.5, "lead_ms": 830.0, "msg": "handled"}`.
+//!
+//! Handling: a body that is a JSON object with `"work_ms": N` takes N milliseconds (a job of
+//! that length, at most [`MAX_WORK_MS`]); any other body is handled at once. A message whose
+//! handling fails is not deleted: SQS hands it out again after the visibility timeout, and
+//! moves it to the dead-letter queue after the stack's `dead_letter_max_receives`.
+
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+
+use crate::queue::QueueError;
+
+/// SQS's longest long poll: an idle worker makes one call every 20 s.
+const POLL_SECS: i32 = 20;
+/// SQS hands out at most 10 messages a call.
+const BATCH: i32 = 10;
+/// The longest job a message may ask for.
+pub const MAX_WORK_MS: u64 = 60_000;
+
+/// What handling one message came to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handled {
+    pub message_id: String,
+    pub execution_ms: f64,
+    /// None when SQS did not say when it stored the message.
+    pub lead_ms: Option<f64>,
+}
+
+/// A worker on one SQS queue.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    client: aws_sdk_sqs::Client,
+    url: String,
+    poll: Duration,
+}
+
+impl Worker {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        Self {
+            client,
+            url: url.into(),
+            poll: Duration::from_secs(POLL_SECS.unsigned_abs().into()),
+        }
+    }
+
+    /// A shorter long poll (tests).
+    #[must_use]
+    pub fn with_poll(mut self, poll: Duration) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Handles messages until `shutdown` resolves; the batch in hand is finished first (ECS
+    /// sends SIGTERM and waits 30 s). Answers how many messages were handled.
+    pub async fn run_until(&self, shutdown: impl Future<Output = ()>) -> u64 {
+        tokio::pin!(shutdown);
+        let mut handled = 0;
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            let batch = tokio::select! {
+                () = &mut shutdown => return handled,
+                batch = self.poll_once() => batch,
+            };
+            match batch {
+                Ok(done) => {
+                    handled += done.len() as u64;
+                    backoff = Duration::from_millis(500);
+                }
+                Err(err) => {
+                    tracing::error!(error = %crate::error::error_chain(&err), "receiving failed; trying again");
+                    tokio::select! {
+                        () = &mut shutdown => return handled,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(20));
+                }
+            }
+        }
+    }
+
+    /// One receive (long polling) and the handling of what it brought.
+    pub async fn poll_once(&self) -> Result<Vec<Handled>, QueueError> {
+        let wait = i32::try_from(self.poll.as_secs()).unwrap_or(POLL_SECS);
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(BATCH)
+            .wait_time_seconds(wait)
+            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
+            .send()
+            .await
+            .map_err(|e| QueueError::sqs("ReceiveMessage", e))?;
+        let mut done = Vec::new();
+        for message in out.messages.unwrap_or_default() {
+            match self.handle(&message).await {
+                Ok(handled) => done.push(handled),
+                Err(err) => {
+                    tracing::warn!(
+                        message_id = message.message_id().unwrap_or("?"),
+                        error = %crate::error::error_chain(&err),
+                        "not deleted: it will be handed out again"
+                    );
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    async fn handle(&self, message: &Message) -> Result<Handled, QueueError> {
+        let started = Instant::now();
+        let body = message.body().unwrap_or_default();
+        let work = work_ms(body);
+        if work > 0 {
+            tokio::time::sleep(Duration::from_millis(work)).await;
+        }
+        let receipt = message.receipt_handle().ok_or(QueueError::Malformed {
+            operation: "ReceiveMessage",
+            missing: "a ReceiptHandle",
+        })?;
+        self.client
+            .delete_message()
+            .queue_url(&self.url)
+            .receipt_handle(receipt)
+            .send()
+            .await
+            .map_err(|e| QueueError::sqs("DeleteMessage", e))?;
+        let execution_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let sent = message
+            .attributes()
+            .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
+            .and_then(|t| t.parse::<u64>().ok());
+        let lead_ms = sent.map(lead_ms_since);
+        let handled = Handled {
+            message_id: message.message_id().unwrap_or_default().to_owned(),
+            execution_ms,
+            lead_ms,
+        };
+        tracing::info!(
+            message_id = %handled.message_id,
+            bytes = body.len(),
+            execution_ms = handled.execution_ms,
+            lead_ms = handled.lead_ms,
+            "handled"
+        );
+        Ok(handled)
+    }
+}
+
+/// How long a message's job takes: `{"work_ms": N}`, or nothing.
+pub fn work_ms(body: &str) -> u64 {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("work_ms").and_then(serde_json::Value::as_u64))
+        .map_or(0, |ms| ms.min(MAX_WORK_MS))
+}
+
+/// Milliseconds from `sent_ms` (since the epoch) to now; 0 when the clocks disagree.
+fn lead_ms_since(sent_ms: u64) -> f64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    #[allow(clippy::cast_precision_loss)] // milliseconds well below 2^52
+    let lead = now.saturating_sub(sent_ms) as f64;
+    lead
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_says_how_long_it_takes_within_a_bound() {
+        assert_eq!(work_ms(r#"{"work_ms": 250}"#), 250);
+        assert_eq!(work_ms(r#"{"work_ms": 99999999}"#), MAX_WORK_MS);
+        assert_eq!(work_ms("hello"), 0);
+        assert_eq!(work_ms(r#"{"work_ms": -1}"#), 0);
+    }
+
+    #[test]
+    fn lead_time_counts_from_the_send() {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let lead = lead_ms_since(now - 1500);
+        assert!((1500.0..5000.0).contains(&lead), "{lead}");
+        assert_eq!(
+            lead_ms_since(now + 60_000),
+            0.0,
+            "a clock ahead is not negative"
+        );
+    }
+}

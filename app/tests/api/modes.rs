@@ -1,0 +1,115 @@
+//! The two other modes against the emulator: `app worker` consumes a queue and reports each
+//! message's execution and lead time; `app frontend` posts its form to a backend by URL.
+
+use std::time::Duration;
+
+use app::frontend::Frontend;
+use app::worker::Worker;
+
+use crate::helpers::{create_queue, spawn_app_on_sqs, sqs_client};
+
+#[tokio::test]
+async fn a_worker_handles_each_message_once_and_times_it() {
+    let sqs = sqs_client().await;
+    let url = create_queue(&sqs).await;
+    for body in [r#"{"work_ms": 120}"#, "plain text", "third"] {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let worker = Worker::new(sqs.clone(), &url).with_poll(Duration::from_secs(1));
+    let mut handled = Vec::new();
+    for _ in 0..5 {
+        handled.extend(worker.poll_once().await.unwrap());
+        if handled.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(handled.len(), 3, "{handled:?}");
+    let slowest = handled
+        .iter()
+        .map(|h| h.execution_ms)
+        .fold(0.0_f64, f64::max);
+    assert!(slowest >= 120.0, "the job of 120 ms took {slowest} ms");
+    for h in &handled {
+        let lead = h.lead_ms.expect("SQS says when it stored the message");
+        assert!(
+            lead >= h.execution_ms - 1.0,
+            "lead {lead} < execution {}",
+            h.execution_ms
+        );
+    }
+    // Deleted: nothing comes back.
+    assert!(worker.poll_once().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_worker_stops_when_told_and_says_how_many_it_handled() {
+    let sqs = sqs_client().await;
+    let url = create_queue(&sqs).await;
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body("one")
+        .send()
+        .await
+        .unwrap();
+    let worker = Worker::new(sqs, &url).with_poll(Duration::from_secs(1));
+    let handled = worker
+        .run_until(tokio::time::sleep(Duration::from_millis(2500)))
+        .await;
+    assert_eq!(handled, 1);
+}
+
+async fn serve_frontend(backend: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let router = Frontend::new(backend).router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    address
+}
+
+#[tokio::test]
+async fn the_frontend_posts_its_form_to_the_backend_by_url() {
+    let (backend, url) = spawn_app_on_sqs(Duration::from_secs(1)).await;
+    let front = serve_frontend(&backend.address).await;
+    let http = reqwest::Client::new();
+    let page = http.get(&front).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form"));
+    let sent = http
+        .post(&front)
+        .form(&[("message", "two <coffees>")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    assert!(sent.text().await.unwrap().contains("Sent: order"));
+    let got = sqs_client()
+        .await
+        .receive_message()
+        .queue_url(&url)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.messages()[0].body(), Some("two <coffees>"));
+}
+
+#[tokio::test]
+async fn an_unreachable_backend_is_a_502_page_that_says_so() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let backend = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let front = serve_frontend(&backend).await;
+    let answer = reqwest::Client::new()
+        .post(&front)
+        .form(&[("message", "hello")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 502);
+    assert!(answer.text().await.unwrap().contains("cannot be reached"));
+}
