@@ -7,6 +7,9 @@
 #                                 its task definition describes it and exercise it
 #   scripts/quickstart.sh stop    stop the service and run `stackctl down` (the emulator keeps
 #                                 running; `scripts/moto.sh stop` stops it)
+#   scripts/quickstart.sh [stop] examples/api-and-workers
+#                                 the same for another stack file (or a folder holding one):
+#                                 every service of it runs here, web ones behind a local router
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stackctl-target}"
@@ -18,15 +21,26 @@ eval "$(scripts/moto.sh env)"
 cargo build --locked -p stackctl
 cargo build --locked -p app
 
-case "${1:-up}" in
+action=up
+file=stack.toml
+for arg in "$@"; do
+  case "$arg" in
+    up|stop) action="$arg" ;;
+    *)
+      if [ -d "$arg" ]; then file="$arg/stack.toml"; else file="$arg"; fi
+      [ -f "$file" ] || { echo "no stack file at $file" >&2; exit 2; }
+      ;;
+  esac
+done
+
+case "$action" in
   up)
-    "$stackctl" up --local --yes
+    "$stackctl" up --local --yes -f "$file"
     echo
-    "$stackctl" status
+    "$stackctl" status -f "$file"
     ;;
   stop)
-    "$stackctl" down --local --yes
+    "$stackctl" down --local --yes -f "$file"
     echo "The emulator is still running; scripts/moto.sh stop stops it."
     ;;
-  *) echo "usage: $0 [stop]" >&2; exit 2 ;;
 esac

@@ -33,7 +33,7 @@ impl Cli {
             Command::Unlock(a) => return a.json.format(),
             Command::Ls(a) => return a.json.format(),
             Command::Ci(a) => return a.json.format(),
-            Command::Completions(_) => None,
+            Command::Completions(_) | Command::LocalRouter(_) => None,
         };
         if output.is_some_and(|o| o.json) {
             Format::Json
@@ -78,6 +78,16 @@ pub enum Command {
         after_help = "Example:\n  stackctl completions bash > ~/.local/share/bash-completion/completions/stackctl"
     )]
     Completions(CompletionsArgs),
+    /// The local router of `up --local` (started by it; not for use by hand).
+    #[command(hide = true)]
+    LocalRouter(LocalRouterArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LocalRouterArgs {
+    /// The routes file `up --local` wrote.
+    #[arg(long, value_name = "PATH")]
+    pub routes: std::path::PathBuf,
 }
 
 const PLAN_HELP: &str = "\

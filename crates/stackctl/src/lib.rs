@@ -34,5 +34,10 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Ls(args) => commands::ls::run(args, printer).await,
         Command::Ci(args) => commands::ci::run(args, printer).await,
         Command::Completions(args) => Ok(commands::completions::run(args)),
+        Command::LocalRouter(args) => {
+            let routes = local::router::Routes::read(&args.routes)?;
+            local::router::serve(routes).await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -52,6 +52,12 @@ pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode>
         if crate::local::stop(&files).await? {
             printer.note(&format!("Stopped the local service of stack {name}."));
         }
+        let several = crate::local::several::Dir::new(&args.stack.file, &name);
+        if several.stop_all().await? {
+            printer.note(&format!(
+                "Stopped the local services and router of stack {name}."
+            ));
+        }
     }
     let (ctx, at) = connect(&name, &region).await?;
     let stop = interrupt_flag(printer);

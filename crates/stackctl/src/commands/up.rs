@@ -40,8 +40,7 @@ impl Report for UpReport<'_> {
 pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let spec = stack_for(args)?;
     // Before anything is created: where the local service will listen.
-    let host_port = if args.local {
-        let wanted = local_port(&spec)?;
+    let host_port = if let Some(wanted) = local_port(&spec).filter(|_| args.local) {
         let files = crate::local::Files::new(&args.stack.file, &spec.name);
         let (port, moved) = crate::local::host_port(&files, wanted)?;
         if moved {
@@ -134,28 +133,20 @@ async fn locked(
         aws_calls: ctx.calls.snapshot(),
     });
     report_calls(printer, ctx, args.output.verbose);
-    if let Some(port) = host_port {
-        run_local(args, ctx, port, printer).await?;
+    match host_port {
+        Some(port) => run_local(args, ctx, port, printer).await?,
+        None if args.local => run_several(args, ctx, spec, printer).await?,
+        None => {}
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The port the one service of a stack `up --local` runs listens on.
-fn local_port(spec: &StackSpec) -> anyhow::Result<u16> {
+/// The port of a stack's one service, run by `up --local` as the message service (several
+/// services, or one without a port, run through [`crate::local::several`]).
+fn local_port(spec: &StackSpec) -> Option<u16> {
     match spec.services.as_slice() {
-        [one] => one
-            .port
-            .context("up --local runs a service with a port; this stack's one service has none"),
-        _ => anyhow::bail!(
-            "up --local runs a stack of one service; this one has {} ({}). Run `stackctl up` \
-             on the emulator without --local to create them all",
-            spec.services.len(),
-            spec.services
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        [one] => one.port,
+        _ => None,
     }
 }
 
@@ -233,6 +224,43 @@ async fn apply(
 /// Runs the service here with the task definition's environment and port, and exercises it.
 /// Runs the service here as its task definition says, listening on `port` (the container's
 /// port unless that was taken).
+/// `up --local` of several services: each runs here, web ones behind the local router.
+async fn run_several(
+    args: &UpArgs,
+    ctx: &Context,
+    spec: &StackSpec,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    use crate::local::{self, several};
+    let observed = engine::remaining(ctx)
+        .await
+        .context("while reading the task definitions back")?;
+    let app = local::app_binary(args.app_bin.as_ref())?;
+    let dir = several::Dir::new(&args.stack.file, &ctx.stack);
+    let (running, router) = several::run(spec, &observed, &dir, &app).await?;
+    printer.line("\nThe services run here as their task definitions describe them:");
+    for r in &running {
+        let at = r
+            .port
+            .map_or_else(|| "no port".to_owned(), |p| format!("http://127.0.0.1:{p}"));
+        printer.line(&format!(
+            "  {:12} {:8} {at:24} pid {:>7}  log {}",
+            r.name,
+            r.kind,
+            r.pid,
+            r.log.display()
+        ));
+    }
+    if let Some(port) = router {
+        printer.line(&format!(
+            "\nThe load balancer's rules, here: http://127.0.0.1:{port}/ (try curl \
+             http://127.0.0.1:{port}/healthcheck)"
+        ));
+    }
+    printer.line("Stop them and remove the stack: stackctl down --local --yes");
+    Ok(())
+}
+
 async fn run_local(
     args: &UpArgs,
     ctx: &Context,

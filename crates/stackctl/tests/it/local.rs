@@ -8,17 +8,19 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use crate::helpers::{TestStack, emulator_endpoint, stderr, stdout};
 use crate::stack::inventory;
 
-/// The service binary next to stackctl, built if this test run did not build it.
-fn app_binary() -> PathBuf {
+/// The service binary next to stackctl, built once per test run (a binary left by an older
+/// build may lack a mode the tests use).
+pub fn app_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     let app = Path::new(env!("CARGO_BIN_EXE_stackctl")).with_file_name("app");
-    if !app.is_file() {
+    BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let built = Command::new(cargo)
             .args(["build", "-p", "app"])
             .status()
             .unwrap();
         assert!(built.success(), "cargo build -p app");
-    }
+    });
     app
 }
 
@@ -30,7 +32,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn queued(stack: &TestStack, queue: &str) -> String {
+pub async fn queued(stack: &TestStack, queue: &str) -> String {
     let url = stack
         .aws
         .sqs

@@ -452,3 +452,113 @@ async fn each_task_role_may_use_only_its_own_queues_and_secrets() {
     );
     down_leaves_nothing(&stack);
 }
+
+/// Stops what `up --local` started even when the test fails half-way, so no process of a
+/// failed test holds a port the next run wants.
+struct StopsLocal<'a>(&'a TestStack);
+
+impl Drop for StopsLocal<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.run(&["down", "--local", "--yes"]);
+    }
+}
+
+/// The port the local router listens on, from `up --local`'s output.
+fn router_port(out: &str) -> u16 {
+    let at = out
+        .split("here: http://127.0.0.1:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no router in: {out}"));
+    at.split('/').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn up_local_runs_every_service_behind_the_local_router_and_down_local_stops_them() {
+    let app = crate::local::app_binary();
+    let stack = TestStack::new("lshop", &example("web-and-backend")).await;
+    let app_bin = app.display().to_string();
+    let _stops = StopsLocal(&stack);
+    let up = stack.run(&["up", "--local", "--yes", "--app-bin", &app_bin]);
+    let out = stdout(&up);
+    assert!(up.status.success(), "{}\n{out}", stderr(&up));
+    let port = router_port(&out);
+    // Through the router to the frontend, by name to the backend, and onto the queue.
+    let sent = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/"))
+        .form(&[("message", "two coffees")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    assert!(sent.text().await.unwrap().contains("Sent: order"));
+    let queue = format!("{}-orders", stack.name);
+    assert_eq!(crate::local::queued(&stack, &queue).await, "1");
+    let down = stack.run(&["down", "--local", "--yes"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    assert!(
+        stderr(&down).contains("Stopped the local services and router"),
+        "{}",
+        stderr(&down)
+    );
+    let gone = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthcheck"))
+        .send()
+        .await;
+    assert!(gone.is_err(), "the router stopped");
+}
+
+#[tokio::test]
+async fn up_local_runs_as_many_workers_as_the_service_has_tasks() {
+    let app = crate::local::app_binary();
+    let stack = TestStack::new("ljobs", &example("api-and-workers")).await;
+    let app_bin = app.display().to_string();
+    let _stops = StopsLocal(&stack);
+    let up = stack.run(&["up", "--local", "--yes", "--app-bin", &app_bin]);
+    let out = stdout(&up);
+    assert!(up.status.success(), "{}\n{out}", stderr(&up));
+    for copy in 1..=3 {
+        assert!(out.contains(&format!("worker-{copy} ")), "{out}");
+    }
+    let port = router_port(&out);
+    let http = reqwest::Client::new();
+    for _ in 0..6 {
+        let sent = http
+            .post(format!("http://127.0.0.1:{port}/message"))
+            .json(&serde_json::json!({ "message": "{\"work_ms\": 50}" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 200);
+    }
+    // The workers take them all off the queue, each logging its times.
+    let logs = || -> String {
+        (1..=3)
+            .map(|copy| {
+                let log = stack
+                    .scratch
+                    .path()
+                    .join(format!(".run/local-{}/worker-{copy}.log", stack.name));
+                std::fs::read_to_string(log).unwrap_or_default()
+            })
+            .collect()
+    };
+    let handled = |logs: &str| logs.lines().filter(|l| l.contains("\"handled\"")).count();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while handled(&logs()) < 6 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not all handled: {}",
+            logs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let logs = logs();
+    assert!(
+        logs.contains("execution_ms") && logs.contains("lead_ms"),
+        "{logs}"
+    );
+    let queue = format!("{}-jobs", stack.name);
+    assert_eq!(crate::local::queued(&stack, &queue).await, "0");
+    let down = stack.run(&["down", "--local", "--yes"]);
+    assert!(down.status.success(), "{}", stderr(&down));
+}

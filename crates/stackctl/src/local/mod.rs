@@ -1,6 +1,7 @@
 //! `up --local` / `down --local`: the service as the stack's task definition describes it
 //! (same environment, same queue URL, same port), run as a process on this machine in place
-//! of Fargate, against the local AWS emulator. The task definition stays the single source of
+//! of Fargate, against the local AWS emulator; a stack of several services runs each one and
+//! a local router in place of the load balancer ([`several`]). The task definition stays the single source of
 //! truth: nothing here repeats the configuration.
 
 use std::collections::BTreeMap;
@@ -12,6 +13,9 @@ use std::os::unix::process::CommandExt;
 
 use anyhow::{Context as _, bail};
 use infra::resources::{Detail, Observed};
+
+pub mod router;
+pub mod several;
 
 /// Where the local service's PID and log live: `.run/` next to the stack file.
 pub struct Files {
@@ -113,60 +117,102 @@ pub async fn start(
     port: u16,
 ) -> anyhow::Result<u32> {
     stop(files).await?;
-    if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
-        bail!(
-            "port {port} is in use (it was free a moment ago): stop what uses it, or set service.port"
-        );
-    }
-    if let Some(dir) = files.log.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let log = std::fs::File::create(&files.log)
-        .with_context(|| format!("cannot create {}", files.log.display()))?;
-    let err = log.try_clone()?;
-    let child = std::process::Command::new(app)
-        .envs(environment)
-        // The task's own settings, plus this shell's way to the emulator (region, endpoint,
-        // credentials), which on Fargate come from the task role.
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(err)
-        .process_group(0)
-        .spawn()
-        .with_context(|| format!("cannot start {}", app.display()))?;
-    let pid = child.id();
-    std::fs::write(&files.pid, pid.to_string())
-        .with_context(|| format!("cannot write {}", files.pid.display()))?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let url = format!("http://127.0.0.1:{port}/healthcheck");
-    let client = reqwest::Client::new();
-    loop {
-        if client
-            .get(&url)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(pid);
-        }
-        if pid_of(files).is_none() || Instant::now() > deadline {
-            let tail = std::fs::read_to_string(&files.log).unwrap_or_default();
-            let tail: Vec<&str> = tail
-                .lines()
-                .rev()
-                .take(10)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
+    let launch = Launch {
+        program: app,
+        args: &[],
+        environment,
+        health: Some(port),
+    };
+    launch.start(files).await
+}
+
+/// A process to start detached, with what tells it is up.
+pub struct Launch<'a> {
+    pub program: &'a Path,
+    pub args: &'a [String],
+    pub environment: &'a BTreeMap<String, String>,
+    /// The loopback port whose `/healthcheck` answers once it is up; none: it is up when it
+    /// is still running a moment after the start (a worker).
+    pub health: Option<u16>,
+}
+
+impl Launch<'_> {
+    /// Starts it (it outlives this command) and waits until it is up.
+    pub async fn start(&self, files: &Files) -> anyhow::Result<u32> {
+        let busy = |port| std::net::TcpListener::bind(("127.0.0.1", port)).is_err();
+        if let Some(port) = self.health.filter(|p| busy(*p)) {
             bail!(
-                "the service did not answer {url}; last lines of {}:\n{}",
-                files.log.display(),
-                tail.join("\n")
+                "port {port} is in use (it was free a moment ago): stop what uses it, or set \
+                 the service's port"
             );
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Some(dir) = files.log.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let log = std::fs::File::create(&files.log)
+            .with_context(|| format!("cannot create {}", files.log.display()))?;
+        let err = log.try_clone()?;
+        let child = std::process::Command::new(self.program)
+            .args(self.args)
+            .envs(self.environment)
+            // The task's own settings, plus this shell's way to the emulator (region,
+            // endpoint, credentials), which on Fargate come from the task role.
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("cannot start {}", self.program.display()))?;
+        let pid = child.id();
+        std::fs::write(&files.pid, pid.to_string())
+            .with_context(|| format!("cannot write {}", files.pid.display()))?;
+        self.wait_up(files).await?;
+        Ok(pid)
     }
+
+    async fn wait_up(&self, files: &Files) -> anyhow::Result<()> {
+        let Some(port) = self.health else {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if pid_of(files).is_none() {
+                bail!(
+                    "{} stopped at once; {}",
+                    self.program.display(),
+                    log_tail(files)
+                );
+            }
+            return Ok(());
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let url = format!("http://127.0.0.1:{port}/healthcheck");
+        let client = reqwest::Client::new();
+        loop {
+            if client
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Ok(());
+            }
+            if pid_of(files).is_none() || Instant::now() > deadline {
+                bail!("the service did not answer {url}; {}", log_tail(files));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The last lines of a process's log, for an error.
+fn log_tail(files: &Files) -> String {
+    let text = std::fs::read_to_string(&files.log).unwrap_or_default();
+    let mut tail: Vec<&str> = text.lines().rev().take(10).collect();
+    tail.reverse();
+    format!(
+        "last lines of {}:\n{}",
+        files.log.display(),
+        tail.join("\n")
+    )
 }
 
 /// Stops the local service, if it runs: SIGTERM (it drains in-flight requests), then SIGKILL.
