@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use infra::CallCounts;
 use infra::engine;
 use infra::resources::{Detail, Observed};
+use infra::spec::{ServiceSpec, StackSpec, rule_order};
 use serde::Serialize;
 
 use super::stack::{Named, Where, connect, load, report_calls};
@@ -26,6 +27,11 @@ struct Health {
 }
 
 async fn check(url: String) -> Health {
+    check_as(url, None).await
+}
+
+/// A `GET` of `url`, with `host` as the Host header when given (a rule on host names).
+async fn check_as(url: String, host: Option<&str>) -> Health {
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(3))
         .build()
@@ -42,7 +48,11 @@ async fn check(url: String) -> Health {
         }
     };
     let started = Instant::now();
-    match client.get(&url).send().await {
+    let mut request = client.get(&url);
+    if let Some(host) = host {
+        request = request.header(reqwest::header::HOST, host);
+    }
+    match request.send().await {
         Ok(response) => Health {
             up: response.status().is_success(),
             status: Some(response.status().as_u16()),
@@ -60,7 +70,83 @@ async fn check(url: String) -> Health {
     }
 }
 
-/// The service's deployment, in a line: counts, rollout, revision, image.
+/// A web service's live check through the load balancer, or why there is none.
+#[derive(Debug, Serialize)]
+struct WebCheck {
+    service: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    health: Option<Health>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_checked: Option<String>,
+}
+
+/// The Host header and path that reach `service`'s health check through the load balancer,
+/// by the stack's rules in their order; why not, when its own rule does not route its health
+/// path to it.
+fn route_to(spec: &StackSpec, service: &ServiceSpec) -> Result<(Option<String>, String), String> {
+    use crate::local::router::{Routes, Rule};
+    let web: Vec<&ServiceSpec> = spec.web().collect();
+    let index = |s: &ServiceSpec| {
+        web.iter()
+            .position(|w| w.name == s.name)
+            .map_or(0, |i| i as u16)
+    };
+    let mut ruled: Vec<&ServiceSpec> = web
+        .iter()
+        .copied()
+        .filter(|s| !s.route.is_default())
+        .collect();
+    ruled.sort_by(|a, b| rule_order(&a.route, &a.name).cmp(&rule_order(&b.route, &b.name)));
+    let routes = Routes {
+        listen: 0,
+        default: spec.default_web().map_or(u16::MAX, &index),
+        rules: ruled
+            .iter()
+            .map(|s| Rule {
+                service: s.name.clone(),
+                paths: s.route.paths.clone(),
+                hosts: s.route.hosts.clone(),
+                port: index(s),
+            })
+            .collect(),
+    };
+    let host = service
+        .route
+        .hosts
+        .iter()
+        .find(|h| !h.contains(['*', '?']))
+        .cloned();
+    let path = service.health_check_path.clone();
+    if routes.pick(host.as_deref(), &path) == index(service) {
+        Ok((host, path))
+    } else {
+        Err(format!(
+            "the load balancer's rules send {path} elsewhere; the target group still checks it \
+             directly"
+        ))
+    }
+}
+
+/// Each web service's live check through the load balancer at `url`.
+async fn web_checks(spec: &StackSpec, url: &str) -> Vec<WebCheck> {
+    let mut checks = Vec::new();
+    for service in spec.web() {
+        let (health, not_checked) = match route_to(spec, service) {
+            Ok((host, path)) => (
+                Some(check_as(format!("{url}{path}"), host.as_deref()).await),
+                None,
+            ),
+            Err(why) => (None, Some(why)),
+        };
+        checks.push(WebCheck {
+            service: service.name.clone(),
+            health,
+            not_checked,
+        });
+    }
+    checks
+}
+
 /// One ECS service's deployment, as `status` shows it.
 #[derive(Debug, Serialize)]
 struct ServiceLine {
@@ -134,6 +220,9 @@ struct StatusReport<'a> {
     /// Each ECS service's deployment.
     services: Vec<ServiceLine>,
     health: Option<Health>,
+    /// Each web service's live check (with several web services).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    web: Vec<WebCheck>,
     aws_calls: CallCounts,
     #[serde(skip)]
     url: Option<String>,
@@ -167,6 +256,16 @@ impl Report for StatusReport<'_> {
             (Some(url), Some(h)) => {
                 lines.push(format!("URL:     {url}"));
                 lines.push(format!("Health:  {} {}", h.url, h.verdict()));
+                for w in &self.web {
+                    lines.push(match (&w.health, &w.not_checked) {
+                        (Some(h), _) => format!("  {:12} {} {}", w.service, h.url, h.verdict()),
+                        (None, why) => format!(
+                            "  {:12} not checked: {}",
+                            w.service,
+                            why.as_deref().unwrap_or("")
+                        ),
+                    });
+                }
             }
             (Some(url), None) => {
                 lines.push(format!("URL:     {url}"));
@@ -211,12 +310,17 @@ pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCod
         }
         _ => None,
     };
+    let web = match &url {
+        Some(url) if !emulated && spec.web().count() > 1 => web_checks(&spec, url).await,
+        _ => Vec::new(),
+    };
     printer.report(&StatusReport {
         at: &at,
         resources: &observed,
         outputs: Named::of(&engine::outputs_of(&observed)),
         services: service_lines(&observed),
         health,
+        web,
         aws_calls: ctx.calls.snapshot(),
         url,
     });
@@ -229,6 +333,30 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
+
+    fn several_web() -> StackSpec {
+        let text = "[stack]\nname = \"shop\"\n[services.web]\n[services.api]\npaths = [\"/api/*\"]\n\
+                    [services.admin]\nhosts = [\"admin.example.com\"]\n";
+        StackSpec::parse(std::path::Path::new("stack.toml"), text).unwrap()
+    }
+
+    #[test]
+    fn a_web_service_is_checked_only_where_its_rule_sends_its_health_path() {
+        let spec = several_web();
+        let by = |name: &str| spec.services.iter().find(|s| s.name == name).unwrap();
+        assert_eq!(
+            route_to(&spec, by("web")),
+            Ok((None, "/healthcheck".into()))
+        );
+        assert_eq!(
+            route_to(&spec, by("admin")),
+            Ok((Some("admin.example.com".into()), "/healthcheck".into()))
+        );
+        assert!(
+            route_to(&spec, by("api")).is_err(),
+            "/healthcheck is not under /api/"
+        );
+    }
 
     /// A one-shot HTTP server on loopback answering with `status`.
     async fn serve_once(status: &'static str) -> String {

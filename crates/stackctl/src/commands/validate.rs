@@ -16,14 +16,77 @@ struct Valid {
     region: String,
     availability_zones: usize,
     subnets: usize,
+    /// Each service: its name, kind and how it is reached.
+    services: Vec<ServiceLine>,
+    queues: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ServiceLine {
+    name: String,
+    kind: infra::spec::ServiceKind,
+    port: Option<u16>,
+    paths: Vec<String>,
+    hosts: Vec<String>,
+    desired_count: u32,
+}
+
+impl ServiceLine {
+    fn text(&self) -> String {
+        let mut line = format!("  {} ({}", self.name, self.kind.as_str());
+        if let Some(port) = self.port {
+            line.push_str(&format!(", port {port}"));
+        }
+        match (self.paths.is_empty(), self.hosts.is_empty()) {
+            (true, true) if self.kind == infra::spec::ServiceKind::Web => {
+                line.push_str(", takes what no rule matches");
+            }
+            (true, true) => {}
+            _ => {
+                let all: Vec<&str> = self
+                    .hosts
+                    .iter()
+                    .chain(&self.paths)
+                    .map(String::as_str)
+                    .collect();
+                line.push_str(&format!(", routed by {}", all.join(" ")));
+            }
+        }
+        line.push_str(&format!(
+            ", {} task{})",
+            self.desired_count,
+            if self.desired_count == 1 { "" } else { "s" }
+        ));
+        line
+    }
 }
 
 impl Report for Valid {
     fn text(&self) -> String {
-        format!(
+        let mut text = format!(
             "{} is valid: stack {:?} in {}, {} availability zones, {} subnets.",
             self.file, self.stack, self.region, self.availability_zones, self.subnets
-        )
+        );
+        // The one-service file reads as it always did; several are listed.
+        if self.services.len() > 1 {
+            text.push_str(&format!(
+                "\nServices:\n{}",
+                self.services
+                    .iter()
+                    .map(ServiceLine::text)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
+            text.push_str(&format!(
+                "\nQueues: {}",
+                if self.queues.is_empty() {
+                    "none".into()
+                } else {
+                    self.queues.join(", ")
+                }
+            ));
+        }
+        text
     }
 }
 
@@ -36,6 +99,19 @@ pub fn run(args: &ValidateArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         region: spec.region.clone(),
         availability_zones: spec.network.availability_zones,
         subnets: spec.network.public_subnets.len() + spec.network.private_subnets.len(),
+        services: spec
+            .services
+            .iter()
+            .map(|s| ServiceLine {
+                name: s.name.clone(),
+                kind: s.kind,
+                port: s.port,
+                paths: s.route.paths.clone(),
+                hosts: s.route.hosts.clone(),
+                desired_count: s.desired_count,
+            })
+            .collect(),
+        queues: spec.queues.iter().map(|q| q.name.clone()).collect(),
     });
     Ok(ExitCode::SUCCESS)
 }
