@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `up` and `down` against the critical-path bound, with AWS's own timings played in front of
 # the emulator by awsfront (crates/awsfront): the default stack with a prebuilt image, with
-# and without a NAT gateway. Prints Markdown.
+# and without a NAT gateway, and a stack of several services (a default and a routed web
+# service, an internal one found by name, a worker). Prints Markdown.
 #
 #   scripts/bench-critical-path.sh [SCALE]     # SCALE 1.0 (default) is AWS's pace: ~10 min
 set -euo pipefail
@@ -27,12 +28,36 @@ seconds() { python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1]
 
 echo "| stack | run | stackctl | critical-path bound | ratio |"
 echo "|---|---|---|---|---|"
-for variant in "prebuilt image" "prebuilt image, NAT gateway"; do
+for variant in "prebuilt image" "prebuilt image, NAT gateway" "several services"; do
   stack="crit$(date +%s)"
   nat=false
   [[ "$variant" == *NAT* ]] && nat=true
-  printf '[stack]\nname = "%s"\n[network]\nnat_gateway = %s\n[service]\nimage = "registry.example/messages:1"\n' \
-    "$stack" "$nat" >"$work/stack.toml"
+  if [[ "$variant" == several* ]]; then
+    cat >"$work/stack.toml" <<EOF
+[stack]
+name = "$stack"
+[queues.jobs]
+[services.web]
+image = "registry.example/messages:1"
+sends_to = ["jobs"]
+[services.api]
+image = "registry.example/messages:1"
+port = 8080
+paths = ["/api/*"]
+[services.store]
+image = "registry.example/messages:1"
+kind = "internal"
+port = 7000
+[services.worker]
+image = "registry.example/messages:1"
+kind = "worker"
+consumes = ["jobs"]
+command = ["worker"]
+EOF
+  else
+    printf '[stack]\nname = "%s"\n[network]\nnat_gateway = %s\n[service]\nimage = "registry.example/messages:1"\n' \
+      "$stack" "$nat" >"$work/stack.toml"
+  fi
   bounds=$("$bin/awsfront" bound -f "$work/stack.toml")
   up_bound=$(awk '$1 == "up" {print $2}' <<<"$bounds")
   down_bound=$(awk '$1 == "down" {print $2}' <<<"$bounds")

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use infra::resources::{Desired, Kind, Spec};
 
 use crate::model::{
-    INTERFACES_RELEASED, LOAD_BALANCER_ACTIVE, NAT_AVAILABLE, NAT_DELETED, SERVICE_DRAINED,
-    TARGETS_HEALTHY, TASKS_STARTED, call_seconds,
+    INTERFACES_RELEASED, LOAD_BALANCER_ACTIVE, NAMESPACE_CREATED, NAT_AVAILABLE, NAT_DELETED,
+    SERVICE_DRAINED, TARGETS_HEALTHY, TASKS_STARTED, call_seconds,
 };
 
 /// A bound and the resources on the path that makes it.
@@ -79,10 +79,16 @@ pub fn up(desired: &[Desired]) -> Bound {
             }));
             let mut path = start.1.clone();
             path.push(d.id.clone());
-            let made = start.0 + seconds(&create_calls(&d.spec));
+            let mut made = start.0 + seconds(&create_calls(&d.spec));
+            if matches!(d.spec, Spec::Namespace(_)) {
+                // Its create waits for the operation: created means usable.
+                made += NAMESPACE_CREATED;
+            }
             let works = match &d.spec {
                 Spec::LoadBalancer(_) => made + LOAD_BALANCER_ACTIVE,
                 Spec::NatGateway(_) => made + NAT_AVAILABLE,
+                // Without a load balancer, running is ready.
+                Spec::Service(s) if s.target_group.is_none() => made + TASKS_STARTED,
                 Spec::Service(_) => {
                     let lb = balancer.and_then(|b| ready.get(b.id.as_str())).cloned();
                     match lb {

@@ -13,6 +13,7 @@
 //! | targets healthy (two checks 5 s apart) | 10 |
 //! | network interfaces released after a load balancer or service is deleted | 60 |
 //! | a deleted service draining (30 s deregistration delay + 30 s stop timeout) | 60 |
+//! | a Cloud Map private DNS namespace's operation (it makes a Route 53 hosted zone) | 40 |
 //!
 //! From AWS documentation, issue trackers and published apply logs. Until the interfaces are
 //! released, security-group, subnet, internet-gateway-detach and VPC deletes answer
@@ -38,6 +39,7 @@ pub const TASKS_STARTED: f64 = 45.0;
 pub const TARGETS_HEALTHY: f64 = 10.0;
 pub const INTERFACES_RELEASED: f64 = 60.0;
 pub const SERVICE_DRAINED: f64 = 60.0;
+pub const NAMESPACE_CREATED: f64 = 40.0;
 
 /// Seconds a call takes at scale 1.0.
 pub fn call_seconds(operation: &str) -> f64 {
@@ -66,6 +68,8 @@ struct Clocks {
     services: HashMap<String, Rollout>,
     /// Until when deletes in the network answer `DependencyViolation`.
     interfaces_until: Option<Instant>,
+    /// Cloud Map operation id → when it succeeds.
+    operations: HashMap<String, Instant>,
     timeline: Vec<(Instant, String)>,
 }
 
@@ -128,8 +132,9 @@ impl Model {
     /// Notes what a request starts (before it is forwarded).
     pub fn request(&self, call: &Call) {
         let mut clocks = self.clocks();
-        match call.operation.as_str() {
-            "CreateListener" => {
+        // Cloud Map has a `DeleteService` too: match the service as well as the operation.
+        match (call.service.as_str(), call.operation.as_str()) {
+            (_, "CreateListener") => {
                 let lb = call.param("LoadBalancerArn").unwrap_or_default().to_owned();
                 for (k, v) in &call.form {
                     if k.starts_with("DefaultActions.member.") && k.ends_with(".TargetGroupArn") {
@@ -137,8 +142,8 @@ impl Model {
                     }
                 }
             }
-            "DeleteLoadBalancer" => self.release_interfaces_later(&mut clocks),
-            "DeleteService" => {
+            (_, "DeleteLoadBalancer") => self.release_interfaces_later(&mut clocks),
+            ("ecs", "DeleteService") => {
                 self.release_interfaces_later(&mut clocks);
                 let drained = self.after(SERVICE_DRAINED);
                 let events = Self::services(&mut clocks, call, |arn, rollout| {
@@ -147,14 +152,14 @@ impl Model {
                 });
                 clocks.timeline.extend(events);
             }
-            "UpdateService" if call.field("/taskDefinition").is_some() => {
+            ("ecs", "UpdateService") if call.field("/taskDefinition").is_some() => {
                 let tasks = self.after(TASKS_STARTED);
                 Self::services(&mut clocks, call, |arn, rollout| {
                     rollout.tasks_at = tasks;
                     (tasks, format!("tasks replaced {arn}"))
                 });
             }
-            "DeleteNatGateway" => {
+            (_, "DeleteNatGateway") => {
                 let gone = self.after(NAT_DELETED);
                 if let Some(nat) = call
                     .param("NatGatewayId")
@@ -209,6 +214,26 @@ impl Model {
                 None
             }
             ("elasticloadbalancing", "DescribeLoadBalancers") => Some(self.balancers(body)),
+            ("servicediscovery", "CreatePrivateDnsNamespace") => {
+                let value: Value = serde_json::from_str(body).ok()?;
+                let id = value.get("OperationId")?.as_str()?.to_owned();
+                let done = self.after(NAMESPACE_CREATED);
+                let mut clocks = self.clocks();
+                clocks
+                    .timeline
+                    .push((done, format!("namespace created {id}")));
+                clocks.operations.insert(id, done);
+                None
+            }
+            ("servicediscovery", "GetOperation") => {
+                let mut value: Value = serde_json::from_str(body).ok()?;
+                let id = value.pointer("/Operation/Id")?.as_str()?.to_owned();
+                let done = *self.clocks().operations.get(&id)?;
+                (Instant::now() < done).then(|| {
+                    value["Operation"]["Status"] = "PENDING".into();
+                    value.to_string()
+                })
+            }
             ("ec2", "CreateNatGateway") => {
                 let id = reply::text_of(body, "natGatewayId")?.to_owned();
                 let available = self.after(NAT_AVAILABLE);
@@ -285,6 +310,10 @@ impl Model {
             .and_then(|tg| clocks.target_groups.get(tg))
             .and_then(|lb| clocks.balancers.get(lb))
             .copied();
+        // Without a target group (an internal service, a worker) running is ready.
+        let Some(_) = rollout.target_group else {
+            return rollout.tasks_at;
+        };
         let serving = lb_active.map_or(rollout.tasks_at, |lb| lb.max(rollout.tasks_at));
         serving + Duration::from_secs_f64(TARGETS_HEALTHY * scale)
     }
@@ -401,5 +430,25 @@ mod tests {
         let refused = model.refuse(&call("DeleteSubnet")).unwrap();
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
         assert!(model.refuse(&call("CreateSubnet")).is_none());
+    }
+
+    #[test]
+    fn deleting_a_cloud_map_service_releases_no_interfaces() {
+        let model = Model::new(1.0);
+        model.request(&Call {
+            service: "servicediscovery".into(),
+            operation: "DeleteService".into(),
+            protocol: Protocol::Json,
+            form: Vec::new(),
+            json: Some(serde_json::json!({"Id": "srv-1"})),
+        });
+        let subnet = Call {
+            service: "ec2".into(),
+            operation: "DeleteSubnet".into(),
+            protocol: Protocol::Ec2,
+            form: Vec::new(),
+            json: None,
+        };
+        assert!(model.refuse(&subnet).is_none());
     }
 }
