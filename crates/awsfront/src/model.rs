@@ -214,25 +214,8 @@ impl Model {
                 None
             }
             ("elasticloadbalancing", "DescribeLoadBalancers") => Some(self.balancers(body)),
-            ("servicediscovery", "CreatePrivateDnsNamespace") => {
-                let value: Value = serde_json::from_str(body).ok()?;
-                let id = value.get("OperationId")?.as_str()?.to_owned();
-                let done = self.after(NAMESPACE_CREATED);
-                let mut clocks = self.clocks();
-                clocks
-                    .timeline
-                    .push((done, format!("namespace created {id}")));
-                clocks.operations.insert(id, done);
-                None
-            }
-            ("servicediscovery", "GetOperation") => {
-                let mut value: Value = serde_json::from_str(body).ok()?;
-                let id = value.pointer("/Operation/Id")?.as_str()?.to_owned();
-                let done = *self.clocks().operations.get(&id)?;
-                (Instant::now() < done).then(|| {
-                    value["Operation"]["Status"] = "PENDING".into();
-                    value.to_string()
-                })
+            ("servicediscovery", "CreatePrivateDnsNamespace" | "GetOperation") => {
+                self.namespace_operation(call, body)
             }
             ("ec2", "CreateNatGateway") => {
                 let id = reply::text_of(body, "natGatewayId")?.to_owned();
@@ -272,6 +255,28 @@ impl Model {
             }
             _ => None,
         }
+    }
+
+    /// A namespace's operation: noted when it starts, `PENDING` until the model says it is done.
+    fn namespace_operation(&self, call: &Call, body: &str) -> Option<String> {
+        if call.operation == "CreatePrivateDnsNamespace" {
+            let value: Value = serde_json::from_str(body).ok()?;
+            let id = value.get("OperationId")?.as_str()?.to_owned();
+            let done = self.after(NAMESPACE_CREATED);
+            let mut clocks = self.clocks();
+            clocks
+                .timeline
+                .push((done, format!("namespace created {id}")));
+            clocks.operations.insert(id, done);
+            return None;
+        }
+        let mut value: Value = serde_json::from_str(body).ok()?;
+        let id = value.pointer("/Operation/Id")?.as_str()?.to_owned();
+        let done = *self.clocks().operations.get(&id)?;
+        (Instant::now() < done).then(|| {
+            value["Operation"]["Status"] = "PENDING".into();
+            value.to_string()
+        })
     }
 
     fn balancers(&self, body: &str) -> String {

@@ -18,6 +18,8 @@
 //! - [`graph`]: the dependency graph (cycles rejected, stable topological order).
 //! - [`plan`]: pure planning: desired vs observed → create / update / replace / delete.
 //! - [`engine`]: observe → plan → apply, in parallel as dependencies allow; progress events.
+//! - [`history`]: the deploy history each `up` and `down` records in AWS, and reads back.
+//! - [`service_logs`]: the services' log events, read back for `stackctl logs`.
 //! - [`lock`]: the stack lock that keeps two runs that change one stack from interleaving.
 
 pub mod aws;
@@ -27,12 +29,14 @@ pub mod cost;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod history;
 pub mod lock;
 pub mod outputs;
 pub mod plan;
 pub mod resource;
 pub mod resources;
 pub mod retry;
+pub mod service_logs;
 pub mod spec;
 pub mod stack;
 pub mod stacks;

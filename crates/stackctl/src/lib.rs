@@ -33,6 +33,8 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Unlock(args) => commands::unlock::run(args, printer).await,
         Command::Ls(args) => commands::ls::run(args, printer).await,
         Command::Ci(args) => commands::ci::run(args, printer).await,
+        Command::Logs(args) => commands::logs::run(args, printer).await,
+        Command::History(args) => commands::history::run(args, printer).await,
         Command::Completions(args) => Ok(commands::completions::run(args)),
         Command::LocalRouter(args) => {
             let routes = local::router::Routes::read(&args.routes)?;

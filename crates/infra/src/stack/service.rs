@@ -244,6 +244,7 @@ fn task_definition(b: &mut Builder<'_>, service: &ServiceSpec, image: ImageRef) 
         command: service.command.clone(),
         log_group: LOG_GROUP.into(),
         log_group_name: b.names.log_group.clone(),
+        log_stream_prefix: service.name.clone(),
         region: spec.region.clone(),
         execution_role,
         task_role: ids.task_role.clone(),

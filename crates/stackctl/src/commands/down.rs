@@ -28,20 +28,30 @@ struct DownReport<'a> {
     at: &'a Where,
     deleted: &'a [Change],
     remaining: &'a [Observed],
+    /// The deploy history's log group, if it stays (`--keep-history`, or resources remain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history_kept_in: Option<String>,
     aws_calls: CallCounts,
 }
 
 impl Report for DownReport<'_> {
     fn text(&self) -> String {
         let tag = format!("stackctl:stack={}", self.at.stack);
-        match (self.deleted.len(), self.remaining.len()) {
+        let kept = self.history_kept_in.as_ref().map_or_else(String::new, |group| {
+            format!(
+                "\nThe deploy history stays in log group {group} (stackctl history --stack-name {}).",
+                self.at.stack
+            )
+        });
+        let text = match (self.deleted.len(), self.remaining.len()) {
             (0, 0) => format!(
                 "Nothing to delete: no resource is tagged {tag} in {} (account {}).",
                 self.at.region, self.at.account
             ),
             (n, 0) => format!("\nDeleted {n} resources; nothing tagged {tag} remains."),
             (_, left) => format!("\n{left} resource(s) tagged {tag} remain (see below)."),
-        }
+        };
+        text + &kept
     }
 }
 
@@ -97,10 +107,22 @@ async fn locked(
     let remaining = engine::remaining(ctx)
         .await
         .context("while checking that nothing tagged with the stack remains")?;
+    // The history goes with the stack, unless asked to stay or the stack is not all gone.
+    let store = infra::history::store::Store::new(ctx);
+    let history_kept_in = if args.keep_history || !remaining.is_empty() {
+        Some(store.group().to_owned())
+    } else {
+        store
+            .delete()
+            .await
+            .context("while removing the stack's deploy history (run `stackctl down` again)")?;
+        None
+    };
     printer.report(&DownReport {
         at,
         deleted: &prepared.plan.changes,
         remaining: &remaining,
+        history_kept_in,
         aws_calls: ctx.calls.snapshot(),
     });
     report_calls(printer, ctx, args.output.verbose);
@@ -145,7 +167,10 @@ async fn delete(
         stop_after: None,
         cancel: Some(stop),
     };
-    match engine::apply(ctx, prepared, printer.progress(), &options).await {
+    let recorder = super::recording::start(ctx, at, "down", None, prepared);
+    let applied = engine::apply(ctx, prepared, recorder.tee(printer.progress()), &options).await;
+    super::recording::finish(printer, recorder, applied.as_ref().err()).await;
+    match applied {
         Ok(_) => Ok(Ok(())),
         Err(infra::Error::Interrupted) if lock.was_lost() => Err(lock_lost("down")),
         Err(infra::Error::Interrupted) => {

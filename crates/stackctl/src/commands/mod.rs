@@ -3,8 +3,11 @@
 pub mod ci;
 pub mod completions;
 pub mod down;
+pub mod history;
+pub mod logs;
 pub mod ls;
 pub mod plan;
+pub mod recording;
 pub mod stack;
 pub mod status;
 pub mod unlock;

@@ -121,7 +121,7 @@ async fn locked(
     }
     // An image to build needs a builder: say so before anything is changed.
     can_build(plan).await?;
-    let outputs = match apply(args, ctx, spec, &prepared, (lock, stop), printer).await? {
+    let outputs = match apply(args, (ctx, at), spec, &prepared, (lock, stop), printer).await? {
         Ok(outputs) => outputs,
         Err(code) => return Ok(code),
     };
@@ -170,7 +170,7 @@ fn stack_for(args: &UpArgs) -> anyhow::Result<StackSpec> {
 /// (cancelled or interrupted).
 async fn apply(
     args: &UpArgs,
-    ctx: &Context,
+    (ctx, at): (&Context, &Where),
     spec: &StackSpec,
     prepared: &Prepared,
     (lock, stop): (&Lock, Arc<AtomicBool>),
@@ -198,7 +198,10 @@ async fn apply(
         stop_after: args.stop_after,
         cancel: Some(stop),
     };
-    match engine::apply(ctx, prepared, printer.progress(), &options).await {
+    let recorder = super::recording::start(ctx, at, "up", Some(spec), prepared);
+    let applied = engine::apply(ctx, prepared, recorder.tee(printer.progress()), &options).await;
+    super::recording::finish(printer, recorder, applied.as_ref().err()).await;
+    match applied {
         Ok(outputs) => {
             printer.line(&format!("\nApplied: {}.", plan.summary()));
             Ok(Ok(outputs))

@@ -142,6 +142,25 @@ async fn a_load_balancer_that_will_not_go_fails_down_by_name() {
             .await
             .contains(&"elb/load-balancer".to_owned())
     );
+    // The history keeps the failed step and its error, and stays while resources remain.
+    let history = stack.json(&["history", "--component", "load-balancer"]);
+    let failed: Vec<&serde_json::Value> = history["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["command"] == "down")
+        .collect();
+    assert_eq!(failed.len(), 1, "{history}");
+    assert_eq!(failed[0]["status"], "failed");
+    assert!(
+        failed[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("DeleteLoadBalancer"),
+        "{history}"
+    );
+    let runs = stack.json(&["history", "--component", "run"]);
+    assert_eq!(runs["runs"][1]["status"], "failed", "{runs}");
 
     stack.endpoint = None;
     let down = stack.run(&["down", "--yes"]);

@@ -10,6 +10,7 @@ mod helpers;
 mod image;
 mod local;
 mod lock;
+mod operate;
 mod replace;
 mod service;
 mod several;

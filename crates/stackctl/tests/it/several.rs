@@ -184,6 +184,10 @@ async fn the_api_and_workers_example_runs_with_three_workers_on_one_queue() {
     let container = &td.task_definition().unwrap().container_definitions()[0];
     assert_eq!(container.command(), ["worker"]);
     assert!(container.port_mappings().is_empty());
+    // Its log streams are `worker/app/<task>`: `stackctl logs worker` finds them.
+    let log = container.log_configuration().unwrap().options().unwrap();
+    assert_eq!(log["awslogs-stream-prefix"], "worker");
+    assert_eq!(log["awslogs-group"], format!("/stackctl/{}", stack.name));
     let env: BTreeMap<&str, &str> = container
         .environment()
         .iter()

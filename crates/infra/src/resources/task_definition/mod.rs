@@ -150,6 +150,11 @@ impl Resource for TaskDefinition {
             self.log_group_name.clone(),
         );
         compare(
+            "log_stream_prefix",
+            found.log_stream_prefix.clone(),
+            self.log_stream_prefix.clone(),
+        );
+        compare(
             "execution_role",
             found.execution_role_arn.clone(),
             want.execution_role.to_string(),
@@ -278,7 +283,7 @@ fn container_definition(
         .log_driver(LogDriver::Awslogs)
         .options("awslogs-group", &desired.log_group_name)
         .options("awslogs-region", &desired.region)
-        .options("awslogs-stream-prefix", CONTAINER)
+        .options("awslogs-stream-prefix", &desired.log_stream_prefix)
         .build()
         .map_err(|e| Error::unexpected(id, format!("log configuration: {e}")))?;
     let port = desired.port.map(|port| {
@@ -334,6 +339,7 @@ mod tests {
             command: Vec::new(),
             log_group: "log-group".into(),
             log_group_name: "/stackctl/s".into(),
+            log_stream_prefix: "app".into(),
             region: "us-east-1".into(),
             execution_role: "execution-role".into(),
             task_role: "task-role".into(),
@@ -369,6 +375,7 @@ mod tests {
             secrets: BTreeMap::new(),
             command: Vec::new(),
             log_group: "/stackctl/s".into(),
+            log_stream_prefix: "app".into(),
             execution_role_arn: "arn:exec".into(),
             task_role_arn: "arn:task".into(),
         }

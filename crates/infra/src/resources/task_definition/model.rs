@@ -36,6 +36,9 @@ pub struct TaskDefinition {
     pub command: Vec<String>,
     pub log_group: String,
     pub log_group_name: String,
+    /// The first part of each task's log stream name (`<prefix>/app/<task id>`): the
+    /// service's name, so its events can be told from the other services'.
+    pub log_stream_prefix: String,
     pub region: String,
     pub execution_role: String,
     pub task_role: String,
@@ -54,6 +57,7 @@ pub struct TaskDefinitionState {
     pub secrets: BTreeMap<String, String>,
     pub command: Vec<String>,
     pub log_group: String,
+    pub log_stream_prefix: String,
     pub execution_role_arn: String,
     pub task_role_arn: String,
 }

@@ -28,12 +28,16 @@ pub(super) fn state_of(td: &AwsTaskDefinition) -> TaskDefinitionState {
                 .collect()
         })
         .unwrap_or_default();
-    let log_group = container
-        .and_then(|c| c.log_configuration())
-        .and_then(|l| l.options())
-        .and_then(|o| o.get("awslogs-group"))
-        .cloned()
-        .unwrap_or_default();
+    let log_option = |name: &str| {
+        container
+            .and_then(|c| c.log_configuration())
+            .and_then(|l| l.options())
+            .and_then(|o| o.get(name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let log_group = log_option("awslogs-group");
+    let log_stream_prefix = log_option("awslogs-stream-prefix");
     let secrets = container
         .map(|c| {
             c.secrets()
@@ -58,6 +62,7 @@ pub(super) fn state_of(td: &AwsTaskDefinition) -> TaskDefinitionState {
             .and_then(|p| p.container_port()),
         environment,
         log_group,
+        log_stream_prefix,
         execution_role_arn: td.execution_role_arn().unwrap_or_default().to_owned(),
         task_role_arn: td.task_role_arn().unwrap_or_default().to_owned(),
     }

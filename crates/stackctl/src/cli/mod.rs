@@ -6,6 +6,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::output::Format;
 
+mod operate;
+use operate::{HISTORY_HELP, LOGS_HELP};
+pub use operate::{HistoryArgs, HistoryFormat, LogsArgs};
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success
@@ -33,6 +37,9 @@ impl Cli {
             Command::Unlock(a) => return a.json.format(),
             Command::Ls(a) => return a.json.format(),
             Command::Ci(a) => return a.json.format(),
+            Command::History(a) if a.format() == HistoryFormat::Json => return Format::Json,
+            Command::History(_) => None,
+            Command::Logs(a) => return a.json.format(),
             Command::Completions(_) | Command::LocalRouter(_) => None,
         };
         if output.is_some_and(|o| o.json) {
@@ -67,6 +74,12 @@ pub enum Command {
     /// List every stack in the region, with its resource count and monthly cost.
     #[command(after_help = LS_HELP)]
     Ls(LsArgs),
+    /// Show the stack's CloudWatch log events: newest last, one line each.
+    #[command(after_help = LOGS_HELP)]
+    Logs(LogsArgs),
+    /// Show what each `up` and `down` did, step by step, with a summary per run.
+    #[command(after_help = HISTORY_HELP)]
+    History(HistoryArgs),
     /// Remove the stack's lock when the run that held it is gone for good.
     #[command(after_help = UNLOCK_HELP)]
     Unlock(UnlockArgs),
@@ -127,7 +140,8 @@ Examples:
   stackctl down
   stackctl down --yes
   stackctl down --stack-name messages --region us-east-1 --yes   # without a stack file
-  stackctl down --local --yes   # also stop the service `up --local` started";
+  stackctl down --local --yes   # also stop the service `up --local` started
+  stackctl down --keep-history --yes   # `stackctl history` still answers afterwards";
 
 const UNLOCK_HELP: &str = "\
 `up` and `down` hold the stack's lock while they change it, renewing its lease every 20 s;
@@ -282,6 +296,9 @@ pub struct DownArgs {
     /// Also stop the service that `up --local` started on this machine.
     #[arg(long)]
     pub local: bool,
+    /// Keep the stack's deploy history (`stackctl history`) after the stack is gone.
+    #[arg(long)]
+    pub keep_history: bool,
     #[command(flatten)]
     pub by_name: ByName,
 }

@@ -1,0 +1,114 @@
+//! `stackctl history`: what each `up` and `down` did, step by step (filtered), as a table,
+//! CSV or JSON, with one summary line per run: its total and its slowest steps.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use infra::history::store::Store;
+use infra::history::{Filter, Record, RunSummary, steps, summaries, to_csv, utc};
+use serde::Serialize;
+
+use super::stack::{connect, name_and_region};
+use crate::cli::{HistoryArgs, HistoryFormat};
+use crate::output::{Printer, Report};
+
+/// `history --format json`.
+#[derive(Debug, Serialize)]
+struct HistoryReport {
+    stack: String,
+    /// Where the records live.
+    log_group: String,
+    records: Vec<Record>,
+    runs: Vec<RunSummary>,
+}
+
+impl Report for HistoryReport {
+    fn text(&self) -> String {
+        if self.records.is_empty() {
+            return format!(
+                "No history for stack {} matches (it lives in log group {}; `up` and `down` \
+                 record a run when they change something).",
+                self.stack, self.log_group
+            );
+        }
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::NOTHING);
+        table.set_header([
+            "STARTED (UTC)",
+            "COMMAND",
+            "COMPONENT",
+            "ACTION",
+            "STATUS",
+            "SECONDS",
+            "VERSION",
+        ]);
+        for r in &self.records {
+            let status = match &r.error {
+                Some(e) => format!("{}: {}", r.status.as_str(), first_line(e)),
+                None => r.status.as_str().to_owned(),
+            };
+            table.add_row([
+                utc(r.started),
+                r.command.clone(),
+                r.component.clone(),
+                r.action.clone(),
+                status,
+                r.duration()
+                    .map(|d| format!("{:.1}", d.as_secs_f64()))
+                    .unwrap_or_default(),
+                r.version.clone(),
+            ]);
+        }
+        let runs: Vec<String> = self
+            .runs
+            .iter()
+            .map(|r| format!("  {}", r.line()))
+            .collect();
+        format!("{table}\n\nRuns:\n{}", runs.join("\n"))
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+pub async fn run(args: &HistoryArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let (name, region) = name_and_region(&args.by_name, &args.stack.file)?;
+    if let (Some(since), Some(until)) = (args.since, args.until)
+        && since > until
+    {
+        anyhow::bail!(
+            "--since ({}) is after --until ({}): nothing can match",
+            utc(since),
+            utc(until)
+        );
+    }
+    let (ctx, _) = connect(&name, &region).await?;
+    let store = Store::new(&ctx);
+    let records = store
+        .read(args.since)
+        .await
+        .with_context(|| format!("while reading the history of stack {name}"))?;
+    let filter = Filter {
+        since: args.since,
+        until: args.until,
+        component: args.component.clone(),
+        owner: args.owner.clone(),
+    };
+    let records = steps(records, &filter);
+    let report = HistoryReport {
+        stack: name,
+        log_group: store.group().to_owned(),
+        runs: summaries(&records),
+        records,
+    };
+    match args.format() {
+        HistoryFormat::Csv => {
+            let csv = to_csv(&report.records).context("while writing the records as CSV")?;
+            // A closed pipe (`| head`) is not an error.
+            let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), csv.as_bytes());
+        }
+        HistoryFormat::Table | HistoryFormat::Json => printer.report(&report),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,78 @@
+//! `stackctl logs`: the services' CloudWatch log events, newest last; `--follow` polls for new
+//! ones until Ctrl-C.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context as _;
+use infra::service_logs::{Follower, LogLine, Query};
+
+use super::stack::{connect, name_and_region};
+use crate::cli::LogsArgs;
+use crate::output::{Format, Printer};
+
+/// How often `--follow` asks for new events (CloudWatch Logs allows 5 reads a second per
+/// account and region for this call; one every 2 s leaves room for others).
+const FOLLOW_EVERY: Duration = Duration::from_secs(2);
+
+pub async fn run(args: &LogsArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let (name, region) = name_and_region(&args.by_name, &args.stack.file)?;
+    if let Some(service) = &args.service
+        && args.by_name.stack_name.is_none()
+        && let Ok(spec) = super::stack::load(&args.stack.file)
+        && !spec.services.iter().any(|s| &s.name == service)
+    {
+        let names: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
+        anyhow::bail!(
+            "stack {name} has no service {service:?}; its services: {}",
+            names.join(", ")
+        );
+    }
+    let (ctx, _) = connect(&name, &region).await?;
+    let query = Query {
+        service: args.service.clone(),
+        since: SystemTime::now() - args.since,
+        contains: args.filter.clone(),
+    };
+    let mut follower = Follower::new(query);
+    // Made once: a Ctrl-C during a read is not lost.
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    loop {
+        let lines = tokio::select! {
+            read = follower.next(&ctx) => read
+                .with_context(|| format!("while reading the log events of stack {name}"))?,
+            _ = &mut stop => return Ok(ExitCode::SUCCESS),
+        };
+        for line in &lines {
+            print(printer.format(), line);
+        }
+        if !args.follow {
+            return Ok(ExitCode::SUCCESS);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(FOLLOW_EVERY) => {}
+            _ = &mut stop => return Ok(ExitCode::SUCCESS),
+        }
+    }
+}
+
+/// One line per event: time, service/task, message; or one JSON object per line.
+fn print(format: Format, line: &LogLine) {
+    let text = match format {
+        Format::Json => serde_json::to_string(line).unwrap_or_default(),
+        Format::Text => render(line),
+    };
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+fn render(line: &LogLine) -> String {
+    let task: String = line.task.chars().take(8).collect();
+    format!(
+        "{}  {}/{task}  {}",
+        infra::history::utc(line.time),
+        line.service,
+        line.message
+    )
+}
