@@ -215,6 +215,8 @@ pub struct Context {
     pub sts: aws_sdk_sts::Client,
     /// For the stack lock (see [`crate::lock`]).
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// For the deploy history (see [`crate::history`]): not counted, like the lock's.
+    pub history_logs: aws_sdk_cloudwatchlogs::Client,
     pub calls: CallCounter,
     pub settings: Settings,
 }
@@ -277,6 +279,7 @@ impl Context {
             // The lock's own calls are not the stack's: "a second `up` makes no mutating
             // calls" is about the stack's resources.
             dynamodb: aws_sdk_dynamodb::Client::new(config),
+            history_logs: aws_sdk_cloudwatchlogs::Client::new(config),
             calls,
             settings: Settings::default(),
         }

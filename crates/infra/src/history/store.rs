@@ -45,7 +45,7 @@ impl Store {
     pub async fn open(&self, stream: &str) -> Result<()> {
         let made = self
             .ctx
-            .logs
+            .history_logs
             .create_log_group()
             .log_group_name(&self.group)
             .tags(TAG, &self.ctx.stack)
@@ -54,7 +54,7 @@ impl Store {
         match made {
             Ok(_) => {
                 self.ctx
-                    .logs
+                    .history_logs
                     .put_retention_policy()
                     .log_group_name(&self.group)
                     .retention_in_days(RETENTION_DAYS)
@@ -67,7 +67,7 @@ impl Store {
         }
         match self
             .ctx
-            .logs
+            .history_logs
             .create_log_stream()
             .log_group_name(&self.group)
             .log_stream_name(stream)
@@ -99,7 +99,7 @@ impl Store {
             })
             .collect::<Result<Vec<_>>>()?;
         self.ctx
-            .logs
+            .history_logs
             .put_log_events()
             .log_group_name(&self.group)
             .log_stream_name(stream)
@@ -115,7 +115,7 @@ impl Store {
     pub async fn read(&self, since: Option<SystemTime>) -> Result<Vec<Record>> {
         let pages = self
             .ctx
-            .logs
+            .history_logs
             .filter_log_events()
             .log_group_name(&self.group)
             .set_start_time(since.map(millis))
@@ -138,7 +138,7 @@ impl Store {
     pub async fn delete(&self) -> Result<bool> {
         match self
             .ctx
-            .logs
+            .history_logs
             .delete_log_group()
             .log_group_name(&self.group)
             .send()
