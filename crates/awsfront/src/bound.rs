@@ -46,6 +46,8 @@ fn create_calls(spec: &Spec) -> Vec<&'static str> {
         Spec::Cluster(_) => vec!["CreateCluster"],
         Spec::TaskDefinition(_) => vec!["RegisterTaskDefinition"],
         Spec::Service(_) => vec!["CreateService"],
+        Spec::ScalableTarget(_) => vec!["RegisterScalableTarget"],
+        Spec::ScalingPolicy(_) => vec!["PutScalingPolicy"],
         Spec::Image(_) => Vec::new(),
     }
 }
@@ -132,7 +134,8 @@ fn uses(spec: &Spec) -> Vec<&str> {
             uses.extend(s.subnets.iter().map(String::as_str));
             uses
         }
-        Spec::TaskDefinition(_) | Spec::Role(_) => Vec::new(),
+        Spec::TaskDefinition(_) | Spec::Role(_) | Spec::ScalableTarget(_) => Vec::new(),
+        Spec::ScalingPolicy(p) => vec![p.target.as_str()],
         other => other.refs(),
     }
 }

@@ -213,6 +213,8 @@ pub struct Context {
     /// Cloud Map: how internal services are found by name.
     pub discovery: aws_sdk_servicediscovery::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Application Auto Scaling: the services' scalable targets and policies.
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
     /// For the stack lock (see [`crate::lock`]).
     pub dynamodb: aws_sdk_dynamodb::Client,
     /// For the deploy history (see [`crate::history`]): not counted, like the lock's.
@@ -276,6 +278,7 @@ impl Context {
             logs: client!(aws_sdk_cloudwatchlogs),
             discovery: client!(aws_sdk_servicediscovery),
             sts: client!(aws_sdk_sts),
+            autoscaling: client!(aws_sdk_applicationautoscaling),
             // The lock's own calls are not the stack's: "a second `up` makes no mutating
             // calls" is about the stack's resources.
             dynamodb: aws_sdk_dynamodb::Client::new(config),

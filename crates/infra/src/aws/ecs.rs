@@ -43,6 +43,7 @@ pub async fn clusters<'s>(scope: &'s Scope<'_>) -> Result<&'s [Cluster]> {
                     .describe_clusters()
                     .set_clusters(Some(chunk.to_vec()))
                     .include(ClusterField::Tags)
+                    .include(ClusterField::Settings)
                     .send()
                     .await
                     .map_err(|e| Error::aws("ECS clusters", "DescribeClusters", e))?;

@@ -1,7 +1,11 @@
-//! The ECS cluster the service runs in (Fargate needs no instances: the cluster is only a name).
+//! The ECS cluster the service runs in (Fargate needs no instances: the cluster is only a name),
+//! with Container Insights on when a service scales on its queue's backlog per task (the
+//! running-task count comes from it).
+
+use aws_sdk_ecs::types::{ClusterSetting, ClusterSettingName};
 
 use crate::aws::{self, ecs, named};
-use crate::change::{Diff, NoField};
+use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
@@ -11,11 +15,38 @@ use crate::tags::Tags;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
     pub name: String,
+    /// Container Insights wanted on. When not wanted it is left as the account has it.
+    pub insights: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClusterState {
+    pub insights: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Insights { from: bool, to: bool },
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        let show = |on: bool| if on { "enabled" } else { "disabled" };
+        let Self::Insights { from, to } = *self;
+        FieldChange::new("container_insights", show(from), show(to))
+    }
+}
+
+fn insights_setting(on: bool) -> ClusterSetting {
+    ClusterSetting::builder()
+        .name(ClusterSettingName::ContainerInsights)
+        .value(if on { "enabled" } else { "disabled" })
+        .build()
 }
 
 impl Resource for Cluster {
-    type State = ();
-    type Field = NoField;
+    type State = ClusterState;
+    type Field = Field;
     const LABEL: &'static str = "ECS cluster";
 
     fn refs(&self) -> Vec<&str> {
@@ -39,14 +70,42 @@ impl Resource for Cluster {
                 arn: Some(arn.to_owned()),
                 state: format!("{} running tasks", cluster.running_tasks_count()),
                 tags,
-                detail: (),
+                detail: ClusterState {
+                    insights: cluster.settings().iter().any(|s| {
+                        s.name() == Some(&ClusterSettingName::ContainerInsights)
+                            && s.value().is_some_and(|v| v != "disabled")
+                    }),
+                },
             });
         }
         Ok(found)
     }
 
-    fn diff(&self, _: &(), _: &Outputs) -> Diff<NoField> {
-        Diff::default()
+    fn diff(&self, found: &ClusterState, _: &Outputs) -> Diff<Field> {
+        let mut diff = Diff::default();
+        diff.push_if(self.insights && !found.insights, || Field::Insights {
+            from: found.insights,
+            to: true,
+        });
+        diff
+    }
+
+    async fn apply(
+        &self,
+        ctx: &Context,
+        found: &Found<ClusterState>,
+        field: &Field,
+        _: &Outputs,
+    ) -> Result<()> {
+        let Field::Insights { to, .. } = *field;
+        ctx.ecs
+            .update_cluster()
+            .cluster(&found.aws_id)
+            .settings(insights_setting(to))
+            .send()
+            .await
+            .map_err(|e| Error::aws(&found.id, "UpdateCluster", e))?;
+        Ok(())
     }
 
     async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
@@ -55,6 +114,7 @@ impl Resource for Cluster {
             ctx.ecs
                 .create_cluster()
                 .cluster_name(&self.name)
+                .set_settings(self.insights.then(|| vec![insights_setting(true)]))
                 .set_tags(Some(ecs::to_tags(new.tags)))
         )
         .await
@@ -66,11 +126,11 @@ impl Resource for Cluster {
         Ok(Output::arn(arn))
     }
 
-    async fn retag(ctx: &Context, found: &Found<()>, tags: &Tags) -> Result<()> {
+    async fn retag(ctx: &Context, found: &Found<ClusterState>, tags: &Tags) -> Result<()> {
         ecs::retag(ctx, found, tags).await
     }
 
-    async fn delete(ctx: &Context, found: &Found<()>, wait: Wait<'_>) -> Result<()> {
+    async fn delete(ctx: &Context, found: &Found<ClusterState>, wait: Wait<'_>) -> Result<()> {
         let result = crate::retry::while_codes(
             &ctx.settings,
             &[
@@ -91,7 +151,7 @@ impl Resource for Cluster {
         aws::gone_is_ok(result, |c| c == "ClusterNotFoundException")
     }
 
-    fn uses(_: &Found<()>) -> Vec<String> {
+    fn uses(_: &Found<ClusterState>) -> Vec<String> {
         Vec::new()
     }
 }

@@ -19,6 +19,8 @@ pub mod logs;
 pub mod namespace;
 pub mod nat_gateway;
 pub mod route_table;
+pub mod scalable_target;
+pub mod scaling_policy;
 pub mod security_group;
 pub mod service;
 pub mod sqs;
@@ -121,5 +123,7 @@ registry::kinds! {
     Cluster => cluster::Cluster,
     TaskDefinition => task_definition::TaskDefinition,
     Service => service::Service,
+    ScalableTarget => scalable_target::ScalableTarget,
+    ScalingPolicy => scaling_policy::ScalingPolicy,
     Image => image::Image,
 }

@@ -6,6 +6,7 @@
 //! here calls AWS. One reader per table, as the file is laid out; the model and the errors
 //! are leaves they all share.
 
+mod autoscaling;
 mod errors;
 mod model;
 mod names;
@@ -24,8 +25,9 @@ use ipnet::Ipv4Net;
 
 pub use errors::{LoadError, SpecError, SpecErrors};
 pub use model::{
-    Build, LOG_RETENTION_DAYS, LogsSpec, NetworkSpec, QueueSpec, RegistrySpec, Route, SINGLE_QUEUE,
-    SINGLE_SERVICE, ServiceKind, ServiceSpec, StackSpec, env_suffix, fargate_memory,
+    AutoscalingSpec, Build, LOG_RETENTION_DAYS, LogsSpec, NetworkSpec, QueueSpec, RegistrySpec,
+    Route, SINGLE_QUEUE, SINGLE_SERVICE, ServiceKind, ServiceSpec, StackSpec, env_suffix,
+    fargate_memory,
 };
 pub use names::{Names, ServiceNames};
 pub use patterns::rule_order;

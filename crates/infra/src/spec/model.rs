@@ -148,6 +148,25 @@ pub struct ServiceSpec {
     pub context: String,
     /// Set by the caller (not read from the file) when the image is to be built.
     pub build: Option<Build>,
+    /// The task count's bounds and the policies that move it; none: `desired_count` stays.
+    pub autoscaling: Option<AutoscalingSpec>,
+}
+
+/// `[services.NAME.autoscaling]`: target tracking between `min` and `max` tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoscalingSpec {
+    pub min: u32,
+    pub max: u32,
+    /// Average CPU utilisation to hold, in percent.
+    pub cpu: Option<u32>,
+    /// Requests per task a minute, from the load balancer (web services).
+    pub requests_per_target: Option<u32>,
+    /// Visible messages of `queue` per running task.
+    pub backlog_per_task: Option<u32>,
+    /// The consumed queue whose backlog counts (the only one, when there is one).
+    pub queue: Option<String>,
+    pub scale_in_cooldown_secs: u32,
+    pub scale_out_cooldown_secs: u32,
 }
 
 /// An image to build and push: the context, the Dockerfile and the content-derived tag.
@@ -189,6 +208,7 @@ impl ServiceSpec {
             dockerfile: "Dockerfile".into(),
             context: ".".into(),
             build: None,
+            autoscaling: None,
         }
     }
 

@@ -21,6 +21,8 @@ pub(crate) struct Reader<'a> {
 pub(crate) struct Table<'a> {
     /// The table it is in, for `[services.web]`.
     pub(crate) parent: Option<&'a str>,
+    /// The table that one is in, for `[services.web.autoscaling]`.
+    pub(crate) root: Option<&'a str>,
     pub(crate) path: &'a str,
     pub(crate) table: Option<&'a dyn TableLike>,
     span: Option<(usize, usize)>,
@@ -76,7 +78,7 @@ impl<'a> Reader<'a> {
         name: &'a str,
         allowed: &[&str],
     ) -> Table<'a> {
-        self.table_in(parent, None, name, allowed)
+        self.table_in(parent, (None, None), name, allowed)
     }
 
     /// The sub-table `name` of the table `parent` (`[services.web]` of `[services]`).
@@ -87,8 +89,9 @@ impl<'a> Reader<'a> {
         allowed: &[&str],
     ) -> Table<'a> {
         match parent.table {
-            Some(table) => self.table_in(table, Some(parent.path), name, allowed),
+            Some(table) => self.table_in(table, (parent.parent, Some(parent.path)), name, allowed),
             None => Table {
+                root: parent.parent,
                 parent: Some(parent.path),
                 path: name,
                 table: None,
@@ -126,11 +129,12 @@ impl<'a> Reader<'a> {
     fn table_in(
         &mut self,
         parent: &'a dyn TableLike,
-        parent_path: Option<&'a str>,
+        (root, parent_path): (Option<&'a str>, Option<&'a str>),
         name: &'a str,
         allowed: &[&str],
     ) -> Table<'a> {
         let absent = Table {
+            root,
             parent: parent_path,
             path: name,
             table: None,
@@ -150,6 +154,7 @@ impl<'a> Reader<'a> {
         };
         self.unknown_keys(table, &full, allowed);
         Table {
+            root,
             parent: parent_path,
             path: name,
             table: Some(table),
@@ -341,9 +346,10 @@ pub(crate) fn dotted(table: Table<'_>, key: &str) -> String {
 impl Table<'_> {
     /// Its dotted name: `service`, `services.web`.
     pub(crate) fn name(&self) -> String {
-        match self.parent {
-            Some(parent) => format!("{parent}.{}", self.path),
-            None => self.path.to_owned(),
+        match (self.root, self.parent) {
+            (Some(root), Some(parent)) => format!("{root}.{parent}.{}", self.path),
+            (_, Some(parent)) => format!("{parent}.{}", self.path),
+            _ => self.path.to_owned(),
         }
     }
 }

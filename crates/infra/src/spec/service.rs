@@ -35,6 +35,7 @@ pub(super) const KEYS: &[&str] = &[
     "wait_timeout_secs",
     "dockerfile",
     "context",
+    "autoscaling",
 ];
 
 /// Environment variables stackctl sets itself, from the stack.
@@ -54,6 +55,7 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, t: Table<'a>, name: String) -> S
     let int = |reader: &mut Reader<'a>, key: &str, default: u32, range| {
         u32_of(reader.int(t, key, i64::from(default), range))
     };
+    let (desired_count, autoscaling) = count(reader, t, kind, d.desired_count);
     let health_check_path = checked(
         reader,
         t,
@@ -75,7 +77,8 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, t: Table<'a>, name: String) -> S
         image: image(reader, t),
         cpu,
         memory,
-        desired_count: int(reader, "desired_count", d.desired_count, 0..=100),
+        desired_count,
+        autoscaling,
         environment: environment(reader, t),
         health_check_path: health_check_path.unwrap_or(d.health_check_path),
         health_check_interval_secs: int(reader, "health_check_interval_secs", 10, 5..=300),
@@ -93,6 +96,27 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, t: Table<'a>, name: String) -> S
         context: checked(reader, t, "context", values::check_dockerfile).unwrap_or(d.context),
         build: None,
     }
+}
+
+/// The task count and the autoscaling that may move it: unless given, an autoscaled service
+/// starts at its minimum.
+fn count<'a>(
+    reader: &mut Reader<'a>,
+    t: Table<'a>,
+    kind: ServiceKind,
+    default: u32,
+) -> (u32, Option<super::model::AutoscalingSpec>) {
+    let given = t
+        .table
+        .is_some_and(|table| table.contains_key("desired_count"));
+    let count = u32_of(reader.int(t, "desired_count", i64::from(default), 0..=100));
+    let autoscaling = super::autoscaling::read(reader, t, kind, given.then_some(count));
+    let count = autoscaling.as_ref().map_or(count, |a| {
+        let start = if given { count } else { a.min.max(1) };
+        // Not `clamp`: min > max is reported, not a panic.
+        start.max(a.min).min(a.max)
+    });
+    (count, autoscaling)
 }
 
 fn kind<'a>(reader: &mut Reader<'a>, t: Table<'a>) -> ServiceKind {

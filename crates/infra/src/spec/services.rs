@@ -184,6 +184,7 @@ pub(super) fn check<'a>(
             }
         }
         queue_names(reader, s, queues);
+        super::autoscaling::check_queue(reader, s.table, &mut s.spec);
         if s.spec.kind == ServiceKind::Worker && s.spec.consumes.is_empty() {
             let span = reader.span_of(s.table, "consumes");
             reader.error_at(

@@ -193,3 +193,103 @@ fn a_name_too_long_for_aws_says_how_long_it_may_be() {
     assert!(key.starts_with("services.aaa"), "{key}");
     assert!(message.contains("at most 23 characters"), "{message}");
 }
+
+const AUTOSCALED: &str = "\
+[queues.jobs]
+[services.web]
+[services.web.autoscaling]
+min = 2
+max = 10
+cpu = 60
+requests_per_target = 500
+[services.worker]
+kind = \"worker\"
+consumes = [\"jobs\"]
+[services.worker.autoscaling]
+max = 20
+backlog_per_task = 10
+scale_in_cooldown_secs = 120
+";
+
+#[test]
+fn autoscaling_is_read_with_its_defaults_and_the_consumed_queue() {
+    let spec = parse(AUTOSCALED).unwrap();
+    let web = spec.services[0].autoscaling.as_ref().unwrap();
+    assert_eq!(
+        (web.min, web.max, web.cpu, web.requests_per_target),
+        (2, 10, Some(60), Some(500))
+    );
+    assert_eq!(
+        (web.scale_in_cooldown_secs, web.scale_out_cooldown_secs),
+        (300, 60)
+    );
+    let worker = spec.services[1].autoscaling.as_ref().unwrap();
+    assert_eq!((worker.min, worker.max), (1, 20));
+    assert_eq!(worker.backlog_per_task, Some(10));
+    assert_eq!(worker.queue.as_deref(), Some("jobs"));
+    assert_eq!(worker.scale_in_cooldown_secs, 120);
+    assert!(
+        parse("[service]\n[service.autoscaling]\ncpu = 50\n")
+            .unwrap()
+            .services[0]
+            .autoscaling
+            .is_some()
+    );
+}
+
+#[test]
+fn bad_autoscaling_is_placed_and_says_what_is_allowed() {
+    let (line, key, message) = one_error("[service.autoscaling]\nmin = 5\nmax = 2\ncpu = 50\n");
+    assert_eq!((line, key.as_str()), (5, "service.autoscaling.max"));
+    assert!(message.contains("below min (5)"), "{message}");
+
+    let (line, key, message) =
+        one_error("[service]\ndesired_count = 9\n[service.autoscaling]\nmax = 4\ncpu = 50\n");
+    assert_eq!((line, key.as_str()), (4, "service.desired_count"));
+    assert!(
+        message.contains("outside autoscaling's min 1 and max 4"),
+        "{message}"
+    );
+
+    let (_, key, message) = one_error("[service.autoscaling]\nmax = 4\n");
+    assert_eq!(key, "service.autoscaling");
+    assert!(message.contains("has no policy"), "{message}");
+
+    let (_, key, message) = one_error(
+        "[queues.jobs]\n[services.w]\nkind = \"worker\"\nconsumes = [\"jobs\"]\n\
+         [services.w.autoscaling]\nrequests_per_target = 10\n",
+    );
+    assert_eq!(key, "services.w.autoscaling.requests_per_target");
+    assert!(message.contains("only a web service"), "{message}");
+
+    let (_, key, message) = one_error("[services.web.autoscaling]\nbacklog_per_task = 5\n");
+    assert_eq!(key, "services.web.autoscaling.queue");
+    assert!(
+        message.contains("needs a queue this service consumes"),
+        "{message}"
+    );
+
+    let (_, _, message) = one_error(
+        "[queues.a]\n[queues.b]\n[services.w]\nkind = \"worker\"\nconsumes = [\"a\", \"b\"]\n\
+         [services.w.autoscaling]\nbacklog_per_task = 5\n",
+    );
+    assert!(
+        message.contains("say which one's backlog counts"),
+        "{message}"
+    );
+
+    let (_, _, message) = one_error(
+        "[queues.a]\n[queues.b]\n[services.w]\nkind = \"worker\"\nconsumes = [\"a\"]\n\
+         [services.w.autoscaling]\nbacklog_per_task = 5\nqueue = \"b\"\n",
+    );
+    assert!(
+        message.contains("does not consume; it consumes: a"),
+        "{message}"
+    );
+
+    let (_, key, message) = one_error("[service.autoscaling]\ncpu = 95\n");
+    assert_eq!(key, "service.autoscaling.cpu");
+    assert!(message.contains("allowed: 10 to 90"), "{message}");
+    let (_, key, _) = one_error("[service.autoscaling]\ncpu = 50\ncooldown = 3\n");
+    assert_eq!(key, "service.autoscaling.cooldown");
+}

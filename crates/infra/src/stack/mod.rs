@@ -3,6 +3,7 @@
 //! is: the network, what the services share (queues, registry, logs), the services, and the
 //! load balancer in front of the web ones.
 
+mod autoscaling;
 mod builder;
 mod ids;
 mod load_balancing;
@@ -11,6 +12,7 @@ mod outputs;
 mod service;
 mod shared;
 
+pub use autoscaling::target_id as scalable_target_id;
 pub use ids::*;
 pub use network::keep_subnet_blocks;
 pub use outputs::named_outputs;

@@ -38,6 +38,12 @@ pub(super) fn add(b: &mut Builder<'_>, subnets: &Subnets) {
         CLUSTER,
         Spec::Cluster(Cluster {
             name: b.names.cluster.clone(),
+            // The running-task count a backlog policy divides by comes from it.
+            insights: running.iter().any(|s| {
+                s.autoscaling
+                    .as_ref()
+                    .is_some_and(|a| a.backlog_per_task.is_some())
+            }),
         }),
         &[],
     );
@@ -292,6 +298,7 @@ fn ecs_service(
         cluster: CLUSTER.into(),
         task_definition: ids.task_definition.clone(),
         desired_count: service.desired_count,
+        autoscaled: service.autoscaling.is_some(),
         target_group: web.then(|| ids.target_group.clone()),
         discovery: internal.then(|| ids.discovery.clone()),
         container_name: CONTAINER.into(),
@@ -318,4 +325,5 @@ fn ecs_service(
     }
     let after: Vec<&str> = after.iter().map(String::as_str).collect();
     b.add(&ids.service, Spec::Service(ecs), &after);
+    super::autoscaling::add(b, service);
 }

@@ -26,6 +26,9 @@ pub struct PlanReport<'a> {
     /// Stacks this file made under another name, still standing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// What the plan leaves alone on purpose: task counts the autoscaler set.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// List unchanged resources in the text too.
     #[serde(skip)]
     pub all: bool,
@@ -39,6 +42,7 @@ impl<'a> PlanReport<'a> {
             summary: plan.summary(),
             aws_calls,
             warnings: Vec::new(),
+            notes: Vec::new(),
             all: false,
         }
     }
@@ -50,8 +54,38 @@ impl Report for PlanReport<'_> {
             stack: self.at.stack.clone(),
             changes: self.changes.to_vec(),
         };
-        format!("{}\n\n{}", self.at.heading(), render::plan(&plan, self.all))
+        let mut text = format!("{}\n\n{}", self.at.heading(), render::plan(&plan, self.all));
+        for note in &self.notes {
+            text.push_str(&format!("\nnote: {note}"));
+        }
+        text
     }
+}
+
+/// The autoscaled services whose task count the autoscaler moved: not drift, and not changed.
+pub fn autoscaled(prepared: &engine::Prepared) -> Vec<String> {
+    use infra::resources::{Detail, Spec};
+    prepared
+        .desired
+        .iter()
+        .filter_map(|d| {
+            let Spec::Service(want) = &d.spec else {
+                return None;
+            };
+            let found = prepared.observed.iter().find(|o| o.id == d.id)?;
+            let Detail::Service(state) = &found.detail else {
+                return None;
+            };
+            let now = u32::try_from(state.desired_count).ok()?;
+            (want.autoscaled && now != want.desired_count).then(|| {
+                format!(
+                    "{} runs {now} task(s), as its autoscaling set; desired_count ({}) only \
+                     starts it, so the plan leaves the count alone",
+                    d.id, want.desired_count
+                )
+            })
+        })
+        .collect()
 }
 
 pub async fn run(args: &PlanArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
@@ -70,6 +104,7 @@ pub async fn run(args: &PlanArgs, printer: &Printer) -> anyhow::Result<ExitCode>
     printer.report(&PlanReport {
         all: args.all,
         warnings,
+        notes: autoscaled(&prepared),
         ..PlanReport::new(&at, plan, ctx.calls.snapshot())
     });
     report_calls(printer, &ctx, args.output.verbose);

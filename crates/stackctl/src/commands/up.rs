@@ -99,7 +99,13 @@ async fn locked(
     for warning in renamed_warnings(&prepared, &spec.region) {
         printer.note(&format!("warning: {warning}"));
     }
-    printer.line(&PlanReport::new(at, plan, CallCounts::default()).text());
+    printer.line(
+        &PlanReport {
+            notes: super::plan::autoscaled(&prepared),
+            ..PlanReport::new(at, plan, CallCounts::default())
+        }
+        .text(),
+    );
     let idle: Vec<&str> = spec
         .services
         .iter()

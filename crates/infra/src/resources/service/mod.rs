@@ -41,9 +41,16 @@ impl Service {
             Some(_) => self.grace_secs,
             None => u32::try_from(found.grace_secs).unwrap_or(0),
         };
+        // The autoscaler moves the count of an autoscaled service: not drift.
+        let count = if self.autoscaled {
+            u32::try_from(found.desired_count).unwrap_or(self.desired_count)
+        } else {
+            self.desired_count
+        };
         let settings: [Setting<Field>; 4] = [
-            (found.desired_count, self.desired_count, |from, to| {
-                Field::DesiredCount { from, to }
+            (found.desired_count, count, |from, to| Field::DesiredCount {
+                from,
+                to,
             }),
             (found.grace_secs, grace, |from, to| Field::GracePeriod {
                 from,
@@ -340,6 +347,7 @@ mod tests {
             cluster: "cluster".into(),
             task_definition: "task-definition".into(),
             desired_count: 1,
+            autoscaled: false,
             target_group: Some("target-group".into()),
             discovery: None,
             container_name: "app".into(),
@@ -418,6 +426,15 @@ mod tests {
             names,
             ["desired_count", "assign_public_ip", "circuit_breaker"]
         );
+    }
+
+    #[test]
+    fn the_autoscaler_s_count_is_not_drift() {
+        let mut s = state();
+        s.desired_count = 7;
+        let mut want = desired();
+        want.autoscaled = true;
+        assert!(want.diff(&s, &refs()).is_empty());
     }
 
     #[tokio::test]

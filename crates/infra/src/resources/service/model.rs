@@ -18,6 +18,8 @@ pub struct Service {
     pub cluster: String,
     pub task_definition: String,
     pub desired_count: u32,
+    /// Its count is the autoscaler's once it runs: `desired_count` only starts it.
+    pub autoscaled: bool,
     /// Web services: the target group (logical id) its tasks register in.
     pub target_group: Option<String>,
     /// Internal services: the service discovery entry (logical id) its tasks register in.

@@ -1,0 +1,221 @@
+//! A service's scalable target (Application Auto Scaling): the bounds, `min` to `max` tasks,
+//! within which its policies move the ECS service's desired count. Found by its resource id,
+//! `service/<cluster>/<service>`: the cluster is the stack's own, named after it.
+
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+
+use crate::aws;
+use crate::change::{Describe, Diff, FieldChange};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::outputs::{Output, Outputs};
+use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
+use crate::tags::Tags;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalableTarget {
+    /// `service/<cluster>/<service name>`.
+    pub resource_id: String,
+    /// The ECS service (logical id): registered once it exists.
+    pub service: String,
+    pub min: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalableTargetState {
+    pub min: i32,
+    pub max: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Bounds { from: (i32, i32), to: (u32, u32) },
+}
+
+impl Describe for Field {
+    fn describe(&self) -> FieldChange {
+        let Self::Bounds { from, to } = self;
+        FieldChange::new(
+            "min..max",
+            format!("{}..{}", from.0, from.1),
+            format!("{}..{}", to.0, to.1),
+        )
+    }
+}
+
+/// The resource ids of the stack's services start so: its cluster is named after it.
+pub fn prefix(stack: &str) -> String {
+    format!("service/{stack}/")
+}
+
+/// The logical id a service's target has, from the ECS service's name: the one-service
+/// stack's service is named after the stack, the others `<stack>-<name>`.
+pub fn logical_id(stack: &str, resource_id: &str) -> Option<String> {
+    let service = resource_id.strip_prefix(&prefix(stack))?;
+    let name = if service == stack {
+        crate::spec::SINGLE_SERVICE
+    } else {
+        service.strip_prefix(stack)?.strip_prefix('-')?
+    };
+    Some(format!("scalable-target-{name}"))
+}
+
+fn int(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl Resource for ScalableTarget {
+    type State = ScalableTargetState;
+    type Field = Field;
+    const LABEL: &'static str = "scalable target";
+    // Application Auto Scaling's tags are not read back by every implementation; the
+    // resource id names the stack's own cluster.
+    const TAGGING: Tagging = Tagging::None;
+
+    fn refs(&self) -> Vec<&str> {
+        vec![&self.service]
+    }
+
+    async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Findings<Self> {
+        let ctx = scope.ctx;
+        let pages = aws::all(
+            ctx.autoscaling
+                .describe_scalable_targets()
+                .service_namespace(ServiceNamespace::Ecs)
+                .into_paginator()
+                .send(),
+            |e| Error::aws("scalable targets", "DescribeScalableTargets", e),
+        )
+        .await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.scalable_targets())
+            .filter_map(|t| {
+                let id = logical_id(&ctx.stack, t.resource_id())?;
+                Some(Found {
+                    id,
+                    aws_id: t.resource_id().to_owned(),
+                    arn: t.scalable_target_arn().map(str::to_owned),
+                    state: "registered".into(),
+                    tags: Tags::new(),
+                    detail: ScalableTargetState {
+                        min: t.min_capacity(),
+                        max: t.max_capacity(),
+                    },
+                })
+            })
+            .collect())
+    }
+
+    fn diff(&self, found: &ScalableTargetState, _: &Outputs) -> Diff<Field> {
+        // The resource id is how a target is found: a found target is always the wanted one's.
+        let mut diff = Diff::default();
+        diff.push_if(
+            (found.min, found.max) != (int(self.min), int(self.max)),
+            || Field::Bounds {
+                from: (found.min, found.max),
+                to: (self.min, self.max),
+            },
+        );
+        diff
+    }
+
+    async fn create(&self, ctx: &Context, new: New<'_>) -> Result<Output> {
+        let arn = register(ctx, new.id, self).await?;
+        Ok(Output {
+            aws_id: self.resource_id.clone(),
+            arn,
+            url: None,
+        })
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        found: &Found<ScalableTargetState>,
+        _: &[Field],
+        _: &Outputs,
+        _: Wait<'_>,
+    ) -> Result<Output> {
+        register(ctx, &found.id, self).await?;
+        Ok(Self::output(found))
+    }
+
+    async fn retag(_: &Context, _: &Found<ScalableTargetState>, _: &Tags) -> Result<()> {
+        Ok(())
+    }
+
+    async fn delete(ctx: &Context, found: &Found<ScalableTargetState>, _: Wait<'_>) -> Result<()> {
+        let result = ctx
+            .autoscaling
+            .deregister_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(&found.aws_id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .send()
+            .await
+            .map_err(|e| Error::aws(&found.id, "DeregisterScalableTarget", e));
+        aws::gone_is_ok(result, |c| c == "ObjectNotFoundException")
+    }
+
+    fn uses(_: &Found<ScalableTargetState>) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Registers (or re-registers: the call sets the bounds of an existing target) the target.
+async fn register(ctx: &Context, id: &str, target: &ScalableTarget) -> Result<Option<String>> {
+    let out = ctx
+        .autoscaling
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(&target.resource_id)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(int(target.min))
+        .max_capacity(int(target.max))
+        .send()
+        .await
+        .map_err(|e| Error::aws(id, "RegisterScalableTarget", e))?;
+    Ok(out.scalable_target_arn().map(str::to_owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_ids_come_from_the_service_s_name_in_the_stack_s_cluster() {
+        assert_eq!(
+            logical_id("shop", "service/shop/shop-api").as_deref(),
+            Some("scalable-target-api")
+        );
+        assert_eq!(
+            logical_id("shop", "service/shop/shop").as_deref(),
+            Some("scalable-target-app")
+        );
+        assert_eq!(logical_id("shop", "service/shop-eu/shop-eu-api"), None);
+        assert_eq!(logical_id("shop", "service/shop/other"), None);
+    }
+
+    #[test]
+    fn changed_bounds_are_one_field() {
+        let want = ScalableTarget {
+            resource_id: "service/s/s-api".into(),
+            service: "service-api".into(),
+            min: 1,
+            max: 8,
+        };
+        let same = ScalableTargetState { min: 1, max: 8 };
+        assert!(want.diff(&same, &Outputs::new()).is_empty());
+        let other = ScalableTargetState { min: 2, max: 8 };
+        let diff = want.diff(&other, &Outputs::new());
+        assert_eq!(
+            diff.fields,
+            [Field::Bounds {
+                from: (2, 8),
+                to: (1, 8)
+            }]
+        );
+    }
+}
