@@ -164,9 +164,11 @@ impl Resource for TaskDefinition {
             found.task_role_arn.clone(),
             want.task_role.to_string(),
         );
-        // The newest revision runs; the one before stays for a rollback; the rest go.
-        if found.older.len() > 1 {
-            diff.push(Field::OldRevisions(found.older[1..].to_vec()));
+        // The newest revision runs; the one before stays for a rollback; the rest go. A new
+        // revision makes the running one the one before: then every older one goes.
+        let keep = usize::from(diff.fields.is_empty());
+        if found.older.len() > keep {
+            diff.push(Field::OldRevisions(found.older[keep..].to_vec()));
         }
         diff
     }
@@ -432,6 +434,22 @@ mod tests {
             .unwrap();
         assert!(out.aws_id.ends_with("s:2"));
         assert_eq!(register.num_calls(), 1);
+    }
+
+    #[test]
+    fn a_new_revision_makes_the_running_one_the_rollback_and_the_rest_go() {
+        let arn = |n: u32| format!("arn:aws:ecs:us-east-1:1:task-definition/s:{n}");
+        let mut s = state();
+        // Revision 2 runs, 1 is its rollback; a new image makes 3, so 2 becomes the rollback.
+        s.older = vec![arn(1)];
+        s.image = "old:1".into();
+        let fields = desired().diff(&s, &refs()).fields;
+        assert!(TaskDefinition::new_id_on_update(&fields), "{fields:?}");
+        assert_eq!(fields.last(), Some(&Field::OldRevisions(vec![arn(1)])));
+        // Without a change, the one before stays.
+        let mut same = state();
+        same.older = vec![arn(1)];
+        assert!(desired().diff(&same, &refs()).is_empty());
     }
 
     #[tokio::test]
