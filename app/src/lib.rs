@@ -11,6 +11,8 @@
 //! - [`error`]: [`error::AppError`], turned into a short JSON error for the client and a full
 //!   cause chain in the log.
 //! - [`startup`]: the router, request logging, and the server with graceful shutdown.
+//! - [`metrics`]: request latency and each message's execution and lead time as CloudWatch
+//!   Embedded Metric Format lines (JSON logs only).
 //! - [`telemetry`]: the `tracing` subscriber (text in `devel`, one JSON object per line elsewhere).
 //! - [`worker`]: `app worker`, which consumes the queue and logs each message's execution and
 //!   lead time.
@@ -20,6 +22,7 @@
 pub mod config;
 pub mod error;
 pub mod frontend;
+pub mod metrics;
 pub mod queue;
 pub mod routes;
 pub mod startup;

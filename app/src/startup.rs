@@ -73,6 +73,7 @@ async fn log_request(request: Request, next: Next) -> Response {
         latency_ms,
         "request"
     );
+    crate::metrics::record(&[("latency_ms", latency_ms)]);
     response.into_response()
 }
 

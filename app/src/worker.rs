@@ -152,6 +152,12 @@ impl Worker {
             lead_ms = handled.lead_ms,
             "handled"
         );
+        match handled.lead_ms {
+            Some(lead) => {
+                crate::metrics::record(&[("execution_ms", handled.execution_ms), ("lead_ms", lead)])
+            }
+            None => crate::metrics::record(&[("execution_ms", handled.execution_ms)]),
+        }
         Ok(handled)
     }
 }

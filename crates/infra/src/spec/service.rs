@@ -40,8 +40,9 @@ pub(super) const KEYS: &[&str] = &[
 
 /// Environment variables stackctl sets itself, from the stack.
 pub const RESERVED_ENV: [&str; 2] = ["SQS_QUEUE_URL", "PORT"];
-/// Prefixes of the variables stackctl sets per queue and per internal service.
-pub const RESERVED_PREFIXES: [&str; 2] = ["SQS_QUEUE_URL_", "SERVICE_URL_"];
+/// Prefixes of the variables stackctl sets: per queue, per internal service, and the stack's and
+/// the service's names (`STACKCTL_STACK`, `STACKCTL_SERVICE`).
+pub const RESERVED_PREFIXES: [&str; 3] = ["SQS_QUEUE_URL_", "SERVICE_URL_", "STACKCTL_"];
 
 fn u32_of(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(0)
@@ -287,7 +288,7 @@ fn variable_name(key: &str) -> Option<String> {
         RESERVED_ENV.contains(&key) || RESERVED_PREFIXES.iter().any(|p| key.starts_with(p));
     reserved.then(|| {
         "is set by stackctl (PORT from the port, SQS_QUEUE_URL… from the queues, SERVICE_URL_… \
-         from the internal services)"
+         from the internal services, STACKCTL_… naming the stack and the service)"
             .into()
     })
 }

@@ -216,6 +216,9 @@ fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
 fn task_definition(b: &mut Builder<'_>, service: &ServiceSpec, image: ImageRef) {
     let (spec, ids) = (b.spec, ServiceIds::of(service));
     let mut environment = service.environment.clone();
+    // Who the service is: its metrics carry them as dimensions (`app`'s EMF lines).
+    environment.insert("STACKCTL_STACK".into(), spec.name.clone());
+    environment.insert("STACKCTL_SERVICE".into(), service.name.clone());
     for internal in spec
         .services
         .iter()

@@ -195,6 +195,9 @@ async fn the_api_and_workers_example_runs_with_three_workers_on_one_queue() {
         .collect();
     assert!(env["SQS_QUEUE_URL_JOBS"].ends_with(&format!("{}-jobs", stack.name)));
     assert_eq!(env["SQS_QUEUE_URL"], env["SQS_QUEUE_URL_JOBS"]);
+    // Its metrics name the stack and the service.
+    assert_eq!(env["STACKCTL_STACK"], stack.name);
+    assert_eq!(env["STACKCTL_SERVICE"], "worker");
     converges(&stack);
     down_leaves_nothing(&stack);
 }
