@@ -48,6 +48,9 @@ fn create_calls(spec: &Spec) -> Vec<&'static str> {
         Spec::Service(_) => vec!["CreateService"],
         Spec::ScalableTarget(_) => vec!["RegisterScalableTarget"],
         Spec::ScalingPolicy(_) => vec!["PutScalingPolicy"],
+        Spec::Topic(_) => vec!["CreateTopic", "Subscribe"],
+        Spec::Alarm(_) => vec!["PutMetricAlarm"],
+        Spec::Dashboard(_) => vec!["PutDashboard"],
         Spec::Image(_) => Vec::new(),
     }
 }

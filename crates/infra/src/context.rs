@@ -213,6 +213,10 @@ pub struct Context {
     /// Cloud Map: how internal services are found by name.
     pub discovery: aws_sdk_servicediscovery::Client,
     pub sts: aws_sdk_sts::Client,
+    /// CloudWatch: the stack's alarms.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// SNS: the topic alarms notify, when the stack makes one.
+    pub sns: aws_sdk_sns::Client,
     /// Application Auto Scaling: the services' scalable targets and policies.
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     /// For the stack lock (see [`crate::lock`]).
@@ -279,6 +283,8 @@ impl Context {
             discovery: client!(aws_sdk_servicediscovery),
             sts: client!(aws_sdk_sts),
             autoscaling: client!(aws_sdk_applicationautoscaling),
+            cloudwatch: client!(aws_sdk_cloudwatch),
+            sns: client!(aws_sdk_sns),
             // The lock's own calls are not the stack's: "a second `up` makes no mutating
             // calls" is about the stack's resources.
             dynamodb: aws_sdk_dynamodb::Client::new(config),

@@ -1,6 +1,6 @@
 //! What a stack costs a month while it stands, before any traffic: the hourly list prices of
-//! what bills by the hour (load balancer, NAT gateway, Fargate tasks, public IPv4 addresses),
-//! from what was observed. Usage-priced parts (requests, data, storage, logs) are not counted;
+//! what bills by the hour (load balancer, NAT gateway, Fargate tasks, public IPv4 addresses)
+//! and the alarms (by the metric a month), from what was observed. Usage-priced parts (requests, data, storage, logs) are not counted;
 //! the estimate says so. Prices are us-east-1 on-demand (Linux/x86), 2026; other regions
 //! differ by a few percent.
 
@@ -15,6 +15,8 @@ const NAT_GATEWAY_HOUR: f64 = 0.045;
 const PUBLIC_IPV4_HOUR: f64 = 0.005;
 const FARGATE_VCPU_HOUR: f64 = 0.040_48;
 const FARGATE_GB_HOUR: f64 = 0.004_445;
+/// A standard-resolution alarm bills 0.10 USD a month for each metric it reads.
+const ALARM_METRIC_MONTH: f64 = 0.10;
 
 /// One line of the estimate: what, how many, and its monthly price in USD.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,16 +66,10 @@ pub fn monthly(observed: &[Observed]) -> Estimate {
         lb_addresses,
         PUBLIC_IPV4_HOUR,
     );
-    add(
-        "NAT gateway".into(),
-        count(|d| matches!(d, Detail::NatGateway(_))),
-        NAT_GATEWAY_HOUR,
-    );
-    add(
-        "Elastic IP address".into(),
-        count(|d| matches!(d, Detail::ElasticIp(_))),
-        PUBLIC_IPV4_HOUR,
-    );
+    let nat_gateways = count(|d| matches!(d, Detail::NatGateway(_)));
+    add("NAT gateway".into(), nat_gateways, NAT_GATEWAY_HOUR);
+    let addresses = count(|d| matches!(d, Detail::ElasticIp(_)));
+    add("Elastic IP address".into(), addresses, PUBLIC_IPV4_HOUR);
     for (tasks, public_ip, size) in services(observed) {
         let (vcpu, gb) = size;
         let hourly = vcpu * FARGATE_VCPU_HOUR + gb * FARGATE_GB_HOUR;
@@ -86,8 +82,25 @@ pub fn monthly(observed: &[Observed]) -> Estimate {
             add("task public IPv4 address".into(), tasks, PUBLIC_IPV4_HOUR);
         }
     }
+    add(
+        "alarm metric".into(),
+        alarm_metrics(observed),
+        ALARM_METRIC_MONTH / HOURS,
+    );
     let monthly_usd = round(items.iter().map(|i| i.monthly_usd).sum());
     Estimate { items, monthly_usd }
+}
+
+/// The metrics the alarms read: each bills on its own.
+fn alarm_metrics(observed: &[Observed]) -> u32 {
+    let metrics: usize = observed
+        .iter()
+        .filter_map(|o| match &o.detail {
+            Detail::Alarm(a) => Some(a.definition.metrics.len().max(1)),
+            _ => None,
+        })
+        .sum();
+    u32::try_from(metrics).unwrap_or(u32::MAX)
 }
 
 /// Each service's desired task count, whether its tasks get a public address, and the size of
@@ -180,6 +193,28 @@ mod tests {
         );
         // 16.43 + 2 × 3.65 + 32.85 + 3.65
         assert_eq!(estimate.monthly_usd, 60.23);
+    }
+
+    #[test]
+    fn alarms_bill_by_the_metric() {
+        use crate::resources::alarm::{AlarmState, Definition};
+        let alarm = |metrics: usize| {
+            Detail::Alarm(AlarmState {
+                definition: Definition {
+                    description: String::new(),
+                    metrics: vec![Default::default(); metrics],
+                    expression: None,
+                    period: 60,
+                    periods: 1,
+                    threshold: 0.0,
+                    below: false,
+                    actions: Vec::new(),
+                },
+            })
+        };
+        let estimate = monthly(&[found("a", alarm(3)), found("b", alarm(1))]);
+        assert_eq!(estimate.items[0].count, 4);
+        assert_eq!(estimate.monthly_usd, 0.4);
     }
 
     #[test]

@@ -169,7 +169,18 @@ fn matching(spec: &StackSpec) -> Vec<Observed> {
         let arn_of = |dep: &str| outputs[dep].arn.clone().unwrap();
         observed.push(Found {
             id: id.clone(),
-            detail: state_of(&d.spec, &get, &arn_of),
+            detail: match &d.spec {
+                // As put: the alarm's definition with the resources it names resolved.
+                Spec::Alarm(a) => Detail::Alarm(crate::resources::alarm::AlarmState {
+                    definition: a.wanted(&outputs).unwrap(),
+                }),
+                Spec::Dashboard(dash) => {
+                    Detail::Dashboard(crate::resources::dashboard::DashboardState {
+                        body: dash.wanted(&outputs).unwrap(),
+                    })
+                }
+                spec => state_of(spec, &get, &arn_of),
+            },
             aws_id,
             arn: Some(arn),
             state: "available".into(),
@@ -186,7 +197,7 @@ fn from_empty_everything_is_created_in_dependency_order() {
     assert_eq!(
         plan.summary(),
         Summary {
-            create: 16,
+            create: 19,
             ..Summary::default()
         }
     );
@@ -312,7 +323,7 @@ fn undeclared_resources_and_duplicates_are_deleted() {
 fn destroy_deletes_everything_dependents_first() {
     let spec = StackSpec::minimal("s");
     let plan = destroy("s", &matching(&spec));
-    assert_eq!(plan.summary().delete, 16);
+    assert_eq!(plan.summary().delete, 19);
     let pos = |id: &str| plan.changes.iter().position(|c| c.id == id).unwrap();
     assert!(pos(stack::PUBLIC_ROUTE_TABLE) < pos("public-subnet-1"));
     assert!(pos("public-subnet-1") < pos(stack::VPC));

@@ -5,7 +5,9 @@
 //!
 //! Dispatch is over enums, not trait objects, so each `match` names every kind.
 
+pub mod alarm;
 pub mod cluster;
+pub mod dashboard;
 pub mod discovery;
 pub mod ecr;
 pub mod elastic_ip;
@@ -27,6 +29,7 @@ pub mod sqs;
 pub mod subnet;
 pub mod target_group;
 pub mod task_definition;
+pub mod topic;
 pub mod vpc;
 
 #[cfg(test)]
@@ -125,5 +128,8 @@ registry::kinds! {
     Service => service::Service,
     ScalableTarget => scalable_target::ScalableTarget,
     ScalingPolicy => scaling_policy::ScalingPolicy,
+    Topic => topic::Topic,
+    Alarm => alarm::Alarm,
+    Dashboard => dashboard::Dashboard,
     Image => image::Image,
 }

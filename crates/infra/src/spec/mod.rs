@@ -6,6 +6,7 @@
 //! here calls AWS. One reader per table, as the file is laid out; the model and the errors
 //! are leaves they all share.
 
+mod alarms;
 mod autoscaling;
 mod errors;
 mod model;
@@ -25,9 +26,9 @@ use ipnet::Ipv4Net;
 
 pub use errors::{LoadError, SpecError, SpecErrors};
 pub use model::{
-    AutoscalingSpec, Build, LOG_RETENTION_DAYS, LogsSpec, NetworkSpec, QueueSpec, RegistrySpec,
-    Route, SINGLE_QUEUE, SINGLE_SERVICE, ServiceKind, ServiceSpec, StackSpec, env_suffix,
-    fargate_memory,
+    AlarmsSpec, AutoscalingSpec, Build, LOG_RETENTION_DAYS, LogsSpec, NetworkSpec, Notify,
+    QueueSpec, RegistrySpec, Route, SINGLE_QUEUE, SINGLE_SERVICE, ServiceKind, ServiceSpec,
+    StackSpec, env_suffix, fargate_memory,
 };
 pub use names::{Names, ServiceNames};
 pub use patterns::rule_order;
@@ -36,8 +37,17 @@ pub use service::{RESERVED_ENV, RESERVED_PREFIXES};
 pub use values::check_image;
 
 /// The tables a stack file may have.
-const TABLES: [&str; 8] = [
-    "stack", "network", "queue", "queues", "registry", "logs", "service", "services",
+const TABLES: [&str; 10] = [
+    "stack",
+    "network",
+    "queue",
+    "queues",
+    "registry",
+    "logs",
+    "alarms",
+    "dashboard",
+    "service",
+    "services",
 ];
 
 impl StackSpec {
@@ -81,6 +91,8 @@ impl StackSpec {
             queues,
             registry: shared::registry(&mut reader, root),
             logs: shared::logs(&mut reader, root),
+            alarms: alarms::read(&mut reader, root),
+            dashboard: alarms::dashboard(&mut reader, root),
             services,
         };
         reader.into_result(path, spec)
@@ -109,6 +121,8 @@ impl StackSpec {
                 scan_on_push: true,
             },
             logs: LogsSpec { retention_days: 14 },
+            alarms: AlarmsSpec::defaults(),
+            dashboard: true,
             services: vec![ServiceSpec {
                 sends_to: vec![SINGLE_QUEUE.into()],
                 consumes: vec![SINGLE_QUEUE.into()],

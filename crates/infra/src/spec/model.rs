@@ -24,11 +24,55 @@ pub struct StackSpec {
     pub queues: Vec<QueueSpec>,
     pub registry: RegistrySpec,
     pub logs: LogsSpec,
+    /// The default alarms and where they notify.
+    pub alarms: AlarmsSpec,
+    /// `[dashboard] enabled`: the stack's CloudWatch dashboard.
+    pub dashboard: bool,
     /// Every service, by name.
     pub services: Vec<ServiceSpec>,
 }
 
 pub use super::names::{SINGLE_QUEUE, SINGLE_SERVICE};
+
+/// `[alarms]`: each default alarm on or off (a threshold of 0 turns one off), and where they
+/// notify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmsSpec {
+    /// All of them; off, the stack has none.
+    pub enabled: bool,
+    pub notify: Option<Notify>,
+    /// The load balancer's 5xx answers, as a share of its requests over 5 minutes.
+    pub http_5xx_percent: u32,
+    /// A web service's target group with an unhealthy target for 2 minutes.
+    pub unhealthy_targets: bool,
+    /// A service running fewer tasks than it wants for 5 minutes.
+    pub running_below_desired: bool,
+    /// A queue's oldest message older than this.
+    pub oldest_message_secs: u32,
+    /// A dead-letter queue with any message.
+    pub dead_letters: bool,
+}
+
+impl AlarmsSpec {
+    pub fn defaults() -> Self {
+        Self {
+            enabled: true,
+            notify: None,
+            http_5xx_percent: 5,
+            unhealthy_targets: true,
+            running_below_desired: true,
+            oldest_message_secs: 900,
+            dead_letters: true,
+        }
+    }
+}
+
+/// Where alarms go: an existing SNS topic, or an address the stack makes a topic for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notify {
+    Topic(String),
+    Email(String),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkSpec {

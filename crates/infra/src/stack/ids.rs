@@ -32,6 +32,7 @@ pub fn private_subnet(zone: usize) -> String {
 }
 
 pub const NAMESPACE: &str = "namespace";
+pub const DASHBOARD: &str = crate::resources::dashboard::ID;
 /// The group every task of a stack with internal services is in: what those admit.
 pub const SERVICES_SECURITY_GROUP: &str = "services-security-group";
 

@@ -3,6 +3,7 @@
 //! is: the network, what the services share (queues, registry, logs), the services, and the
 //! load balancer in front of the web ones.
 
+mod alarms;
 mod autoscaling;
 mod builder;
 mod ids;
@@ -12,6 +13,7 @@ mod outputs;
 mod service;
 mod shared;
 
+pub use alarms::ALARM_TOPIC;
 pub use autoscaling::target_id as scalable_target_id;
 pub use ids::*;
 pub use network::keep_subnet_blocks;
@@ -35,6 +37,8 @@ pub fn desired(spec: &StackSpec, zones: &[String]) -> Vec<Desired> {
     let subnets = network::add(&mut b, zones);
     shared::add(&mut b);
     service::add(&mut b, &subnets);
+    alarms::add(&mut b);
+    alarms::dashboard(&mut b);
     b.out
 }
 

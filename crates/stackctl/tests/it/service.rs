@@ -17,7 +17,9 @@ async fn the_service_lifecycle_from_empty_to_empty() {
     )
     .await;
     let up = stack.json(&["up"]);
-    assert_eq!(up["summary"]["create"], 22);
+    // 22, five alarms (5xx, unhealthy targets, tasks below desired, the queue's two) and the
+    // dashboard.
+    assert_eq!(up["summary"]["create"], 28);
     let found = inventory(&stack).await;
     for want in [
         "elb/load-balancer",
@@ -187,8 +189,8 @@ async fn without_an_image_the_plan_says_how_to_add_the_service() {
     );
     let with = stack.json(&["plan", "--image", IMAGE_1]);
     assert_eq!(
-        with["summary"]["create"], 6,
-        "load balancer, target group, listener, cluster, task definition, service"
+        with["summary"]["create"], 9,
+        "load balancer, target group, listener, cluster, task definition, service, and the alarms on the 5xx rate, unhealthy targets and running tasks"
     );
     stack.json(&["down", "--yes"]);
 }
@@ -203,7 +205,9 @@ async fn a_new_service_of_three_tasks_completes_its_rollout() {
     )
     .await;
     let up = stack.json(&["up"]);
-    assert_eq!(up["summary"]["create"], 22);
+    // 22, five alarms (5xx, unhealthy targets, tasks below desired, the queue's two) and the
+    // dashboard.
+    assert_eq!(up["summary"]["create"], 28);
     let svc = crate::stack::ecs_service(&stack).await;
     assert_eq!(svc.desired_count(), 3);
     stack.json(&["down", "--yes"]);

@@ -162,7 +162,7 @@ fn down_leaves_nothing(stack: &TestStack) {
 async fn the_api_and_workers_example_runs_with_three_workers_on_one_queue() {
     let stack = TestStack::new("jobs", &example("api-and-workers")).await;
     let up = stack.json(&["up", "--image", IMAGE, "--yes"]);
-    assert_eq!(up["summary"]["create"], 26, "{up}");
+    assert_eq!(up["summary"]["create"], 33, "{up}");
     let services = ecs_services(&stack).await;
     let worker = &services[&format!("{}-worker", stack.name)];
     assert_eq!(worker.desired_count(), 3);

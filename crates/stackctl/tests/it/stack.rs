@@ -295,7 +295,8 @@ async fn up_from_empty_creates_every_resource_with_its_attributes_and_tags() {
     )
     .await;
     let answer = stack.json(&["up"]);
-    assert_eq!(answer["summary"]["create"], 16);
+    // Sixteen, the queue's two alarms and the dashboard.
+    assert_eq!(answer["summary"]["create"], 19);
     assert_eq!(inventory(&stack).await, full_stack(&stack.name));
 
     let aws = &stack.aws;
@@ -443,7 +444,7 @@ async fn a_second_up_makes_no_mutating_calls_and_plan_reports_no_changes() {
     stack.json(&["up"]);
     let again = stack.json(&["up"]);
     assert_eq!(mutating_calls(&again), Vec::<String>::new());
-    assert_eq!(again["summary"]["unchanged"], 16);
+    assert_eq!(again["summary"]["unchanged"], 19);
     let plan = stack.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
     stack.json(&["down", "--yes"]);
@@ -597,7 +598,7 @@ async fn an_interrupted_up_is_finished_by_the_next_without_duplicates() {
     assert_eq!(partial.len(), 5, "{partial:?}");
 
     let resumed = stack.json(&["up"]);
-    assert_eq!(resumed["summary"]["create"], 11);
+    assert_eq!(resumed["summary"]["create"], 14);
     assert_eq!(resumed["summary"]["unchanged"], 5);
     assert_eq!(
         inventory(&stack).await,
@@ -708,7 +709,7 @@ async fn status_lists_resources_and_outputs() {
     );
     stack.json(&["up"]);
     let status = stack.json(&["status"]);
-    assert_eq!(status["resources"].as_array().unwrap().len(), 16);
+    assert_eq!(status["resources"].as_array().unwrap().len(), 19);
     let url = status["outputs"]["queue_url"].as_str().unwrap();
     assert!(url.ends_with(&format!("/{}-messages", stack.name)), "{url}");
     let text = stdout(&stack.run(&["status"]));
@@ -834,7 +835,7 @@ async fn user_tags_go_on_every_resource_and_a_changed_value_is_put_back() {
     stack.write("[stack.tags]\nteam = \"search\"\n");
     let plan = stack.json(&["plan"]);
     assert_eq!(
-        plan["summary"]["update"], 16,
+        plan["summary"]["update"], 18,
         "every resource gets the new value"
     );
     stack.json(&["up"]);
@@ -975,14 +976,14 @@ async fn ls_lists_every_stack_with_its_resources_and_monthly_cost() {
             .unwrap_or_else(|| panic!("{name} not listed: {listing}"))
     };
     let (a, b) = (entry(&plain.name), entry(&nat.name));
-    assert_eq!(a["resources"], 16);
+    assert_eq!(a["resources"], 19);
     assert_eq!(
-        a["cost"]["monthly_usd"], 0.0,
-        "a network alone bills nothing by the hour"
+        a["cost"]["monthly_usd"], 0.2,
+        "a network alone bills nothing by the hour; its queue's two alarms 0.10 each a month"
     );
-    assert_eq!(b["resources"], 18);
-    // The NAT gateway (32.85) and its address (3.65).
-    assert_eq!(b["cost"]["monthly_usd"], 36.5);
+    assert_eq!(b["resources"], 21);
+    // The NAT gateway (32.85), its address (3.65) and the two alarms.
+    assert_eq!(b["cost"]["monthly_usd"], 36.7);
     let text = stdout(&plain.run(&["ls"]));
     let line = text
         .lines()

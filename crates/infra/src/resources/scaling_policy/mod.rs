@@ -172,12 +172,17 @@ impl Resource for ScalingPolicy {
         }
         let show = |t: &Option<Tracking>| t.as_ref().map_or("(none)".into(), Tracking::to_string);
         let wanted = self.wanted(refs);
-        // Unknown references are of resources made in this run: the policy is made after them.
-        if wanted.is_some() && wanted != found.tracking {
-            diff.push(Field::Tracking {
+        match wanted {
+            Some(_) if wanted == found.tracking => {}
+            Some(_) => diff.push(Field::Tracking {
                 from: show(&found.tracking),
                 to: show(&wanted),
-            });
+            }),
+            // The load balancer or target group is made (or made anew) in this run.
+            None => diff.push(Field::Tracking {
+                from: show(&found.tracking),
+                to: format!("(on the new {})", self.refs_of_metric().join(", ")),
+            }),
         }
         diff
     }

@@ -99,8 +99,8 @@ fn a_changed_target_value_is_one_field_and_unknown_references_are_no_change() {
         resource_id: "service/s/s-api".into(),
         tracking: Some(tracking(Tracked::Cpu)),
     };
-    // The load balancer is made in this run: nothing to compare yet.
-    assert!(requests.diff(&found, &Outputs::new()).is_empty());
+    // The load balancer is made anew in this run: the policy follows it.
+    assert_eq!(requests.diff(&found, &Outputs::new()).fields.len(), 1);
 
     let mut refs = Outputs::new();
     refs.insert(
