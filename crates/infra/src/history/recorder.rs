@@ -231,18 +231,13 @@ impl Steps {
             }
             Event::Failed { id, error } => {
                 // The change under way, else the wait until it works.
-                let open = self
-                    .lock()
-                    .iter()
-                    .find(|((i, _), _)| i == id)
-                    .map(|(k, t)| (k.clone(), *t));
-                let (action, started) = match open {
-                    Some(((_, action), started)) => {
-                        self.lock().remove(&(id.clone(), action.clone()));
-                        (action, started)
-                    }
+                let mut open = self.lock();
+                let key = open.keys().find(|(i, _)| i == id).cloned();
+                let (action, started) = match key.and_then(|k| open.remove_entry(&k)) {
+                    Some(((_, action), started)) => (action, started),
                     None => ("ready".to_owned(), now),
                 };
+                drop(open);
                 let mut record = self.ended(id, &action, Status::Failed, started, now);
                 record.error = Some(error.clone());
                 Some(record)

@@ -134,6 +134,22 @@ impl Store {
             .collect())
     }
 
+    /// Whether the stack has a history at all.
+    pub async fn exists(&self) -> Result<bool> {
+        let out = self
+            .ctx
+            .history_logs
+            .describe_log_groups()
+            .log_group_name_prefix(&self.group)
+            .send()
+            .await
+            .map_err(|e| Error::aws(&self.group, "DescribeLogGroups", e))?;
+        Ok(out
+            .log_groups()
+            .iter()
+            .any(|g| g.log_group_name() == Some(self.group.as_str())))
+    }
+
     /// Removes the history. `false` when there was none.
     pub async fn delete(&self) -> Result<bool> {
         match self

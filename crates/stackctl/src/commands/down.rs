@@ -110,7 +110,12 @@ async fn locked(
     // The history goes with the stack, unless asked to stay or the stack is not all gone.
     let store = infra::history::store::Store::new(ctx);
     let history_kept_in = if args.keep_history || !remaining.is_empty() {
-        Some(store.group().to_owned())
+        // Named only when there is one to read.
+        let exists = store
+            .exists()
+            .await
+            .context("while looking for the stack's deploy history")?;
+        exists.then(|| store.group().to_owned())
     } else {
         store
             .delete()

@@ -130,12 +130,27 @@ async fn history_records_every_step_of_up_and_down_with_its_owner_and_filters() 
         "{table}"
     );
 
+    // Nothing left to record a run for: the kept history is still named, as it exists.
+    let again = stack.run(&["down", "--yes", "--keep-history"]);
+    assert!(
+        stdout(&again).contains("/stackctl-history/"),
+        "{}",
+        stdout(&again)
+    );
+
     // A plain `down` of what is gone removes the history with it.
     assert_eq!(history_groups(&stack).await, 1);
     let down = stack.run(&["down", "--yes"]);
     assert!(down.status.success(), "{}", stderr(&down));
     assert_eq!(history_groups(&stack).await, 0);
     assert!(records(&history(&stack, &[])).is_empty());
+    // With no history, `--keep-history` names none.
+    let none = stack.run(&["down", "--yes", "--keep-history"]);
+    assert!(
+        !stdout(&none).contains("/stackctl-history/"),
+        "{}",
+        stdout(&none)
+    );
     let bad = stack.run(&["history", "--since", "last tuesday"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
