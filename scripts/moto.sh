@@ -8,9 +8,9 @@
 #   scripts/moto.sh status    say whether it is running
 #   scripts/moto.sh env       print the environment that points the AWS SDK at it (eval "$(...)")
 #
-# MOTO_PORT (default 5055) picks the port; MOTO_ECS_SERVICE_RUNNING (default 100) is how many
-# tasks every ECS service reports as running: at least any desired_count a stack may ask for
-# (1 to 100), so that multi-task services finish their rollout on the emulator too.
+# MOTO_PORT (default 5055) picks the port. moto runs through scripts/moto_server.py, which makes
+# an ECS service run exactly the tasks it wants at once (moto runs none), so that rollouts of
+# any size complete and `status` shows consistent counts.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,7 +49,7 @@ running_pid() {
     return
   fi
   # A stale or missing PID file: look for our own server (this venv, this port) by command line.
-  pid=$(pgrep -f "$venv/bin/moto_server -H 127.0.0.1 -p $port\$" | head -1) || true
+  pid=$(pgrep -f "moto_server.py -H 127.0.0.1 -p $port\$" | head -1) || true
   [ -n "$pid" ] && echo "$pid" >"$pidfile" && echo "$pid"
 }
 
@@ -66,8 +66,7 @@ start() {
   install
   log "starting at $endpoint (log: $logfile)"
   MOTO_IAM_LOAD_MANAGED_POLICIES=true \
-  MOTO_ECS_SERVICE_RUNNING="${MOTO_ECS_SERVICE_RUNNING:-100}" \
-    nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 </dev/null &
+    nohup "$venv/bin/python" "$root/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 </dev/null &
   echo $! >"$pidfile"
   for _ in $(seq 1 120); do
     if answering; then log "ready"; return; fi

@@ -35,5 +35,5 @@ eval "$(scripts/moto.sh env)"
 eval "$(scripts/registry.sh env)"
 
 # The checks themselves are the stages of ci.yml, run by stackctl's own pipeline runner.
-cargo build --locked -p stackctl
+cargo build --workspace --locked
 "$CARGO_TARGET_DIR/debug/stackctl" ci --file ci.yml --timings
