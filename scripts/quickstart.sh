@@ -17,9 +17,9 @@ stackctl="$CARGO_TARGET_DIR/debug/stackctl"
 
 scripts/moto.sh start
 eval "$(scripts/moto.sh env)"
-# Built one at a time: the same feature sets as the test suite uses, so nothing is rebuilt.
-cargo build --locked -p stackctl
-cargo build --locked -p app
+# The whole workspace at once, as the test suite builds it: one feature set (see Cargo.toml), so
+# the suite after a quick start (or a quick start after the suite) compiles nothing again.
+cargo build --workspace --locked
 
 action=up
 file=stack.toml
@@ -38,6 +38,16 @@ case "$action" in
     "$stackctl" up --local --yes -f "$file"
     echo
     "$stackctl" status -f "$file"
+    stop_args=""
+    [ "$file" = stack.toml ] || stop_args=" $file"
+    cat <<EOF
+
+stackctl is built at $stackctl. To run the commands above as \`stackctl ...\`:
+  export PATH="$(dirname "$stackctl"):\$PATH"    # in this shell
+  cargo install --path crates/stackctl --locked    # or for good, into ~/.cargo/bin
+The emulator is on: eval "\$(scripts/moto.sh env)" points a shell at it.
+Stop the services and remove the stack: scripts/quickstart.sh stop$stop_args
+EOF
     ;;
   stop)
     "$stackctl" down --local --yes -f "$file"

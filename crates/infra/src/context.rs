@@ -247,11 +247,22 @@ impl Context {
 
     /// Who the credentials are: one cheap call that turns missing or bad credentials into a
     /// clear error before anything else is tried.
+    ///
+    /// It is tried twice, half a second apart, not six times over 20 s: when the first call of
+    /// a run finds nothing listening (a stopped emulator, a wrong endpoint), saying so at once
+    /// helps more than waiting on it.
     pub async fn identity(&self) -> crate::error::Result<Identity> {
-        let out =
-            self.sts.get_caller_identity().send().await.map_err(|e| {
-                crate::error::Error::aws("AWS credentials", "sts:GetCallerIdentity", e)
-            })?;
+        let quick = RetryConfig::standard()
+            .with_max_attempts(2)
+            .with_initial_backoff(Duration::from_millis(500));
+        let out = self
+            .sts
+            .get_caller_identity()
+            .customize()
+            .config_override(aws_sdk_sts::config::Builder::default().retry_config(quick))
+            .send()
+            .await
+            .map_err(|e| crate::error::Error::aws("AWS credentials", "sts:GetCallerIdentity", e))?;
         Ok(Identity {
             account: out.account().unwrap_or("unknown").to_owned(),
             arn: out.arn().unwrap_or("unknown caller").to_owned(),

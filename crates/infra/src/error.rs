@@ -31,9 +31,7 @@ pub enum Error {
     #[error("{resource}: {message}")]
     Deployment { resource: String, message: String },
 
-    #[error(
-        "stack {stack} is locked by {holder}: another run is changing it. Wait for it, or pass a longer --lock-timeout; if that run is gone for good, `stackctl unlock` removes the lock"
-    )]
+    #[error("stack {stack} is locked by {holder}: another run is changing it")]
     Locked { stack: String, holder: String },
 
     #[error("dependency cycle between resources: {0}")]
@@ -46,9 +44,7 @@ pub enum Error {
         seconds: u64,
     },
 
-    #[error(
-        "stopped after {0} changes, as asked (--stop-after); run `stackctl up` again to finish"
-    )]
+    #[error("stopped after {0} changes, as asked (--stop-after)")]
     Stopped(usize),
 
     #[error("interrupted: the changes under way were finished and nothing new was started")]

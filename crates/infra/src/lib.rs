@@ -5,8 +5,9 @@
 //!
 //! # Layout
 //! Leaves first; no module imports one that imports it back (`tests/architecture.rs`).
-//! - [`error`], [`tags`], [`change`], [`outputs`]: the shared vocabulary (errors, tags, typed
-//!   changes and how they are shown, outputs and references between resources).
+//! - [`error`], [`tags`], [`change`], [`outputs`], [`when`]: the shared vocabulary (errors,
+//!   tags, typed changes and how they are shown, outputs and references between resources,
+//!   times as shown and as read).
 //! - [`context`]: the AWS clients, timing settings, and the interceptor that counts calls.
 //! - [`retry`]: bounded retries for AWS's eventual-consistency races.
 //! - [`resource`]: the contract every resource kind fulfils.
@@ -41,6 +42,7 @@ pub mod spec;
 pub mod stack;
 pub mod stacks;
 pub mod tags;
+pub mod when;
 
 pub use context::{CallCounts, Context};
 pub use error::{Error, Result, chain as error_chain};

@@ -67,7 +67,7 @@ fn compute_with(
         let new_ids = match change.action {
             Action::Create | Action::Replace => true,
             Action::Update => change.update.as_ref().is_some_and(|u| u.fields.new_id()),
-            Action::Delete | Action::Unchanged => false,
+            Action::Delete | Action::Wait | Action::Unchanged => false,
         };
         if new_ids {
             refs.remove(id);
@@ -143,7 +143,13 @@ fn compare(
             change.action = Action::Replace;
             change.reason = Some(reason);
         }
-        (None, None) if fields.is_empty() && tags.is_empty() => {}
+        (None, None) if fields.is_empty() && tags.is_empty() => {
+            // Declared as it is, but not working yet: `up` sees it through.
+            if let Some(under_way) = have.unready() {
+                change.action = Action::Wait;
+                change.reason = Some(under_way);
+            }
+        }
         (None, None) => {
             change.action = Action::Update;
             change.fields = fields.describe();

@@ -208,10 +208,11 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
         false
     }
 
-    /// Whether a resource found in AWS already works (one left provisioning by an earlier
-    /// run is waited for too).
-    fn is_ready(_found: &Found<Self::State>) -> bool {
-        true
+    /// What is still under way before a resource found in AWS works (`None` once it does):
+    /// one an earlier run left provisioning, or a rollout it did not see through, is a change
+    /// of the plan, and `up` waits for it.
+    fn unready(_found: &Found<Self::State>) -> Option<String> {
+        None
     }
 
     /// Waits until the resource created or updated as `output` works. Dependents that need

@@ -5,6 +5,7 @@
 //! - [`cli`]: the clap definition of every flag and subcommand.
 //! - [`commands`]: one file per subcommand.
 //! - [`ci`]: the `ci.yml` pipeline runner behind `stackctl ci`.
+//! - [`images`]: which image each service deploys (given, built, or the one it runs).
 //! - [`local`]: `up --local` / `down --local`, the service run here as its task definition says.
 //! - [`output`]: the single place that writes to the terminal; [`render`] and [`progress`]
 //!   format plans, tables and live progress for it.
@@ -12,6 +13,7 @@
 pub mod ci;
 pub mod cli;
 pub mod commands;
+pub mod images;
 pub mod local;
 pub mod output;
 pub mod progress;

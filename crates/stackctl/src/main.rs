@@ -2,13 +2,22 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 use stackctl::cli::Cli;
-use stackctl::output::Printer;
+use stackctl::output::{Format, Printer};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let printer = Printer::new(cli.format());
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // A usage error still gives `--json` its one document on stdout.
+            if err.use_stderr() && std::env::args().any(|a| a == "--json") {
+                Printer::new(Format::Json, false).usage_error(&err);
+            }
+            err.exit()
+        }
+    };
+    let printer = Printer::new(cli.format(), cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

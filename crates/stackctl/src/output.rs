@@ -48,15 +48,40 @@ pub trait Report: Serialize {
 #[derive(Debug, Clone)]
 pub struct Printer {
     format: Format,
+    /// `-v`: also the AWS calls made, by operation.
+    verbose: bool,
     /// stderr is a terminal: spinners and prompts make sense.
     terminal: bool,
 }
 
 impl Printer {
-    pub fn new(format: Format) -> Self {
+    pub fn new(format: Format, verbose: bool) -> Self {
         Self {
             format,
+            verbose,
             terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// With `-v`, the AWS calls made, on stderr.
+    pub fn calls(&self, counts: &infra::CallCounts) {
+        if self.verbose {
+            self.note(&crate::render::calls(counts));
+        }
+    }
+
+    /// A command line clap refused, in JSON mode: the document on stdout (clap itself says it
+    /// on stderr and exits 2).
+    pub fn usage_error(&self, err: &clap::Error) {
+        if self.format == Format::Json {
+            let text = err.render().to_string();
+            let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+            let first = lines.next().unwrap_or_default();
+            self.json(&ErrorReport {
+                error: first.trim_start_matches("error: ").to_owned(),
+                causes: lines.map(|l| l.trim().to_owned()).collect(),
+                problems: None,
+            });
         }
     }
 

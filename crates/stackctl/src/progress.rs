@@ -14,6 +14,7 @@ fn doing(action: Action) -> &'static str {
         Action::Create => "creating",
         Action::Update => "updating",
         Action::Replace | Action::Delete => "deleting",
+        Action::Wait => "waiting for",
         Action::Unchanged => "checking",
     }
 }
@@ -23,6 +24,7 @@ fn done(action: Action) -> &'static str {
         Action::Create => "created",
         Action::Update => "updated",
         Action::Replace | Action::Delete => "deleted",
+        Action::Wait => "ready:",
         Action::Unchanged => "checked",
     }
 }

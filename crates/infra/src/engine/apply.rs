@@ -165,7 +165,7 @@ async fn converge(
             &want.id,
             format!(
                 "{} was found after a lost answer, but it is not what the stack file asks \
-                 for; run `stackctl up` again to replace it",
+                 for; the next run replaces it",
                 found.aws_id
             ),
         ));

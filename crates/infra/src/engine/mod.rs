@@ -5,10 +5,12 @@
 
 mod apply;
 mod events;
+mod images;
 mod schedule;
 
 pub use events::{Event, Progress, quiet};
 use events::{report, report_ready, waiting};
+pub use images::{KeptImage, Unimaged};
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -44,6 +46,9 @@ pub struct Prepared {
     /// Other stacks made from this stack file, when this plan makes the stack anew (its
     /// name changed): they still stand, and bill.
     pub renamed_from: Vec<String>,
+    /// The services the run gives no image: those that keep the one they run, and those
+    /// that cannot be deployed.
+    pub unimaged: Unimaged,
 }
 
 /// Reads the stack's current state and plans the changes to reach `spec`.
@@ -64,6 +69,13 @@ pub async fn prepare(ctx: &Context, spec: &StackSpec) -> Result<Prepared> {
     }
     let mut desired = crate::stack::desired(spec, &zones);
     let observed = resources::observe_all(ctx, &desired).await?;
+    // A service given no image keeps the one it runs: observing finds every resource of the
+    // stack whatever is desired, so the look stands and only the desired list is made again.
+    let mut kept = spec.clone();
+    let unimaged = images::keep_running(ctx, &mut kept, &observed).await?;
+    if !unimaged.kept.is_empty() {
+        desired = crate::stack::desired(&kept, &zones);
+    }
     crate::stack::keep_subnet_blocks(&mut desired, &spec.network, &observed);
     let plan = plan::compute(&spec.name, &desired, &observed)?;
     let renamed_from = match &ctx.settings.source {
@@ -78,6 +90,7 @@ pub async fn prepare(ctx: &Context, spec: &StackSpec) -> Result<Prepared> {
         desired,
         observed,
         renamed_from,
+        unimaged,
     })
 }
 
@@ -89,6 +102,7 @@ pub async fn prepare_destroy(ctx: &Context) -> Result<Prepared> {
         desired: Vec::new(),
         observed,
         renamed_from: Vec::new(),
+        unimaged: Unimaged::default(),
     })
 }
 
@@ -144,6 +158,9 @@ pub async fn apply(
             .collect();
         delete_phase(ctx, &after, &last, progress, &budget).await?;
     }
+    // What was deleted has no outputs any more: only what the stack declares is shown.
+    let mut outputs = outputs;
+    outputs.retain(|id, _| prepared.desired.iter().any(|d| &d.id == id));
     Ok(outputs)
 }
 
@@ -155,6 +172,7 @@ async fn look_again(ctx: &Context, prepared: &Prepared) -> Result<Prepared> {
         desired: prepared.desired.clone(),
         observed,
         renamed_from: Vec::new(),
+        unimaged: prepared.unimaged.clone(),
     })
 }
 
@@ -335,7 +353,7 @@ fn jobs(
     };
     let not_ready = |id: &str| {
         let found = changes.get(id).and_then(|c| c.found(&prepared.observed));
-        found.is_some_and(|o| !o.is_ready())
+        found.is_some_and(|o| o.unready().is_some())
     };
     let mut jobs = Vec::new();
     let mut blockers = Blockers::new();
@@ -398,6 +416,7 @@ mod tests {
             desired,
             observed: Vec::new(),
             renamed_from: Vec::new(),
+            unimaged: Unimaged::default(),
         };
         let changes = prepared
             .plan

@@ -84,27 +84,7 @@ impl Record {
     }
 }
 
-/// `YYYY-MM-DD hh:mm:ss`, UTC.
-pub fn utc(time: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(time)
-        .to_string()
-        .replacen('T', " ", 1)
-        .trim_end_matches('Z')
-        .to_owned()
-}
-
-/// Parses `YYYY-MM-DD hh:mm:ss` (or `YYYY-MM-DD`, or RFC 3339), UTC.
-pub fn parse_utc(text: &str) -> Result<SystemTime, String> {
-    let text = text.trim();
-    let full = if text.len() == 10 {
-        format!("{text} 00:00:00")
-    } else {
-        text.to_owned()
-    };
-    humantime::parse_rfc3339_weak(&full)
-        .or_else(|_| humantime::parse_rfc3339(text))
-        .map_err(|_| format!("{text:?} is not a UTC time: write \"YYYY-MM-DD hh:mm:ss\""))
-}
+pub use crate::when::utc;
 
 /// Which records to show.
 #[derive(Debug, Clone, Default)]

@@ -46,6 +46,7 @@ fn action_name(action: Action) -> &'static str {
         Action::Update => "update",
         Action::Replace => "replace",
         Action::Delete => "delete",
+        Action::Wait => "wait",
         Action::Unchanged => "unchanged",
     }
 }
@@ -88,6 +89,17 @@ fn version(change: &Change, desired: &HashMap<&str, &Desired>) -> String {
         _ => None,
     };
     if let Some(image) = desired.get(change.id.as_str()).and_then(|d| image(d)) {
+        return image;
+    }
+    // A service rolls out its task definition: what it deploys is that one's image.
+    let rolled_out = desired
+        .get(change.id.as_str())
+        .and_then(|d| match &d.spec {
+            Spec::Service(s) => desired.get(s.task_definition.as_str()),
+            _ => None,
+        })
+        .and_then(|td| image(td));
+    if let Some(image) = rolled_out {
         return image;
     }
     match change.action {

@@ -181,11 +181,19 @@ fn records_round_trip_through_json() {
 }
 
 #[test]
-fn utc_times_parse_in_the_documented_form() {
-    assert_eq!(parse_utc("2026-11-24 00:00:05").unwrap(), at(5));
-    assert_eq!(parse_utc("2026-11-24").unwrap(), at(0));
-    assert_eq!(parse_utc("2026-11-24T00:00:05Z").unwrap(), at(5));
-    let err = parse_utc("yesterday").unwrap_err();
-    assert!(err.contains("YYYY-MM-DD hh:mm:ss"), "{err}");
-    assert_eq!(utc(at(65)), "2026-11-24 00:01:05");
+fn a_service_s_version_is_the_image_it_rolls_out() {
+    let mut spec = crate::StackSpec::minimal("s");
+    spec.services[0].image = Some("repo/app:2".into());
+    let zones = ["us-east-1a".to_owned(), "us-east-1b".to_owned()];
+    let desired = crate::stack::desired(&spec, &zones);
+    let prepared = crate::engine::Prepared {
+        plan: crate::plan::compute("s", &desired, &[]).unwrap(),
+        desired,
+        observed: Vec::new(),
+        renamed_from: Vec::new(),
+        unimaged: crate::engine::Unimaged::default(),
+    };
+    let versions = recorder::versions(&prepared);
+    assert_eq!(versions["service"], "repo/app:2");
+    assert_eq!(versions["task-definition"], "repo/app:2");
 }

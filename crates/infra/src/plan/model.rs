@@ -16,6 +16,9 @@ pub enum Action {
     Update,
     Replace,
     Delete,
+    /// As declared, but not working yet (a rollout an earlier run did not see through, a load
+    /// balancer still provisioning): `up` waits for it.
+    Wait,
     Unchanged,
 }
 
@@ -27,6 +30,7 @@ impl Action {
             Self::Update => "~",
             Self::Replace => "-/+",
             Self::Delete => "-",
+            Self::Wait => "~",
             Self::Unchanged => " ",
         }
     }
@@ -37,6 +41,7 @@ impl Action {
             Self::Update => "update",
             Self::Replace => "replace",
             Self::Delete => "delete",
+            Self::Wait => "wait",
             Self::Unchanged => "unchanged",
         }
     }
@@ -78,7 +83,7 @@ pub struct Change {
     /// The changed fields of an update.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldChange>,
-    /// Why a resource is replaced or deleted.
+    /// Why a resource is replaced or deleted, or what `up` waits for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// For a replacement or a deletion: whether the old resource goes first or last.
@@ -130,6 +135,8 @@ pub struct Summary {
     pub update: usize,
     pub replace: usize,
     pub delete: usize,
+    /// Declared and found, but not working yet: `up` waits for them.
+    pub wait: usize,
     pub unchanged: usize,
 }
 
@@ -137,9 +144,13 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} to create, {} to update, {} to replace, {} to delete, {} unchanged",
-            self.create, self.update, self.replace, self.delete, self.unchanged
-        )
+            "{} to create, {} to update, {} to replace, {} to delete, ",
+            self.create, self.update, self.replace, self.delete
+        )?;
+        if self.wait > 0 {
+            write!(f, "{} to wait for, ", self.wait)?;
+        }
+        write!(f, "{} unchanged", self.unchanged)
     }
 }
 
@@ -159,12 +170,14 @@ impl Plan {
                 Action::Update => s.update += 1,
                 Action::Replace => s.replace += 1,
                 Action::Delete => s.delete += 1,
+                Action::Wait => s.wait += 1,
                 Action::Unchanged => s.unchanged += 1,
             }
         }
         s
     }
 
+    /// True when `up` has something to do: a change to make, or a resource to see working.
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::Unchanged)
     }

@@ -12,7 +12,7 @@ pub(super) fn held_by_removed(plan: &Plan, observed: &[Observed]) -> BTreeMap<St
     let first = removed_first(&plan.changes, observed);
     let mut held = BTreeMap::new();
     for c in &plan.changes {
-        if !matches!(c.action, Action::Update | Action::Unchanged) {
+        if !matches!(c.action, Action::Update | Action::Wait | Action::Unchanged) {
             continue;
         }
         let Some(kept) = c.found(observed) else {
@@ -46,7 +46,7 @@ pub(super) fn order_removals(changes: &mut [Change], desired: &[Desired], observ
             Action::Replace if creates_first(&c.id) && c.aws_id.is_some() => Some(Removal::Last),
             Action::Replace => Some(Removal::First),
             Action::Delete => Some(Removal::Last),
-            Action::Create | Action::Update | Action::Unchanged => None,
+            Action::Create | Action::Update | Action::Wait | Action::Unchanged => None,
         };
     }
     loop {

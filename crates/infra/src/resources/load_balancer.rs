@@ -290,8 +290,9 @@ impl Resource for LoadBalancer {
         .await
     }
 
-    fn is_ready(found: &Found<LoadBalancerState>) -> bool {
-        found.state == LoadBalancerStateEnum::Active.as_str()
+    fn unready(found: &Found<LoadBalancerState>) -> Option<String> {
+        (found.state != LoadBalancerStateEnum::Active.as_str())
+            .then(|| format!("{} (not active yet)", found.state))
     }
 
     fn uses(found: &Found<LoadBalancerState>) -> Vec<String> {

@@ -176,8 +176,9 @@ impl Resource for NatGateway {
         .await
     }
 
-    fn is_ready(found: &Found<NatGatewayState>) -> bool {
-        found.state == AwsNatState::Available.as_str()
+    fn unready(found: &Found<NatGatewayState>) -> Option<String> {
+        (found.state != AwsNatState::Available.as_str())
+            .then(|| format!("{} (not available yet)", found.state))
     }
 
     fn uses(found: &Found<NatGatewayState>) -> Vec<String> {

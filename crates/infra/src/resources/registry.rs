@@ -188,10 +188,10 @@ macro_rules! kinds {
                 }
             }
 
-            /// Whether it already works.
-            pub fn is_ready(&self) -> bool {
+            /// What is still under way before it works; `None` once it works.
+            pub fn unready(&self) -> Option<String> {
                 match &self.detail {
-                    $(Detail::$kind(s) => $module::$ty::is_ready(&self.with(s.clone()))),+
+                    $(Detail::$kind(s) => $module::$ty::unready(&self.with(s.clone()))),+
                 }
             }
 

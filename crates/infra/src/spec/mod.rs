@@ -67,8 +67,8 @@ impl StackSpec {
         let doc = match toml_edit::Document::parse(text) {
             Ok(doc) => doc,
             Err(err) => {
-                let message = err.message().trim().to_owned();
-                reader.error_at(err.span(), "(syntax)", format!("invalid TOML: {message}"));
+                let message = syntax_message(text, &err);
+                reader.error_at(err.span(), "(syntax)", message);
                 return reader.into_result(path, Self::minimal("invalid"));
             }
         };
@@ -151,6 +151,22 @@ fn not_utf8(path: &Path, bytes: &[u8], err: &std::str::Utf8Error) -> SpecErrors 
                  UTF-8, or remove the character)"
             ),
         }],
+    }
+}
+
+/// What is wrong with a file that is not TOML; a key or table given twice is named.
+fn syntax_message(text: &str, err: &toml_edit::TomlError) -> String {
+    let message = err.message().trim();
+    let Some(span) = err.span().filter(|_| message.starts_with("duplicate key")) else {
+        return format!("invalid TOML: {message}");
+    };
+    let name = text.get(span.clone()).map(str::trim).unwrap_or_default();
+    // A table header (`[service]`) starts its line with a bracket; a key does not.
+    let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    if text[line_start..span.start].trim_start().starts_with('[') {
+        format!("the table [{name}] appears twice: write its keys in one [{name}]")
+    } else {
+        format!("the key `{name}` is given twice in the same table")
     }
 }
 

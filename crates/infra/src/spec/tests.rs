@@ -359,3 +359,15 @@ fn twenty_thousand_problems_are_each_reported_at_their_line() {
     assert!(err.contains("(1000006 characters): unknown key"), "{err}");
     assert!(err.len() < 300, "the key is cut: {err}");
 }
+
+#[test]
+fn a_table_or_key_given_twice_is_named() {
+    let err =
+        parse("[stack]\nname = \"s\"\n[service]\nport = 80\n[service]\nport = 81\n").unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("[service] appears twice"), "{shown}");
+    assert!(shown.contains("stack.toml:5:"), "{shown}");
+    let err = parse("[stack]\nname = \"s\"\nname = \"t\"\n").unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("the key `name` is given twice"), "{shown}");
+}

@@ -21,28 +21,30 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "stackctl", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Flags every command takes, before or after its name.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Print one machine-readable JSON document on stdout, errors included (progress, if any,
+    /// goes to stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Also print the AWS calls made, by operation, on stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 impl Cli {
     /// How the command writes its result: JSON when it was asked for.
     pub fn format(&self) -> Format {
-        let output = match &self.command {
-            Command::Plan(a) => Some(&a.output),
-            Command::Up(a) => Some(&a.output),
-            Command::Down(a) => Some(&a.output),
-            Command::Status(a) => Some(&a.output),
-            Command::Validate(a) => return a.json.format(),
-            Command::Unlock(a) => return a.json.format(),
-            Command::Ls(a) => return a.json.format(),
-            Command::Ci(a) => return a.json.format(),
-            Command::History(a) if a.format() == HistoryFormat::Json => return Format::Json,
-            Command::History(_) => None,
-            Command::Logs(a) => return a.json.format(),
-            Command::Completions(_) | Command::LocalRouter(_) => None,
-        };
-        if output.is_some_and(|o| o.json) {
+        let history_json =
+            matches!(&self.command, Command::History(a) if a.format == HistoryFormat::Json);
+        if self.global.json || history_json {
             Format::Json
         } else {
             Format::Text
@@ -120,14 +122,18 @@ Shows the plan, asks before deleting or replacing anything (unless --yes), then 
 with progress per resource, and prints the outputs. Safe to run again: a second `up` with
 nothing changed makes no changes at all.
 
-With an image (service.image or --image), the stack also gets the load balancer, the ECS
-cluster, task definition and Fargate service, and `up` waits for the deployment to finish,
-failing fast with the reason if the circuit breaker rolls it back or tasks stop.
+Each service's image is service.image, else --image, else its Dockerfile (built and pushed to
+the stack's registry). A service that runs and is given none of them keeps the image it runs;
+one that does not run yet is an error before any change (--infra-only makes the rest of the
+stack first). `up` waits until every service runs its new deployment (and one an earlier run
+left unfinished), failing fast with the reason if the circuit breaker rolls it back or tasks
+stop.
 
 Examples:
   stackctl up
   stackctl up -f prod.toml --yes
   stackctl up --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/messages:1.4.2
+  stackctl up --infra-only   # the network, queues and registry first; push an image, then `up`
   stackctl up -v          # also print the AWS calls made, by operation
   stackctl up --local     # on the emulator: also run the service here, as the task definition says";
 
@@ -188,35 +194,6 @@ pub struct StackFile {
     pub file: PathBuf,
 }
 
-/// Output flags shared by the AWS commands.
-#[derive(Debug, Clone, Args)]
-pub struct OutputArgs {
-    /// Print machine-readable JSON on stdout (progress, if any, goes to stderr).
-    #[arg(long)]
-    pub json: bool,
-    /// Also print the AWS calls made, by operation.
-    #[arg(short, long)]
-    pub verbose: bool,
-}
-
-/// `--json` alone, for the commands that make no AWS calls to count.
-#[derive(Debug, Clone, Args)]
-pub struct JsonArg {
-    /// Print machine-readable JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
-}
-
-impl JsonArg {
-    fn format(&self) -> Format {
-        if self.json {
-            Format::Json
-        } else {
-            Format::Text
-        }
-    }
-}
-
 /// The stack lock, for the commands that change a stack.
 #[derive(Debug, Clone, Args)]
 pub struct LockArgs {
@@ -229,16 +206,12 @@ pub struct LockArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub stack: StackFile,
-    #[command(flatten)]
-    pub json: JsonArg,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub stack: StackFile,
-    #[command(flatten)]
-    pub output: OutputArgs,
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -248,14 +221,15 @@ pub struct PlanArgs {
     /// List the unchanged resources too.
     #[arg(long)]
     pub all: bool,
+    /// Plan everything but the services that have no image yet, as `up --infra-only` would.
+    #[arg(long)]
+    pub infra_only: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
     #[command(flatten)]
     pub stack: StackFile,
-    #[command(flatten)]
-    pub output: OutputArgs,
     #[command(flatten)]
     pub lock: LockArgs,
     /// Do not ask before deleting or replacing resources.
@@ -264,6 +238,10 @@ pub struct UpArgs {
     /// Deploy this prebuilt image (overrides service.image).
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
+    /// Make everything but the services that have no image yet (the network, queues, roles,
+    /// and the registry to push an image to); services that run keep running.
+    #[arg(long)]
+    pub infra_only: bool,
     /// Do not wait for the service's deployment to finish.
     #[arg(long)]
     pub no_wait: bool,
@@ -286,8 +264,6 @@ pub struct UpArgs {
 pub struct DownArgs {
     #[command(flatten)]
     pub stack: StackFile,
-    #[command(flatten)]
-    pub output: OutputArgs,
     #[command(flatten)]
     pub lock: LockArgs,
     /// Do not ask for confirmation.
@@ -336,16 +312,12 @@ pub struct LsArgs {
     pub region: Option<String>,
     #[command(flatten)]
     pub stack: StackFile,
-    #[command(flatten)]
-    pub json: JsonArg,
 }
 
 #[derive(Debug, Args)]
 pub struct UnlockArgs {
     #[command(flatten)]
     pub stack: StackFile,
-    #[command(flatten)]
-    pub json: JsonArg,
     /// Do not ask for confirmation.
     #[arg(short, long)]
     pub yes: bool,
@@ -357,8 +329,6 @@ pub struct UnlockArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub stack: StackFile,
-    #[command(flatten)]
-    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -372,8 +342,6 @@ pub struct CiArgs {
     /// Print each stage's duration after its result.
     #[arg(long)]
     pub timings: bool,
-    #[command(flatten)]
-    pub json: JsonArg,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{ByName, JsonArg, StackFile};
+use super::{ByName, StackFile};
 
 pub(super) const HISTORY_HELP: &str = "\
 Every `up` and `down` that changes something records each step in the log group
@@ -13,6 +13,7 @@ gone, unless --keep-history.
 
 Examples:
   stackctl history
+  stackctl history --since 1d
   stackctl history --since \"2026-11-24 08:00:00\" --component service-web
   stackctl history --owner alice --format csv > deploys.csv
   stackctl history --stack-name messages --format json | jq '.runs[] | .seconds'";
@@ -34,11 +35,12 @@ pub struct HistoryArgs {
     pub stack: StackFile,
     #[command(flatten)]
     pub by_name: ByName,
-    /// Steps that started at or after this UTC time ("YYYY-MM-DD hh:mm:ss" or "YYYY-MM-DD").
-    #[arg(long, value_name = "TIME", value_parser = infra::history::parse_utc)]
+    /// Steps that started at or after TIME: 1h, 2d (back from now), 2026-12-05, or
+    /// "2026-12-05 08:00:00" (UTC).
+    #[arg(long, value_name = "TIME", value_parser = infra::when::parse)]
     pub since: Option<std::time::SystemTime>,
-    /// Steps that started at or before this UTC time.
-    #[arg(long, value_name = "TIME", value_parser = infra::history::parse_utc)]
+    /// Steps that started at or before TIME (the same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = infra::when::parse)]
     pub until: Option<std::time::SystemTime>,
     /// Only this component: a resource's logical id (as `plan` shows it), or `run`.
     #[arg(long, value_name = "ID")]
@@ -46,27 +48,16 @@ pub struct HistoryArgs {
     /// Only runs by callers whose ARN contains this text.
     #[arg(long, value_name = "TEXT")]
     pub owner: Option<String>,
+    /// How to write the steps (--json is --format json).
     #[arg(long, value_enum, default_value = "table")]
     pub format: HistoryFormat,
-    /// The same as --format json.
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-}
-
-impl HistoryArgs {
-    pub fn format(&self) -> HistoryFormat {
-        if self.json {
-            HistoryFormat::Json
-        } else {
-            self.format
-        }
-    }
 }
 
 pub(super) const LOGS_HELP: &str = "\
 Each line: the time (UTC), the service and task, and the message. The services' containers
 write to the stack's log group (/stackctl/<stack>), one stream per task named
-<service>/app/<task id>.
+<service>/app/<task id>. Services that `up --local` runs on this machine log to files under
+.run/ next to the stack file instead (the `up --local` output names them).
 
 Examples:
   stackctl logs
@@ -86,12 +77,11 @@ pub struct LogsArgs {
     /// Keep printing new events until Ctrl-C.
     #[arg(short = 'F', long)]
     pub follow: bool,
-    /// How far back to start: 30s, 10m, 2h, 1d.
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
-    pub since: std::time::Duration,
+    /// Where to start: 30s, 10m, 2h, 1d (back from now), 2026-12-05, or "2026-12-05 08:00:00"
+    /// (UTC).
+    #[arg(long, value_name = "TIME", default_value = "10m", value_parser = infra::when::parse)]
+    pub since: std::time::SystemTime,
     /// Only events that contain this text.
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
-    #[command(flatten)]
-    pub json: JsonArg,
 }

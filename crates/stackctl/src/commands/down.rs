@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::plan::PlanReport;
 use super::stack::{
-    Where, connect, interrupt_flag, interrupted_exit, lock_lost, name_and_region, release,
+    Naming, Where, connect, interrupt_flag, interrupted_exit, lock_lost, name_and_region, release,
     report_calls, take_lock,
 };
 use crate::cli::DownArgs;
@@ -39,8 +39,8 @@ impl Report for DownReport<'_> {
         let tag = format!("stackctl:stack={}", self.at.stack);
         let kept = self.history_kept_in.as_ref().map_or_else(String::new, |group| {
             format!(
-                "\nThe deploy history stays in log group {group} (stackctl history --stack-name {}).",
-                self.at.stack
+                "\nThe deploy history stays in log group {group} (`stackctl history --stack-name {} --region {}`).",
+                self.at.stack, self.at.region
             )
         });
         let text = match (self.deleted.len(), self.remaining.len()) {
@@ -69,7 +69,8 @@ pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode>
             ));
         }
     }
-    let (ctx, at) = connect(&name, &region).await?;
+    let naming = Naming::of(&args.by_name, &args.stack.file);
+    let (ctx, at) = connect(&name, &region, naming).await?;
     let stop = interrupt_flag(printer);
     let lock = match take_lock(
         printer,
@@ -117,10 +118,12 @@ async fn locked(
             .context("while looking for the stack's deploy history")?;
         exists.then(|| store.group().to_owned())
     } else {
-        store
-            .delete()
-            .await
-            .context("while removing the stack's deploy history (run `stackctl down` again)")?;
+        store.delete().await.with_context(|| {
+            format!(
+                "while removing the stack's deploy history (run `{}` again)",
+                at.command("down")
+            )
+        })?;
         None
     };
     printer.report(&DownReport {
@@ -130,12 +133,12 @@ async fn locked(
         history_kept_in,
         aws_calls: ctx.calls.snapshot(),
     });
-    report_calls(printer, ctx, args.output.verbose);
+    report_calls(printer, ctx);
     if !remaining.is_empty() {
         printer.error(&format!(
             "{} resource(s) tagged stackctl:stack={name} remain:\n{}",
             remaining.len(),
-            render::resources(&remaining)
+            render::resources(&remaining, render::width())
         ));
         return Ok(ExitCode::FAILURE);
     }
@@ -177,16 +180,18 @@ async fn delete(
     super::recording::finish(printer, recorder, applied.as_ref().err()).await;
     match applied {
         Ok(_) => Ok(Ok(())),
-        Err(infra::Error::Interrupted) if lock.was_lost() => Err(lock_lost("down")),
+        Err(infra::Error::Interrupted) if lock.was_lost() => Err(lock_lost(at, "down")),
         Err(infra::Error::Interrupted) => {
-            printer.failure(
+            printer.failure(&format!(
                 "interrupted: the deletions under way were finished and nothing new was started; \
-                 run `stackctl down` again to finish",
-            );
+                 run `{}` again to finish",
+                at.command("down --yes")
+            ));
             Ok(Err(interrupted_exit()))
         }
-        Err(err) => Err(anyhow::Error::new(err).context(
-            "while deleting the stack (run `stackctl down` again to retry; it is safe to repeat)",
-        )),
+        Err(err) => Err(anyhow::Error::new(err).context(format!(
+            "while deleting the stack (run `{}` again to retry; it is safe to repeat)",
+            at.command("down --yes")
+        ))),
     }
 }

@@ -8,9 +8,9 @@ use infra::history::store::Store;
 use infra::history::{Filter, Record, RunSummary, steps, summaries, to_csv, utc};
 use serde::Serialize;
 
-use super::stack::{connect, name_and_region};
+use super::stack::{Naming, connect, name_and_region};
 use crate::cli::{HistoryArgs, HistoryFormat};
-use crate::output::{Printer, Report};
+use crate::output::{Format, Printer, Report};
 
 /// `history --format json`.
 #[derive(Debug, Serialize)]
@@ -31,9 +31,32 @@ impl Report for HistoryReport {
                 self.stack, self.log_group
             );
         }
-        let mut table = comfy_table::Table::new();
-        table.load_preset(comfy_table::presets::NOTHING);
-        table.set_header([
+        let rows: Vec<Vec<String>> = self
+            .records
+            .iter()
+            .map(|r| {
+                let status = match &r.error {
+                    Some(e) => format!("{}: {}", r.status.as_str(), first_line(e)),
+                    None => r.status.as_str().to_owned(),
+                };
+                let seconds = r
+                    .duration()
+                    .map(|d| format!("{:.1}", d.as_secs_f64()))
+                    .unwrap_or_default();
+                vec![
+                    utc(r.started),
+                    r.command.clone(),
+                    r.component.clone(),
+                    r.action.clone(),
+                    status,
+                    seconds,
+                    r.version.clone(),
+                ]
+            })
+            .collect();
+        // The table is for reading: long versions and errors are cut to the width (CSV and
+        // JSON carry them whole).
+        let header = [
             "STARTED (UTC)",
             "COMMAND",
             "COMPONENT",
@@ -41,24 +64,8 @@ impl Report for HistoryReport {
             "STATUS",
             "SECONDS",
             "VERSION",
-        ]);
-        for r in &self.records {
-            let status = match &r.error {
-                Some(e) => format!("{}: {}", r.status.as_str(), first_line(e)),
-                None => r.status.as_str().to_owned(),
-            };
-            table.add_row([
-                utc(r.started),
-                r.command.clone(),
-                r.component.clone(),
-                r.action.clone(),
-                status,
-                r.duration()
-                    .map(|d| format!("{:.1}", d.as_secs_f64()))
-                    .unwrap_or_default(),
-                r.version.clone(),
-            ]);
-        }
+        ];
+        let table = crate::render::table(&header, &rows, crate::render::width(), &[6, 4]);
         let runs: Vec<String> = self
             .runs
             .iter()
@@ -83,7 +90,8 @@ pub async fn run(args: &HistoryArgs, printer: &Printer) -> anyhow::Result<ExitCo
             utc(until)
         );
     }
-    let (ctx, _) = connect(&name, &region).await?;
+    let naming = Naming::of(&args.by_name, &args.stack.file);
+    let (ctx, _) = connect(&name, &region, naming).await?;
     let store = Store::new(&ctx);
     let records = store
         .read(args.since)
@@ -102,7 +110,12 @@ pub async fn run(args: &HistoryArgs, printer: &Printer) -> anyhow::Result<ExitCo
         runs: summaries(&records),
         records,
     };
-    match args.format() {
+    let format = if printer.format() == Format::Json {
+        HistoryFormat::Json
+    } else {
+        args.format
+    };
+    match format {
         HistoryFormat::Csv => {
             let csv = to_csv(&report.records).context("while writing the records as CSV")?;
             // A closed pipe (`| head`) is not an error.

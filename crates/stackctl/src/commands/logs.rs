@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use infra::service_logs::{Follower, LogLine, Query};
@@ -29,16 +29,18 @@ pub async fn run(args: &LogsArgs, printer: &Printer) -> anyhow::Result<ExitCode>
             names.join(", ")
         );
     }
-    let (ctx, _) = connect(&name, &region).await?;
+    let naming = super::stack::Naming::of(&args.by_name, &args.stack.file);
+    let (ctx, _) = connect(&name, &region, naming).await?;
     let query = Query {
         service: args.service.clone(),
-        since: SystemTime::now() - args.since,
+        since: args.since,
         contains: args.filter.clone(),
     };
     let mut follower = Follower::new(query);
     // Made once: a Ctrl-C during a read is not lost.
     let stop = tokio::signal::ctrl_c();
     tokio::pin!(stop);
+    let mut shown = 0;
     loop {
         let lines = tokio::select! {
             read = follower.next(&ctx) => read
@@ -48,7 +50,12 @@ pub async fn run(args: &LogsArgs, printer: &Printer) -> anyhow::Result<ExitCode>
         for line in &lines {
             print(printer.format(), line);
         }
+        shown += lines.len();
         if !args.follow {
+            if shown == 0 {
+                printer.note(&nothing_shown(args, &name));
+            }
+            printer.calls(&ctx.calls.snapshot());
             return Ok(ExitCode::SUCCESS);
         }
         tokio::select! {
@@ -56,6 +63,27 @@ pub async fn run(args: &LogsArgs, printer: &Printer) -> anyhow::Result<ExitCode>
             _ = &mut stop => return Ok(ExitCode::SUCCESS),
         }
     }
+}
+
+/// Why `logs` printed nothing, and where else to look.
+fn nothing_shown(args: &LogsArgs, stack: &str) -> String {
+    let whose = args
+        .service
+        .as_ref()
+        .map_or_else(|| "its services".to_owned(), |s| format!("service {s}"));
+    let filter = args
+        .filter
+        .as_ref()
+        .map(|f| format!(" containing {f:?}"))
+        .unwrap_or_default();
+    let local = crate::local::Files::new(&args.stack.file, stack);
+    let dir = local.log.parent().unwrap_or(&local.log);
+    format!(
+        "No log events of {whose}{filter} since {} UTC in /stackctl/{stack} (--since to look \
+         further back). Services run here by `up --local` log to files in {}/ instead.",
+        infra::when::utc(args.since),
+        dir.display()
+    )
 }
 
 /// One line per event: time, service/task, message; or one JSON object per line.
@@ -71,7 +99,7 @@ fn render(line: &LogLine) -> String {
     let task: String = line.task.chars().take(8).collect();
     format!(
         "{}  {}/{task}  {}",
-        infra::history::utc(line.time),
+        infra::when::utc(line.time),
         line.service,
         line.message
     )

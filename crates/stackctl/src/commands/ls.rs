@@ -71,7 +71,11 @@ pub async fn run(args: &LsArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         .clone()
         .or_else(|| spec.as_ref().map(|s| s.region.clone()))
         .unwrap_or_else(|| "us-east-1".to_owned());
-    let (ctx, Where { account, .. }) = connect("", &region).await?;
+    let naming = super::stack::Naming::Name {
+        stack: String::new(),
+        region: region.clone(),
+    };
+    let (ctx, Where { account, .. }) = connect("", &region, naming).await?;
     let stacks = infra::stacks::all(&ctx)
         .await
         .context("while listing the stacks")?;
@@ -84,5 +88,6 @@ pub async fn run(args: &LsArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         stacks,
         monthly_usd,
     });
+    printer.calls(&ctx.calls.snapshot());
     Ok(ExitCode::SUCCESS)
 }

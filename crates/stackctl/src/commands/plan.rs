@@ -8,10 +8,9 @@ use infra::engine;
 use infra::plan::{Change, Plan, Summary};
 use serde::Serialize;
 
-use super::stack::{
-    Where, can_build, choose_image, connect, load, renamed_warnings, report_calls, source_of,
-};
+use super::stack::{Naming, Where, connect, load, renamed_warnings, report_calls, source_of};
 use crate::cli::PlanArgs;
+use crate::images::{can_build, choose_image, image_notes, require_images};
 use crate::output::{Printer, Report};
 use crate::render;
 
@@ -26,7 +25,7 @@ pub struct PlanReport<'a> {
     /// Stacks this file made under another name, still standing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-    /// What the plan leaves alone on purpose: task counts the autoscaler set.
+    /// What the plan leaves alone on purpose: images kept, task counts the autoscaler set.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// List unchanged resources in the text too.
@@ -62,8 +61,9 @@ impl Report for PlanReport<'_> {
     }
 }
 
-/// The autoscaled services whose task count the autoscaler moved: not drift, and not changed.
-pub fn autoscaled(prepared: &engine::Prepared) -> Vec<String> {
+/// The autoscaled services whose task count differs from `desired_count`: not drift, and not
+/// changed; a count outside new bounds is brought inside them by Application Auto Scaling.
+pub fn autoscaled(prepared: &engine::Prepared, spec: &infra::StackSpec) -> Vec<String> {
     use infra::resources::{Detail, Spec};
     prepared
         .desired
@@ -77,13 +77,31 @@ pub fn autoscaled(prepared: &engine::Prepared) -> Vec<String> {
                 return None;
             };
             let now = u32::try_from(state.desired_count).ok()?;
-            (want.autoscaled && now != want.desired_count).then(|| {
-                format!(
-                    "{} runs {now} task(s), as its autoscaling set; desired_count ({}) only \
+            let bounds = spec
+                .services
+                .iter()
+                .find(|s| infra::stack::ServiceIds::of(s).service == d.id)
+                .and_then(|s| s.autoscaling.as_ref());
+            let id = &d.id;
+            match bounds {
+                _ if !want.autoscaled => None,
+                Some(a) if now < a.min => Some(format!(
+                    "{id} runs {now} task(s), below its autoscaling minimum of {}: Application \
+                     Auto Scaling raises it to {} once the new bounds are set",
+                    a.min, a.min
+                )),
+                Some(a) if now > a.max => Some(format!(
+                    "{id} runs {now} task(s), above its autoscaling maximum of {}: Application \
+                     Auto Scaling lowers it to {} once the new bounds are set",
+                    a.max, a.max
+                )),
+                _ if now != want.desired_count => Some(format!(
+                    "{id} runs {now} task(s), as its autoscaling set; desired_count ({}) only \
                      starts it, so the plan leaves the count alone",
-                    d.id, want.desired_count
-                )
-            })
+                    want.desired_count
+                )),
+                _ => None,
+            }
         })
         .collect()
 }
@@ -91,7 +109,8 @@ pub fn autoscaled(prepared: &engine::Prepared) -> Vec<String> {
 pub async fn run(args: &PlanArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let mut spec = load(&args.stack.file)?;
     choose_image(&mut spec, &args.stack.file, args.image.as_ref())?;
-    let (mut ctx, at) = connect(&spec.name, &spec.region).await?;
+    let naming = Naming::File(args.stack.file.clone());
+    let (mut ctx, at) = connect(&spec.name, &spec.region, naming).await?;
     ctx.settings.source = source_of(&args.stack.file);
     let prepared = engine::prepare(&ctx, &spec)
         .await
@@ -101,14 +120,17 @@ pub async fn run(args: &PlanArgs, printer: &Printer) -> anyhow::Result<ExitCode>
     for warning in &warnings {
         printer.note(&format!("warning: {warning}"));
     }
+    let mut notes = image_notes(&prepared, args.infra_only);
+    notes.extend(autoscaled(&prepared, &spec));
     printer.report(&PlanReport {
         all: args.all,
         warnings,
-        notes: autoscaled(&prepared),
+        notes,
         ..PlanReport::new(&at, plan, ctx.calls.snapshot())
     });
-    report_calls(printer, &ctx, args.output.verbose);
+    report_calls(printer, &ctx);
     // `up` would stop here: the plan is not one it can carry out.
+    require_images(&spec, &args.stack.file, &prepared, args.infra_only)?;
     can_build(plan).await?;
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)

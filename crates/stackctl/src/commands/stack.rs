@@ -1,6 +1,5 @@
 //! What the AWS commands share: reading the stack file and connecting to AWS.
 
-use anyhow::Context as _;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,9 +21,53 @@ pub struct Where {
     /// The caller's ARN (who takes the stack lock).
     #[serde(skip)]
     pub caller: String,
+    /// How the command line named the stack, for the commands a hint gives.
+    #[serde(skip)]
+    pub naming: Naming,
+}
+
+/// How the user named the stack: repeated in every command a hint gives, so the hint acts on
+/// the same stack (`-f examples/…/stack.toml`, or `--stack-name … --region …`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Naming {
+    File(std::path::PathBuf),
+    Name { stack: String, region: String },
+}
+
+impl Naming {
+    /// The stack file, unless `--stack-name` names the stack.
+    pub fn of(by: &crate::cli::ByName, file: &Path) -> Self {
+        match &by.stack_name {
+            Some(stack) => Self::Name {
+                stack: stack.clone(),
+                region: by.region.clone(),
+            },
+            None => Self::File(file.to_path_buf()),
+        }
+    }
+
+    /// `stackctl ARGS` for this stack: with `-f FILE` unless it is `./stack.toml`.
+    pub fn command(&self, args: &str) -> String {
+        match self {
+            Self::File(file)
+                if file == Path::new("stack.toml") || file == Path::new("./stack.toml") =>
+            {
+                format!("stackctl {args}")
+            }
+            Self::File(file) => format!("stackctl {args} -f {}", file.display()),
+            Self::Name { stack, region } => {
+                format!("stackctl {args} --stack-name {stack} --region {region}")
+            }
+        }
+    }
 }
 
 impl Where {
+    /// `stackctl ARGS` for this stack, as the user named it.
+    pub fn command(&self, args: &str) -> String {
+        self.naming.command(args)
+    }
+
     /// `Stack NAME in REGION (account ACCOUNT)`.
     pub fn heading(&self) -> String {
         format!(
@@ -61,62 +104,6 @@ pub fn name_and_region(by: &crate::cli::ByName, file: &Path) -> anyhow::Result<(
     }
 }
 
-/// Decides where each service's image comes from: `--image` (for every service without an
-/// image of its own) or `image` as is; else its Dockerfile, relative to the stack file, built
-/// with a tag derived from its build context; else no image (and so the service is not
-/// deployed yet).
-pub fn choose_image(
-    spec: &mut StackSpec,
-    stack_file: &Path,
-    image: Option<&String>,
-) -> anyhow::Result<()> {
-    if let Some(problem) = image.and_then(|i| infra::spec::check_image(i)) {
-        anyhow::bail!("--image {problem}");
-    }
-    let base = match stack_file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    for service in &mut spec.services {
-        if service.image.is_none() {
-            service.image = image.cloned();
-        }
-        if service.image.is_some() {
-            continue;
-        }
-        let dockerfile = base.join(&service.dockerfile);
-        if !dockerfile.is_file() {
-            continue;
-        }
-        let context = base.join(&service.context);
-        let tag = infra::resources::image::content_tag(&context).with_context(|| {
-            format!(
-                "while reading the build context of service {}",
-                service.name
-            )
-        })?;
-        service.build = Some(infra::spec::Build {
-            context,
-            dockerfile,
-            tag,
-        });
-    }
-    Ok(())
-}
-
-/// Fails, saying how to get one, when `plan` builds an image and no builder is on the machine;
-/// `plan` and `up` both ask, so `plan` never shows what `up` cannot do.
-pub async fn can_build(plan: &infra::plan::Plan) -> anyhow::Result<()> {
-    let builds = plan
-        .changes
-        .iter()
-        .any(|c| c.kind == infra::resources::Kind::Image && c.action == infra::Action::Create);
-    if builds {
-        infra::resources::image::Builder::find().await?;
-    }
-    Ok(())
-}
-
 /// A positive number of seconds from the environment variable `name`.
 fn seconds_from_env(name: &str) -> Option<std::time::Duration> {
     std::env::var(name)
@@ -127,7 +114,11 @@ fn seconds_from_env(name: &str) -> Option<std::time::Duration> {
 }
 
 /// The clients for the stack's region, after checking the credentials with one call.
-pub async fn connect(stack: &str, region: &str) -> anyhow::Result<(Context, Where)> {
+pub async fn connect(
+    stack: &str,
+    region: &str,
+    naming: Naming,
+) -> anyhow::Result<(Context, Where)> {
     // AWS answers in a second or two; a test that black-holes calls waits less.
     let deadlines = seconds_from_env("STACKCTL_CALL_TIMEOUT_SECONDS").map_or_else(
         infra::context::Deadlines::default,
@@ -151,15 +142,14 @@ pub async fn connect(stack: &str, region: &str) -> anyhow::Result<(Context, Wher
         region: region.to_owned(),
         account: identity.account,
         caller: identity.arn,
+        naming,
     };
     Ok((ctx, at))
 }
 
 /// With `-v`, the AWS calls made, on stderr.
-pub fn report_calls(printer: &Printer, ctx: &Context, verbose: bool) {
-    if verbose {
-        printer.note(&render::calls(&ctx.calls.snapshot()));
-    }
+pub fn report_calls(printer: &Printer, ctx: &Context) {
+    printer.calls(&ctx.calls.snapshot());
 }
 
 /// The outputs a user wants, by name, in the order people read them (a JSON object).
@@ -218,6 +208,11 @@ pub async fn take_lock(
             printer.failure("interrupted while waiting for the stack's lock; nothing was changed");
             Ok(Err(interrupted_exit()))
         }
+        Err(err @ infra::Error::Locked { .. }) => Err(anyhow::Error::new(err).context(format!(
+            "nothing was changed: wait for the other run, or pass a longer --lock-timeout; if \
+             it is gone for good, `{}` removes its lock",
+            at.command("unlock")
+        ))),
         Err(err) => Err(err.into()),
     }
 }
@@ -233,11 +228,12 @@ pub async fn release(printer: &Printer, lock: infra::lock::Lock) {
 }
 
 /// The error when another run took the stack's lock over mid-run.
-pub fn lock_lost(command: &str) -> anyhow::Error {
+pub fn lock_lost(at: &Where, command: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "the stack's lock was lost: this run could not renew its lease and another run took the \
-         lock over, so nothing new was started (what was done stays done); run `stackctl \
-         {command}` again once the other run has finished"
+         lock over, so nothing new was started (what was done stays done); run `{}` again once \
+         the other run has finished",
+        at.command(command)
     )
 }
 
@@ -251,6 +247,17 @@ static INTERRUPTED_BY: AtomicU8 = AtomicU8::new(SIGINT_EXIT);
 /// The exit code for a run that was interrupted: 130 after Ctrl-C, 143 after SIGTERM.
 pub fn interrupted_exit() -> ExitCode {
     ExitCode::from(INTERRUPTED_BY.load(Ordering::SeqCst))
+}
+
+/// What the first interrupt is answered with: how to quit at once depends on how it came.
+fn interrupt_note(code: u8) -> &'static str {
+    if code == SIGTERM_EXIT {
+        "Terminated (SIGTERM): finishing the changes under way, no more waiting, starting \
+         nothing new (a second SIGTERM quits at once)."
+    } else {
+        "Interrupt received: finishing the changes under way, no more waiting, starting nothing \
+         new (press Ctrl-C again to quit at once)."
+    }
 }
 
 /// The first Ctrl-C (or SIGTERM, as CI systems send) while changes are applied: finish the
@@ -275,15 +282,17 @@ pub fn interrupt_flag(printer: &Printer) -> Arc<AtomicBool> {
                 printer.note("Interrupted again: quitting now. Run the command again to finish; it picks up what exists.");
                 std::process::exit(i32::from(code));
             }
-            printer.note("Interrupt received: finishing the changes under way, no more waiting, starting nothing new (press Ctrl-C again to quit at once).");
+            printer.note(interrupt_note(code));
         }
     });
     flag
 }
 
-/// Where a stack file is, the same from every clone of its repository: the git remote
-/// `origin` and the file's path in the repository, or else its absolute path. It is tagged on
-/// the stack's VPC, so a stack file whose name changes can name the stack it used to make.
+/// Which stack file a stack is made from, tagged on its VPC (`stackctl:source`) so that a
+/// file whose stack name changes can name the stack it used to make. It never carries a local
+/// path or a secret: in a git repository with an `origin`, the remote's URL (without any
+/// user or password in it) and the file's path in the repository, the same from every clone;
+/// otherwise `sha256:` and a hash of this machine's name and the file's absolute path.
 pub fn source_of(file: &Path) -> Option<String> {
     let file = std::fs::canonicalize(file).ok()?;
     let dir = file.parent()?;
@@ -303,12 +312,40 @@ pub fn source_of(file: &Path) -> Option<String> {
         git(&["remote", "get-url", "origin"]),
         git(&["rev-parse", "--show-prefix"]),
     ) {
-        (Some(remote), Some(prefix)) if !remote.is_empty() => format!("{remote}#{prefix}{name}"),
-        _ => file.display().to_string(),
+        (Some(remote), Some(prefix)) if !remote.is_empty() => {
+            format!("{}#{prefix}{name}", without_userinfo(&remote))
+        }
+        _ => {
+            use sha2::Digest as _;
+            let host = nix::unistd::gethostname().unwrap_or_default();
+            let mut hash = sha2::Sha256::new();
+            hash.update(host.as_encoded_bytes());
+            hash.update([0]);
+            hash.update(file.as_os_str().as_encoded_bytes());
+            let hex: String = hash
+                .finalize()
+                .iter()
+                .take(12)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("sha256:{hex}")
+        }
     };
     // EC2 tag values hold 256 characters; the end of a path tells files apart best.
     let chars: Vec<char> = source.chars().collect();
     Some(chars[chars.len().saturating_sub(256)..].iter().collect())
+}
+
+/// A remote's URL without the `user:password@` an HTTPS remote may carry.
+fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+            format!("{scheme}://{host}/{path}")
+        }
+        None => url.to_owned(),
+    }
 }
 
 /// The warning for each stack made from this stack file under another name.
@@ -325,4 +362,58 @@ pub fn renamed_warnings(prepared: &infra::engine::Prepared, region: &str) -> Vec
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_tag_carries_no_password_and_no_local_path() {
+        assert_eq!(
+            without_userinfo("https://bob:ghp_secret@github.com/acme/shop.git"),
+            "https://github.com/acme/shop.git"
+        );
+        assert_eq!(
+            without_userinfo("git@github.com:acme/shop.git"),
+            "git@github.com:acme/shop.git"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("stack.toml");
+        std::fs::write(&file, "").unwrap();
+        let source = source_of(&file).unwrap();
+        assert!(source.starts_with("sha256:"), "{source}");
+        assert!(!source.contains(&*dir.path().to_string_lossy()), "{source}");
+        assert_eq!(
+            source_of(&file),
+            Some(source),
+            "the same file, the same tag"
+        );
+    }
+
+    #[test]
+    fn a_sigterm_is_not_told_to_press_ctrl_c() {
+        assert!(interrupt_note(SIGTERM_EXIT).contains("a second SIGTERM quits"));
+        assert!(!interrupt_note(SIGTERM_EXIT).contains("Ctrl-C"));
+        assert!(interrupt_note(SIGINT_EXIT).contains("Ctrl-C again"));
+    }
+
+    #[test]
+    fn hints_repeat_how_the_stack_was_named() {
+        let here = Naming::File("stack.toml".into());
+        assert_eq!(here.command("up"), "stackctl up");
+        let there = Naming::File("examples/shop/stack.toml".into());
+        assert_eq!(
+            there.command("down --local --yes"),
+            "stackctl down --local --yes -f examples/shop/stack.toml"
+        );
+        let named = Naming::Name {
+            stack: "shop".into(),
+            region: "eu-west-1".into(),
+        };
+        assert_eq!(
+            named.command("unlock"),
+            "stackctl unlock --stack-name shop --region eu-west-1"
+        );
+    }
 }

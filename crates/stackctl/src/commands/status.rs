@@ -11,7 +11,7 @@ use infra::resources::{Detail, Observed};
 use infra::spec::{ServiceSpec, StackSpec, rule_order};
 use serde::Serialize;
 
-use super::stack::{Named, Where, connect, load, report_calls};
+use super::stack::{Named, Naming, Where, connect, load, report_calls};
 use crate::cli::StatusArgs;
 use crate::output::{Printer, Report};
 use crate::render;
@@ -161,10 +161,11 @@ struct ServiceLine {
 }
 
 impl ServiceLine {
-    fn text(&self) -> String {
+    /// Two lines: the counts and the rollout, then what it runs (indented by `indent`).
+    fn text(&self, indent: usize) -> String {
         format!(
-            "{} desired, {} running, {} pending; rollout {}; task definition revision {}; image {}",
-            self.desired, self.running, self.pending, self.rollout, self.revision, self.image
+            "{} desired, {} running, {} pending; rollout {}\n{:indent$}task definition revision {}, image {}",
+            self.desired, self.running, self.pending, self.rollout, "", self.revision, self.image
         )
     }
 }
@@ -191,7 +192,8 @@ fn service_lines(observed: &[Observed]) -> Vec<ServiceLine> {
                 id: o.id.clone(),
                 desired: service.desired_count,
                 running: service.running_count,
-                pending: service.pending_count,
+                // AWS never reports fewer than none pending; an emulator may.
+                pending: service.pending_count.max(0),
                 rollout: if service.rollout.is_empty() {
                     "unknown".into()
                 } else {
@@ -232,23 +234,26 @@ impl Report for StatusReport<'_> {
     fn text(&self) -> String {
         if self.resources.is_empty() {
             return format!(
-                "Stack {} has no resources in {} (account {}). Run `stackctl up` to create it.",
-                self.at.stack, self.at.region, self.at.account
+                "Stack {} has no resources in {} (account {}). Run `{}` to create it.",
+                self.at.stack,
+                self.at.region,
+                self.at.account,
+                self.at.command("up")
             );
         }
         let mut lines = vec![
             format!("{}\n", self.at.heading()),
-            render::resources(self.resources),
+            render::resources(self.resources, render::width()),
             format!("\nOutputs:\n{}", self.outputs.text()),
         ];
         match self.services.as_slice() {
             [] => {}
-            [one] => lines.push(format!("\nService: {}", one.text())),
+            [one] => lines.push(format!("\nService: {}", one.text(9))),
             several => {
                 lines.push("\nServices:".into());
                 let width = several.iter().map(|s| s.id.len()).max().unwrap_or(0);
                 for s in several {
-                    lines.push(format!("  {:width$}  {}", s.id, s.text()));
+                    lines.push(format!("  {:width$}  {}", s.id, s.text(width + 4)));
                 }
             }
         }
@@ -291,7 +296,8 @@ impl Health {
 
 pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let spec = load(&args.stack.file)?;
-    let (ctx, at) = connect(&spec.name, &spec.region).await?;
+    let naming = Naming::File(args.stack.file.clone());
+    let (ctx, at) = connect(&spec.name, &spec.region, naming).await?;
     let observed = engine::remaining(&ctx)
         .await
         .context("while reading the stack's resources from AWS")?;
@@ -324,7 +330,7 @@ pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCod
         aws_calls: ctx.calls.snapshot(),
         url,
     });
-    report_calls(printer, &ctx, args.output.verbose);
+    report_calls(printer, &ctx);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -30,7 +30,8 @@ impl Report for Unlocked {
 
 pub async fn run(args: &UnlockArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let (name, region) = name_and_region(&args.by_name, &args.stack.file)?;
-    let (ctx, _) = connect(&name, &region).await?;
+    let naming = super::stack::Naming::of(&args.by_name, &args.stack.file);
+    let (ctx, _) = connect(&name, &region, naming).await?;
     let holder = infra::lock::current(&ctx)
         .await
         .context("while reading the stack's lock")?;

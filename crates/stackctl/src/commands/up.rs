@@ -14,10 +14,11 @@ use serde::Serialize;
 
 use super::plan::PlanReport;
 use super::stack::{
-    Named, Where, can_build, choose_image, connect, interrupt_flag, interrupted_exit, load,
-    lock_lost, release, renamed_warnings, report_calls, source_of, take_lock,
+    Named, Naming, Where, connect, interrupt_flag, interrupted_exit, load, lock_lost, release,
+    renamed_warnings, report_calls, source_of, take_lock,
 };
 use crate::cli::UpArgs;
+use crate::images::{can_build, choose_image, image_notes, require_images};
 use crate::output::{Printer, Report};
 
 /// `up --json`: the plan that was applied, and the stack's outputs after it.
@@ -29,6 +30,9 @@ struct UpReport<'a> {
     summary: Summary,
     outputs: Named,
     aws_calls: CallCounts,
+    /// What the plan leaves alone on purpose (as `plan --json` has them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 impl Report for UpReport<'_> {
@@ -53,7 +57,8 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let (mut ctx, at) = connect(&spec.name, &spec.region).await?;
+    let naming = Naming::File(args.stack.file.clone());
+    let (mut ctx, at) = connect(&spec.name, &spec.region, naming).await?;
     ctx.settings.source = source_of(&args.stack.file);
     ctx.settings.deploy_timeout = if args.no_wait {
         None
@@ -99,33 +104,18 @@ async fn locked(
     for warning in renamed_warnings(&prepared, &spec.region) {
         printer.note(&format!("warning: {warning}"));
     }
+    let mut notes = image_notes(&prepared, args.infra_only);
+    notes.extend(super::plan::autoscaled(&prepared, spec));
     printer.line(
         &PlanReport {
-            notes: super::plan::autoscaled(&prepared),
+            notes: notes.clone(),
             ..PlanReport::new(at, plan, CallCounts::default())
         }
         .text(),
     );
-    let idle: Vec<&str> = spec
-        .services
-        .iter()
-        .filter(|s| s.image.is_none() && s.build.is_none())
-        .map(|s| s.name.as_str())
-        .collect();
-    if spec.services.len() == 1 && idle.len() == 1 {
-        printer.line(
-            "\nNo image and no Dockerfile: the load balancer and the ECS service are not part of \
-             this stack yet. Set service.image in the stack file, pass --image, or add a Dockerfile.",
-        );
-    } else if !idle.is_empty() {
-        printer.line(&format!(
-            "\nNo image and no Dockerfile for {}: not deployed yet (and without one for the \
-             default web service, no load balancer). Set image in their tables, pass --image, \
-             or add their Dockerfiles.",
-            idle.join(", ")
-        ));
-    }
-    // An image to build needs a builder: say so before anything is changed.
+    // A service left undeployed, or an image to build with no builder: say so before anything
+    // is changed.
+    require_images(spec, &args.stack.file, &prepared, args.infra_only)?;
     can_build(plan).await?;
     let outputs = match apply(args, (ctx, at), spec, &prepared, (lock, stop), printer).await? {
         Ok(outputs) => outputs,
@@ -137,8 +127,9 @@ async fn locked(
         summary: plan.summary(),
         outputs: Named::of(&outputs),
         aws_calls: ctx.calls.snapshot(),
+        notes,
     });
-    report_calls(printer, ctx, args.output.verbose);
+    report_calls(printer, ctx);
     match host_port {
         Some(port) => run_local(args, ctx, port, printer).await?,
         None if args.local => run_several(args, ctx, spec, printer).await?,
@@ -212,20 +203,24 @@ async fn apply(
             printer.line(&format!("\nApplied: {}.", plan.summary()));
             Ok(Ok(outputs))
         }
-        Err(infra::Error::Interrupted) if lock.was_lost() => Err(lock_lost("up")),
+        Err(infra::Error::Interrupted) if lock.was_lost() => Err(lock_lost(at, "up")),
         Err(infra::Error::Interrupted) => {
-            report_calls(printer, ctx, args.output.verbose);
-            printer.failure(
+            report_calls(printer, ctx);
+            printer.failure(&format!(
                 "interrupted: the changes under way were finished and nothing new was started; \
-                 run `stackctl up` again to finish",
-            );
+                 run `{}` again to finish",
+                at.command("up")
+            ));
             Ok(Err(interrupted_exit()))
         }
         Err(err) => {
-            report_calls(printer, ctx, args.output.verbose);
-            Err(anyhow::Error::new(err).context(
-                "while applying the plan (what was done stays done: run `stackctl up` again to finish)",
-            ))
+            report_calls(printer, ctx);
+            Err(anyhow::Error::new(err).context(format!(
+                "while applying the plan (what was done stays done: run `{}` again to finish; \
+                 `{}` shows where each resource is)",
+                at.command("up"),
+                at.command("status")
+            )))
         }
     }
 }
@@ -266,7 +261,10 @@ async fn run_several(
              http://127.0.0.1:{port}/healthcheck)"
         ));
     }
-    printer.line("Stop them and remove the stack: stackctl down --local --yes");
+    printer.line(&format!(
+        "Stop them and remove the stack: {}",
+        Naming::File(args.stack.file.clone()).command("down --local --yes")
+    ));
     Ok(())
 }
 
@@ -296,6 +294,9 @@ async fn run_local(
     printer.line(&format!(
         "\nTry it: curl http://127.0.0.1:{port}/healthcheck"
     ));
-    printer.line("Stop it and remove the stack: stackctl down --local --yes");
+    printer.line(&format!(
+        "Stop it and remove the stack: {}",
+        Naming::File(args.stack.file.clone()).command("down --local --yes")
+    ));
     Ok(())
 }

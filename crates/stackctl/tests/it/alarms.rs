@@ -186,7 +186,7 @@ async fn alarms_can_notify_a_given_topic_and_be_turned_off() {
         &format!("[alarms]\nnotify = \"{ops}\"\ndead_letters = false\n"),
     )
     .await;
-    let up = stack.run(&["up", "--yes"]);
+    let up = stack.run(&["up", "--infra-only", "--yes"]);
     assert!(up.status.success(), "{}", stderr(&up));
     let found = alarms(&stack).await;
     assert_eq!(
@@ -196,7 +196,7 @@ async fn alarms_can_notify_a_given_topic_and_be_turned_off() {
     assert_eq!(found[0].alarm_actions(), [ops.to_owned()]);
 
     stack.write("[alarms]\nenabled = false\n[dashboard]\nenabled = false\n");
-    let up = stack.run(&["up", "--yes"]);
+    let up = stack.run(&["up", "--infra-only", "--yes"]);
     assert!(up.status.success(), "{}", stderr(&up));
     assert!(alarms(&stack).await.is_empty());
     let dashboards = stack

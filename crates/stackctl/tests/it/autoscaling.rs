@@ -170,6 +170,16 @@ async fn scalable_targets_and_policies_are_made_kept_and_put_back() {
     assert_eq!(plan["summary"]["update"], 0, "{plan}");
     let note = plan["notes"][0].as_str().unwrap();
     assert!(note.contains("service-web runs 7 task(s)"), "{note}");
+    // A new minimum above what runs: the note says the count rises, not that it stays.
+    stack.write(&STACK.replace("min = 2", "min = 8"));
+    let plan = stack.json(&["plan"]);
+    let note = plan["notes"][0].as_str().unwrap();
+    assert!(
+        note.contains("runs 7 task(s), below its autoscaling minimum of 8")
+            && note.contains("raises it to 8"),
+        "{note}"
+    );
+    stack.write(STACK);
 
     // Hand edits: the bounds and a policy's target value are put back.
     stack

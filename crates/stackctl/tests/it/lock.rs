@@ -25,10 +25,10 @@ async fn held_by_alice(stack: &TestStack, lease: Duration) -> infra::lock::Lock 
 /// After a run that may have been disturbed: one fault-free `up` converges and leaves every
 /// resource once, `plan` then has nothing to do, and `down` leaves nothing tagged.
 pub async fn converges_and_cleans_up(stack: &TestStack, expected: &[String]) {
-    let up = stack.run(&["up", "--yes"]);
+    let up = stack.run(&["up", "--infra-only", "--yes"]);
     assert!(up.status.success(), "{}\n{}", stderr(&up), stdout(&up));
     assert_eq!(inventory(stack).await, expected, "every resource once");
-    let plan = stack.run(&["plan", "--detailed-exitcode"]);
+    let plan = stack.run(&["plan", "--infra-only", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
     let down = stack.run(&["down", "--yes"]);
     assert!(down.status.success(), "{}", stderr(&down));
@@ -40,7 +40,7 @@ async fn a_locked_stack_refuses_naming_the_holder_and_unlock_frees_it() {
     let stack = TestStack::new("locked", "").await;
     let alice = held_by_alice(&stack, Duration::from_secs(300)).await;
 
-    let refused = stack.run(&["up", "--yes", "--lock-timeout", "0s"]);
+    let refused = stack.run(&["up", "--infra-only", "--yes", "--lock-timeout", "0s"]);
     assert_eq!(refused.status.code(), Some(1));
     let message = stderr(&refused);
     assert!(message.contains("is locked by"), "{message}");
@@ -59,7 +59,7 @@ async fn a_locked_stack_refuses_naming_the_holder_and_unlock_frees_it() {
     assert_eq!(down.status.code(), Some(1), "{}", stderr(&down));
 
     // Reading needs no lock.
-    let plan = stack.run(&["plan"]);
+    let plan = stack.run(&["plan", "--infra-only"]);
     assert!(plan.status.success(), "{}", stderr(&plan));
     let status = stack.run(&["status"]);
     assert!(status.status.success(), "{}", stderr(&status));
@@ -100,7 +100,7 @@ async fn a_run_waits_for_the_lock_and_takes_it_once_the_holders_lease_lapses() {
     // A holder that stops renewing (as a killed run does): its lease lapses after 2 s.
     let alice = held_by_alice(&stack, Duration::from_secs(2)).await;
     drop(alice);
-    let up = stack.run(&["up", "--yes", "--lock-timeout", "60s"]);
+    let up = stack.run(&["up", "--infra-only", "--yes", "--lock-timeout", "60s"]);
     assert!(up.status.success(), "{}", stderr(&up));
     assert!(
         stderr(&up).contains("is locked by") && stderr(&up).contains("waiting"),
@@ -125,7 +125,7 @@ async fn two_ups_at_once_make_one_stack() {
         .push(("STACKCTL_POLL_SECONDS".into(), "0.05".into()));
     let spawn = || {
         stack
-            .command(&["up", "--yes"])
+            .command(&["up", "--infra-only", "--yes"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -159,7 +159,7 @@ async fn a_killed_up_blocks_the_next_for_one_lease_and_the_next_converges() {
         ("STACKCTL_LOCK_LEASE_SECONDS".into(), "3".into()),
     ]);
     let mut victim = stack
-        .command(&["up", "--yes"])
+        .command(&["up", "--infra-only", "--yes"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -182,7 +182,7 @@ async fn a_killed_up_blocks_the_next_for_one_lease_and_the_next_converges() {
     );
     assert!(infra::lock::current(&stack.aws).await.unwrap().is_some());
 
-    let next = stack.run(&["up", "--yes", "--lock-timeout", "60s"]);
+    let next = stack.run(&["up", "--infra-only", "--yes", "--lock-timeout", "60s"]);
     assert!(next.status.success(), "{}", stderr(&next));
     assert!(stderr(&next).contains("is locked by"), "{}", stderr(&next));
     converges_and_cleans_up(&stack, &full_stack(&stack.name)).await;
@@ -193,7 +193,7 @@ async fn sigterm_while_waiting_for_the_lock_stops_the_wait_and_exits_143() {
     let stack = TestStack::new("waitterm", "").await;
     let _alice = held_by_alice(&stack, Duration::from_secs(300)).await;
     let waiting = stack
-        .command(&["up", "--yes", "--lock-timeout", "10m"])
+        .command(&["up", "--infra-only", "--yes", "--lock-timeout", "10m"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -41,7 +41,7 @@ async fn history_groups(stack: &TestStack) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_records_every_step_of_up_and_down_with_its_owner_and_filters() {
     let stack = TestStack::new("hist", "[queue]\n").await;
-    let up = stack.run(&["up", "--yes"]);
+    let up = stack.run(&["up", "--infra-only", "--yes"]);
     assert!(up.status.success(), "{}", stderr(&up));
 
     let all = history(&stack, &[]);
@@ -70,7 +70,7 @@ async fn history_records_every_step_of_up_and_down_with_its_owner_and_filters() 
     assert_eq!(runs[0]["slowest"].as_array().unwrap().len(), 3);
 
     // A second `up` changes nothing, so it records nothing: still no mutating call.
-    let again = stack.json(&["up", "--yes"]);
+    let again = stack.json(&["up", "--infra-only", "--yes"]);
     assert_eq!(mutating_calls(&again), Vec::<String>::new());
     assert_eq!(records(&history(&stack, &[])).len(), steps.len());
 
@@ -151,13 +151,38 @@ async fn history_records_every_step_of_up_and_down_with_its_owner_and_filters() 
         "{}",
         stdout(&none)
     );
-    let bad = stack.run(&["history", "--since", "last tuesday"]);
-    assert_eq!(bad.status.code(), Some(2));
+    // No events: `logs` says so, and where local runs log instead.
+    let quiet = stack.run(&["logs"]);
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert_eq!(stdout(&quiet), "");
     assert!(
-        stderr(&bad).contains("YYYY-MM-DD hh:mm:ss"),
+        stderr(&quiet).contains("No log events of its services since"),
         "{}",
-        stderr(&bad)
+        stderr(&quiet)
     );
+    assert!(
+        stderr(&quiet).contains(".run/ instead"),
+        "{}",
+        stderr(&quiet)
+    );
+    // One syntax for every time flag: a duration back from now, a date, a date and time.
+    for command in ["history", "logs"] {
+        for since in ["1h", "2026-12-05", "2026-12-05 08:00:00"] {
+            let ok = stack.run(&[command, "--since", since]);
+            assert!(
+                ok.status.success(),
+                "{command} --since {since}: {}",
+                stderr(&ok)
+            );
+        }
+        let bad = stack.run(&[command, "--since", "last tuesday"]);
+        assert_eq!(bad.status.code(), Some(2));
+        assert!(
+            stderr(&bad).contains("a duration back from now (30s, 10m, 2h, 1d), a date"),
+            "{}",
+            stderr(&bad)
+        );
+    }
 }
 
 const TWO_SERVICES: &str = "\

@@ -3,7 +3,7 @@
 
 use aws_sdk_ecs::types::TaskDefinitionStatus;
 
-use crate::helpers::{TestStack, mutating_calls, stdout};
+use crate::helpers::{TestStack, mutating_calls, stderr, stdout};
 use crate::stack::inventory;
 
 const IMAGE_1: &str = "registry.example/messages:1";
@@ -177,21 +177,144 @@ async fn the_service_lifecycle_from_empty_to_empty() {
     assert_eq!(inventory(&stack).await, Vec::<String>::new());
 }
 
+/// A service that does not run yet and is given no image is refused before any change, with
+/// the three ways to give it one; `--infra-only` makes the rest of the stack.
 #[tokio::test]
-async fn without_an_image_the_plan_says_how_to_add_the_service() {
+async fn a_new_service_without_an_image_is_refused_before_any_change() {
     let stack = TestStack::new("noimg", "").await;
-    let plan = stdout(&stack.run(&["up"]));
-    assert!(
-        plan.contains(
-            "No image and no Dockerfile: the load balancer and the ECS service are not part of"
-        ),
-        "{plan}"
+    for command in [&["plan"][..], &["up", "--yes"]] {
+        let refused = stack.run(command);
+        assert_eq!(
+            refused.status.code(),
+            Some(1),
+            "{command:?}: {}",
+            stdout(&refused)
+        );
+        let err = stderr(&refused);
+        for way in [
+            "image = \"REPOSITORY:TAG\"",
+            "--image",
+            "Dockerfile at ./Dockerfile",
+        ] {
+            assert!(err.contains(way), "{command:?}: {way} not in {err}");
+        }
+        assert!(err.contains("stackctl up --infra-only"), "{err}");
+    }
+    assert_eq!(
+        inventory(&stack).await,
+        Vec::<String>::new(),
+        "nothing made"
     );
+
+    let infra = stack.json(&["up", "--infra-only", "--yes"]);
+    let notes = infra["notes"].to_string();
+    assert!(
+        notes.contains("not deployed (--infra-only; no image yet): app"),
+        "{notes}"
+    );
+    let found = inventory(&stack).await;
+    assert!(found.contains(&"ecr/repository".to_owned()), "{found:?}");
+    assert!(!found.iter().any(|f| f.starts_with("ecs/")), "{found:?}");
     let with = stack.json(&["plan", "--image", IMAGE_1]);
     assert_eq!(
         with["summary"]["create"], 9,
         "load balancer, target group, listener, cluster, task definition, service, and the alarms on the 5xx rate, unhealthy targets and running tasks"
     );
+    stack.json(&["down", "--yes"]);
+}
+
+/// `up` without `--image` after a deploy with one keeps what runs: the service, its load
+/// balancer and its alarms stay, and nothing is called that changes anything.
+#[tokio::test]
+async fn forgetting_the_image_keeps_the_running_service() {
+    let stack = TestStack::new("keep", "").await;
+    stack.json(&["up", "--image", IMAGE_1, "--yes"]);
+    let plan = stack.json(&["plan"]);
+    assert_eq!(plan["summary"]["delete"], 0, "{plan:#}");
+    let notes = plan["notes"].to_string();
+    assert!(
+        notes.contains(&format!("service app keeps the image it runs, {IMAGE_1}")),
+        "{notes}"
+    );
+    let again = stack.json(&["up", "--yes"]);
+    assert_eq!(mutating_calls(&again), Vec::<String>::new(), "{again:#}");
+    assert!(again["outputs"]["service_arn"].is_string(), "{again:#}");
+    let svc = crate::stack::ecs_service(&stack).await;
+    let td = stack
+        .aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(svc.task_definition().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        td.task_definition().unwrap().container_definitions()[0].image(),
+        Some(IMAGE_1)
+    );
+    // A new image still rolls out, and a later run without one keeps that.
+    stack.json(&["up", "--image", IMAGE_2, "--yes"]);
+    let kept = stack.json(&["plan"]);
+    assert!(kept["notes"].to_string().contains(IMAGE_2), "{kept:#}");
+    assert_eq!(
+        kept["summary"]["unchanged"],
+        kept["changes"].as_array().unwrap().len()
+    );
+    stack.json(&["down", "--yes"]);
+}
+
+/// A deploy that `up` stopped waiting for is not done: the next `plan` shows the rollout
+/// under way, and the next `up` waits for it instead of saying "No changes".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_rollout_is_a_change_the_next_up_waits_for() {
+    // A worker: no load balancer for `up` to wait on, so its tasks start (9 s) well after
+    // the first `up` gave up on them (1 s).
+    let front = crate::helpers::front(Some(0.2), None).await;
+    let body = format!(
+        "[queues.jobs]\n[services.worker]\nkind = \"worker\"\nconsumes = [\"jobs\"]\nimage = \"{IMAGE_1}\"\n"
+    );
+    let mut stack = TestStack::new("unfin", &body).await;
+    stack.endpoint = Some(front.endpoint());
+    stack
+        .env
+        .push(("STACKCTL_POLL_SECONDS".into(), "0.1".into()));
+
+    let cut = stack.run(&["up", "--yes", "--wait-timeout", "1"]);
+    assert_eq!(cut.status.code(), Some(1), "{}", stderr(&cut));
+    assert!(
+        stderr(&cut).contains("did not finish within 1s"),
+        "{}",
+        stderr(&cut)
+    );
+
+    let plan = stack.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", stdout(&plan));
+    let text = stdout(&plan);
+    assert!(text.contains("  ~ service-worker"), "{text}");
+    assert!(text.contains("rollout in progress since "), "{text}");
+    assert!(text.contains("0 of 1 running"), "{text}");
+    assert!(text.contains("1 to wait for"), "{text}");
+
+    let up = stack.json(&["up", "--yes"]);
+    assert_eq!(up["summary"]["wait"], 1, "{up:#}");
+    assert_eq!(
+        mutating_calls(&up),
+        Vec::<String>::new(),
+        "waiting changes nothing"
+    );
+    let returned = front.now();
+    let ready = front
+        .timeline()
+        .into_iter()
+        .find(|(_, e)| e.starts_with("service ready"))
+        .map(|(at, _)| at)
+        .unwrap();
+    assert!(
+        returned >= ready,
+        "up returned at {returned:?}, before the rollout at {ready:?}"
+    );
+    let settled = stack.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(settled.status.code(), Some(0), "{}", stdout(&settled));
     stack.json(&["down", "--yes"]);
 }
 

@@ -294,7 +294,7 @@ async fn up_from_empty_creates_every_resource_with_its_attributes_and_tags() {
         "[queue]\nvisibility_timeout_secs = 45\n[logs]\nretention_days = 7\n",
     )
     .await;
-    let answer = stack.json(&["up"]);
+    let answer = stack.json(&["up", "--infra-only"]);
     // Sixteen, the queue's two alarms and the dashboard.
     assert_eq!(answer["summary"]["create"], 19);
     assert_eq!(inventory(&stack).await, full_stack(&stack.name));
@@ -441,11 +441,11 @@ async fn up_from_empty_creates_every_resource_with_its_attributes_and_tags() {
 #[tokio::test]
 async fn a_second_up_makes_no_mutating_calls_and_plan_reports_no_changes() {
     let stack = TestStack::new("noop", "").await;
-    stack.json(&["up"]);
-    let again = stack.json(&["up"]);
+    stack.json(&["up", "--infra-only"]);
+    let again = stack.json(&["up", "--infra-only"]);
     assert_eq!(mutating_calls(&again), Vec::<String>::new());
     assert_eq!(again["summary"]["unchanged"], 19);
-    let plan = stack.run(&["plan", "--detailed-exitcode"]);
+    let plan = stack.run(&["plan", "--infra-only", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
     stack.json(&["down", "--yes"]);
 }
@@ -453,11 +453,11 @@ async fn a_second_up_makes_no_mutating_calls_and_plan_reports_no_changes() {
 #[tokio::test]
 async fn changing_one_value_updates_exactly_that() {
     let stack = TestStack::new("change", "").await;
-    stack.json(&["up"]);
+    stack.json(&["up", "--infra-only"]);
     stack.write("[logs]\nretention_days = 30\n");
-    let plan = stack.run(&["plan", "--detailed-exitcode"]);
+    let plan = stack.run(&["plan", "--infra-only", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(2));
-    let plan = stack.json(&["plan"]);
+    let plan = stack.json(&["plan", "--infra-only"]);
     let changed: Vec<&serde_json::Value> = plan["changes"]
         .as_array()
         .unwrap()
@@ -471,12 +471,12 @@ async fn changing_one_value_updates_exactly_that() {
         serde_json::json!([{ "field": "retention_days", "from": "14", "to": "30" }])
     );
 
-    let up = stack.json(&["up"]);
+    let up = stack.json(&["up", "--infra-only"]);
     assert_eq!(mutating_calls(&up), ["CloudWatch Logs:PutRetentionPolicy"]);
     assert_eq!(log_retention(&stack).await, Some(30));
 
     stack.write("[queue]\nvisibility_timeout_secs = 120\n[logs]\nretention_days = 30\n");
-    let up = stack.json(&["up"]);
+    let up = stack.json(&["up", "--infra-only"]);
     assert_eq!(mutating_calls(&up), ["SQS:SetQueueAttributes"]);
     let queue = format!("{}-messages", stack.name);
     assert_eq!(
@@ -489,7 +489,7 @@ async fn changing_one_value_updates_exactly_that() {
 #[tokio::test]
 async fn drift_made_outside_stackctl_shows_in_plan_and_up_removes_it() {
     let stack = TestStack::new("drift", "").await;
-    stack.json(&["up"]);
+    stack.json(&["up", "--infra-only"]);
     let aws = &stack.aws;
     let group = aws
         .ec2
@@ -539,7 +539,7 @@ async fn drift_made_outside_stackctl_shows_in_plan_and_up_removes_it() {
         .await
         .unwrap();
 
-    let plan = stack.json(&["plan"]);
+    let plan = stack.json(&["plan", "--infra-only"]);
     let mut drifted: Vec<String> = plan["changes"]
         .as_array()
         .unwrap()
@@ -550,7 +550,7 @@ async fn drift_made_outside_stackctl_shows_in_plan_and_up_removes_it() {
     drifted.sort();
     assert_eq!(drifted, ["queue", "service-security-group", "task-role"]);
 
-    stack.json(&["up"]);
+    stack.json(&["up", "--infra-only"]);
     let rules = aws
         .ec2
         .describe_security_groups()
@@ -578,7 +578,10 @@ async fn drift_made_outside_stackctl_shows_in_plan_and_up_removes_it() {
         .unwrap();
     assert!(!policy.policy_document().contains("sqs:*"));
     assert_eq!(
-        stack.run(&["plan", "--detailed-exitcode"]).status.code(),
+        stack
+            .run(&["plan", "--infra-only", "--detailed-exitcode"])
+            .status
+            .code(),
         Some(0)
     );
     stack.json(&["down", "--yes"]);
@@ -587,7 +590,7 @@ async fn drift_made_outside_stackctl_shows_in_plan_and_up_removes_it() {
 #[tokio::test]
 async fn an_interrupted_up_is_finished_by_the_next_without_duplicates() {
     let stack = TestStack::new("resume", "").await;
-    let stopped = stack.run(&["up", "--stop-after", "5"]);
+    let stopped = stack.run(&["up", "--infra-only", "--stop-after", "5"]);
     assert_eq!(stopped.status.code(), Some(1));
     assert!(
         stderr(&stopped).contains("stopped after 5 changes"),
@@ -597,7 +600,7 @@ async fn an_interrupted_up_is_finished_by_the_next_without_duplicates() {
     let partial = inventory(&stack).await;
     assert_eq!(partial.len(), 5, "{partial:?}");
 
-    let resumed = stack.json(&["up"]);
+    let resumed = stack.json(&["up", "--infra-only"]);
     assert_eq!(resumed["summary"]["create"], 14);
     assert_eq!(resumed["summary"]["unchanged"], 5);
     assert_eq!(
@@ -611,8 +614,8 @@ async fn an_interrupted_up_is_finished_by_the_next_without_duplicates() {
 #[tokio::test]
 async fn two_stacks_coexist_and_down_of_one_leaves_the_other() {
     let (a, b) = tokio::join!(TestStack::new("a", ""), TestStack::new("b", ""));
-    a.json(&["up"]);
-    b.json(&["up"]);
+    a.json(&["up", "--infra-only"]);
+    b.json(&["up", "--infra-only"]);
     assert_eq!(inventory(&a).await, full_stack(&a.name));
     assert_eq!(inventory(&b).await, full_stack(&b.name));
 
@@ -624,7 +627,10 @@ async fn two_stacks_coexist_and_down_of_one_leaves_the_other() {
         "nothing tagged with a remains"
     );
     assert_eq!(inventory(&b).await, full_stack(&b.name), "b is untouched");
-    assert_eq!(mutating_calls(&b.json(&["up"])), Vec::<String>::new());
+    assert_eq!(
+        mutating_calls(&b.json(&["up", "--infra-only"])),
+        Vec::<String>::new()
+    );
 
     let again = a.run(&["down", "--yes"]);
     assert!(again.status.success(), "{}", stderr(&again));
@@ -640,7 +646,7 @@ async fn two_stacks_coexist_and_down_of_one_leaves_the_other() {
 #[tokio::test]
 async fn down_without_yes_and_without_a_terminal_refuses() {
     let stack = TestStack::new("refuse", "").await;
-    stack.json(&["up"]);
+    stack.json(&["up", "--infra-only"]);
     let refused = stack.run(&["down"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
@@ -655,7 +661,7 @@ async fn down_without_yes_and_without_a_terminal_refuses() {
 #[tokio::test]
 async fn a_nat_gateway_is_added_and_removed_with_its_route_and_address() {
     let stack = TestStack::new("nat", "[network]\nnat_gateway = true\n").await;
-    stack.json(&["up"]);
+    stack.json(&["up", "--infra-only"]);
     let found = inventory(&stack).await;
     assert!(
         found.contains(&"nat/nat-gateway".to_owned()) && found.contains(&"eip/nat-eip".to_owned()),
@@ -678,7 +684,7 @@ async fn a_nat_gateway_is_added_and_removed_with_its_route_and_address() {
     );
 
     stack.write("[network]\nnat_gateway = false\n");
-    let plan = stack.json(&["plan"]);
+    let plan = stack.json(&["plan", "--infra-only"]);
     let deletes: Vec<&str> = plan["changes"]
         .as_array()
         .unwrap()
@@ -687,12 +693,15 @@ async fn a_nat_gateway_is_added_and_removed_with_its_route_and_address() {
         .map(|c| c["id"].as_str().unwrap())
         .collect();
     assert_eq!(deletes, ["nat-gateway", "nat-eip"]);
-    let refused = stack.run(&["up"]);
+    let refused = stack.run(&["up", "--infra-only"]);
     assert_eq!(refused.status.code(), Some(1), "asks before deleting");
-    stack.json(&["up", "--yes"]);
+    stack.json(&["up", "--infra-only", "--yes"]);
     assert_eq!(inventory(&stack).await, full_stack(&stack.name));
     assert_eq!(
-        stack.run(&["plan", "--detailed-exitcode"]).status.code(),
+        stack
+            .run(&["plan", "--infra-only", "--detailed-exitcode"])
+            .status
+            .code(),
         Some(0)
     );
     stack.json(&["down", "--yes"]);
@@ -707,7 +716,7 @@ async fn status_lists_resources_and_outputs() {
         "{}",
         stdout(&empty)
     );
-    stack.json(&["up"]);
+    stack.json(&["up", "--infra-only"]);
     let status = stack.json(&["status"]);
     assert_eq!(status["resources"].as_array().unwrap().len(), 19);
     let url = status["outputs"]["queue_url"].as_str().unwrap();
@@ -781,7 +790,7 @@ async fn credentials_refused_by_the_metadata_endpoint_are_still_no_credentials()
 #[tokio::test]
 async fn user_tags_go_on_every_resource_and_a_changed_value_is_put_back() {
     let stack = TestStack::new("tags", "[stack.tags]\nteam = \"payments\"\n").await;
-    stack.json(&["up"]);
+    stack.json(&["up", "--infra-only"]);
     let aws = &stack.aws;
     let vpc = aws
         .ec2
@@ -833,12 +842,12 @@ async fn user_tags_go_on_every_resource_and_a_changed_value_is_put_back() {
     );
 
     stack.write("[stack.tags]\nteam = \"search\"\n");
-    let plan = stack.json(&["plan"]);
+    let plan = stack.json(&["plan", "--infra-only"]);
     assert_eq!(
         plan["summary"]["update"], 18,
         "every resource gets the new value"
     );
-    stack.json(&["up"]);
+    stack.json(&["up", "--infra-only"]);
     let tags = aws
         .sqs
         .list_queue_tags()
@@ -850,7 +859,10 @@ async fn user_tags_go_on_every_resource_and_a_changed_value_is_put_back() {
         tags.tags().unwrap().get("team").map(String::as_str),
         Some("search")
     );
-    assert_eq!(mutating_calls(&stack.json(&["up"])), Vec::<String>::new());
+    assert_eq!(
+        mutating_calls(&stack.json(&["up", "--infra-only"])),
+        Vec::<String>::new()
+    );
     stack.json(&["down", "--yes"]);
 }
 
@@ -961,7 +973,7 @@ async fn ls_lists_every_stack_with_its_resources_and_monthly_cost() {
     let plain = TestStack::new("ls-plain", "").await;
     let nat = TestStack::new("ls-nat", "[network]\nnat_gateway = true\n").await;
     for stack in [&plain, &nat] {
-        let up = stack.run(&["up", "--yes"]);
+        let up = stack.run(&["up", "--infra-only", "--yes"]);
         assert!(up.status.success(), "{}", stderr(&up));
     }
     let listing = plain.json(&["ls"]);
@@ -1008,9 +1020,9 @@ async fn ls_lists_every_stack_with_its_resources_and_monthly_cost() {
 #[tokio::test]
 async fn a_renamed_stack_file_warns_that_the_old_stack_still_stands() {
     let old = TestStack::new("named", "").await;
-    let up = old.run(&["up", "--yes"]);
+    let up = old.run(&["up", "--infra-only", "--yes"]);
     assert!(up.status.success(), "{}", stderr(&up));
-    let unchanged = old.run(&["plan"]);
+    let unchanged = old.run(&["plan", "--infra-only"]);
     assert!(
         !stderr(&unchanged).contains("warning"),
         "{}",
@@ -1021,7 +1033,7 @@ async fn a_renamed_stack_file_warns_that_the_old_stack_still_stands() {
     let renamed = format!("{}-new", old.name);
     old.scratch
         .write("stack.toml", &format!("[stack]\nname = \"{renamed}\"\n"));
-    let plan = old.run(&["plan"]);
+    let plan = old.run(&["plan", "--infra-only"]);
     assert!(plan.status.success(), "{}", stderr(&plan));
     let warning = stderr(&plan);
     assert!(
@@ -1035,11 +1047,11 @@ async fn a_renamed_stack_file_warns_that_the_old_stack_still_stands() {
         )),
         "{warning}"
     );
-    let json = old.json(&["plan"]);
+    let json = old.json(&["plan", "--infra-only"]);
     assert_eq!(json["warnings"].as_array().map(Vec::len), Some(1), "{json}");
 
     let down = old.run(&["down", "--yes", "--stack-name", &old.name]);
     assert!(down.status.success(), "{}", stderr(&down));
-    let plan = old.run(&["plan"]);
+    let plan = old.run(&["plan", "--infra-only"]);
     assert!(!stderr(&plan).contains("warning"), "{}", stderr(&plan));
 }

@@ -52,6 +52,29 @@ fn every_problem_is_reported_with_line_and_column_before_any_aws_call() {
     assert_eq!(stderr(&validate), err);
 }
 
+/// `stackctl completions fish | head -1`: a reader that stops early is not a crash.
+#[test]
+fn completions_to_a_closed_pipe_exit_quietly() {
+    for shell in ["bash", "zsh", "fish"] {
+        let mut child = stackctl()
+            .args(["completions", shell])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reading end goes before the script is written.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{shell}: {}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    }
+}
+
 #[test]
 fn a_missing_stack_file_says_how_to_point_at_one() {
     let scratch = Scratch::new();
@@ -180,4 +203,53 @@ fn json_is_one_document_on_success_and_on_error_with_each_problem_placed() {
             "people still read stderr"
         );
     }
+}
+
+/// An endpoint where nothing answers (a stopped emulator): the credential check tries twice,
+/// not six times over 20 s, then says it could not reach the endpoint.
+#[test]
+fn an_endpoint_that_drops_every_connection_is_given_up_on_after_two_tries() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let tries = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = tries.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let scratch = Scratch::new();
+    scratch.write("stack.toml", "[stack]\nname = \"shop\"\n");
+    let output = stackctl()
+        .arg("status")
+        .current_dir(scratch.path())
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("sts:GetCallerIdentity"), "{}", stderr(&output));
+    assert_eq!(tries.load(Ordering::SeqCst), 2, "{}", stderr(&output));
+}
+
+/// `-v` and `--json` are accepted by every command, before or after its name; a usage
+/// error under `--json` is still one JSON document on stdout.
+#[test]
+fn global_flags_and_usage_errors_under_json() {
+    let scratch = Scratch::new();
+    scratch.write("stack.toml", "[stack]\nname = \"shop\"\n");
+    for args in [&["validate", "-v"][..], &["-v", "validate"], &["--json", "validate"]] {
+        let output = stackctl().args(args).current_dir(scratch.path()).output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    }
+    let output = stackctl().args(["plan", "--bogus", "--json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&output)));
+    assert!(doc["error"].as_str().unwrap().contains("--bogus"), "{doc}");
+    assert!(stderr(&output).contains("--bogus"), "{}", stderr(&output));
 }

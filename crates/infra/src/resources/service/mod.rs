@@ -290,9 +290,8 @@ impl Resource for Service {
         rollout::wait_deployed(ctx, &cluster, &output.aws_id, id, wait).await
     }
 
-    fn is_ready(found: &Found<ServiceState>) -> bool {
-        let state = &found.detail;
-        state.rollout == "COMPLETED" && state.running_count == state.desired_count
+    fn unready(found: &Found<ServiceState>) -> Option<String> {
+        found.detail.unready()
     }
 
     async fn retag(ctx: &Context, found: &Found<ServiceState>, tags: &Tags) -> Result<()> {
@@ -382,6 +381,8 @@ mod tests {
             running_count: 1,
             pending_count: 0,
             rollout: "COMPLETED".into(),
+            rollout_since: None,
+            deployments: 1,
             load_balancer: Some(("arn:tg".into(), "app".into(), 5000)),
             subnets: ["subnet-1".to_owned()].into(),
             security_groups: ["sg-svc".to_owned()].into(),

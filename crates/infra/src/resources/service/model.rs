@@ -49,6 +49,10 @@ pub struct ServiceState {
     pub running_count: i32,
     pub pending_count: i32,
     pub rollout: String,
+    /// When the primary deployment last changed (UTC, as [`crate::when::utc`] shows it).
+    pub rollout_since: Option<String>,
+    /// How many deployments there are: more than one while a rollout replaces tasks.
+    pub deployments: usize,
     pub load_balancer: Option<Registration>,
     pub subnets: BTreeSet<String>,
     pub security_groups: BTreeSet<String>,
@@ -206,6 +210,10 @@ pub fn state_of(service: &AwsService) -> ServiceState {
             .and_then(|d| d.rollout_state())
             .map(|r| r.as_str().to_owned())
             .unwrap_or_default(),
+        rollout_since: primary
+            .and_then(|d| d.updated_at().or(d.created_at()))
+            .and_then(crate::when::utc_of),
+        deployments: service.deployments().len(),
         load_balancer: service.load_balancers().first().map(|l| {
             (
                 l.target_group_arn().unwrap_or_default().to_owned(),
@@ -244,8 +252,33 @@ fn status_line(state: &ServiceState) -> String {
     };
     format!(
         "{}: {}/{} running, {} pending{rollout}",
-        state.status, state.running_count, state.desired_count, state.pending_count
+        state.status,
+        state.running_count,
+        state.desired_count,
+        state.pending_count.max(0)
     )
+}
+
+impl ServiceState {
+    /// What is still under way, when the service does not run as the stack wants yet: its
+    /// rollout (one of the current task definition) unfinished or failed, or fewer tasks
+    /// running than it wants.
+    pub fn unready(&self) -> Option<String> {
+        let since = self
+            .rollout_since
+            .as_ref()
+            .map(|t| format!(" since {t}"))
+            .unwrap_or_default();
+        let counts = format!("{} of {} running", self.running_count, self.desired_count);
+        match self.rollout.as_str() {
+            "FAILED" => Some(format!("rollout failed{since}, {counts}")),
+            "COMPLETED" if self.deployments <= 1 && self.running_count >= self.desired_count => {
+                None
+            }
+            "COMPLETED" if self.deployments <= 1 => Some(counts),
+            _ => Some(format!("rollout in progress{since}, {counts}")),
+        }
+    }
 }
 
 /// Some services of one cluster, with their tags; the stack's ones as found.

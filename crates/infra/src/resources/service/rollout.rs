@@ -213,7 +213,7 @@ pub async fn wait_deployed(
             return Err(failure(
                 id,
                 format!(
-                    "the deployment did not finish within {}s ({last}); `stackctl status` shows where it is",
+                    "the deployment did not finish within {}s ({last})",
                     timeout.as_secs()
                 ),
                 &[],

@@ -16,6 +16,7 @@ mod revisions;
 pub use model::{
     CONTAINER, Field, ImageRef, TaskDefinition, TaskDefinitionState, family_of, revision_of,
 };
+pub use revisions::image_of;
 use revisions::{deregister, observe_family};
 
 use crate::aws::{self, ecs, named};
@@ -75,11 +76,23 @@ impl TaskDefinition {
     }
 }
 
-fn show_env(env: &BTreeMap<String, String>) -> String {
-    env.iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+/// The variables that differ, as the plan shows them: `K=old` → `K=new`, and `K unset` for
+/// one on the side that lacks it (the rest of the environment stays as it is).
+fn env_changes(
+    found: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> (String, String) {
+    let show = |env: &BTreeMap<String, String>, key: &str| {
+        env.get(key)
+            .map_or_else(|| format!("{key} unset"), |v| format!("{key}={v}"))
+    };
+    let keys: std::collections::BTreeSet<&String> = found.keys().chain(want.keys()).collect();
+    let (from, to): (Vec<String>, Vec<String>) = keys
+        .into_iter()
+        .filter(|k| found.get(*k) != want.get(*k))
+        .map(|k| (show(found, k), show(want, k)))
+        .unzip();
+    (from.join(" "), to.join(" "))
 }
 
 impl Resource for TaskDefinition {
@@ -138,12 +151,10 @@ impl Resource for TaskDefinition {
             show_port(self.port.map(i32::from)),
         );
         compare("command", found.command.join(" "), self.command.join(" "));
-        compare("secrets", show_env(&found.secrets), show_env(&self.secrets));
-        compare(
-            "environment",
-            show_env(&found.environment),
-            show_env(&want.environment),
-        );
+        let (from, to) = env_changes(&found.secrets, &self.secrets);
+        compare("secrets", from, to);
+        let (from, to) = env_changes(&found.environment, &want.environment);
+        compare("environment", from, to);
         compare(
             "log_group",
             found.log_group.clone(),
@@ -481,6 +492,36 @@ mod tests {
             .unwrap();
         assert_eq!(out.aws_id, arn(4));
         assert_eq!(deregister.num_calls(), 2);
+    }
+
+    #[test]
+    fn the_plan_shows_only_the_variables_that_differ() {
+        let env = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect()
+        };
+        let found = env(&[
+            ("ENV", "prod"),
+            ("PORT", "5000"),
+            ("OLD", "1"),
+            ("URL", "u"),
+        ]);
+        let want = env(&[
+            ("ENV", "prod"),
+            ("PORT", "8080"),
+            ("NEW", "2"),
+            ("URL", "u"),
+        ]);
+        assert_eq!(
+            env_changes(&found, &want),
+            (
+                "NEW unset OLD=1 PORT=5000".to_owned(),
+                "NEW=2 OLD unset PORT=8080".to_owned()
+            )
+        );
+        assert_eq!(env_changes(&found, &found), (String::new(), String::new()));
     }
 
     #[test]

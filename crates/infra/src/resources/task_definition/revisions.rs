@@ -68,6 +68,21 @@ pub(super) fn state_of(td: &AwsTaskDefinition) -> TaskDefinitionState {
     }
 }
 
+/// The image of one revision (the one a service runs); `None` when it is gone.
+pub async fn image_of(ctx: &Context, id: &str, arn: &str) -> Result<Option<String>> {
+    match ctx
+        .ecs
+        .describe_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.task_definition().map(|td| state_of(td).image)),
+        Err(e) if e.code() == Some("ClientException") => Ok(None),
+        Err(e) => Err(Error::aws(id, "DescribeTaskDefinition", e)),
+    }
+}
+
 /// Deregisters revisions; one already gone is fine.
 pub(super) async fn deregister(ctx: &Context, id: &str, arns: &[String]) -> Result<()> {
     for arn in arns {
