@@ -161,8 +161,8 @@ pub struct ServiceSpec {
     pub secrets: std::collections::BTreeMap<String, String>,
     /// Overrides the image's command (a worker mode of the same image).
     pub command: Vec<String>,
-    /// A prebuilt image to deploy as is. Without one (and without `up --image`), the load
-    /// balancer and the ECS service are not part of the stack.
+    /// A prebuilt image to deploy as is. Without one (and without `up --image` or a Dockerfile
+    /// to build), a running service keeps the image it runs (`engine::KeptImage`).
     pub image: Option<String>,
     /// Fargate CPU units and memory (MiB), one of Fargate's allowed pairs.
     pub cpu: u32,

@@ -232,7 +232,11 @@ fn an_endpoint_that_drops_every_connection_is_given_up_on_after_two_tries() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("sts:GetCallerIdentity"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("sts:GetCallerIdentity"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(tries.load(Ordering::SeqCst), 2, "{}", stderr(&output));
 }
 
@@ -242,11 +246,22 @@ fn an_endpoint_that_drops_every_connection_is_given_up_on_after_two_tries() {
 fn global_flags_and_usage_errors_under_json() {
     let scratch = Scratch::new();
     scratch.write("stack.toml", "[stack]\nname = \"shop\"\n");
-    for args in [&["validate", "-v"][..], &["-v", "validate"], &["--json", "validate"]] {
-        let output = stackctl().args(args).current_dir(scratch.path()).output().unwrap();
+    for args in [
+        &["validate", "-v"][..],
+        &["-v", "validate"],
+        &["--json", "validate"],
+    ] {
+        let output = stackctl()
+            .args(args)
+            .current_dir(scratch.path())
+            .output()
+            .unwrap();
         assert!(output.status.success(), "{args:?}: {}", stderr(&output));
     }
-    let output = stackctl().args(["plan", "--bogus", "--json"]).output().unwrap();
+    let output = stackctl()
+        .args(["plan", "--bogus", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let doc: serde_json::Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&output)));
