@@ -1,5 +1,11 @@
 """The local AWS emulator as the project runs it: moto's server (pinned in scripts/moto.sh),
-with one change to what its ECS services report.
+with two changes.
+
+Each request shapes its own answer. moto keeps a response's "include this part" switch (ECS's
+`include=TAGS` on DescribeServices and DescribeClusters) in one dict shared by every request
+thread, so a DescribeServices without tags running beside one with them can strip the tags
+from the other's answer: a service looked up by its tags then seems not to be the stack's.
+Here each request gets its own copy of the dict.
 
 moto runs no tasks. Out of the box a service reports MOTO_ECS_SERVICE_RUNNING tasks whatever
 it wants (0: a rollout never completes; 100: "100/1 running, -99 pending"), and the cluster's
@@ -12,6 +18,7 @@ and the cluster counts what its services run. Everything else is moto as release
 
 import sys
 
+from moto.core.responses import BaseResponse
 from moto.ecs import models
 from moto.server import main
 
@@ -54,6 +61,29 @@ def _update_service_running(self, service_properties):
     return service
 
 
+def _own_transformers(self):
+    """The request's own copy of the class-wide dict, made on first change."""
+    if "RESPONSE_KEY_PATH_TO_TRANSFORMER" not in self.__dict__:
+        self.RESPONSE_KEY_PATH_TO_TRANSFORMER = dict(type(self).RESPONSE_KEY_PATH_TO_TRANSFORMER)
+    return self.RESPONSE_KEY_PATH_TO_TRANSFORMER
+
+
+_include = BaseResponse._include_in_response
+_exclude = BaseResponse._exclude_from_response
+
+
+def _include_in_response(self, response_key_path):
+    _own_transformers(self)
+    _include(self, response_key_path)
+
+
+def _exclude_from_response(self, response_key_path):
+    _own_transformers(self)
+    _exclude(self, response_key_path)
+
+
+BaseResponse._include_in_response = _include_in_response
+BaseResponse._exclude_from_response = _exclude_from_response
 models.Service.__init__ = _service_init_running
 models.EC2ContainerServiceBackend.update_service = _update_service_running
 
