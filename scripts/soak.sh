@@ -14,4 +14,4 @@ scripts/moto.sh start >&2
 eval "$(scripts/moto.sh env)"
 export SOAK_CYCLES="${SOAK_CYCLES:-100}" SOAK_KILLS="${SOAK_KILLS:-10}" \
   SOAK_RATE="${SOAK_RATE:-0.2}" SOAK_SEED="${SOAK_SEED:-1}"
-exec cargo test --locked -p stackctl --test it soak::soak -- --ignored --exact --nocapture
+exec cargo test --locked --workspace --test it soak::soak -- --ignored --exact --nocapture

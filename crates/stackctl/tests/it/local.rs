@@ -210,6 +210,15 @@ async fn the_quick_start_command_and_its_stop_command() {
         .to_owned();
     let health = reqwest::get(&url).await.unwrap();
     assert_eq!(health.status(), 200);
+    // How to get `stackctl` on PATH, and the stop command.
+    assert!(
+        text.contains("cargo install --path crates/stackctl --locked"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Stop the services and remove the stack: scripts/quickstart.sh stop\n"),
+        "{text}"
+    );
 
     let stop = Command::new("bash")
         .arg(&script)

@@ -485,9 +485,22 @@ async fn up_local_runs_every_service_behind_the_local_router_and_down_local_stop
     let stack = TestStack::new("lshop", &example("web-and-backend")).await;
     let app_bin = app.display().to_string();
     let _stops = StopsLocal(&stack);
-    let up = stack.run(&["up", "--local", "--yes", "--app-bin", &app_bin]);
+    // Run from the folder above, as the quick start runs an example: the printed stop
+    // command names the stack file, and works from there as printed.
+    let above = stack.scratch.path().parent().unwrap().to_owned();
+    let file = format!(
+        "{}/stack.toml",
+        stack.scratch.path().file_name().unwrap().to_string_lossy()
+    );
+    let up = stack
+        .command(&["up", "--local", "--yes", "--app-bin", &app_bin, "-f", &file])
+        .current_dir(&above)
+        .output()
+        .unwrap();
     let out = stdout(&up);
     assert!(up.status.success(), "{}\n{out}", stderr(&up));
+    let hint = format!("Stop them and remove the stack: stackctl down --local --yes -f {file}");
+    assert!(out.contains(&hint), "{out}");
     let port = router_port(&out);
     // Through the router to the frontend, by name to the backend, and onto the queue.
     let sent = reqwest::Client::new()
@@ -500,7 +513,11 @@ async fn up_local_runs_every_service_behind_the_local_router_and_down_local_stop
     assert!(sent.text().await.unwrap().contains("Sent: order"));
     let queue = format!("{}-orders", stack.name);
     assert_eq!(crate::local::queued(&stack, &queue).await, "1");
-    let down = stack.run(&["down", "--local", "--yes"]);
+    let down = stack
+        .command(&["down", "--local", "--yes", "-f", &file])
+        .current_dir(&above)
+        .output()
+        .unwrap();
     assert!(down.status.success(), "{}", stderr(&down));
     assert!(
         stderr(&down).contains("Stopped the local services and router"),

@@ -695,7 +695,11 @@ async fn a_nat_gateway_is_added_and_removed_with_its_route_and_address() {
     assert_eq!(deletes, ["nat-gateway", "nat-eip"]);
     let refused = stack.run(&["up", "--infra-only"]);
     assert_eq!(refused.status.code(), Some(1), "asks before deleting");
-    stack.json(&["up", "--infra-only", "--yes"]);
+    let removed = stack.json(&["up", "--infra-only", "--yes"]);
+    assert!(
+        removed["outputs"].get("nat_gateway_id").is_none(),
+        "a deleted resource has no outputs: {removed:#}"
+    );
     assert_eq!(inventory(&stack).await, full_stack(&stack.name));
     assert_eq!(
         stack
