@@ -199,7 +199,7 @@ mod tests {
         let mut spec = StackSpec::minimal("s");
         spec.services[0].image = Some("repo/app:1".into());
         spec.network.nat_gateway = nat;
-        infra::stack::desired(&spec, &["us-east-1a".into(), "us-east-1b".into()])
+        infra::desired::desired(&spec, &["us-east-1a".into(), "us-east-1b".into()])
     }
 
     #[test]

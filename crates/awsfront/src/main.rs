@@ -79,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
             let zones: Vec<String> = (0..spec.network.availability_zones)
                 .map(|i| format!("{}{}", spec.region, char::from(b'a' + i as u8)))
                 .collect();
-            let desired = infra::stack::desired(&spec, &zones);
+            let desired = infra::desired::desired(&spec, &zones);
             for (what, b) in [("up", bound::up(&desired)), ("down", bound::down(&desired))] {
                 println!("{what} {:.1} {}", b.seconds, b.path.join(" > "));
             }

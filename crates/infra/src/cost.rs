@@ -141,7 +141,7 @@ fn round(usd: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::Found;
+    use crate::contract::Found;
     use crate::resources::load_balancer::LoadBalancerState;
     use crate::resources::nat_gateway::NatGatewayState;
 

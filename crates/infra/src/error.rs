@@ -9,7 +9,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Spec(#[from] crate::spec::LoadError),
+    Spec(#[from] crate::stack_file::LoadError),
 
     #[error("{operation} for {resource} failed{}{}", code_suffix(code.as_deref()), hint_suffix(hint.as_deref()))]
     Aws {

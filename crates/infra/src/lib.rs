@@ -10,41 +10,43 @@
 //!   times as shown and as read).
 //! - [`context`]: the AWS clients, timing settings, and the interceptor that counts calls.
 //! - [`retry`]: bounded retries for AWS's eventual-consistency races.
-//! - [`resource`]: the contract every resource kind fulfils.
+//! - [`contract`]: the contract every resource kind fulfils (the `Resource` trait, `Found`).
 //! - [`aws`]: per-service helpers the kinds share (EC2 tag filters, the stack's load
 //!   balancers and ECS clusters, resources found by name).
 //! - [`resources`]: one file per resource kind, and the registry that lists them.
-//! - [`spec`]: the `stack.toml` model, defaults and validation (file:line:col errors).
-//! - [`stack`]: what a stack is made of: desired resources, logical ids, dependencies.
+//! - [`stack_file`]: the `stack.toml` model, defaults and validation (file:line:col errors).
+//! - [`desired`]: what a stack is made of: the desired resources, their dependencies.
 //! - [`graph`]: the dependency graph (cycles rejected, stable topological order).
 //! - [`plan`]: pure planning: desired vs observed → create / update / replace / delete.
 //! - [`engine`]: observe → plan → apply, in parallel as dependencies allow; progress events.
 //! - [`history`]: the deploy history each `up` and `down` records in AWS, and reads back.
-//! - [`service_logs`]: the services' log events, read back for `stackctl logs`.
+//! - [`log_events`]: the services' log events, read back for `stackctl logs`.
+//! - [`inventory`]: every stack in a region (`stackctl ls`), and the stacks a file made.
+//! - [`cost`]: what a stack costs a month while it stands.
 //! - [`lock`]: the stack lock that keeps two runs that change one stack from interleaving.
 
 pub mod aws;
 pub mod change;
 pub mod context;
+pub mod contract;
 pub mod cost;
+pub mod desired;
 pub mod engine;
 pub mod error;
 pub mod graph;
 pub mod history;
+pub mod inventory;
 pub mod lock;
+pub mod log_events;
 pub mod outputs;
 pub mod plan;
-pub mod resource;
 pub mod resources;
 pub mod retry;
-pub mod service_logs;
-pub mod spec;
-pub mod stack;
-pub mod stacks;
+pub mod stack_file;
 pub mod tags;
 pub mod when;
 
 pub use context::{CallCounts, Context};
 pub use error::{Error, Result, chain as error_chain};
 pub use plan::{Action, Plan};
-pub use spec::StackSpec;
+pub use stack_file::StackSpec;

@@ -19,7 +19,7 @@ pub fn choose_image(
     stack_file: &Path,
     image: Option<&String>,
 ) -> anyhow::Result<()> {
-    if let Some(problem) = image.and_then(|i| infra::spec::check_image(i)) {
+    if let Some(problem) = image.and_then(|i| infra::stack_file::check_image(i)) {
         anyhow::bail!("--image {problem}");
     }
     let base = match stack_file.parent() {
@@ -44,7 +44,7 @@ pub fn choose_image(
                 service.name
             )
         })?;
-        service.build = Some(infra::spec::Build {
+        service.build = Some(infra::stack_file::Build {
             context,
             dockerfile,
             tag,

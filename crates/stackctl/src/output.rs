@@ -19,15 +19,15 @@ pub enum Format {
 /// The stack file's problems, if that is what `e` is.
 fn spec_errors<'e>(
     e: &'e (dyn std::error::Error + 'static),
-) -> Option<&'e infra::spec::SpecErrors> {
-    use infra::spec::LoadError;
+) -> Option<&'e infra::stack_file::SpecErrors> {
+    use infra::stack_file::LoadError;
     let load = match e.downcast_ref::<infra::Error>() {
         Some(infra::Error::Spec(load)) => Some(load),
         _ => e.downcast_ref::<LoadError>(),
     };
     match load {
         Some(LoadError::Invalid(errors)) => Some(errors),
-        _ => e.downcast_ref::<infra::spec::SpecErrors>(),
+        _ => e.downcast_ref::<infra::stack_file::SpecErrors>(),
     }
 }
 

@@ -357,11 +357,13 @@ mod tests {
     }
 
     fn observed(id: &str, aws_id: &str, state: &str) -> Observed {
-        infra::resource::Found {
+        infra::contract::Found {
             id: id.into(),
-            detail: infra::resources::Detail::LogGroup(infra::resources::logs::LogGroupState {
-                retention_days: None,
-            }),
+            detail: infra::resources::Detail::LogGroup(
+                infra::resources::log_group::LogGroupState {
+                    retention_days: None,
+                },
+            ),
             aws_id: aws_id.into(),
             arn: None,
             state: state.into(),

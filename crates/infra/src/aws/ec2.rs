@@ -5,8 +5,8 @@
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use crate::context::Context;
+use crate::contract::{Found, Wait};
 use crate::error::{Error, Result};
-use crate::resource::{Found, Wait};
 use crate::retry;
 use crate::tags::{self, STACK_TAG, Tags};
 

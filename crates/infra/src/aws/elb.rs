@@ -9,8 +9,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::named;
 use crate::context::Context;
+use crate::contract::{Found, Scope};
 use crate::error::{Error, Result};
-use crate::resource::{Found, Scope};
 use crate::tags::{self, Tags};
 
 /// DescribeTags takes at most 20 ARNs a call.

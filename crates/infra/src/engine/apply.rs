@@ -10,10 +10,10 @@
 use tokio::time::Instant;
 
 use crate::context::Context;
+use crate::contract::New;
 use crate::error::{Error, Outcome, Result};
 use crate::outputs::{Output, Outputs};
 use crate::plan::{self, Action};
-use crate::resource::New;
 use crate::resources::{self, Desired, Observed};
 use crate::retry::Backoff;
 use crate::tags;

@@ -6,10 +6,10 @@
 use serde::Serialize;
 
 use crate::context::Context;
+use crate::desired::ServiceIds;
 use crate::error::Result;
 use crate::resources::{Detail, Observed};
-use crate::spec::StackSpec;
-use crate::stack::ServiceIds;
+use crate::stack_file::StackSpec;
 
 /// A service the run gives no image, that keeps the one it runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,7 +98,7 @@ pub(super) async fn keep_running(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::Found;
+    use crate::contract::Found;
     use crate::resources::service::ServiceState;
     use crate::resources::task_definition::TaskDefinitionState;
     use crate::tags::Tags;

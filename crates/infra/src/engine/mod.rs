@@ -26,7 +26,7 @@ use crate::graph::Graph;
 use crate::outputs::Outputs;
 use crate::plan::{self, Action, Plan, Removal};
 use crate::resources::{self, Desired, Observed};
-use crate::spec::StackSpec;
+use crate::stack_file::StackSpec;
 
 #[derive(Debug, Clone, Default)]
 pub struct ApplyOptions {
@@ -67,21 +67,21 @@ pub async fn prepare(ctx: &Context, spec: &StackSpec) -> Result<Prepared> {
             ),
         ));
     }
-    let mut desired = crate::stack::desired(spec, &zones);
+    let mut desired = crate::desired::desired(spec, &zones);
     let observed = resources::observe_all(ctx, &desired).await?;
     // A service given no image keeps the one it runs: observing finds every resource of the
     // stack whatever is desired, so the look stands and only the desired list is made again.
     let mut kept = spec.clone();
     let unimaged = images::keep_running(ctx, &mut kept, &observed).await?;
     if !unimaged.kept.is_empty() {
-        desired = crate::stack::desired(&kept, &zones);
+        desired = crate::desired::desired(&kept, &zones);
     }
-    crate::stack::keep_subnet_blocks(&mut desired, &spec.network, &observed);
+    crate::desired::keep_subnet_blocks(&mut desired, &spec.network, &observed);
     let plan = plan::compute(&spec.name, &desired, &observed)?;
     let renamed_from = match &ctx.settings.source {
         Some(source) => {
-            crate::stack::mark_source(&mut desired, source);
-            crate::stacks::renamed_from(ctx, source, &plan).await?
+            crate::desired::mark_source(&mut desired, source);
+            crate::inventory::renamed_from(ctx, source, &plan).await?
         }
         None => Vec::new(),
     };
@@ -401,7 +401,7 @@ fn lock(outputs: &Mutex<Outputs>) -> std::sync::MutexGuard<'_, Outputs> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack;
+    use crate::desired;
 
     fn zones() -> Vec<String> {
         vec!["us-east-1a".into(), "us-east-1b".into()]
@@ -409,7 +409,7 @@ mod tests {
 
     /// The create phase's jobs for a stack made from nothing.
     fn jobs_from_empty(spec: &StackSpec) -> HashMap<String, Vec<String>> {
-        let desired = stack::desired(spec, &zones());
+        let desired = desired::desired(spec, &zones());
         let plan = plan::compute(&spec.name, &desired, &[]).unwrap();
         let prepared = Prepared {
             plan,

@@ -185,7 +185,7 @@ fn a_service_s_version_is_the_image_it_rolls_out() {
     let mut spec = crate::StackSpec::minimal("s");
     spec.services[0].image = Some("repo/app:2".into());
     let zones = ["us-east-1a".to_owned(), "us-east-1b".to_owned()];
-    let desired = crate::stack::desired(&spec, &zones);
+    let desired = crate::desired::desired(&spec, &zones);
     let prepared = crate::engine::Prepared {
         plan: crate::plan::compute("s", &desired, &[]).unwrap(),
         desired,

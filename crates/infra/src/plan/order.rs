@@ -30,7 +30,7 @@ pub(super) fn held_by_removed(plan: &Plan, observed: &[Observed]) -> BTreeMap<St
 }
 
 /// Decides which removals go first and which last. A replacement goes last when its kind
-/// can have two at once ([`crate::resource::Resource::CREATE_FIRST`]), first otherwise; a
+/// can have two at once ([`crate::contract::Resource::CREATE_FIRST`]), first otherwise; a
 /// resource no longer declared goes last, once what used it has been updated. Then anything
 /// set to go last that is in (uses) something going first goes first too: a VPC cannot be
 /// deleted while a target group or a leftover subnet is still in it.

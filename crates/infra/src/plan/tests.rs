@@ -5,14 +5,14 @@ use std::collections::BTreeSet;
 
 use super::*;
 use crate::change::FieldChange;
+use crate::contract::Found;
+use crate::desired::{self, desired};
 use crate::outputs::Output;
-use crate::resource::Found;
 use crate::resources::{
-    Detail, Spec, ecr, iam, internet_gateway, logs, nat_gateway, route_table, security_group, sqs,
-    subnet, vpc,
+    Detail, Spec, internet_gateway, log_group, nat_gateway, queue, repository, role, route_table,
+    security_group, subnet, vpc,
 };
-use crate::spec::StackSpec;
-use crate::stack::{self, desired};
+use crate::stack_file::StackSpec;
 use crate::tags;
 
 fn zones() -> Vec<String> {
@@ -29,17 +29,17 @@ fn state_of(spec: &Spec, get: &dyn Fn(&str) -> String, arn: &dyn Fn(&str) -> Str
         }),
         Spec::InternetGateway(_) => {
             Detail::InternetGateway(internet_gateway::InternetGatewayState {
-                attached: vec![get(stack::VPC)],
+                attached: vec![get(desired::VPC)],
             })
         }
         Spec::Subnet(s) => Detail::Subnet(subnet::SubnetState {
-            vpc_id: get(stack::VPC),
+            vpc_id: get(desired::VPC),
             cidr: s.cidr.to_string(),
             zone: s.zone.clone(),
             map_public_ip: s.public,
         }),
         Spec::RouteTable(rt) => Detail::RouteTable(route_table::RouteTableState {
-            vpc_id: get(stack::VPC),
+            vpc_id: get(desired::VPC),
             routes: rt
                 .default_route
                 .iter()
@@ -83,7 +83,7 @@ fn state_of(spec: &Spec, get: &dyn Fn(&str) -> String, arn: &dyn Fn(&str) -> Str
                 source: security_group::ANYWHERE.into(),
             };
             Detail::SecurityGroup(security_group::SecurityGroupState {
-                vpc_id: get(stack::VPC),
+                vpc_id: get(desired::VPC),
                 name: g.name.clone(),
                 description: g.description.clone(),
                 ingress,
@@ -105,18 +105,18 @@ fn state_of(spec: &Spec, get: &dyn Fn(&str) -> String, arn: &dyn Fn(&str) -> Str
                     serde_json::json!({ "deadLetterTargetArn": arn(&r.dead_letter_queue), "maxReceiveCount": r.max_receives }).to_string(),
                 );
             }
-            Detail::Queue(sqs::QueueState {
+            Detail::Queue(queue::QueueState {
                 name: q.name.clone(),
                 attributes,
             })
         }
-        Spec::Repository(r) => Detail::Repository(ecr::RepositoryState {
+        Spec::Repository(r) => Detail::Repository(repository::RepositoryState {
             uri: "uri".into(),
             scan_on_push: r.scan_on_push,
-            lifecycle_policy: Some(ecr::lifecycle_policy(r.keep_images)),
+            lifecycle_policy: Some(repository::lifecycle_policy(r.keep_images)),
         }),
-        Spec::Role(r) => Detail::Role(iam::RoleState {
-            trust_policy: Some(iam::trust_policy()),
+        Spec::Role(r) => Detail::Role(role::RoleState {
+            trust_policy: Some(role::trust_policy()),
             managed_policies: r.managed_policies.iter().cloned().collect(),
             inline_policies: (!r.policy.is_empty())
                 .then(|| {
@@ -124,19 +124,19 @@ fn state_of(spec: &Spec, get: &dyn Fn(&str) -> String, arn: &dyn Fn(&str) -> Str
                         .policy
                         .iter()
                         .map(|s| match &s.target {
-                            iam::Target::Resource(id) => (s.actions.clone(), arn(id)),
-                            iam::Target::Arn(a) => (s.actions.clone(), a.clone()),
+                            role::Target::Resource(id) => (s.actions.clone(), arn(id)),
+                            role::Target::Arn(a) => (s.actions.clone(), a.clone()),
                         })
                         .collect();
                     (
-                        iam::QUEUE_POLICY_NAME.to_owned(),
-                        Some(iam::document(&statements)),
+                        role::QUEUE_POLICY_NAME.to_owned(),
+                        Some(role::document(&statements)),
                     )
                 })
                 .into_iter()
                 .collect(),
         }),
-        Spec::LogGroup(l) => Detail::LogGroup(logs::LogGroupState {
+        Spec::LogGroup(l) => Detail::LogGroup(log_group::LogGroupState {
             retention_days: Some(l.retention_days),
         }),
         other => panic!("these plans have no service; got {other:?}"),
@@ -202,7 +202,7 @@ fn from_empty_everything_is_created_in_dependency_order() {
         }
     );
     assert!(!plan.is_destructive());
-    assert_eq!(plan.changes[0].id, stack::VPC);
+    assert_eq!(plan.changes[0].id, desired::VPC);
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn one_changed_value_is_exactly_one_update() {
     // The dead-letter queue shares the visibility timeout.
     assert_eq!(
         updates.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-        [stack::DEAD_LETTER_QUEUE, stack::QUEUE]
+        [desired::DEAD_LETTER_QUEUE, desired::QUEUE]
     );
     assert_eq!(
         updates[1].fields,
@@ -244,7 +244,7 @@ fn one_changed_value_is_exactly_one_update() {
     changed.logs.retention_days = 30;
     let plan = compute("s", &desired(&changed, &zones()), &observed).unwrap();
     assert_eq!(plan.summary().update, 1);
-    assert_eq!(plan.get(stack::LOG_GROUP).unwrap().fields[0].to, "30");
+    assert_eq!(plan.get(desired::LOG_GROUP).unwrap().fields[0].to, "30");
 }
 
 #[test]
@@ -262,7 +262,7 @@ fn a_new_vpc_cidr_replaces_the_network_and_says_why() {
         "10.1.3.0/24".parse().unwrap(),
     ];
     let plan = compute("s", &desired(&changed, &zones()), &observed).unwrap();
-    let vpc = plan.get(stack::VPC).unwrap();
+    let vpc = plan.get(desired::VPC).unwrap();
     assert_eq!(vpc.action, Action::Replace);
     assert!(
         vpc.reason
@@ -271,14 +271,14 @@ fn a_new_vpc_cidr_replaces_the_network_and_says_why() {
             .contains("cannot be changed in place")
     );
     for id in [
-        stack::INTERNET_GATEWAY,
+        desired::INTERNET_GATEWAY,
         "public-subnet-1",
-        stack::ALB_SECURITY_GROUP,
-        stack::PRIVATE_ROUTE_TABLE,
+        desired::ALB_SECURITY_GROUP,
+        desired::PRIVATE_ROUTE_TABLE,
     ] {
         assert_eq!(plan.get(id).unwrap().action, Action::Replace, "{id}");
     }
-    assert_eq!(plan.get(stack::QUEUE).unwrap().action, Action::Unchanged);
+    assert_eq!(plan.get(desired::QUEUE).unwrap().action, Action::Unchanged);
     assert!(plan.is_destructive());
     // A network cannot be in two places: every replacement deletes first.
     for c in plan.changes.iter().filter(|c| c.action == Action::Replace) {
@@ -303,7 +303,7 @@ fn undeclared_resources_and_duplicates_are_deleted() {
     observed.push(extra);
     let mut dup = observed
         .iter()
-        .find(|o| o.id == stack::VPC)
+        .find(|o| o.id == desired::VPC)
         .unwrap()
         .clone();
     dup.aws_id = "vpc-dup".into();
@@ -325,11 +325,11 @@ fn destroy_deletes_everything_dependents_first() {
     let plan = destroy("s", &matching(&spec));
     assert_eq!(plan.summary().delete, 19);
     let pos = |id: &str| plan.changes.iter().position(|c| c.id == id).unwrap();
-    assert!(pos(stack::PUBLIC_ROUTE_TABLE) < pos("public-subnet-1"));
-    assert!(pos("public-subnet-1") < pos(stack::VPC));
-    assert!(pos(stack::INTERNET_GATEWAY) < pos(stack::VPC));
+    assert!(pos(desired::PUBLIC_ROUTE_TABLE) < pos("public-subnet-1"));
+    assert!(pos("public-subnet-1") < pos(desired::VPC));
+    assert!(pos(desired::INTERNET_GATEWAY) < pos(desired::VPC));
     assert!(
-        pos(stack::SERVICE_SECURITY_GROUP) < pos(stack::ALB_SECURITY_GROUP),
+        pos(desired::SERVICE_SECURITY_GROUP) < pos(desired::ALB_SECURITY_GROUP),
         "the group whose rule points at the other goes first"
     );
     let observed = matching(&spec);
@@ -337,8 +337,8 @@ fn destroy_deletes_everything_dependents_first() {
     let before = deleted_before(&found);
     let index = |id: &str| found.iter().position(|o| o.id == id).unwrap();
     assert_eq!(
-        before[index(stack::ALB_SECURITY_GROUP)],
-        [index(stack::SERVICE_SECURITY_GROUP)]
+        before[index(desired::ALB_SECURITY_GROUP)],
+        [index(desired::SERVICE_SECURITY_GROUP)]
     );
 }
 
@@ -349,17 +349,17 @@ fn of_two_vpcs_the_one_holding_the_subnets_is_kept_whatever_its_id() {
     // A second VPC from a lost answer: nothing uses it, and its id sorts first.
     let mut dup = observed
         .iter()
-        .find(|o| o.id == stack::VPC)
+        .find(|o| o.id == desired::VPC)
         .unwrap()
         .clone();
     dup.aws_id = "aaa-vpc".into();
     observed.push(dup);
-    assert_eq!(primaries(&observed)[stack::VPC].aws_id, "aws-vpc");
+    assert_eq!(primaries(&observed)[desired::VPC].aws_id, "aws-vpc");
     let plan = compute("s", &desired(&spec, &zones()), &observed).unwrap();
     let vpc = plan
         .changes
         .iter()
-        .find(|c| c.id == stack::VPC && c.action != Action::Delete)
+        .find(|c| c.id == desired::VPC && c.action != Action::Delete)
         .unwrap();
     assert_eq!(
         (vpc.action, vpc.aws_id.as_deref()),
@@ -377,7 +377,7 @@ fn of_two_vpcs_the_one_holding_the_subnets_is_kept_whatever_its_id() {
         Some("a duplicate of vpc: aws-vpc is kept, as the rest of the stack uses it")
     );
     assert_eq!(
-        observed_outputs(&observed)[stack::VPC].aws_id,
+        observed_outputs(&observed)[desired::VPC].aws_id,
         "aws-vpc",
         "outputs agree"
     );
@@ -390,7 +390,7 @@ fn a_duplicate_subnet_follows_its_kept_vpc() {
     // A whole second VPC with its own first subnet (two runs at once).
     let mut vpc = observed
         .iter()
-        .find(|o| o.id == stack::VPC)
+        .find(|o| o.id == desired::VPC)
         .unwrap()
         .clone();
     vpc.aws_id = "vpc-other".into();
@@ -405,7 +405,7 @@ fn a_duplicate_subnet_follows_its_kept_vpc() {
     }
     observed.extend([vpc, subnet]);
     let kept = primaries(&observed);
-    assert_eq!(kept[stack::VPC].aws_id, "aws-vpc");
+    assert_eq!(kept[desired::VPC].aws_id, "aws-vpc");
     assert_eq!(kept["public-subnet-1"].aws_id, "aws-public-subnet-1");
     let plan = compute("s", &desired(&spec, &zones()), &observed).unwrap();
     let gone: Vec<&str> = plan
@@ -447,7 +447,7 @@ fn cidr_of(plan_desired: &[Desired], id: &str) -> String {
 fn adding_a_zone_keeps_every_subnet_and_only_creates_the_new_ones() {
     let observed = matching(&with_zones(2));
     let mut wanted = desired(&with_zones(3), &zones());
-    stack::keep_subnet_blocks(&mut wanted, &with_zones(3).network, &observed);
+    desired::keep_subnet_blocks(&mut wanted, &with_zones(3).network, &observed);
     assert_eq!(cidr_of(&wanted, "private-subnet-1"), "10.0.2.0/24");
     assert_eq!(cidr_of(&wanted, "public-subnet-3"), "10.0.4.0/24");
     assert_eq!(cidr_of(&wanted, "private-subnet-3"), "10.0.5.0/24");
@@ -466,7 +466,7 @@ fn adding_a_zone_keeps_every_subnet_and_only_creates_the_new_ones() {
 fn removing_a_zone_deletes_its_subnets_last_and_keeps_the_others() {
     let observed = matching(&with_zones(3));
     let mut wanted = desired(&with_zones(2), &zones());
-    stack::keep_subnet_blocks(&mut wanted, &with_zones(2).network, &observed);
+    desired::keep_subnet_blocks(&mut wanted, &with_zones(2).network, &observed);
     assert_eq!(cidr_of(&wanted, "private-subnet-1"), "10.0.3.0/24");
     let plan = compute("s", &wanted, &observed).unwrap();
     let removed: Vec<(&str, Action, Option<Removal>)> = plan
@@ -492,7 +492,7 @@ fn a_file_that_lists_its_subnets_gets_exactly_those() {
     spec.network.carved_prefix = None;
     spec.network.private_subnets = blocks(&["10.0.8.0/24", "10.0.9.0/24"]);
     let mut wanted = desired(&spec, &zones());
-    stack::keep_subnet_blocks(&mut wanted, &spec.network, &observed);
+    desired::keep_subnet_blocks(&mut wanted, &spec.network, &observed);
     assert_eq!(cidr_of(&wanted, "private-subnet-1"), "10.0.8.0/24");
     let plan = compute("s", &wanted, &observed).unwrap();
     let private = plan.get("private-subnet-1").unwrap();

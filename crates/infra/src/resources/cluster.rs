@@ -7,9 +7,9 @@ use aws_sdk_ecs::types::{ClusterSetting, ClusterSettingName};
 use crate::aws::{self, ecs, named};
 use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
-use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

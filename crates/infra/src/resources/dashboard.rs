@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use super::alarm::cloudwatch_name;
 use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::tags::Tags;
 
 /// Its logical id: a stack has one.

@@ -5,9 +5,9 @@ use aws_sdk_ec2::types::{DomainType, ResourceType};
 use crate::aws::ec2;
 use crate::change::{Diff, NoField};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
-use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,9 +14,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::change::{Diff, NoField};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,9 +10,9 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use crate::aws::{self, elb};
 use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

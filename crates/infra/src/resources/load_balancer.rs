@@ -11,9 +11,9 @@ use std::collections::BTreeSet;
 use crate::aws::{elb, named};
 use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref, resolve_all};
-use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::retry::{self, Progress};
 use crate::tags::Tags;
 

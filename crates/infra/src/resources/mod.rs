@@ -1,5 +1,5 @@
 //! The registry of resource kinds: one file per kind (each implements
-//! [`Resource`](crate::resource::Resource)), listed once in [`kinds!`] below. The list
+//! [`Resource`](crate::contract::Resource)), listed once in [`kinds!`] below. The list
 //! generates the closed enums ([`Kind`], [`Spec`], [`Detail`], [`Fields`]) and every
 //! dispatch over them, so a new kind is handled everywhere by adding one line here.
 //!
@@ -8,24 +8,24 @@
 pub mod alarm;
 pub mod cluster;
 pub mod dashboard;
-pub mod discovery;
-pub mod ecr;
+pub mod discovery_service;
 pub mod elastic_ip;
-pub mod iam;
 pub mod image;
 pub mod internet_gateway;
 pub mod listener;
 pub mod listener_rule;
 pub mod load_balancer;
-pub mod logs;
+pub mod log_group;
 pub mod namespace;
 pub mod nat_gateway;
+pub mod queue;
+pub mod repository;
+pub mod role;
 pub mod route_table;
 pub mod scalable_target;
 pub mod scaling_policy;
 pub mod security_group;
 pub mod service;
-pub mod sqs;
 pub mod subnet;
 pub mod target_group;
 pub mod task_definition;
@@ -39,9 +39,9 @@ mod registry;
 
 use crate::change::{Describe, FieldChange};
 use crate::context::Context;
+use crate::contract::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
-use crate::resource::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::tags::Tags;
 
 /// A resource as `stack.toml` wants it.
@@ -113,16 +113,16 @@ registry::kinds! {
     ElasticIp => elastic_ip::ElasticIp,
     NatGateway => nat_gateway::NatGateway,
     SecurityGroup => security_group::SecurityGroup,
-    Queue => sqs::Queue,
-    Repository => ecr::Repository,
-    Role => iam::Role,
-    LogGroup => logs::LogGroup,
+    Queue => queue::Queue,
+    Repository => repository::Repository,
+    Role => role::Role,
+    LogGroup => log_group::LogGroup,
     LoadBalancer => load_balancer::LoadBalancer,
     TargetGroup => target_group::TargetGroup,
     Listener => listener::Listener,
     ListenerRule => listener_rule::ListenerRule,
     Namespace => namespace::Namespace,
-    DiscoveryService => discovery::DiscoveryService,
+    DiscoveryService => discovery_service::DiscoveryService,
     Cluster => cluster::Cluster,
     TaskDefinition => task_definition::TaskDefinition,
     Service => service::Service,

@@ -7,9 +7,9 @@ use aws_sdk_ec2::types::{NatGatewayState as AwsNatState, ResourceType};
 use crate::aws::ec2;
 use crate::change::{Diff, NoField};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry::{self, Progress};
 use crate::tags::Tags;
 

@@ -7,9 +7,9 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace}
 use crate::aws;
 use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
-use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub fn prefix(stack: &str) -> String {
 pub fn logical_id(stack: &str, resource_id: &str) -> Option<String> {
     let service = resource_id.strip_prefix(&prefix(stack))?;
     let name = if service == stack {
-        crate::spec::SINGLE_SERVICE
+        crate::stack_file::SINGLE_SERVICE
     } else {
         service.strip_prefix(stack)?.strip_prefix('-')?
     };

@@ -6,8 +6,8 @@ use std::time::Duration;
 use aws_smithy_mocks::{Rule, RuleMode, mock_client};
 
 use crate::context::{Context, Settings};
+use crate::contract::Found;
 use crate::outputs::{Output, Outputs};
-use crate::resource::Found;
 use crate::tags::Tags;
 
 /// A rule that answers `$op` of `$client` with an empty output.

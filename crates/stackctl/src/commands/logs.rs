@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use infra::service_logs::{Follower, LogLine, Query};
+use infra::log_events::{Follower, LogLine, Query};
 
 use super::stack::{connect, name_and_region};
 use crate::cli::LogsArgs;

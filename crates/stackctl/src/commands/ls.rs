@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use infra::stacks::StackSummary;
+use infra::inventory::StackSummary;
 use serde::Serialize;
 
 use super::stack::{Where, connect};
@@ -76,7 +76,7 @@ pub async fn run(args: &LsArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         region: region.clone(),
     };
     let (ctx, Where { account, .. }) = connect("", &region, naming).await?;
-    let stacks = infra::stacks::all(&ctx)
+    let stacks = infra::inventory::all(&ctx)
         .await
         .context("while listing the stacks")?;
     let monthly_usd =

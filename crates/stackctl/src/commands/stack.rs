@@ -81,7 +81,7 @@ impl Where {
 pub fn load(path: &Path) -> anyhow::Result<StackSpec> {
     match StackSpec::load(path) {
         Ok(spec) => Ok(spec),
-        Err(infra::spec::LoadError::Read { path, source })
+        Err(infra::stack_file::LoadError::Read { path, source })
             if source.kind() == std::io::ErrorKind::NotFound =>
         {
             anyhow::bail!(
@@ -158,7 +158,7 @@ pub struct Named(pub Vec<(&'static str, String)>);
 
 impl Named {
     pub fn of(outputs: &Outputs) -> Self {
-        Self(infra::stack::named_outputs(outputs))
+        Self(infra::desired::named_outputs(outputs))
     }
 
     /// `name  value` lines, aligned.

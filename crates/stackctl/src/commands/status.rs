@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use infra::CallCounts;
 use infra::engine;
 use infra::resources::{Detail, Observed};
-use infra::spec::{ServiceSpec, StackSpec, rule_order};
+use infra::stack_file::{ServiceSpec, StackSpec, rule_order};
 use serde::Serialize;
 
 use super::stack::{Named, Naming, Where, connect, load, report_calls};

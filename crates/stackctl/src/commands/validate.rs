@@ -24,7 +24,7 @@ struct Valid {
 #[derive(Debug, Serialize)]
 struct ServiceLine {
     name: String,
-    kind: infra::spec::ServiceKind,
+    kind: infra::stack_file::ServiceKind,
     port: Option<u16>,
     paths: Vec<String>,
     hosts: Vec<String>,
@@ -38,7 +38,7 @@ impl ServiceLine {
             line.push_str(&format!(", port {port}"));
         }
         match (self.paths.is_empty(), self.hosts.is_empty()) {
-            (true, true) if self.kind == infra::spec::ServiceKind::Web => {
+            (true, true) if self.kind == infra::stack_file::ServiceKind::Web => {
                 line.push_str(", takes what no rule matches");
             }
             (true, true) => {}

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use infra::desired::ServiceIds;
 use infra::resources::{Detail, Observed};
-use infra::spec::{ServiceKind, ServiceSpec, StackSpec, rule_order};
-use infra::stack::ServiceIds;
+use infra::stack_file::{ServiceKind, ServiceSpec, StackSpec, rule_order};
 
 use super::router::{Routes, Rule};
 use super::{Files, Launch, stop};

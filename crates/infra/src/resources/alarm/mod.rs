@@ -11,9 +11,9 @@ pub use definition::{Definition, Value, Watched, cloudwatch_name};
 use crate::aws::{self, named};
 use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
 /// Where an alarm notifies.

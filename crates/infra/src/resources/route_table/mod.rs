@@ -12,9 +12,9 @@ pub use model::{DEFAULT_ROUTE, Field, Route, RouteState, RouteTable, RouteTableS
 use crate::aws::ec2;
 use crate::change::Diff;
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
 

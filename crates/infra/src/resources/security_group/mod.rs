@@ -14,9 +14,9 @@ pub use rules::{ANYWHERE, Grant, Peer, Rule};
 use crate::aws::ec2;
 use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::retry;
 use crate::tags::Tags;
 

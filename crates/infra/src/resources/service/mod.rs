@@ -14,9 +14,9 @@ use aws_sdk_ecs::types::{
 use crate::aws::{self, ecs};
 use crate::change::{Diff, Setting, changed_settings};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
 use model::describe;
 pub use model::{Field, Registration, Service, ServiceState, state_of};

@@ -8,9 +8,9 @@ use aws_sdk_ecs::types::{AssignPublicIp, Service as AwsService, ServiceField};
 use crate::aws::{ecs, named};
 use crate::change::{Describe, FieldChange, show_list};
 use crate::context::Context;
+use crate::contract::{Found, Resource, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::Ref;
-use crate::resource::{Found, Resource, Wanted};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {

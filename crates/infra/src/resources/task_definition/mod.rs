@@ -22,9 +22,9 @@ use revisions::{deregister, observe_family};
 use crate::aws::{self, ecs, named};
 use crate::change::Diff;
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
 /// The container as wanted, with references that may be made in this run.

@@ -9,8 +9,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::model::{TaskDefinition, TaskDefinitionState, family_of, revision_of};
 use crate::aws::{self, ecs, named};
 use crate::context::Context;
+use crate::contract::{Found, Resource};
 use crate::error::{Error, Result};
-use crate::resource::{Found, Resource};
 
 /// The family of a task definition ARN (its last part without the revision).
 pub(super) fn state_of(td: &AwsTaskDefinition) -> TaskDefinitionState {

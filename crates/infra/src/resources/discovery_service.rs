@@ -10,9 +10,9 @@ use aws_sdk_servicediscovery::types::{
 use crate::aws::{self, cloudmap};
 use crate::change::{Diff, NoField};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
 
 /// How long resolvers keep an answer: short, so a replaced task is found soon.

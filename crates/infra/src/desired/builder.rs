@@ -1,8 +1,8 @@
 //! Collects the desired resources, tagging each as its kind wants.
 
-use crate::resource::Tagging;
+use crate::contract::Tagging;
 use crate::resources::{Desired, Spec};
-use crate::spec::{Names, StackSpec};
+use crate::stack_file::{Names, StackSpec};
 use crate::tags;
 
 /// Collects the desired resources, tagging each as its kind wants.

@@ -13,7 +13,7 @@ use crate::resources::listener::{DefaultAction, Listener};
 use crate::resources::listener_rule::ListenerRule;
 use crate::resources::load_balancer::LoadBalancer;
 use crate::resources::target_group::TargetGroup;
-use crate::spec::ServiceSpec;
+use crate::stack_file::ServiceSpec;
 
 /// Adds the load balancer and its listeners, forwarding by default to `default`'s target
 /// group; returns the id of the listener the rules go on.

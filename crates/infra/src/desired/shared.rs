@@ -5,10 +5,10 @@
 use super::builder::Builder;
 use super::ids::{EXECUTION_ROLE, LOG_GROUP, REPOSITORY, queue_ids};
 use crate::resources::Spec;
-use crate::resources::ecr::Repository;
-use crate::resources::iam::{Role, TASK_EXECUTION_POLICY};
-use crate::resources::logs::LogGroup;
-use crate::resources::sqs::{DEAD_LETTER_RETENTION_SECS, Queue, Redrive};
+use crate::resources::log_group::LogGroup;
+use crate::resources::queue::{DEAD_LETTER_RETENTION_SECS, Queue, Redrive};
+use crate::resources::repository::Repository;
+use crate::resources::role::{Role, TASK_EXECUTION_POLICY};
 
 pub(super) fn add(b: &mut Builder<'_>) {
     let (spec, names) = (b.spec, b.names.clone());

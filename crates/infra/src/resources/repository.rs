@@ -8,9 +8,9 @@ use serde_json::Value;
 use crate::aws::{self, named};
 use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
-use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

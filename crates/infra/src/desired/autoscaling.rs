@@ -6,7 +6,7 @@ use super::ids::{LOAD_BALANCER, ServiceIds};
 use crate::resources::Spec;
 use crate::resources::scalable_target::ScalableTarget;
 use crate::resources::scaling_policy::{Metric, ScalingPolicy};
-use crate::spec::ServiceSpec;
+use crate::stack_file::ServiceSpec;
 
 /// The logical id of a service's scalable target.
 pub fn target_id(service: &str) -> String {

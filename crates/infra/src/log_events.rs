@@ -70,7 +70,7 @@ impl Query {
 
     /// Events from `since` on, oldest first. A stack without a log group has none.
     pub async fn read(&self, ctx: &Context, since: SystemTime) -> Result<Vec<LogLine>> {
-        let group = crate::resources::logs::prefix(&ctx.stack);
+        let group = crate::resources::log_group::prefix(&ctx.stack);
         // A quoted term matches the text as a phrase; quotes inside are escaped.
         let pattern = self
             .contains

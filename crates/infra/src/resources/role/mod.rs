@@ -23,9 +23,9 @@ use policy::{parse_document, same_policy};
 use crate::aws::{self, named};
 use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Output, Outputs};
-use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

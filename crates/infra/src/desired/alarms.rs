@@ -9,7 +9,7 @@ use crate::resources::Spec;
 use crate::resources::alarm::{Action, Alarm, Value, Watched};
 use crate::resources::dashboard::Dashboard;
 use crate::resources::topic::Topic;
-use crate::spec::{AlarmsSpec, Notify, ServiceKind};
+use crate::stack_file::{AlarmsSpec, Notify, ServiceKind};
 
 /// The logical id of the topic the stack makes for an email address.
 pub const ALARM_TOPIC: &str = "alarm-topic";

@@ -10,9 +10,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::aws::{self, named};
 use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
+use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::outputs::{Attr, Output, Outputs, Ref};
-use crate::resource::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::tags::Tags;
 
 /// 14 days, the longest SQS keeps a message: dead letters are for people to look at.

@@ -53,7 +53,7 @@ pub struct ServiceIds {
 }
 
 impl ServiceIds {
-    pub fn of(service: &crate::spec::ServiceSpec) -> Self {
+    pub fn of(service: &crate::stack_file::ServiceSpec) -> Self {
         let named = |base: &str| format!("{base}-{}", service.name);
         let single = |legacy: &str, base: &str| {
             if service.is_single() {
@@ -78,7 +78,7 @@ impl ServiceIds {
 
 /// The logical ids of a queue and its dead-letter queue. The queue of the one-queue
 /// `[queue]` table (`messages`) keeps the ids stacks had before there were several.
-pub fn queue_ids(queue: &crate::spec::QueueSpec) -> (String, String) {
+pub fn queue_ids(queue: &crate::stack_file::QueueSpec) -> (String, String) {
     if queue.is_single() {
         (QUEUE.to_owned(), DEAD_LETTER_QUEUE.to_owned())
     } else {

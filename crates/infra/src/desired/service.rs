@@ -15,14 +15,14 @@ use super::load_balancing;
 use super::network::Subnets;
 use crate::resources::Spec;
 use crate::resources::cluster::Cluster;
-use crate::resources::discovery::DiscoveryService;
-use crate::resources::iam::{self, Role, Statement, Target};
+use crate::resources::discovery_service::DiscoveryService;
 use crate::resources::image::Image;
 use crate::resources::namespace::{Namespace, domain};
+use crate::resources::role::{self, Role, Statement, Target};
 use crate::resources::security_group::{Ingress, SecurityGroup, Source};
 use crate::resources::service::Service;
 use crate::resources::task_definition::{CONTAINER, ImageRef, TaskDefinition};
-use crate::spec::{ServiceKind, ServiceSpec, rule_order};
+use crate::stack_file::{ServiceKind, ServiceSpec, rule_order};
 
 pub(super) fn add(b: &mut Builder<'_>, subnets: &Subnets) {
     let spec = b.spec;
@@ -162,10 +162,10 @@ fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
     for queue in &spec.queues {
         let mut actions: Vec<&'static str> = Vec::new();
         if service.sends_to.contains(&queue.name) {
-            actions.extend(iam::SEND_ACTIONS);
+            actions.extend(role::SEND_ACTIONS);
         }
         if service.consumes.contains(&queue.name) {
-            actions.extend(iam::CONSUME_ACTIONS);
+            actions.extend(role::CONSUME_ACTIONS);
         }
         actions.sort_unstable();
         actions.dedup();
@@ -194,9 +194,9 @@ fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
         .values()
         .map(|arn| Statement {
             actions: if arn.contains(":ssm:") {
-                iam::SSM_ACTIONS.to_vec()
+                role::SSM_ACTIONS.to_vec()
             } else {
-                iam::SECRETS_MANAGER_ACTIONS.to_vec()
+                role::SECRETS_MANAGER_ACTIONS.to_vec()
             },
             target: Target::Arn(arn.clone()),
         })
@@ -207,7 +207,7 @@ fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
             "stackctl {}: lets ECS pull the {} image, write logs and read its secrets",
             spec.name, service.name
         ),
-        managed_policies: vec![iam::TASK_EXECUTION_POLICY.into()],
+        managed_policies: vec![role::TASK_EXECUTION_POLICY.into()],
         policy,
     };
     b.add(&ids.execution_role, Spec::Role(execution), &[]);
@@ -234,7 +234,7 @@ fn task_definition(b: &mut Builder<'_>, service: &ServiceSpec, image: ImageRef) 
         .queues
         .iter()
         .filter(|q| service.sends_to.contains(&q.name) || service.consumes.contains(&q.name))
-        .map(|q| (crate::spec::env_suffix(&q.name), queue_ids(q).0))
+        .map(|q| (crate::stack_file::env_suffix(&q.name), queue_ids(q).0))
         .collect();
     let execution_role = if service.secrets.is_empty() {
         EXECUTION_ROLE.to_owned()

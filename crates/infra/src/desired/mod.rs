@@ -1,5 +1,5 @@
 //! From a validated [`StackSpec`] to the list of desired resources with their logical ids and
-//! dependencies: the one place that says what a stack is made of. Split by area, as `spec/`
+//! dependencies: the one place that says what a stack is made of. Split by area, as `stack_file/`
 //! is: the network, what the services share (queues, registry, logs), the services, and the
 //! load balancer in front of the web ones.
 
@@ -20,7 +20,7 @@ pub use network::keep_subnet_blocks;
 pub use outputs::named_outputs;
 
 use crate::resources::Desired;
-use crate::spec::StackSpec;
+use crate::stack_file::StackSpec;
 use builder::Builder;
 
 /// Tags the VPC with the stack file it is made from ([`crate::tags::SOURCE_TAG`]).

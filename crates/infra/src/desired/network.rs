@@ -16,7 +16,7 @@ use crate::resources::security_group::{Ingress, SecurityGroup, Source};
 use crate::resources::subnet::Subnet;
 use crate::resources::vpc::Vpc;
 use crate::resources::{Desired, Detail, Observed, Spec};
-use crate::spec::{NetworkSpec, ServiceKind};
+use crate::stack_file::{NetworkSpec, ServiceKind};
 
 /// The logical ids of the subnets, by kind.
 pub(super) struct Subnets {

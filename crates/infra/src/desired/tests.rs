@@ -33,7 +33,7 @@ fn every_resource_is_tagged_with_the_stack_and_its_id() {
     // The kinds AWS takes no tags on are found by name (the dashboard is the stack's name).
     let tagged = desired(&StackSpec::minimal("s"), &zones())
         .into_iter()
-        .filter(|r| r.spec.tagging() != crate::resource::Tagging::None);
+        .filter(|r| r.spec.tagging() != crate::contract::Tagging::None);
     for r in tagged {
         assert_eq!(r.tags[tags::STACK_TAG], "s");
         assert_eq!(r.tags[tags::ID_TAG], r.id);
