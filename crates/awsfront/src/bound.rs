@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use infra::ResourceId;
 use infra::resources::{Desired, Kind, Spec};
 
 use crate::model::{
@@ -68,8 +69,8 @@ fn latest(candidates: impl Iterator<Item = (f64, Vec<String>)>) -> (f64, Vec<Str
 
 /// `up` from empty: every resource created and working.
 pub fn up(desired: &[Desired]) -> Bound {
-    let mut created: HashMap<&str, (f64, Vec<String>)> = HashMap::new();
-    let mut ready: HashMap<&str, (f64, Vec<String>)> = HashMap::new();
+    let mut created: HashMap<&ResourceId, (f64, Vec<String>)> = HashMap::new();
+    let mut ready: HashMap<&ResourceId, (f64, Vec<String>)> = HashMap::new();
     let balancer = desired.iter().find(|d| d.spec.kind() == Kind::LoadBalancer);
     // The graph's order puts dependencies first; several passes settle any declaration order.
     for _ in 0..desired.len() {
@@ -80,10 +81,10 @@ pub fn up(desired: &[Desired]) -> Bound {
                 } else {
                     &created
                 };
-                from.get(dep.as_str()).cloned()
+                from.get(dep).cloned()
             }));
             let mut path = start.1.clone();
-            path.push(d.id.clone());
+            path.push(d.id.to_string());
             let mut made = start.0 + seconds(&create_calls(&d.spec));
             if matches!(d.spec, Spec::Namespace(_)) {
                 // Its create waits for the operation: created means usable.
@@ -95,7 +96,7 @@ pub fn up(desired: &[Desired]) -> Bound {
                 // Without a load balancer, running is ready.
                 Spec::Service(s) if s.target_group.is_none() => made + TASKS_STARTED,
                 Spec::Service(_) => {
-                    let lb = balancer.and_then(|b| ready.get(b.id.as_str())).cloned();
+                    let lb = balancer.and_then(|b| ready.get(&b.id)).cloned();
                     match lb {
                         Some((at, lb_path)) if at > made + TASKS_STARTED => {
                             path = lb_path;
@@ -112,7 +113,7 @@ pub fn up(desired: &[Desired]) -> Bound {
             }
             let path = if matches!(d.spec, Spec::Service(_)) {
                 let mut own = start.1.clone();
-                own.push(d.id.clone());
+                own.push(d.id.to_string());
                 own
             } else {
                 path
@@ -127,18 +128,18 @@ pub fn up(desired: &[Desired]) -> Bound {
 
 /// What a resource uses, as AWS reports it: what it refers to, except that a service may go
 /// after its task definition, and a task definition or a role after what they name.
-fn uses(spec: &Spec) -> Vec<&str> {
+fn uses(spec: &Spec) -> Vec<&ResourceId> {
     match spec {
         Spec::Service(s) => {
-            let mut uses = vec![s.cluster.as_str()];
-            uses.extend(s.target_group.as_deref());
-            uses.extend(s.discovery.as_deref());
-            uses.extend(s.security_groups.iter().map(String::as_str));
-            uses.extend(s.subnets.iter().map(String::as_str));
+            let mut uses = vec![&s.cluster];
+            uses.extend(s.target_group.as_ref());
+            uses.extend(s.discovery.as_ref());
+            uses.extend(s.security_groups.iter());
+            uses.extend(s.subnets.iter());
             uses
         }
         Spec::TaskDefinition(_) | Spec::Role(_) | Spec::ScalableTarget(_) => Vec::new(),
-        Spec::ScalingPolicy(p) => vec![p.target.as_str()],
+        Spec::ScalingPolicy(p) => vec![&p.target],
         other => other.refs(),
     }
 }
@@ -146,22 +147,17 @@ fn uses(spec: &Spec) -> Vec<&str> {
 /// `down` of the whole stack: users deleted before what they use; the network waits for the
 /// interfaces the load balancer and the service release.
 pub fn down(desired: &[Desired]) -> Bound {
-    let mut done: HashMap<&str, (f64, Vec<String>)> = HashMap::new();
+    let mut done: HashMap<&ResourceId, (f64, Vec<String>)> = HashMap::new();
     // Deletes follow what each resource uses as AWS reports it (the engine reads it from
     // AWS), not the creation-order dependencies given for order alone.
-    let users = |id: String| {
-        desired
-            .iter()
-            .filter(move |d| uses(&d.spec).contains(&id.as_str()))
-    };
+    let users = |id: ResourceId| desired.iter().filter(move |d| uses(&d.spec).contains(&&id));
     for _ in 0..desired.len() {
         for d in desired {
-            let start =
-                latest(users(d.id.clone()).filter_map(|u| done.get(u.id.as_str()).cloned()));
+            let start = latest(users(d.id.clone()).filter_map(|u| done.get(&u.id).cloned()));
             // Interfaces go 60 s after a load balancer's delete, and as a service finishes
             // draining (60 s after its delete).
             let released = latest(desired.iter().filter_map(|x| {
-                let (t, p) = done.get(x.id.as_str())?.clone();
+                let (t, p) = done.get(&x.id)?.clone();
                 match x.spec.kind() {
                     Kind::LoadBalancer => Some((t + INTERFACES_RELEASED, p)),
                     Kind::Service => Some((t, p)),
@@ -181,7 +177,7 @@ pub fn down(desired: &[Desired]) -> Bound {
                 Some(floor) if floor.0 > start.0 => floor,
                 _ => start,
             };
-            path.push(d.id.clone());
+            path.push(d.id.to_string());
             done.insert(&d.id, (begin + calls, path));
         }
     }

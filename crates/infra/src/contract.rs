@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::change::{Describe, Diff};
 use crate::context::Context;
 use crate::error::Result;
+use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::tags::Tags;
 
@@ -54,7 +55,7 @@ pub type Wait<'a> = &'a (dyn Fn(String) + Send + Sync);
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Found<S> {
     /// Logical id: the value of its `stackctl:id` tag.
-    pub id: String,
+    pub id: ResourceId,
     /// Serialized as the resource's kind (see the registry's `Detail`).
     #[serde(rename = "kind")]
     pub detail: S,
@@ -88,14 +89,14 @@ impl<S> Found<S> {
 /// A desired resource of one kind, handed to that kind's `observe`.
 #[derive(Debug, Clone, Copy)]
 pub struct Wanted<'a, R> {
-    pub id: &'a str,
+    pub id: &'a ResourceId,
     pub spec: &'a R,
 }
 
 /// What `create` gets besides the desired attributes.
 #[derive(Clone, Copy)]
 pub struct New<'a> {
-    pub id: &'a str,
+    pub id: &'a ResourceId,
     pub tags: &'a Tags,
     /// Outputs of the resources this one depends on (all done by now).
     pub refs: &'a Outputs,
@@ -148,10 +149,10 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
     const CREATE_FIRST: bool = false;
 
     /// Logical ids this resource refers to: they exist before it does.
-    fn refs(&self) -> Vec<&str>;
+    fn refs(&self) -> Vec<&ResourceId>;
 
     /// Of those, the ones whose replacement forces this one's (a subnet cannot move VPC).
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         Vec::new()
     }
 
@@ -220,7 +221,7 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
     fn ready(
         &self,
         _ctx: &Context,
-        _id: &str,
+        _id: &ResourceId,
         _output: &Output,
         _refs: &Outputs,
         _wait: Wait<'_>,

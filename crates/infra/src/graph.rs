@@ -4,37 +4,37 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 
 #[derive(Debug, Clone)]
 pub struct Graph {
-    order: Vec<String>,
-    deps: HashMap<String, Vec<String>>,
-    dependents: HashMap<String, Vec<String>>,
+    order: Vec<ResourceId>,
+    deps: HashMap<ResourceId, Vec<ResourceId>>,
+    dependents: HashMap<ResourceId, Vec<ResourceId>>,
 }
 
 impl Graph {
     /// `nodes`: each id with the ids it depends on, in declaration order.
-    pub fn new<'a>(nodes: impl IntoIterator<Item = (&'a str, &'a [String])>) -> Result<Self> {
-        let nodes: Vec<(&str, &[String])> = nodes.into_iter().collect();
-        let position: HashMap<&str, usize> = nodes
+    pub fn new<'a>(
+        nodes: impl IntoIterator<Item = (&'a ResourceId, &'a [ResourceId])>,
+    ) -> Result<Self> {
+        let nodes: Vec<(&ResourceId, &[ResourceId])> = nodes.into_iter().collect();
+        let position: HashMap<&ResourceId, usize> = nodes
             .iter()
             .enumerate()
             .map(|(i, (id, _))| (*id, i))
             .collect();
         let mut deps = HashMap::new();
-        let mut dependents: HashMap<String, Vec<String>> = HashMap::new();
+        let mut dependents: HashMap<ResourceId, Vec<ResourceId>> = HashMap::new();
         let mut missing = BTreeMap::new();
         for (id, ds) in &nodes {
             for d in *ds {
-                if !position.contains_key(d.as_str()) {
-                    missing.insert((*id).to_owned(), d.clone());
+                if !position.contains_key(d) {
+                    missing.insert((*id).clone(), d.clone());
                 }
-                dependents
-                    .entry(d.clone())
-                    .or_default()
-                    .push((*id).to_owned());
+                dependents.entry(d.clone()).or_default().push((*id).clone());
             }
-            deps.insert((*id).to_owned(), ds.to_vec());
+            deps.insert((*id).clone(), ds.to_vec());
         }
         if let Some((id, d)) = missing.into_iter().next() {
             return Err(Error::unexpected(
@@ -50,15 +50,15 @@ impl Graph {
             let Some(next) = (0..nodes.len()).find(|&i| !done[i] && remaining[i] == 0) else {
                 let stuck: Vec<&str> = (0..nodes.len())
                     .filter(|&i| !done[i])
-                    .map(|i| nodes[i].0)
+                    .map(|i| nodes[i].0.as_str())
                     .collect();
                 return Err(Error::Cycle(stuck.join(" -> ")));
             };
             done[next] = true;
             let id = nodes[next].0;
-            order.push(id.to_owned());
+            order.push(id.clone());
             for dependent in dependents.get(id).into_iter().flatten() {
-                remaining[position[dependent.as_str()]] -= 1;
+                remaining[position[dependent]] -= 1;
             }
         }
         Ok(Self {
@@ -69,15 +69,15 @@ impl Graph {
     }
 
     /// Every id, dependencies before dependents.
-    pub fn order(&self) -> &[String] {
+    pub fn order(&self) -> &[ResourceId] {
         &self.order
     }
 
-    pub fn deps(&self, id: &str) -> &[String] {
+    pub fn deps(&self, id: &str) -> &[ResourceId] {
         self.deps.get(id).map_or(&[], Vec::as_slice)
     }
 
-    pub fn dependents(&self, id: &str) -> &[String] {
+    pub fn dependents(&self, id: &str) -> &[ResourceId] {
         self.dependents.get(id).map_or(&[], Vec::as_slice)
     }
 
@@ -91,16 +91,16 @@ mod tests {
     use super::*;
 
     fn graph(nodes: &[(&str, &[&str])]) -> Result<Graph> {
-        let owned: Vec<(String, Vec<String>)> = nodes
+        let owned: Vec<(ResourceId, Vec<ResourceId>)> = nodes
             .iter()
             .map(|(id, ds)| {
                 (
-                    (*id).to_owned(),
-                    ds.iter().map(|d| (*d).to_owned()).collect(),
+                    ResourceId::from_tag(id),
+                    ds.iter().map(|d| ResourceId::from_tag(d)).collect(),
                 )
             })
             .collect();
-        Graph::new(owned.iter().map(|(id, ds)| (id.as_str(), ds.as_slice())))
+        Graph::new(owned.iter().map(|(id, ds)| (id, ds.as_slice())))
     }
 
     #[test]

@@ -50,8 +50,8 @@ pub async fn names(ctx: &Context) -> Result<Vec<String>> {
 /// their VPCs.
 pub async fn renamed_from(ctx: &Context, source: &str, plan: &Plan) -> Result<Vec<String>> {
     let new_stack = plan
-        .get(crate::desired::VPC)
-        .is_some_and(|c| c.action == Action::Create);
+        .get(crate::id::ResourceId::VPC.as_str())
+        .is_some_and(|c| c.action() == Action::Create);
     if !new_stack {
         return Ok(Vec::new());
     }

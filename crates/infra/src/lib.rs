@@ -5,9 +5,9 @@
 //!
 //! # Layout
 //! Leaves first; no module imports one that imports it back (`tests/architecture.rs`).
-//! - [`error`], [`tags`], [`change`], [`outputs`], [`when`]: the shared vocabulary (errors,
-//!   tags, typed changes and how they are shown, outputs and references between resources,
-//!   times as shown and as read).
+//! - [`error`], [`id`], [`tags`], [`change`], [`outputs`], [`when`]: the shared vocabulary
+//!   (errors, the resources' logical ids, tags, typed changes and how they are shown, outputs
+//!   and references between resources, times as shown and as read).
 //! - [`context`]: the AWS clients, timing settings, and the interceptor that counts calls.
 //! - [`retry`]: bounded retries for AWS's eventual-consistency races.
 //! - [`contract`]: the contract every resource kind fulfils (the `Resource` trait, `Found`).
@@ -35,6 +35,7 @@ pub mod engine;
 pub mod error;
 pub mod graph;
 pub mod history;
+pub mod id;
 pub mod inventory;
 pub mod lock;
 pub mod log_events;
@@ -48,5 +49,6 @@ pub mod when;
 
 pub use context::{CallCounts, Context};
 pub use error::{Error, Result, chain as error_chain};
+pub use id::ResourceId;
 pub use plan::{Action, Plan};
 pub use stack_file::StackSpec;

@@ -8,6 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 
 /// What dependents and users need of a resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -40,7 +41,7 @@ impl Output {
 }
 
 /// Outputs of resources by logical id: how references are resolved.
-pub type Outputs = BTreeMap<String, Output>;
+pub type Outputs = BTreeMap<ResourceId, Output>;
 
 /// Which attribute of another resource a reference takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,15 +66,15 @@ impl Attr {
 /// At apply time it is resolved again, from the outputs of what is done by then.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ref {
-    pub id: String,
+    pub id: ResourceId,
     pub attr: Attr,
     pub known: Option<String>,
 }
 
 impl Ref {
-    pub fn new(refs: &Outputs, id: &str, attr: Attr) -> Self {
+    pub fn new(refs: &Outputs, id: &ResourceId, attr: Attr) -> Self {
         Self {
-            id: id.to_owned(),
+            id: id.clone(),
             attr,
             known: refs.get(id).and_then(|o| attr.of(o)).map(str::to_owned),
         }
@@ -94,7 +95,7 @@ impl Ref {
     }
 
     /// The value now, from the outputs of the resources that are done.
-    pub fn resolve(&self, refs: &Outputs, from: &str) -> Result<String> {
+    pub fn resolve(&self, refs: &Outputs, from: &ResourceId) -> Result<String> {
         let output = resolve(refs, from, &self.id)?;
         self.attr.of(output).map(str::to_owned).ok_or_else(|| {
             Error::unexpected(
@@ -115,13 +116,13 @@ impl fmt::Display for Ref {
 }
 
 /// Resolves a dependency's output; the engine guarantees dependencies are done first.
-pub fn resolve<'a>(refs: &'a Outputs, from: &str, id: &str) -> Result<&'a Output> {
+pub fn resolve<'a>(refs: &'a Outputs, from: &ResourceId, id: &ResourceId) -> Result<&'a Output> {
     refs.get(id)
         .ok_or_else(|| Error::unexpected(from, format!("needs {id}, which has no output yet")))
 }
 
 /// Resolves several references at once.
-pub fn resolve_all(refs: &Outputs, from: &str, list: &[Ref]) -> Result<Vec<String>> {
+pub fn resolve_all(refs: &Outputs, from: &ResourceId, list: &[Ref]) -> Result<Vec<String>> {
     list.iter().map(|r| r.resolve(refs, from)).collect()
 }
 
@@ -132,17 +133,17 @@ mod tests {
     #[test]
     fn a_reference_shows_its_value_or_that_it_is_new_and_resolves_later() {
         let mut refs = Outputs::new();
-        let pending = Ref::new(&refs, "vpc", Attr::Id);
+        let pending = Ref::new(&refs, &"vpc".into(), Attr::Id);
         assert_eq!(pending.to_string(), "(new vpc)");
-        assert!(pending.resolve(&refs, "subnet").is_err());
+        assert!(pending.resolve(&refs, &"subnet".into()).is_err());
         refs.insert("vpc".into(), Output::id("vpc-1"));
-        assert_eq!(pending.resolve(&refs, "subnet").unwrap(), "vpc-1");
-        let known = Ref::new(&refs, "vpc", Attr::Id);
+        assert_eq!(pending.resolve(&refs, &"subnet".into()).unwrap(), "vpc-1");
+        let known = Ref::new(&refs, &"vpc".into(), Attr::Id);
         assert!(known.is("vpc-1"));
         assert_eq!(known.to_string(), "vpc-1");
         assert!(
-            Ref::new(&refs, "vpc", Attr::Arn)
-                .resolve(&refs, "x")
+            Ref::new(&refs, &"vpc".into(), Attr::Arn)
+                .resolve(&refs, &"x".into())
                 .is_err()
         );
     }
@@ -150,9 +151,12 @@ mod tests {
     #[test]
     fn a_resource_in_another_vpc_is_moved_only_when_the_stack_vpc_is_known() {
         let mut refs = Outputs::new();
-        assert_eq!(Ref::new(&refs, "vpc", Attr::Id).moved_from("vpc-9"), None);
+        assert_eq!(
+            Ref::new(&refs, &"vpc".into(), Attr::Id).moved_from("vpc-9"),
+            None
+        );
         refs.insert("vpc".into(), Output::id("vpc-1"));
-        let vpc = Ref::new(&refs, "vpc", Attr::Id);
+        let vpc = Ref::new(&refs, &"vpc".into(), Attr::Id);
         assert_eq!(vpc.moved_from("vpc-1"), None);
         assert_eq!(
             vpc.moved_from("vpc-9").as_deref(),

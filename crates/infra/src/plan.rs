@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::error::Result;
 use crate::graph::Graph;
+use crate::id::ResourceId;
 use crate::outputs::Outputs;
 use crate::resources::{Desired, Observed};
 use crate::tags;
@@ -14,7 +15,7 @@ mod model;
 mod order;
 
 pub use duplicates::primaries;
-pub use model::{Action, Change, Plan, Removal, Summary, Update};
+pub use model::{Action, Change, Plan, Removal, Step, Summary, Update};
 use order::{held_by_removed, order_removals};
 
 /// Outputs of the resources that exist, by logical id: what diffs compare references with.
@@ -22,7 +23,7 @@ use order::{held_by_removed, order_removals};
 pub fn observed_outputs(observed: &[Observed]) -> Outputs {
     primaries(observed)
         .into_iter()
-        .map(|(id, kept)| (id.to_owned(), kept.output()))
+        .map(|(id, kept)| (id.clone(), kept.output()))
         .collect()
 }
 
@@ -46,46 +47,48 @@ fn compute_with(
     stack: &str,
     desired: &[Desired],
     observed: &[Observed],
-    forced: &BTreeMap<String, String>,
+    forced: &BTreeMap<ResourceId, String>,
 ) -> Result<Plan> {
-    let graph = Graph::new(desired.iter().map(|d| (d.id.as_str(), d.deps.as_slice())))?;
-    let wanted: HashMap<&str, &Desired> = desired.iter().map(|d| (d.id.as_str(), d)).collect();
+    let graph = Graph::new(desired.iter().map(|d| (&d.id, d.deps.as_slice())))?;
+    let wanted: HashMap<&ResourceId, &Desired> = desired.iter().map(|d| (&d.id, d)).collect();
     let kept = primaries(observed);
     // Only resources that keep their ids can be referred to by them.
     let mut refs = observed_outputs(observed);
-    let mut actions: HashMap<&str, Action> = HashMap::new();
+    let mut actions: HashMap<&ResourceId, Action> = HashMap::new();
     let mut changes = Vec::new();
     for id in graph.order() {
-        let Some(want) = wanted.get(id.as_str()) else {
+        let Some(want) = wanted.get(id) else {
             continue;
         };
-        let existing = kept.get(id.as_str()).copied();
-        let change = match existing {
-            None => Change::new(id, want.spec.kind(), Action::Create, None),
-            Some(have) => compare(want, have, &refs, &actions, forced.get(id.as_str())),
+        let existing = kept.get(id).copied();
+        let step = match existing {
+            None => Step::Create,
+            Some(have) => compare(want, have, &refs, &actions, forced.get(id)),
         };
-        let new_ids = match change.action {
-            Action::Create | Action::Replace => true,
-            Action::Update => change.update.as_ref().is_some_and(|u| u.fields.new_id()),
-            Action::Delete | Action::Wait | Action::Unchanged => false,
+        let new_ids = match &step {
+            Step::Create | Step::Replace { .. } => true,
+            Step::Update { update, .. } => update.fields.new_id(),
+            Step::Delete { .. } | Step::Wait { .. } | Step::Unchanged { .. } => false,
         };
         if new_ids {
             refs.remove(id);
         }
-        actions.insert(id.as_str(), change.action);
+        let change = Change {
+            id: id.clone(),
+            kind: want.spec.kind(),
+            step,
+        };
+        actions.insert(id, change.action());
         changes.push(change);
     }
     // Everything else goes: what the file no longer declares, and every duplicate.
     let leftovers: Vec<(&Observed, String)> = observed
         .iter()
         .filter(|o| {
-            !kept
-                .get(o.id.as_str())
-                .is_some_and(|k| std::ptr::eq(*k, *o))
-                || !wanted.contains_key(o.id.as_str())
+            !kept.get(&o.id).is_some_and(|k| std::ptr::eq(*k, *o)) || !wanted.contains_key(&o.id)
         })
         .map(|o| {
-            let reason = match (wanted.contains_key(o.id.as_str()), kept.get(o.id.as_str())) {
+            let reason = match (wanted.contains_key(&o.id), kept.get(&o.id)) {
                 (true, Some(k)) => format!(
                     "a duplicate of {}: {} is kept, as the rest of the stack uses it",
                     o.id, k.aws_id
@@ -95,7 +98,7 @@ fn compute_with(
             (o, reason)
         })
         .collect();
-    changes.extend(deletions(leftovers));
+    changes.extend(deletions(leftovers, Removal::Last));
     order_removals(&mut changes, desired, observed);
     Ok(Plan {
         stack: stack.to_owned(),
@@ -103,29 +106,28 @@ fn compute_with(
     })
 }
 
-/// One declared resource against what was found under its id.
+/// One declared resource against what was found under its id. A replacement's removal is
+/// decided afterwards, with the whole plan in view ([`order_removals`]).
 fn compare(
     want: &Desired,
     have: &Observed,
     refs: &Outputs,
-    actions: &HashMap<&str, Action>,
+    actions: &HashMap<&ResourceId, Action>,
     held: Option<&String>,
-) -> Change {
-    let mut change = Change::new(
-        &want.id,
-        want.spec.kind(),
-        Action::Unchanged,
-        Some(&have.aws_id),
-    );
-    let Some((fields, replace)) = want.spec.diff(&have.detail, refs) else {
-        change.action = Action::Replace;
-        change.reason = Some(format!(
+) -> Step {
+    let aws_id = have.aws_id.clone();
+    let replace = |reason| Step::Replace {
+        aws_id: have.aws_id.clone(),
+        reason,
+        removal: Removal::First,
+    };
+    let Some((fields, replaced)) = want.spec.diff(&have.detail, refs) else {
+        return replace(format!(
             "the resource tagged {} is a {}, not a {}",
             want.id,
             have.kind(),
             want.spec.kind()
         ));
-        return change;
     };
     let forced = want
         .spec
@@ -134,32 +136,25 @@ fn compare(
         .find(|dep| matches!(actions.get(dep), Some(Action::Create | Action::Replace)))
         .map(|dep| format!("{dep} is replaced"));
     let tags = tags::missing(&want.tags, &have.tags);
-    match (replace, forced.or_else(|| held.cloned())) {
-        (Some(reason), _) => {
-            change.action = Action::Replace;
-            change.reason = Some(reason);
-        }
-        (None, Some(reason)) => {
-            change.action = Action::Replace;
-            change.reason = Some(reason);
-        }
-        (None, None) if fields.is_empty() && tags.is_empty() => {
-            // Declared as it is, but not working yet: `up` sees it through.
-            if let Some(under_way) = have.unready() {
-                change.action = Action::Wait;
-                change.reason = Some(under_way);
-            }
-        }
-        (None, None) => {
-            change.action = Action::Update;
-            change.fields = fields.describe();
+    match replaced.or(forced).or_else(|| held.cloned()) {
+        Some(reason) => replace(reason),
+        // Declared as it is, but maybe not working yet: `up` sees it through.
+        None if fields.is_empty() && tags.is_empty() => match have.unready() {
+            Some(reason) => Step::Wait { aws_id, reason },
+            None => Step::Unchanged { aws_id },
+        },
+        None => {
+            let mut shown = fields.describe();
             if !tags.is_empty() {
-                change.fields.push(tags::describe(&tags, &have.tags));
+                shown.push(tags::describe(&tags, &have.tags));
             }
-            change.update = Some(Update { fields, tags });
+            Step::Update {
+                aws_id,
+                update: Update { fields, tags },
+                shown,
+            }
         }
     }
-    change
 }
 
 /// For each resource to delete, the ones that must be gone first: those that use it (by the
@@ -177,8 +172,9 @@ pub fn deleted_before(targets: &[&Observed]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// Delete changes in an order that deletes users before what they use (stable otherwise).
-fn deletions(targets: Vec<(&Observed, String)>) -> Vec<Change> {
+/// Delete changes in an order that deletes users before what they use (stable otherwise),
+/// each going at `removal`.
+fn deletions(targets: Vec<(&Observed, String)>, removal: Removal) -> Vec<Change> {
     let observed: Vec<&Observed> = targets.iter().map(|(o, _)| *o).collect();
     let before = deleted_before(&observed);
     let mut done = vec![false; targets.len()];
@@ -196,9 +192,15 @@ fn deletions(targets: Vec<(&Observed, String)>) -> Vec<Change> {
         .into_iter()
         .map(|i| {
             let (o, reason) = &targets[i];
-            let mut change = Change::new(&o.id, o.kind(), Action::Delete, Some(&o.aws_id));
-            change.reason = (!reason.is_empty()).then(|| reason.clone());
-            change
+            Change {
+                id: o.id.clone(),
+                kind: o.kind(),
+                step: Step::Delete {
+                    aws_id: o.aws_id.clone(),
+                    reason: (!reason.is_empty()).then(|| reason.clone()),
+                    removal,
+                },
+            }
         })
         .collect()
 }
@@ -207,13 +209,10 @@ fn deletions(targets: Vec<(&Observed, String)>) -> Vec<Change> {
 pub fn destroy(stack: &str, observed: &[Observed]) -> Plan {
     Plan {
         stack: stack.to_owned(),
-        changes: deletions(observed.iter().map(|o| (o, String::new())).collect())
-            .into_iter()
-            .map(|c| Change {
-                removal: Some(Removal::First),
-                ..c
-            })
-            .collect(),
+        changes: deletions(
+            observed.iter().map(|o| (o, String::new())).collect(),
+            Removal::First,
+        ),
     }
 }
 

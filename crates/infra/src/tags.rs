@@ -4,6 +4,7 @@
 //! resources also carry `Name`. Only the desired keys are compared: tags a user adds by hand
 //! (cost centres, owners) are left alone.
 
+use crate::id::ResourceId;
 use std::collections::BTreeMap;
 
 use crate::change::FieldChange;
@@ -19,7 +20,7 @@ pub const SOURCE_TAG: &str = "stackctl:source";
 pub type Tags = BTreeMap<String, String>;
 
 /// The managed tags of resource `id` in `stack`, with a `Name` when given.
-pub fn managed(stack: &str, id: &str, name: Option<&str>) -> Tags {
+pub fn managed(stack: &str, id: &ResourceId, name: Option<&str>) -> Tags {
     let mut tags = Tags::new();
     tags.insert(STACK_TAG.into(), stack.into());
     tags.insert(ID_TAG.into(), id.into());
@@ -54,11 +55,11 @@ pub fn describe(missing: &Tags, observed: &Tags) -> FieldChange {
 /// The logical id of a resource of `stack`, from its tags; `None` for anything else. Every
 /// answer is checked, not only a describe filter: a filter an endpoint ignores (moto does, for
 /// NAT gateways) must not make another stack's resource look like ours.
-pub fn logical_id(stack: &str, tags: &Tags) -> Option<String> {
+pub fn logical_id(stack: &str, tags: &Tags) -> Option<ResourceId> {
     if tags.get(STACK_TAG).map(String::as_str) != Some(stack) {
         return None;
     }
-    tags.get(ID_TAG).cloned()
+    tags.get(ID_TAG).map(|id| ResourceId::from_tag(id))
 }
 
 /// The tags in a service's own tag type (each AWS SDK has one): `make` builds one tag.
@@ -88,7 +89,7 @@ mod tests {
 
     #[test]
     fn only_managed_keys_count() {
-        let desired = managed("s", "vpc", Some("s-vpc"));
+        let desired = managed("s", &ResourceId::VPC, Some("s-vpc"));
         let mut observed = desired.clone();
         observed.insert("team".into(), "payments".into());
         assert!(missing(&desired, &observed).is_empty());
@@ -102,9 +103,9 @@ mod tests {
 
     #[test]
     fn another_stack_s_resource_has_no_logical_id_here() {
-        let ours = managed("mine", "nat-gateway", None);
-        let theirs = managed("other", "nat-gateway", None);
-        assert_eq!(logical_id("mine", &ours).as_deref(), Some("nat-gateway"));
+        let ours = managed("mine", &ResourceId::NAT_GATEWAY, None);
+        let theirs = managed("other", &ResourceId::NAT_GATEWAY, None);
+        assert_eq!(logical_id("mine", &ours), Some(ResourceId::NAT_GATEWAY));
         assert_eq!(logical_id("mine", &theirs), None);
         assert_eq!(logical_id("mine", &Tags::new()), None);
     }

@@ -127,7 +127,7 @@ pub async fn can_build(plan: &infra::plan::Plan) -> anyhow::Result<()> {
     let builds = plan
         .changes
         .iter()
-        .any(|c| c.kind == infra::resources::Kind::Image && c.action == infra::Action::Create);
+        .any(|c| c.kind == infra::resources::Kind::Image && c.action() == infra::Action::Create);
     if builds {
         infra::resources::image::Builder::find().await?;
     }

@@ -46,7 +46,7 @@ pub fn plain_line(event: &Event) -> String {
             format!("{id} ready in {:.1}s", elapsed.as_secs_f64())
         }
         Event::Failed { id, error } => format!("failed {id}: {error}"),
-        Event::Skipped { id, reason } => format!("skipped {id}: {reason}"),
+        Event::Skipped { job, reason } => format!("skipped {job}: {reason}"),
     }
 }
 
@@ -56,7 +56,7 @@ pub fn sink(interactive: bool) -> Progress {
         return Arc::new(|event| eprintln!("{}", plain_line(&event)));
     }
     let multi = MultiProgress::new();
-    let bars: Arc<Mutex<HashMap<String, ProgressBar>>> = Arc::default();
+    let bars: Arc<Mutex<HashMap<infra::ResourceId, ProgressBar>>> = Arc::default();
     let style = ProgressStyle::with_template("{spinner:.cyan} {msg} [{elapsed}]")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     Arc::new(move |event| {
@@ -116,20 +116,20 @@ mod tests {
     #[test]
     fn plain_lines_are_greppable() {
         let started = Event::Started {
-            id: "vpc".into(),
+            id: infra::ResourceId::from_tag("vpc"),
             kind: Kind::Vpc,
             action: Action::Create,
         };
         assert_eq!(plain_line(&started), "creating vpc (VPC)");
         let finished = Event::Finished {
-            id: "vpc".into(),
+            id: infra::ResourceId::from_tag("vpc"),
             kind: Kind::Vpc,
             action: Action::Create,
             elapsed: Duration::from_millis(1234),
         };
         assert_eq!(plain_line(&finished), "created vpc in 1.2s");
         let gone = Event::Finished {
-            id: "subnet".into(),
+            id: infra::ResourceId::from_tag("subnet"),
             kind: Kind::Subnet,
             action: Action::Delete,
             elapsed: Duration::ZERO,

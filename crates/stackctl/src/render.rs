@@ -35,9 +35,9 @@ pub fn plan(plan: &Plan, all: bool) -> String {
     let shown: Vec<_> = plan
         .changes
         .iter()
-        .filter(|c| all || c.action != Action::Unchanged)
+        .filter(|c| all || c.action() != Action::Unchanged)
         .collect();
-    let width = shown.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let width = shown.iter().map(|c| c.id.as_str().len()).max().unwrap_or(0);
     let mut out: String = shown.iter().map(|c| change(c, width)).collect();
     out = out
         .lines()
@@ -59,17 +59,17 @@ pub fn plan(plan: &Plan, all: bool) -> String {
 
 /// One change: its line (the id padded to `width`), its fields, why, and when the old one goes.
 fn change(c: &infra::plan::Change, width: usize) -> String {
-    let what = match &c.aws_id {
+    let what = match &c.aws_id() {
         Some(id) => format!("{} {}", c.kind, short_id(id)),
         None => c.kind.to_string(),
     };
-    let status = if c.action == Action::Unchanged {
+    let status = if c.action() == Action::Unchanged {
         "(unchanged)"
     } else {
         ""
     };
     let mut out = format!("{:>3} {:<width$}  {what} {status}\n", c.symbol(), c.id);
-    for f in &c.fields {
+    for f in c.fields() {
         out.push_str(&format!(
             "      {}: {} -> {}\n",
             f.field,
@@ -77,15 +77,15 @@ fn change(c: &infra::plan::Change, width: usize) -> String {
             short_ids(&f.to)
         ));
     }
-    if let Some(reason) = &c.reason {
-        let (why, then) = match c.action {
+    if let Some(reason) = &c.reason() {
+        let (why, then) = match c.action() {
             Action::Replace => ("because ", ""),
             Action::Wait => ("", "; `up` waits for it"),
             _ => ("", ""),
         };
         out.push_str(&format!("      {why}{reason}{then}\n"));
     }
-    match (c.action, c.removal) {
+    match (c.action(), c.removal()) {
         (Action::Replace, Some(Removal::First)) => {
             out.push_str("      deleted first, then created again\n");
         }
@@ -263,8 +263,16 @@ pub fn calls(counts: &CallCounts) -> String {
 #[cfg(test)]
 mod tests {
     use infra::change::FieldChange;
-    use infra::plan::Change;
-    use infra::resources::Kind;
+    use infra::plan::{Change, Step, Update};
+    use infra::resources::{Fields, Kind};
+
+    fn change(id: &str, kind: Kind, step: Step) -> Change {
+        Change {
+            id: infra::ResourceId::from_tag(id),
+            kind,
+            step,
+        }
+    }
 
     use super::*;
 
@@ -273,36 +281,26 @@ mod tests {
         let plan = Plan {
             stack: "s".into(),
             changes: vec![
-                Change {
-                    id: "vpc".into(),
-                    kind: Kind::Vpc,
-                    action: Action::Create,
-                    fields: vec![],
-                    reason: None,
-                    removal: None,
-                    aws_id: None,
-                    update: None,
-                },
-                Change {
-                    id: "queue".into(),
-                    kind: Kind::Queue,
-                    action: Action::Update,
-                    fields: vec![FieldChange::new("visibility_timeout", "30", "60")],
-                    reason: None,
-                    removal: None,
-                    aws_id: Some("https://q".into()),
-                    update: None,
-                },
-                Change {
-                    id: "log-group".into(),
-                    kind: Kind::LogGroup,
-                    action: Action::Unchanged,
-                    fields: vec![],
-                    reason: None,
-                    removal: None,
-                    aws_id: Some("/stackctl/s".into()),
-                    update: None,
-                },
+                change("vpc", Kind::Vpc, Step::Create),
+                change(
+                    "queue",
+                    Kind::Queue,
+                    Step::Update {
+                        aws_id: "https://q".into(),
+                        update: Update {
+                            fields: Fields::Queue(Vec::new()),
+                            tags: Default::default(),
+                        },
+                        shown: vec![FieldChange::new("visibility_timeout", "30", "60")],
+                    },
+                ),
+                change(
+                    "log-group",
+                    Kind::LogGroup,
+                    Step::Unchanged {
+                        aws_id: "/stackctl/s".into(),
+                    },
+                ),
             ],
         };
         let text = plan_text(&plan);
@@ -318,25 +316,21 @@ mod tests {
 
     #[test]
     fn unchanged_resources_are_hidden_unless_asked_for_and_arns_are_short() {
-        let change = |id: &str, action, aws_id: &str| Change {
-            id: id.into(),
-            kind: Kind::TargetGroup,
-            action,
-            fields: vec![],
-            reason: None,
-            removal: None,
-            aws_id: Some(aws_id.into()),
-            update: None,
-        };
+        let tg = |id: &str, step| change(id, Kind::TargetGroup, step);
         let plan = Plan {
             stack: "s".into(),
             changes: vec![
-                change(
+                tg(
                     "target-group",
-                    Action::Replace,
-                    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/s-tg/abc",
+                    Step::Replace {
+                        aws_id:
+                            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/s-tg/abc"
+                                .into(),
+                        reason: "the port changes".into(),
+                        removal: Removal::First,
+                    },
                 ),
-                change("other", Action::Unchanged, "x"),
+                tg("other", Step::Unchanged { aws_id: "x".into() }),
             ],
         };
         let text = super::plan(&plan, false);
@@ -358,7 +352,7 @@ mod tests {
 
     fn observed(id: &str, aws_id: &str, state: &str) -> Observed {
         infra::contract::Found {
-            id: id.into(),
+            id: infra::ResourceId::from_tag(id),
             detail: infra::resources::Detail::LogGroup(
                 infra::resources::log_group::LogGroupState {
                     retention_days: None,
@@ -416,15 +410,13 @@ mod tests {
 
     #[test]
     fn a_replacement_says_whether_the_old_one_goes_first_or_last() {
-        let replace = |id: &str, removal| Change {
-            id: id.into(),
-            kind: Kind::TargetGroup,
-            action: Action::Replace,
-            fields: vec![],
-            reason: Some("the port changes".into()),
-            removal: Some(removal),
-            aws_id: Some("old".into()),
-            update: None,
+        let replace = |id: &str, removal| {
+            let step = Step::Replace {
+                aws_id: "old".into(),
+                reason: "the port changes".into(),
+                removal,
+            };
+            change(id, Kind::TargetGroup, step)
         };
         let plan = Plan {
             stack: "s".into(),

@@ -9,6 +9,7 @@ use aws_sdk_servicediscovery::types::{
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::retry::{self, Look};
 use crate::tags::{self, Tags};
 
@@ -32,7 +33,7 @@ pub async fn tags_of(ctx: &Context, arn: &str) -> Result<Tags> {
 }
 
 /// Puts back managed tags on a namespace or service.
-pub async fn retag(ctx: &Context, id: &str, arn: &str, tags: &Tags) -> Result<()> {
+pub async fn retag(ctx: &Context, id: &ResourceId, arn: &str, tags: &Tags) -> Result<()> {
     ctx.discovery
         .tag_resource()
         .resource_arn(arn)
@@ -46,7 +47,7 @@ pub async fn retag(ctx: &Context, id: &str, arn: &str, tags: &Tags) -> Result<()
 /// Waits for an operation to succeed; answers the namespace it made or deleted, if it says.
 pub async fn finished(
     ctx: &Context,
-    id: &str,
+    id: &ResourceId,
     operation: &str,
     wait: &(dyn Fn(String) + Send + Sync),
 ) -> Result<Option<String>> {
@@ -54,7 +55,7 @@ pub async fn finished(
     retry::poll(
         settings,
         settings.wait_timeout,
-        (id, "finish"),
+        (id.as_str(), "finish"),
         wait,
         || async {
             let out = ctx
@@ -94,7 +95,7 @@ pub async fn finished(
 pub struct OurNamespace {
     pub id: String,
     pub arn: String,
-    pub logical: String,
+    pub logical: ResourceId,
     pub tags: Tags,
 }
 

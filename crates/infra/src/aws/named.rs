@@ -4,6 +4,7 @@
 //! held by a resource stackctl did not create for this stack is refused, never adopted.
 
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::tags::{self, STACK_TAG, Tags};
 
 /// True when `name` is one of `stack`'s names: the stack's name itself, or it followed by `-`
@@ -22,7 +23,7 @@ pub fn claim(
     name: &str,
     found: &Tags,
     wanted: bool,
-) -> Result<Option<String>> {
+) -> Result<Option<ResourceId>> {
     if let Some(id) = tags::logical_id(stack, found) {
         return Ok(Some(id));
     }
@@ -57,8 +58,8 @@ mod tests {
 
     #[test]
     fn only_wanted_names_held_by_others_are_conflicts() {
-        let ours = tags::managed("shop", "queue", None);
-        let theirs = tags::managed("shop-eu", "queue", None);
+        let ours = tags::managed("shop", &ResourceId::QUEUE, None);
+        let theirs = tags::managed("shop-eu", &ResourceId::QUEUE, None);
         assert_eq!(
             claim("shop", "SQS queue", "shop-q", &ours, true).unwrap(),
             Some("queue".into())

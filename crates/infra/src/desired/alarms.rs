@@ -4,15 +4,12 @@
 //! the dashboard that shows it all.
 
 use super::builder::Builder;
-use super::ids::{CLUSTER, DASHBOARD, LOAD_BALANCER, ServiceIds};
+use crate::id::{ResourceId, ServiceIds};
 use crate::resources::Spec;
 use crate::resources::alarm::{Action, Alarm, Value, Watched};
 use crate::resources::dashboard::Dashboard;
 use crate::resources::topic::Topic;
 use crate::stack_file::{AlarmsSpec, Notify, ServiceKind};
-
-/// The logical id of the topic the stack makes for an email address.
-pub const ALARM_TOPIC: &str = "alarm-topic";
 
 fn metric(id: &str, namespace: &str, name: &str, stat: &str, dims: &[(&str, Value)]) -> Watched {
     Watched {
@@ -52,7 +49,7 @@ fn above(
     }
 }
 
-type Alarms = Vec<(String, Alarm)>;
+type Alarms = Vec<(ResourceId, Alarm)>;
 
 pub(super) fn add(b: &mut Builder<'_>) {
     let a = b.spec.alarms.clone();
@@ -70,7 +67,7 @@ pub(super) fn add(b: &mut Builder<'_>) {
         let cluster = b
             .out
             .iter_mut()
-            .find(|d| d.id == CLUSTER)
+            .find(|d| d.id == ResourceId::CLUSTER)
             .map(|d| &mut d.spec);
         if let Some(Spec::Cluster(cluster)) = cluster {
             cluster.insights = true;
@@ -84,26 +81,29 @@ pub(super) fn add(b: &mut Builder<'_>) {
                 name: format!("{}-alarms", b.spec.name),
                 email: email.clone(),
             };
-            b.add(ALARM_TOPIC, Spec::Topic(topic), &[]);
-            vec![Action::Topic(ALARM_TOPIC.into())]
+            b.add(ResourceId::ALARM_TOPIC, Spec::Topic(topic), &[]);
+            vec![Action::Topic(ResourceId::ALARM_TOPIC)]
         }
     };
     for (id, mut alarm) in alarms {
         alarm.actions.clone_from(&actions);
-        b.add(&id, Spec::Alarm(alarm), &[]);
+        b.add(id, Spec::Alarm(alarm), &[]);
     }
 }
 
-fn has(b: &Builder<'_>, id: &str) -> bool {
-    b.out.iter().any(|d| d.id == id)
+fn has(b: &Builder<'_>, id: &ResourceId) -> bool {
+    b.out.iter().any(|d| &d.id == id)
 }
 
 /// The load balancer's 5xx answers as a share of its requests.
 fn load_balancer(b: &Builder<'_>, a: &AlarmsSpec) -> Alarms {
-    if !has(b, LOAD_BALANCER) || a.http_5xx_percent == 0 {
+    if !has(b, &ResourceId::LOAD_BALANCER) || a.http_5xx_percent == 0 {
         return Vec::new();
     }
-    let lb = [("LoadBalancer", Value::LoadBalancer(LOAD_BALANCER.into()))];
+    let lb = [(
+        "LoadBalancer",
+        Value::LoadBalancer(ResourceId::LOAD_BALANCER),
+    )];
     let elb = "AWS/ApplicationELB";
     let mut alarm = above(
         format!("{}-http-5xx", b.spec.name),
@@ -120,7 +120,7 @@ fn load_balancer(b: &Builder<'_>, a: &AlarmsSpec) -> Alarms {
         f64::from(a.http_5xx_percent),
     );
     alarm.expression = Some("100 * (FILL(m1, 0) + FILL(m2, 0)) / m3".into());
-    vec![("alarm-http-5xx".into(), alarm)]
+    vec![(ResourceId::ALARM_HTTP_5XX, alarm)]
 }
 
 /// Each running service's: unhealthy targets (web), fewer tasks than desired. True when
@@ -132,13 +132,16 @@ fn services(b: &Builder<'_>, a: &AlarmsSpec, alarms: &mut Alarms) -> bool {
         .spec
         .services
         .iter()
-        .filter(|s| has(b, &ServiceIds::of(s).service))
+        .filter(|s| has(b, &ServiceIds::named(&s.name).service))
     {
-        let (ids, name) = (ServiceIds::of(service), &service.name);
+        let (ids, name) = (ServiceIds::named(&service.name), &service.name);
         if a.unhealthy_targets && service.kind == ServiceKind::Web {
             let dims = [
                 ("TargetGroup", Value::TargetGroup(ids.target_group.clone())),
-                ("LoadBalancer", Value::LoadBalancer(LOAD_BALANCER.into())),
+                (
+                    "LoadBalancer",
+                    Value::LoadBalancer(ResourceId::LOAD_BALANCER),
+                ),
             ];
             let m1 = metric(
                 "m1",
@@ -148,7 +151,7 @@ fn services(b: &Builder<'_>, a: &AlarmsSpec, alarms: &mut Alarms) -> bool {
                 &dims,
             );
             alarms.push((
-                format!("alarm-unhealthy-{name}"),
+                ResourceId::alarm("unhealthy", name),
                 above(
                     format!("{stack}-{name}-unhealthy"),
                     format!("Service {name} has an unhealthy target for 2 minutes"),
@@ -177,7 +180,7 @@ fn services(b: &Builder<'_>, a: &AlarmsSpec, alarms: &mut Alarms) -> bool {
                 0.0,
             );
             alarm.expression = Some("m1 - m2".into());
-            alarms.push((format!("alarm-below-desired-{name}"), alarm));
+            alarms.push((ResourceId::alarm("below-desired", name), alarm));
         }
     }
     insights
@@ -200,7 +203,7 @@ fn queues(b: &Builder<'_>, a: &AlarmsSpec) -> Alarms {
                 &dims,
             );
             alarms.push((
-                format!("alarm-oldest-message-{name}"),
+                ResourceId::alarm("oldest-message", name),
                 above(
                     format!("{stack}-{name}-oldest-message"),
                     format!(
@@ -223,7 +226,7 @@ fn queues(b: &Builder<'_>, a: &AlarmsSpec) -> Alarms {
                 &dims,
             );
             alarms.push((
-                format!("alarm-dead-letters-{name}"),
+                ResourceId::alarm("dead-letters", name),
                 above(
                     format!("{stack}-{name}-dead-letters"),
                     format!(
@@ -248,7 +251,7 @@ pub(super) fn dashboard(b: &mut Builder<'_>) {
         .spec
         .services
         .iter()
-        .filter(|s| has(b, &ServiceIds::of(s).service))
+        .filter(|s| has(b, &ServiceIds::named(&s.name).service))
         .map(|s| {
             (
                 s.name.clone(),
@@ -268,9 +271,9 @@ pub(super) fn dashboard(b: &mut Builder<'_>) {
         name: b.spec.name.clone(),
         stack: b.spec.name.clone(),
         region: b.spec.region.clone(),
-        load_balancer: has(b, LOAD_BALANCER).then(|| LOAD_BALANCER.to_owned()),
+        load_balancer: has(b, &ResourceId::LOAD_BALANCER).then_some(ResourceId::LOAD_BALANCER),
         services,
         queues,
     };
-    b.add(DASHBOARD, Spec::Dashboard(dashboard), &[]);
+    b.add(ResourceId::DASHBOARD, Spec::Dashboard(dashboard), &[]);
 }

@@ -2,27 +2,22 @@
 //! metric its `autoscaling` table names.
 
 use super::builder::Builder;
-use super::ids::{LOAD_BALANCER, ServiceIds};
+use crate::id::{ResourceId, ServiceIds};
 use crate::resources::Spec;
 use crate::resources::scalable_target::ScalableTarget;
 use crate::resources::scaling_policy::{Metric, ScalingPolicy};
 use crate::stack_file::ServiceSpec;
 
-/// The logical id of a service's scalable target.
-pub fn target_id(service: &str) -> String {
-    format!("scalable-target-{service}")
-}
-
 pub(super) fn add(b: &mut Builder<'_>, service: &ServiceSpec) {
     let Some(a) = &service.autoscaling else {
         return;
     };
-    let ids = ServiceIds::of(service);
+    let ids = ServiceIds::named(&service.name);
     let ecs_name = b.names.service(&service.name).service;
     let resource_id = format!("service/{}/{ecs_name}", b.names.cluster);
-    let target = target_id(&service.name);
+    let target = ResourceId::scalable_target(&service.name);
     b.add(
-        &target,
+        target.clone(),
         Spec::ScalableTarget(ScalableTarget {
             resource_id: resource_id.clone(),
             service: ids.service.clone(),
@@ -44,7 +39,7 @@ pub(super) fn add(b: &mut Builder<'_>, service: &ServiceSpec) {
         });
     let requests = a.requests_per_target.map(|per_target| {
         let metric = Metric::Requests {
-            load_balancer: LOAD_BALANCER.into(),
+            load_balancer: ResourceId::LOAD_BALANCER,
             target_group: ids.target_group.clone(),
         };
         ("requests", metric, per_target)
@@ -60,7 +55,7 @@ pub(super) fn add(b: &mut Builder<'_>, service: &ServiceSpec) {
             scale_in_cooldown_secs: a.scale_in_cooldown_secs,
             scale_out_cooldown_secs: a.scale_out_cooldown_secs,
         };
-        let id = format!("scaling-policy-{}-{suffix}", service.name);
-        b.add(&id, Spec::ScalingPolicy(policy), &[]);
+        let id = ResourceId::scaling_policy(&service.name, suffix);
+        b.add(id, Spec::ScalingPolicy(policy), &[]);
     }
 }

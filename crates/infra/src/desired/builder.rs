@@ -1,6 +1,7 @@
 //! Collects the desired resources, tagging each as its kind wants.
 
 use crate::contract::Tagging;
+use crate::id::ResourceId;
 use crate::resources::{Desired, Spec};
 use crate::stack_file::{Names, StackSpec};
 use crate::tags;
@@ -15,14 +16,14 @@ pub(super) struct Builder<'a> {
 
 impl Builder<'_> {
     /// Adds a resource created after what it refers to and after `after`.
-    pub(super) fn add(&mut self, id: &str, spec: Spec, after: &[&str]) -> &mut Desired {
+    pub(super) fn add(&mut self, id: ResourceId, spec: Spec, after: &[ResourceId]) -> &mut Desired {
         let tags = match spec.tagging() {
             Tagging::None => tags::Tags::new(),
             tagging => {
                 let name = format!("{}-{id}", self.spec.name);
                 let name = (tagging == Tagging::StackAndName).then_some(name.as_str());
                 let mut tags = self.spec.tags.clone();
-                tags.extend(tags::managed(&self.spec.name, id, name));
+                tags.extend(tags::managed(&self.spec.name, &id, name));
                 tags
             }
         };

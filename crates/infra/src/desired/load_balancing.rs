@@ -3,11 +3,8 @@
 //! action). Part of the stack once the default web service has an image.
 
 use super::builder::Builder;
-use super::ids::{
-    ALB_SECURITY_GROUP, HTTP_LISTENER, HTTPS_LISTENER, INTERNET_GATEWAY, LOAD_BALANCER, ServiceIds,
-    VPC,
-};
 use super::network::Subnets;
+use crate::id::{ResourceId, ServiceIds};
 use crate::resources::Spec;
 use crate::resources::listener::{DefaultAction, Listener};
 use crate::resources::listener_rule::ListenerRule;
@@ -17,54 +14,58 @@ use crate::stack_file::ServiceSpec;
 
 /// Adds the load balancer and its listeners, forwarding by default to `default`'s target
 /// group; returns the id of the listener the rules go on.
-pub(super) fn add(b: &mut Builder<'_>, subnets: &Subnets, default: &ServiceSpec) -> &'static str {
+pub(super) fn add(b: &mut Builder<'_>, subnets: &Subnets, default: &ServiceSpec) -> ResourceId {
     target_group(b, default);
     let load_balancer = LoadBalancer {
         name: b.names.load_balancer.clone(),
         subnets: subnets.public.clone(),
-        security_group: ALB_SECURITY_GROUP.into(),
+        security_group: ResourceId::ALB_SECURITY_GROUP,
     };
     // An internet-facing load balancer needs the gateway attached first.
     b.add(
-        LOAD_BALANCER,
+        ResourceId::LOAD_BALANCER,
         Spec::LoadBalancer(load_balancer),
-        &[INTERNET_GATEWAY],
+        &[ResourceId::INTERNET_GATEWAY],
     );
     let forward = |port, certificate_arn| Listener {
-        load_balancer: LOAD_BALANCER.into(),
+        load_balancer: ResourceId::LOAD_BALANCER,
         port,
         certificate_arn,
-        action: DefaultAction::Forward(ServiceIds::of(default).target_group),
+        action: DefaultAction::Forward(ServiceIds::named(&default.name).target_group),
     };
     match default.certificate_arn.clone() {
         None => {
-            b.add(HTTP_LISTENER, Spec::Listener(forward(80, None)), &[]);
-            HTTP_LISTENER
+            b.add(
+                ResourceId::HTTP_LISTENER,
+                Spec::Listener(forward(80, None)),
+                &[],
+            );
+            ResourceId::HTTP_LISTENER
         }
         Some(certificate) => {
             b.add(
-                HTTPS_LISTENER,
+                ResourceId::HTTPS_LISTENER,
                 Spec::Listener(forward(443, Some(certificate))),
                 &[],
             );
             let redirect = Listener {
-                load_balancer: LOAD_BALANCER.into(),
+                load_balancer: ResourceId::LOAD_BALANCER,
                 port: 80,
                 certificate_arn: None,
                 action: DefaultAction::RedirectToHttps,
             };
-            b.add(HTTP_LISTENER, Spec::Listener(redirect), &[]);
-            HTTPS_LISTENER
+            b.add(ResourceId::HTTP_LISTENER, Spec::Listener(redirect), &[]);
+            ResourceId::HTTPS_LISTENER
         }
     }
 }
 
 /// The target group of a web service, with its health check.
 pub(super) fn target_group(b: &mut Builder<'_>, service: &ServiceSpec) {
-    let ids = ServiceIds::of(service);
+    let ids = ServiceIds::named(&service.name);
     let target_group = TargetGroup {
         name: b.names.service(&service.name).target_group,
-        vpc: VPC.into(),
+        vpc: ResourceId::VPC,
         port: service.port.unwrap_or(80),
         health_check_path: service.health_check_path.clone(),
         interval_secs: service.health_check_interval_secs,
@@ -72,19 +73,24 @@ pub(super) fn target_group(b: &mut Builder<'_>, service: &ServiceSpec) {
         unhealthy_threshold: service.unhealthy_threshold,
         deregistration_delay_secs: service.deregistration_delay_secs,
     };
-    b.add(&ids.target_group, Spec::TargetGroup(target_group), &[]);
+    b.add(ids.target_group, Spec::TargetGroup(target_group), &[]);
 }
 
 /// The rule that sends `service`'s paths and hosts to its target group, tried at `priority`.
-pub(super) fn rule(b: &mut Builder<'_>, listener: &str, service: &ServiceSpec, priority: u32) {
-    let ids = ServiceIds::of(service);
+pub(super) fn rule(
+    b: &mut Builder<'_>,
+    listener: &ResourceId,
+    service: &ServiceSpec,
+    priority: u32,
+) {
+    let ids = ServiceIds::named(&service.name);
     target_group(b, service);
     let rule = ListenerRule {
-        listener: listener.into(),
+        listener: listener.clone(),
         priority,
         paths: service.route.paths.clone(),
         hosts: service.route.hosts.clone(),
         target_group: ids.target_group,
     };
-    b.add(&ids.listener_rule, Spec::ListenerRule(rule), &[]);
+    b.add(ids.listener_rule, Spec::ListenerRule(rule), &[]);
 }

@@ -6,26 +6,23 @@
 mod alarms;
 mod autoscaling;
 mod builder;
-mod ids;
 mod load_balancing;
 mod network;
 mod outputs;
 mod service;
 mod shared;
 
-pub use alarms::ALARM_TOPIC;
-pub use autoscaling::target_id as scalable_target_id;
-pub use ids::*;
 pub use network::keep_subnet_blocks;
 pub use outputs::named_outputs;
 
+use crate::id::ResourceId;
 use crate::resources::Desired;
 use crate::stack_file::StackSpec;
 use builder::Builder;
 
 /// Tags the VPC with the stack file it is made from ([`crate::tags::SOURCE_TAG`]).
 pub fn mark_source(desired: &mut [Desired], source: &str) {
-    if let Some(vpc) = desired.iter_mut().find(|d| d.id == VPC) {
+    if let Some(vpc) = desired.iter_mut().find(|d| d.id == ResourceId::VPC) {
         vpc.tags
             .insert(crate::tags::SOURCE_TAG.to_owned(), source.to_owned());
     }

@@ -2,10 +2,7 @@
 //! tables, the NAT gateway when asked for, and the security groups the services share.
 
 use super::builder::Builder;
-use super::ids::{
-    ALB_SECURITY_GROUP, INTERNET_GATEWAY, NAT_EIP, NAT_GATEWAY, PRIVATE_ROUTE_TABLE,
-    PUBLIC_ROUTE_TABLE, SERVICES_SECURITY_GROUP, VPC, private_subnet, public_subnet,
-};
+use crate::id::ResourceId;
 use ipnet::Ipv4Net;
 
 use crate::resources::elastic_ip::ElasticIp;
@@ -20,16 +17,18 @@ use crate::stack_file::{NetworkSpec, ServiceKind};
 
 /// The logical ids of the subnets, by kind.
 pub(super) struct Subnets {
-    pub public: Vec<String>,
-    pub private: Vec<String>,
+    pub public: Vec<ResourceId>,
+    pub private: Vec<ResourceId>,
 }
 
 pub(super) fn add(b: &mut Builder<'_>, zones: &[String]) -> Subnets {
     let net = &b.spec.network;
-    b.add(VPC, Spec::Vpc(Vpc { cidr: net.cidr }), &[]);
+    b.add(ResourceId::VPC, Spec::Vpc(Vpc { cidr: net.cidr }), &[]);
     b.add(
-        INTERNET_GATEWAY,
-        Spec::InternetGateway(InternetGateway { vpc: VPC.into() }),
+        ResourceId::INTERNET_GATEWAY,
+        Spec::InternetGateway(InternetGateway {
+            vpc: ResourceId::VPC,
+        }),
         &[],
     );
     let region = b.spec.region.clone();
@@ -50,17 +49,17 @@ pub(super) fn add(b: &mut Builder<'_>, zones: &[String]) -> Subnets {
     for (public, cidrs) in blocks {
         for (i, cidr) in cidrs.into_iter().enumerate() {
             let id = if public {
-                public_subnet(i)
+                ResourceId::public_subnet(i)
             } else {
-                private_subnet(i)
+                ResourceId::private_subnet(i)
             };
             let subnet = Subnet {
-                vpc: VPC.into(),
+                vpc: ResourceId::VPC,
                 cidr,
                 zone: zone(i),
                 public,
             };
-            b.add(&id, Spec::Subnet(subnet), &[]);
+            b.add(id.clone(), Spec::Subnet(subnet), &[]);
             if public {
                 subnets.public.push(id);
             } else {
@@ -75,38 +74,50 @@ pub(super) fn add(b: &mut Builder<'_>, zones: &[String]) -> Subnets {
 
 fn route_tables(b: &mut Builder<'_>, subnets: &Subnets) {
     let public = RouteTable {
-        vpc: VPC.into(),
-        default_route: Some(Target::InternetGateway(INTERNET_GATEWAY.into())),
+        vpc: ResourceId::VPC,
+        default_route: Some(Target::InternetGateway(ResourceId::INTERNET_GATEWAY)),
         subnets: subnets.public.clone(),
     };
-    b.add(PUBLIC_ROUTE_TABLE, Spec::RouteTable(public), &[]);
+    b.add(
+        ResourceId::PUBLIC_ROUTE_TABLE,
+        Spec::RouteTable(public),
+        &[],
+    );
     let nat = b.spec.network.nat_gateway;
     let default_route = if nat {
         let first_public = subnets
             .public
             .first()
             .cloned()
-            .unwrap_or_else(|| public_subnet(0));
-        b.add(NAT_EIP, Spec::ElasticIp(ElasticIp), &[]);
+            .unwrap_or_else(|| ResourceId::public_subnet(0));
+        b.add(ResourceId::NAT_EIP, Spec::ElasticIp(ElasticIp), &[]);
         let nat = NatGateway {
             subnet: first_public,
-            eip: NAT_EIP.into(),
+            eip: ResourceId::NAT_EIP,
         };
         // A NAT gateway in a subnet without a way out never becomes available.
-        b.add(NAT_GATEWAY, Spec::NatGateway(nat), &[INTERNET_GATEWAY]);
-        Some(Target::NatGateway(NAT_GATEWAY.into()))
+        b.add(
+            ResourceId::NAT_GATEWAY,
+            Spec::NatGateway(nat),
+            &[ResourceId::INTERNET_GATEWAY],
+        );
+        Some(Target::NatGateway(ResourceId::NAT_GATEWAY))
     } else {
         None
     };
     let private = RouteTable {
-        vpc: VPC.into(),
+        vpc: ResourceId::VPC,
         default_route,
         subnets: subnets.private.clone(),
     };
-    let table = b.add(PRIVATE_ROUTE_TABLE, Spec::RouteTable(private), &[]);
+    let table = b.add(
+        ResourceId::PRIVATE_ROUTE_TABLE,
+        Spec::RouteTable(private),
+        &[],
+    );
     if nat {
         // A route may only point at an available NAT gateway.
-        table.after_ready(&[NAT_GATEWAY]);
+        table.after_ready(&[ResourceId::NAT_GATEWAY]);
     }
 }
 
@@ -116,7 +127,7 @@ fn security_groups(b: &mut Builder<'_>) {
     let stack = &b.spec.name;
     if b.spec.web().next().is_some() {
         let alb = SecurityGroup {
-            vpc: VPC.into(),
+            vpc: ResourceId::VPC,
             name: format!("{stack}-alb"),
             description: format!("stackctl {stack}: load balancer, HTTP and HTTPS from anywhere"),
             ingress: [80, 443]
@@ -128,7 +139,11 @@ fn security_groups(b: &mut Builder<'_>) {
                 })
                 .collect(),
         };
-        b.add(ALB_SECURITY_GROUP, Spec::SecurityGroup(alb), &[]);
+        b.add(
+            ResourceId::ALB_SECURITY_GROUP,
+            Spec::SecurityGroup(alb),
+            &[],
+        );
     }
     if b.spec
         .services
@@ -136,14 +151,18 @@ fn security_groups(b: &mut Builder<'_>) {
         .any(|s| s.kind == ServiceKind::Internal)
     {
         let services = SecurityGroup {
-            vpc: VPC.into(),
+            vpc: ResourceId::VPC,
             name: format!("{stack}-services"),
             description: format!(
                 "stackctl {stack}: every task of the stack; internal services admit this group"
             ),
             ingress: Vec::new(),
         };
-        b.add(SERVICES_SECURITY_GROUP, Spec::SecurityGroup(services), &[]);
+        b.add(
+            ResourceId::SERVICES_SECURITY_GROUP,
+            Spec::SecurityGroup(services),
+            &[],
+        );
     }
 }
 
@@ -160,10 +179,10 @@ pub fn keep_subnet_blocks(desired: &mut [Desired], network: &NetworkSpec, found:
             .ok()
             .filter(|b| b.prefix_len() == prefix && network.cidr.contains(b))
     };
-    let existing: Vec<(&str, Ipv4Net)> = found
+    let existing: Vec<(&ResourceId, Ipv4Net)> = found
         .iter()
         .filter_map(|o| match &o.detail {
-            Detail::Subnet(s) => Some((o.id.as_str(), usable(&s.cidr)?)),
+            Detail::Subnet(s) => Some((&o.id, usable(&s.cidr)?)),
             _ => None,
         })
         .collect();
@@ -173,7 +192,7 @@ pub fn keep_subnet_blocks(desired: &mut [Desired], network: &NetworkSpec, found:
         let Spec::Subnet(_) = &d.spec else { continue };
         let kept = existing
             .iter()
-            .find(|(id, block)| *id == d.id && !taken.iter().any(|t| overlaps(t, block)));
+            .find(|(id, block)| **id == d.id && !taken.iter().any(|t| overlaps(t, block)));
         match kept {
             Some((_, block)) => {
                 taken.push(*block);

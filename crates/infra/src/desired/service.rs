@@ -6,13 +6,9 @@
 use std::collections::BTreeMap;
 
 use super::builder::Builder;
-use super::ids::{
-    ALB_SECURITY_GROUP, CLUSTER, EXECUTION_ROLE, HTTP_LISTENER, HTTPS_LISTENER, LOG_GROUP,
-    NAMESPACE, PRIVATE_ROUTE_TABLE, PUBLIC_ROUTE_TABLE, REPOSITORY, SERVICES_SECURITY_GROUP,
-    ServiceIds, VPC, queue_ids,
-};
 use super::load_balancing;
 use super::network::Subnets;
+use crate::id::{ResourceId, ServiceIds, queue_ids};
 use crate::resources::Spec;
 use crate::resources::cluster::Cluster;
 use crate::resources::discovery_service::DiscoveryService;
@@ -35,7 +31,7 @@ pub(super) fn add(b: &mut Builder<'_>, subnets: &Subnets) {
         return;
     }
     b.add(
-        CLUSTER,
+        ResourceId::CLUSTER,
         Spec::Cluster(Cluster {
             name: b.names.cluster.clone(),
             // The running-task count a backlog policy divides by comes from it.
@@ -57,22 +53,22 @@ pub(super) fn add(b: &mut Builder<'_>, subnets: &Subnets) {
         .collect();
     ruled.sort_by(|a, b| rule_order(&a.route, &a.name).cmp(&rule_order(&b.route, &b.name)));
     for (priority, service) in (1..).zip(&ruled) {
-        if let Some(listener) = listener {
+        if let Some(listener) = &listener {
             load_balancing::rule(b, listener, service, priority);
         }
     }
     if running.iter().any(|s| s.kind == ServiceKind::Internal) {
         let namespace = Namespace {
             name: domain(&spec.name),
-            vpc: VPC.into(),
+            vpc: ResourceId::VPC,
         };
-        b.add(NAMESPACE, Spec::Namespace(namespace), &[]);
+        b.add(ResourceId::NAMESPACE, Spec::Namespace(namespace), &[]);
     }
     let mut images = BTreeMap::new();
     for service in running {
         let image = image(b, service, &mut images);
         task_definition(b, service, image);
-        ecs_service(b, service, subnets, listener);
+        ecs_service(b, service, subnets, listener.as_ref());
     }
 }
 
@@ -89,7 +85,7 @@ fn runs(b: &Builder<'_>, service: &ServiceSpec) -> bool {
 fn image(
     b: &mut Builder<'_>,
     service: &ServiceSpec,
-    built: &mut BTreeMap<(std::path::PathBuf, std::path::PathBuf), String>,
+    built: &mut BTreeMap<(std::path::PathBuf, std::path::PathBuf), ResourceId>,
 ) -> ImageRef {
     // Only services with an image or a build run (`runs`).
     let build = match (&service.image, &service.build) {
@@ -101,15 +97,15 @@ fn image(
     if let Some(id) = built.get(&key) {
         return ImageRef::Built(id.clone());
     }
-    let id = ServiceIds::of(service).image;
+    let id = ServiceIds::named(&service.name).image;
     let image = Image {
-        repository: REPOSITORY.into(),
+        repository: ResourceId::REPOSITORY,
         repository_name: b.names.repository.clone(),
         tag: build.tag.clone(),
         context: build.context.clone(),
         dockerfile: build.dockerfile.clone(),
     };
-    b.add(&id, Spec::Image(image), &[]);
+    b.add(id.clone(), Spec::Image(image), &[]);
     built.insert(key, id.clone());
     ImageRef::Built(id)
 }
@@ -119,9 +115,12 @@ fn image(
 fn security_group(b: &mut Builder<'_>, service: &ServiceSpec) {
     let stack = &b.spec.name;
     let (source, from) = match service.kind {
-        ServiceKind::Web => (ALB_SECURITY_GROUP, "the load balancer"),
-        ServiceKind::Internal => (SERVICES_SECURITY_GROUP, "the stack's services"),
-        ServiceKind::Worker => ("", "nowhere"),
+        ServiceKind::Web => (Some(ResourceId::ALB_SECURITY_GROUP), "the load balancer"),
+        ServiceKind::Internal => (
+            Some(ResourceId::SERVICES_SECURITY_GROUP),
+            "the stack's services",
+        ),
+        ServiceKind::Worker => (None, "nowhere"),
     };
     let description = if service.is_single() && service.kind == ServiceKind::Web {
         // The group's description cannot change: the one-service stack keeps its words.
@@ -132,22 +131,22 @@ fn security_group(b: &mut Builder<'_>, service: &ServiceSpec) {
             service.name
         )
     };
-    let ingress = match service.port {
-        Some(port) if !source.is_empty() => vec![Ingress {
+    let ingress = match (service.port, source) {
+        (Some(port), Some(source)) => vec![Ingress {
             port,
-            source: Source::Group(source.into()),
+            source: Source::Group(source),
             description: format!("from {from}"),
         }],
         _ => Vec::new(),
     };
     let group = SecurityGroup {
-        vpc: VPC.into(),
+        vpc: ResourceId::VPC,
         name: b.names.service(&service.name).security_group,
         description,
         ingress,
     };
     b.add(
-        &ServiceIds::of(service).security_group,
+        ServiceIds::named(&service.name).security_group,
         Spec::SecurityGroup(group),
         &[],
     );
@@ -156,7 +155,7 @@ fn security_group(b: &mut Builder<'_>, service: &ServiceSpec) {
 /// The task role (exactly its queues, to send or consume), and an execution role of its own
 /// when it has secrets (reading exactly those).
 fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
-    let (spec, ids) = (b.spec, ServiceIds::of(service));
+    let (spec, ids) = (b.spec, ServiceIds::named(&service.name));
     let names = b.names.service(&service.name);
     let mut policy = Vec::new();
     for queue in &spec.queues {
@@ -172,7 +171,7 @@ fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
         if !actions.is_empty() {
             policy.push(Statement {
                 actions,
-                target: Target::Resource(queue_ids(queue).0),
+                target: Target::Resource(queue_ids(&queue.name).0),
             });
         }
     }
@@ -185,7 +184,7 @@ fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
         managed_policies: Vec::new(),
         policy,
     };
-    b.add(&ids.task_role, Spec::Role(task), &[]);
+    b.add(ids.task_role.clone(), Spec::Role(task), &[]);
     if service.secrets.is_empty() {
         return;
     }
@@ -210,11 +209,11 @@ fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
         managed_policies: vec![role::TASK_EXECUTION_POLICY.into()],
         policy,
     };
-    b.add(&ids.execution_role, Spec::Role(execution), &[]);
+    b.add(ids.execution_role.clone(), Spec::Role(execution), &[]);
 }
 
 fn task_definition(b: &mut Builder<'_>, service: &ServiceSpec, image: ImageRef) {
-    let (spec, ids) = (b.spec, ServiceIds::of(service));
+    let (spec, ids) = (b.spec, ServiceIds::named(&service.name));
     let mut environment = service.environment.clone();
     // Who the service is: its metrics carry them as dimensions (`app`'s EMF lines).
     environment.insert("STACKCTL_STACK".into(), spec.name.clone());
@@ -234,10 +233,10 @@ fn task_definition(b: &mut Builder<'_>, service: &ServiceSpec, image: ImageRef) 
         .queues
         .iter()
         .filter(|q| service.sends_to.contains(&q.name) || service.consumes.contains(&q.name))
-        .map(|q| (crate::stack_file::env_suffix(&q.name), queue_ids(q).0))
+        .map(|q| (crate::stack_file::env_suffix(&q.name), queue_ids(&q.name).0))
         .collect();
     let execution_role = if service.secrets.is_empty() {
-        EXECUTION_ROLE.to_owned()
+        ResourceId::EXECUTION_ROLE
     } else {
         ids.execution_role.clone()
     };
@@ -251,7 +250,7 @@ fn task_definition(b: &mut Builder<'_>, service: &ServiceSpec, image: ImageRef) 
         queues,
         secrets: service.secrets.clone(),
         command: service.command.clone(),
-        log_group: LOG_GROUP.into(),
+        log_group: ResourceId::LOG_GROUP,
         log_group_name: b.names.log_group.clone(),
         log_stream_prefix: service.name.clone(),
         region: spec.region.clone(),
@@ -259,7 +258,7 @@ fn task_definition(b: &mut Builder<'_>, service: &ServiceSpec, image: ImageRef) 
         task_role: ids.task_role.clone(),
     };
     b.add(
-        &ids.task_definition,
+        ids.task_definition.clone(),
         Spec::TaskDefinition(task_definition),
         &[],
     );
@@ -269,15 +268,15 @@ fn ecs_service(
     b: &mut Builder<'_>,
     service: &ServiceSpec,
     subnets: &Subnets,
-    listener: Option<&str>,
+    listener: Option<&ResourceId>,
 ) {
-    let (spec, ids) = (b.spec, ServiceIds::of(service));
+    let (spec, ids) = (b.spec, ServiceIds::named(&service.name));
     // Tasks need a way out to pull the image: public subnets with a public IP, or private
     // ones behind the NAT gateway.
     let (subnets, route_table) = if spec.network.nat_gateway {
-        (&subnets.private, PRIVATE_ROUTE_TABLE)
+        (&subnets.private, ResourceId::PRIVATE_ROUTE_TABLE)
     } else {
-        (&subnets.public, PUBLIC_ROUTE_TABLE)
+        (&subnets.public, ResourceId::PUBLIC_ROUTE_TABLE)
     };
     let mut security_groups = vec![ids.security_group.clone()];
     if spec
@@ -285,20 +284,24 @@ fn ecs_service(
         .iter()
         .any(|s| s.kind == ServiceKind::Internal)
     {
-        security_groups.push(SERVICES_SECURITY_GROUP.into());
+        security_groups.push(ResourceId::SERVICES_SECURITY_GROUP);
     }
     let web = service.kind == ServiceKind::Web;
     let internal = service.kind == ServiceKind::Internal;
     if internal {
         let discovery = DiscoveryService {
             name: service.name.clone(),
-            namespace: NAMESPACE.into(),
+            namespace: ResourceId::NAMESPACE,
         };
-        b.add(&ids.discovery, Spec::DiscoveryService(discovery), &[]);
+        b.add(
+            ids.discovery.clone(),
+            Spec::DiscoveryService(discovery),
+            &[],
+        );
     }
     let ecs = Service {
         name: b.names.service(&service.name).service,
-        cluster: CLUSTER.into(),
+        cluster: ResourceId::CLUSTER,
         task_definition: ids.task_definition.clone(),
         desired_count: service.desired_count,
         autoscaled: service.autoscaling.is_some(),
@@ -314,19 +317,28 @@ fn ecs_service(
         max_percent: service.max_percent,
         rollback: service.rollback,
     };
-    // Registering in a target group needs it attached to the load balancer (by the
-    // listener, or the service's rule); tasks need their route out.
-    let mut after = vec![route_table.to_owned()];
-    if web {
-        after.extend(listener.map(str::to_owned));
+    let after = service_after(service, route_table, listener);
+    b.add(ids.service.clone(), Spec::Service(ecs), &after);
+    super::autoscaling::add(b, service);
+}
+
+/// What a service is made after for order alone: registering in a target group needs it
+/// attached to the load balancer (by the listener, or the service's rule); tasks need their
+/// route out.
+fn service_after(
+    service: &ServiceSpec,
+    route_table: ResourceId,
+    listener: Option<&ResourceId>,
+) -> Vec<ResourceId> {
+    let mut after = vec![route_table];
+    if service.kind == ServiceKind::Web {
+        after.extend(listener.cloned());
         if !service.route.is_default() {
-            after.push(ids.listener_rule.clone());
+            after.push(ServiceIds::named(&service.name).listener_rule);
         }
-        if listener == Some(HTTPS_LISTENER) {
-            after.push(HTTP_LISTENER.to_owned());
+        if listener == Some(&ResourceId::HTTPS_LISTENER) {
+            after.push(ResourceId::HTTP_LISTENER);
         }
     }
-    let after: Vec<&str> = after.iter().map(String::as_str).collect();
-    b.add(&ids.service, Spec::Service(ecs), &after);
-    super::autoscaling::add(b, service);
+    after
 }

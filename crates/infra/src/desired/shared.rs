@@ -3,7 +3,7 @@
 //! group.
 
 use super::builder::Builder;
-use super::ids::{EXECUTION_ROLE, LOG_GROUP, REPOSITORY, queue_ids};
+use crate::id::{ResourceId, queue_ids};
 use crate::resources::Spec;
 use crate::resources::log_group::LogGroup;
 use crate::resources::queue::{DEAD_LETTER_RETENTION_SECS, Queue, Redrive};
@@ -13,7 +13,7 @@ use crate::resources::role::{Role, TASK_EXECUTION_POLICY};
 pub(super) fn add(b: &mut Builder<'_>) {
     let (spec, names) = (b.spec, b.names.clone());
     for queue in &spec.queues {
-        let (queue_id, dead_letter_id) = queue_ids(queue);
+        let (queue_id, dead_letter_id) = queue_ids(&queue.name);
         let (name, dead_letter_name) = names.queue(&queue.name);
         let dead_letters = Queue {
             name: dead_letter_name,
@@ -22,7 +22,7 @@ pub(super) fn add(b: &mut Builder<'_>) {
             receive_wait_secs: 0,
             redrive: None,
         };
-        b.add(&dead_letter_id, Spec::Queue(dead_letters), &[]);
+        b.add(dead_letter_id.clone(), Spec::Queue(dead_letters), &[]);
         let messages = Queue {
             name,
             visibility_timeout_secs: queue.visibility_timeout_secs,
@@ -33,14 +33,14 @@ pub(super) fn add(b: &mut Builder<'_>) {
                 max_receives: queue.dead_letter_max_receives,
             }),
         };
-        b.add(&queue_id, Spec::Queue(messages), &[]);
+        b.add(queue_id, Spec::Queue(messages), &[]);
     }
     let repository = Repository {
         name: names.repository.clone(),
         scan_on_push: spec.registry.scan_on_push,
         keep_images: spec.registry.keep_images,
     };
-    b.add(REPOSITORY, Spec::Repository(repository), &[]);
+    b.add(ResourceId::REPOSITORY, Spec::Repository(repository), &[]);
     let execution = Role {
         name: names.execution_role.clone(),
         description: format!(
@@ -50,10 +50,10 @@ pub(super) fn add(b: &mut Builder<'_>) {
         managed_policies: vec![TASK_EXECUTION_POLICY.into()],
         policy: Vec::new(),
     };
-    b.add(EXECUTION_ROLE, Spec::Role(execution), &[]);
+    b.add(ResourceId::EXECUTION_ROLE, Spec::Role(execution), &[]);
     let logs = LogGroup {
         name: names.log_group.clone(),
         retention_days: spec.logs.retention_days,
     };
-    b.add(LOG_GROUP, Spec::LogGroup(logs), &[]);
+    b.add(ResourceId::LOG_GROUP, Spec::LogGroup(logs), &[]);
 }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::graph::Graph;
+use crate::id::ResourceId;
 use crate::resources::Spec;
 use crate::resources::route_table::Target;
 use crate::tags;
@@ -19,13 +20,16 @@ fn the_default_stack_has_nineteen_resources_in_a_valid_graph() {
     let resources = desired(&StackSpec::minimal("s"), &zones());
     // Sixteen, the queue's two alarms (oldest message, dead letters) and the dashboard.
     assert_eq!(resources.len(), 19);
-    let graph = Graph::new(resources.iter().map(|r| (r.id.as_str(), r.deps.as_slice()))).unwrap();
+    let graph = Graph::new(resources.iter().map(|r| (&r.id, r.deps.as_slice()))).unwrap();
     let order = graph.order();
-    let pos = |id: &str| order.iter().position(|x| x == id).unwrap();
-    assert!(pos(VPC) < pos("public-subnet-1"));
-    assert!(pos(INTERNET_GATEWAY) < pos(PUBLIC_ROUTE_TABLE));
-    assert!(pos(ALB_SECURITY_GROUP) < pos(SERVICE_SECURITY_GROUP));
-    assert!(pos(DEAD_LETTER_QUEUE) < pos(QUEUE) && pos(QUEUE) < pos(TASK_ROLE));
+    let pos = |id: ResourceId| order.iter().position(|x| *x == id).unwrap();
+    assert!(pos(ResourceId::VPC) < pos(ResourceId::public_subnet(0)));
+    assert!(pos(ResourceId::INTERNET_GATEWAY) < pos(ResourceId::PUBLIC_ROUTE_TABLE));
+    assert!(pos(ResourceId::ALB_SECURITY_GROUP) < pos(ResourceId::SERVICE_SECURITY_GROUP));
+    assert!(
+        pos(ResourceId::DEAD_LETTER_QUEUE) < pos(ResourceId::QUEUE)
+            && pos(ResourceId::QUEUE) < pos(ResourceId::TASK_ROLE)
+    );
 }
 
 #[test]
@@ -36,7 +40,7 @@ fn every_resource_is_tagged_with_the_stack_and_its_id() {
         .filter(|r| r.spec.tagging() != crate::contract::Tagging::None);
     for r in tagged {
         assert_eq!(r.tags[tags::STACK_TAG], "s");
-        assert_eq!(r.tags[tags::ID_TAG], r.id);
+        assert_eq!(r.tags[tags::ID_TAG], r.id.as_str());
     }
 }
 
@@ -48,15 +52,15 @@ fn a_nat_gateway_adds_an_address_and_a_private_default_route() {
     assert_eq!(resources.len(), 21);
     let private = resources
         .iter()
-        .find(|r| r.id == PRIVATE_ROUTE_TABLE)
+        .find(|r| r.id == ResourceId::PRIVATE_ROUTE_TABLE)
         .unwrap();
-    assert!(private.deps.contains(&NAT_GATEWAY.to_owned()));
+    assert!(private.deps.contains(&ResourceId::NAT_GATEWAY));
     let Spec::RouteTable(rt) = &private.spec else {
         panic!()
     };
     assert_eq!(
         rt.default_route,
-        Some(Target::NatGateway(NAT_GATEWAY.into()))
+        Some(Target::NatGateway(ResourceId::NAT_GATEWAY))
     );
 }
 
@@ -80,30 +84,39 @@ fn an_image_adds_the_load_balancer_and_the_service_in_order() {
     // 22, the alarms on the load balancer's 5xx, unhealthy targets and running tasks, and the
     // dashboard.
     assert_eq!(resources.len(), 28);
-    let graph = Graph::new(resources.iter().map(|r| (r.id.as_str(), r.deps.as_slice()))).unwrap();
-    let pos = |id: &str| graph.order().iter().position(|x| x == id).unwrap();
+    let graph = Graph::new(resources.iter().map(|r| (&r.id, r.deps.as_slice()))).unwrap();
+    let pos = |id: ResourceId| graph.order().iter().position(|x| *x == id).unwrap();
     assert!(
-        pos(HTTP_LISTENER) < pos(SERVICE),
+        pos(ResourceId::HTTP_LISTENER) < pos(ResourceId::SERVICE),
         "the listener exists before the service"
     );
-    assert!(pos(INTERNET_GATEWAY) < pos(LOAD_BALANCER));
-    assert!(pos(TASK_DEFINITION) < pos(SERVICE) && pos(QUEUE) < pos(TASK_DEFINITION));
-    let service = resources.iter().find(|r| r.id == SERVICE).unwrap();
+    assert!(pos(ResourceId::INTERNET_GATEWAY) < pos(ResourceId::LOAD_BALANCER));
+    assert!(
+        pos(ResourceId::TASK_DEFINITION) < pos(ResourceId::SERVICE)
+            && pos(ResourceId::QUEUE) < pos(ResourceId::TASK_DEFINITION)
+    );
+    let service = resources
+        .iter()
+        .find(|r| r.id == ResourceId::SERVICE)
+        .unwrap();
     let Spec::Service(s) = &service.spec else {
         panic!()
     };
     assert!(
-        s.public_ip && s.subnets[0].starts_with("public"),
+        s.public_ip && s.subnets[0].as_str().starts_with("public"),
         "no NAT: public subnets with a public IP"
     );
 
     spec.network.nat_gateway = true;
     spec.services[0].certificate_arn = Some("arn:aws:acm:us-east-1:1:certificate/x".into());
     let resources = desired(&spec, &zones());
-    let service = resources.iter().find(|r| r.id == SERVICE).unwrap();
+    let service = resources
+        .iter()
+        .find(|r| r.id == ResourceId::SERVICE)
+        .unwrap();
     let Spec::Service(s) = &service.spec else {
         panic!()
     };
-    assert!(!s.public_ip && s.subnets[0].starts_with("private"));
-    assert!(resources.iter().any(|r| r.id == HTTPS_LISTENER));
+    assert!(!s.public_ip && s.subnets[0].as_str().starts_with("private"));
+    assert!(resources.iter().any(|r| r.id == ResourceId::HTTPS_LISTENER));
 }

@@ -13,22 +13,69 @@ use crate::context::Context;
 use crate::contract::New;
 use crate::error::{Error, Outcome, Result};
 use crate::outputs::{Output, Outputs};
-use crate::plan::{self, Action};
+use crate::plan::{Action, Change, Removal, Step, Update};
 use crate::resources::{self, Desired, Observed};
 use crate::retry::Backoff;
 use crate::tags;
+
+/// What applying one change does, decided when the jobs are made: only a change that
+/// applies something has one (a deletion, a wait, an unchanged resource have none).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Work<'a> {
+    Create,
+    /// Exactly the planned update, to the resource found.
+    Update {
+        found: &'a Observed,
+        update: &'a Update,
+    },
+    /// A replacement made next to the old resource (`old`, its AWS id), which is deleted
+    /// once nothing uses it.
+    CreateBeside {
+        old: &'a str,
+    },
+}
+
+impl<'a> Work<'a> {
+    /// The work of `change`, if it applies something now; a replacement that deletes first
+    /// applies nothing here (the delete phase goes first, and a fresh look makes it a create).
+    pub(super) fn of(change: &'a Change, observed: &'a [Observed]) -> Option<Self> {
+        match &change.step {
+            Step::Create => Some(Self::Create),
+            Step::Update { update, .. } => Some(Self::Update {
+                found: change.found(observed)?,
+                update,
+            }),
+            Step::Replace {
+                aws_id,
+                removal: Removal::Last,
+                ..
+            } => Some(Self::CreateBeside { old: aws_id }),
+            Step::Replace { .. }
+            | Step::Delete { .. }
+            | Step::Wait { .. }
+            | Step::Unchanged { .. } => None,
+        }
+    }
+
+    /// How progress names it: a replacement made beside the old one is a create.
+    pub(super) fn action(self) -> Action {
+        match self {
+            Self::Update { .. } => Action::Update,
+            Self::Create | Self::CreateBeside { .. } => Action::Create,
+        }
+    }
+}
 
 /// Creates a resource, or applies exactly the planned update to it.
 pub(super) async fn apply_one(
     ctx: &Context,
     want: &Desired,
-    change: &plan::Change,
-    existing: Option<&Observed>,
+    work: Work<'_>,
     refs: &Outputs,
     wait: &(dyn Fn(String) + Send + Sync),
 ) -> Result<Output> {
-    match (change.action, existing, &change.update) {
-        (Action::Update, Some(found), Some(update)) => {
+    match work {
+        Work::Update { found, update } => {
             let result: Result<Output> = async {
                 let output = want
                     .spec
@@ -47,15 +94,8 @@ pub(super) async fn apply_one(
                 done => done,
             }
         }
-        (Action::Create, _, _) => create(ctx, want, None, refs, wait).await,
-        // Created next to the old resource, which is deleted once nothing uses it.
-        (Action::Replace, Some(old), _) if change.removal == Some(plan::Removal::Last) => {
-            create(ctx, want, Some(&old.aws_id), refs, wait).await
-        }
-        _ => Err(Error::unexpected(
-            &want.id,
-            format!("the plan has no {} to apply", change.action),
-        )),
+        Work::Create => create(ctx, want, None, refs, wait).await,
+        Work::CreateBeside { old } => create(ctx, want, Some(old), refs, wait).await,
     }
 }
 

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::job::Job;
 use crate::error::Error;
-
+use crate::id::ResourceId;
 use crate::plan::Action;
 use crate::resources::Kind;
 
@@ -13,16 +14,16 @@ use crate::resources::Kind;
 #[derive(Debug, Clone)]
 pub enum Event {
     Started {
-        id: String,
+        id: ResourceId,
         kind: Kind,
         action: Action,
     },
     Waiting {
-        id: String,
+        id: ResourceId,
         message: String,
     },
     Finished {
-        id: String,
+        id: ResourceId,
         kind: Kind,
         action: Action,
         elapsed: Duration,
@@ -30,16 +31,17 @@ pub enum Event {
     /// A resource created or updated earlier now works (a load balancer active, a service
     /// rolled out).
     Ready {
-        id: String,
+        id: ResourceId,
         kind: Kind,
         elapsed: Duration,
     },
     Failed {
-        id: String,
+        id: ResourceId,
         error: String,
     },
+    /// Not started: what it waited on failed, or the run stopped.
     Skipped {
-        id: String,
+        job: Job,
         reason: String,
     },
 }
@@ -53,8 +55,11 @@ pub fn quiet() -> Progress {
 }
 
 /// Reports what one resource waits for.
-pub(super) fn waiting(progress: &Progress, id: &str) -> impl Fn(String) + Send + Sync + use<> {
-    let (progress, id) = (progress.clone(), id.to_owned());
+pub(super) fn waiting(
+    progress: &Progress,
+    id: &ResourceId,
+) -> impl Fn(String) + Send + Sync + use<> {
+    let (progress, id) = (progress.clone(), id.clone());
     move |message| {
         progress(Event::Waiting {
             id: id.clone(),
@@ -66,17 +71,17 @@ pub(super) fn waiting(progress: &Progress, id: &str) -> impl Fn(String) + Send +
 /// Reports how waiting until a resource works ended.
 pub(super) fn report_ready(
     progress: &Progress,
-    (id, kind, started): (&str, Kind, Instant),
+    (id, kind, started): (&ResourceId, Kind, Instant),
     error: Option<&Error>,
 ) {
     match error {
         None => progress(Event::Ready {
-            id: id.to_owned(),
+            id: id.clone(),
             kind,
             elapsed: started.elapsed(),
         }),
         Some(err) => progress(Event::Failed {
-            id: id.to_owned(),
+            id: id.clone(),
             error: crate::error::chain(err),
         }),
     }
@@ -85,18 +90,18 @@ pub(super) fn report_ready(
 /// Reports how one change ended: `(id, kind, action, started)` and its error, if any.
 pub(super) fn report(
     progress: &Progress,
-    (id, kind, action, started): (&str, Kind, Action, Instant),
+    (id, kind, action, started): (&ResourceId, Kind, Action, Instant),
     error: Option<&Error>,
 ) {
     match error {
         None => progress(Event::Finished {
-            id: id.to_owned(),
+            id: id.clone(),
             kind,
             action,
             elapsed: started.elapsed(),
         }),
         Some(err) => progress(Event::Failed {
-            id: id.to_owned(),
+            id: id.clone(),
             error: crate::error::chain(err),
         }),
     }

@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::desired::ServiceIds;
 use crate::error::Result;
+use crate::id::ServiceIds;
 use crate::resources::{Detail, Observed};
 use crate::stack_file::StackSpec;
 
@@ -42,7 +42,7 @@ fn running(spec: &StackSpec, observed: &[Observed]) -> Vec<(String, Option<Runni
         .iter()
         .filter(|s| s.image.is_none() && s.build.is_none())
         .map(|service| {
-            let ids = ServiceIds::of(service);
+            let ids = ServiceIds::named(&service.name);
             let revision = observed.iter().find_map(|o| match &o.detail {
                 Detail::Service(s) if o.id == ids.service && !s.task_definition.is_empty() => {
                     Some(s.task_definition.clone())
@@ -79,7 +79,8 @@ pub(super) async fn keep_running(
             None => None,
             Some(Running::Image(image)) => Some(image),
             Some(Running::Revision(arn)) => {
-                crate::resources::task_definition::image_of(ctx, &service, &arn).await?
+                let id = ServiceIds::named(&service).task_definition;
+                crate::resources::task_definition::image_of(ctx, &id, &arn).await?
             }
         };
         match image.filter(|i| !i.is_empty()) {

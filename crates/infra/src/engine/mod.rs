@@ -6,23 +6,26 @@
 mod apply;
 mod events;
 mod images;
+mod job;
 mod schedule;
 
 pub use events::{Event, Progress, quiet};
 use events::{report, report_ready, waiting};
 pub use images::{KeptImage, Unimaged};
+pub use job::Job;
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use apply::apply_one;
-use schedule::{Blockers, Budget, every, finish, schedule};
+use apply::{Work, apply_one};
+use schedule::{Blockers, Budget, finish, schedule};
 
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
+use crate::id::ResourceId;
 use crate::outputs::Outputs;
 use crate::plan::{self, Action, Plan, Removal};
 use crate::resources::{self, Desired, Observed};
@@ -129,7 +132,7 @@ pub async fn apply(
         .plan
         .changes
         .iter()
-        .filter(|c| c.removal == Some(Removal::First))
+        .filter(|c| c.removal() == Some(Removal::First))
         .collect();
     let fresh;
     let current = if first.is_empty() {
@@ -145,7 +148,7 @@ pub async fn apply(
         &fresh
     };
     let outputs = create_phase(ctx, current, progress.clone(), &budget).await?;
-    let goes_last = |c: &plan::Change| c.removal == Some(Removal::Last);
+    let goes_last = |c: &plan::Change| c.removal() == Some(Removal::Last);
     if current.plan.changes.iter().any(goes_last) {
         // Nothing uses the old resources now. Which those are is read again: a create that
         // found its resource after a lost answer may have adopted another copy.
@@ -154,7 +157,7 @@ pub async fn apply(
             .plan
             .changes
             .iter()
-            .filter(|c| c.action == Action::Delete)
+            .filter(|c| c.action() == Action::Delete)
             .collect();
         delete_phase(ctx, &after, &last, progress, &budget).await?;
     }
@@ -185,16 +188,16 @@ async fn delete_phase(
 ) -> Result<()> {
     let targets: Vec<(&Observed, Action)> = removals
         .iter()
-        .filter_map(|c| Some((c.found(&prepared.observed)?, c.action)))
+        .filter_map(|c| Some((c.found(&prepared.observed)?, c.action())))
         .collect();
     // A resource goes once everything that uses it is gone: the service before its cluster,
     // the load balancer before its subnets and security group.
     let found: Vec<&Observed> = targets.iter().map(|(o, _)| *o).collect();
-    let keys: Vec<String> = found
+    let keys: Vec<Job> = found
         .iter()
-        .map(|o| format!("{}@{}", o.id, o.aws_id))
+        .map(|o| Job::Delete(o.id.clone(), o.aws_id.clone()))
         .collect();
-    let blockers: HashMap<String, Vec<String>> = plan::deleted_before(&found)
+    let blockers: Blockers = plan::deleted_before(&found)
         .into_iter()
         .enumerate()
         .map(|(i, before)| {
@@ -202,15 +205,14 @@ async fn delete_phase(
             (keys[i].clone(), before.map(|j| keys[j].clone()).collect())
         })
         .collect();
-    let by_key: HashMap<&str, (&Observed, Action)> =
-        keys.iter().map(String::as_str).zip(targets).collect();
+    let by_key: HashMap<&Job, (&Observed, Action)> = keys.iter().zip(targets).collect();
     let results = schedule(
         keys.clone(),
         &blockers,
-        (ctx.settings.concurrency, every),
+        ctx.settings.concurrency,
         budget,
         |key| {
-            let (observed, action) = by_key[key.as_str()];
+            let (observed, action) = by_key[&key];
             let progress = progress.clone();
             async move {
                 let started = Instant::now();
@@ -223,7 +225,7 @@ async fn delete_phase(
                 // A delete is mostly waiting (for AWS to release what used the resource): an
                 // interrupt stops it, and the next `down` finds what is left.
                 let result = budget.unless_interrupted(observed.delete(ctx, &wait)).await;
-                let done = (observed.id.as_str(), observed.kind(), action, started);
+                let done = (&observed.id, observed.kind(), action, started);
                 report(&progress, done, result.as_ref().err());
                 result
             }
@@ -231,19 +233,6 @@ async fn delete_phase(
     )
     .await;
     finish(results, budget, &progress)
-}
-
-/// The job that waits until resource `id` works (the job `id` creates or updates it).
-fn ready_job(id: &str) -> String {
-    format!("{id}{READY}")
-}
-
-const READY: &str = "#ready";
-
-/// Jobs that call AWS to change something count against the concurrency limit; waits that
-/// mostly sleep do not.
-fn is_work(job: &str) -> bool {
-    !job.ends_with(READY)
 }
 
 async fn create_phase(
@@ -254,51 +243,49 @@ async fn create_phase(
 ) -> Result<Outputs> {
     let outputs = Arc::new(Mutex::new(plan::observed_outputs(&prepared.observed)));
     // A declared id has one change; a duplicate under it is deleted in the phases around.
-    let changes: HashMap<&str, &plan::Change> = prepared
+    let changes: HashMap<&ResourceId, &plan::Change> = prepared
         .plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::Delete)
-        .map(|c| (c.id.as_str(), c))
+        .filter(|c| c.action() != Action::Delete)
+        .map(|c| (&c.id, c))
         .collect();
-    let (jobs, blockers) = jobs(prepared, &changes)?;
-    let desired: HashMap<&str, &Desired> = prepared
-        .desired
+    let work: HashMap<&ResourceId, Work<'_>> = changes
         .iter()
-        .map(|d| (d.id.as_str(), d))
+        .filter_map(|(id, c)| Some((*id, Work::of(c, &prepared.observed)?)))
         .collect();
-    let limit = (ctx.settings.concurrency, is_work as fn(&str) -> bool);
-    let results = schedule(jobs, &blockers, limit, budget, |job| {
+    let (jobs, blockers) = jobs(prepared, &changes, &work)?;
+    let desired: HashMap<&ResourceId, &Desired> =
+        prepared.desired.iter().map(|d| (&d.id, d)).collect();
+    let results = schedule(jobs, &blockers, ctx.settings.concurrency, budget, |job| {
         let (progress, outputs, budget) = (progress.clone(), outputs.clone(), budget.clone());
         let desired = &desired;
-        let changes = &changes;
+        let work = &work;
         async move {
-            if let Some(id) = job.strip_suffix(READY) {
-                let refs = lock(&outputs).clone();
-                return wait_ready(ctx, desired[id], &refs, &progress, &budget).await;
-            }
-            let want = desired[job.as_str()];
-            let change = changes[job.as_str()];
-            let existing = change.found(&prepared.observed);
-            let started = Instant::now();
-            // A replacement made next to the old resource is a create here; the old one is
-            // deleted in the last phase.
-            let action = match change.action {
-                Action::Replace => Action::Create,
-                other => other,
+            let id = match job {
+                Job::Ready(id) => {
+                    let refs = lock(&outputs).clone();
+                    return wait_ready(ctx, desired[&id], &refs, &progress, &budget).await;
+                }
+                Job::Apply(id) | Job::Delete(id, _) => id,
             };
+            let want = desired[&id];
+            // Apply jobs are made only for the changes that have work.
+            let work = work[&id];
+            let started = Instant::now();
+            let action = work.action();
             progress(Event::Started {
-                id: job.clone(),
+                id: id.clone(),
                 kind: want.spec.kind(),
                 action,
             });
             let refs = lock(&outputs).clone();
-            let wait = waiting(&progress, &job);
-            let result = apply_one(ctx, want, change, existing, &refs, &wait).await;
+            let wait = waiting(&progress, &id);
+            let result = apply_one(ctx, want, work, &refs, &wait).await;
             if let Ok(output) = &result {
-                lock(&outputs).insert(job.clone(), output.clone());
+                lock(&outputs).insert(id.clone(), output.clone());
             }
-            let done = (job.as_str(), want.spec.kind(), action, started);
+            let done = (&id, want.spec.kind(), action, started);
             report(&progress, done, result.as_ref().err());
             result.map(|_| ())
         }
@@ -317,7 +304,7 @@ async fn wait_ready(
     progress: &Progress,
     budget: &Budget,
 ) -> Result<()> {
-    let id = want.id.as_str();
+    let id = &want.id;
     let started = Instant::now();
     let output = refs.get(id).cloned().unwrap_or_default();
     let wait = waiting(progress, id);
@@ -337,21 +324,12 @@ async fn wait_ready(
 /// job of a dependency it needs to exist, on the second of one it needs working.
 fn jobs(
     prepared: &Prepared,
-    changes: &HashMap<&str, &plan::Change>,
-) -> Result<(Vec<String>, Blockers)> {
-    let graph = Graph::new(
-        prepared
-            .desired
-            .iter()
-            .map(|d| (d.id.as_str(), d.deps.as_slice())),
-    )?;
-    let changed = |id: &str| {
-        changes.get(id).is_some_and(|c| {
-            matches!(c.action, Action::Create | Action::Update)
-                || (c.action == Action::Replace && c.removal == Some(Removal::Last))
-        })
-    };
-    let not_ready = |id: &str| {
+    changes: &HashMap<&ResourceId, &plan::Change>,
+    work: &HashMap<&ResourceId, Work<'_>>,
+) -> Result<(Vec<Job>, Blockers)> {
+    let graph = Graph::new(prepared.desired.iter().map(|d| (&d.id, d.deps.as_slice())))?;
+    let changed = |id: &ResourceId| work.contains_key(id);
+    let not_ready = |id: &ResourceId| {
         let found = changes.get(id).and_then(|c| c.found(&prepared.observed));
         found.is_some_and(|o| o.unready().is_some())
     };
@@ -365,28 +343,29 @@ fn jobs(
         let id = &want.id;
         if changed(id) {
             let on = graph
-                .deps(id)
+                .deps(id.as_str())
                 .iter()
                 .filter_map(|dep| {
                     let working = want.ready_deps.contains(dep);
-                    if working && blockers.contains_key(&ready_job(dep)) {
-                        Some(ready_job(dep))
+                    let ready = Job::Ready(dep.clone());
+                    if working && blockers.contains_key(&ready) {
+                        Some(ready)
                     } else {
-                        changed(dep).then(|| dep.clone())
+                        changed(dep).then(|| Job::Apply(dep.clone()))
                     }
                 })
                 .collect();
-            jobs.push(id.clone());
-            blockers.insert(id.clone(), on);
+            jobs.push(Job::Apply(id.clone()));
+            blockers.insert(Job::Apply(id.clone()), on);
         }
         if want.spec.waits() && (changed(id) || not_ready(id)) {
             let on = if changed(id) {
-                vec![id.clone()]
+                vec![Job::Apply(id.clone())]
             } else {
                 Vec::new()
             };
-            jobs.push(ready_job(id));
-            blockers.insert(ready_job(id), on);
+            jobs.push(Job::Ready(id.clone()));
+            blockers.insert(Job::Ready(id.clone()), on);
         }
     }
     Ok((jobs, blockers))
@@ -409,6 +388,7 @@ mod tests {
 
     /// The create phase's jobs for a stack made from nothing.
     fn jobs_from_empty(spec: &StackSpec) -> HashMap<String, Vec<String>> {
+        // Keyed and listed as the jobs show (`load-balancer#ready`).
         let desired = desired::desired(spec, &zones());
         let plan = plan::compute(&spec.name, &desired, &[]).unwrap();
         let prepared = Prepared {
@@ -418,13 +398,19 @@ mod tests {
             renamed_from: Vec::new(),
             unimaged: Unimaged::default(),
         };
-        let changes = prepared
+        let changes = prepared.plan.changes.iter().map(|c| (&c.id, c)).collect();
+        let work = prepared
             .plan
             .changes
             .iter()
-            .map(|c| (c.id.as_str(), c))
+            .filter_map(|c| Some((&c.id, Work::of(c, &prepared.observed)?)))
             .collect();
-        jobs(&prepared, &changes).unwrap().1
+        jobs(&prepared, &changes, &work)
+            .unwrap()
+            .1
+            .into_iter()
+            .map(|(job, on)| (job.to_string(), on.iter().map(Job::to_string).collect()))
+            .collect()
     }
 
     #[test]
@@ -435,7 +421,7 @@ mod tests {
         assert_eq!(jobs["load-balancer#ready"], ["load-balancer"]);
         assert!(jobs["http-listener"].contains(&"load-balancer".to_owned()));
         assert!(jobs["service"].contains(&"http-listener".to_owned()));
-        let waits_for_ready = |id: &str| jobs[id].iter().any(|j| j.ends_with(READY));
+        let waits_for_ready = |id: &str| jobs[id].iter().any(|j| j.ends_with("#ready"));
         assert!(!waits_for_ready("http-listener") && !waits_for_ready("service"));
         assert_eq!(jobs["service#ready"], ["service"]);
         assert!(

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use futures::stream::{FuturesUnordered, StreamExt};
 
 use super::events::{Event, Progress};
+use super::job::Job;
 use crate::error::{Error, Result};
 
 /// How many changes may still start, and whether the run was interrupted.
@@ -72,21 +73,21 @@ pub(super) enum Outcome {
 }
 
 pub(super) fn finish(
-    results: Vec<(String, Outcome)>,
+    results: Vec<(Job, Outcome)>,
     budget: &Budget,
     progress: &Progress,
 ) -> Result<()> {
     let mut errors = Vec::new();
     let mut stopped = false;
     let mut interrupted = false;
-    for (id, outcome) in results {
+    for (job, outcome) in results {
         match outcome {
             Outcome::Done => {}
             Outcome::Failed(err) => errors.push(err),
             Outcome::NotStarted(reason) => {
                 stopped |= reason == STOPPED;
                 interrupted |= reason == INTERRUPTED;
-                progress(Event::Skipped { id, reason });
+                progress(Event::Skipped { job, reason });
             }
         }
     }
@@ -102,22 +103,21 @@ pub(super) fn finish(
 const STOPPED: &str = "stopped before it started (--stop-after)";
 const INTERRUPTED: &str = "not started: interrupted";
 
-/// Runs `run(id)` for every id once all its `blockers` are done, at most `limit` at a time.
-/// A failure skips everything that (transitively) waits on it; independent work goes on.
 /// Each job with the jobs it waits on.
-pub(super) type Blockers = HashMap<String, Vec<String>>;
+pub(super) type Blockers = HashMap<Job, Vec<Job>>;
 
-/// At most `limit` jobs for which `counts` is true run at once (waits that mostly sleep need
-/// not count).
+/// Runs `run(job)` for every job once all its `blockers` are done, at most `limit` jobs that
+/// are work ([`Job::is_work`]) at a time; waits that mostly sleep do not count. A failure
+/// skips everything that (transitively) waits on it; independent work goes on.
 pub(super) async fn schedule<F, Fut>(
-    ids: Vec<String>,
-    blockers: &HashMap<String, Vec<String>>,
-    (limit, counts): (usize, fn(&str) -> bool),
+    ids: Vec<Job>,
+    blockers: &Blockers,
+    limit: usize,
     budget: &Budget,
     mut run: F,
-) -> Vec<(String, Outcome)>
+) -> Vec<(Job, Outcome)>
 where
-    F: FnMut(String) -> Fut,
+    F: FnMut(Job) -> Fut,
     Fut: Future<Output = Result<()>>,
 {
     let mut state = State::new(ids, blockers);
@@ -127,21 +127,21 @@ where
         while let Some(next) = state
             .ready
             .iter()
-            .position(|id| !counts(id) || busy < limit.max(1))
+            .position(|job| !job.is_work() || busy < limit.max(1))
         {
             let id = state.ready.remove(next);
             if let Err(reason) = budget.take() {
                 state.settle(id, Outcome::NotStarted(reason.into()));
                 continue;
             }
-            busy += usize::from(counts(&id));
+            busy += usize::from(id.is_work());
             let fut = run(id.clone());
             running.push(async move { (id, fut.await) });
         }
         let Some((id, result)) = running.next().await else {
             break;
         };
-        busy -= usize::from(counts(&id));
+        busy -= usize::from(id.is_work());
         match result {
             Ok(()) => state.done(id),
             Err(err) => state.failed(id, err),
@@ -150,28 +150,23 @@ where
     state.finish(budget)
 }
 
-/// Every job counts against the limit.
-pub(super) fn every(_: &str) -> bool {
-    true
-}
-
 /// Which jobs wait on what, which are ready, and how each settled.
 struct State {
-    ids: Vec<String>,
-    waiting_on: HashMap<String, usize>,
-    unblocks: HashMap<String, Vec<String>>,
-    ready: Vec<String>,
-    settled: BTreeSet<String>,
-    results: Vec<(String, Outcome)>,
+    ids: Vec<Job>,
+    waiting_on: HashMap<Job, usize>,
+    unblocks: HashMap<Job, Vec<Job>>,
+    ready: Vec<Job>,
+    settled: BTreeSet<Job>,
+    results: Vec<(Job, Outcome)>,
 }
 
 impl State {
-    fn new(ids: Vec<String>, blockers: &HashMap<String, Vec<String>>) -> Self {
-        let waiting_on: HashMap<String, usize> = ids
+    fn new(ids: Vec<Job>, blockers: &Blockers) -> Self {
+        let waiting_on: HashMap<Job, usize> = ids
             .iter()
             .map(|id| (id.clone(), blockers.get(id).map_or(0, Vec::len)))
             .collect();
-        let mut unblocks: HashMap<String, Vec<String>> = HashMap::new();
+        let mut unblocks: HashMap<Job, Vec<Job>> = HashMap::new();
         for id in &ids {
             for b in blockers.get(id).into_iter().flatten() {
                 unblocks.entry(b.clone()).or_default().push(id.clone());
@@ -192,13 +187,13 @@ impl State {
         }
     }
 
-    fn settle(&mut self, id: String, outcome: Outcome) {
+    fn settle(&mut self, id: Job, outcome: Outcome) {
         self.settled.insert(id.clone());
         self.results.push((id, outcome));
     }
 
     /// `id` succeeded: what waited only on it is ready now, in declaration order.
-    fn done(&mut self, id: String) {
+    fn done(&mut self, id: Job) {
         for next in self.unblocks.get(&id).into_iter().flatten() {
             if let Some(n) = self.waiting_on.get_mut(next) {
                 *n -= 1;
@@ -213,7 +208,7 @@ impl State {
     }
 
     /// `id` failed: everything that (transitively) waits on it is skipped.
-    fn failed(&mut self, id: String, err: Error) {
+    fn failed(&mut self, id: Job, err: Error) {
         let mut stack = vec![id.clone()];
         while let Some(failed) = stack.pop() {
             for next in self.unblocks.get(&failed).cloned().into_iter().flatten() {
@@ -227,7 +222,7 @@ impl State {
     }
 
     /// The results, with anything never reached (only after a stop) reported, not dropped.
-    fn finish(mut self, budget: &Budget) -> Vec<(String, Outcome)> {
+    fn finish(mut self, budget: &Budget) -> Vec<(Job, Outcome)> {
         let reason = if budget.cancelled() {
             INTERRUPTED
         } else {
@@ -250,16 +245,16 @@ mod tests {
     use super::*;
     use crate::engine::events::quiet;
 
-    fn blockers(pairs: &[(&str, &[&str])]) -> HashMap<String, Vec<String>> {
-        pairs
-            .iter()
-            .map(|(id, bs)| {
-                (
-                    (*id).to_owned(),
-                    bs.iter().map(|b| (*b).to_owned()).collect(),
-                )
-            })
-            .collect()
+    fn job(id: &str) -> Job {
+        Job::Apply(crate::id::ResourceId::from_tag(id))
+    }
+
+    fn jobs(ids: &[&str]) -> Vec<Job> {
+        ids.iter().map(|id| job(id)).collect()
+    }
+
+    fn blockers(pairs: &[(&str, &[&str])]) -> Blockers {
+        pairs.iter().map(|(id, bs)| (job(id), jobs(bs))).collect()
     }
 
     fn unlimited() -> Budget {
@@ -273,17 +268,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_slow_resource_does_not_hold_up_unrelated_ones() {
         // nat (slow) and sg are independent; rt needs nat; sg2 needs sg.
-        let ids: Vec<String> = ["nat", "sg", "rt", "sg2"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+        let ids = jobs(&["nat", "sg", "rt", "sg2"]);
         let b = blockers(&[("rt", &["nat"]), ("sg2", &["sg"])]);
         let t0 = tokio::time::Instant::now();
         let finished = Arc::new(Mutex::new(Vec::new()));
-        let results = schedule(ids, &b, (8, every), &unlimited(), |id| {
+        let results = schedule(ids, &b, 8, &unlimited(), |id| {
             let finished = finished.clone();
             async move {
-                let secs = if id == "nat" { 60 } else { 1 };
+                let secs = if id == job("nat") { 60 } else { 1 };
                 tokio::time::sleep(Duration::from_secs(secs)).await;
                 finished.lock().unwrap().push((id, t0.elapsed().as_secs()));
                 Ok(())
@@ -292,7 +284,7 @@ mod tests {
         .await;
         assert_eq!(results.len(), 4);
         let finished = finished.lock().unwrap().clone();
-        let at = |id: &str| finished.iter().find(|(x, _)| x == id).unwrap().1;
+        let at = |id: &str| finished.iter().find(|(x, _)| *x == job(id)).unwrap().1;
         assert_eq!(
             at("sg2"),
             2,
@@ -303,20 +295,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_failure_skips_only_its_dependents() {
-        let ids: Vec<String> = ["a", "b", "c", "d"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+        let ids = jobs(&["a", "b", "c", "d"]);
         let b = blockers(&[("b", &["a"]), ("c", &["b"])]);
-        let results = schedule(ids, &b, (8, every), &unlimited(), |id| async move {
-            if id == "a" {
+        let results = schedule(ids, &b, 8, &unlimited(), |id| async move {
+            if id == job("a") {
                 Err(Error::unexpected("a", "boom"))
             } else {
                 Ok(())
             }
         })
         .await;
-        let outcome = |id: &str| match &results.iter().find(|(x, _)| x == id).unwrap().1 {
+        let outcome = |id: &str| match &results.iter().find(|(x, _)| *x == job(id)).unwrap().1 {
             Outcome::Done => "done",
             Outcome::Failed(_) => "failed",
             Outcome::NotStarted(_) => "skipped",
@@ -329,16 +318,13 @@ mod tests {
 
     #[tokio::test]
     async fn the_budget_stops_new_work() {
-        let ids: Vec<String> = ["a", "b", "c"].iter().map(|s| (*s).to_owned()).collect();
+        let ids = jobs(&["a", "b", "c"]);
         let budget = Budget {
             left: AtomicUsize::new(2),
             limit: Some(2),
             cancel: None,
         };
-        let results = schedule(ids, &HashMap::new(), (1, every), &budget, |_| async {
-            Ok(())
-        })
-        .await;
+        let results = schedule(ids, &Blockers::new(), 1, &budget, |_| async { Ok(()) }).await;
         let done = results
             .iter()
             .filter(|(_, o)| matches!(o, Outcome::Done))
@@ -353,7 +339,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_interrupt_lets_running_work_finish_and_starts_nothing_new() {
-        let ids: Vec<String> = ["a", "b", "c"].iter().map(|s| (*s).to_owned()).collect();
+        let ids = jobs(&["a", "b", "c"]);
         let cancel = Arc::new(AtomicBool::new(false));
         let budget = Budget {
             left: AtomicUsize::new(usize::MAX),
@@ -361,10 +347,10 @@ mod tests {
             cancel: Some(cancel.clone()),
         };
         let b = blockers(&[("b", &["a"]), ("c", &["b"])]);
-        let results = schedule(ids, &b, (8, every), &budget, |id| {
+        let results = schedule(ids, &b, 8, &budget, |id| {
             let cancel = cancel.clone();
             async move {
-                if id == "a" {
+                if id == job("a") {
                     // Ctrl-C arrives while `a` is being created; `a` still completes.
                     cancel.store(true, Ordering::SeqCst);
                 }
@@ -372,12 +358,12 @@ mod tests {
             }
         })
         .await;
-        let done: Vec<&str> = results
+        let done: Vec<&Job> = results
             .iter()
             .filter(|(_, o)| matches!(o, Outcome::Done))
-            .map(|(id, _)| id.as_str())
+            .map(|(id, _)| id)
             .collect();
-        assert_eq!(done, ["a"]);
+        assert_eq!(done, [&job("a")]);
         assert!(matches!(
             finish(results, &budget, &quiet()),
             Err(Error::Interrupted)

@@ -14,6 +14,7 @@ use super::{RUN, Record, Status};
 use crate::context::Context;
 use crate::engine::{Event, Prepared, Progress};
 use crate::error::Error;
+use crate::id::ResourceId;
 use crate::plan::{Action, Change};
 use crate::resources::task_definition::ImageRef;
 use crate::resources::{Desired, Spec};
@@ -35,9 +36,9 @@ pub struct Recorder {
 #[derive(Debug)]
 struct Steps {
     base: Record,
-    versions: HashMap<String, String>,
+    versions: HashMap<ResourceId, String>,
     /// (id, action) → when it started, for the steps under way.
-    open: Mutex<HashMap<(String, String), SystemTime>>,
+    open: Mutex<HashMap<(ResourceId, String), SystemTime>>,
 }
 
 fn action_name(action: Action) -> &'static str {
@@ -61,7 +62,7 @@ fn run_id(command: &str, now: SystemTime) -> String {
 
 /// What each change deploys, by logical id: the image of a task definition, an image's tag,
 /// an update's new values, a replacement's reason.
-pub fn versions(prepared: &Prepared) -> HashMap<String, String> {
+pub fn versions(prepared: &Prepared) -> HashMap<ResourceId, String> {
     let desired: HashMap<&str, &Desired> = prepared
         .desired
         .iter()
@@ -71,7 +72,7 @@ pub fn versions(prepared: &Prepared) -> HashMap<String, String> {
         .plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::Unchanged)
+        .filter(|c| c.action() != Action::Unchanged)
         .map(|c| (c.id.clone(), version(c, &desired)))
         .collect()
 }
@@ -102,15 +103,15 @@ fn version(change: &Change, desired: &HashMap<&str, &Desired>) -> String {
     if let Some(image) = rolled_out {
         return image;
     }
-    match change.action {
+    match change.action() {
         Action::Update => change
-            .fields
+            .fields()
             .iter()
             .map(|f| format!("{}={}", f.field, f.to))
             .collect::<Vec<_>>()
             .join(" "),
-        Action::Replace => change.reason.clone().unwrap_or_default(),
-        _ => change.aws_id.clone().unwrap_or_default(),
+        Action::Replace => change.reason().unwrap_or_default().to_owned(),
+        _ => change.aws_id().unwrap_or_default().to_owned(),
     }
 }
 
@@ -121,7 +122,7 @@ impl Recorder {
         command: &str,
         owner: &str,
         version: String,
-        versions: HashMap<String, String>,
+        versions: HashMap<ResourceId, String>,
     ) -> Self {
         let now = SystemTime::now();
         let run = Record {
@@ -202,15 +203,15 @@ impl Recorder {
 }
 
 impl Steps {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), SystemTime>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(ResourceId, String), SystemTime>> {
         self.open
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn step(&self, id: &str, action: &str, status: Status, started: SystemTime) -> Record {
+    fn step(&self, id: &ResourceId, action: &str, status: Status, started: SystemTime) -> Record {
         Record {
-            component: id.to_owned(),
+            component: id.to_string(),
             action: action.to_owned(),
             version: self.versions.get(id).cloned().unwrap_or_default(),
             status,
@@ -260,7 +261,7 @@ impl Steps {
 
     fn ended(
         &self,
-        id: &str,
+        id: &ResourceId,
         action: &str,
         status: Status,
         started: SystemTime,

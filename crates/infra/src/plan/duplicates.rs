@@ -10,16 +10,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::id::ResourceId;
+
 use crate::resources::Observed;
 
 /// The kept resource of every logical id.
-pub fn primaries(observed: &[Observed]) -> BTreeMap<&str, &Observed> {
-    let mut by_id: BTreeMap<&str, Vec<&Observed>> = BTreeMap::new();
+pub fn primaries(observed: &[Observed]) -> BTreeMap<&ResourceId, &Observed> {
+    let mut by_id: BTreeMap<&ResourceId, Vec<&Observed>> = BTreeMap::new();
     for o in observed {
-        by_id.entry(o.id.as_str()).or_default().push(o);
+        by_id.entry(&o.id).or_default().push(o);
     }
-    let mut kept: BTreeMap<&str, &Observed> = BTreeMap::new();
-    let mut left: BTreeSet<&str> = BTreeSet::new();
+    let mut kept: BTreeMap<&ResourceId, &Observed> = BTreeMap::new();
+    let mut left: BTreeSet<&ResourceId> = BTreeSet::new();
     for (id, instances) in &by_id {
         match instances.as_slice() {
             [only] => {
@@ -62,10 +64,10 @@ pub fn primaries(observed: &[Observed]) -> BTreeMap<&str, &Observed> {
 /// The next undecided id: one none of whose instances uses an instance of another undecided
 /// id (so what is referred to is decided first), or any when they refer to each other.
 fn next<'a>(
-    left: &BTreeSet<&'a str>,
-    by_id: &BTreeMap<&'a str, Vec<&Observed>>,
-) -> Option<&'a str> {
-    let waits_on_undecided = |id: &str| {
+    left: &BTreeSet<&'a ResourceId>,
+    by_id: &BTreeMap<&'a ResourceId, Vec<&Observed>>,
+) -> Option<&'a ResourceId> {
+    let waits_on_undecided = |id: &ResourceId| {
         by_id[id].iter().any(|o| {
             o.uses().iter().any(|u| {
                 left.iter()

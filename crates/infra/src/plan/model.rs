@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::change::FieldChange;
+use crate::id::ResourceId;
 use crate::resources::{Fields, Kind, Observed};
 use crate::tags::Tags;
 
@@ -74,34 +75,98 @@ pub struct Update {
     pub tags: Tags,
 }
 
+/// What happens to one resource: each step carries what applying it needs, and nothing
+/// else, so a step that cannot be applied cannot be built.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Made anew.
+    Create,
+    /// Brought in line in place: the typed fields to apply and the tags to put back, and how
+    /// the plan shows them.
+    Update {
+        aws_id: String,
+        update: Update,
+        shown: Vec<FieldChange>,
+    },
+    /// Made anew, the old one deleted first or last.
+    Replace {
+        aws_id: String,
+        reason: String,
+        removal: Removal,
+    },
+    /// Deleted: no longer declared, or a duplicate.
+    Delete {
+        aws_id: String,
+        reason: Option<String>,
+        removal: Removal,
+    },
+    /// As declared, but not working yet: `up` waits for it.
+    Wait { aws_id: String, reason: String },
+    /// As declared, and working.
+    Unchanged { aws_id: String },
+}
+
 /// What happens to one resource.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Change {
-    pub id: String,
+    pub id: ResourceId,
     pub kind: Kind,
-    pub action: Action,
-    /// The changed fields of an update.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<FieldChange>,
-    /// Why a resource is replaced or deleted, or what `up` waits for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// For a replacement or a deletion: whether the old resource goes first or last.
-    #[serde(rename = "delete", skip_serializing_if = "Option::is_none")]
-    pub removal: Option<Removal>,
-    /// The existing resource's AWS id, if there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aws_id: Option<String>,
-    /// What an update applies (`fields` is how it is shown).
-    #[serde(skip)]
-    pub update: Option<Update>,
+    pub step: Step,
 }
 
 impl Change {
+    pub fn action(&self) -> Action {
+        match self.step {
+            Step::Create => Action::Create,
+            Step::Update { .. } => Action::Update,
+            Step::Replace { .. } => Action::Replace,
+            Step::Delete { .. } => Action::Delete,
+            Step::Wait { .. } => Action::Wait,
+            Step::Unchanged { .. } => Action::Unchanged,
+        }
+    }
+
+    /// The existing resource's AWS id (none for a create).
+    pub fn aws_id(&self) -> Option<&str> {
+        match &self.step {
+            Step::Create => None,
+            Step::Update { aws_id, .. }
+            | Step::Replace { aws_id, .. }
+            | Step::Delete { aws_id, .. }
+            | Step::Wait { aws_id, .. }
+            | Step::Unchanged { aws_id } => Some(aws_id),
+        }
+    }
+
+    /// Why a resource is replaced or deleted, or what `up` waits for.
+    pub fn reason(&self) -> Option<&str> {
+        match &self.step {
+            Step::Replace { reason, .. } | Step::Wait { reason, .. } => Some(reason),
+            Step::Delete { reason, .. } => reason.as_deref(),
+            Step::Create | Step::Update { .. } | Step::Unchanged { .. } => None,
+        }
+    }
+
+    /// For a replacement or a deletion: whether the old resource goes first or last.
+    pub fn removal(&self) -> Option<Removal> {
+        match &self.step {
+            Step::Replace { removal, .. } | Step::Delete { removal, .. } => Some(*removal),
+            _ => None,
+        }
+    }
+
+    /// The changed fields of an update, as the plan shows them.
+    pub fn fields(&self) -> &[FieldChange] {
+        match &self.step {
+            Step::Update { shown, .. } => shown,
+            _ => &[],
+        }
+    }
+
     /// The plan's marker: Terraform's `-/+` for a replacement that deletes first, `+/-` for
     /// one that creates first.
     pub fn symbol(&self) -> &'static str {
-        match (self.action, self.removal) {
+        match (self.action(), self.removal()) {
             (Action::Replace, Some(Removal::Last)) => "+/-",
             (action, _) => action.symbol(),
         }
@@ -109,23 +174,34 @@ impl Change {
 
     /// The resource this change acts on, among `observed` (none for a create).
     pub fn found<'a>(&self, observed: &'a [Observed]) -> Option<&'a Observed> {
-        let aws_id = self.aws_id.as_ref()?;
+        let aws_id = self.aws_id()?;
         observed
             .iter()
-            .find(|o| o.id == self.id && &o.aws_id == aws_id)
+            .find(|o| o.id == self.id && o.aws_id == aws_id)
     }
+}
 
-    pub(crate) fn new(id: &str, kind: Kind, action: Action, aws_id: Option<&str>) -> Self {
-        Self {
-            id: id.to_owned(),
-            kind,
-            action,
-            fields: Vec::new(),
-            reason: None,
-            removal: None,
-            aws_id: aws_id.map(str::to_owned),
-            update: None,
+/// `{"id", "kind", "action", "fields"?, "reason"?, "delete"?, "aws_id"?}`, as documented.
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("kind", &self.kind)?;
+        map.serialize_entry("action", &self.action())?;
+        if !self.fields().is_empty() {
+            map.serialize_entry("fields", self.fields())?;
         }
+        if let Some(reason) = self.reason() {
+            map.serialize_entry("reason", reason)?;
+        }
+        if let Some(removal) = self.removal() {
+            map.serialize_entry("delete", &removal)?;
+        }
+        if let Some(aws_id) = self.aws_id() {
+            map.serialize_entry("aws_id", aws_id)?;
+        }
+        map.end()
     }
 }
 
@@ -165,7 +241,7 @@ impl Plan {
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for c in &self.changes {
-            match c.action {
+            match c.action() {
                 Action::Create => s.create += 1,
                 Action::Update => s.update += 1,
                 Action::Replace => s.replace += 1,
@@ -179,14 +255,14 @@ impl Plan {
 
     /// True when `up` has something to do: a change to make, or a resource to see working.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::Unchanged)
+        self.changes.iter().any(|c| c.action() != Action::Unchanged)
     }
 
     /// True when applying would delete or replace something (and so asks first).
     pub fn is_destructive(&self) -> bool {
         self.changes
             .iter()
-            .any(|c| matches!(c.action, Action::Delete | Action::Replace))
+            .any(|c| matches!(c.action(), Action::Delete | Action::Replace))
     }
 
     pub fn get(&self, id: &str) -> Option<&Change> {

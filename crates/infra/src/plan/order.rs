@@ -3,16 +3,20 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Action, Change, Plan, Removal};
+use super::model::{Action, Change, Plan, Removal, Step};
+use crate::id::ResourceId;
 use crate::resources::{Desired, Observed};
 
 /// The kept resources (updated or unchanged) that use a resource deleted first, each with
 /// why it must be replaced.
-pub(super) fn held_by_removed(plan: &Plan, observed: &[Observed]) -> BTreeMap<String, String> {
+pub(super) fn held_by_removed(plan: &Plan, observed: &[Observed]) -> BTreeMap<ResourceId, String> {
     let first = removed_first(&plan.changes, observed);
     let mut held = BTreeMap::new();
     for c in &plan.changes {
-        if !matches!(c.action, Action::Update | Action::Wait | Action::Unchanged) {
+        if !matches!(
+            c.action(),
+            Action::Update | Action::Wait | Action::Unchanged
+        ) {
             continue;
         }
         let Some(kept) = c.found(observed) else {
@@ -35,24 +39,23 @@ pub(super) fn held_by_removed(plan: &Plan, observed: &[Observed]) -> BTreeMap<St
 /// set to go last that is in (uses) something going first goes first too: a VPC cannot be
 /// deleted while a target group or a leftover subnet is still in it.
 pub(super) fn order_removals(changes: &mut [Change], desired: &[Desired], observed: &[Observed]) {
-    let creates_first = |id: &str| {
+    let creates_first = |id: &ResourceId| {
         desired
             .iter()
-            .find(|d| d.id == id)
+            .find(|d| &d.id == id)
             .is_some_and(|d| d.spec.creates_first())
     };
     for c in changes.iter_mut() {
-        c.removal = match c.action {
-            Action::Replace if creates_first(&c.id) && c.aws_id.is_some() => Some(Removal::Last),
-            Action::Replace => Some(Removal::First),
-            Action::Delete => Some(Removal::Last),
-            Action::Create | Action::Update | Action::Wait | Action::Unchanged => None,
+        let last = match &c.step {
+            Step::Replace { .. } => creates_first(&c.id),
+            _ => true,
         };
+        set_removal(c, if last { Removal::Last } else { Removal::First });
     }
     loop {
         let first = removed_first(changes, observed);
         let moved: Vec<usize> = (0..changes.len())
-            .filter(|&i| changes[i].removal == Some(Removal::Last))
+            .filter(|&i| changes[i].removal() == Some(Removal::Last))
             .filter(|&i| {
                 changes[i]
                     .found(observed)
@@ -63,8 +66,15 @@ pub(super) fn order_removals(changes: &mut [Change], desired: &[Desired], observ
             return;
         }
         for i in moved {
-            changes[i].removal = Some(Removal::First);
+            set_removal(&mut changes[i], Removal::First);
         }
+    }
+}
+
+/// Sets when a replacement's or a deletion's old resource goes (nothing for other steps).
+fn set_removal(change: &mut Change, to: Removal) {
+    if let Step::Replace { removal, .. } | Step::Delete { removal, .. } = &mut change.step {
+        *removal = to;
     }
 }
 
@@ -72,7 +82,7 @@ pub(super) fn order_removals(changes: &mut [Change], desired: &[Desired], observ
 fn removed_first<'a>(changes: &[Change], observed: &'a [Observed]) -> Vec<&'a Observed> {
     changes
         .iter()
-        .filter(|c| c.removal == Some(Removal::First))
+        .filter(|c| c.removal() == Some(Removal::First))
         .filter_map(|c| c.found(observed))
         .collect()
 }

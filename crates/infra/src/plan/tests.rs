@@ -7,6 +7,7 @@ use super::*;
 use crate::change::FieldChange;
 use crate::contract::Found;
 use crate::desired::{self, desired};
+use crate::id::ResourceId;
 use crate::outputs::Output;
 use crate::resources::{
     Detail, Spec, internet_gateway, log_group, nat_gateway, queue, repository, role, route_table,
@@ -20,7 +21,11 @@ fn zones() -> Vec<String> {
 }
 
 /// What AWS would report of a resource created as `spec` says, given its dependencies' ids.
-fn state_of(spec: &Spec, get: &dyn Fn(&str) -> String, arn: &dyn Fn(&str) -> String) -> Detail {
+fn state_of(
+    spec: &Spec,
+    get: &dyn Fn(&ResourceId) -> String,
+    arn: &dyn Fn(&ResourceId) -> String,
+) -> Detail {
     match spec {
         Spec::Vpc(v) => Detail::Vpc(vpc::VpcState {
             cidr: v.cidr.to_string(),
@@ -29,17 +34,17 @@ fn state_of(spec: &Spec, get: &dyn Fn(&str) -> String, arn: &dyn Fn(&str) -> Str
         }),
         Spec::InternetGateway(_) => {
             Detail::InternetGateway(internet_gateway::InternetGatewayState {
-                attached: vec![get(desired::VPC)],
+                attached: vec![get(&ResourceId::VPC)],
             })
         }
         Spec::Subnet(s) => Detail::Subnet(subnet::SubnetState {
-            vpc_id: get(desired::VPC),
+            vpc_id: get(&ResourceId::VPC),
             cidr: s.cidr.to_string(),
             zone: s.zone.clone(),
             map_public_ip: s.public,
         }),
         Spec::RouteTable(rt) => Detail::RouteTable(route_table::RouteTableState {
-            vpc_id: get(desired::VPC),
+            vpc_id: get(&ResourceId::VPC),
             routes: rt
                 .default_route
                 .iter()
@@ -83,7 +88,7 @@ fn state_of(spec: &Spec, get: &dyn Fn(&str) -> String, arn: &dyn Fn(&str) -> Str
                 source: security_group::ANYWHERE.into(),
             };
             Detail::SecurityGroup(security_group::SecurityGroupState {
-                vpc_id: get(desired::VPC),
+                vpc_id: get(&ResourceId::VPC),
                 name: g.name.clone(),
                 description: g.description.clone(),
                 ingress,
@@ -146,7 +151,7 @@ fn state_of(spec: &Spec, get: &dyn Fn(&str) -> String, arn: &dyn Fn(&str) -> Str
 /// Observations that match the desired stack exactly, as AWS would report them.
 fn matching(spec: &StackSpec) -> Vec<Observed> {
     let resources = desired(spec, &zones());
-    let graph = Graph::new(resources.iter().map(|d| (d.id.as_str(), d.deps.as_slice()))).unwrap();
+    let graph = Graph::new(resources.iter().map(|d| (&d.id, d.deps.as_slice()))).unwrap();
     let mut outputs = Outputs::new();
     let mut observed = Vec::new();
     for id in graph.order() {
@@ -165,8 +170,8 @@ fn matching(spec: &StackSpec) -> Vec<Observed> {
                 url: None,
             },
         );
-        let get = |dep: &str| outputs[dep].aws_id.clone();
-        let arn_of = |dep: &str| outputs[dep].arn.clone().unwrap();
+        let get = |dep: &ResourceId| outputs[dep].aws_id.clone();
+        let arn_of = |dep: &ResourceId| outputs[dep].arn.clone().unwrap();
         observed.push(Found {
             id: id.clone(),
             detail: match &d.spec {
@@ -202,7 +207,7 @@ fn from_empty_everything_is_created_in_dependency_order() {
         }
     );
     assert!(!plan.is_destructive());
-    assert_eq!(plan.changes[0].id, desired::VPC);
+    assert_eq!(plan.changes[0].id, ResourceId::VPC.as_str());
 }
 
 #[test]
@@ -212,7 +217,7 @@ fn a_stack_that_matches_is_all_unchanged() {
     let changed: Vec<_> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::Unchanged)
+        .filter(|c| c.action() != Action::Unchanged)
         .collect();
     assert!(changed.is_empty(), "{changed:#?}");
     assert!(!plan.has_changes());
@@ -228,15 +233,18 @@ fn one_changed_value_is_exactly_one_update() {
     let updates: Vec<_> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::Unchanged)
+        .filter(|c| c.action() != Action::Unchanged)
         .collect();
     // The dead-letter queue shares the visibility timeout.
     assert_eq!(
         updates.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-        [desired::DEAD_LETTER_QUEUE, desired::QUEUE]
+        [
+            ResourceId::DEAD_LETTER_QUEUE.as_str(),
+            ResourceId::QUEUE.as_str()
+        ]
     );
     assert_eq!(
-        updates[1].fields,
+        updates[1].fields(),
         [FieldChange::new("visibility_timeout", "30", "90")]
     );
 
@@ -244,7 +252,10 @@ fn one_changed_value_is_exactly_one_update() {
     changed.logs.retention_days = 30;
     let plan = compute("s", &desired(&changed, &zones()), &observed).unwrap();
     assert_eq!(plan.summary().update, 1);
-    assert_eq!(plan.get(desired::LOG_GROUP).unwrap().fields[0].to, "30");
+    assert_eq!(
+        plan.get(ResourceId::LOG_GROUP.as_str()).unwrap().fields()[0].to,
+        "30"
+    );
 }
 
 #[test]
@@ -262,27 +273,29 @@ fn a_new_vpc_cidr_replaces_the_network_and_says_why() {
         "10.1.3.0/24".parse().unwrap(),
     ];
     let plan = compute("s", &desired(&changed, &zones()), &observed).unwrap();
-    let vpc = plan.get(desired::VPC).unwrap();
-    assert_eq!(vpc.action, Action::Replace);
-    assert!(
-        vpc.reason
-            .as_deref()
-            .unwrap()
-            .contains("cannot be changed in place")
-    );
+    let vpc = plan.get(ResourceId::VPC.as_str()).unwrap();
+    assert_eq!(vpc.action(), Action::Replace);
+    assert!(vpc.reason().unwrap().contains("cannot be changed in place"));
     for id in [
-        desired::INTERNET_GATEWAY,
+        ResourceId::INTERNET_GATEWAY.as_str(),
         "public-subnet-1",
-        desired::ALB_SECURITY_GROUP,
-        desired::PRIVATE_ROUTE_TABLE,
+        ResourceId::ALB_SECURITY_GROUP.as_str(),
+        ResourceId::PRIVATE_ROUTE_TABLE.as_str(),
     ] {
-        assert_eq!(plan.get(id).unwrap().action, Action::Replace, "{id}");
+        assert_eq!(plan.get(id).unwrap().action(), Action::Replace, "{id}");
     }
-    assert_eq!(plan.get(desired::QUEUE).unwrap().action, Action::Unchanged);
+    assert_eq!(
+        plan.get(ResourceId::QUEUE.as_str()).unwrap().action(),
+        Action::Unchanged
+    );
     assert!(plan.is_destructive());
     // A network cannot be in two places: every replacement deletes first.
-    for c in plan.changes.iter().filter(|c| c.action == Action::Replace) {
-        assert_eq!(c.removal, Some(Removal::First), "{}", c.id);
+    for c in plan
+        .changes
+        .iter()
+        .filter(|c| c.action() == Action::Replace)
+    {
+        assert_eq!(c.removal(), Some(Removal::First), "{}", c.id);
     }
 }
 
@@ -303,7 +316,7 @@ fn undeclared_resources_and_duplicates_are_deleted() {
     observed.push(extra);
     let mut dup = observed
         .iter()
-        .find(|o| o.id == desired::VPC)
+        .find(|o| o.id == ResourceId::VPC.as_str())
         .unwrap()
         .clone();
     dup.aws_id = "vpc-dup".into();
@@ -312,11 +325,11 @@ fn undeclared_resources_and_duplicates_are_deleted() {
     let deletes: Vec<_> = plan
         .changes
         .iter()
-        .filter(|c| c.action == Action::Delete)
+        .filter(|c| c.action() == Action::Delete)
         .collect();
     assert_eq!(deletes.len(), 2);
     assert_eq!(deletes[0].id, "public-subnet-3", "subnets go before VPCs");
-    assert!(deletes[1].reason.as_deref().unwrap().contains("duplicate"));
+    assert!(deletes[1].reason().unwrap().contains("duplicate"));
 }
 
 #[test]
@@ -325,11 +338,12 @@ fn destroy_deletes_everything_dependents_first() {
     let plan = destroy("s", &matching(&spec));
     assert_eq!(plan.summary().delete, 19);
     let pos = |id: &str| plan.changes.iter().position(|c| c.id == id).unwrap();
-    assert!(pos(desired::PUBLIC_ROUTE_TABLE) < pos("public-subnet-1"));
-    assert!(pos("public-subnet-1") < pos(desired::VPC));
-    assert!(pos(desired::INTERNET_GATEWAY) < pos(desired::VPC));
+    assert!(pos(ResourceId::PUBLIC_ROUTE_TABLE.as_str()) < pos("public-subnet-1"));
+    assert!(pos("public-subnet-1") < pos(ResourceId::VPC.as_str()));
+    assert!(pos(ResourceId::INTERNET_GATEWAY.as_str()) < pos(ResourceId::VPC.as_str()));
     assert!(
-        pos(desired::SERVICE_SECURITY_GROUP) < pos(desired::ALB_SECURITY_GROUP),
+        pos(ResourceId::SERVICE_SECURITY_GROUP.as_str())
+            < pos(ResourceId::ALB_SECURITY_GROUP.as_str()),
         "the group whose rule points at the other goes first"
     );
     let observed = matching(&spec);
@@ -337,8 +351,8 @@ fn destroy_deletes_everything_dependents_first() {
     let before = deleted_before(&found);
     let index = |id: &str| found.iter().position(|o| o.id == id).unwrap();
     assert_eq!(
-        before[index(desired::ALB_SECURITY_GROUP)],
-        [index(desired::SERVICE_SECURITY_GROUP)]
+        before[index(ResourceId::ALB_SECURITY_GROUP.as_str())],
+        [index(ResourceId::SERVICE_SECURITY_GROUP.as_str())]
     );
 }
 
@@ -349,35 +363,35 @@ fn of_two_vpcs_the_one_holding_the_subnets_is_kept_whatever_its_id() {
     // A second VPC from a lost answer: nothing uses it, and its id sorts first.
     let mut dup = observed
         .iter()
-        .find(|o| o.id == desired::VPC)
+        .find(|o| o.id == ResourceId::VPC.as_str())
         .unwrap()
         .clone();
     dup.aws_id = "aaa-vpc".into();
     observed.push(dup);
-    assert_eq!(primaries(&observed)[desired::VPC].aws_id, "aws-vpc");
+    assert_eq!(primaries(&observed)[&ResourceId::VPC].aws_id, "aws-vpc");
     let plan = compute("s", &desired(&spec, &zones()), &observed).unwrap();
     let vpc = plan
         .changes
         .iter()
-        .find(|c| c.id == desired::VPC && c.action != Action::Delete)
+        .find(|c| c.id == ResourceId::VPC.as_str() && c.action() != Action::Delete)
         .unwrap();
     assert_eq!(
-        (vpc.action, vpc.aws_id.as_deref()),
+        (vpc.action(), vpc.aws_id()),
         (Action::Unchanged, Some("aws-vpc"))
     );
     let gone: Vec<_> = plan
         .changes
         .iter()
-        .filter(|c| c.action == Action::Delete)
+        .filter(|c| c.action() == Action::Delete)
         .collect();
     assert_eq!(gone.len(), 1);
-    assert_eq!(gone[0].aws_id.as_deref(), Some("aaa-vpc"));
+    assert_eq!(gone[0].aws_id(), Some("aaa-vpc"));
     assert_eq!(
-        gone[0].reason.as_deref(),
+        gone[0].reason(),
         Some("a duplicate of vpc: aws-vpc is kept, as the rest of the stack uses it")
     );
     assert_eq!(
-        observed_outputs(&observed)[desired::VPC].aws_id,
+        observed_outputs(&observed)[ResourceId::VPC.as_str()].aws_id,
         "aws-vpc",
         "outputs agree"
     );
@@ -390,7 +404,7 @@ fn a_duplicate_subnet_follows_its_kept_vpc() {
     // A whole second VPC with its own first subnet (two runs at once).
     let mut vpc = observed
         .iter()
-        .find(|o| o.id == desired::VPC)
+        .find(|o| o.id == ResourceId::VPC.as_str())
         .unwrap()
         .clone();
     vpc.aws_id = "vpc-other".into();
@@ -405,14 +419,17 @@ fn a_duplicate_subnet_follows_its_kept_vpc() {
     }
     observed.extend([vpc, subnet]);
     let kept = primaries(&observed);
-    assert_eq!(kept[desired::VPC].aws_id, "aws-vpc");
-    assert_eq!(kept["public-subnet-1"].aws_id, "aws-public-subnet-1");
+    assert_eq!(kept[&ResourceId::VPC].aws_id, "aws-vpc");
+    assert_eq!(
+        kept[&ResourceId::public_subnet(0)].aws_id,
+        "aws-public-subnet-1"
+    );
     let plan = compute("s", &desired(&spec, &zones()), &observed).unwrap();
     let gone: Vec<&str> = plan
         .changes
         .iter()
-        .filter(|c| c.action == Action::Delete)
-        .filter_map(|c| c.aws_id.as_deref())
+        .filter(|c| c.action() == Action::Delete)
+        .filter_map(|c| c.aws_id())
         .collect();
     assert_eq!(
         gone,
@@ -456,7 +473,7 @@ fn adding_a_zone_keeps_every_subnet_and_only_creates_the_new_ones() {
     let created: Vec<&str> = plan
         .changes
         .iter()
-        .filter(|c| c.action == Action::Create)
+        .filter(|c| c.action() == Action::Create)
         .map(|c| c.id.as_str())
         .collect();
     assert_eq!(created, ["public-subnet-3", "private-subnet-3"]);
@@ -472,8 +489,8 @@ fn removing_a_zone_deletes_its_subnets_last_and_keeps_the_others() {
     let removed: Vec<(&str, Action, Option<Removal>)> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::Unchanged && c.action != Action::Update)
-        .map(|c| (c.id.as_str(), c.action, c.removal))
+        .filter(|c| c.action() != Action::Unchanged && c.action() != Action::Update)
+        .map(|c| (c.id.as_str(), c.action(), c.removal()))
         .collect();
     let last = Some(Removal::Last);
     assert_eq!(
@@ -497,7 +514,7 @@ fn a_file_that_lists_its_subnets_gets_exactly_those() {
     let plan = compute("s", &wanted, &observed).unwrap();
     let private = plan.get("private-subnet-1").unwrap();
     assert_eq!(
-        (private.action, private.removal),
+        (private.action(), private.removal()),
         (Action::Replace, Some(Removal::First))
     );
 }

@@ -9,6 +9,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::tags::Tags;
 
@@ -49,7 +50,7 @@ impl Resource for Cluster {
     type Field = Field;
     const LABEL: &'static str = "ECS cluster";
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         Vec::new()
     }
 

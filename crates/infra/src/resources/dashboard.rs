@@ -10,11 +10,9 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::Tags;
-
-/// Its logical id: a stack has one.
-pub const ID: &str = "dashboard";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dashboard {
@@ -22,7 +20,7 @@ pub struct Dashboard {
     pub stack: String,
     pub region: String,
     /// The load balancer (logical id), when the stack has one.
-    pub load_balancer: Option<String>,
+    pub load_balancer: Option<ResourceId>,
     /// `(name in the file, ECS service name, cluster, is a worker)` of each running service.
     pub services: Vec<(String, String, String, bool)>,
     /// `(name in the file, queue's AWS name)`.
@@ -167,8 +165,8 @@ impl Resource for Dashboard {
     // Dashboards take no tags: found by their name, which is the stack's.
     const TAGGING: Tagging = Tagging::None;
 
-    fn refs(&self) -> Vec<&str> {
-        self.load_balancer.iter().map(String::as_str).collect()
+    fn refs(&self) -> Vec<&ResourceId> {
+        self.load_balancer.iter().collect()
     }
 
     async fn observe(scope: &Scope<'_>, _: &[Wanted<'_, Self>]) -> Findings<Self> {
@@ -198,7 +196,7 @@ impl Resource for Dashboard {
                 .and_then(|b| serde_json::from_str(b).ok())
                 .unwrap_or(Value::Null);
             found.push(Found {
-                id: ID.into(),
+                id: ResourceId::DASHBOARD,
                 aws_id: name.to_owned(),
                 arn: entry.dashboard_arn().map(str::to_owned),
                 state: "available".into(),
@@ -256,7 +254,7 @@ impl Resource for Dashboard {
 }
 
 /// Makes or replaces the dashboard (the call is an upsert by name).
-async fn put(ctx: &Context, id: &str, dashboard: &Dashboard, refs: &Outputs) -> Result<()> {
+async fn put(ctx: &Context, id: &ResourceId, dashboard: &Dashboard, refs: &Outputs) -> Result<()> {
     let body = dashboard
         .wanted(refs)
         .ok_or_else(|| Error::unexpected(id, "the load balancer has no ARN yet"))?;

@@ -12,6 +12,7 @@ use crate::change::{Diff, NoField};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::{self, Tags};
 
@@ -23,7 +24,7 @@ pub struct DiscoveryService {
     /// The name callers use: the service's name in the stack file.
     pub name: String,
     /// The namespace (logical id) it is in.
-    pub namespace: String,
+    pub namespace: ResourceId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,11 +38,11 @@ impl Resource for DiscoveryService {
     type Field = NoField;
     const LABEL: &'static str = "discovery service";
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         vec![&self.namespace]
     }
 
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         vec![&self.namespace]
     }
 

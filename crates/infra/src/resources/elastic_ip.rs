@@ -7,6 +7,7 @@ use crate::change::{Diff, NoField};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::tags::Tags;
 
@@ -19,7 +20,7 @@ impl Resource for ElasticIp {
     const LABEL: &'static str = "Elastic IP";
     const TAGGING: Tagging = Tagging::StackAndName;
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         Vec::new()
     }
 

@@ -16,13 +16,14 @@ use crate::change::{Diff, NoField};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::Tags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
     /// Logical id of the repository it is pushed to.
-    pub repository: String,
+    pub repository: ResourceId,
     /// That repository's name.
     pub repository_name: String,
     pub tag: String,
@@ -135,7 +136,7 @@ pub fn content_tag(dir: &Path) -> Result<String> {
 
 impl Image {
     /// The repository the image goes to, without the tag.
-    fn repository_uri(&self, ctx: &Context, refs: &Outputs, id: &str) -> Result<String> {
+    fn repository_uri(&self, ctx: &Context, refs: &Outputs, id: &ResourceId) -> Result<String> {
         match &ctx.settings.registry {
             Some(registry) => Ok(format!("{registry}/{}", self.repository_name)),
             None => Ref::new(refs, &self.repository, Attr::Url).resolve(refs, id),
@@ -199,7 +200,7 @@ impl Resource for Image {
     const LABEL: &'static str = "image";
     const TAGGING: Tagging = Tagging::None;
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         vec![&self.repository]
     }
 
@@ -252,7 +253,7 @@ impl Resource for Image {
     }
 }
 
-async fn run(id: &str, program: &str, args: &[String], stdin: Option<String>) -> Result<()> {
+async fn run(id: &ResourceId, program: &str, args: &[String], stdin: Option<String>) -> Result<()> {
     let mut command = tokio::process::Command::new(program);
     command
         .args(args)

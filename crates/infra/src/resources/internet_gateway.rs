@@ -7,6 +7,7 @@ use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::retry;
 use crate::tags::Tags;
@@ -14,7 +15,7 @@ use crate::tags::Tags;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InternetGateway {
     /// Logical id of the VPC to attach to.
-    pub vpc: String,
+    pub vpc: ResourceId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,11 +57,11 @@ impl Resource for InternetGateway {
     const LABEL: &'static str = "internet gateway";
     const TAGGING: Tagging = Tagging::StackAndName;
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         vec![&self.vpc]
     }
 
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         vec![&self.vpc]
     }
 
@@ -175,7 +176,7 @@ impl Resource for InternetGateway {
     }
 }
 
-async fn attach(ctx: &Context, id: &str, igw: &str, vpc: &str) -> Result<()> {
+async fn attach(ctx: &Context, id: &ResourceId, igw: &str, vpc: &str) -> Result<()> {
     let attached = ctx
         .ec2
         .attach_internet_gateway()
@@ -188,7 +189,7 @@ async fn attach(ctx: &Context, id: &str, igw: &str, vpc: &str) -> Result<()> {
     crate::aws::done_is_ok(attached, &["Resource.AlreadyAssociated"])
 }
 
-async fn detach(ctx: &Context, id: &str, igw: &str, vpc: &str) -> Result<()> {
+async fn detach(ctx: &Context, id: &ResourceId, igw: &str, vpc: &str) -> Result<()> {
     ctx.ec2
         .detach_internet_gateway()
         .internet_gateway_id(igw)

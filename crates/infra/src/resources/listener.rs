@@ -11,20 +11,21 @@ use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DefaultAction {
     /// Forward to this target group (logical id).
-    Forward(String),
+    Forward(ResourceId),
     /// Redirect to HTTPS on 443.
     RedirectToHttps,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listener {
-    pub load_balancer: String,
+    pub load_balancer: ResourceId,
     pub port: u16,
     /// The certificate of an HTTPS listener.
     pub certificate_arn: Option<String>,
@@ -134,7 +135,7 @@ impl Listener {
     }
 }
 
-fn action(wanted: &WantedAction, refs: &Outputs, id: &str) -> Result<Action> {
+fn action(wanted: &WantedAction, refs: &Outputs, id: &ResourceId) -> Result<Action> {
     Ok(match wanted {
         WantedAction::Forward(tg) => Action::builder()
             .r#type(ActionTypeEnum::Forward)
@@ -166,15 +167,15 @@ impl Resource for Listener {
     type Field = Field;
     const LABEL: &'static str = "listener";
 
-    fn refs(&self) -> Vec<&str> {
-        let mut refs = vec![self.load_balancer.as_str()];
+    fn refs(&self) -> Vec<&ResourceId> {
+        let mut refs = vec![&self.load_balancer];
         if let DefaultAction::Forward(tg) = &self.action {
             refs.push(tg);
         }
         refs
     }
 
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         vec![&self.load_balancer]
     }
 

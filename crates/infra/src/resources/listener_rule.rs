@@ -12,20 +12,21 @@ use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::{self, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListenerRule {
     /// The listener (logical id) it belongs to.
-    pub listener: String,
+    pub listener: ResourceId,
     pub priority: u32,
     /// Path patterns, any of which matches (none: any path).
     pub paths: Vec<String>,
     /// Host headers, any of which matches (none: any host).
     pub hosts: Vec<String>,
     /// The target group (logical id) it forwards to.
-    pub target_group: String,
+    pub target_group: ResourceId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,7 +136,7 @@ impl ListenerRule {
         conditions
     }
 
-    fn forward(&self, refs: &Outputs, id: &str) -> Result<Action> {
+    fn forward(&self, refs: &Outputs, id: &ResourceId) -> Result<Action> {
         let tg = Ref::new(refs, &self.target_group, Attr::Id).resolve(refs, id)?;
         Ok(Action::builder()
             .r#type(ActionTypeEnum::Forward)
@@ -153,11 +154,11 @@ impl Resource for ListenerRule {
     type Field = Field;
     const LABEL: &'static str = "listener rule";
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         vec![&self.listener, &self.target_group]
     }
 
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         vec![&self.listener]
     }
 

@@ -13,6 +13,7 @@ use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref, resolve_all};
 use crate::retry::{self, Progress};
 use crate::tags::Tags;
@@ -21,8 +22,8 @@ use crate::tags::Tags;
 pub struct LoadBalancer {
     pub name: String,
     /// Logical ids of the public subnets.
-    pub subnets: Vec<String>,
-    pub security_group: String,
+    pub subnets: Vec<ResourceId>,
+    pub security_group: ResourceId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,8 +103,8 @@ impl Resource for LoadBalancer {
     const LABEL: &'static str = "load balancer";
     const WAITS: bool = true;
 
-    fn refs(&self) -> Vec<&str> {
-        let mut refs: Vec<&str> = self.subnets.iter().map(String::as_str).collect();
+    fn refs(&self) -> Vec<&ResourceId> {
+        let mut refs: Vec<&ResourceId> = self.subnets.iter().collect();
         refs.push(&self.security_group);
         refs
     }
@@ -191,12 +192,12 @@ impl Resource for LoadBalancer {
     async fn ready(
         &self,
         ctx: &Context,
-        id: &str,
+        id: &ResourceId,
         output: &Output,
         _: &Outputs,
         wait: Wait<'_>,
     ) -> Result<()> {
-        let what = (id, "load balancer", "become active");
+        let what = (id.as_str(), "load balancer", "become active");
         retry::until_ready(&ctx.settings, what, wait, || async {
             let out = ctx
                 .elb
@@ -266,7 +267,7 @@ impl Resource for LoadBalancer {
         // Its network interfaces keep the subnets and the security group busy until it is gone.
         retry::until_gone(
             &ctx.settings,
-            (&found.id, "load balancer"),
+            (found.id.as_str(), "load balancer"),
             wait,
             || async {
                 let out = ctx

@@ -7,6 +7,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::tags::Tags;
 
@@ -49,7 +50,7 @@ impl Resource for LogGroup {
     type Field = Field;
     const LABEL: &'static str = "log group";
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         Vec::new()
     }
 
@@ -194,7 +195,7 @@ async fn observe_one(
     }))
 }
 
-async fn put_retention(ctx: &Context, id: &str, name: &str, days: i32) -> Result<()> {
+async fn put_retention(ctx: &Context, id: &ResourceId, name: &str, days: i32) -> Result<()> {
     ctx.logs
         .put_retention_policy()
         .log_group_name(name)

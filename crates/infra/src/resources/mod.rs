@@ -41,6 +41,7 @@ use crate::change::{Describe, FieldChange};
 use crate::context::Context;
 use crate::contract::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::tags::Tags;
 
@@ -48,27 +49,27 @@ use crate::tags::Tags;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Desired {
     /// Logical id, stable across runs: the value of the `stackctl:id` tag.
-    pub id: String,
+    pub id: ResourceId,
     pub spec: Spec,
     pub tags: Tags,
     /// Logical ids it is created after: those it refers to, and any given for order alone.
-    pub deps: Vec<String>,
+    pub deps: Vec<ResourceId>,
     /// Of those, the ones it needs working, not merely created (a route to a NAT gateway
     /// needs the gateway available); the others it needs only to exist.
-    pub ready_deps: Vec<String>,
+    pub ready_deps: Vec<ResourceId>,
 }
 
 impl Desired {
     /// `after`: dependencies for order alone (a load balancer after the internet gateway).
-    pub fn new(id: &str, spec: Spec, tags: Tags, after: &[&str]) -> Self {
-        let mut deps: Vec<String> = Vec::new();
-        for dep in spec.refs().into_iter().chain(after.iter().copied()) {
-            if !deps.iter().any(|d| d == dep) {
-                deps.push(dep.to_owned());
+    pub fn new(id: ResourceId, spec: Spec, tags: Tags, after: &[ResourceId]) -> Self {
+        let mut deps: Vec<ResourceId> = Vec::new();
+        for dep in spec.refs().into_iter().chain(after) {
+            if !deps.contains(dep) {
+                deps.push(dep.clone());
             }
         }
         Self {
-            id: id.to_owned(),
+            id,
             spec,
             tags,
             deps,
@@ -77,12 +78,12 @@ impl Desired {
     }
 
     /// Makes it wait until `ids` work, not only exist.
-    pub fn after_ready(&mut self, ids: &[&str]) {
+    pub fn after_ready(&mut self, ids: &[ResourceId]) {
         for id in ids {
-            if !self.deps.iter().any(|d| d == id) {
-                self.deps.push((*id).to_owned());
+            if !self.deps.contains(id) {
+                self.deps.push(id.clone());
             }
-            self.ready_deps.push((*id).to_owned());
+            self.ready_deps.push(id.clone());
         }
     }
 }

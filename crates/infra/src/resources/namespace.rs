@@ -7,6 +7,7 @@ use crate::change::{Diff, NoField};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::Tags;
 
@@ -15,7 +16,7 @@ pub struct Namespace {
     /// The DNS domain: `<stack>.internal`.
     pub name: String,
     /// The VPC (logical id) whose DNS answers for it.
-    pub vpc: String,
+    pub vpc: ResourceId,
 }
 
 pub use crate::aws::cloudmap::domain;
@@ -25,12 +26,12 @@ impl Resource for Namespace {
     type Field = NoField;
     const LABEL: &'static str = "DNS namespace";
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         vec![&self.vpc]
     }
 
     /// Cloud Map cannot move a namespace to another VPC.
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         vec![&self.vpc]
     }
 

@@ -9,6 +9,7 @@ use crate::change::{Diff, NoField};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::retry::{self, Progress};
 use crate::tags::Tags;
@@ -16,9 +17,9 @@ use crate::tags::Tags;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NatGateway {
     /// Logical id of the public subnet it lives in.
-    pub subnet: String,
+    pub subnet: ResourceId,
     /// Logical id of its Elastic IP.
-    pub eip: String,
+    pub eip: ResourceId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,11 +35,11 @@ impl Resource for NatGateway {
     const TAGGING: Tagging = Tagging::StackAndName;
     const WAITS: bool = true;
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         vec![&self.subnet, &self.eip]
     }
 
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         vec![&self.subnet, &self.eip]
     }
 
@@ -112,12 +113,12 @@ impl Resource for NatGateway {
     async fn ready(
         &self,
         ctx: &Context,
-        id: &str,
+        id: &ResourceId,
         output: &Output,
         _: &Outputs,
         wait: Wait<'_>,
     ) -> Result<()> {
-        let what = (id, "NAT gateway", "become available");
+        let what = (id.as_str(), "NAT gateway", "become available");
         retry::until_ready(&ctx.settings, what, wait, || async {
             let out = ctx
                 .ec2
@@ -156,23 +157,28 @@ impl Resource for NatGateway {
             Ok(_) => {}
         }
         // Its address and subnet stay busy until the gateway is really gone.
-        retry::until_gone(&ctx.settings, (&found.id, "NAT gateway"), wait, || async {
-            let out = ctx
-                .ec2
-                .describe_nat_gateways()
-                .nat_gateway_ids(&found.aws_id)
-                .send()
-                .await
-                .map_err(|e| Error::aws(&found.id, "DescribeNatGateways", e));
-            let state = match out {
-                Ok(out) => out.nat_gateways().first().and_then(|n| n.state().cloned()),
-                Err(err) if err.code().is_some_and(ec2::is_not_found) => None,
-                Err(err) => return Err(err),
-            };
-            Ok(state
-                .filter(|s| *s != AwsNatState::Deleted)
-                .map(|s| s.as_str().to_owned()))
-        })
+        retry::until_gone(
+            &ctx.settings,
+            (found.id.as_str(), "NAT gateway"),
+            wait,
+            || async {
+                let out = ctx
+                    .ec2
+                    .describe_nat_gateways()
+                    .nat_gateway_ids(&found.aws_id)
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(&found.id, "DescribeNatGateways", e));
+                let state = match out {
+                    Ok(out) => out.nat_gateways().first().and_then(|n| n.state().cloned()),
+                    Err(err) if err.code().is_some_and(ec2::is_not_found) => None,
+                    Err(err) => return Err(err),
+                };
+                Ok(state
+                    .filter(|s| *s != AwsNatState::Deleted)
+                    .map(|s| s.as_str().to_owned()))
+            },
+        )
         .await
     }
 

@@ -12,6 +12,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::Tags;
 
@@ -21,7 +22,7 @@ pub const DEAD_LETTER_RETENTION_SECS: u32 = 1_209_600;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redrive {
     /// Logical id of the dead-letter queue.
-    pub dead_letter_queue: String,
+    pub dead_letter_queue: ResourceId,
     pub max_receives: u32,
 }
 
@@ -87,7 +88,7 @@ impl Describe for Field {
 
 impl Field {
     /// The attribute and its value, with references resolved now.
-    fn resolve(&self, refs: &Outputs, id: &str) -> Result<(Attribute, String)> {
+    fn resolve(&self, refs: &Outputs, id: &ResourceId) -> Result<(Attribute, String)> {
         Ok(match self {
             Self::Number { attribute, to, .. } => (attribute.clone(), to.to_string()),
             Self::Redrive { to: (dlq, max), .. } => (
@@ -162,11 +163,8 @@ impl Resource for Queue {
     type Field = Field;
     const LABEL: &'static str = "SQS queue";
 
-    fn refs(&self) -> Vec<&str> {
-        self.redrive
-            .iter()
-            .map(|r| r.dead_letter_queue.as_str())
-            .collect()
+    fn refs(&self) -> Vec<&ResourceId> {
+        self.redrive.iter().map(|r| &r.dead_letter_queue).collect()
     }
 
     async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {

@@ -39,14 +39,14 @@ macro_rules! kinds {
             }
 
             /// Logical ids it refers to.
-            pub fn refs(&self) -> Vec<&str> {
+            pub fn refs(&self) -> Vec<&ResourceId> {
                 match self {
                     $(Self::$kind(r) => r.refs()),+
                 }
             }
 
             /// Logical ids whose replacement forces this resource's.
-            pub fn binding(&self) -> Vec<&str> {
+            pub fn binding(&self) -> Vec<&ResourceId> {
                 match self {
                     $(Self::$kind(r) => r.binding()),+
                 }
@@ -77,7 +77,7 @@ macro_rules! kinds {
             pub async fn ready(
                 &self,
                 ctx: &Context,
-                id: &str,
+                id: &ResourceId,
                 output: &Output,
                 refs: &Outputs,
                 wait: Wait<'_>,

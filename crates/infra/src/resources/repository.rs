@@ -10,6 +10,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::tags::{self, Tags};
 
@@ -89,7 +90,7 @@ impl Resource for Repository {
     type Field = Field;
     const LABEL: &'static str = "ECR repository";
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         Vec::new()
     }
 
@@ -214,7 +215,7 @@ impl Resource for Repository {
     }
 }
 
-async fn put_policy(ctx: &Context, id: &str, name: &str, keep: u32) -> Result<()> {
+async fn put_policy(ctx: &Context, id: &ResourceId, name: &str, keep: u32) -> Result<()> {
     ctx.ecr
         .put_lifecycle_policy()
         .repository_name(name)

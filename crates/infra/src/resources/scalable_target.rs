@@ -9,6 +9,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::tags::Tags;
 
@@ -17,7 +18,7 @@ pub struct ScalableTarget {
     /// `service/<cluster>/<service name>`.
     pub resource_id: String,
     /// The ECS service (logical id): registered once it exists.
-    pub service: String,
+    pub service: ResourceId,
     pub min: u32,
     pub max: u32,
 }
@@ -49,18 +50,6 @@ pub fn prefix(stack: &str) -> String {
     format!("service/{stack}/")
 }
 
-/// The logical id a service's target has, from the ECS service's name: the one-service
-/// stack's service is named after the stack, the others `<stack>-<name>`.
-pub fn logical_id(stack: &str, resource_id: &str) -> Option<String> {
-    let service = resource_id.strip_prefix(&prefix(stack))?;
-    let name = if service == stack {
-        crate::stack_file::SINGLE_SERVICE
-    } else {
-        service.strip_prefix(stack)?.strip_prefix('-')?
-    };
-    Some(format!("scalable-target-{name}"))
-}
-
 fn int(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
@@ -73,7 +62,7 @@ impl Resource for ScalableTarget {
     // resource id names the stack's own cluster.
     const TAGGING: Tagging = Tagging::None;
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         vec![&self.service]
     }
 
@@ -92,7 +81,7 @@ impl Resource for ScalableTarget {
             .iter()
             .flat_map(|p| p.scalable_targets())
             .filter_map(|t| {
-                let id = logical_id(&ctx.stack, t.resource_id())?;
+                let id = ResourceId::of_scalable_target(&ctx.stack, t.resource_id())?;
                 Some(Found {
                     id,
                     aws_id: t.resource_id().to_owned(),
@@ -165,7 +154,11 @@ impl Resource for ScalableTarget {
 }
 
 /// Registers (or re-registers: the call sets the bounds of an existing target) the target.
-async fn register(ctx: &Context, id: &str, target: &ScalableTarget) -> Result<Option<String>> {
+async fn register(
+    ctx: &Context,
+    id: &ResourceId,
+    target: &ScalableTarget,
+) -> Result<Option<String>> {
     let out = ctx
         .autoscaling
         .register_scalable_target()
@@ -186,16 +179,11 @@ mod tests {
 
     #[test]
     fn logical_ids_come_from_the_service_s_name_in_the_stack_s_cluster() {
-        assert_eq!(
-            logical_id("shop", "service/shop/shop-api").as_deref(),
-            Some("scalable-target-api")
-        );
-        assert_eq!(
-            logical_id("shop", "service/shop/shop").as_deref(),
-            Some("scalable-target-app")
-        );
-        assert_eq!(logical_id("shop", "service/shop-eu/shop-eu-api"), None);
-        assert_eq!(logical_id("shop", "service/shop/other"), None);
+        let id = |resource_id| ResourceId::of_scalable_target("shop", resource_id);
+        assert_eq!(id("service/shop/shop-api").unwrap(), "scalable-target-api");
+        assert_eq!(id("service/shop/shop").unwrap(), "scalable-target-app");
+        assert_eq!(id("service/shop-eu/shop-eu-api"), None);
+        assert_eq!(id("service/shop/other"), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::retry;
 use crate::tags::Tags;
@@ -16,7 +17,7 @@ use crate::tags::Tags;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subnet {
     /// Logical id of its VPC.
-    pub vpc: String,
+    pub vpc: ResourceId,
     pub cidr: Ipv4Net,
     pub zone: String,
     pub public: bool,
@@ -50,11 +51,11 @@ impl Resource for Subnet {
     const LABEL: &'static str = "subnet";
     const TAGGING: Tagging = Tagging::StackAndName;
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         vec![&self.vpc]
     }
 
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         vec![&self.vpc]
     }
 
@@ -167,7 +168,7 @@ impl Resource for Subnet {
     }
 }
 
-async fn set_public(ctx: &Context, id: &str, subnet: &str, public: bool) -> Result<()> {
+async fn set_public(ctx: &Context, id: &ResourceId, subnet: &str, public: bool) -> Result<()> {
     ctx.ec2
         .modify_subnet_attribute()
         .subnet_id(subnet)
@@ -368,8 +369,9 @@ mod fault_tests {
             [&create_rule, &public]
         ));
         let refs = testing::refs(&[("vpc", "vpc-new")]);
+        let id = ResourceId::public_subnet(0);
         let new = New {
-            id: "public-subnet-1",
+            id: &id,
             tags: &Tags::new(),
             refs: &refs,
             wait: &|_| {},

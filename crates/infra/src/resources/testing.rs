@@ -7,6 +7,7 @@ use aws_smithy_mocks::{Rule, RuleMode, mock_client};
 
 use crate::context::{Context, Settings};
 use crate::contract::Found;
+use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::tags::Tags;
 
@@ -110,7 +111,7 @@ pub fn refs(pairs: &[(&str, &str)]) -> Outputs {
         .iter()
         .map(|(id, aws_id)| {
             (
-                (*id).to_owned(),
+                ResourceId::from_tag(id),
                 Output {
                     aws_id: (*aws_id).to_owned(),
                     arn: Some(format!("arn:{aws_id}")),

@@ -8,6 +8,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::tags::Tags;
 
@@ -45,7 +46,7 @@ impl Resource for Topic {
     type Field = Field;
     const LABEL: &'static str = "SNS topic";
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         Vec::new()
     }
 
@@ -185,7 +186,7 @@ impl Resource for Topic {
 }
 
 /// Subscribes an address; AWS mails it a link to confirm. Repeating it makes no second one.
-async fn subscribe(ctx: &Context, id: &str, topic: &str, email: &str) -> Result<()> {
+async fn subscribe(ctx: &Context, id: &ResourceId, topic: &str, email: &str) -> Result<()> {
     ctx.sns
         .subscribe()
         .topic_arn(topic)

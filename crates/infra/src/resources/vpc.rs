@@ -9,6 +9,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::retry;
 use crate::tags::Tags;
@@ -57,7 +58,7 @@ impl Resource for Vpc {
     const LABEL: &'static str = "VPC";
     const TAGGING: Tagging = Tagging::StackAndName;
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         Vec::new()
     }
 
@@ -174,7 +175,7 @@ async fn attribute<S>(ctx: &Context, vpc: &Found<S>, name: VpcAttributeName) -> 
         .unwrap_or(false))
 }
 
-async fn set_on(ctx: &Context, id: &str, vpc_id: &str, field: Field) -> Result<()> {
+async fn set_on(ctx: &Context, id: &ResourceId, vpc_id: &str, field: Field) -> Result<()> {
     let on = AttributeBooleanValue::builder().value(true).build();
     let call = ctx.ec2.modify_vpc_attribute().vpc_id(vpc_id);
     let call = match field.attribute() {

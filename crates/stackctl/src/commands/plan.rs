@@ -80,7 +80,7 @@ pub fn autoscaled(prepared: &engine::Prepared, spec: &infra::StackSpec) -> Vec<S
             let bounds = spec
                 .services
                 .iter()
-                .find(|s| infra::desired::ServiceIds::of(s).service == d.id)
+                .find(|s| infra::id::ServiceIds::named(&s.name).service == d.id)
                 .and_then(|s| s.autoscaling.as_ref());
             let id = &d.id;
             match bounds {

@@ -151,7 +151,7 @@ async fn web_checks(spec: &StackSpec, url: &str) -> Vec<WebCheck> {
 #[derive(Debug, Serialize)]
 struct ServiceLine {
     /// The service's logical id (`service`, `service-api`).
-    id: String,
+    id: infra::ResourceId,
     desired: i32,
     running: i32,
     pending: i32,
@@ -251,7 +251,11 @@ impl Report for StatusReport<'_> {
             [one] => lines.push(format!("\nService: {}", one.text(9))),
             several => {
                 lines.push("\nServices:".into());
-                let width = several.iter().map(|s| s.id.len()).max().unwrap_or(0);
+                let width = several
+                    .iter()
+                    .map(|s| s.id.as_str().len())
+                    .max()
+                    .unwrap_or(0);
                 for s in several {
                     lines.push(format!("  {:width$}  {}", s.id, s.text(width + 4)));
                 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use infra::desired::ServiceIds;
+use infra::id::ServiceIds;
 use infra::resources::{Detail, Observed};
 use infra::stack_file::{ServiceKind, ServiceSpec, StackSpec, rule_order};
 
@@ -78,7 +78,7 @@ struct Task {
 }
 
 fn task_of(observed: &[Observed], service: &ServiceSpec) -> Option<Task> {
-    let id = ServiceIds::of(service).task_definition;
+    let id = ServiceIds::named(&service.name).task_definition;
     observed.iter().find_map(|o| match &o.detail {
         Detail::TaskDefinition(td) if o.id == id => Some(Task {
             environment: td.environment.clone(),

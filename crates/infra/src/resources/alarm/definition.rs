@@ -6,6 +6,7 @@ use aws_sdk_cloudwatch::types::{
     ComparisonOperator, Dimension, Metric, MetricAlarm, MetricDataQuery, MetricStat,
 };
 
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Outputs, Ref};
 
 /// A dimension's value: given, or the CloudWatch name of another resource of the stack.
@@ -13,9 +14,9 @@ use crate::outputs::{Attr, Outputs, Ref};
 pub enum Value {
     Text(String),
     /// A load balancer (logical id): `app/<name>/<id>`.
-    LoadBalancer(String),
+    LoadBalancer(ResourceId),
     /// A target group (logical id): `targetgroup/<name>/<id>`.
-    TargetGroup(String),
+    TargetGroup(ResourceId),
 }
 
 /// One metric the alarm reads (`id` is the name the expression uses).
@@ -88,7 +89,7 @@ impl Value {
         }
     }
 
-    pub fn refs(&self) -> Option<&str> {
+    pub fn refs(&self) -> Option<&ResourceId> {
         match self {
             Self::Text(_) => None,
             Self::LoadBalancer(id) | Self::TargetGroup(id) => Some(id),

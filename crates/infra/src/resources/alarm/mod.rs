@@ -13,6 +13,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::Tags;
 
@@ -22,7 +23,7 @@ pub enum Action {
     /// A topic outside the stack.
     Arn(String),
     /// The stack's own topic (logical id).
-    Topic(String),
+    Topic(ResourceId),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,14 +90,14 @@ impl Resource for Alarm {
     type Field = Field;
     const LABEL: &'static str = "alarm";
 
-    fn refs(&self) -> Vec<&str> {
-        let mut refs: Vec<&str> = self
+    fn refs(&self) -> Vec<&ResourceId> {
+        let mut refs: Vec<&ResourceId> = self
             .watched
             .iter()
             .flat_map(|w| w.dimensions.iter().filter_map(|(_, v)| v.refs()))
             .collect();
         refs.extend(self.actions.iter().filter_map(|a| match a {
-            Action::Topic(id) => Some(id.as_str()),
+            Action::Topic(id) => Some(id),
             Action::Arn(_) => None,
         }));
         refs.dedup();
@@ -166,7 +167,7 @@ impl Resource for Alarm {
             // A resource it names is made (or made anew) in this run: the alarm follows it.
             None => diff.push(Field::Definition {
                 from,
-                to: format!("(on the new {})", self.refs().join(", ")),
+                to: format!("(on the new {})", crate::id::joined(&self.refs())),
             }),
         }
         diff
@@ -228,7 +229,7 @@ fn to_tags(tags: &Tags) -> Vec<Tag> {
 /// Makes or replaces the alarm (the call is an upsert by name); tags on the first.
 async fn put(
     ctx: &Context,
-    id: &str,
+    id: &ResourceId,
     alarm: &Alarm,
     refs: &Outputs,
     tags: Option<&Tags>,

@@ -5,13 +5,14 @@ use serde_json::Value;
 
 use super::policy::{QUEUE_POLICY_NAME, document, same_policy};
 use crate::error::Result;
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Outputs, Ref};
 
 /// What a statement of stackctl's inline policy allows actions on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// A resource of the stack, by logical id (its ARN).
-    Resource(String),
+    Resource(ResourceId),
     /// An ARN the stack file gives (a secret).
     Arn(String),
 }
@@ -27,12 +28,34 @@ pub struct Statement {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WantedStatement {
     pub actions: Vec<&'static str>,
-    pub resource: Ref,
+    pub resource: WantedResource,
+}
+
+/// A statement's resource: the ARN of one of the stack's (known once it exists), or an ARN
+/// the stack file gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WantedResource {
+    Of(Ref),
+    Given(String),
+}
+
+impl WantedResource {
+    /// The ARN, when it is known now.
+    fn known(&self) -> Option<&str> {
+        match self {
+            Self::Of(r) => r.known.as_deref(),
+            Self::Given(arn) => Some(arn),
+        }
+    }
 }
 
 impl std::fmt::Display for WantedStatement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} on {}", self.actions.join(", "), self.resource)
+        let on = match &self.resource {
+            WantedResource::Of(r) => r.to_string(),
+            WantedResource::Given(arn) => arn.clone(),
+        };
+        write!(f, "{} on {on}", self.actions.join(", "))
     }
 }
 
@@ -50,7 +73,7 @@ pub(super) fn differs(
     let have = inline_policies.iter().find(|(n, _)| n == QUEUE_POLICY_NAME);
     let known: Option<Vec<(Vec<&str>, String)>> = statements
         .iter()
-        .map(|s| Some((s.actions.clone(), s.resource.known.clone()?)))
+        .map(|s| Some((s.actions.clone(), s.resource.known()?.to_owned())))
         .collect();
     match (have, known) {
         (None, _) => Some((statements, false)),
@@ -66,26 +89,25 @@ pub(super) fn wanted(policy: &[Statement], refs: &Outputs) -> Vec<WantedStatemen
         .map(|s| WantedStatement {
             actions: s.actions.clone(),
             resource: match &s.target {
-                Target::Resource(id) => Ref::new(refs, id, Attr::Arn),
-                Target::Arn(arn) => Ref {
-                    id: arn.clone(),
-                    attr: Attr::Arn,
-                    known: Some(arn.clone()),
-                },
+                Target::Resource(id) => WantedResource::Of(Ref::new(refs, id, Attr::Arn)),
+                Target::Arn(arn) => WantedResource::Given(arn.clone()),
             },
         })
         .collect()
 }
 
 /// The document of `statements`, each resource resolved now.
-pub(super) fn resolved(statements: &[WantedStatement], refs: &Outputs, id: &str) -> Result<Value> {
+pub(super) fn resolved(
+    statements: &[WantedStatement],
+    refs: &Outputs,
+    id: &ResourceId,
+) -> Result<Value> {
     let statements = statements
         .iter()
         .map(|s| {
-            let arn = match &s.resource.known {
-                // An ARN from the stack file is its own reference.
-                Some(arn) if s.resource.id == *arn => arn.clone(),
-                _ => s.resource.resolve(refs, id)?,
+            let arn = match &s.resource {
+                WantedResource::Of(r) => r.resolve(refs, id)?,
+                WantedResource::Given(arn) => arn.clone(),
             };
             Ok((s.actions.clone(), arn))
         })

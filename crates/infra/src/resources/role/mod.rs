@@ -13,7 +13,7 @@ mod inline;
 mod policy;
 
 use inline::resolved;
-pub use inline::{Statement, Target, WantedStatement};
+pub use inline::{Statement, Target, WantedResource, WantedStatement};
 pub use policy::{
     CONSUME_ACTIONS, ECS_TASKS, QUEUE_ACTIONS, QUEUE_POLICY_NAME, SECRETS_MANAGER_ACTIONS,
     SEND_ACTIONS, SSM_ACTIONS, TASK_EXECUTION_POLICY, document, queue_policy, trust_policy,
@@ -25,6 +25,7 @@ use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::tags::{self, Tags};
 
@@ -113,11 +114,11 @@ impl Resource for Role {
     type Field = Field;
     const LABEL: &'static str = "IAM role";
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         self.policy
             .iter()
             .filter_map(|s| match &s.target {
-                Target::Resource(id) => Some(id.as_str()),
+                Target::Resource(id) => Some(id),
                 Target::Arn(_) => None,
             })
             .collect()
@@ -312,7 +313,13 @@ async fn policies(
     Ok((managed_policies, inline_policies))
 }
 
-async fn apply(ctx: &Context, id: &str, name: &str, field: &Field, refs: &Outputs) -> Result<()> {
+async fn apply(
+    ctx: &Context,
+    id: &ResourceId,
+    name: &str,
+    field: &Field,
+    refs: &Outputs,
+) -> Result<()> {
     match field {
         Field::TrustPolicy => {
             ctx.iam
@@ -343,7 +350,7 @@ async fn apply(ctx: &Context, id: &str, name: &str, field: &Field, refs: &Output
     Ok(())
 }
 
-async fn put_policy(ctx: &Context, id: &str, name: &str, document: &Value) -> Result<()> {
+async fn put_policy(ctx: &Context, id: &ResourceId, name: &str, document: &Value) -> Result<()> {
     ctx.iam
         .put_role_policy()
         .role_name(name)
@@ -355,7 +362,7 @@ async fn put_policy(ctx: &Context, id: &str, name: &str, document: &Value) -> Re
     Ok(())
 }
 
-async fn attach(ctx: &Context, id: &str, name: &str, arn: &str) -> Result<()> {
+async fn attach(ctx: &Context, id: &ResourceId, name: &str, arn: &str) -> Result<()> {
     ctx.iam
         .attach_role_policy()
         .role_name(name)
@@ -366,7 +373,7 @@ async fn attach(ctx: &Context, id: &str, name: &str, arn: &str) -> Result<()> {
     Ok(())
 }
 
-async fn detach(ctx: &Context, id: &str, name: &str, arn: &str) -> Result<()> {
+async fn detach(ctx: &Context, id: &ResourceId, name: &str, arn: &str) -> Result<()> {
     ctx.iam
         .detach_role_policy()
         .role_name(name)
@@ -377,7 +384,7 @@ async fn detach(ctx: &Context, id: &str, name: &str, arn: &str) -> Result<()> {
     Ok(())
 }
 
-async fn delete_inline(ctx: &Context, id: &str, name: &str, policy: &str) -> Result<()> {
+async fn delete_inline(ctx: &Context, id: &ResourceId, name: &str, policy: &str) -> Result<()> {
     ctx.iam
         .delete_role_policy()
         .role_name(name)

@@ -4,6 +4,7 @@ use super::model::{DEFAULT_ROUTE, Field, Target};
 use crate::aws::ec2;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::Outputs;
 use crate::retry;
 
@@ -11,7 +12,7 @@ use crate::retry;
 /// gateway or subnet made moments ago wait for EC2 to know it.
 pub(super) async fn apply(
     ctx: &Context,
-    id: &str,
+    id: &ResourceId,
     table: &str,
     field: &Field,
     refs: &Outputs,
@@ -56,7 +57,12 @@ pub(super) async fn apply(
     }
 }
 
-async fn delete_route(ctx: &Context, id: &str, table: &str, destination: &str) -> Result<()> {
+async fn delete_route(
+    ctx: &Context,
+    id: &ResourceId,
+    table: &str,
+    destination: &str,
+) -> Result<()> {
     ctx.ec2
         .delete_route()
         .route_table_id(table)
@@ -69,7 +75,7 @@ async fn delete_route(ctx: &Context, id: &str, table: &str, destination: &str) -
 
 async fn set_default_route(
     ctx: &Context,
-    id: &str,
+    id: &ResourceId,
     table: &str,
     target: &Target,
     gateway: &str,
@@ -102,7 +108,7 @@ async fn set_default_route(
     }
 }
 
-async fn associate(ctx: &Context, id: &str, table: &str, subnet: &str) -> Result<()> {
+async fn associate(ctx: &Context, id: &ResourceId, table: &str, subnet: &str) -> Result<()> {
     let associated = ctx
         .ec2
         .associate_route_table()
@@ -114,7 +120,7 @@ async fn associate(ctx: &Context, id: &str, table: &str, subnet: &str) -> Result
     crate::aws::done_is_ok(associated, &["Resource.AlreadyAssociated"])
 }
 
-pub(super) async fn disassociate(ctx: &Context, id: &str, association: &str) -> Result<()> {
+pub(super) async fn disassociate(ctx: &Context, id: &ResourceId, association: &str) -> Result<()> {
     let result = ctx
         .ec2
         .disassociate_route_table()

@@ -14,6 +14,7 @@ use crate::change::Diff;
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::retry;
 use crate::tags::Tags;
@@ -39,14 +40,14 @@ impl Resource for RouteTable {
     const LABEL: &'static str = "route table";
     const TAGGING: Tagging = Tagging::StackAndName;
 
-    fn refs(&self) -> Vec<&str> {
-        let mut refs = vec![self.vpc.as_str()];
+    fn refs(&self) -> Vec<&ResourceId> {
+        let mut refs = vec![&self.vpc];
         refs.extend(self.default_route.iter().map(Target::logical_id));
-        refs.extend(self.subnets.iter().map(String::as_str));
+        refs.extend(self.subnets.iter());
         refs
     }
 
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         vec![&self.vpc]
     }
 

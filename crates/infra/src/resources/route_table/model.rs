@@ -2,6 +2,7 @@
 //! the typed field changes with how the plan shows them.
 
 use crate::change::{Describe, FieldChange, show_list};
+use crate::id::ResourceId;
 use crate::outputs::Ref;
 
 pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
@@ -9,13 +10,13 @@ pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// Logical id of an internet gateway.
-    InternetGateway(String),
+    InternetGateway(ResourceId),
     /// Logical id of a NAT gateway.
-    NatGateway(String),
+    NatGateway(ResourceId),
 }
 
 impl Target {
-    pub fn logical_id(&self) -> &str {
+    pub fn logical_id(&self) -> &ResourceId {
         match self {
             Self::InternetGateway(id) | Self::NatGateway(id) => id,
         }
@@ -24,10 +25,10 @@ impl Target {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteTable {
-    pub vpc: String,
+    pub vpc: ResourceId,
     pub default_route: Option<Target>,
     /// Logical ids of the subnets to associate.
-    pub subnets: Vec<String>,
+    pub subnets: Vec<ResourceId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,6 +15,7 @@ use crate::change::{Describe, Diff, FieldChange};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::Tags;
 
@@ -24,8 +25,8 @@ pub enum Metric {
     Cpu,
     /// Requests per target of the target group behind the load balancer (logical ids).
     Requests {
-        load_balancer: String,
-        target_group: String,
+        load_balancer: ResourceId,
+        target_group: ResourceId,
     },
     /// Visible messages of the queue (its AWS name) per running task of the service.
     Backlog {
@@ -39,7 +40,7 @@ pub enum Metric {
 pub struct ScalingPolicy {
     pub name: String,
     /// The scalable target (logical id) it belongs to.
-    pub target: String,
+    pub target: ResourceId,
     pub resource_id: String,
     pub metric: Metric,
     pub target_value: u32,
@@ -66,12 +67,11 @@ impl Describe for Field {
 }
 
 /// `scaling-policy-<service>-<metric>` of a policy named `<stack>-<service>-<metric>`.
-fn logical_id(stack: &str, name: &str) -> Option<String> {
+fn logical_id(stack: &str, name: &str) -> Option<ResourceId> {
     if !named::belongs(stack, name) {
         return None;
     }
-    let rest = name.strip_prefix(stack)?.strip_prefix('-')?;
-    Some(format!("scaling-policy-{rest}"))
+    ResourceId::of_scaling_policy(stack, name)
 }
 
 impl ScalingPolicy {
@@ -107,7 +107,7 @@ impl ScalingPolicy {
         })
     }
 
-    fn refs_of_metric(&self) -> Vec<&str> {
+    fn refs_of_metric(&self) -> Vec<&ResourceId> {
         match &self.metric {
             Metric::Requests {
                 load_balancer,
@@ -125,8 +125,8 @@ impl Resource for ScalingPolicy {
     // Policies carry no tags: found by their name on the stack's own targets.
     const TAGGING: Tagging = Tagging::None;
 
-    fn refs(&self) -> Vec<&str> {
-        let mut refs = vec![self.target.as_str()];
+    fn refs(&self) -> Vec<&ResourceId> {
+        let mut refs = vec![&self.target];
         refs.extend(self.refs_of_metric());
         refs
     }
@@ -181,7 +181,7 @@ impl Resource for ScalingPolicy {
             // The load balancer or target group is made (or made anew) in this run.
             None => diff.push(Field::Tracking {
                 from: show(&found.tracking),
-                to: format!("(on the new {})", self.refs_of_metric().join(", ")),
+                to: format!("(on the new {})", crate::id::joined(&self.refs_of_metric())),
             }),
         }
         diff
@@ -233,7 +233,12 @@ impl Resource for ScalingPolicy {
 }
 
 /// Makes or replaces the policy (the call is an upsert by name).
-async fn put(ctx: &Context, id: &str, policy: &ScalingPolicy, refs: &Outputs) -> Result<String> {
+async fn put(
+    ctx: &Context,
+    id: &ResourceId,
+    policy: &ScalingPolicy,
+    refs: &Outputs,
+) -> Result<String> {
     let tracking = policy
         .wanted(refs)
         .ok_or_else(|| Error::unexpected(id, "the load balancer or target group has no ARN yet"))?;

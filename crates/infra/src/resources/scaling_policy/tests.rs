@@ -24,7 +24,7 @@ fn what_is_put_reads_back_as_the_same_tracking() {
         },
     ] {
         let want = tracking(tracked);
-        let put = configuration("p", &want).unwrap();
+        let put = configuration(&"p".into(), &want).unwrap();
         assert_eq!(read_tracking(&put), want);
     }
 }
@@ -32,7 +32,7 @@ fn what_is_put_reads_back_as_the_same_tracking() {
 #[test]
 fn the_backlog_is_visible_messages_over_running_tasks() {
     let put = configuration(
-        "p",
+        &"p".into(),
         &tracking(Tracked::Backlog {
             queue: "s-jobs".into(),
             cluster: "s".into(),
@@ -71,7 +71,9 @@ fn the_request_label_is_cut_from_the_two_arns() {
 #[test]
 fn policies_of_the_stack_are_found_by_name() {
     assert_eq!(
-        logical_id("shop", "shop-api-cpu").as_deref(),
+        logical_id("shop", "shop-api-cpu")
+            .map(String::from)
+            .as_deref(),
         Some("scaling-policy-api-cpu")
     );
     assert_eq!(logical_id("shop", "shopping-cpu"), None);

@@ -8,6 +8,7 @@ use aws_sdk_applicationautoscaling::types::{
 };
 
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 
 /// What a policy tracks, as AWS has it (or as wanted, once references are resolved).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +66,7 @@ fn int(n: u32) -> i32 {
 }
 
 pub(super) fn configuration(
-    id: &str,
+    id: &ResourceId,
     t: &Tracking,
 ) -> Result<TargetTrackingScalingPolicyConfiguration> {
     let bad =

@@ -16,6 +16,7 @@ use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::retry;
 use crate::tags::Tags;
@@ -25,7 +26,7 @@ pub enum Source {
     /// Any IPv4 address.
     Anywhere,
     /// Members of another security group of the stack (logical id).
-    Group(String),
+    Group(ResourceId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +38,7 @@ pub struct Ingress {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecurityGroup {
-    pub vpc: String,
+    pub vpc: ResourceId,
     pub name: String,
     pub description: String,
     pub ingress: Vec<Ingress>,
@@ -123,16 +124,16 @@ impl Resource for SecurityGroup {
     const LABEL: &'static str = "security group";
     const TAGGING: Tagging = Tagging::StackAndName;
 
-    fn refs(&self) -> Vec<&str> {
-        let mut refs = vec![self.vpc.as_str()];
+    fn refs(&self) -> Vec<&ResourceId> {
+        let mut refs = vec![&self.vpc];
         refs.extend(self.ingress.iter().filter_map(|i| match &i.source {
-            Source::Group(g) => Some(g.as_str()),
+            Source::Group(g) => Some(g),
             Source::Anywhere => None,
         }));
         refs
     }
 
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         vec![&self.vpc]
     }
 
@@ -299,7 +300,7 @@ macro_rules! rule_call {
 
 async fn authorize(
     ctx: &Context,
-    id: &str,
+    id: &ResourceId,
     group: &str,
     direction: Direction,
     rules: &[Rule],
@@ -337,7 +338,7 @@ async fn authorize(
 
 async fn revoke(
     ctx: &Context,
-    id: &str,
+    id: &ResourceId,
     group: &str,
     direction: Direction,
     rules: &[Rule],

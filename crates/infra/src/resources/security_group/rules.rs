@@ -7,6 +7,7 @@ use std::fmt;
 use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
 
 use crate::error::Result;
+use crate::id::ResourceId;
 use crate::outputs::{Outputs, Ref};
 
 pub const ANYWHERE: &str = "0.0.0.0/0";
@@ -65,7 +66,7 @@ impl Grant {
     }
 
     /// The rule with its group resolved now.
-    pub(super) fn resolve(&self, refs: &Outputs, from: &str) -> Result<Rule> {
+    pub(super) fn resolve(&self, refs: &Outputs, from: &ResourceId) -> Result<Rule> {
         let source = match &self.peer {
             Peer::Cidr(cidr) => cidr.clone(),
             Peer::Group(group) => group.resolve(refs, from)?,

@@ -16,6 +16,7 @@ use crate::change::{Diff, Setting, changed_settings};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::{self, Tags};
 use model::describe;
@@ -94,7 +95,7 @@ impl Service {
     async fn send_update(
         &self,
         ctx: &Context,
-        (id, cluster, service): (&str, &str, &str),
+        (id, cluster, service): (&ResourceId, &str, &str),
         fields: &[Field],
         refs: &Outputs,
     ) -> Result<()> {
@@ -153,16 +154,16 @@ impl Resource for Service {
     const LABEL: &'static str = "ECS service";
     const WAITS: bool = true;
 
-    fn refs(&self) -> Vec<&str> {
-        let mut refs = vec![self.cluster.as_str(), &self.task_definition];
-        refs.extend(self.target_group.as_deref());
-        refs.extend(self.discovery.as_deref());
-        refs.extend(self.security_groups.iter().map(String::as_str));
-        refs.extend(self.subnets.iter().map(String::as_str));
+    fn refs(&self) -> Vec<&ResourceId> {
+        let mut refs = vec![&self.cluster, &self.task_definition];
+        refs.extend(self.target_group.as_ref());
+        refs.extend(self.discovery.as_ref());
+        refs.extend(self.security_groups.iter());
+        refs.extend(self.subnets.iter());
         refs
     }
 
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         vec![&self.cluster]
     }
 
@@ -281,7 +282,7 @@ impl Resource for Service {
     async fn ready(
         &self,
         ctx: &Context,
-        id: &str,
+        id: &ResourceId,
         output: &Output,
         refs: &Outputs,
         wait: Wait<'_>,
@@ -468,7 +469,7 @@ mod tests {
             .unwrap();
         assert_eq!((update.num_calls(), describe.num_calls()), (1, 0));
         desired()
-            .ready(&ctx, "service", &output, &refs(), &|_| {})
+            .ready(&ctx, &"service".into(), &output, &refs(), &|_| {})
             .await
             .unwrap();
         assert_eq!((update.num_calls(), describe.num_calls()), (1, 1));

@@ -10,25 +10,26 @@ use crate::change::{Describe, FieldChange, show_list};
 use crate::context::Context;
 use crate::contract::{Found, Resource, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::Ref;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
     pub name: String,
-    pub cluster: String,
-    pub task_definition: String,
+    pub cluster: ResourceId,
+    pub task_definition: ResourceId,
     pub desired_count: u32,
     /// Its count is the autoscaler's once it runs: `desired_count` only starts it.
     pub autoscaled: bool,
     /// Web services: the target group (logical id) its tasks register in.
-    pub target_group: Option<String>,
+    pub target_group: Option<ResourceId>,
     /// Internal services: the service discovery entry (logical id) its tasks register in.
-    pub discovery: Option<String>,
+    pub discovery: Option<ResourceId>,
     pub container_name: String,
     /// The container port the target group sends to.
     pub port: Option<u16>,
-    pub subnets: Vec<String>,
-    pub security_groups: Vec<String>,
+    pub subnets: Vec<ResourceId>,
+    pub security_groups: Vec<ResourceId>,
     pub public_ip: bool,
     pub grace_secs: u32,
     pub min_healthy_percent: u32,

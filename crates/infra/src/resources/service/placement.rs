@@ -11,6 +11,7 @@ use aws_sdk_ecs::types::{
 
 use super::model::{Field, Service, ServiceState};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Outputs, Ref, resolve_all};
 
 pub(super) fn int(n: u32) -> i32 {
@@ -97,7 +98,7 @@ impl Service {
         fields
     }
 
-    pub(super) fn network(&self, refs: &Outputs, id: &str) -> Result<NetworkConfiguration> {
+    pub(super) fn network(&self, refs: &Outputs, id: &ResourceId) -> Result<NetworkConfiguration> {
         let vpc = AwsVpcConfiguration::builder()
             .set_subnets(Some(resolve_all(refs, id, &self.subnet_refs(refs))?))
             .set_security_groups(Some(resolve_all(refs, id, &self.group_refs(refs))?))
@@ -114,7 +115,11 @@ impl Service {
     }
 
     /// Its registration in the target group, for a web service.
-    pub(super) fn registration(&self, refs: &Outputs, id: &str) -> Result<Option<EcsLoadBalancer>> {
+    pub(super) fn registration(
+        &self,
+        refs: &Outputs,
+        id: &ResourceId,
+    ) -> Result<Option<EcsLoadBalancer>> {
         let Some(tg) = &self.target_group else {
             return Ok(None);
         };
@@ -129,7 +134,11 @@ impl Service {
     }
 
     /// Its service discovery registry, for an internal service (none: an empty list).
-    pub(super) fn registries(&self, refs: &Outputs, id: &str) -> Result<Vec<ServiceRegistry>> {
+    pub(super) fn registries(
+        &self,
+        refs: &Outputs,
+        id: &ResourceId,
+    ) -> Result<Vec<ServiceRegistry>> {
         let Some(discovery) = &self.discovery else {
             return Ok(Vec::new());
         };

@@ -7,6 +7,7 @@ use aws_sdk_ecs::types::{DesiredStatus, Service as AwsService};
 use crate::aws::ecs::is_gone;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::retry::{self, Look};
 
 /// What a look at the service says about its deployment.
@@ -73,7 +74,7 @@ async fn describe(
     ctx: &Context,
     cluster: &str,
     service: &str,
-    id: &str,
+    id: &ResourceId,
 ) -> Result<Option<AwsService>> {
     match ctx
         .ecs
@@ -94,7 +95,7 @@ async fn stopped_reasons(
     ctx: &Context,
     cluster: &str,
     service: &str,
-    id: &str,
+    id: &ResourceId,
 ) -> Result<Vec<String>> {
     let name = service.rsplit('/').next().unwrap_or(service);
     let tasks = ctx
@@ -138,7 +139,7 @@ async fn stopped_reasons(
         .collect())
 }
 
-fn failure(id: &str, headline: String, reasons: &[String], events: &[String]) -> Error {
+fn failure(id: &ResourceId, headline: String, reasons: &[String], events: &[String]) -> Error {
     let mut message = headline;
     if !reasons.is_empty() {
         message.push_str(&format!(
@@ -153,7 +154,7 @@ fn failure(id: &str, headline: String, reasons: &[String], events: &[String]) ->
         ));
     }
     Error::Deployment {
-        resource: id.to_owned(),
+        resource: id.to_string(),
         message,
     }
 }
@@ -163,7 +164,7 @@ pub async fn wait_deployed(
     ctx: &Context,
     cluster: &str,
     service: &str,
-    id: &str,
+    id: &ResourceId,
     on_wait: &(dyn Fn(String) + Send + Sync),
 ) -> Result<()> {
     let Some(timeout) = ctx.settings.deploy_timeout else {
@@ -229,14 +230,14 @@ pub async fn wait_inactive(
     ctx: &Context,
     cluster: &str,
     service: &str,
-    id: &str,
+    id: &ResourceId,
     wait: &(dyn Fn(String) + Send + Sync),
 ) -> Result<()> {
     let timeout = ctx.settings.wait_timeout;
     retry::poll(
         &ctx.settings,
         timeout,
-        (id, "become inactive"),
+        (id.as_str(), "become inactive"),
         wait,
         || async {
             Ok(match describe(ctx, cluster, service, id).await? {
@@ -457,7 +458,7 @@ mod fault_tests {
             &ctx,
             "cluster",
             "arn:aws:ecs:us-east-1:1:service/s/s",
-            "service",
+            &"service".into(),
             &|m| seen.lock().unwrap().push(m),
         )
         .await
@@ -498,7 +499,7 @@ mod fault_tests {
             RuleMode::MatchAny,
             [&describe, &list, &tasks]
         ));
-        let err = wait_deployed(&ctx, "cluster", "svc", "service", &|_| {})
+        let err = wait_deployed(&ctx, "cluster", "svc", &"service".into(), &|_| {})
             .await
             .unwrap_err()
             .to_string();
@@ -518,7 +519,7 @@ mod fault_tests {
         });
         let mut ctx = context(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&describe]));
         ctx.settings.deploy_timeout = Some(Duration::from_millis(20));
-        let err = wait_deployed(&ctx, "cluster", "svc", "service", &|_| {})
+        let err = wait_deployed(&ctx, "cluster", "svc", &"service".into(), &|_| {})
             .await
             .unwrap_err()
             .to_string();
@@ -534,7 +535,7 @@ mod fault_tests {
     async fn no_wait_returns_at_once() {
         let mut ctx = context(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, []));
         ctx.settings.deploy_timeout = None;
-        wait_deployed(&ctx, "cluster", "svc", "service", &|_| {})
+        wait_deployed(&ctx, "cluster", "svc", &"service".into(), &|_| {})
             .await
             .unwrap();
     }

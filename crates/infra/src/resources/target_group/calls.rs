@@ -6,12 +6,13 @@ use aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute;
 use crate::aws::elb;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 
 pub(super) const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
 
 /// The target group named `name` when it is this stack's `id` (made by a run that did not
 /// finish); any other holder is a conflict.
-pub(super) async fn adopt(ctx: &Context, id: &str, name: &str) -> Result<String> {
+pub(super) async fn adopt(ctx: &Context, id: &ResourceId, name: &str) -> Result<String> {
     let out = ctx
         .elb
         .describe_target_groups()
@@ -29,7 +30,7 @@ pub(super) async fn adopt(ctx: &Context, id: &str, name: &str) -> Result<String>
         .get(arn)
         .and_then(|t| crate::tags::logical_id(&ctx.stack, t));
     match ours {
-        Some(owner) if owner == id => Ok(arn.to_owned()),
+        Some(owner) if owner == *id => Ok(arn.to_owned()),
         _ => Err(Error::Conflict {
             resource: format!("target group {name}"),
             message: "exists but is not this stack's target group; stackctl will not take \
@@ -39,7 +40,7 @@ pub(super) async fn adopt(ctx: &Context, id: &str, name: &str) -> Result<String>
     }
 }
 
-pub(super) async fn set_delay(ctx: &Context, id: &str, arn: &str, secs: u32) -> Result<()> {
+pub(super) async fn set_delay(ctx: &Context, id: &ResourceId, arn: &str, secs: u32) -> Result<()> {
     ctx.elb
         .modify_target_group_attributes()
         .target_group_arn(arn)

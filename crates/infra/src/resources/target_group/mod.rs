@@ -12,6 +12,7 @@ use crate::change::{Describe, Diff, FieldChange, Setting, changed_settings};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::Tags;
 
@@ -24,7 +25,7 @@ const MATCHER: &str = "200";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetGroup {
     pub name: String,
-    pub vpc: String,
+    pub vpc: ResourceId,
     pub port: u16,
     pub health_check_path: String,
     pub interval_secs: u32,
@@ -84,7 +85,7 @@ impl TargetGroup {
 
     /// Sets every setting a target group can change to what the stack file says (for one
     /// adopted from a run that did not finish, whatever it was made with).
-    async fn sync(&self, ctx: &Context, id: &str, arn: &str) -> Result<()> {
+    async fn sync(&self, ctx: &Context, id: &ResourceId, arn: &str) -> Result<()> {
         let modify = ctx.elb.modify_target_group().target_group_arn(arn);
         health!(modify, self)
             .send()
@@ -185,11 +186,11 @@ impl Resource for TargetGroup {
     const LABEL: &'static str = "target group";
     const CREATE_FIRST: bool = true;
 
-    fn refs(&self) -> Vec<&str> {
+    fn refs(&self) -> Vec<&ResourceId> {
         vec![&self.vpc]
     }
 
-    fn binding(&self) -> Vec<&str> {
+    fn binding(&self) -> Vec<&ResourceId> {
         vec![&self.vpc]
     }
 

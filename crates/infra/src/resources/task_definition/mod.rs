@@ -24,6 +24,7 @@ use crate::change::Diff;
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Wait, Wanted};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::Tags;
 
@@ -100,13 +101,9 @@ impl Resource for TaskDefinition {
     type Field = Field;
     const LABEL: &'static str = "task definition";
 
-    fn refs(&self) -> Vec<&str> {
-        let mut refs: Vec<&str> = self.queues.iter().map(|(_, id)| id.as_str()).collect();
-        refs.extend([
-            self.log_group.as_str(),
-            &self.execution_role,
-            &self.task_role,
-        ]);
+    fn refs(&self) -> Vec<&ResourceId> {
+        let mut refs: Vec<&ResourceId> = self.queues.iter().map(|(_, id)| id).collect();
+        refs.extend([&self.log_group, &self.execution_role, &self.task_role]);
         if let ImageRef::Built(image) = &self.image {
             refs.push(image);
         }
@@ -249,7 +246,7 @@ impl Resource for TaskDefinition {
 /// Registers a revision with the desired container (for both create and update).
 async fn register(
     ctx: &Context,
-    id: &str,
+    id: &ResourceId,
     desired: &TaskDefinition,
     tags: &Tags,
     refs: &Outputs,
@@ -288,7 +285,7 @@ async fn register(
 
 /// The one container: image, command, port, environment, secrets and logs.
 fn container_definition(
-    id: &str,
+    id: &ResourceId,
     desired: &TaskDefinition,
     want: &Container,
 ) -> Result<ContainerDefinition> {

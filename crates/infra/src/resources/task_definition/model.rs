@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::aws::ecs;
 use crate::change::{Describe, FieldChange};
+use crate::id::ResourceId;
 
 pub const CONTAINER: &str = "app";
 
@@ -14,7 +15,7 @@ pub enum ImageRef {
     /// A prebuilt image, used as is.
     Given(String),
     /// The image resource (logical id) that stackctl builds and pushes.
-    Built(String),
+    Built(ResourceId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,19 +30,19 @@ pub struct TaskDefinition {
     pub environment: BTreeMap<String, String>,
     /// The queues it uses: (`SQS_QUEUE_URL_<suffix>`, queue's logical id); with exactly one,
     /// `SQS_QUEUE_URL` too.
-    pub queues: Vec<(String, String)>,
+    pub queues: Vec<(String, ResourceId)>,
     /// Variables read from Secrets Manager or SSM at start, by ARN.
     pub secrets: BTreeMap<String, String>,
     /// The container's command, when it overrides the image's.
     pub command: Vec<String>,
-    pub log_group: String,
+    pub log_group: ResourceId,
     pub log_group_name: String,
     /// The first part of each task's log stream name (`<prefix>/app/<task id>`): the
     /// service's name, so its events can be told from the other services'.
     pub log_stream_prefix: String,
     pub region: String,
-    pub execution_role: String,
-    pub task_role: String,
+    pub execution_role: ResourceId,
+    pub task_role: ResourceId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use crate::aws::{self, ecs, named};
 use crate::context::Context;
 use crate::contract::{Found, Resource};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 
 /// The family of a task definition ARN (its last part without the revision).
 pub(super) fn state_of(td: &AwsTaskDefinition) -> TaskDefinitionState {
@@ -69,7 +70,7 @@ pub(super) fn state_of(td: &AwsTaskDefinition) -> TaskDefinitionState {
 }
 
 /// The image of one revision (the one a service runs); `None` when it is gone.
-pub async fn image_of(ctx: &Context, id: &str, arn: &str) -> Result<Option<String>> {
+pub async fn image_of(ctx: &Context, id: &ResourceId, arn: &str) -> Result<Option<String>> {
     match ctx
         .ecs
         .describe_task_definition()
@@ -84,7 +85,7 @@ pub async fn image_of(ctx: &Context, id: &str, arn: &str) -> Result<Option<Strin
 }
 
 /// Deregisters revisions; one already gone is fine.
-pub(super) async fn deregister(ctx: &Context, id: &str, arns: &[String]) -> Result<()> {
+pub(super) async fn deregister(ctx: &Context, id: &ResourceId, arns: &[String]) -> Result<()> {
     for arn in arns {
         let result = ctx
             .ecs
