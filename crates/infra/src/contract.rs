@@ -197,10 +197,10 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
         field: &Self::Field,
         _refs: &Outputs,
     ) -> impl Future<Output = Result<()>> + Send {
-        std::future::ready(Err(crate::error::Error::unexpected(
-            &found.id,
-            format!("a {} cannot apply {field:?} in place", Self::LABEL),
-        )))
+        std::future::ready(Err(crate::error::Error::Unexpected {
+            resource: found.id.clone(),
+            message: format!("a {} cannot apply {field:?} in place", Self::LABEL),
+        }))
     }
 
     /// True when applying `fields` gives the resource new identifiers (a task definition's

@@ -4,16 +4,65 @@
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use crate::id::ResourceId;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What an error is about: one of the stack's resources, by its logical id, or something
+/// else by name (a kind's listing such as `VPCs`, the credentials, the lock table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Resource(ResourceId),
+    Named(String),
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Resource(id) => write!(f, "{id}"),
+            Self::Named(name) => f.write_str(name),
+        }
+    }
+}
+
+impl From<&ResourceId> for Subject {
+    fn from(id: &ResourceId) -> Self {
+        Self::Resource(id.clone())
+    }
+}
+
+impl From<ResourceId> for Subject {
+    fn from(id: ResourceId) -> Self {
+        Self::Resource(id)
+    }
+}
+
+impl From<&str> for Subject {
+    fn from(name: &str) -> Self {
+        Self::Named(name.to_owned())
+    }
+}
+
+impl From<String> for Subject {
+    fn from(name: String) -> Self {
+        Self::Named(name)
+    }
+}
+
+impl From<&String> for Subject {
+    fn from(name: &String) -> Self {
+        Self::Named(name.clone())
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
     Spec(#[from] crate::stack_file::LoadError),
 
-    #[error("{operation} for {resource} failed{}{}", code_suffix(code.as_deref()), hint_suffix(hint.as_deref()))]
+    #[error("{operation} for {subject} failed{}{}", code_suffix(code.as_deref()), hint_suffix(hint.as_deref()))]
     Aws {
-        resource: String,
+        subject: Subject,
         operation: &'static str,
         code: Option<String>,
         hint: Option<String>,
@@ -22,14 +71,108 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// AWS answered without what the call promises (an id, an ARN).
+    #[error("{subject}: {operation} returned no {missing}")]
+    Incomplete {
+        subject: Subject,
+        operation: &'static str,
+        missing: &'static str,
+    },
+
+    /// A request could not be made of what the stack gives (a tag, a configuration).
+    #[error("{subject}: {what}")]
+    Request {
+        subject: Subject,
+        what: &'static str,
+        #[source]
+        source: aws_smithy_types::error::operation::BuildError,
+    },
+
+    /// A reference to another resource whose output is not known yet (the engine makes
+    /// dependencies first: this is a broken order).
+    #[error("{resource}: {message}")]
+    Unresolved {
+        resource: ResourceId,
+        message: String,
+    },
+
     #[error("{resource}: {message}")]
     Conflict { resource: String, message: String },
 
-    #[error("{resource}: {message}")]
-    Unexpected { resource: String, message: String },
+    /// What was created or watched is gone (deleted by hand, or by another run).
+    #[error("{subject}: {message}")]
+    Vanished { subject: Subject, message: String },
+
+    /// AWS reports that work it took on failed (a Cloud Map operation, a NAT gateway).
+    #[error("{subject}: {message}")]
+    Failed { subject: Subject, message: String },
 
     #[error("{resource}: {message}")]
-    Deployment { resource: String, message: String },
+    Deployment {
+        resource: ResourceId,
+        message: String,
+    },
+
+    /// A program stackctl runs (the image builder, git) could not be run, or failed.
+    #[error("{resource}: {message}")]
+    Program {
+        resource: ResourceId,
+        message: String,
+        #[source]
+        source: Option<std::io::Error>,
+    },
+
+    /// The registry images are pushed to cannot be reached.
+    #[error("image: cannot reach the registry {registry}")]
+    Registry {
+        registry: String,
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The deploy history could not be written.
+    #[error("the deploy history in {group}: {message}")]
+    History {
+        group: String,
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// The region offers fewer availability zones than the stack file asks for.
+    #[error(
+        "network.availability_zones: {stack} asks for {wanted} zones but region {region} offers {} ({})",
+        offered.len(),
+        offered.join(", ")
+    )]
+    Zones {
+        stack: String,
+        wanted: usize,
+        region: String,
+        offered: Vec<String>,
+    },
+
+    #[error("{resource}: depends on unknown resource {dependency}")]
+    UnknownDependency {
+        resource: ResourceId,
+        dependency: ResourceId,
+    },
+
+    /// A resource found after a lost answer is not what the stack file asks for.
+    #[error(
+        "{resource}: {aws_id} was found after a lost answer, but it is not what the stack file asks for; the next run replaces it"
+    )]
+    NotAsAsked {
+        resource: ResourceId,
+        aws_id: String,
+    },
+
+    /// stackctl broke one of its own rules: a bug to report.
+    #[error("{resource}: {message}")]
+    Unexpected {
+        resource: ResourceId,
+        message: String,
+    },
 
     #[error("stack {stack} is locked by {holder}: another run is changing it")]
     Locked { stack: String, holder: String },
@@ -37,9 +180,9 @@ pub enum Error {
     #[error("dependency cycle between resources: {0}")]
     Cycle(String),
 
-    #[error("timed out after {seconds}s waiting for {resource} to {what}")]
+    #[error("timed out after {seconds}s waiting for {subject} to {what}")]
     Timeout {
-        resource: String,
+        subject: Subject,
         what: &'static str,
         seconds: u64,
     },
@@ -137,7 +280,7 @@ fn hint_suffix(hint: Option<&str>) -> String {
 impl Error {
     /// Wraps an SDK error with the resource and operation it concerns.
     pub fn aws<E, R>(
-        resource: impl Into<String>,
+        subject: impl Into<Subject>,
         operation: &'static str,
         err: SdkError<E, R>,
     ) -> Self
@@ -148,7 +291,7 @@ impl Error {
         let code = err.code().map(str::to_owned);
         let hint = hint_for(&err, code.as_deref(), operation);
         Self::Aws {
-            resource: resource.into(),
+            subject: subject.into(),
             operation,
             outcome: outcome_of(&err, code.as_deref()),
             code,
@@ -159,12 +302,12 @@ impl Error {
 
     /// A waiter that failed or timed out.
     pub fn waiter(
-        resource: impl Into<String>,
+        subject: impl Into<Subject>,
         operation: &'static str,
         err: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         Self::Aws {
-            resource: resource.into(),
+            subject: subject.into(),
             operation,
             code: None,
             hint: None,
@@ -173,10 +316,29 @@ impl Error {
         }
     }
 
-    pub fn unexpected(resource: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Unexpected {
-            resource: resource.into(),
-            message: message.into(),
+    /// AWS answered `operation` without the `missing` part it promises.
+    pub fn incomplete(
+        subject: impl Into<Subject>,
+        operation: &'static str,
+        missing: &'static str,
+    ) -> Self {
+        Self::Incomplete {
+            subject: subject.into(),
+            operation,
+            missing,
+        }
+    }
+
+    /// A request that could not be built of what the stack gives.
+    pub fn request(
+        subject: impl Into<Subject>,
+        what: &'static str,
+    ) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> Self {
+        let subject = subject.into();
+        move |source| Self::Request {
+            subject,
+            what,
+            source,
         }
     }
 

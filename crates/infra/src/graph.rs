@@ -37,10 +37,10 @@ impl Graph {
             deps.insert((*id).clone(), ds.to_vec());
         }
         if let Some((id, d)) = missing.into_iter().next() {
-            return Err(Error::unexpected(
-                id,
-                format!("depends on unknown resource {d}"),
-            ));
+            return Err(Error::UnknownDependency {
+                resource: id,
+                dependency: d,
+            });
         }
         // Kahn's algorithm; always take the earliest-declared ready node for a stable order.
         let mut remaining: Vec<usize> = nodes.iter().map(|(_, ds)| ds.len()).collect();

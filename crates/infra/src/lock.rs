@@ -325,14 +325,17 @@ async fn make_table(ctx: &Context) -> Result<()> {
                 .attribute_name("stack")
                 .attribute_type(ScalarAttributeType::S)
                 .build()
-                .map_err(|e| Error::unexpected("stack lock", e.to_string()))?,
+                .map_err(Error::request(
+                    "stack lock table",
+                    "its attribute definition",
+                ))?,
         )
         .key_schema(
             KeySchemaElement::builder()
                 .attribute_name("stack")
                 .key_type(KeyType::Hash)
                 .build()
-                .map_err(|e| Error::unexpected("stack lock", e.to_string()))?,
+                .map_err(Error::request("stack lock table", "its key schema"))?,
         )
         .send()
         .await

@@ -97,12 +97,13 @@ impl Ref {
     /// The value now, from the outputs of the resources that are done.
     pub fn resolve(&self, refs: &Outputs, from: &ResourceId) -> Result<String> {
         let output = resolve(refs, from, &self.id)?;
-        self.attr.of(output).map(str::to_owned).ok_or_else(|| {
-            Error::unexpected(
-                from,
-                format!("{} has no {:?} to refer to", self.id, self.attr),
-            )
-        })
+        self.attr
+            .of(output)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Unresolved {
+                resource: from.clone(),
+                message: format!("{} has no {:?} to refer to", self.id, self.attr),
+            })
     }
 }
 
@@ -117,8 +118,10 @@ impl fmt::Display for Ref {
 
 /// Resolves a dependency's output; the engine guarantees dependencies are done first.
 pub fn resolve<'a>(refs: &'a Outputs, from: &ResourceId, id: &ResourceId) -> Result<&'a Output> {
-    refs.get(id)
-        .ok_or_else(|| Error::unexpected(from, format!("needs {id}, which has no output yet")))
+    refs.get(id).ok_or_else(|| Error::Unresolved {
+        resource: from.clone(),
+        message: format!("needs {id}, which has no output yet"),
+    })
 }
 
 /// Resolves several references at once.

@@ -164,7 +164,7 @@ where
         }
         if started.elapsed() >= timeout {
             return Err(Error::Timeout {
-                resource: resource.to_owned(),
+                subject: resource.into(),
                 what,
                 seconds: timeout.as_secs(),
             });
@@ -205,10 +205,10 @@ where
                 Ok(Progress::Ready) => return Ok(Look::Done(())),
                 Ok(Progress::Failed(reason)) => {
                     let reason = reason.as_deref().unwrap_or("no reason given");
-                    return Err(Error::unexpected(
-                        id,
-                        format!("the {noun} failed: {reason}"),
-                    ));
+                    return Err(Error::Failed {
+                        subject: id.into(),
+                        message: format!("the {noun} failed: {reason}"),
+                    });
                 }
                 Ok(Progress::Pending(state)) => state,
                 Err(err) if is_not_yet_visible(&err) => None,
@@ -261,7 +261,7 @@ mod tests {
 
     fn coded(code: &str) -> Error {
         Error::Aws {
-            resource: "subnet".into(),
+            subject: "subnet".into(),
             operation: "DeleteSubnet",
             code: Some(code.into()),
             hint: None,
@@ -465,7 +465,7 @@ mod visibility_tests {
         let result = until_visible(&settings, || async {
             if attempts.fetch_add(1, Ordering::SeqCst) < 2 {
                 Err(Error::Aws {
-                    resource: "public-subnet-1".into(),
+                    subject: "public-subnet-1".into(),
                     operation: "CreateSubnet",
                     code: Some("InvalidVpcID.NotFound".into()),
                     hint: None,

@@ -15,7 +15,7 @@ use crate::tags::{self, Tags};
 
 pub fn to_tags(tags: &Tags) -> Result<Vec<Tag>> {
     tags::try_to_sdk(tags, |k, v| Tag::builder().key(k).value(v).build())
-        .map_err(|e| Error::unexpected("service discovery", format!("invalid tag: {e}")))
+        .map_err(Error::request("service discovery", "invalid tag"))
 }
 
 /// The tags of a namespace or service, by ARN.
@@ -74,13 +74,13 @@ pub async fn finished(
                         .and_then(|t| t.get(&OperationTargetType::Namespace))
                         .cloned(),
                 )),
-                Some(OperationStatus::Fail) => Err(Error::unexpected(
-                    id,
-                    format!(
+                Some(OperationStatus::Fail) => Err(Error::Failed {
+                    subject: id.into(),
+                    message: format!(
                         "Cloud Map operation {operation} failed: {}",
                         op.error_message().unwrap_or("no reason given")
                     ),
-                )),
+                }),
                 other => Ok(Look::NotYet(format!(
                     "Cloud Map operation {}",
                     other.map_or("pending", |s| s.as_str())
@@ -111,7 +111,7 @@ pub async fn namespaces(ctx: &Context) -> Result<Vec<OurNamespace>> {
         .values("DNS_PRIVATE")
         .condition(FilterCondition::Eq)
         .build()
-        .map_err(|e| Error::unexpected("DNS namespaces", e.to_string()))?;
+        .map_err(Error::request("DNS namespaces", "the namespace filter"))?;
     let all = super::all(
         ctx.discovery
             .list_namespaces()

@@ -201,14 +201,10 @@ async fn converge(
     wait: &(dyn Fn(String) + Send + Sync),
 ) -> Result<Output> {
     let Some((fields, None)) = want.spec.diff(&found.detail, refs) else {
-        return Err(Error::unexpected(
-            &want.id,
-            format!(
-                "{} was found after a lost answer, but it is not what the stack file asks \
-                 for; the next run replaces it",
-                found.aws_id
-            ),
-        ));
+        return Err(Error::NotAsAsked {
+            resource: want.id.clone(),
+            aws_id: found.aws_id.clone(),
+        });
     };
     let output = if fields.is_empty() {
         found.output()

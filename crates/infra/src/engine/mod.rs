@@ -58,17 +58,12 @@ pub struct Prepared {
 pub async fn prepare(ctx: &Context, spec: &StackSpec) -> Result<Prepared> {
     let zones = crate::aws::ec2::zones(ctx).await?;
     if zones.len() < spec.network.availability_zones {
-        return Err(Error::unexpected(
-            "network.availability_zones",
-            format!(
-                "{} asks for {} zones but region {} offers {} ({})",
-                spec.name,
-                spec.network.availability_zones,
-                spec.region,
-                zones.len(),
-                zones.join(", ")
-            ),
-        ));
+        return Err(Error::Zones {
+            stack: spec.name.clone(),
+            wanted: spec.network.availability_zones,
+            region: spec.region.clone(),
+            offered: zones,
+        });
     }
     let mut desired = crate::desired::desired(spec, &zones);
     let observed = resources::observe_all(ctx, &desired).await?;

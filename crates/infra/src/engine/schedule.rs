@@ -299,7 +299,10 @@ mod tests {
         let b = blockers(&[("b", &["a"]), ("c", &["b"])]);
         let results = schedule(ids, &b, 8, &unlimited(), |id| async move {
             if id == job("a") {
-                Err(Error::unexpected("a", "boom"))
+                Err(Error::Unexpected {
+                    resource: "a".into(),
+                    message: "boom".into(),
+                })
             } else {
                 Ok(())
             }

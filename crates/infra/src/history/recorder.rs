@@ -26,6 +26,8 @@ const LAST_WRITE: Duration = Duration::from_secs(20);
 #[derive(Debug)]
 pub struct Recorder {
     run: Record,
+    /// The history's log group, for errors.
+    group: String,
     sender: mpsc::UnboundedSender<Record>,
     writer: tokio::task::JoinHandle<Vec<Error>>,
     steps: Arc<Steps>,
@@ -138,7 +140,9 @@ impl Recorder {
             error: None,
         };
         let (sender, receiver) = mpsc::unbounded_channel();
-        let writer = tokio::spawn(write(Store::new(ctx), run.run.clone(), receiver));
+        let store = Store::new(ctx);
+        let group = store.group().to_owned();
+        let writer = tokio::spawn(write(store, run.run.clone(), receiver));
         let _ = sender.send(run.clone());
         let steps = Arc::new(Steps {
             base: Record {
@@ -150,6 +154,7 @@ impl Recorder {
         });
         Self {
             run,
+            group,
             sender,
             writer,
             steps,
@@ -190,14 +195,16 @@ impl Recorder {
         drop(self.steps);
         match tokio::time::timeout(LAST_WRITE, self.writer).await {
             Ok(Ok(errors)) => errors,
-            Ok(Err(e)) => vec![Error::unexpected(
-                "history",
-                format!("the writer stopped: {e}"),
-            )],
-            Err(_) => vec![Error::unexpected(
-                "history",
-                format!("the last records were not written within {LAST_WRITE:?}"),
-            )],
+            Ok(Err(e)) => vec![Error::History {
+                group: self.group,
+                message: "the writer stopped".into(),
+                source: Some(Box::new(e)),
+            }],
+            Err(_) => vec![Error::History {
+                group: self.group,
+                message: format!("the last records were not written within {LAST_WRITE:?}"),
+                source: None,
+            }],
         }
     }
 }

@@ -89,13 +89,16 @@ impl Store {
         let events = records
             .iter()
             .map(|r| {
-                let message = serde_json::to_string(r)
-                    .map_err(|e| Error::unexpected(&self.group, format!("a record: {e}")))?;
+                let message = serde_json::to_string(r).map_err(|e| Error::History {
+                    group: self.group.clone(),
+                    message: "a record cannot be written as JSON".into(),
+                    source: Some(Box::new(e)),
+                })?;
                 InputLogEvent::builder()
                     .timestamp(now)
                     .message(message)
                     .build()
-                    .map_err(|e| Error::unexpected(&self.group, format!("a log event: {e}")))
+                    .map_err(Error::request(&self.group, "a log event"))
             })
             .collect::<Result<Vec<_>>>()?;
         self.ctx

@@ -123,7 +123,7 @@ impl Resource for Cluster {
         let arn = out
             .cluster()
             .and_then(|c| c.cluster_arn())
-            .ok_or_else(|| Error::unexpected(new.id, "CreateCluster returned no ARN"))?;
+            .ok_or_else(|| Error::incomplete(new.id, "CreateCluster", "ARN"))?;
         Ok(Output::arn(arn))
     }
 

@@ -255,9 +255,10 @@ impl Resource for Dashboard {
 
 /// Makes or replaces the dashboard (the call is an upsert by name).
 async fn put(ctx: &Context, id: &ResourceId, dashboard: &Dashboard, refs: &Outputs) -> Result<()> {
-    let body = dashboard
-        .wanted(refs)
-        .ok_or_else(|| Error::unexpected(id, "the load balancer has no ARN yet"))?;
+    let body = dashboard.wanted(refs).ok_or_else(|| Error::Unresolved {
+        resource: id.clone(),
+        message: "the load balancer has no ARN yet".into(),
+    })?;
     ctx.cloudwatch
         .put_dashboard()
         .dashboard_name(&dashboard.name)

@@ -64,7 +64,10 @@ impl Resource for DiscoveryService {
                             .values(namespace)
                             .condition(FilterCondition::Eq)
                             .build()
-                            .map_err(|e| Error::unexpected("discovery services", e.to_string()))?,
+                            .map_err(Error::request(
+                                "discovery services",
+                                "the namespace filter",
+                            ))?,
                     )
                     .into_paginator()
                     .send(),
@@ -100,12 +103,12 @@ impl Resource for DiscoveryService {
             .r#type(RecordType::A)
             .ttl(TTL_SECS)
             .build()
-            .map_err(|e| Error::unexpected(new.id, e.to_string()))?;
+            .map_err(Error::request(new.id, "its DNS record"))?;
         let dns = DnsConfig::builder()
             .routing_policy(RoutingPolicy::Multivalue)
             .dns_records(record)
             .build()
-            .map_err(|e| Error::unexpected(new.id, e.to_string()))?;
+            .map_err(Error::request(new.id, "its DNS configuration"))?;
         let out = crate::aws::once!(
             aws_sdk_servicediscovery,
             ctx.discovery
@@ -122,10 +125,10 @@ impl Resource for DiscoveryService {
         .map_err(|e| Error::aws(new.id, "CreateService", e))?;
         let service = out
             .service()
-            .ok_or_else(|| Error::unexpected(new.id, "CreateService returned no service"))?;
+            .ok_or_else(|| Error::incomplete(new.id, "CreateService", "service"))?;
         let id = service
             .id()
-            .ok_or_else(|| Error::unexpected(new.id, "CreateService returned no id"))?;
+            .ok_or_else(|| Error::incomplete(new.id, "CreateService", "id"))?;
         Ok(Output {
             aws_id: id.to_owned(),
             arn: service.arn().map(str::to_owned),

@@ -54,9 +54,9 @@ impl Resource for ElasticIp {
         )
         .await
         .map_err(|e| Error::aws(new.id, "AllocateAddress", e))?;
-        let allocation = out.allocation_id().ok_or_else(|| {
-            Error::unexpected(new.id, "AllocateAddress returned no allocation id")
-        })?;
+        let allocation = out
+            .allocation_id()
+            .ok_or_else(|| Error::incomplete(new.id, "AllocateAddress", "allocation id"))?;
         Ok(Output::id(allocation))
     }
 

@@ -67,12 +67,14 @@ impl Builder {
             }
             return Ok(builder);
         }
-        Err(Error::unexpected(
-            "image",
-            "there is no image to deploy: set service.image (or pass --image) to a prebuilt image, \
-             or install docker (with its engine running), podman or buildah so stackctl can build \
-             the Dockerfile",
-        ))
+        Err(Error::Program {
+            resource: ResourceId::IMAGE,
+            message: "there is no image to deploy: set service.image (or pass --image) to a \
+                      prebuilt image, or install docker (with its engine running), podman or \
+                      buildah so stackctl can build the Dockerfile"
+                .into(),
+            source: None,
+        })
     }
 
     fn build_args(self, reference: &str, dockerfile: &Path, context: &Path) -> Vec<String> {
@@ -115,13 +117,14 @@ pub fn content_tag(dir: &Path) -> Result<String> {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
     };
     let Some(head) = git(&["rev-parse", "HEAD"]) else {
-        return Err(Error::unexpected(
-            "image",
-            format!(
+        return Err(Error::Program {
+            resource: ResourceId::IMAGE,
+            message: format!(
                 "{} is not in a git repository, so no image tag can be derived; pass --image",
                 dir.display()
             ),
-        ));
+            source: None,
+        });
     };
     // `git stash create` writes a commit of the working tree without touching it (nothing when
     // there is nothing uncommitted). The tag is its *tree*: a hash of the content alone, so
@@ -129,8 +132,12 @@ pub fn content_tag(dir: &Path) -> Result<String> {
     let commit = git(&["stash", "create"])
         .filter(|s| !s.is_empty())
         .unwrap_or(head);
-    let tree = git(&["rev-parse", &format!("{commit}^{{tree}}")])
-        .ok_or_else(|| Error::unexpected("image", "git could not name the working tree"))?;
+    let tree =
+        git(&["rev-parse", &format!("{commit}^{{tree}}")]).ok_or_else(|| Error::Program {
+            resource: ResourceId::IMAGE,
+            message: "git could not name the working tree".into(),
+            source: None,
+        })?;
     Ok(tree.chars().take(12).collect())
 }
 
@@ -159,7 +166,10 @@ impl Image {
                 )
                 .send()
                 .await
-                .map_err(|e| Error::unexpected("image", format!("cannot reach the registry {registry}: {e}")))?;
+                .map_err(|source| Error::Registry {
+                    registry: registry.clone(),
+                    source,
+                })?;
             return Ok(response
                 .status()
                 .is_success()
@@ -264,19 +274,26 @@ async fn run(id: &ResourceId, program: &str, args: &[String], stdin: Option<Stri
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let failed = |message: String| {
+        move |source| Error::Program {
+            resource: id.clone(),
+            message,
+            source: Some(source),
+        }
+    };
     let mut child = command
         .spawn()
-        .map_err(|e| Error::unexpected(id, format!("cannot run {program}: {e}")))?;
+        .map_err(failed(format!("cannot run {program}")))?;
     if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
         use tokio::io::AsyncWriteExt;
         pipe.write_all(input.as_bytes())
             .await
-            .map_err(|e| Error::unexpected(id, format!("cannot write to {program}: {e}")))?;
+            .map_err(failed(format!("cannot write to {program}")))?;
     }
     let output = child
         .wait_with_output()
         .await
-        .map_err(|e| Error::unexpected(id, format!("{program} failed to run: {e}")))?;
+        .map_err(failed(format!("{program} failed to run")))?;
     if output.status.success() {
         return Ok(());
     }
@@ -289,15 +306,16 @@ async fn run(id: &ResourceId, program: &str, args: &[String], stdin: Option<Stri
         .into_iter()
         .rev()
         .collect();
-    Err(Error::unexpected(
-        id,
-        format!(
+    Err(Error::Program {
+        resource: id.clone(),
+        message: format!(
             "`{program} {}` failed ({}):\n{}",
             args.first().map_or("", String::as_str),
             output.status,
             tail.join("\n")
         ),
-    ))
+        source: None,
+    })
 }
 
 /// Builds, logs in and pushes; returns the pushed reference.
@@ -334,9 +352,9 @@ async fn build_and_push(ctx: &Context, desired: &Image, new: New<'_>) -> Result<
             .authorization_data()
             .first()
             .and_then(|d| d.authorization_token())
-            .ok_or_else(|| Error::unexpected(id, "GetAuthorizationToken returned no token"))?;
+            .ok_or_else(|| Error::incomplete(id, "GetAuthorizationToken", "token"))?;
         let decoded = base64_decode(encoded)
-            .ok_or_else(|| Error::unexpected(id, "the ECR token is not base64"))?;
+            .ok_or_else(|| Error::incomplete(id, "GetAuthorizationToken", "base64 token"))?;
         let password = decoded
             .split_once(':')
             .map_or(decoded.as_str(), |(_, p)| p)

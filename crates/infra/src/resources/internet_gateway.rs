@@ -118,7 +118,7 @@ impl Resource for InternetGateway {
         let igw_id = out
             .internet_gateway()
             .and_then(|g| g.internet_gateway_id())
-            .ok_or_else(|| Error::unexpected(new.id, "CreateInternetGateway returned no id"))?
+            .ok_or_else(|| Error::incomplete(new.id, "CreateInternetGateway", "id"))?
             .to_owned();
         retry::until_visible(&ctx.settings, || attach(ctx, new.id, &igw_id, &vpc)).await?;
         Ok(Output::id(igw_id))

@@ -257,7 +257,7 @@ impl Resource for Listener {
             .listeners()
             .first()
             .and_then(|l| l.listener_arn())
-            .ok_or_else(|| Error::unexpected(new.id, "CreateListener returned no ARN"))?;
+            .ok_or_else(|| Error::incomplete(new.id, "CreateListener", "ARN"))?;
         Ok(Output::arn(arn))
     }
 

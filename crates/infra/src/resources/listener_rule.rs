@@ -261,7 +261,7 @@ impl Resource for ListenerRule {
             .rules()
             .first()
             .and_then(|r| r.rule_arn())
-            .ok_or_else(|| Error::unexpected(new.id, "CreateRule returned no ARN"))?;
+            .ok_or_else(|| Error::incomplete(new.id, "CreateRule", "ARN"))?;
         Ok(Output::arn(arn))
     }
 

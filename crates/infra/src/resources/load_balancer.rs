@@ -178,9 +178,10 @@ impl Resource for LoadBalancer {
         )
         .await
         .map_err(|e| Error::aws(new.id, "CreateLoadBalancer", e))?;
-        let lb = out.load_balancers().first().ok_or_else(|| {
-            Error::unexpected(new.id, "CreateLoadBalancer returned no load balancer")
-        })?;
+        let lb = out
+            .load_balancers()
+            .first()
+            .ok_or_else(|| Error::incomplete(new.id, "CreateLoadBalancer", "load balancer"))?;
         let arn = lb.load_balancer_arn().unwrap_or_default().to_owned();
         Ok(Output {
             url: lb.dns_name().map(|d| format!("http://{d}")),

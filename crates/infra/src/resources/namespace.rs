@@ -69,14 +69,12 @@ impl Resource for Namespace {
         )
         .await
         .map_err(|e| Error::aws(new.id, "CreatePrivateDnsNamespace", e))?;
-        let operation = out.operation_id().ok_or_else(|| {
-            Error::unexpected(new.id, "CreatePrivateDnsNamespace returned no operation")
-        })?;
+        let operation = out
+            .operation_id()
+            .ok_or_else(|| Error::incomplete(new.id, "CreatePrivateDnsNamespace", "operation"))?;
         let id = cloudmap::finished(ctx, new.id, operation, new.wait)
             .await?
-            .ok_or_else(|| {
-                Error::unexpected(new.id, "the namespace operation named no namespace")
-            })?;
+            .ok_or_else(|| Error::incomplete(new.id, "GetOperation", "namespace"))?;
         let got = ctx
             .discovery
             .get_namespace()

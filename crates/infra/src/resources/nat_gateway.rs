@@ -104,7 +104,7 @@ impl Resource for NatGateway {
         let nat_id = out
             .nat_gateway()
             .and_then(|n| n.nat_gateway_id())
-            .ok_or_else(|| Error::unexpected(new.id, "CreateNatGateway returned no id"))?
+            .ok_or_else(|| Error::incomplete(new.id, "CreateNatGateway", "id"))?
             .to_owned();
         Ok(Output::id(nat_id))
     }

@@ -120,10 +120,10 @@ macro_rules! kinds {
                     $((Self::$kind(r), Detail::$kind(s), Fields::$kind(f)) => {
                         r.update(ctx, &found.with(s.clone()), f, refs, wait).await
                     })+
-                    (_, _, _) => Err(Error::unexpected(
-                        &found.id,
-                        format!("cannot update a {} as a {}", found.kind(), self.kind()),
-                    )),
+                    (_, _, _) => Err(Error::Unexpected {
+                        resource: found.id.clone(),
+                        message: format!("cannot update a {} as a {}", found.kind(), self.kind()),
+                    }),
                 }
             }
         }

@@ -82,7 +82,7 @@ fn describe_policy(policy: Option<&Value>) -> String {
 
 fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>> {
     tags::try_to_sdk(tags, |k, v| Tag::builder().key(k).value(v).build())
-        .map_err(|e| Error::unexpected("ECR repository", format!("invalid tag: {e}")))
+        .map_err(Error::request("ECR repository", "invalid tag"))
 }
 
 impl Resource for Repository {

@@ -120,10 +120,10 @@ impl Resource for Subnet {
         .await?;
         let subnet = out
             .subnet()
-            .ok_or_else(|| Error::unexpected(new.id, "CreateSubnet returned no subnet"))?;
+            .ok_or_else(|| Error::incomplete(new.id, "CreateSubnet", "subnet"))?;
         let subnet_id = subnet
             .subnet_id()
-            .ok_or_else(|| Error::unexpected(new.id, "CreateSubnet returned no id"))?
+            .ok_or_else(|| Error::incomplete(new.id, "CreateSubnet", "id"))?
             .to_owned();
         if self.public {
             retry::until_visible(&ctx.settings, || set_public(ctx, new.id, &subnet_id, true))

@@ -122,7 +122,7 @@ impl Resource for Topic {
             .iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::unexpected(new.id, e.to_string()))?;
+            .map_err(Error::request(new.id, "invalid tag"))?;
         let out = ctx
             .sns
             .create_topic()
@@ -133,7 +133,7 @@ impl Resource for Topic {
             .map_err(|e| Error::aws(new.id, "CreateTopic", e))?;
         let arn = out
             .topic_arn()
-            .ok_or_else(|| Error::unexpected(new.id, "CreateTopic returned no ARN"))?;
+            .ok_or_else(|| Error::incomplete(new.id, "CreateTopic", "ARN"))?;
         subscribe(ctx, new.id, arn, &self.email).await?;
         Ok(Output::arn(arn))
     }
@@ -154,7 +154,7 @@ impl Resource for Topic {
             .iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::unexpected(&found.id, e.to_string()))?;
+            .map_err(Error::request(&found.id, "invalid tag"))?;
         ctx.sns
             .tag_resource()
             .resource_arn(&found.aws_id)

@@ -112,7 +112,7 @@ impl Resource for Vpc {
         let vpc_id = out
             .vpc()
             .and_then(|v| v.vpc_id())
-            .ok_or_else(|| Error::unexpected(new.id, "CreateVpc returned no VPC id"))?
+            .ok_or_else(|| Error::incomplete(new.id, "CreateVpc", "VPC id"))?
             .to_owned();
         // A new VPC has DNS support on and hostnames off.
         retry::until_visible(&ctx.settings, || {

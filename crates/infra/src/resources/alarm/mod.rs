@@ -234,9 +234,10 @@ async fn put(
     refs: &Outputs,
     tags: Option<&Tags>,
 ) -> Result<()> {
-    let d = alarm
-        .wanted(refs)
-        .ok_or_else(|| Error::unexpected(id, "a resource the alarm watches has no ARN yet"))?;
+    let d = alarm.wanted(refs).ok_or_else(|| Error::Unresolved {
+        resource: id.clone(),
+        message: "a resource the alarm watches has no ARN yet".into(),
+    })?;
     let comparison = if d.below {
         ComparisonOperator::LessThanThreshold
     } else {

@@ -99,7 +99,7 @@ impl Describe for Field {
 
 fn iam_tags(tags: &Tags) -> Result<Vec<Tag>> {
     tags::try_to_sdk(tags, |k, v| Tag::builder().key(k).value(v).build())
-        .map_err(|e| Error::unexpected("IAM role", format!("invalid tag: {e}")))
+        .map_err(Error::request("IAM role", "invalid tag"))
 }
 
 impl Role {

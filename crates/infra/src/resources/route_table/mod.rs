@@ -112,7 +112,7 @@ impl Resource for RouteTable {
         let table = out
             .route_table()
             .and_then(|t| t.route_table_id())
-            .ok_or_else(|| Error::unexpected(new.id, "CreateRouteTable returned no id"))?
+            .ok_or_else(|| Error::incomplete(new.id, "CreateRouteTable", "id"))?
             .to_owned();
         let (route, subnets) = self.wanted(new.refs);
         let fields = [

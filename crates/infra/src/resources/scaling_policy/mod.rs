@@ -239,9 +239,10 @@ async fn put(
     policy: &ScalingPolicy,
     refs: &Outputs,
 ) -> Result<String> {
-    let tracking = policy
-        .wanted(refs)
-        .ok_or_else(|| Error::unexpected(id, "the load balancer or target group has no ARN yet"))?;
+    let tracking = policy.wanted(refs).ok_or_else(|| Error::Unresolved {
+        resource: id.clone(),
+        message: "the load balancer or target group has no ARN yet".into(),
+    })?;
     let out = ctx
         .autoscaling
         .put_scaling_policy()

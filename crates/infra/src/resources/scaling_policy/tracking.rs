@@ -69,8 +69,7 @@ pub(super) fn configuration(
     id: &ResourceId,
     t: &Tracking,
 ) -> Result<TargetTrackingScalingPolicyConfiguration> {
-    let bad =
-        |e: aws_smithy_types::error::operation::BuildError| Error::unexpected(id, e.to_string());
+    let bad = |e| Error::request(id, "its target tracking configuration")(e);
     let builder = TargetTrackingScalingPolicyConfiguration::builder()
         .target_value(f64::from(t.target_value))
         .scale_in_cooldown(int(t.scale_in_cooldown_secs))
@@ -99,10 +98,10 @@ pub(super) fn configuration(
             builder.customized_metric_specification(backlog(queue, cluster, service).map_err(bad)?)
         }
         Tracked::Other(what) => {
-            return Err(Error::unexpected(
-                id,
-                format!("cannot make a policy on {what}"),
-            ));
+            return Err(Error::Unexpected {
+                resource: id.clone(),
+                message: format!("cannot make a policy on {what}"),
+            });
         }
     };
     builder.build().map_err(bad)

@@ -197,7 +197,7 @@ impl Resource for SecurityGroup {
         .await?;
         let group_id = out
             .group_id()
-            .ok_or_else(|| Error::unexpected(new.id, "CreateSecurityGroup returned no id"))?
+            .ok_or_else(|| Error::incomplete(new.id, "CreateSecurityGroup", "id"))?
             .to_owned();
         let grants = self.grants(new.refs);
         let rules: Vec<Rule> = grants

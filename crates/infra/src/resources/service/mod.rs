@@ -249,7 +249,7 @@ impl Resource for Service {
         .await?;
         let created = out
             .service()
-            .ok_or_else(|| Error::unexpected(id, "CreateService returned no service"))?;
+            .ok_or_else(|| Error::incomplete(id, "CreateService", "service"))?;
         let arn = created.service_arn().unwrap_or_default().to_owned();
         // Converge if the service did not come back as asked (an endpoint that drops settings
         // on create, as moto does with the deployment configuration): one UpdateService.

@@ -108,7 +108,7 @@ impl Service {
                 AssignPublicIp::Disabled
             })
             .build()
-            .map_err(|e| Error::unexpected(id, format!("network configuration: {e}")))?;
+            .map_err(Error::request(id, "network configuration"))?;
         Ok(NetworkConfiguration::builder()
             .awsvpc_configuration(vpc)
             .build())

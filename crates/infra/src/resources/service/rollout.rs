@@ -154,7 +154,7 @@ fn failure(id: &ResourceId, headline: String, reasons: &[String], events: &[Stri
         ));
     }
     Error::Deployment {
-        resource: id.to_string(),
+        resource: id.clone(),
         message,
     }
 }
@@ -174,10 +174,10 @@ pub async fn wait_deployed(
     let mut last = String::new();
     loop {
         let Some(svc) = describe(ctx, cluster, service, id).await? else {
-            return Err(Error::unexpected(
-                id,
-                "the service disappeared while its deployment was watched",
-            ));
+            return Err(Error::Vanished {
+                subject: id.into(),
+                message: "the service disappeared while its deployment was watched".into(),
+            });
         };
         match assess(&svc) {
             Assessment::Done => return Ok(()),

@@ -24,7 +24,10 @@ pub(super) async fn adopt(ctx: &Context, id: &ResourceId, name: &str) -> Result<
         .target_groups()
         .first()
         .and_then(|t| t.target_group_arn())
-        .ok_or_else(|| Error::unexpected(id, format!("target group {name} vanished")))?;
+        .ok_or_else(|| Error::Vanished {
+            subject: id.into(),
+            message: format!("target group {name} vanished"),
+        })?;
     let tags = elb::tags_by_arn(ctx, &[arn.to_owned()]).await?;
     let ours = tags
         .get(arn)

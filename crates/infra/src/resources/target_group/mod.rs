@@ -327,7 +327,7 @@ impl Resource for TargetGroup {
             .target_groups()
             .first()
             .and_then(|t| t.target_group_arn())
-            .ok_or_else(|| Error::unexpected(new.id, "CreateTargetGroup returned no ARN"))?
+            .ok_or_else(|| Error::incomplete(new.id, "CreateTargetGroup", "ARN"))?
             .to_owned();
         set_delay(ctx, new.id, &arn, self.deregistration_delay_secs).await?;
         Ok(Output::arn(arn))

@@ -279,7 +279,7 @@ async fn register(
     let arn = out
         .task_definition()
         .and_then(|t| t.task_definition_arn())
-        .ok_or_else(|| Error::unexpected(id, "RegisterTaskDefinition returned no ARN"))?;
+        .ok_or_else(|| Error::incomplete(id, "RegisterTaskDefinition", "ARN"))?;
     Ok(Output::arn(arn))
 }
 
@@ -295,7 +295,7 @@ fn container_definition(
         .options("awslogs-region", &desired.region)
         .options("awslogs-stream-prefix", &desired.log_stream_prefix)
         .build()
-        .map_err(|e| Error::unexpected(id, format!("log configuration: {e}")))?;
+        .map_err(Error::request(id, "log configuration"))?;
     let port = desired.port.map(|port| {
         vec![
             PortMapping::builder()
@@ -309,7 +309,7 @@ fn container_definition(
         .iter()
         .map(|(name, from)| Secret::builder().name(name).value_from(from).build())
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::unexpected(id, format!("secrets: {e}")))?;
+        .map_err(Error::request(id, "secrets"))?;
     Ok(ContainerDefinition::builder()
         .name(CONTAINER)
         .image(&want.image)
