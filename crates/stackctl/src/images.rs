@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use infra::StackSpec;
 
-use crate::commands::stack::Naming;
+use crate::session::Naming;
 
 /// Decides where each service's image comes from: `--image` (for every service without an
 /// image of its own) or `image` as is; else its Dockerfile, relative to the stack file, built
@@ -132,4 +132,23 @@ pub async fn can_build(plan: &infra::plan::Plan) -> anyhow::Result<()> {
         infra::resources::image::Builder::find().await?;
     }
     Ok(())
+}
+
+/// What a run deploys, in a line for its history: each service and its image (`built` when
+/// stackctl builds it; a kept image is the one the service runs).
+pub fn run_version(spec: &StackSpec, prepared: &infra::engine::Prepared) -> String {
+    spec.services
+        .iter()
+        .map(|s| {
+            let kept = prepared.unimaged.kept.iter().find(|k| k.service == s.name);
+            let image = match (&s.image, &s.build, kept) {
+                (Some(image), _, _) => image.clone(),
+                (None, Some(_), _) => "built".to_owned(),
+                (None, None, Some(kept)) => kept.image.clone(),
+                (None, None, None) => "no image".to_owned(),
+            };
+            format!("{}={image}", s.name)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -5,8 +5,10 @@
 //! - [`cli`]: the clap definition of every flag and subcommand.
 //! - [`commands`]: one file per subcommand.
 //! - [`ci`]: the `ci.yml` pipeline runner behind `stackctl ci`.
-//! - [`images`]: which image each service deploys (given, built, or the one it runs).
 //! - [`local`]: `up --local` / `down --local`, the service run here as its task definition says.
+//! - [`session`]: one command's connection to AWS, and for `up`/`down` the lock and
+//!   the run's history; [`stack_file`]: which stack file, read and checked; [`images`]:
+//!   which image each service deploys.
 //! - [`output`]: the single place that writes to the terminal; [`render`] and [`progress`]
 //!   format plans, tables and live progress for it.
 
@@ -18,7 +20,10 @@ pub mod local;
 pub mod output;
 pub mod progress;
 pub mod render;
+pub mod session;
+pub mod stack_file;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use cli::{Cli, Command};
@@ -26,17 +31,21 @@ use output::Printer;
 
 /// Runs one parsed command line.
 pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let file = cli.stack_file();
     match &cli.command {
-        Command::Validate(args) => commands::validate::run(args, printer),
-        Command::Plan(args) => commands::plan::run(args, printer).await,
-        Command::Up(args) => commands::up::run(args, printer).await,
-        Command::Down(args) => commands::down::run(args, printer).await,
-        Command::Status(args) => commands::status::run(args, printer).await,
-        Command::Unlock(args) => commands::unlock::run(args, printer).await,
-        Command::Ls(args) => commands::ls::run(args, printer).await,
-        Command::Ci(args) => commands::ci::run(args, printer).await,
-        Command::Logs(args) => commands::logs::run(args, printer).await,
-        Command::History(args) => commands::history::run(args, printer).await,
+        Command::Validate(args) => commands::validate::run(args, file, printer),
+        Command::Plan(args) => commands::plan::run(args, file, printer).await,
+        Command::Up(args) => commands::up::run(args, file, printer).await,
+        Command::Down(args) => commands::down::run(args, file, printer).await,
+        Command::Status(_) => commands::status::run(file, printer).await,
+        Command::Unlock(args) => commands::unlock::run(args, file, printer).await,
+        Command::Ls(args) => commands::ls::run(args, file, printer).await,
+        Command::Ci(args) => {
+            let pipeline = cli.global.file.as_deref();
+            commands::ci::run(args, pipeline.unwrap_or(Path::new("ci.yml")), printer).await
+        }
+        Command::Logs(args) => commands::logs::run(args, file, printer).await,
+        Command::History(args) => commands::history::run(args, file, printer).await,
         Command::Completions(args) => Ok(commands::completions::run(args)),
         Command::LocalRouter(args) => {
             let routes = local::router::Routes::read(&args.routes)?;

@@ -2,8 +2,10 @@
 //! out, so they are unit-tested).
 
 use infra::CallCounts;
+use infra::outputs::Outputs;
 use infra::plan::{Action, Plan, Removal};
 use infra::resources::Observed;
+use serde::Serialize;
 
 /// An AWS id as people scan it: an ARN without its `arn:partition:service:region:account:`
 /// prefix (the stack's heading names the account and region), anything else as is.
@@ -244,6 +246,43 @@ pub fn table(header: &[&str], rows: &[Vec<String>], width: usize, shrink: &[usiz
             .map(|r| line(r.iter().map(String::as_str).collect())),
     );
     out.join("\n")
+}
+
+/// The outputs a user wants, by name, in the order people read them (a JSON object).
+#[derive(Debug, Clone, Default)]
+pub struct Named(pub Vec<(&'static str, String)>);
+
+impl Named {
+    pub fn of(outputs: &Outputs) -> Self {
+        Self(infra::desired::named_outputs(outputs))
+    }
+
+    /// `name  value` lines, aligned.
+    pub fn text(&self) -> String {
+        pairs(&self.0)
+    }
+}
+
+impl Serialize for Named {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// The warning for each stack made from this stack file under another name.
+pub fn renamed_warnings(prepared: &infra::engine::Prepared, region: &str) -> Vec<String> {
+    prepared
+        .renamed_from
+        .iter()
+        .map(|old| {
+            format!(
+                "stack {old} was made from this stack file and still exists (and bills); this \
+                 file now names {}, a new stack. Put name = \"{old}\" back to change it instead, \
+                 or remove it with `stackctl down --stack-name {old} --region {region}`.",
+                prepared.plan.stack
+            )
+        })
+        .collect()
 }
 
 /// `AWS calls: N (R reads, M mutating)` and one line per operation.

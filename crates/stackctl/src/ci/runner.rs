@@ -65,8 +65,10 @@ pub async fn run(
     options: RunOptions,
     printer: &Printer,
 ) -> io::Result<PipelineResult> {
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
+    let mut signals = Signals {
+        interrupt: signal(SignalKind::interrupt())?,
+        terminate: signal(SignalKind::terminate())?,
+    };
     let mut stages = Vec::new();
     let mut exit_code = 0;
     for stage in &pipeline.stages {
@@ -81,8 +83,7 @@ pub async fn run(
         }
         printer.line(&format!("Running stage \"{}\"", stage.name));
         let started = Instant::now();
-        let signals = (&mut interrupt, &mut terminate);
-        let end = run_stage(stage, dir, signals, options.stdout_to_stderr).await;
+        let end = run_stage(stage, dir, &mut signals, options, printer).await;
         printer.line(match end {
             StageEnd::Success => "Success!",
             StageEnd::Failed(_) => "Failed!",
@@ -115,37 +116,26 @@ pub async fn run(
     Ok(PipelineResult { exit_code, stages })
 }
 
-type Signals<'a> = (
-    &'a mut tokio::signal::unix::Signal,
-    &'a mut tokio::signal::unix::Signal,
-);
+/// The signals that stop a stage, listened to for the whole run.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
 
 async fn run_stage(
     stage: &Stage,
     dir: &Path,
-    (interrupt, terminate): Signals<'_>,
-    stdout_to_stderr: bool,
+    signals: &mut Signals,
+    options: RunOptions,
+    printer: &Printer,
 ) -> StageEnd {
-    let mut command = tokio::process::Command::new("sh");
-    command
-        .arg("-c")
-        .arg(&stage.command)
-        .current_dir(dir)
-        .envs(&stage.env)
-        // Stages are not interactive: a read from the terminal would stop a background group.
-        .stdin(Stdio::null())
-        .process_group(0);
-    if stdout_to_stderr {
-        use std::os::fd::AsFd;
-        if let Ok(stderr) = std::io::stderr().as_fd().try_clone_to_owned() {
-            command.stdout(Stdio::from(stderr));
-        }
-    }
-    let spawned = command.spawn();
-    let mut child = match spawned {
+    let mut child = match spawn(stage, dir, options) {
         Ok(child) => child,
         Err(err) => {
-            eprintln!("stackctl: stage \"{}\": cannot start sh: {err}", stage.name);
+            printer.note(&format!(
+                "stackctl: stage \"{}\": cannot start sh: {err}",
+                stage.name
+            ));
             return StageEnd::Failed(127);
         }
     };
@@ -159,31 +149,54 @@ async fn run_stage(
         status = child.wait() => match status {
             Ok(status) => end_of(status),
             Err(err) => {
-                eprintln!("stackctl: stage \"{}\": lost track of the command: {err}", stage.name);
+                printer.note(&format!(
+                    "stackctl: stage \"{}\": lost track of the command: {err}",
+                    stage.name
+                ));
                 stop_group(&mut child).await;
                 StageEnd::Failed(1)
             }
         },
         () = timeout => {
-            eprintln!(
+            printer.note(&format!(
                 "stackctl: stage \"{}\" timed out after {}; stopping it",
                 stage.name,
                 format_duration(stage.timeout.unwrap_or_default())
-            );
+            ));
             stop_group(&mut child).await;
             StageEnd::Failed(TIMEOUT_EXIT_CODE)
         }
-        _ = interrupt.recv() => {
-            eprintln!("stackctl: interrupted; stopping stage \"{}\"", stage.name);
+        _ = signals.interrupt.recv() => {
+            printer.note(&format!("stackctl: interrupted; stopping stage \"{}\"", stage.name));
             stop_group(&mut child).await;
             StageEnd::Failed(128 + Signal::SIGINT as i32)
         }
-        _ = terminate.recv() => {
-            eprintln!("stackctl: terminated; stopping stage \"{}\"", stage.name);
+        _ = signals.terminate.recv() => {
+            printer.note(&format!("stackctl: terminated; stopping stage \"{}\"", stage.name));
             stop_group(&mut child).await;
             StageEnd::Failed(128 + Signal::SIGTERM as i32)
         }
     }
+}
+
+/// The stage's command in its own process group, with no stdin (stages are not interactive:
+/// a read from the terminal would stop a background group).
+fn spawn(stage: &Stage, dir: &Path, options: RunOptions) -> io::Result<Child> {
+    let mut command = tokio::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(&stage.command)
+        .current_dir(dir)
+        .envs(&stage.env)
+        .stdin(Stdio::null())
+        .process_group(0);
+    if options.stdout_to_stderr {
+        use std::os::fd::AsFd;
+        if let Ok(stderr) = std::io::stderr().as_fd().try_clone_to_owned() {
+            command.stdout(Stdio::from(stderr));
+        }
+    }
+    command.spawn()
 }
 
 fn end_of(status: ExitStatus) -> StageEnd {

@@ -30,6 +30,10 @@ pub struct Cli {
 /// Flags every command takes, before or after its name.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
+    /// The file the command reads: the stack file (default: stack.toml here), or for `ci`
+    /// the pipeline (default: ci.yml here).
+    #[arg(short = 'f', long = "file", global = true, value_name = "PATH")]
+    pub file: Option<PathBuf>,
     /// Print one machine-readable JSON document on stdout, errors included (progress, if any,
     /// goes to stderr).
     #[arg(long, global = true)]
@@ -40,6 +44,14 @@ pub struct GlobalArgs {
 }
 
 impl Cli {
+    /// The stack file: `-f PATH`, else `./stack.toml`.
+    pub fn stack_file(&self) -> &std::path::Path {
+        self.global
+            .file
+            .as_deref()
+            .unwrap_or(std::path::Path::new(crate::stack_file::DEFAULT))
+    }
+
     /// How the command writes its result: JSON when it was asked for.
     pub fn format(&self) -> Format {
         let history_json =
@@ -186,14 +198,6 @@ Exit codes:
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM)
   2    the file is missing or invalid (no stage runs)";
 
-/// Which stack file to read.
-#[derive(Debug, Clone, Args)]
-pub struct StackFile {
-    /// The stack file.
-    #[arg(short, long, default_value = "stack.toml", value_name = "PATH")]
-    pub file: PathBuf,
-}
-
 /// The stack lock, for the commands that change a stack.
 #[derive(Debug, Clone, Args)]
 pub struct LockArgs {
@@ -203,15 +207,10 @@ pub struct LockArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
-    #[command(flatten)]
-    pub stack: StackFile,
-}
+pub struct ValidateArgs {}
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    #[command(flatten)]
-    pub stack: StackFile,
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -228,8 +227,6 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
-    #[command(flatten)]
-    pub stack: StackFile,
     #[command(flatten)]
     pub lock: LockArgs,
     /// Do not ask before deleting or replacing resources.
@@ -262,8 +259,6 @@ pub struct UpArgs {
 
 #[derive(Debug, Args)]
 pub struct DownArgs {
-    #[command(flatten)]
-    pub stack: StackFile,
     #[command(flatten)]
     pub lock: LockArgs,
     /// Do not ask for confirmation.
@@ -310,14 +305,10 @@ pub struct LsArgs {
     /// The region to list (default: the stack file's, else us-east-1).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    #[command(flatten)]
-    pub stack: StackFile,
 }
 
 #[derive(Debug, Args)]
 pub struct UnlockArgs {
-    #[command(flatten)]
-    pub stack: StackFile,
     /// Do not ask for confirmation.
     #[arg(short, long)]
     pub yes: bool,
@@ -326,16 +317,10 @@ pub struct UnlockArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub stack: StackFile,
-}
+pub struct StatusArgs {}
 
 #[derive(Debug, Args)]
 pub struct CiArgs {
-    /// The pipeline file.
-    #[arg(short, long, default_value = "ci.yml", value_name = "PATH")]
-    pub file: PathBuf,
     /// Print the stages without running them.
     #[arg(long)]
     pub list: bool,

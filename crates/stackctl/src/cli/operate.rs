@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{ByName, StackFile};
+use super::ByName;
 
 pub(super) const HISTORY_HELP: &str = "\
 Every `up` and `down` that changes something records each step in the log group
@@ -31,8 +31,6 @@ pub enum HistoryFormat {
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    #[command(flatten)]
-    pub stack: StackFile,
     #[command(flatten)]
     pub by_name: ByName,
     /// Steps that started at or after TIME: 1h, 2d (back from now), 2026-12-05, or
@@ -70,8 +68,6 @@ pub struct LogsArgs {
     /// Only this service's events (default: every service's).
     #[arg(value_name = "SERVICE")]
     pub service: Option<String>,
-    #[command(flatten)]
-    pub stack: StackFile,
     #[command(flatten)]
     pub by_name: ByName,
     /// Keep printing new events until Ctrl-C.

@@ -9,8 +9,8 @@ use crate::ci::{Pipeline, PipelineResult, RunOptions};
 use crate::cli::CiArgs;
 use crate::output::{Format, Printer, Report};
 
-pub async fn run(args: &CiArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let pipeline = match Pipeline::load(&args.file) {
+pub async fn run(args: &CiArgs, file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let pipeline = match Pipeline::load(file) {
         Ok(pipeline) => pipeline,
         Err(err) => {
             printer.failure(&err.to_string());
@@ -22,7 +22,7 @@ pub async fn run(args: &CiArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     // Commands run where the file is, so `stackctl ci -f sub/ci.yml` behaves as in `sub/`.
-    let dir = match args.file.parent() {
+    let dir = match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };

@@ -1,25 +1,21 @@
 //! `stackctl down`: delete everything tagged with the stack, then prove nothing is left.
 
+use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
-use infra::engine::{self, ApplyOptions, Prepared};
-use infra::lock::Lock;
+use infra::CallCounts;
+use infra::engine::{self, Prepared};
 use infra::plan::Change;
 use infra::resources::Observed;
-use infra::{CallCounts, Context};
 use serde::Serialize;
 
 use super::plan::PlanReport;
-use super::stack::{
-    Naming, Where, connect, interrupt_flag, interrupted_exit, lock_lost, name_and_region, release,
-    report_calls, take_lock,
-};
 use crate::cli::DownArgs;
 use crate::output::{Printer, Report};
 use crate::render;
+use crate::session::{Locked, Naming, Session, Verb, Where};
+use crate::stack_file::name_and_region;
 
 /// `down --json`: what was deleted, and anything still tagged with the stack.
 #[derive(Debug, Serialize)]
@@ -55,54 +51,36 @@ impl Report for DownReport<'_> {
     }
 }
 
-pub async fn run(args: &DownArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let (name, region) = name_and_region(&args.by_name, &args.stack.file)?;
+pub async fn run(args: &DownArgs, file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let (name, region) = name_and_region(&args.by_name, file)?;
     if args.local {
-        let files = crate::local::Files::new(&args.stack.file, &name);
+        let files = crate::local::Files::new(file, &name);
         if crate::local::stop(&files).await? {
             printer.note(&format!("Stopped the local service of stack {name}."));
         }
-        let several = crate::local::several::Dir::new(&args.stack.file, &name);
+        let several = crate::local::several::Dir::new(file, &name);
         if several.stop_all().await? {
             printer.note(&format!(
                 "Stopped the local services and router of stack {name}."
             ));
         }
     }
-    let naming = Naming::of(&args.by_name, &args.stack.file);
-    let (ctx, at) = connect(&name, &region, naming).await?;
-    let stop = interrupt_flag(printer);
-    let lock = match take_lock(
-        printer,
-        &ctx,
-        &at,
-        "down",
-        args.lock.lock_timeout,
-        stop.clone(),
-    )
-    .await?
-    {
-        Ok(lock) => lock,
-        Err(code) => return Ok(code),
-    };
-    let result = locked(args, &ctx, &at, (&lock, stop), printer).await;
-    release(printer, lock).await;
-    result
+    let naming = Naming::of(&args.by_name, file);
+    let session = Session::open(&name, &region, naming, printer).await?;
+    let timeout = args.lock.lock_timeout;
+    session
+        .with_lock(Verb::Down, timeout, async |run| locked(run, args).await)
+        .await
 }
 
 /// The part of `down` that runs holding the stack's lock.
-async fn locked(
-    args: &DownArgs,
-    ctx: &Context,
-    at: &Where,
-    (lock, stop): (&Lock, Arc<AtomicBool>),
-    printer: &Printer,
-) -> anyhow::Result<ExitCode> {
-    let name = &at.stack;
+async fn locked(run: &Locked<'_>, args: &DownArgs) -> anyhow::Result<ExitCode> {
+    let session = run.session;
+    let (ctx, at, printer) = (&session.ctx, &session.at, &session.printer);
     let prepared = engine::prepare_destroy(ctx)
         .await
         .context("while finding the stack's resources")?;
-    if let Err(code) = delete(args, ctx, at, &prepared, (lock, stop), printer).await? {
+    if let Err(code) = delete(run, args, &prepared).await? {
         return Ok(code);
     }
     let remaining = engine::remaining(ctx)
@@ -133,11 +111,12 @@ async fn locked(
         history_kept_in,
         aws_calls: ctx.calls.snapshot(),
     });
-    report_calls(printer, ctx);
+    session.report_calls();
     if !remaining.is_empty() {
         printer.error(&format!(
-            "{} resource(s) tagged stackctl:stack={name} remain:\n{}",
+            "{} resource(s) tagged stackctl:stack={} remain:\n{}",
             remaining.len(),
+            at.stack,
             render::resources(&remaining, render::width())
         ));
         return Ok(ExitCode::FAILURE);
@@ -148,13 +127,11 @@ async fn locked(
 /// Shows what goes, asks (unless `--yes`), and deletes it. `Ok(Err(code))`: stop with `code`
 /// (cancelled or interrupted).
 async fn delete(
+    run: &Locked<'_>,
     args: &DownArgs,
-    ctx: &Context,
-    at: &Where,
     prepared: &Prepared,
-    (lock, stop): (&Lock, Arc<AtomicBool>),
-    printer: &Printer,
 ) -> anyhow::Result<Result<(), ExitCode>> {
+    let (at, printer) = (&run.session.at, &run.session.printer);
     let count = prepared.plan.changes.len();
     if count == 0 {
         return Ok(Ok(()));
@@ -171,27 +148,5 @@ async fn delete(
         }
     }
     printer.line("");
-    let options = ApplyOptions {
-        stop_after: None,
-        cancel: Some(stop),
-    };
-    let recorder = super::recording::start(ctx, at, "down", None, prepared);
-    let applied = engine::apply(ctx, prepared, recorder.tee(printer.progress()), &options).await;
-    super::recording::finish(printer, recorder, applied.as_ref().err()).await;
-    match applied {
-        Ok(_) => Ok(Ok(())),
-        Err(infra::Error::Interrupted) if lock.was_lost() => Err(lock_lost(at, "down")),
-        Err(infra::Error::Interrupted) => {
-            printer.failure(&format!(
-                "interrupted: the deletions under way were finished and nothing new was started; \
-                 run `{}` again to finish",
-                at.command("down --yes")
-            ));
-            Ok(Err(interrupted_exit()))
-        }
-        Err(err) => Err(anyhow::Error::new(err).context(format!(
-            "while deleting the stack (run `{}` again to retry; it is safe to repeat)",
-            at.command("down --yes")
-        ))),
-    }
+    Ok(run.apply(prepared, String::new(), None).await?.map(|_| ()))
 }

@@ -1,6 +1,7 @@
 //! `stackctl history`: what each `up` and `down` did, step by step (filtered), as a table,
 //! CSV or JSON, with one summary line per run: its total and its slowest steps.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -8,9 +9,10 @@ use infra::history::store::Store;
 use infra::history::{Filter, Record, RunSummary, steps, summaries, to_csv, utc};
 use serde::Serialize;
 
-use super::stack::{Naming, connect, name_and_region};
 use crate::cli::{HistoryArgs, HistoryFormat};
 use crate::output::{Format, Printer, Report};
+use crate::session::{Naming, Session};
+use crate::stack_file::name_and_region;
 
 /// `history --format json`.
 #[derive(Debug, Serialize)]
@@ -79,8 +81,8 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
 }
 
-pub async fn run(args: &HistoryArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let (name, region) = name_and_region(&args.by_name, &args.stack.file)?;
+pub async fn run(args: &HistoryArgs, file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let (name, region) = name_and_region(&args.by_name, file)?;
     if let (Some(since), Some(until)) = (args.since, args.until)
         && since > until
     {
@@ -90,9 +92,9 @@ pub async fn run(args: &HistoryArgs, printer: &Printer) -> anyhow::Result<ExitCo
             utc(until)
         );
     }
-    let naming = Naming::of(&args.by_name, &args.stack.file);
-    let (ctx, _) = connect(&name, &region, naming).await?;
-    let store = Store::new(&ctx);
+    let naming = Naming::of(&args.by_name, file);
+    let session = Session::open(&name, &region, naming, printer).await?;
+    let store = Store::new(&session.ctx);
     let records = store
         .read(args.since)
         .await

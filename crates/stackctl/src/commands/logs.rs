@@ -2,25 +2,27 @@
 //! ones until Ctrl-C.
 
 use std::io::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use infra::log_events::{Follower, LogLine, Query};
 
-use super::stack::{connect, name_and_region};
 use crate::cli::LogsArgs;
 use crate::output::{Format, Printer};
+use crate::session::{Naming, Session};
+use crate::stack_file::name_and_region;
 
 /// How often `--follow` asks for new events (CloudWatch Logs allows 5 reads a second per
 /// account and region for this call; one every 2 s leaves room for others).
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 
-pub async fn run(args: &LogsArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let (name, region) = name_and_region(&args.by_name, &args.stack.file)?;
+pub async fn run(args: &LogsArgs, file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let (name, region) = name_and_region(&args.by_name, file)?;
     if let Some(service) = &args.service
         && args.by_name.stack_name.is_none()
-        && let Ok(spec) = super::stack::load(&args.stack.file)
+        && let Ok(spec) = crate::stack_file::load(file)
         && !spec.services.iter().any(|s| &s.name == service)
     {
         let names: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
@@ -29,8 +31,9 @@ pub async fn run(args: &LogsArgs, printer: &Printer) -> anyhow::Result<ExitCode>
             names.join(", ")
         );
     }
-    let naming = super::stack::Naming::of(&args.by_name, &args.stack.file);
-    let (ctx, _) = connect(&name, &region, naming).await?;
+    let naming = Naming::of(&args.by_name, file);
+    let session = Session::open(&name, &region, naming, printer).await?;
+    let ctx = &session.ctx;
     let query = Query {
         service: args.service.clone(),
         since: args.since,
@@ -43,7 +46,7 @@ pub async fn run(args: &LogsArgs, printer: &Printer) -> anyhow::Result<ExitCode>
     let mut shown = 0;
     loop {
         let lines = tokio::select! {
-            read = follower.next(&ctx) => read
+            read = follower.next(ctx) => read
                 .with_context(|| format!("while reading the log events of stack {name}"))?,
             _ = &mut stop => return Ok(ExitCode::SUCCESS),
         };
@@ -53,9 +56,9 @@ pub async fn run(args: &LogsArgs, printer: &Printer) -> anyhow::Result<ExitCode>
         shown += lines.len();
         if !args.follow {
             if shown == 0 {
-                printer.note(&nothing_shown(args, &name));
+                printer.note(&nothing_shown(args, file, &name));
             }
-            printer.calls(&ctx.calls.snapshot());
+            session.report_calls();
             return Ok(ExitCode::SUCCESS);
         }
         tokio::select! {
@@ -66,7 +69,7 @@ pub async fn run(args: &LogsArgs, printer: &Printer) -> anyhow::Result<ExitCode>
 }
 
 /// Why `logs` printed nothing, and where else to look.
-fn nothing_shown(args: &LogsArgs, stack: &str) -> String {
+fn nothing_shown(args: &LogsArgs, file: &Path, stack: &str) -> String {
     let whose = args
         .service
         .as_ref()
@@ -76,7 +79,7 @@ fn nothing_shown(args: &LogsArgs, stack: &str) -> String {
         .as_ref()
         .map(|f| format!(" containing {f:?}"))
         .unwrap_or_default();
-    let local = crate::local::Files::new(&args.stack.file, stack);
+    let local = crate::local::Files::new(file, stack);
     let dir = local.log.parent().unwrap_or(&local.log);
     format!(
         "No log events of {whose}{filter} since {} UTC in /stackctl/{stack} (--since to look \

@@ -1,15 +1,16 @@
 //! `stackctl ls`: every stack in the region, with its resource count and what it costs a month
 //! while it stands, so nothing forgotten keeps billing.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use infra::inventory::StackSummary;
 use serde::Serialize;
 
-use super::stack::{Where, connect};
 use crate::cli::LsArgs;
 use crate::output::{Printer, Report};
+use crate::session::{Naming, Session};
 
 #[derive(Debug, Serialize)]
 struct Listing {
@@ -63,20 +64,21 @@ impl Report for Listing {
     }
 }
 
-pub async fn run(args: &LsArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &LsArgs, file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
     // The stack file, when there is one, gives the region and the stack to mark.
-    let spec = infra::StackSpec::load(&args.stack.file).ok();
+    let spec = infra::StackSpec::load(file).ok();
     let region = args
         .region
         .clone()
         .or_else(|| spec.as_ref().map(|s| s.region.clone()))
         .unwrap_or_else(|| "us-east-1".to_owned());
-    let naming = super::stack::Naming::Name {
+    let naming = Naming::Name {
         stack: String::new(),
         region: region.clone(),
     };
-    let (ctx, Where { account, .. }) = connect("", &region, naming).await?;
-    let stacks = infra::inventory::all(&ctx)
+    let session = Session::open("", &region, naming, printer).await?;
+    let (ctx, account) = (&session.ctx, session.at.account.clone());
+    let stacks = infra::inventory::all(ctx)
         .await
         .context("while listing the stacks")?;
     let monthly_usd =
@@ -88,6 +90,6 @@ pub async fn run(args: &LsArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         stacks,
         monthly_usd,
     });
-    printer.calls(&ctx.calls.snapshot());
+    session.report_calls();
     Ok(ExitCode::SUCCESS)
 }

@@ -7,8 +7,6 @@ pub mod history;
 pub mod logs;
 pub mod ls;
 pub mod plan;
-pub mod recording;
-pub mod stack;
 pub mod status;
 pub mod unlock;
 pub mod up;

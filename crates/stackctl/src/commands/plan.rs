@@ -1,5 +1,6 @@
 //! `stackctl plan`: what `up` would change, and nothing else.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -8,11 +9,13 @@ use infra::engine;
 use infra::plan::{Change, Plan, Summary};
 use serde::Serialize;
 
-use super::stack::{Naming, Where, connect, load, renamed_warnings, report_calls, source_of};
 use crate::cli::PlanArgs;
 use crate::images::{can_build, choose_image, image_notes, require_images};
 use crate::output::{Printer, Report};
 use crate::render;
+use crate::render::renamed_warnings;
+use crate::session::{Naming, Session, Where};
+use crate::stack_file;
 
 /// `plan --json`: every resource's change and the totals.
 #[derive(Debug, Serialize)]
@@ -106,13 +109,13 @@ pub fn autoscaled(prepared: &engine::Prepared, spec: &infra::StackSpec) -> Vec<S
         .collect()
 }
 
-pub async fn run(args: &PlanArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let mut spec = load(&args.stack.file)?;
-    choose_image(&mut spec, &args.stack.file, args.image.as_ref())?;
-    let naming = Naming::File(args.stack.file.clone());
-    let (mut ctx, at) = connect(&spec.name, &spec.region, naming).await?;
-    ctx.settings.source = source_of(&args.stack.file);
-    let prepared = engine::prepare(&ctx, &spec)
+pub async fn run(args: &PlanArgs, file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let mut spec = stack_file::load(file)?;
+    choose_image(&mut spec, file, args.image.as_ref())?;
+    let naming = Naming::File(file.to_owned());
+    let mut session = Session::open(&spec.name, &spec.region, naming, printer).await?;
+    session.ctx.settings.source = stack_file::source_of(file);
+    let prepared = engine::prepare(&session.ctx, &spec)
         .await
         .context("while reading the stack's current state from AWS")?;
     let plan = &prepared.plan;
@@ -126,11 +129,11 @@ pub async fn run(args: &PlanArgs, printer: &Printer) -> anyhow::Result<ExitCode>
         all: args.all,
         warnings,
         notes,
-        ..PlanReport::new(&at, plan, ctx.calls.snapshot())
+        ..PlanReport::new(&session.at, plan, session.ctx.calls.snapshot())
     });
-    report_calls(printer, &ctx);
+    session.report_calls();
     // `up` would stop here: the plan is not one it can carry out.
-    require_images(&spec, &args.stack.file, &prepared, args.infra_only)?;
+    require_images(&spec, file, &prepared, args.infra_only)?;
     can_build(plan).await?;
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)

@@ -1,6 +1,7 @@
 //! `stackctl status`: the stack's resources as AWS reports them, its outputs, the service's
 //! deployment, and a live health check through the load balancer.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -11,10 +12,10 @@ use infra::resources::{Detail, Observed};
 use infra::stack_file::{ServiceSpec, StackSpec, rule_order};
 use serde::Serialize;
 
-use super::stack::{Named, Naming, Where, connect, load, report_calls};
-use crate::cli::StatusArgs;
 use crate::output::{Printer, Report};
 use crate::render;
+use crate::render::Named;
+use crate::session::{Naming, Session, Where};
 
 /// A live `GET` of the health-check path through the load balancer.
 #[derive(Debug, Serialize)]
@@ -298,11 +299,11 @@ impl Health {
     }
 }
 
-pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let spec = load(&args.stack.file)?;
-    let naming = Naming::File(args.stack.file.clone());
-    let (ctx, at) = connect(&spec.name, &spec.region, naming).await?;
-    let observed = engine::remaining(&ctx)
+pub async fn run(file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let spec = crate::stack_file::load(file)?;
+    let naming = Naming::File(file.to_owned());
+    let session = Session::open(&spec.name, &spec.region, naming, printer).await?;
+    let observed = engine::remaining(&session.ctx)
         .await
         .context("while reading the stack's resources from AWS")?;
     let url = observed.iter().find_map(|o| match &o.detail {
@@ -325,16 +326,16 @@ pub async fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<ExitCod
         _ => Vec::new(),
     };
     printer.report(&StatusReport {
-        at: &at,
+        at: &session.at,
         resources: &observed,
         outputs: Named::of(&engine::outputs_of(&observed)),
         services: service_lines(&observed),
         health,
         web,
-        aws_calls: ctx.calls.snapshot(),
+        aws_calls: session.ctx.calls.snapshot(),
         url,
     });
-    report_calls(printer, &ctx);
+    session.report_calls();
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,12 +1,14 @@
 //! `stackctl unlock`: remove the stack's lock when the run that held it is gone for good.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::stack::{connect, name_and_region};
 use crate::cli::UnlockArgs;
 use crate::output::{Printer, Report};
+use crate::session::{Naming, Session};
+use crate::stack_file::name_and_region;
 use serde::Serialize;
 
 /// What `unlock` found and did.
@@ -28,11 +30,12 @@ impl Report for Unlocked {
     }
 }
 
-pub async fn run(args: &UnlockArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let (name, region) = name_and_region(&args.by_name, &args.stack.file)?;
-    let naming = super::stack::Naming::of(&args.by_name, &args.stack.file);
-    let (ctx, _) = connect(&name, &region, naming).await?;
-    let holder = infra::lock::current(&ctx)
+pub async fn run(args: &UnlockArgs, file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let (name, region) = name_and_region(&args.by_name, file)?;
+    let naming = Naming::of(&args.by_name, file);
+    let session = Session::open(&name, &region, naming, printer).await?;
+    let ctx = &session.ctx;
+    let holder = infra::lock::current(ctx)
         .await
         .context("while reading the stack's lock")?;
     let Some(holder) = holder else {
@@ -58,7 +61,7 @@ pub async fn run(args: &UnlockArgs, printer: &Printer) -> anyhow::Result<ExitCod
             return Ok(ExitCode::FAILURE);
         }
     }
-    infra::lock::remove(&ctx)
+    infra::lock::remove(ctx)
         .await
         .context("while removing the stack's lock")?;
     printer.report(&Unlocked {

@@ -1,25 +1,21 @@
 //! `stackctl up`: plan, confirm destructive changes, apply with progress, print the outputs.
 
+use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
-use infra::engine::{self, ApplyOptions, Prepared};
-use infra::lock::Lock;
-use infra::outputs::Outputs;
+use infra::engine::{self, Prepared};
 use infra::plan::{Change, Summary};
-use infra::{CallCounts, Context, StackSpec};
+use infra::{CallCounts, StackSpec};
 use serde::Serialize;
 
 use super::plan::PlanReport;
-use super::stack::{
-    Named, Naming, Where, connect, interrupt_flag, interrupted_exit, load, lock_lost, release,
-    renamed_warnings, report_calls, source_of, take_lock,
-};
 use crate::cli::UpArgs;
-use crate::images::{can_build, choose_image, image_notes, require_images};
+use crate::images::{can_build, choose_image, image_notes, require_images, run_version};
 use crate::output::{Printer, Report};
+use crate::render::{Named, renamed_warnings};
+use crate::session::{Locked, Naming, Session, Verb, Where};
+use crate::stack_file;
 
 /// `up --json`: the plan that was applied, and the stack's outputs after it.
 #[derive(Debug, Serialize)]
@@ -41,11 +37,11 @@ impl Report for UpReport<'_> {
     }
 }
 
-pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let spec = stack_for(args)?;
+pub async fn run(args: &UpArgs, file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let spec = stack_for(args, file)?;
     // Before anything is created: where the local service will listen.
     let host_port = if let Some(wanted) = local_port(&spec).filter(|_| args.local) {
-        let files = crate::local::Files::new(&args.stack.file, &spec.name);
+        let files = crate::local::Files::new(file, &spec.name);
         let (port, moved) = crate::local::host_port(&files, wanted)?;
         if moved {
             printer.note(&format!(
@@ -57,10 +53,10 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let naming = Naming::File(args.stack.file.clone());
-    let (mut ctx, at) = connect(&spec.name, &spec.region, naming).await?;
-    ctx.settings.source = source_of(&args.stack.file);
-    ctx.settings.deploy_timeout = if args.no_wait {
+    let naming = Naming::File(file.to_owned());
+    let mut session = Session::open(&spec.name, &spec.region, naming, printer).await?;
+    session.ctx.settings.source = stack_file::source_of(file);
+    session.ctx.settings.deploy_timeout = if args.no_wait {
         None
     } else {
         let secs = args
@@ -68,36 +64,35 @@ pub async fn run(args: &UpArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
             .unwrap_or(u64::from(spec.wait_timeout_secs()));
         Some(std::time::Duration::from_secs(secs))
     };
-    let stop = interrupt_flag(printer);
-    let lock = match take_lock(
-        printer,
-        &ctx,
-        &at,
-        "up",
-        args.lock.lock_timeout,
-        stop.clone(),
-    )
-    .await?
-    {
-        Ok(lock) => lock,
-        Err(code) => return Ok(code),
-    };
-    let result = locked(args, &ctx, &at, &spec, (&lock, stop), host_port, printer).await;
-    release(printer, lock).await;
-    result
+    let timeout = args.lock.lock_timeout;
+    let code = session
+        .with_lock(Verb::Up, timeout, async |run| {
+            locked(run, args, file, &spec).await
+        })
+        .await?;
+    if code != ExitCode::SUCCESS {
+        return Ok(code);
+    }
+    match host_port {
+        Some(port) => crate::local::run_one(&session, file, args.app_bin.as_ref(), port).await?,
+        None if args.local => {
+            crate::local::run_all(&session, &spec, file, args.app_bin.as_ref()).await?;
+        }
+        None => {}
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The part of `up` that runs holding the stack's lock.
 async fn locked(
+    run: &Locked<'_>,
     args: &UpArgs,
-    ctx: &Context,
-    at: &Where,
+    file: &Path,
     spec: &StackSpec,
-    (lock, stop): (&Lock, Arc<AtomicBool>),
-    host_port: Option<u16>,
-    printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
-    let prepared = engine::prepare(ctx, spec)
+    let session = run.session;
+    let (at, printer) = (&session.at, &session.printer);
+    let prepared = engine::prepare(&session.ctx, spec)
         .await
         .context("while reading the stack's current state from AWS")?;
     let plan = &prepared.plan;
@@ -115,9 +110,9 @@ async fn locked(
     );
     // A service left undeployed, or an image to build with no builder: say so before anything
     // is changed.
-    require_images(spec, &args.stack.file, &prepared, args.infra_only)?;
+    require_images(spec, file, &prepared, args.infra_only)?;
     can_build(plan).await?;
-    let outputs = match apply(args, (ctx, at), spec, &prepared, (lock, stop), printer).await? {
+    let outputs = match apply(run, args, spec, &prepared).await? {
         Ok(outputs) => outputs,
         Err(code) => return Ok(code),
     };
@@ -126,15 +121,10 @@ async fn locked(
         changes: &plan.changes,
         summary: plan.summary(),
         outputs: Named::of(&outputs),
-        aws_calls: ctx.calls.snapshot(),
+        aws_calls: session.ctx.calls.snapshot(),
         notes,
     });
-    report_calls(printer, ctx);
-    match host_port {
-        Some(port) => run_local(args, ctx, port, printer).await?,
-        None if args.local => run_several(args, ctx, spec, printer).await?,
-        None => {}
-    }
+    session.report_calls();
     Ok(ExitCode::SUCCESS)
 }
 
@@ -148,8 +138,8 @@ fn local_port(spec: &StackSpec) -> Option<u16> {
 }
 
 /// The stack file, with the image `up` deploys decided.
-fn stack_for(args: &UpArgs) -> anyhow::Result<StackSpec> {
-    let mut spec = load(&args.stack.file)?;
+fn stack_for(args: &UpArgs, file: &Path) -> anyhow::Result<StackSpec> {
+    let mut spec = stack_file::load(file)?;
     if args.local {
         crate::local::require_emulator()?;
         // Locally the service runs from its binary: the image is only a label for ECS.
@@ -159,20 +149,19 @@ fn stack_for(args: &UpArgs) -> anyhow::Result<StackSpec> {
             }
         }
     }
-    choose_image(&mut spec, &args.stack.file, args.image.as_ref())?;
+    choose_image(&mut spec, file, args.image.as_ref())?;
     Ok(spec)
 }
 
 /// Applies the plan after asking, if it is destructive. `Ok(Err(code))`: stop with `code`
 /// (cancelled or interrupted).
 async fn apply(
+    run: &Locked<'_>,
     args: &UpArgs,
-    (ctx, at): (&Context, &Where),
     spec: &StackSpec,
     prepared: &Prepared,
-    (lock, stop): (&Lock, Arc<AtomicBool>),
-    printer: &Printer,
-) -> anyhow::Result<Result<Outputs, ExitCode>> {
+) -> anyhow::Result<Result<infra::outputs::Outputs, ExitCode>> {
+    let printer = &run.session.printer;
     let plan = &prepared.plan;
     if !plan.has_changes() {
         printer.line("\nNo changes: the stack already matches the stack file.");
@@ -191,112 +180,11 @@ async fn apply(
         }
     }
     printer.line("");
-    let options = ApplyOptions {
-        stop_after: args.stop_after,
-        cancel: Some(stop),
-    };
-    let recorder = super::recording::start(ctx, at, "up", Some(spec), prepared);
-    let applied = engine::apply(ctx, prepared, recorder.tee(printer.progress()), &options).await;
-    super::recording::finish(printer, recorder, applied.as_ref().err()).await;
-    match applied {
-        Ok(outputs) => {
-            printer.line(&format!("\nApplied: {}.", plan.summary()));
-            Ok(Ok(outputs))
-        }
-        Err(infra::Error::Interrupted) if lock.was_lost() => Err(lock_lost(at, "up")),
-        Err(infra::Error::Interrupted) => {
-            report_calls(printer, ctx);
-            printer.failure(&format!(
-                "interrupted: the changes under way were finished and nothing new was started; \
-                 run `{}` again to finish",
-                at.command("up")
-            ));
-            Ok(Err(interrupted_exit()))
-        }
-        Err(err) => {
-            report_calls(printer, ctx);
-            Err(anyhow::Error::new(err).context(format!(
-                "while applying the plan (what was done stays done: run `{}` again to finish; \
-                 `{}` shows where each resource is)",
-                at.command("up"),
-                at.command("status")
-            )))
-        }
+    let applied = run
+        .apply(prepared, run_version(spec, prepared), args.stop_after)
+        .await?;
+    if applied.is_ok() {
+        printer.line(&format!("\nApplied: {}.", plan.summary()));
     }
-}
-
-/// Runs the service here with the task definition's environment and port, and exercises it.
-/// Runs the service here as its task definition says, listening on `port` (the container's
-/// port unless that was taken).
-/// `up --local` of several services: each runs here, web ones behind the local router.
-async fn run_several(
-    args: &UpArgs,
-    ctx: &Context,
-    spec: &StackSpec,
-    printer: &Printer,
-) -> anyhow::Result<()> {
-    use crate::local::{self, several};
-    let observed = engine::remaining(ctx)
-        .await
-        .context("while reading the task definitions back")?;
-    let app = local::app_binary(args.app_bin.as_ref())?;
-    let dir = several::Dir::new(&args.stack.file, &ctx.stack);
-    let (running, router) = several::run(spec, &observed, &dir, &app).await?;
-    printer.line("\nThe services run here as their task definitions describe them:");
-    for r in &running {
-        let at = r
-            .port
-            .map_or_else(|| "no port".to_owned(), |p| format!("http://127.0.0.1:{p}"));
-        printer.line(&format!(
-            "  {:12} {:8} {at:24} pid {:>7}  log {}",
-            r.name,
-            r.kind,
-            r.pid,
-            r.log.display()
-        ));
-    }
-    if let Some(port) = router {
-        printer.line(&format!(
-            "\nThe load balancer's rules, here: http://127.0.0.1:{port}/ (try curl \
-             http://127.0.0.1:{port}/healthcheck)"
-        ));
-    }
-    printer.line(&format!(
-        "Stop them and remove the stack: {}",
-        Naming::File(args.stack.file.clone()).command("down --local --yes")
-    ));
-    Ok(())
-}
-
-async fn run_local(
-    args: &UpArgs,
-    ctx: &Context,
-    port: u16,
-    printer: &Printer,
-) -> anyhow::Result<()> {
-    use crate::local;
-    let observed = engine::remaining(ctx)
-        .await
-        .context("while reading the task definition back")?;
-    let (mut environment, _) = local::from_task_definition(&observed)?;
-    // As a container runtime maps a host port to the container's: the service reads PORT.
-    environment.insert("PORT".into(), port.to_string());
-    let app = local::app_binary(args.app_bin.as_ref())?;
-    let files = local::Files::new(&args.stack.file, &ctx.stack);
-    let pid = local::start(&files, &app, &environment, port).await?;
-    let (sent, received) = local::exercise(port).await?;
-    printer.line(&format!(
-        "\nThe service runs here as the task definition describes it (pid {pid}, log {}):",
-        files.log.display()
-    ));
-    printer.line(&format!("  POST /message -> {}", sent.trim()));
-    printer.line(&format!("  GET  /message -> {}", received.trim()));
-    printer.line(&format!(
-        "\nTry it: curl http://127.0.0.1:{port}/healthcheck"
-    ));
-    printer.line(&format!(
-        "Stop it and remove the stack: {}",
-        Naming::File(args.stack.file.clone()).command("down --local --yes")
-    ));
-    Ok(())
+    Ok(applied)
 }

@@ -1,5 +1,6 @@
 //! `stackctl validate`: the stack file's checks alone, no AWS call.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -90,10 +91,10 @@ impl Report for Valid {
     }
 }
 
-pub fn run(args: &ValidateArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let spec = super::stack::load(&args.stack.file)?;
+pub fn run(_: &ValidateArgs, file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let spec = crate::stack_file::load(file)?;
     printer.report(&Valid {
-        file: args.stack.file.display().to_string(),
+        file: file.display().to_string(),
         valid: true,
         stack: spec.name.clone(),
         region: spec.region.clone(),
