@@ -6,7 +6,58 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::queue::QueueError;
-use crate::routes::InputError;
+
+/// The largest message SQS accepts, in bytes of UTF-8.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+/// A request body the service will not send to the queue.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InputError {
+    #[error("Content-Type must be application/json, got {0}")]
+    ContentType(String),
+    #[error("the request body is not valid JSON: {0}")]
+    NotJson(String),
+    #[error("the request body must be a JSON object like {{\"message\": \"hello\"}}")]
+    NotAnObject,
+    #[error("the field \"message\" is missing")]
+    MissingMessage,
+    #[error("the field \"message\" must be a string, got {0}")]
+    NotAString(&'static str),
+    #[error("the field \"message\" is empty")]
+    EmptyMessage,
+    #[error("the message is {0} bytes; SQS accepts at most {MAX_MESSAGE_BYTES} bytes")]
+    TooLarge(usize),
+    #[error("the request body is too large")]
+    BodyTooLarge,
+    #[error(
+        "the message contains the character U+{0:04X}, which SQS does not accept \
+         (allowed: tab, newline, carriage return and U+0020 and above, except U+FFFE and U+FFFF)"
+    )]
+    ForbiddenCharacter(u32),
+    #[error("the request body could not be read: {0}")]
+    Unreadable(String),
+    #[error(
+        "the Idempotency-Key header must be 1 to 128 characters of letters, digits and \
+         punctuation (no spaces)"
+    )]
+    IdempotencyKey,
+}
+
+impl InputError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::ContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotJson(_) | Self::NotAnObject | Self::Unreadable(_) | Self::IdempotencyKey => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::MissingMessage
+            | Self::NotAString(_)
+            | Self::EmptyMessage
+            | Self::ForbiddenCharacter(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooLarge(_) | Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

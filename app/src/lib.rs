@@ -10,6 +10,7 @@
 //! - [`routes`]: the handlers and the input validation they share.
 //! - [`error`]: [`error::AppError`], turned into a short JSON error for the client and a full
 //!   cause chain in the log.
+//! - [`state`]: what every handler shares.
 //! - [`startup`]: the router, request logging, and the server with graceful shutdown.
 //! - [`metrics`]: request latency and each message's execution and lead time as CloudWatch
 //!   Embedded Metric Format lines (JSON logs only).
@@ -26,6 +27,7 @@ pub mod metrics;
 pub mod queue;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod worker;
 

@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -18,17 +17,11 @@ use crate::config::{Config, QueueConfig};
 use crate::error::AppError;
 use crate::queue::{MemoryQueue, Queue, SqsQueue};
 use crate::routes;
+pub use crate::state::AppState;
 
 /// Bodies above this are refused before they are read in full. Larger than the SQS limit,
 /// since JSON escaping can make a body longer than the message it carries.
 const BODY_LIMIT_BYTES: usize = 1024 * 1024;
-
-/// What every handler shares.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub environment: Arc<str>,
-    pub queue: Queue,
-}
 
 /// The service's routes; every response, errors included, is JSON.
 pub fn router(state: AppState) -> Router {

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 pub struct Health {

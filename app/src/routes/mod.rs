@@ -3,5 +3,6 @@
 mod health;
 mod message;
 
+pub use crate::error::{InputError, MAX_MESSAGE_BYTES};
 pub use health::healthcheck;
-pub use message::{InputError, MAX_MESSAGE_BYTES, parse_message, receive_message, send_message};
+pub use message::{parse_message, receive_message, send_message};

@@ -15,6 +15,7 @@
 
 pub mod bound;
 pub mod call;
+mod config;
 pub mod faults;
 pub mod model;
 pub mod reply;
@@ -24,47 +25,15 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use config::{Config, Entry};
 pub use faults::{Fault, Plan};
 pub use model::Model;
-
-/// What a front does.
-#[derive(Debug)]
-pub struct Config {
-    /// The emulator, e.g. `http://127.0.0.1:5055`.
-    pub upstream: String,
-    /// Multiplies every duration of the model; `None` adds no timing at all (faults only).
-    pub scale: Option<f64>,
-    pub faults: Option<Plan>,
-    /// Print one line per call on stderr.
-    pub log: bool,
-}
-
-/// One call that went through the front.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// From the front's start.
-    pub at: Duration,
-    pub service: String,
-    pub operation: String,
-    pub fault: Option<Fault>,
-    /// The HTTP status answered (0 when the connection was closed instead).
-    pub status: u16,
-}
-
-#[derive(Debug)]
-struct Shared {
-    config: Config,
-    model: Option<Model>,
-    client: server::Upstream,
-    started: std::time::Instant,
-    entries: Mutex<Vec<Entry>>,
-}
 
 /// A running front; it stops when dropped.
 #[derive(Debug)]
 pub struct Front {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<server::Shared>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -73,7 +42,7 @@ impl Front {
     pub async fn start(config: Config, listen: SocketAddr) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(server::Shared {
             model: config.scale.map(Model::new),
             client: server::upstream(),
             config,

@@ -14,8 +14,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use crate::call::{Call, Protocol};
+use crate::config::{Config, Entry};
 use crate::faults::Fault;
-use crate::{Entry, Shared, reply};
+use crate::model::Model;
+use crate::reply;
 
 pub(crate) type Upstream = Client<HttpConnector, Full<Bytes>>;
 
@@ -34,6 +36,17 @@ impl std::fmt::Display for Closed {
 }
 
 impl std::error::Error for Closed {}
+
+#[derive(Debug)]
+/// What the front's connections share: its configuration, its model of AWS, the client to
+/// the emulator, and the record of every call.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) model: Option<Model>,
+    pub(crate) client: Upstream,
+    pub(crate) started: std::time::Instant,
+    pub(crate) entries: std::sync::Mutex<Vec<Entry>>,
+}
 
 pub(crate) async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
     loop {

@@ -31,7 +31,12 @@ use output::Printer;
 
 /// Runs one parsed command line.
 pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let file = cli.stack_file();
+    // The stack file: `-f PATH`, else `./stack.toml`.
+    let file = cli
+        .global
+        .file
+        .as_deref()
+        .unwrap_or(Path::new(stack_file::DEFAULT));
     match &cli.command {
         Command::Validate(args) => commands::validate::run(args, file, printer),
         Command::Plan(args) => commands::plan::run(args, file, printer).await,

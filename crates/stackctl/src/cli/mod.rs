@@ -7,8 +7,10 @@ use clap::{Args, Parser, Subcommand};
 use crate::output::Format;
 
 mod operate;
+mod shared;
 use operate::{HISTORY_HELP, LOGS_HELP};
 pub use operate::{HistoryArgs, HistoryFormat, LogsArgs};
+pub use shared::ByName;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -44,14 +46,6 @@ pub struct GlobalArgs {
 }
 
 impl Cli {
-    /// The stack file: `-f PATH`, else `./stack.toml`.
-    pub fn stack_file(&self) -> &std::path::Path {
-        self.global
-            .file
-            .as_deref()
-            .unwrap_or(std::path::Path::new(crate::stack_file::DEFAULT))
-    }
-
     /// How the command writes its result: JSON when it was asked for.
     pub fn format(&self) -> Format {
         let history_json =
@@ -272,22 +266,6 @@ pub struct DownArgs {
     pub keep_history: bool,
     #[command(flatten)]
     pub by_name: ByName,
-}
-
-/// A stack named on the command line, for the commands that need no stack file.
-#[derive(Debug, Clone, Args)]
-pub struct ByName {
-    /// The stack, by name instead of reading the stack file.
-    #[arg(long, value_name = "NAME")]
-    pub stack_name: Option<String>,
-    /// The region, with --stack-name.
-    #[arg(
-        long,
-        value_name = "REGION",
-        default_value = "us-east-1",
-        requires = "stack_name"
-    )]
-    pub region: String,
 }
 
 const LS_HELP: &str =

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::ByName;
+use super::shared::ByName;
 
 pub(super) const HISTORY_HELP: &str = "\
 Every `up` and `down` that changes something records each step in the log group

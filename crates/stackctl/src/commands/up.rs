@@ -76,7 +76,7 @@ pub async fn run(args: &UpArgs, file: &Path, printer: &Printer) -> anyhow::Resul
     match host_port {
         Some(port) => crate::local::run_one(&session, file, args.app_bin.as_ref(), port).await?,
         None if args.local => {
-            crate::local::run_all(&session, &spec, file, args.app_bin.as_ref()).await?;
+            crate::local::several::start_all(&session, &spec, file, args.app_bin.as_ref()).await?;
         }
         None => {}
     }

@@ -11,10 +11,8 @@ use std::time::{Duration, Instant};
 
 use std::os::unix::process::CommandExt;
 
-use anyhow::{Context as _, bail};
-use infra::StackSpec;
-
 use crate::session::Session;
+use anyhow::{Context as _, bail};
 use infra::resources::{Detail, Observed};
 
 pub mod router;
@@ -261,46 +259,6 @@ pub async fn exercise(port: u16) -> anyhow::Result<(String, String)> {
         .text()
         .await?;
     Ok((sent, received))
-}
-
-/// `up --local` of several services: each runs here, web ones behind the local router.
-pub async fn run_all(
-    session: &Session,
-    spec: &StackSpec,
-    file: &Path,
-    app_bin: Option<&PathBuf>,
-) -> anyhow::Result<()> {
-    let (ctx, printer) = (&session.ctx, &session.printer);
-    let observed = infra::engine::remaining(ctx)
-        .await
-        .context("while reading the task definitions back")?;
-    let app = app_binary(app_bin)?;
-    let dir = several::Dir::new(file, &ctx.stack);
-    let (running, router) = several::run(spec, &observed, &dir, &app).await?;
-    printer.line("\nThe services run here as their task definitions describe them:");
-    for r in &running {
-        let at = r
-            .port
-            .map_or_else(|| "no port".to_owned(), |p| format!("http://127.0.0.1:{p}"));
-        printer.line(&format!(
-            "  {:12} {:8} {at:24} pid {:>7}  log {}",
-            r.name,
-            r.kind,
-            r.pid,
-            r.log.display()
-        ));
-    }
-    if let Some(port) = router {
-        printer.line(&format!(
-            "\nThe load balancer's rules, here: http://127.0.0.1:{port}/ (try curl \
-             http://127.0.0.1:{port}/healthcheck)"
-        ));
-    }
-    printer.line(&format!(
-        "Stop them and remove the stack: {}",
-        session.at.command("down --local --yes")
-    ));
-    Ok(())
 }
 
 /// `up --local` of the one-service stack: the service runs here as its task definition

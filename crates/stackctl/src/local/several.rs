@@ -13,6 +13,7 @@ use infra::stack_file::{ServiceKind, ServiceSpec, StackSpec, rule_order};
 
 use super::router::{Routes, Rule};
 use super::{Files, Launch, stop};
+use crate::session::Session;
 
 /// The router's preferred port (a free one is taken when it is busy).
 const ROUTER_PORT: u16 = 8088;
@@ -255,4 +256,44 @@ async fn start_router(dir: &Dir, routes: Routes) -> anyhow::Result<u16> {
         .await
         .context("while starting the local router")?;
     Ok(routes.listen)
+}
+
+/// `up --local` of several services: each runs here, web ones behind the local router.
+pub async fn start_all(
+    session: &Session,
+    spec: &StackSpec,
+    file: &Path,
+    app_bin: Option<&PathBuf>,
+) -> anyhow::Result<()> {
+    let (ctx, printer) = (&session.ctx, &session.printer);
+    let observed = infra::engine::remaining(ctx)
+        .await
+        .context("while reading the task definitions back")?;
+    let app = super::app_binary(app_bin)?;
+    let dir = Dir::new(file, &ctx.stack);
+    let (running, router) = run(spec, &observed, &dir, &app).await?;
+    printer.line("\nThe services run here as their task definitions describe them:");
+    for r in &running {
+        let at = r
+            .port
+            .map_or_else(|| "no port".to_owned(), |p| format!("http://127.0.0.1:{p}"));
+        printer.line(&format!(
+            "  {:12} {:8} {at:24} pid {:>7}  log {}",
+            r.name,
+            r.kind,
+            r.pid,
+            r.log.display()
+        ));
+    }
+    if let Some(port) = router {
+        printer.line(&format!(
+            "\nThe load balancer's rules, here: http://127.0.0.1:{port}/ (try curl \
+             http://127.0.0.1:{port}/healthcheck)"
+        ));
+    }
+    printer.line(&format!(
+        "Stop them and remove the stack: {}",
+        session.at.command("down --local --yes")
+    ));
+    Ok(())
 }

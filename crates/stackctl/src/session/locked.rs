@@ -13,7 +13,7 @@ use infra::lock::{Holder, Lock};
 use infra::outputs::Outputs;
 
 use super::interrupt::{self, interrupted_exit};
-use super::{Session, seconds_from_env};
+use super::open::{Session, seconds_from_env};
 
 /// Which command changes the stack: what it says when it stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
