@@ -67,6 +67,55 @@ fn latest(candidates: impl Iterator<Item = (f64, Vec<String>)>) -> (f64, Vec<Str
         .unwrap_or((0.0, Vec::new()))
 }
 
+/// When a resource made at `made` works, and the load balancer's path when the service waits
+/// for it (`balancer`: when the stack's load balancer is ready, and its path).
+fn works_at(
+    spec: &Spec,
+    made: f64,
+    balancer: Option<(f64, Vec<String>)>,
+) -> (f64, Option<Vec<String>>) {
+    let works = match spec {
+        Spec::LoadBalancer(_) => made + LOAD_BALANCER_ACTIVE,
+        Spec::NatGateway(_) => made + NAT_AVAILABLE,
+        // Without a load balancer, running is ready.
+        Spec::Service(s) if s.target_group.is_none() => made + TASKS_STARTED,
+        Spec::Service(_) => {
+            return match balancer {
+                Some((at, lb_path)) if at > made + TASKS_STARTED => {
+                    (at + TARGETS_HEALTHY, Some(lb_path))
+                }
+                _ => (made + TASKS_STARTED + TARGETS_HEALTHY, None),
+            };
+        }
+        // Every other kind works once it exists: each is named, so a new kind is timed on
+        // purpose, never by default.
+        Spec::Vpc(_)
+        | Spec::InternetGateway(_)
+        | Spec::Subnet(_)
+        | Spec::RouteTable(_)
+        | Spec::ElasticIp(_)
+        | Spec::SecurityGroup(_)
+        | Spec::Queue(_)
+        | Spec::Repository(_)
+        | Spec::Role(_)
+        | Spec::LogGroup(_)
+        | Spec::TargetGroup(_)
+        | Spec::Listener(_)
+        | Spec::ListenerRule(_)
+        | Spec::Namespace(_)
+        | Spec::DiscoveryService(_)
+        | Spec::Cluster(_)
+        | Spec::TaskDefinition(_)
+        | Spec::ScalableTarget(_)
+        | Spec::ScalingPolicy(_)
+        | Spec::Topic(_)
+        | Spec::Alarm(_)
+        | Spec::Dashboard(_)
+        | Spec::Image(_) => made,
+    };
+    (works, None)
+}
+
 /// `up` from empty: every resource created and working.
 pub fn up(desired: &[Desired]) -> Bound {
     let mut created: HashMap<&ResourceId, (f64, Vec<String>)> = HashMap::new();
@@ -90,23 +139,11 @@ pub fn up(desired: &[Desired]) -> Bound {
                 // Its create waits for the operation: created means usable.
                 made += NAMESPACE_CREATED;
             }
-            let works = match &d.spec {
-                Spec::LoadBalancer(_) => made + LOAD_BALANCER_ACTIVE,
-                Spec::NatGateway(_) => made + NAT_AVAILABLE,
-                // Without a load balancer, running is ready.
-                Spec::Service(s) if s.target_group.is_none() => made + TASKS_STARTED,
-                Spec::Service(_) => {
-                    let lb = balancer.and_then(|b| ready.get(&b.id)).cloned();
-                    match lb {
-                        Some((at, lb_path)) if at > made + TASKS_STARTED => {
-                            path = lb_path;
-                            at + TARGETS_HEALTHY
-                        }
-                        _ => made + TASKS_STARTED + TARGETS_HEALTHY,
-                    }
-                }
-                _ => made,
-            };
+            let lb = balancer.and_then(|b| ready.get(&b.id)).cloned();
+            let (works, lb_path) = works_at(&d.spec, made, lb);
+            if let Some(lb_path) = lb_path {
+                path = lb_path;
+            }
             let mut ready_path = path.clone();
             if works > made {
                 ready_path.push(format!("{} ready", d.id));
@@ -171,7 +208,24 @@ pub fn down(desired: &[Desired]) -> Bound {
                 Kind::InternetGateway => (2.0, Some(released)),
                 Kind::SecurityGroup | Kind::Subnet | Kind::Vpc => (1.0, Some(released)),
                 Kind::Image => (0.0, None),
-                _ => (1.0, None),
+                // One delete call each, gone when it answers: named, never by default.
+                Kind::ElasticIp
+                | Kind::Queue
+                | Kind::Repository
+                | Kind::LogGroup
+                | Kind::LoadBalancer
+                | Kind::TargetGroup
+                | Kind::Listener
+                | Kind::ListenerRule
+                | Kind::Namespace
+                | Kind::DiscoveryService
+                | Kind::Cluster
+                | Kind::TaskDefinition
+                | Kind::ScalableTarget
+                | Kind::ScalingPolicy
+                | Kind::Topic
+                | Kind::Alarm
+                | Kind::Dashboard => (1.0, None),
             };
             let (begin, mut path) = match floor {
                 Some(floor) if floor.0 > start.0 => floor,
