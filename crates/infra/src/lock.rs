@@ -366,3 +366,309 @@ async fn make_table(ctx: &Context) -> Result<()> {
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use aws_sdk_dynamodb::operation::create_table::CreateTableOutput;
+    use aws_sdk_dynamodb::operation::delete_item::{DeleteItemError, DeleteItemOutput};
+    use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
+    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+    use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+    use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
+    use aws_sdk_dynamodb::types::TableDescription;
+    use aws_smithy_mocks::{Rule, mock};
+
+    use super::*;
+    use crate::resources::testing::{self, fails};
+
+    fn options(lease: Duration, timeout: Duration) -> Options {
+        Options {
+            lease,
+            timeout,
+            lost: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn other() -> Holder {
+        Holder {
+            owner: "arn:aws:iam::1:user/ana".into(),
+            host: "ana-laptop".into(),
+            pid: 42,
+            command: "up".into(),
+            since: now(),
+            expires: now() + 60,
+            token: "ana-token".into(),
+        }
+    }
+
+    fn put_ok() -> Rule {
+        mock!(aws_sdk_dynamodb::Client::put_item)
+            .match_requests(|r| {
+                r.table_name() == Some(TABLE)
+                    && r.condition_expression() == Some("attribute_not_exists(#s) OR #e < :now")
+                    && r.item().and_then(|i| i.get("stack")) == Some(&AttributeValue::S("s".into()))
+            })
+            .then_output(|| PutItemOutput::builder().build())
+    }
+
+    fn held_by(holder: Holder) -> [Rule; 2] {
+        let put = fails!(
+            aws_sdk_dynamodb,
+            put_item,
+            PutItemError,
+            "ConditionalCheckFailedException"
+        );
+        let get = mock!(aws_sdk_dynamodb::Client::get_item)
+            .match_requests(|r| r.consistent_read() == Some(true))
+            .then_output(move || {
+                GetItemOutput::builder()
+                    .set_item(Some(holder.item("s")))
+                    .build()
+            });
+        [put, get]
+    }
+
+    #[tokio::test]
+    async fn a_free_lock_is_taken_with_one_conditional_put_and_given_back() {
+        let put = put_ok();
+        let release = mock!(aws_sdk_dynamodb::Client::delete_item)
+            .match_requests(|r| r.condition_expression() == Some("#t = :me"))
+            .then_output(|| DeleteItemOutput::builder().build());
+        let ctx = testing::dynamodb(&[&put, &release]);
+        let holder = Holder::me("arn:aws:iam::1:user/me", "up");
+        let options = options(Duration::from_secs(60), Duration::from_secs(5));
+        let lock = Lock::acquire(&ctx, holder, &options, &|_| panic!("nobody holds it"))
+            .await
+            .unwrap();
+        assert!(!lock.was_lost());
+        lock.release().await.unwrap();
+        assert_eq!((put.num_calls(), release.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn the_table_is_made_on_first_use() {
+        let put = mock!(aws_sdk_dynamodb::Client::put_item)
+            .sequence()
+            .error(|| {
+                PutItemError::generic(
+                    aws_smithy_types::error::ErrorMetadata::builder()
+                        .code("ResourceNotFoundException")
+                        .build(),
+                )
+            })
+            .output(|| PutItemOutput::builder().build())
+            .build();
+        let create = mock!(aws_sdk_dynamodb::Client::create_table)
+            .match_requests(|r| {
+                r.table_name() == Some(TABLE)
+                    && r.billing_mode() == Some(&BillingMode::PayPerRequest)
+            })
+            .then_output(|| CreateTableOutput::builder().build());
+        let describe = mock!(aws_sdk_dynamodb::Client::describe_table)
+            .sequence()
+            .output(|| {
+                let table = TableDescription::builder().table_status(TableStatus::Creating);
+                DescribeTableOutput::builder().table(table.build()).build()
+            })
+            .output(|| {
+                let table = TableDescription::builder().table_status(TableStatus::Active);
+                DescribeTableOutput::builder().table(table.build()).build()
+            })
+            .build();
+        let ctx = testing::dynamodb(&[&put, &create, &describe]);
+        let holder = Holder::me("me", "up");
+        let options = options(Duration::from_secs(60), Duration::from_secs(5));
+        let lock = Lock::acquire(&ctx, holder, &options, &|_| {})
+            .await
+            .unwrap();
+        drop(lock);
+        assert_eq!(
+            (put.num_calls(), create.num_calls(), describe.num_calls()),
+            (2, 1, 2)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_run_s_lock_is_waited_for_then_refused_naming_its_holder() {
+        let [put, get] = held_by(other());
+        let ctx = testing::dynamodb(&[&put, &get]);
+        let heard = Mutex::new(Vec::new());
+        let options = options(Duration::from_secs(60), Duration::from_secs(5));
+        let err = Lock::acquire(&ctx, Holder::me("me", "down"), &options, &|h| {
+            heard.lock().unwrap().push(h.host.clone())
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("ana-laptop (pid 42, stackctl up)"),
+            "{err}"
+        );
+        assert!(put.num_calls() > 2, "it tried again while waiting");
+        assert_eq!(
+            *heard.lock().unwrap(),
+            ["ana-laptop"],
+            "told once per holder"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_interrupt_ends_the_wait() {
+        let [put, get] = held_by(other());
+        let ctx = testing::dynamodb(&[&put, &get]);
+        let options = options(Duration::from_secs(60), Duration::from_secs(600));
+        let stop = options.lost.clone();
+        let err = Lock::acquire(&ctx, Holder::me("me", "up"), &options, &|_| {
+            stop.store(true, Ordering::SeqCst)
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(err, Error::Interrupted), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_put_whose_answer_was_lost_took_the_lock() {
+        // The first put took the lock; its retry is refused; the item read is our own.
+        let mine = Arc::new(Mutex::new(None::<HashMap<String, AttributeValue>>));
+        let seen = mine.clone();
+        let put = mock!(aws_sdk_dynamodb::Client::put_item)
+            .match_requests(move |r| {
+                *seen.lock().unwrap() = r.item().cloned();
+                true
+            })
+            .then_error(|| {
+                PutItemError::generic(
+                    aws_smithy_types::error::ErrorMetadata::builder()
+                        .code("ConditionalCheckFailedException")
+                        .build(),
+                )
+            });
+        let get = mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
+            GetItemOutput::builder()
+                .set_item(mine.lock().unwrap().clone())
+                .build()
+        });
+        let ctx = testing::dynamodb(&[&put, &get]);
+        let options = options(Duration::from_secs(60), Duration::from_secs(5));
+        Lock::acquire(&ctx, Holder::me("me", "up"), &options, &|_| {
+            panic!("it is ours")
+        })
+        .await
+        .unwrap();
+        assert_eq!((put.num_calls(), get.num_calls()), (1, 1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_lease_is_renewed_every_third_of_it() {
+        let put = put_ok();
+        let renew = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|r| {
+                r.condition_expression() == Some("#t = :me")
+                    && r.update_expression() == Some("SET #e = :e")
+            })
+            .then_output(|| UpdateItemOutput::builder().build());
+        let ctx = testing::dynamodb(&[&put, &renew]);
+        let options = options(Duration::from_secs(60), Duration::from_secs(5));
+        let lock = Lock::acquire(&ctx, Holder::me("me", "up"), &options, &|_| {})
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        assert_eq!(renew.num_calls(), 3, "at 20, 40 and 60 s");
+        assert!(!lock.was_lost());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lease_that_lapsed_and_was_taken_over_stops_the_run() {
+        let put = put_ok();
+        let taken = fails!(
+            aws_sdk_dynamodb,
+            update_item,
+            UpdateItemError,
+            "ConditionalCheckFailedException"
+        );
+        let ctx = testing::dynamodb(&[&put, &taken]);
+        let options = options(Duration::from_secs(60), Duration::from_secs(5));
+        let lock = Lock::acquire(&ctx, Holder::me("me", "up"), &options, &|_| {})
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(21)).await;
+        assert!(lock.was_lost());
+        assert!(
+            options.lost.load(Ordering::SeqCst),
+            "the run's stop flag is set"
+        );
+        assert_eq!(taken.num_calls(), 1, "no renewal after the lock is lost");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_renewal_is_tried_again_at_the_next_tick() {
+        let put = put_ok();
+        let renew = mock!(aws_sdk_dynamodb::Client::update_item)
+            .sequence()
+            .error(|| {
+                UpdateItemError::generic(
+                    aws_smithy_types::error::ErrorMetadata::builder()
+                        .code("ProvisionedThroughputExceededException")
+                        .build(),
+                )
+            })
+            .output(|| UpdateItemOutput::builder().build())
+            .build();
+        let ctx = testing::dynamodb(&[&put, &renew]);
+        let options = options(Duration::from_secs(60), Duration::from_secs(5));
+        let lock = Lock::acquire(&ctx, Holder::me("me", "up"), &options, &|_| {})
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(41)).await;
+        assert_eq!(renew.num_calls(), 2);
+        assert!(!lock.was_lost());
+    }
+
+    #[tokio::test]
+    async fn releasing_a_lock_another_run_took_leaves_theirs_alone() {
+        let put = put_ok();
+        let theirs = fails!(
+            aws_sdk_dynamodb,
+            delete_item,
+            DeleteItemError,
+            "ConditionalCheckFailedException"
+        );
+        let ctx = testing::dynamodb(&[&put, &theirs]);
+        let options = options(Duration::from_secs(60), Duration::from_secs(5));
+        let lock = Lock::acquire(&ctx, Holder::me("me", "up"), &options, &|_| {})
+            .await
+            .unwrap();
+        lock.release().await.unwrap();
+        assert_eq!(theirs.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn unlock_removes_whoever_holds_it_and_reads_nothing_without_a_table() {
+        let remove_rule = mock!(aws_sdk_dynamodb::Client::delete_item)
+            .match_requests(|r| r.condition_expression().is_none())
+            .then_output(|| {
+                DeleteItemOutput::builder()
+                    .set_attributes(Some(other().item("s")))
+                    .build()
+            });
+        let ctx = testing::dynamodb(&[&remove_rule]);
+        let removed = remove(&ctx).await.unwrap().unwrap();
+        assert_eq!((removed.host.as_str(), removed.pid), ("ana-laptop", 42));
+
+        let no_table = fails!(
+            aws_sdk_dynamodb,
+            get_item,
+            aws_sdk_dynamodb::operation::get_item::GetItemError,
+            "ResourceNotFoundException"
+        );
+        let ctx = testing::dynamodb(&[&no_table]);
+        assert_eq!(current(&ctx).await.unwrap(), None);
+    }
+
+    #[test]
+    fn a_holder_reads_back_from_its_item() {
+        let h = other();
+        assert_eq!(Holder::from_item(&h.item("s")), h);
+    }
+}

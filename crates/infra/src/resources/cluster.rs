@@ -156,3 +156,173 @@ impl Resource for Cluster {
         Vec::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use aws_sdk_ecs::operation::create_cluster::CreateClusterOutput;
+    use aws_sdk_ecs::operation::delete_cluster::{DeleteClusterError, DeleteClusterOutput};
+    use aws_sdk_ecs::operation::describe_clusters::DescribeClustersOutput;
+    use aws_sdk_ecs::operation::list_clusters::ListClustersOutput;
+    use aws_sdk_ecs::operation::update_cluster::UpdateClusterOutput;
+    use aws_smithy_mocks::mock;
+
+    use super::*;
+    use crate::resources::testing::{self, fails};
+
+    const ARN: &str = "arn:aws:ecs:us-east-1:1:cluster/s";
+
+    fn desired(insights: bool) -> Cluster {
+        Cluster {
+            name: "s".into(),
+            insights,
+        }
+    }
+
+    fn found(insights: bool) -> Found<ClusterState> {
+        testing::found("cluster", ARN, ClusterState { insights })
+    }
+
+    fn insights_on(settings: &[ClusterSetting]) -> bool {
+        settings.iter().any(|s| {
+            s.name() == Some(&ClusterSettingName::ContainerInsights) && s.value() == Some("enabled")
+        })
+    }
+
+    #[tokio::test]
+    async fn create_names_tags_and_turns_insights_on_only_when_wanted() {
+        for insights in [true, false] {
+            let create = mock!(aws_sdk_ecs::Client::create_cluster)
+                .match_requests(move |r| {
+                    r.cluster_name() == Some("s")
+                        && insights_on(r.settings()) == insights
+                        && r.tags().iter().any(|t| t.key() == Some("stackctl:id"))
+                })
+                .then_output(|| {
+                    CreateClusterOutput::builder()
+                        .cluster(
+                            aws_sdk_ecs::types::Cluster::builder()
+                                .cluster_arn(ARN)
+                                .build(),
+                        )
+                        .build()
+                });
+            let ctx = testing::ecs(&[&create]);
+            let creating = testing::Creating::new(ResourceId::CLUSTER, Outputs::new());
+            let output = desired(insights)
+                .create(&ctx, creating.get())
+                .await
+                .unwrap();
+            assert_eq!(output.aws_id, ARN);
+        }
+    }
+
+    #[tokio::test]
+    async fn observe_reads_the_stack_s_active_clusters_with_their_settings() {
+        let list = mock!(aws_sdk_ecs::Client::list_clusters).then_output(|| {
+            ListClustersOutput::builder()
+                .cluster_arns(ARN)
+                .cluster_arns("arn:aws:ecs:us-east-1:1:cluster/other")
+                .build()
+        });
+        let describe = mock!(aws_sdk_ecs::Client::describe_clusters)
+            .match_requests(|r| r.clusters() == [ARN])
+            .then_output(|| {
+                let tags = testing::stack_tags("cluster")
+                    .into_iter()
+                    .map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build());
+                DescribeClustersOutput::builder()
+                    .clusters(
+                        aws_sdk_ecs::types::Cluster::builder()
+                            .cluster_arn(ARN)
+                            .cluster_name("s")
+                            .status("ACTIVE")
+                            .running_tasks_count(2)
+                            .settings(insights_setting(true))
+                            .set_tags(Some(tags.collect()))
+                            .build(),
+                    )
+                    .build()
+            });
+        let ctx = testing::ecs(&[&list, &describe]);
+        let spec = desired(true);
+        let id = ResourceId::CLUSTER;
+        let found = Cluster::observe(
+            &Scope::new(&ctx),
+            &[Wanted {
+                id: &id,
+                spec: &spec,
+            }],
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].id, id);
+        assert_eq!(found[0].state, "2 running tasks");
+        assert_eq!(found[0].detail, ClusterState { insights: true });
+        assert!(spec.diff(&found[0].detail, &Outputs::new()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn insights_turned_off_by_hand_are_turned_back_on_in_one_call() {
+        assert!(
+            desired(false)
+                .diff(&ClusterState { insights: true }, &Outputs::new())
+                .is_empty()
+        );
+        let update = mock!(aws_sdk_ecs::Client::update_cluster)
+            .match_requests(|r| r.cluster() == Some(ARN) && insights_on(r.settings()))
+            .then_output(|| UpdateClusterOutput::builder().build());
+        let ctx = testing::ecs(&[&update]);
+        let found = found(false);
+        let fields = desired(true).diff(&found.detail, &Outputs::new()).fields;
+        assert_eq!(
+            fields,
+            [Field::Insights {
+                from: false,
+                to: true
+            }]
+        );
+        desired(true)
+            .update(&ctx, &found, &fields, &Outputs::new(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(update.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn delete_waits_for_the_tasks_to_stop() {
+        let delete = mock!(aws_sdk_ecs::Client::delete_cluster)
+            .sequence()
+            .error(|| {
+                DeleteClusterError::generic(
+                    aws_smithy_types::error::ErrorMetadata::builder()
+                        .code("ClusterContainsTasksException")
+                        .build(),
+                )
+            })
+            .output(|| DeleteClusterOutput::builder().build())
+            .build();
+        let ctx = testing::ecs(&[&delete]);
+        let waits = Mutex::new(Vec::new());
+        Cluster::delete(&ctx, &found(false), &|m| waits.lock().unwrap().push(m))
+            .await
+            .unwrap();
+        assert_eq!(delete.num_calls(), 2);
+        assert!(waits.into_inner().unwrap()[0].contains("tasks to stop"));
+    }
+
+    #[tokio::test]
+    async fn a_cluster_already_gone_is_success() {
+        let gone = fails!(
+            aws_sdk_ecs,
+            delete_cluster,
+            DeleteClusterError,
+            "ClusterNotFoundException"
+        );
+        let ctx = testing::ecs(&[&gone]);
+        Cluster::delete(&ctx, &found(false), &|_| {}).await.unwrap();
+        assert_eq!(gone.num_calls(), 1);
+    }
+}

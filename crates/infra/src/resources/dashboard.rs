@@ -3,6 +3,7 @@
 //! execution and lead time) and CPU, and each queue's backlog and oldest message. Found by
 //! its name; the body put back when edited by hand.
 
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Value, json};
 
 use super::alarm::cloudwatch_name;
@@ -184,13 +185,18 @@ impl Resource for Dashboard {
             let Some(name) = entry.dashboard_name().filter(|n| *n == ctx.stack) else {
                 continue;
             };
-            let got = ctx
+            let got = match ctx
                 .cloudwatch
                 .get_dashboard()
                 .dashboard_name(name)
                 .send()
                 .await
-                .map_err(|e| Error::aws("dashboard", "GetDashboard", e))?;
+            {
+                Ok(got) => got,
+                // Deleted between the listing and this read: there is none.
+                Err(e) if e.code() == Some("ResourceNotFound") => continue,
+                Err(e) => return Err(Error::aws("dashboard", "GetDashboard", e)),
+            };
             let body = got
                 .dashboard_body()
                 .and_then(|b| serde_json::from_str(b).ok())
@@ -330,5 +336,131 @@ mod tests {
             body: json!({"widgets": []}),
         };
         assert_eq!(dashboard().diff(&edited, &refs).fields, [Field::Body]);
+    }
+
+    mod calls {
+        use aws_sdk_cloudwatch::operation::delete_dashboards::{
+            DeleteDashboardsError, DeleteDashboardsOutput,
+        };
+        use aws_sdk_cloudwatch::operation::get_dashboard::{GetDashboardError, GetDashboardOutput};
+        use aws_sdk_cloudwatch::operation::list_dashboards::ListDashboardsOutput;
+        use aws_sdk_cloudwatch::operation::put_dashboard::PutDashboardOutput;
+        use aws_sdk_cloudwatch::types::DashboardEntry;
+        use aws_smithy_mocks::{Rule, mock};
+
+        use super::*;
+        use crate::resources::testing::{self, fails};
+
+        const LB: &str = "arn:aws:elasticloadbalancing:r:1:loadbalancer/app/s-alb/50dc";
+
+        fn dashboard() -> Dashboard {
+            Dashboard {
+                name: "s".into(),
+                stack: "s".into(),
+                ..super::dashboard()
+            }
+        }
+
+        fn refs() -> Outputs {
+            let mut refs = Outputs::new();
+            refs.insert("load-balancer".into(), Output::arn(LB));
+            refs
+        }
+
+        fn found() -> Found<DashboardState> {
+            let body = dashboard().body(Some("app/s-alb/50dc"));
+            testing::found("dashboard", "s", DashboardState { body })
+        }
+
+        fn put_rule() -> Rule {
+            mock!(aws_sdk_cloudwatch::Client::put_dashboard)
+                .match_requests(|r| {
+                    let body = r
+                        .dashboard_body()
+                        .and_then(|b| serde_json::from_str(b).ok());
+                    r.dashboard_name() == Some("s")
+                        && body == Some(dashboard().body(Some("app/s-alb/50dc")))
+                })
+                .then_output(|| PutDashboardOutput::builder().build())
+        }
+
+        #[tokio::test]
+        async fn create_and_update_put_the_body_built_from_the_load_balancer() {
+            let put = put_rule();
+            let ctx = testing::cloudwatch(&[&put]);
+            let creating = testing::Creating::new(ResourceId::DASHBOARD, refs());
+            let output = dashboard().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "s");
+            let mut edited = found();
+            edited.detail.body = json!({"widgets": []});
+            let fields = dashboard().diff(&edited.detail, &refs()).fields;
+            dashboard()
+                .update(&ctx, &edited, &fields, &refs(), &|_| {})
+                .await
+                .unwrap();
+            assert_eq!(put.num_calls(), 2);
+        }
+
+        fn listing() -> Rule {
+            mock!(aws_sdk_cloudwatch::Client::list_dashboards)
+                .match_requests(|r| r.dashboard_name_prefix() == Some("s"))
+                .then_output(|| {
+                    let entry = |name: &str| DashboardEntry::builder().dashboard_name(name).build();
+                    ListDashboardsOutput::builder()
+                        .dashboard_entries(entry("s"))
+                        .dashboard_entries(entry("s-other"))
+                        .build()
+                })
+        }
+
+        #[tokio::test]
+        async fn observe_reads_the_stack_s_own_dashboard_only() {
+            let list = listing();
+            let get = mock!(aws_sdk_cloudwatch::Client::get_dashboard)
+                .match_requests(|r| r.dashboard_name() == Some("s"))
+                .then_output(|| {
+                    let body = dashboard().body(Some("app/s-alb/50dc")).to_string();
+                    GetDashboardOutput::builder().dashboard_body(body).build()
+                });
+            let ctx = testing::cloudwatch(&[&list, &get]);
+            let found = Dashboard::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].id, ResourceId::DASHBOARD);
+            assert!(dashboard().diff(&found[0].detail, &refs()).is_empty());
+        }
+
+        #[tokio::test]
+        async fn a_dashboard_deleted_while_listed_is_not_found() {
+            let list = listing();
+            let gone = fails!(
+                aws_sdk_cloudwatch,
+                get_dashboard,
+                GetDashboardError,
+                "ResourceNotFound"
+            );
+            let ctx = testing::cloudwatch(&[&list, &gone]);
+            let found = Dashboard::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert!(found.is_empty(), "{found:?}");
+        }
+
+        #[tokio::test]
+        async fn delete_is_one_call_and_a_dashboard_already_gone_is_success() {
+            let delete = mock!(aws_sdk_cloudwatch::Client::delete_dashboards)
+                .match_requests(|r| r.dashboard_names() == ["s"])
+                .then_output(|| DeleteDashboardsOutput::builder().build());
+            let ctx = testing::cloudwatch(&[&delete]);
+            Dashboard::delete(&ctx, &found(), &|_| {}).await.unwrap();
+            assert_eq!(delete.num_calls(), 1);
+
+            let gone = fails!(
+                aws_sdk_cloudwatch,
+                delete_dashboards,
+                DeleteDashboardsError,
+                "ResourceNotFound"
+            );
+            let ctx = testing::cloudwatch(&[&gone]);
+            Dashboard::delete(&ctx, &found(), &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
     }
 }

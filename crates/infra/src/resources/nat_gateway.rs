@@ -194,3 +194,179 @@ impl Resource for NatGateway {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::operation::create_nat_gateway::CreateNatGatewayOutput;
+    use aws_sdk_ec2::operation::delete_nat_gateway::{
+        DeleteNatGatewayError, DeleteNatGatewayOutput,
+    };
+    use aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysOutput;
+    use aws_sdk_ec2::types::{NatGatewayAddress, Tag};
+    use aws_smithy_mocks::{Rule, mock};
+
+    use super::*;
+    use crate::resources::testing::{self, fails};
+
+    fn desired() -> NatGateway {
+        NatGateway {
+            subnet: ResourceId::public_subnet(0),
+            eip: ResourceId::NAT_EIP,
+        }
+    }
+
+    fn refs() -> Outputs {
+        testing::refs(&[("public-subnet-1", "subnet-1"), ("nat-eip", "eipalloc-1")])
+    }
+
+    fn state() -> NatGatewayState {
+        NatGatewayState {
+            subnet_id: "subnet-1".into(),
+            allocation_id: "eipalloc-1".into(),
+        }
+    }
+
+    fn found() -> Found<NatGatewayState> {
+        testing::found("nat-gateway", "nat-1", state())
+    }
+
+    fn gateway(id: &str, state: AwsNatState, tagged: bool) -> aws_sdk_ec2::types::NatGateway {
+        let tags = if tagged {
+            testing::stack_tags("nat-gateway")
+        } else {
+            Vec::new()
+        };
+        aws_sdk_ec2::types::NatGateway::builder()
+            .nat_gateway_id(id)
+            .subnet_id("subnet-1")
+            .state(state)
+            .failure_message("Elastic IP address is already associated")
+            .nat_gateway_addresses(
+                NatGatewayAddress::builder()
+                    .allocation_id("eipalloc-1")
+                    .build(),
+            )
+            .set_tags(Some(
+                tags.into_iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .build()
+    }
+
+    /// DescribeNatGateways of `nat-1` answering each state in turn.
+    fn states(states: &[AwsNatState]) -> Rule {
+        let mut rule = mock!(aws_sdk_ec2::Client::describe_nat_gateways)
+            .match_requests(|r| r.nat_gateway_ids() == ["nat-1"])
+            .sequence();
+        for state in states {
+            let state = state.clone();
+            rule = rule.output(move || {
+                DescribeNatGatewaysOutput::builder()
+                    .nat_gateways(gateway("nat-1", state.clone(), true))
+                    .build()
+            });
+        }
+        rule.build()
+    }
+
+    #[tokio::test]
+    async fn create_puts_it_in_the_subnet_with_the_address_and_a_token() {
+        let create = mock!(aws_sdk_ec2::Client::create_nat_gateway)
+            .match_requests(|r| {
+                r.subnet_id() == Some("subnet-1")
+                    && r.allocation_id() == Some("eipalloc-1")
+                    && r.client_token() == Some("token-1")
+                    && r.tag_specifications().len() == 1
+            })
+            .then_output(|| {
+                CreateNatGatewayOutput::builder()
+                    .nat_gateway(
+                        aws_sdk_ec2::types::NatGateway::builder()
+                            .nat_gateway_id("nat-1")
+                            .build(),
+                    )
+                    .build()
+            });
+        let ctx = testing::ec2(&[&create]);
+        let creating = testing::Creating::new(ResourceId::NAT_GATEWAY, refs());
+        let output = desired().create(&ctx, creating.get()).await.unwrap();
+        assert_eq!(output.aws_id, "nat-1");
+    }
+
+    #[tokio::test]
+    async fn ready_waits_until_available_and_a_failed_one_says_why() {
+        let describe = states(&[AwsNatState::Pending, AwsNatState::Available]);
+        let ctx = testing::ec2(&[&describe]);
+        let output = Output::id("nat-1");
+        let id = ResourceId::NAT_GATEWAY;
+        desired()
+            .ready(&ctx, &id, &output, &refs(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(describe.num_calls(), 2);
+
+        let describe = states(&[AwsNatState::Failed]);
+        let ctx = testing::ec2(&[&describe]);
+        let err = desired()
+            .ready(&ctx, &id, &output, &refs(), &|_| {})
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("already associated"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn observe_skips_deleted_and_untagged_gateways() {
+        let describe = mock!(aws_sdk_ec2::Client::describe_nat_gateways).then_output(|| {
+            DescribeNatGatewaysOutput::builder()
+                .nat_gateways(gateway("nat-1", AwsNatState::Pending, true))
+                .nat_gateways(gateway("nat-old", AwsNatState::Deleted, true))
+                .nat_gateways(gateway("nat-other", AwsNatState::Available, false))
+                .build()
+        });
+        let ctx = testing::ec2(&[&describe]);
+        let found = NatGateway::observe(&Scope::new(&ctx), &[]).await.unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].aws_id, "nat-1");
+        assert_eq!(found[0].detail, state());
+        assert_eq!(
+            NatGateway::unready(&found[0]).as_deref(),
+            Some("pending (not available yet)")
+        );
+        assert!(desired().diff(&found[0].detail, &refs()).is_empty());
+    }
+
+    #[test]
+    fn another_subnet_or_address_is_a_replace() {
+        let moved = testing::refs(&[("public-subnet-1", "subnet-2"), ("nat-eip", "eipalloc-1")]);
+        assert!(desired().diff(&state(), &moved).replace.is_some());
+        let readdressed =
+            testing::refs(&[("public-subnet-1", "subnet-1"), ("nat-eip", "eipalloc-2")]);
+        assert!(desired().diff(&state(), &readdressed).replace.is_some());
+    }
+
+    #[tokio::test]
+    async fn delete_waits_until_the_gateway_is_deleted() {
+        let delete = mock!(aws_sdk_ec2::Client::delete_nat_gateway)
+            .match_requests(|r| r.nat_gateway_id() == Some("nat-1"))
+            .then_output(|| DeleteNatGatewayOutput::builder().build());
+        let describe = states(&[AwsNatState::Deleting, AwsNatState::Deleted]);
+        let ctx = testing::ec2(&[&delete, &describe]);
+        NatGateway::delete(&ctx, &found(), &|_| {}).await.unwrap();
+        assert_eq!((delete.num_calls(), describe.num_calls()), (1, 2));
+        assert_eq!(NatGateway::uses(&found()), ["subnet-1", "eipalloc-1"]);
+    }
+
+    #[tokio::test]
+    async fn a_gateway_already_gone_is_success() {
+        let gone = fails!(
+            aws_sdk_ec2,
+            delete_nat_gateway,
+            DeleteNatGatewayError,
+            "NatGatewayNotFound"
+        );
+        let ctx = testing::ec2(&[&gone]);
+        NatGateway::delete(&ctx, &found(), &|_| {}).await.unwrap();
+        assert_eq!(gone.num_calls(), 1);
+    }
+}

@@ -206,4 +206,124 @@ mod tests {
             }]
         );
     }
+
+    mod calls {
+        use aws_sdk_applicationautoscaling::operation::deregister_scalable_target::{
+            DeregisterScalableTargetError, DeregisterScalableTargetOutput,
+        };
+        use aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput;
+        use aws_sdk_applicationautoscaling::operation::register_scalable_target::RegisterScalableTargetOutput;
+        use aws_smithy_mocks::{Rule, mock};
+
+        use super::*;
+        use crate::resources::testing::{self, fails};
+
+        const ARN: &str = "arn:aws:application-autoscaling:r:1:scalable-target/abc";
+
+        fn want() -> ScalableTarget {
+            ScalableTarget {
+                resource_id: "service/s/s-api".into(),
+                service: "service-api".into(),
+                min: 1,
+                max: 8,
+            }
+        }
+
+        fn found() -> Found<ScalableTargetState> {
+            testing::found(
+                "scalable-target-api",
+                "service/s/s-api",
+                ScalableTargetState { min: 2, max: 8 },
+            )
+        }
+
+        fn register_rule() -> Rule {
+            mock!(aws_sdk_applicationautoscaling::Client::register_scalable_target)
+                .match_requests(|r| {
+                    r.service_namespace() == Some(&ServiceNamespace::Ecs)
+                        && r.resource_id() == Some("service/s/s-api")
+                        && r.scalable_dimension()
+                            == Some(&ScalableDimension::EcsServiceDesiredCount)
+                        && (r.min_capacity(), r.max_capacity()) == (Some(1), Some(8))
+                })
+                .then_output(|| {
+                    RegisterScalableTargetOutput::builder()
+                        .scalable_target_arn(ARN)
+                        .build()
+                })
+        }
+
+        #[tokio::test]
+        async fn create_and_update_register_the_bounds() {
+            let register = register_rule();
+            let ctx = testing::autoscaling(&[&register]);
+            let creating =
+                testing::Creating::new(ResourceId::scalable_target("api"), Outputs::new());
+            let output = want().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "service/s/s-api");
+            assert_eq!(output.arn.as_deref(), Some(ARN));
+            let fields = want().diff(&found().detail, &Outputs::new()).fields;
+            want()
+                .update(&ctx, &found(), &fields, &Outputs::new(), &|_| {})
+                .await
+                .unwrap();
+            assert_eq!(register.num_calls(), 2);
+        }
+
+        #[tokio::test]
+        async fn observe_reads_the_targets_of_the_stack_s_cluster_only() {
+            let describe = mock!(aws_sdk_applicationautoscaling::Client::describe_scalable_targets)
+                .match_requests(|r| r.service_namespace() == Some(&ServiceNamespace::Ecs))
+                .then_output(|| {
+                    let target = |resource_id: &str| {
+                        aws_sdk_applicationautoscaling::types::ScalableTarget::builder()
+                            .service_namespace(ServiceNamespace::Ecs)
+                            .resource_id(resource_id)
+                            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                            .min_capacity(1)
+                            .max_capacity(8)
+                            .role_arn("arn:role")
+                            .creation_time(aws_smithy_types::DateTime::from_secs(0))
+                            .build()
+                            .unwrap()
+                    };
+                    DescribeScalableTargetsOutput::builder()
+                        .scalable_targets(target("service/s/s-api"))
+                        .scalable_targets(target("service/s-eu/s-eu-api"))
+                        .build()
+                });
+            let ctx = testing::autoscaling(&[&describe]);
+            let found = ScalableTarget::observe(&Scope::new(&ctx), &[])
+                .await
+                .unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].id, ResourceId::scalable_target("api"));
+            assert!(want().diff(&found[0].detail, &Outputs::new()).is_empty());
+        }
+
+        #[tokio::test]
+        async fn delete_deregisters_and_a_target_already_gone_is_success() {
+            let deregister =
+                mock!(aws_sdk_applicationautoscaling::Client::deregister_scalable_target)
+                    .match_requests(|r| r.resource_id() == Some("service/s/s-api"))
+                    .then_output(|| DeregisterScalableTargetOutput::builder().build());
+            let ctx = testing::autoscaling(&[&deregister]);
+            ScalableTarget::delete(&ctx, &found(), &|_| {})
+                .await
+                .unwrap();
+            assert_eq!(deregister.num_calls(), 1);
+
+            let gone = fails!(
+                aws_sdk_applicationautoscaling,
+                deregister_scalable_target,
+                DeregisterScalableTargetError,
+                "ObjectNotFoundException"
+            );
+            let ctx = testing::autoscaling(&[&gone]);
+            ScalableTarget::delete(&ctx, &found(), &|_| {})
+                .await
+                .unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }

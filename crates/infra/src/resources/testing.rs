@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_smithy_mocks::{Rule, RuleMode, mock_client};
 
 use crate::context::{Context, Settings};
-use crate::contract::Found;
+use crate::contract::{Found, New};
 use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
 use crate::tags::Tags;
@@ -22,7 +22,21 @@ macro_rules! ec2_rule {
         $crate::resources::testing::rule!(aws_sdk_ec2, $op, $out)
     };
 }
-pub(crate) use {ec2_rule, rule};
+/// A rule that fails `$op` of `$client` with the AWS error `$code` (`$error`: the operation's
+/// error type), as AWS answers for something that is not there.
+macro_rules! fails {
+    ($client:ident, $op:ident, $error:ty, $code:expr) => {
+        aws_smithy_mocks::mock!($client::Client::$op).then_error(|| {
+            <$error>::generic(
+                aws_smithy_types::error::ErrorMetadata::builder()
+                    .code($code)
+                    .message("as the test asks")
+                    .build(),
+            )
+        })
+    };
+}
+pub(crate) use {ec2_rule, fails, rule};
 
 /// A context with fast retries whose clients reach nothing; tests swap in mocked clients.
 pub fn context() -> Context {
@@ -37,6 +51,7 @@ pub fn context() -> Context {
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(4),
         poll_interval: Duration::from_millis(1),
+        wait_timeout: Duration::from_secs(5),
         deploy_timeout: Some(Duration::from_secs(5)),
         ..Settings::default()
     };
@@ -91,6 +106,80 @@ pub fn logs(rules: &[&Rule]) -> Context {
         rules.iter().copied()
     );
     ctx
+}
+
+pub fn cloudwatch(rules: &[&Rule]) -> Context {
+    let mut ctx = context();
+    ctx.cloudwatch = mock_client!(
+        aws_sdk_cloudwatch,
+        RuleMode::MatchAny,
+        rules.iter().copied()
+    );
+    ctx
+}
+
+pub fn sns(rules: &[&Rule]) -> Context {
+    let mut ctx = context();
+    ctx.sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, rules.iter().copied());
+    ctx
+}
+
+pub fn autoscaling(rules: &[&Rule]) -> Context {
+    let mut ctx = context();
+    ctx.autoscaling = mock_client!(
+        aws_sdk_applicationautoscaling,
+        RuleMode::MatchAny,
+        rules.iter().copied()
+    );
+    ctx
+}
+
+pub fn cloudmap(rules: &[&Rule]) -> Context {
+    let mut ctx = context();
+    ctx.discovery = mock_client!(
+        aws_sdk_servicediscovery,
+        RuleMode::MatchAny,
+        rules.iter().copied()
+    );
+    ctx
+}
+
+pub fn dynamodb(rules: &[&Rule]) -> Context {
+    let mut ctx = context();
+    ctx.dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules.iter().copied());
+    ctx
+}
+
+/// What `create` is handed for `id` of the stack `s`: its managed tags, the outputs of what
+/// it refers to, a fixed token, and no progress listener.
+pub struct Creating {
+    pub id: ResourceId,
+    pub tags: Tags,
+    pub refs: Outputs,
+}
+
+impl Creating {
+    pub fn new(id: ResourceId, refs: Outputs) -> Self {
+        let tags = crate::tags::managed("s", &id, None);
+        Self { id, tags, refs }
+    }
+
+    pub fn get(&self) -> New<'_> {
+        New {
+            id: &self.id,
+            tags: &self.tags,
+            refs: &self.refs,
+            wait: &|_| {},
+            token: "token-1",
+        }
+    }
+}
+
+/// The tags stackctl puts on `id` of the stack `s`, as `(key, value)` pairs.
+pub fn stack_tags(id: &str) -> Vec<(String, String)> {
+    crate::tags::managed("s", &ResourceId::from_tag(id), None)
+        .into_iter()
+        .collect()
 }
 
 /// A resource of the stack `s` as found, with `detail`.

@@ -205,14 +205,15 @@ impl Resource for Alarm {
     }
 
     async fn delete(ctx: &Context, found: &Found<AlarmState>, _: Wait<'_>) -> Result<()> {
-        // Deleting an alarm that is gone is no error in CloudWatch.
-        ctx.cloudwatch
+        // CloudWatch deletes the names it knows and may answer ResourceNotFound for the rest.
+        let result = ctx
+            .cloudwatch
             .delete_alarms()
             .alarm_names(&found.aws_id)
             .send()
             .await
-            .map_err(|e| Error::aws(&found.id, "DeleteAlarms", e))?;
-        Ok(())
+            .map_err(|e| Error::aws(&found.id, "DeleteAlarms", e));
+        aws::gone_is_ok(result, |c| c == "ResourceNotFound")
     }
 
     fn uses(found: &Found<AlarmState>) -> Vec<String> {

@@ -125,3 +125,145 @@ fn a_changed_target_value_is_one_field_and_unknown_references_are_no_change() {
         "{from} -> {to}"
     );
 }
+
+mod calls {
+    use aws_sdk_applicationautoscaling::operation::delete_scaling_policy::{
+        DeleteScalingPolicyError, DeleteScalingPolicyOutput,
+    };
+    use aws_sdk_applicationautoscaling::operation::describe_scaling_policies::DescribeScalingPoliciesOutput;
+    use aws_sdk_applicationautoscaling::operation::put_scaling_policy::PutScalingPolicyOutput;
+    use aws_sdk_applicationautoscaling::types::ScalingPolicy as AwsPolicy;
+    use aws_smithy_mocks::{Rule, mock};
+
+    use super::*;
+    use crate::resources::testing::{self, fails};
+
+    const ARN: &str = "arn:aws:autoscaling:r:1:scalingPolicy:abc:resource/ecs/service/s/s-api:policyName/s-api-cpu";
+
+    fn cpu() -> ScalingPolicy {
+        ScalingPolicy {
+            name: "s-api-cpu".into(),
+            ..policy(Metric::Cpu)
+        }
+    }
+
+    fn found() -> Found<ScalingPolicyState> {
+        testing::found(
+            "scaling-policy-api-cpu",
+            "s-api-cpu",
+            ScalingPolicyState {
+                resource_id: "service/s/s-api".into(),
+                tracking: Some(tracking(Tracked::Cpu)),
+            },
+        )
+    }
+
+    fn put_rule() -> Rule {
+        mock!(aws_sdk_applicationautoscaling::Client::put_scaling_policy)
+            .match_requests(|r| {
+                let config = r.target_tracking_scaling_policy_configuration();
+                r.policy_name() == Some("s-api-cpu")
+                    && r.resource_id() == Some("service/s/s-api")
+                    && r.policy_type() == Some(&PolicyType::TargetTrackingScaling)
+                    && config.map(|c| (c.target_value(), c.scale_out_cooldown()))
+                        == Some((60.0, Some(60)))
+            })
+            .then_output(|| {
+                PutScalingPolicyOutput::builder()
+                    .policy_arn(ARN)
+                    .build()
+                    .unwrap()
+            })
+    }
+
+    #[tokio::test]
+    async fn create_and_update_put_the_tracking_configuration() {
+        let put = put_rule();
+        let ctx = testing::autoscaling(&[&put]);
+        let id = ResourceId::scaling_policy("api", "cpu");
+        let creating = testing::Creating::new(id, Outputs::new());
+        let output = cpu().create(&ctx, creating.get()).await.unwrap();
+        assert_eq!(output.aws_id, "s-api-cpu");
+        assert_eq!(output.arn.as_deref(), Some(ARN));
+        let mut drifted = found();
+        drifted.detail.tracking = None;
+        let fields = cpu().diff(&drifted.detail, &Outputs::new()).fields;
+        cpu()
+            .update(&ctx, &drifted, &fields, &Outputs::new(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_requests_policy_waits_for_its_load_balancer_s_arn() {
+        let ctx = testing::autoscaling(&[]);
+        let requests = policy(Metric::Requests {
+            load_balancer: "load-balancer".into(),
+            target_group: "target-group-api".into(),
+        });
+        let id = ResourceId::scaling_policy("api", "requests");
+        let creating = testing::Creating::new(id, Outputs::new());
+        let err = requests.create(&ctx, creating.get()).await.unwrap_err();
+        assert!(err.to_string().contains("no ARN yet"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn observe_reads_policies_on_the_stack_s_targets_only() {
+        let describe = mock!(aws_sdk_applicationautoscaling::Client::describe_scaling_policies)
+            .then_output(|| {
+                let config = configuration(&"p".into(), &tracking(Tracked::Cpu)).unwrap();
+                let policy = |name: &str, resource_id: &str| {
+                    AwsPolicy::builder()
+                        .policy_arn(format!("arn:policy/{name}"))
+                        .policy_name(name)
+                        .service_namespace(ServiceNamespace::Ecs)
+                        .resource_id(resource_id)
+                        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                        .policy_type(PolicyType::TargetTrackingScaling)
+                        .target_tracking_scaling_policy_configuration(config.clone())
+                        .creation_time(aws_smithy_types::DateTime::from_secs(0))
+                        .build()
+                        .unwrap()
+                };
+                DescribeScalingPoliciesOutput::builder()
+                    .scaling_policies(policy("s-api-cpu", "service/s/s-api"))
+                    .scaling_policies(policy("s-eu-api-cpu", "service/s-eu/s-eu-api"))
+                    .build()
+            });
+        let ctx = testing::autoscaling(&[&describe]);
+        let found = ScalingPolicy::observe(&Scope::new(&ctx), &[])
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].id, ResourceId::scaling_policy("api", "cpu"));
+        assert!(cpu().diff(&found[0].detail, &Outputs::new()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn delete_names_the_target_and_a_policy_already_gone_is_success() {
+        let delete = mock!(aws_sdk_applicationautoscaling::Client::delete_scaling_policy)
+            .match_requests(|r| {
+                r.policy_name() == Some("s-api-cpu") && r.resource_id() == Some("service/s/s-api")
+            })
+            .then_output(|| DeleteScalingPolicyOutput::builder().build());
+        let ctx = testing::autoscaling(&[&delete]);
+        ScalingPolicy::delete(&ctx, &found(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(delete.num_calls(), 1);
+        assert_eq!(ScalingPolicy::uses(&found()), ["service/s/s-api"]);
+
+        let gone = fails!(
+            aws_sdk_applicationautoscaling,
+            delete_scaling_policy,
+            DeleteScalingPolicyError,
+            "ObjectNotFoundException"
+        );
+        let ctx = testing::autoscaling(&[&gone]);
+        ScalingPolicy::delete(&ctx, &found(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(gone.num_calls(), 1);
+    }
+}
