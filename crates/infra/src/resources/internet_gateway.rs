@@ -253,4 +253,105 @@ mod tests {
             .unwrap();
         assert_eq!((detach.num_calls(), attach.num_calls()), (1, 1));
     }
+
+    mod calls {
+        use aws_sdk_ec2::operation::create_internet_gateway::CreateInternetGatewayOutput;
+        use aws_sdk_ec2::operation::delete_internet_gateway::{
+            DeleteInternetGatewayError, DeleteInternetGatewayOutput,
+        };
+        use aws_sdk_ec2::operation::describe_internet_gateways::DescribeInternetGatewaysOutput;
+        use aws_sdk_ec2::operation::detach_internet_gateway::DetachInternetGatewayError;
+        use aws_sdk_ec2::types::InternetGatewayAttachment;
+        use aws_smithy_mocks::mock;
+
+        use super::*;
+        use crate::resources::testing::fails;
+
+        #[tokio::test]
+        async fn create_makes_the_tagged_gateway_and_attaches_it_to_the_vpc() {
+            let create = mock!(aws_sdk_ec2::Client::create_internet_gateway)
+                .match_requests(|r| r.tag_specifications().len() == 1)
+                .then_output(|| {
+                    let igw = aws_sdk_ec2::types::InternetGateway::builder()
+                        .internet_gateway_id("igw-1")
+                        .build();
+                    CreateInternetGatewayOutput::builder()
+                        .internet_gateway(igw)
+                        .build()
+                });
+            let attach = mock!(aws_sdk_ec2::Client::attach_internet_gateway)
+                .match_requests(|r| {
+                    r.internet_gateway_id() == Some("igw-1") && r.vpc_id() == Some("vpc-1")
+                })
+                .then_output(|| AttachInternetGatewayOutput::builder().build());
+            let ctx = testing::ec2(&[&create, &attach]);
+            let refs = testing::refs(&[("vpc", "vpc-1")]);
+            let creating = testing::Creating::new(ResourceId::INTERNET_GATEWAY, refs);
+            let output = desired().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "igw-1");
+            assert_eq!(attach.num_calls(), 1);
+        }
+
+        #[tokio::test]
+        async fn observe_reads_what_each_gateway_is_attached_to() {
+            let describe =
+                mock!(aws_sdk_ec2::Client::describe_internet_gateways).then_output(|| {
+                    let igw = |id: &str, tags, vpc: Option<&str>| {
+                        aws_sdk_ec2::types::InternetGateway::builder()
+                            .internet_gateway_id(id)
+                            .set_attachments(vpc.map(|v| {
+                                vec![InternetGatewayAttachment::builder().vpc_id(v).build()]
+                            }))
+                            .set_tags(Some(tags))
+                            .build()
+                    };
+                    DescribeInternetGatewaysOutput::builder()
+                        .internet_gateways(igw(
+                            "igw-1",
+                            testing::ec2_tags("internet-gateway"),
+                            Some("vpc-1"),
+                        ))
+                        .internet_gateways(igw("igw-other", Vec::new(), None))
+                        .build()
+                });
+            let ctx = testing::ec2(&[&describe]);
+            let found = InternetGateway::observe(&Scope::new(&ctx), &[])
+                .await
+                .unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].state, "attached");
+            assert_eq!(found[0].detail, attached(&["vpc-1"]));
+        }
+
+        #[tokio::test]
+        async fn delete_detaches_first_and_either_step_already_done_is_success() {
+            let detach = fails!(
+                aws_sdk_ec2,
+                detach_internet_gateway,
+                DetachInternetGatewayError,
+                "Gateway.NotAttached"
+            );
+            let delete = mock!(aws_sdk_ec2::Client::delete_internet_gateway)
+                .then_output(|| DeleteInternetGatewayOutput::builder().build());
+            let ctx = testing::ec2(&[&detach, &delete]);
+            let found = testing::found("internet-gateway", "igw-1", attached(&["vpc-1"]));
+            InternetGateway::delete(&ctx, &found, &|_| {})
+                .await
+                .unwrap();
+            assert_eq!((detach.num_calls(), delete.num_calls()), (1, 1));
+
+            let gone = fails!(
+                aws_sdk_ec2,
+                delete_internet_gateway,
+                DeleteInternetGatewayError,
+                "InvalidInternetGatewayID.NotFound"
+            );
+            let ctx = testing::ec2(&[&gone]);
+            let found = testing::found("internet-gateway", "igw-1", attached(&[]));
+            InternetGateway::delete(&ctx, &found, &|_| {})
+                .await
+                .unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }

@@ -258,4 +258,105 @@ mod tests {
             .unwrap();
         assert_eq!(put.num_calls(), 1);
     }
+
+    mod calls {
+        use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupOutput;
+        use aws_sdk_cloudwatchlogs::operation::delete_log_group::{
+            DeleteLogGroupError, DeleteLogGroupOutput,
+        };
+        use aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput;
+        use aws_sdk_cloudwatchlogs::operation::list_tags_for_resource::{
+            ListTagsForResourceError, ListTagsForResourceOutput,
+        };
+        use aws_smithy_mocks::mock;
+
+        use super::*;
+        use crate::resources::testing::fails;
+
+        #[tokio::test]
+        async fn create_makes_the_tagged_group_and_sets_its_retention() {
+            let create = mock!(aws_sdk_cloudwatchlogs::Client::create_log_group)
+                .match_requests(|r| {
+                    r.log_group_name() == Some("/stackctl/s")
+                        && r.tags().is_some_and(|t| t.contains_key("stackctl:id"))
+                })
+                .then_output(|| CreateLogGroupOutput::builder().build());
+            let retention = mock!(aws_sdk_cloudwatchlogs::Client::put_retention_policy)
+                .match_requests(|r| r.retention_in_days() == Some(14))
+                .then_output(|| PutRetentionPolicyOutput::builder().build());
+            let ctx = testing::logs(&[&create, &retention]);
+            let creating = testing::Creating::new(ResourceId::LOG_GROUP, Outputs::new());
+            let output = desired().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "/stackctl/s");
+            assert_eq!(retention.num_calls(), 1);
+        }
+
+        #[tokio::test]
+        async fn observe_reads_the_stack_s_groups_and_skips_one_deleted_meanwhile() {
+            let describe = mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups)
+                .match_requests(|r| r.log_group_name_prefix() == Some("/stackctl/s"))
+                .then_output(|| {
+                    let group = |name: &str| {
+                        aws_sdk_cloudwatchlogs::types::LogGroup::builder()
+                            .log_group_name(name)
+                            .arn(format!("arn:aws:logs:us-east-1:1:log-group:{name}:*"))
+                            .retention_in_days(14)
+                            .build()
+                    };
+                    DescribeLogGroupsOutput::builder()
+                        .log_groups(group("/stackctl/s"))
+                        .log_groups(group("/stackctl/s/gone"))
+                        .log_groups(group("/stackctl/shop"))
+                        .build()
+                });
+            let tags = mock!(aws_sdk_cloudwatchlogs::Client::list_tags_for_resource)
+                .match_requests(|r| {
+                    r.resource_arn() == Some("arn:aws:logs:us-east-1:1:log-group:/stackctl/s")
+                })
+                .then_output(|| {
+                    ListTagsForResourceOutput::builder()
+                        .set_tags(Some(testing::stack_tags("log-group").into_iter().collect()))
+                        .build()
+                });
+            let gone = fails!(
+                aws_sdk_cloudwatchlogs,
+                list_tags_for_resource,
+                ListTagsForResourceError,
+                "ResourceNotFoundException"
+            );
+            let ctx = testing::logs(&[&describe, &tags, &gone]);
+            let found = LogGroup::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].id, ResourceId::LOG_GROUP);
+            assert!(desired().diff(&found[0].detail, &Outputs::new()).is_empty());
+            assert_eq!(gone.num_calls(), 1, "/stackctl/shop is another stack's");
+        }
+
+        #[tokio::test]
+        async fn delete_is_one_call_and_a_group_already_gone_is_success() {
+            let found = testing::found(
+                "log-group",
+                "/stackctl/s",
+                LogGroupState {
+                    retention_days: Some(14),
+                },
+            );
+            let delete = mock!(aws_sdk_cloudwatchlogs::Client::delete_log_group)
+                .match_requests(|r| r.log_group_name() == Some("/stackctl/s"))
+                .then_output(|| DeleteLogGroupOutput::builder().build());
+            let ctx = testing::logs(&[&delete]);
+            LogGroup::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(delete.num_calls(), 1);
+
+            let gone = fails!(
+                aws_sdk_cloudwatchlogs,
+                delete_log_group,
+                DeleteLogGroupError,
+                "ResourceNotFoundException"
+            );
+            let ctx = testing::logs(&[&gone]);
+            LogGroup::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }

@@ -484,4 +484,138 @@ mod tests {
             .unwrap();
         assert_eq!(set.num_calls(), 1);
     }
+
+    mod calls {
+        use aws_sdk_sqs::operation::create_queue::{CreateQueueError, CreateQueueOutput};
+        use aws_sdk_sqs::operation::delete_queue::{DeleteQueueError, DeleteQueueOutput};
+        use aws_sdk_sqs::operation::get_queue_attributes::{
+            GetQueueAttributesError, GetQueueAttributesOutput,
+        };
+        use aws_sdk_sqs::operation::list_queue_tags::ListQueueTagsOutput;
+        use aws_sdk_sqs::operation::list_queues::ListQueuesOutput;
+        use aws_smithy_mocks::{Rule, mock};
+
+        use super::*;
+        use crate::resources::testing::fails;
+
+        const URL: &str = "https://sqs.us-east-1.amazonaws.com/1/s-messages";
+        const ARN: &str = "arn:aws:sqs:us-east-1:1:s-messages";
+
+        fn arn_rule() -> Rule {
+            mock!(aws_sdk_sqs::Client::get_queue_attributes)
+                .match_requests(|r| r.attribute_names() == [Attribute::QueueArn])
+                .then_output(|| {
+                    GetQueueAttributesOutput::builder()
+                        .attributes(Attribute::QueueArn, ARN)
+                        .build()
+                })
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn create_sets_every_attribute_and_waits_out_a_name_deleted_recently() {
+            let create = mock!(aws_sdk_sqs::Client::create_queue)
+                .match_requests(|r| {
+                    let attributes = r.attributes().cloned().unwrap_or_default();
+                    r.queue_name() == Some("s-messages")
+                        && attributes
+                            .get(&Attribute::VisibilityTimeout)
+                            .map(String::as_str)
+                            == Some("30")
+                        && attributes
+                            .get(&Attribute::RedrivePolicy)
+                            .is_some_and(|p| p.contains("s-messages-dlq"))
+                        && r.tags().is_some_and(|t| t.contains_key("stackctl:id"))
+                })
+                .sequence()
+                .error(|| {
+                    CreateQueueError::generic(
+                        aws_smithy_types::error::ErrorMetadata::builder()
+                            .code("AWS.SimpleQueueService.QueueDeletedRecently")
+                            .build(),
+                    )
+                })
+                .output(|| CreateQueueOutput::builder().queue_url(URL).build())
+                .build();
+            let arn = arn_rule();
+            let ctx = testing::sqs(&[&create, &arn]);
+            let waits = std::sync::Mutex::new(Vec::new());
+            let creating = testing::Creating::new(ResourceId::QUEUE, refs());
+            let mut new = creating.get();
+            let heard = |m: String| waits.lock().unwrap().push(m);
+            new.wait = &heard;
+            let output = desired().create(&ctx, new).await.unwrap();
+            assert_eq!(output.aws_id, URL);
+            assert_eq!(output.arn.as_deref(), Some(ARN));
+            assert_eq!(create.num_calls(), 2);
+            assert!(waits.into_inner().unwrap()[0].contains("60 s"));
+        }
+
+        #[tokio::test]
+        async fn observe_reads_attributes_and_tags_and_skips_a_queue_deleted_meanwhile() {
+            let list = mock!(aws_sdk_sqs::Client::list_queues)
+                .match_requests(|r| r.queue_name_prefix() == Some("s"))
+                .then_output(|| {
+                    ListQueuesOutput::builder()
+                        .queue_urls(URL)
+                        .queue_urls("https://sqs.us-east-1.amazonaws.com/1/s-gone")
+                        .queue_urls("https://sqs.us-east-1.amazonaws.com/1/shop-messages")
+                        .build()
+                });
+            let attributes = mock!(aws_sdk_sqs::Client::get_queue_attributes)
+                .match_requests(|r| r.queue_url() == Some(URL))
+                .then_output(|| {
+                    let mut out = GetQueueAttributesOutput::builder()
+                        .attributes(Attribute::QueueArn, ARN)
+                        .attributes(Attribute::ApproximateNumberOfMessages, "3");
+                    for (k, v) in state("30", REDRIVE).attributes {
+                        out = out.attributes(Attribute::from(k.as_str()), v);
+                    }
+                    out.build()
+                });
+            let gone = fails!(
+                aws_sdk_sqs,
+                get_queue_attributes,
+                GetQueueAttributesError,
+                "AWS.SimpleQueueService.NonExistentQueue"
+            );
+            let tags = mock!(aws_sdk_sqs::Client::list_queue_tags).then_output(|| {
+                ListQueueTagsOutput::builder()
+                    .set_tags(Some(testing::stack_tags("queue").into_iter().collect()))
+                    .build()
+            });
+            let ctx = testing::sqs(&[&list, &attributes, &gone, &tags]);
+            let found = Queue::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].id, ResourceId::QUEUE);
+            assert_eq!(found[0].arn.as_deref(), Some(ARN));
+            assert_eq!(found[0].state, "3 messages");
+            assert!(desired().diff(&found[0].detail, &refs()).is_empty());
+            assert_eq!(tags.num_calls(), 2, "shop-messages is another stack's name");
+        }
+
+        #[tokio::test]
+        async fn delete_is_one_call_and_a_queue_already_gone_is_success() {
+            let found = testing::found("queue", URL, state("30", REDRIVE));
+            let delete = mock!(aws_sdk_sqs::Client::delete_queue)
+                .match_requests(|r| r.queue_url() == Some(URL))
+                .then_output(|| DeleteQueueOutput::builder().build());
+            let ctx = testing::sqs(&[&delete]);
+            Queue::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(delete.num_calls(), 1);
+            assert_eq!(
+                Queue::uses(&found),
+                ["arn:aws:sqs:us-east-1:1:s-messages-dlq"]
+            );
+
+            let gone = fails!(
+                aws_sdk_sqs,
+                delete_queue,
+                DeleteQueueError,
+                "AWS.SimpleQueueService.NonExistentQueue"
+            );
+            let ctx = testing::sqs(&[&gone]);
+            Queue::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }

@@ -249,6 +249,8 @@ async fn observe_one(
             .lifecycle_policy_text()
             .and_then(|t| serde_json::from_str(t).ok()),
         Err(e) if e.code() == Some("LifecyclePolicyNotFoundException") => None,
+        // Deleted between the listing and this read.
+        Err(e) if e.code() == Some("RepositoryNotFoundException") => return Ok(None),
         Err(e) => return Err(Error::aws(resource, "GetLifecyclePolicy", e)),
     };
     let tags = match tag_out {
@@ -341,5 +343,126 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((scan.num_calls(), policy.num_calls()), (1, 0));
+    }
+
+    mod calls {
+        use aws_sdk_ecr::operation::create_repository::CreateRepositoryOutput;
+        use aws_sdk_ecr::operation::delete_repository::{
+            DeleteRepositoryError, DeleteRepositoryOutput,
+        };
+        use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;
+        use aws_sdk_ecr::operation::get_lifecycle_policy::{
+            GetLifecyclePolicyError, GetLifecyclePolicyOutput,
+        };
+        use aws_sdk_ecr::operation::list_tags_for_resource::ListTagsForResourceOutput;
+        use aws_smithy_mocks::mock;
+
+        use super::*;
+        use crate::resources::testing::fails;
+
+        const ARN: &str = "arn:aws:ecr:us-east-1:1:repository/s";
+        const URI: &str = "1.dkr.ecr.us-east-1.amazonaws.com/s";
+
+        #[tokio::test]
+        async fn create_makes_the_scanned_tagged_repository_and_its_lifecycle_policy() {
+            let create = mock!(aws_sdk_ecr::Client::create_repository)
+                .match_requests(|r| {
+                    r.repository_name() == Some("s")
+                        && r.image_scanning_configuration()
+                            .is_some_and(|c| c.scan_on_push())
+                        && r.tags().iter().any(|t| t.key() == "stackctl:id")
+                })
+                .then_output(|| {
+                    let repo = AwsRepository::builder()
+                        .repository_arn(ARN)
+                        .repository_uri(URI)
+                        .build();
+                    CreateRepositoryOutput::builder().repository(repo).build()
+                });
+            let policy = mock!(aws_sdk_ecr::Client::put_lifecycle_policy)
+                .match_requests(|r| {
+                    r.lifecycle_policy_text()
+                        .and_then(|t| serde_json::from_str(t).ok())
+                        == Some(lifecycle_policy(10))
+                })
+                .then_output(|| PutLifecyclePolicyOutput::builder().build());
+            let ctx = testing::ecr(&[&create, &policy]);
+            let creating = testing::Creating::new(ResourceId::REPOSITORY, Outputs::new());
+            let output = desired().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "s");
+            assert_eq!(output.url.as_deref(), Some(URI));
+            assert_eq!(policy.num_calls(), 1);
+        }
+
+        #[tokio::test]
+        async fn observe_reads_scanning_and_policy_and_skips_a_repository_deleted_meanwhile() {
+            let list = mock!(aws_sdk_ecr::Client::describe_repositories).then_output(|| {
+                let repo = |name: &str| {
+                    AwsRepository::builder()
+                        .repository_name(name)
+                        .repository_arn(format!("arn:aws:ecr:us-east-1:1:repository/{name}"))
+                        .repository_uri(URI)
+                        .image_scanning_configuration(scanning(true))
+                        .build()
+                };
+                DescribeRepositoriesOutput::builder()
+                    .repositories(repo("s"))
+                    .repositories(repo("s-gone"))
+                    .repositories(repo("other"))
+                    .build()
+            });
+            let policy = mock!(aws_sdk_ecr::Client::get_lifecycle_policy)
+                .match_requests(|r| r.repository_name() == Some("s"))
+                .then_output(|| {
+                    GetLifecyclePolicyOutput::builder()
+                        .lifecycle_policy_text(lifecycle_policy(10).to_string())
+                        .build()
+                });
+            let gone = fails!(
+                aws_sdk_ecr,
+                get_lifecycle_policy,
+                GetLifecyclePolicyError,
+                "RepositoryNotFoundException"
+            );
+            let tags = mock!(aws_sdk_ecr::Client::list_tags_for_resource).then_output(|| {
+                let tags = testing::stack_tags("repository").into_iter().map(|(k, v)| {
+                    aws_sdk_ecr::types::Tag::builder()
+                        .key(k)
+                        .value(v)
+                        .build()
+                        .unwrap()
+                });
+                ListTagsForResourceOutput::builder()
+                    .set_tags(Some(tags.collect()))
+                    .build()
+            });
+            let ctx = testing::ecr(&[&list, &policy, &gone, &tags]);
+            let found = Repository::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].id, ResourceId::REPOSITORY);
+            assert_eq!(found[0].detail.uri, URI);
+            assert!(desired().diff(&found[0].detail, &Outputs::new()).is_empty());
+        }
+
+        #[tokio::test]
+        async fn delete_forces_out_its_images_and_a_repository_already_gone_is_success() {
+            let found = testing::found("repository", "s", state(true, None));
+            let delete = mock!(aws_sdk_ecr::Client::delete_repository)
+                .match_requests(|r| r.repository_name() == Some("s") && r.force() == Some(true))
+                .then_output(|| DeleteRepositoryOutput::builder().build());
+            let ctx = testing::ecr(&[&delete]);
+            Repository::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(delete.num_calls(), 1);
+
+            let gone = fails!(
+                aws_sdk_ecr,
+                delete_repository,
+                DeleteRepositoryError,
+                "RepositoryNotFoundException"
+            );
+            let ctx = testing::ecr(&[&gone]);
+            Repository::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
     }
 }

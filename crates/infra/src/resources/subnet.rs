@@ -235,6 +235,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn observe_reads_the_stack_s_subnets_with_their_settings() {
+        use aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsOutput;
+        let describe =
+            aws_smithy_mocks::mock!(aws_sdk_ec2::Client::describe_subnets).then_output(|| {
+                let subnet = |id: &str, tags| {
+                    aws_sdk_ec2::types::Subnet::builder()
+                        .subnet_id(id)
+                        .subnet_arn(format!("arn:aws:ec2:us-east-1:1:subnet/{id}"))
+                        .vpc_id("vpc-1")
+                        .cidr_block("10.0.0.0/24")
+                        .availability_zone("us-east-1a")
+                        .map_public_ip_on_launch(true)
+                        .state(aws_sdk_ec2::types::SubnetState::Available)
+                        .set_tags(Some(tags))
+                        .build()
+                };
+                DescribeSubnetsOutput::builder()
+                    .subnets(subnet("subnet-1", testing::ec2_tags("public-subnet-1")))
+                    .subnets(subnet("subnet-default", Vec::new()))
+                    .build()
+            });
+        let ctx = testing::ec2(&[&describe]);
+        let found = Subnet::observe(&Scope::new(&ctx), &[]).await.unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].id, ResourceId::public_subnet(0));
+        assert_eq!(found[0].detail, state());
+        assert!(desired().diff(&found[0].detail, &refs()).is_empty());
+    }
+
+    #[tokio::test]
     async fn the_public_ip_field_is_one_attribute_call() {
         use aws_sdk_ec2::operation::modify_subnet_attribute::ModifySubnetAttributeOutput;
         let modify = ec2_rule!(modify_subnet_attribute, ModifySubnetAttributeOutput);

@@ -182,6 +182,14 @@ pub fn stack_tags(id: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The same, as EC2 tags.
+pub fn ec2_tags(id: &str) -> Vec<aws_sdk_ec2::types::Tag> {
+    stack_tags(id)
+        .into_iter()
+        .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
 /// A resource of the stack `s` as found, with `detail`.
 pub fn found<S>(id: &str, aws_id: &str, detail: S) -> Found<S> {
     Found {

@@ -252,4 +252,94 @@ mod tests {
             .unwrap();
         assert_eq!(modify.num_calls(), 1, "no field, no call");
     }
+
+    mod calls {
+        use aws_sdk_ec2::operation::create_vpc::CreateVpcOutput;
+        use aws_sdk_ec2::operation::delete_vpc::{DeleteVpcError, DeleteVpcOutput};
+        use aws_sdk_ec2::operation::describe_vpc_attribute::DescribeVpcAttributeOutput;
+        use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsOutput;
+        use aws_sdk_ec2::operation::modify_vpc_attribute::ModifyVpcAttributeOutput;
+        use aws_smithy_mocks::mock;
+
+        use super::*;
+        use crate::resources::testing::fails;
+
+        #[tokio::test]
+        async fn create_makes_the_tagged_vpc_and_turns_dns_hostnames_on() {
+            let create = mock!(aws_sdk_ec2::Client::create_vpc)
+                .match_requests(|r| {
+                    r.cidr_block() == Some("10.0.0.0/16")
+                        && r.tag_specifications()[0].resource_type() == Some(&ResourceType::Vpc)
+                })
+                .then_output(|| {
+                    CreateVpcOutput::builder()
+                        .vpc(aws_sdk_ec2::types::Vpc::builder().vpc_id("vpc-1").build())
+                        .build()
+                });
+            let hostnames = mock!(aws_sdk_ec2::Client::modify_vpc_attribute)
+                .match_requests(|r| {
+                    r.vpc_id() == Some("vpc-1")
+                        && r.enable_dns_hostnames().and_then(|v| v.value()) == Some(true)
+                })
+                .then_output(|| ModifyVpcAttributeOutput::builder().build());
+            let ctx = testing::ec2(&[&create, &hostnames]);
+            let creating = testing::Creating::new(ResourceId::VPC, Outputs::new());
+            let output = desired().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "vpc-1");
+            assert_eq!(hostnames.num_calls(), 1);
+        }
+
+        #[tokio::test]
+        async fn observe_reads_the_cidr_and_both_dns_attributes() {
+            let describe = mock!(aws_sdk_ec2::Client::describe_vpcs).then_output(|| {
+                let vpc = |id: &str, tags| {
+                    aws_sdk_ec2::types::Vpc::builder()
+                        .vpc_id(id)
+                        .cidr_block("10.0.0.0/16")
+                        .state(aws_sdk_ec2::types::VpcState::Available)
+                        .set_tags(Some(tags))
+                        .build()
+                };
+                DescribeVpcsOutput::builder()
+                    .vpcs(vpc("vpc-1", testing::ec2_tags("vpc")))
+                    .vpcs(vpc("vpc-default", Vec::new()))
+                    .build()
+            });
+            let attribute = mock!(aws_sdk_ec2::Client::describe_vpc_attribute)
+                .match_requests(|r| r.vpc_id() == Some("vpc-1"))
+                .then_output(|| {
+                    let on = AttributeBooleanValue::builder().value(true).build();
+                    DescribeVpcAttributeOutput::builder()
+                        .enable_dns_support(on.clone())
+                        .enable_dns_hostnames(on)
+                        .build()
+                });
+            let ctx = testing::ec2(&[&describe, &attribute]);
+            let found = Vpc::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].detail, state("10.0.0.0/16", true));
+            assert_eq!(found[0].state, "available");
+            assert_eq!(attribute.num_calls(), 2);
+        }
+
+        #[tokio::test]
+        async fn delete_is_one_call_and_a_vpc_already_gone_is_success() {
+            let found = testing::found("vpc", "vpc-1", state("10.0.0.0/16", true));
+            let delete = mock!(aws_sdk_ec2::Client::delete_vpc)
+                .match_requests(|r| r.vpc_id() == Some("vpc-1"))
+                .then_output(|| DeleteVpcOutput::builder().build());
+            let ctx = testing::ec2(&[&delete]);
+            Vpc::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(delete.num_calls(), 1);
+            let gone = fails!(
+                aws_sdk_ec2,
+                delete_vpc,
+                DeleteVpcError,
+                "InvalidVpcID.NotFound"
+            );
+            let ctx = testing::ec2(&[&gone]);
+            Vpc::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }

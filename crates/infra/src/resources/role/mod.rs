@@ -514,4 +514,157 @@ mod tests {
         ];
         assert_eq!(calls, [1, 1, 0, 1, 1]);
     }
+
+    mod calls {
+        use aws_sdk_iam::operation::create_role::CreateRoleOutput;
+        use aws_sdk_iam::operation::delete_role::{DeleteRoleError, DeleteRoleOutput};
+        use aws_sdk_iam::operation::detach_role_policy::DetachRolePolicyError;
+        use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
+        use aws_sdk_iam::operation::get_role_policy::GetRolePolicyOutput;
+        use aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
+        use aws_sdk_iam::operation::list_role_policies::ListRolePoliciesOutput;
+        use aws_sdk_iam::operation::list_roles::ListRolesOutput;
+        use aws_sdk_iam::types::Tag;
+        use aws_smithy_mocks::mock;
+
+        use super::*;
+        use crate::resources::testing::fails;
+
+        const ARN: &str = "arn:aws:iam::1:role/s-task";
+
+        fn aws_role(name: &str) -> aws_sdk_iam::types::Role {
+            aws_sdk_iam::types::Role::builder()
+                .role_name(name)
+                .role_id("AROA1")
+                .path("/")
+                .arn(format!("arn:aws:iam::1:role/{name}"))
+                .create_date(aws_smithy_types::DateTime::from_secs(0))
+                .assume_role_policy_document(trust_policy().to_string())
+                .build()
+                .unwrap()
+        }
+
+        #[tokio::test]
+        async fn create_makes_the_role_trusting_ecs_tasks_with_its_queue_policy() {
+            let create = mock!(aws_sdk_iam::Client::create_role)
+                .match_requests(|r| {
+                    r.role_name() == Some("s-task")
+                        && r.assume_role_policy_document()
+                            .and_then(parse_document)
+                            .is_some_and(|d| same_policy(Some(&d), &trust_policy()))
+                        && r.tags().iter().any(|t| t.key() == "stackctl:id")
+                })
+                .then_output(|| CreateRoleOutput::builder().role(aws_role("s-task")).build());
+            let put = mock!(aws_sdk_iam::Client::put_role_policy)
+                .match_requests(|r| {
+                    r.policy_name() == Some(QUEUE_POLICY_NAME)
+                        && r.policy_document().is_some_and(|d| d.contains(QUEUE_ARN))
+                })
+                .then_output(|| PutRolePolicyOutput::builder().build());
+            let ctx = testing::iam(&[&create, &put]);
+            let creating = testing::Creating::new(ResourceId::TASK_ROLE, refs());
+            let output = task_role().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "s-task");
+            assert_eq!(output.arn.as_deref(), Some(ARN));
+            assert_eq!(put.num_calls(), 1);
+        }
+
+        #[tokio::test]
+        async fn observe_reads_trust_managed_and_inline_policies_of_the_stack_s_roles() {
+            let list = mock!(aws_sdk_iam::Client::list_roles).then_output(|| {
+                ListRolesOutput::builder()
+                    .roles(aws_role("s-task"))
+                    .roles(aws_role("s-gone"))
+                    .roles(aws_role("other-task"))
+                    .build()
+                    .unwrap()
+            });
+            let get = mock!(aws_sdk_iam::Client::get_role)
+                .match_requests(|r| r.role_name() == Some("s-task"))
+                .then_output(|| {
+                    let tags = testing::stack_tags("task-role")
+                        .into_iter()
+                        .map(|(k, v)| Tag::builder().key(k).value(v).build().unwrap());
+                    let role = aws_sdk_iam::types::Role::builder()
+                        .set_tags(Some(tags.collect()))
+                        .role_name("s-task")
+                        .role_id("AROA1")
+                        .path("/")
+                        .arn(ARN)
+                        .create_date(aws_smithy_types::DateTime::from_secs(0))
+                        .assume_role_policy_document(trust_policy().to_string())
+                        .build()
+                        .unwrap();
+                    GetRoleOutput::builder().role(role).build()
+                });
+            let gone = fails!(aws_sdk_iam, get_role, GetRoleError, "NoSuchEntity");
+            let attached = mock!(aws_sdk_iam::Client::list_attached_role_policies)
+                .then_output(|| ListAttachedRolePoliciesOutput::builder().build());
+            let inline = mock!(aws_sdk_iam::Client::list_role_policies).then_output(|| {
+                ListRolePoliciesOutput::builder()
+                    .policy_names(QUEUE_POLICY_NAME)
+                    .build()
+                    .unwrap()
+            });
+            let document = mock!(aws_sdk_iam::Client::get_role_policy).then_output(|| {
+                GetRolePolicyOutput::builder()
+                    .role_name("s-task")
+                    .policy_name(QUEUE_POLICY_NAME)
+                    .policy_document(queue_policy(QUEUE_ARN).to_string())
+                    .build()
+                    .unwrap()
+            });
+            let ctx = testing::iam(&[&list, &get, &gone, &attached, &inline, &document]);
+            let found = Role::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].id, ResourceId::TASK_ROLE);
+            assert!(task_role().diff(&found[0].detail, &refs()).is_empty());
+            assert_eq!(
+                get.num_calls() + gone.num_calls(),
+                2,
+                "other-task is not read"
+            );
+        }
+
+        #[tokio::test]
+        async fn delete_empties_the_role_first_and_what_is_already_gone_is_success() {
+            let detach = fails!(
+                aws_sdk_iam,
+                detach_role_policy,
+                DetachRolePolicyError,
+                "NoSuchEntity"
+            );
+            let delete_inline = mock!(aws_sdk_iam::Client::delete_role_policy)
+                .match_requests(|r| r.policy_name() == Some(QUEUE_POLICY_NAME))
+                .then_output(|| DeleteRolePolicyOutput::builder().build());
+            let delete = mock!(aws_sdk_iam::Client::delete_role)
+                .match_requests(|r| r.role_name() == Some("s-task"))
+                .then_output(|| DeleteRoleOutput::builder().build());
+            let ctx = testing::iam(&[&detach, &delete_inline, &delete]);
+            let mut detail = state(queue_policy(QUEUE_ARN));
+            detail.managed_policies = [TASK_EXECUTION_POLICY.to_owned()].into();
+            let found = testing::found("task-role", "s-task", detail);
+            Role::delete(&ctx, &found, &|_| {}).await.unwrap();
+            let calls = (
+                detach.num_calls(),
+                delete_inline.num_calls(),
+                delete.num_calls(),
+            );
+            assert_eq!(calls, (1, 1, 1));
+
+            let gone = fails!(aws_sdk_iam, delete_role, DeleteRoleError, "NoSuchEntity");
+            let ctx = testing::iam(&[&gone]);
+            let found = testing::found(
+                "task-role",
+                "s-task",
+                RoleState {
+                    trust_policy: None,
+                    managed_policies: BTreeSet::new(),
+                    inline_policies: Vec::new(),
+                },
+            );
+            Role::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }

@@ -327,4 +327,123 @@ mod tests {
         ];
         assert_eq!(calls, [1, 0, 1, 1, 1]);
     }
+
+    mod calls {
+        use aws_sdk_ec2::operation::create_route_table::CreateRouteTableOutput;
+        use aws_sdk_ec2::operation::delete_route_table::{
+            DeleteRouteTableError, DeleteRouteTableOutput,
+        };
+        use aws_sdk_ec2::operation::describe_route_tables::DescribeRouteTablesOutput;
+        use aws_sdk_ec2::types::{Route, RouteTableAssociation};
+        use aws_smithy_mocks::mock;
+
+        use super::*;
+        use crate::resources::testing::fails;
+
+        #[tokio::test]
+        async fn create_makes_the_table_its_default_route_and_its_associations() {
+            let create = mock!(aws_sdk_ec2::Client::create_route_table)
+                .match_requests(|r| {
+                    r.vpc_id() == Some("vpc-1") && r.client_token() == Some("token-1")
+                })
+                .then_output(|| {
+                    let table = aws_sdk_ec2::types::RouteTable::builder().route_table_id("rtb-1");
+                    CreateRouteTableOutput::builder()
+                        .route_table(table.build())
+                        .build()
+                });
+            let route = mock!(aws_sdk_ec2::Client::create_route)
+                .match_requests(|r| {
+                    r.route_table_id() == Some("rtb-1")
+                        && r.destination_cidr_block() == Some(DEFAULT_ROUTE)
+                        && r.gateway_id() == Some("igw-1")
+                })
+                .then_output(|| CreateRouteOutput::builder().build());
+            let associate = mock!(aws_sdk_ec2::Client::associate_route_table)
+                .match_requests(|r| r.route_table_id() == Some("rtb-1"))
+                .then_output(|| AssociateRouteTableOutput::builder().build());
+            let ctx = testing::ec2(&[&create, &route, &associate]);
+            let creating = testing::Creating::new(ResourceId::PUBLIC_ROUTE_TABLE, refs());
+            let output = desired().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "rtb-1");
+            assert_eq!((route.num_calls(), associate.num_calls()), (1, 2));
+        }
+
+        #[tokio::test]
+        async fn observe_reads_routes_made_by_calls_and_subnet_associations_only() {
+            let describe = mock!(aws_sdk_ec2::Client::describe_route_tables).then_output(|| {
+                let table = aws_sdk_ec2::types::RouteTable::builder()
+                    .route_table_id("rtb-1")
+                    .vpc_id("vpc-1")
+                    .routes(
+                        Route::builder()
+                            .destination_cidr_block("10.0.0.0/16")
+                            .gateway_id("local")
+                            .origin(RouteOrigin::CreateRouteTable)
+                            .build(),
+                    )
+                    .routes(
+                        Route::builder()
+                            .destination_cidr_block(DEFAULT_ROUTE)
+                            .gateway_id("igw-1")
+                            .origin(RouteOrigin::CreateRoute)
+                            .build(),
+                    )
+                    .associations(RouteTableAssociation::builder().main(true).build())
+                    .associations(
+                        RouteTableAssociation::builder()
+                            .route_table_association_id("a-subnet-1")
+                            .subnet_id("subnet-1")
+                            .build(),
+                    )
+                    .associations(
+                        RouteTableAssociation::builder()
+                            .route_table_association_id("a-subnet-2")
+                            .subnet_id("subnet-2")
+                            .build(),
+                    )
+                    .set_tags(Some(testing::ec2_tags("public-route-table")))
+                    .build();
+                DescribeRouteTablesOutput::builder()
+                    .route_tables(table)
+                    .build()
+            });
+            let ctx = testing::ec2(&[&describe]);
+            let found = RouteTable::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(
+                found[0].detail,
+                state(&[(DEFAULT_ROUTE, "igw-1")], &["subnet-1", "subnet-2"])
+            );
+            assert!(desired().diff(&found[0].detail, &refs()).is_empty());
+        }
+
+        #[tokio::test]
+        async fn delete_disassociates_then_deletes_and_a_table_already_gone_is_success() {
+            let disassociate = mock!(aws_sdk_ec2::Client::disassociate_route_table)
+                .then_output(|| DisassociateRouteTableOutput::builder().build());
+            let delete = mock!(aws_sdk_ec2::Client::delete_route_table)
+                .match_requests(|r| r.route_table_id() == Some("rtb-1"))
+                .then_output(|| DeleteRouteTableOutput::builder().build());
+            let ctx = testing::ec2(&[&disassociate, &delete]);
+            let found = testing::found(
+                "public-route-table",
+                "rtb-1",
+                state(&[(DEFAULT_ROUTE, "igw-1")], &["subnet-1", "subnet-2"]),
+            );
+            RouteTable::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!((disassociate.num_calls(), delete.num_calls()), (2, 1));
+
+            let gone = fails!(
+                aws_sdk_ec2,
+                delete_route_table,
+                DeleteRouteTableError,
+                "InvalidRouteTableID.NotFound"
+            );
+            let ctx = testing::ec2(&[&gone]);
+            let found = testing::found("public-route-table", "rtb-1", state(&[], &[]));
+            RouteTable::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }

@@ -514,4 +514,107 @@ mod tests {
         ];
         assert_eq!(calls, [1, 1, 0, 1]);
     }
+
+    mod calls {
+        use aws_sdk_ec2::operation::create_security_group::CreateSecurityGroupOutput;
+        use aws_sdk_ec2::operation::delete_security_group::{
+            DeleteSecurityGroupError, DeleteSecurityGroupOutput,
+        };
+        use aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput;
+        use aws_smithy_mocks::mock;
+
+        use super::*;
+        use crate::resources::testing::fails;
+
+        #[tokio::test]
+        async fn create_makes_the_group_and_grants_its_ingress_from_the_other_group() {
+            let create = mock!(aws_sdk_ec2::Client::create_security_group)
+                .match_requests(|r| {
+                    r.group_name() == Some("s-service")
+                        && r.description() == Some("service")
+                        && r.vpc_id() == Some("vpc-1")
+                })
+                .then_output(|| {
+                    CreateSecurityGroupOutput::builder()
+                        .group_id("sg-service")
+                        .security_group_arn("arn:sg-service")
+                        .build()
+                });
+            let ingress = mock!(aws_sdk_ec2::Client::authorize_security_group_ingress)
+                .match_requests(|r| {
+                    let permission = &r.ip_permissions()[0];
+                    r.group_id() == Some("sg-service")
+                        && permission.from_port() == Some(5000)
+                        && permission.user_id_group_pairs()[0].group_id() == Some("sg-alb")
+                })
+                .then_output(|| AuthorizeSecurityGroupIngressOutput::builder().build());
+            let ctx = testing::ec2(&[&create, &ingress]);
+            let creating = testing::Creating::new(ResourceId::SERVICE_SECURITY_GROUP, refs());
+            let output = service_group().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "sg-service");
+            assert_eq!(output.arn.as_deref(), Some("arn:sg-service"));
+            assert_eq!(ingress.num_calls(), 1);
+        }
+
+        #[tokio::test]
+        async fn observe_reads_the_rules_of_the_stack_s_groups() {
+            let describe = mock!(aws_sdk_ec2::Client::describe_security_groups).then_output(|| {
+                let group = |id: &str, tags| {
+                    aws_sdk_ec2::types::SecurityGroup::builder()
+                        .group_id(id)
+                        .group_name("s-service")
+                        .description("service")
+                        .vpc_id("vpc-1")
+                        .set_ip_permissions(Some(vec![tcp(5000, "sg-alb").permission()]))
+                        .set_ip_permissions_egress(Some(vec![all_out().permission()]))
+                        .set_tags(Some(tags))
+                        .build()
+                };
+                DescribeSecurityGroupsOutput::builder()
+                    .security_groups(group(
+                        "sg-service",
+                        testing::ec2_tags("service-security-group"),
+                    ))
+                    .security_groups(group("sg-default", Vec::new()))
+                    .build()
+            });
+            let ctx = testing::ec2(&[&describe]);
+            let found = SecurityGroup::observe(&Scope::new(&ctx), &[])
+                .await
+                .unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].detail, state(&[tcp(5000, "sg-alb")]));
+            assert!(service_group().diff(&found[0].detail, &refs()).is_empty());
+        }
+
+        #[tokio::test]
+        async fn delete_drops_rules_naming_other_groups_first_and_gone_is_success() {
+            let revoke = mock!(aws_sdk_ec2::Client::revoke_security_group_ingress)
+                .match_requests(|r| r.group_id() == Some("sg-service"))
+                .then_output(|| RevokeSecurityGroupIngressOutput::builder().build());
+            let delete = mock!(aws_sdk_ec2::Client::delete_security_group)
+                .match_requests(|r| r.group_id() == Some("sg-service"))
+                .then_output(|| DeleteSecurityGroupOutput::builder().build());
+            let ctx = testing::ec2(&[&revoke, &delete]);
+            let found = testing::found(
+                "service-security-group",
+                "sg-service",
+                state(&[tcp(5000, "sg-alb")]),
+            );
+            assert_eq!(SecurityGroup::uses(&found), ["vpc-1", "sg-alb"]);
+            SecurityGroup::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!((revoke.num_calls(), delete.num_calls()), (1, 1));
+
+            let gone = fails!(
+                aws_sdk_ec2,
+                delete_security_group,
+                DeleteSecurityGroupError,
+                "InvalidGroup.NotFound"
+            );
+            let ctx = testing::ec2(&[&gone]);
+            let found = testing::found("service-security-group", "sg-service", state(&[]));
+            SecurityGroup::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }
