@@ -381,4 +381,134 @@ mod tests {
             .unwrap();
         assert_eq!(modify.num_calls(), 1);
     }
+
+    pub(crate) mod calls {
+        use aws_sdk_elasticloadbalancingv2::operation::create_listener::CreateListenerOutput;
+        use aws_sdk_elasticloadbalancingv2::operation::delete_listener::{
+            DeleteListenerError, DeleteListenerOutput,
+        };
+        use aws_sdk_elasticloadbalancingv2::operation::describe_listeners::DescribeListenersOutput;
+        use aws_sdk_elasticloadbalancingv2::operation::describe_load_balancers::DescribeLoadBalancersOutput;
+        use aws_smithy_mocks::{Rule, mock};
+
+        use super::*;
+        use crate::resources::testing::fails;
+
+        /// The stack's one load balancer (`arn:lb`, named `s-alb`) and its HTTP listener
+        /// (`arn:listener`), forwarding to `arn:tg`.
+        pub(crate) fn listing() -> [Rule; 2] {
+            let balancers = mock!(aws_sdk_elasticloadbalancingv2::Client::describe_load_balancers)
+                .then_output(|| {
+                    let lb = aws_sdk_elasticloadbalancingv2::types::LoadBalancer::builder()
+                        .load_balancer_arn("arn:lb")
+                        .load_balancer_name("s-alb")
+                        .build();
+                    DescribeLoadBalancersOutput::builder()
+                        .load_balancers(lb)
+                        .build()
+                });
+            let listeners = mock!(aws_sdk_elasticloadbalancingv2::Client::describe_listeners)
+                .match_requests(|r| r.load_balancer_arn() == Some("arn:lb"))
+                .then_output(|| {
+                    let forward = Action::builder()
+                        .r#type(ActionTypeEnum::Forward)
+                        .target_group_arn("arn:tg")
+                        .build();
+                    let listener = |arn: &str, port: i32| {
+                        AwsListener::builder()
+                            .listener_arn(arn)
+                            .load_balancer_arn("arn:lb")
+                            .port(port)
+                            .protocol(ProtocolEnum::Http)
+                            .default_actions(forward.clone())
+                            .build()
+                    };
+                    DescribeListenersOutput::builder()
+                        .listeners(listener("arn:listener", 80))
+                        .listeners(listener("arn:by-hand", 8080))
+                        .build()
+                });
+            [balancers, listeners]
+        }
+
+        #[tokio::test]
+        async fn create_listens_on_the_port_and_forwards_to_the_target_group() {
+            let create = mock!(aws_sdk_elasticloadbalancingv2::Client::create_listener)
+                .match_requests(|r| {
+                    let action = &r.default_actions()[0];
+                    r.load_balancer_arn() == Some("arn:lb")
+                        && r.port() == Some(80)
+                        && r.protocol() == Some(&ProtocolEnum::Http)
+                        && action.target_group_arn() == Some("arn:tg")
+                        && r.certificates().is_empty()
+                })
+                .then_output(|| {
+                    let listener = AwsListener::builder().listener_arn("arn:listener").build();
+                    CreateListenerOutput::builder().listeners(listener).build()
+                });
+            let ctx = testing::elb(&[&create]);
+            let creating = testing::Creating::new(ResourceId::HTTP_LISTENER, refs());
+            let output = desired().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "arn:listener");
+        }
+
+        #[tokio::test]
+        async fn an_https_listener_carries_its_certificate() {
+            let https = Listener {
+                port: 443,
+                certificate_arn: Some("arn:cert".into()),
+                ..desired()
+            };
+            let create = mock!(aws_sdk_elasticloadbalancingv2::Client::create_listener)
+                .match_requests(|r| {
+                    r.protocol() == Some(&ProtocolEnum::Https)
+                        && r.certificates()[0].certificate_arn() == Some("arn:cert")
+                })
+                .then_output(|| {
+                    let listener = AwsListener::builder().listener_arn("arn:https").build();
+                    CreateListenerOutput::builder().listeners(listener).build()
+                });
+            let ctx = testing::elb(&[&create]);
+            let creating = testing::Creating::new(ResourceId::HTTPS_LISTENER, refs());
+            let output = https.create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "arn:https");
+        }
+
+        #[tokio::test]
+        async fn observe_reads_the_tagged_listeners_of_the_stack_s_balancers() {
+            let [balancers, listeners] = listing();
+            let tags = testing::elb_tags(&[("arn:listener", "http-listener")]);
+            let ctx = testing::elb(&[&balancers, &listeners, &tags]);
+            let found = Listener::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(
+                found.len(),
+                1,
+                "a listener added by hand is not read: {found:?}"
+            );
+            assert_eq!(found[0].state, "HTTP:80");
+            assert!(desired().diff(&found[0].detail, &refs()).is_empty());
+            assert_eq!(Listener::uses(&found[0]), ["arn:lb", "arn:tg"]);
+        }
+
+        #[tokio::test]
+        async fn delete_is_one_call_and_a_listener_already_gone_is_success() {
+            let found = testing::found("http-listener", "arn:listener", state("forward arn:tg"));
+            let delete = mock!(aws_sdk_elasticloadbalancingv2::Client::delete_listener)
+                .match_requests(|r| r.listener_arn() == Some("arn:listener"))
+                .then_output(|| DeleteListenerOutput::builder().build());
+            let ctx = testing::elb(&[&delete]);
+            Listener::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(delete.num_calls(), 1);
+
+            let gone = fails!(
+                aws_sdk_elasticloadbalancingv2,
+                delete_listener,
+                DeleteListenerError,
+                "ListenerNotFound"
+            );
+            let ctx = testing::elb(&[&gone]);
+            Listener::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }

@@ -382,4 +382,151 @@ mod tests {
             .unwrap();
         assert_eq!((subnets.num_calls(), groups.num_calls()), (1, 0));
     }
+
+    mod calls {
+        use aws_sdk_elasticloadbalancingv2::operation::create_load_balancer::CreateLoadBalancerOutput;
+        use aws_sdk_elasticloadbalancingv2::operation::delete_load_balancer::{
+            DeleteLoadBalancerError, DeleteLoadBalancerOutput,
+        };
+        use aws_sdk_elasticloadbalancingv2::operation::describe_load_balancers::DescribeLoadBalancersOutput;
+        use aws_sdk_elasticloadbalancingv2::types::{
+            AvailabilityZone, LoadBalancerState as AwsState,
+        };
+        use aws_smithy_mocks::{Rule, mock};
+
+        use super::*;
+        use crate::resources::testing::fails;
+
+        const ARN: &str = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/s-alb/50dc";
+
+        fn balancer(name: &str, code: LoadBalancerStateEnum) -> AwsLoadBalancer {
+            AwsLoadBalancer::builder()
+                .load_balancer_arn(format!(
+                    "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/{name}/50dc"
+                ))
+                .load_balancer_name(name)
+                .dns_name("lb.example")
+                .scheme(LoadBalancerSchemeEnum::InternetFacing)
+                .availability_zones(AvailabilityZone::builder().subnet_id("subnet-1").build())
+                .availability_zones(AvailabilityZone::builder().subnet_id("subnet-2").build())
+                .security_groups("sg-alb")
+                .state(AwsState::builder().code(code).reason("no capacity").build())
+                .build()
+        }
+
+        /// DescribeLoadBalancers of the ARN answering each state in turn (`None`: not found).
+        fn states(states: &[Option<LoadBalancerStateEnum>]) -> Rule {
+            let mut rule = mock!(aws_sdk_elasticloadbalancingv2::Client::describe_load_balancers)
+                .match_requests(|r| r.load_balancer_arns() == [ARN])
+                .sequence();
+            for state in states {
+                rule = match state.clone() {
+                    Some(code) => rule.output(move || {
+                        DescribeLoadBalancersOutput::builder()
+                            .load_balancers(balancer("s-alb", code.clone()))
+                            .build()
+                    }),
+                    None => rule.error(|| {
+                        aws_sdk_elasticloadbalancingv2::operation::describe_load_balancers::DescribeLoadBalancersError::generic(
+                            aws_smithy_types::error::ErrorMetadata::builder()
+                                .code("LoadBalancerNotFound")
+                                .build(),
+                        )
+                    }),
+                };
+            }
+            rule.build()
+        }
+
+        #[tokio::test]
+        async fn create_makes_an_internet_facing_balancer_in_the_public_subnets() {
+            let create = mock!(aws_sdk_elasticloadbalancingv2::Client::create_load_balancer)
+                .match_requests(|r| {
+                    r.name() == Some("s-alb")
+                        && r.scheme() == Some(&LoadBalancerSchemeEnum::InternetFacing)
+                        && r.subnets() == ["subnet-1", "subnet-2"]
+                        && r.security_groups() == ["sg-alb"]
+                        && r.tags().iter().any(|t| t.key() == Some("stackctl:id"))
+                })
+                .then_output(|| {
+                    CreateLoadBalancerOutput::builder()
+                        .load_balancers(balancer("s-alb", LoadBalancerStateEnum::Provisioning))
+                        .build()
+                });
+            let ctx = testing::elb(&[&create]);
+            let creating = testing::Creating::new(ResourceId::LOAD_BALANCER, refs());
+            let output = desired().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, ARN);
+            assert_eq!(output.url.as_deref(), Some("http://lb.example"));
+        }
+
+        #[tokio::test]
+        async fn ready_waits_until_active_and_a_failed_one_says_why() {
+            let output = Output::arn(ARN);
+            let id = ResourceId::LOAD_BALANCER;
+            let describe = states(&[
+                Some(LoadBalancerStateEnum::Provisioning),
+                Some(LoadBalancerStateEnum::Active),
+            ]);
+            let ctx = testing::elb(&[&describe]);
+            desired()
+                .ready(&ctx, &id, &output, &refs(), &|_| {})
+                .await
+                .unwrap();
+            assert_eq!(describe.num_calls(), 2);
+
+            let describe = states(&[Some(LoadBalancerStateEnum::Failed)]);
+            let ctx = testing::elb(&[&describe]);
+            let err = desired()
+                .ready(&ctx, &id, &output, &refs(), &|_| {})
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("no capacity"), "{err}");
+        }
+
+        #[tokio::test]
+        async fn observe_reads_the_stack_s_tagged_balancers_only() {
+            let list = mock!(aws_sdk_elasticloadbalancingv2::Client::describe_load_balancers)
+                .then_output(|| {
+                    DescribeLoadBalancersOutput::builder()
+                        .load_balancers(balancer("s-alb", LoadBalancerStateEnum::Active))
+                        .load_balancers(balancer("s-by-hand", LoadBalancerStateEnum::Active))
+                        .load_balancers(balancer("shop-alb", LoadBalancerStateEnum::Active))
+                        .build()
+                });
+            let tags = testing::elb_tags(&[(ARN, "load-balancer")]);
+            let ctx = testing::elb(&[&list, &tags]);
+            let found = LoadBalancer::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].state, "active");
+            assert_eq!(LoadBalancer::unready(&found[0]), None);
+            assert!(desired().diff(&found[0].detail, &refs()).is_empty());
+            assert_eq!(
+                LoadBalancer::output(&found[0]).url.as_deref(),
+                Some("http://lb.example")
+            );
+        }
+
+        #[tokio::test]
+        async fn delete_waits_until_it_is_gone_and_one_already_gone_is_success() {
+            let found = testing::found("load-balancer", ARN, state(&["subnet-1"], "sg-alb"));
+            let delete = mock!(aws_sdk_elasticloadbalancingv2::Client::delete_load_balancer)
+                .match_requests(|r| r.load_balancer_arn() == Some(ARN))
+                .then_output(|| DeleteLoadBalancerOutput::builder().build());
+            let describe = states(&[Some(LoadBalancerStateEnum::Active), None]);
+            let ctx = testing::elb(&[&delete, &describe]);
+            LoadBalancer::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!((delete.num_calls(), describe.num_calls()), (1, 2));
+
+            let gone = fails!(
+                aws_sdk_elasticloadbalancingv2,
+                delete_load_balancer,
+                DeleteLoadBalancerError,
+                "LoadBalancerNotFound"
+            );
+            let ctx = testing::elb(&[&gone]);
+            LoadBalancer::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }

@@ -190,6 +190,33 @@ pub fn ec2_tags(id: &str) -> Vec<aws_sdk_ec2::types::Tag> {
         .collect()
 }
 
+/// DescribeTags of load-balancing resources answering, for each `(ARN, logical id)`, the
+/// tags of that id in the stack `s`.
+pub fn elb_tags(tagged: &[(&str, &str)]) -> Rule {
+    use aws_sdk_elasticloadbalancingv2::operation::describe_tags::DescribeTagsOutput;
+    use aws_sdk_elasticloadbalancingv2::types::{Tag, TagDescription};
+    let tagged: Vec<(String, String)> = tagged
+        .iter()
+        .map(|(arn, id)| ((*arn).to_owned(), (*id).to_owned()))
+        .collect();
+    aws_smithy_mocks::mock!(aws_sdk_elasticloadbalancingv2::Client::describe_tags).then_output(
+        move || {
+            let descriptions = tagged.iter().map(|(arn, id)| {
+                let tags = stack_tags(id)
+                    .into_iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build());
+                TagDescription::builder()
+                    .resource_arn(arn)
+                    .set_tags(Some(tags.collect()))
+                    .build()
+            });
+            DescribeTagsOutput::builder()
+                .set_tag_descriptions(Some(descriptions.collect()))
+                .build()
+        },
+    )
+}
+
 /// A resource of the stack `s` as found, with `detail`.
 pub fn found<S>(id: &str, aws_id: &str, detail: S) -> Found<S> {
     Found {

@@ -513,4 +513,187 @@ mod tests {
             .unwrap();
         assert_eq!((modify.num_calls(), attributes.num_calls()), (1, 1));
     }
+
+    mod calls {
+        use aws_sdk_elasticloadbalancingv2::operation::create_target_group::{
+            CreateTargetGroupError, CreateTargetGroupOutput,
+        };
+        use aws_sdk_elasticloadbalancingv2::operation::delete_target_group::{
+            DeleteTargetGroupError, DeleteTargetGroupOutput,
+        };
+        use aws_sdk_elasticloadbalancingv2::operation::describe_target_group_attributes::DescribeTargetGroupAttributesOutput;
+        use aws_sdk_elasticloadbalancingv2::operation::describe_target_groups::DescribeTargetGroupsOutput;
+        use aws_smithy_mocks::{Rule, mock};
+
+        use super::*;
+        use crate::resources::testing::fails;
+
+        fn name() -> String {
+            desired().aws_name("vpc-1")
+        }
+
+        fn arn() -> String {
+            format!(
+                "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{}/73e2",
+                name()
+            )
+        }
+
+        fn refs() -> Outputs {
+            testing::refs(&[("vpc", "vpc-1")])
+        }
+
+        fn aws_group(name: &str) -> AwsTargetGroup {
+            AwsTargetGroup::builder()
+                .target_group_arn(format!(
+                    "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{name}/73e2"
+                ))
+                .target_group_name(name)
+                .vpc_id("vpc-1")
+                .port(5000)
+                .protocol(ProtocolEnum::Http)
+                .target_type(TargetTypeEnum::Ip)
+                .health_check_path("/healthcheck")
+                .health_check_interval_seconds(10)
+                .health_check_timeout_seconds(5)
+                .healthy_threshold_count(2)
+                .unhealthy_threshold_count(2)
+                .matcher(Matcher::builder().http_code(MATCHER).build())
+                .build()
+        }
+
+        fn delay_rule() -> Rule {
+            mock!(aws_sdk_elasticloadbalancingv2::Client::modify_target_group_attributes)
+                .match_requests(|r| {
+                    r.attributes()[0].key() == Some(DEREGISTRATION_DELAY)
+                        && r.attributes()[0].value() == Some("30")
+                })
+                .then_output(|| ModifyTargetGroupAttributesOutput::builder().build())
+        }
+
+        #[tokio::test]
+        async fn create_names_it_after_its_vpc_and_port_and_sets_the_delay() {
+            let create = mock!(aws_sdk_elasticloadbalancingv2::Client::create_target_group)
+                .match_requests(|r| {
+                    r.name() == Some(name().as_str())
+                        && r.port() == Some(5000)
+                        && r.target_type() == Some(&TargetTypeEnum::Ip)
+                        && r.health_check_path() == Some("/healthcheck")
+                        && r.health_check_timeout_seconds() == Some(5)
+                })
+                .then_output(|| {
+                    CreateTargetGroupOutput::builder()
+                        .target_groups(aws_group(&name()))
+                        .build()
+                });
+            let delay = delay_rule();
+            let ctx = testing::elb(&[&create, &delay]);
+            let creating = testing::Creating::new(ResourceId::TARGET_GROUP, refs());
+            let output = desired().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, arn());
+            assert_eq!(delay.num_calls(), 1);
+        }
+
+        fn duplicate() -> Rule {
+            fails!(
+                aws_sdk_elasticloadbalancingv2,
+                create_target_group,
+                CreateTargetGroupError,
+                "DuplicateTargetGroupName"
+            )
+        }
+
+        fn by_name() -> Rule {
+            mock!(aws_sdk_elasticloadbalancingv2::Client::describe_target_groups)
+                .match_requests(|r| r.names() == [name()])
+                .then_output(|| {
+                    DescribeTargetGroupsOutput::builder()
+                        .target_groups(aws_group(&name()))
+                        .build()
+                })
+        }
+
+        #[tokio::test]
+        async fn a_group_an_unfinished_run_made_is_taken_back_and_set_as_the_file_says() {
+            let (duplicate, by_name, delay) = (duplicate(), by_name(), delay_rule());
+            let tags = testing::elb_tags(&[(&arn(), "target-group")]);
+            let modify = mock!(aws_sdk_elasticloadbalancingv2::Client::modify_target_group)
+                .match_requests(|r| r.health_check_path() == Some("/healthcheck"))
+                .then_output(|| ModifyTargetGroupOutput::builder().build());
+            let ctx = testing::elb(&[&duplicate, &by_name, &tags, &modify, &delay]);
+            let creating = testing::Creating::new(ResourceId::TARGET_GROUP, refs());
+            let output = desired().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, arn());
+            assert_eq!((modify.num_calls(), delay.num_calls()), (1, 1));
+        }
+
+        #[tokio::test]
+        async fn a_name_held_by_another_stack_s_group_is_refused() {
+            let (duplicate, by_name) = (duplicate(), by_name());
+            let tags = testing::elb_tags(&[(&arn(), "target-group-other")]);
+            let ctx = testing::elb(&[&duplicate, &by_name, &tags]);
+            let creating = testing::Creating::new(ResourceId::TARGET_GROUP, refs());
+            let err = desired().create(&ctx, creating.get()).await.unwrap_err();
+            assert!(err.to_string().contains("will not take over"), "{err}");
+        }
+
+        #[tokio::test]
+        async fn observe_reads_health_settings_and_the_delay_attribute() {
+            let list = mock!(aws_sdk_elasticloadbalancingv2::Client::describe_target_groups)
+                .then_output(|| {
+                    DescribeTargetGroupsOutput::builder()
+                        .target_groups(aws_group(&name()))
+                        .target_groups(aws_group("shop-tg"))
+                        .build()
+                });
+            let tags = testing::elb_tags(&[(&arn(), "target-group")]);
+            let attributes =
+                mock!(aws_sdk_elasticloadbalancingv2::Client::describe_target_group_attributes)
+                    .then_output(|| {
+                        DescribeTargetGroupAttributesOutput::builder()
+                            .attributes(
+                                TargetGroupAttribute::builder()
+                                    .key(DEREGISTRATION_DELAY)
+                                    .value("30")
+                                    .build(),
+                            )
+                            .build()
+                    });
+            let ctx = testing::elb(&[&list, &tags, &attributes]);
+            let found = TargetGroup::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].id, ResourceId::TARGET_GROUP);
+            assert!(desired().diff(&found[0].detail, &refs()).is_empty());
+            assert_eq!(attributes.num_calls(), 1);
+        }
+
+        #[tokio::test]
+        async fn delete_waits_for_the_listener_to_let_go_and_gone_is_success() {
+            let delete = mock!(aws_sdk_elasticloadbalancingv2::Client::delete_target_group)
+                .sequence()
+                .error(|| {
+                    DeleteTargetGroupError::generic(
+                        aws_smithy_types::error::ErrorMetadata::builder()
+                            .code("ResourceInUse")
+                            .build(),
+                    )
+                })
+                .output(|| DeleteTargetGroupOutput::builder().build())
+                .build();
+            let ctx = testing::elb(&[&delete]);
+            let found = testing::found("target-group", &arn(), state());
+            TargetGroup::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(delete.num_calls(), 2);
+
+            let gone = fails!(
+                aws_sdk_elasticloadbalancingv2,
+                delete_target_group,
+                DeleteTargetGroupError,
+                "TargetGroupNotFound"
+            );
+            let ctx = testing::elb(&[&gone]);
+            TargetGroup::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }
