@@ -447,4 +447,135 @@ mod tests {
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    mod calls {
+        use aws_sdk_ecr::operation::describe_images::{DescribeImagesError, DescribeImagesOutput};
+        use aws_sdk_ecr::types::ImageDetail;
+        use aws_smithy_mocks::mock;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        use super::*;
+        use crate::resources::testing::{self, fails};
+
+        fn image() -> Image {
+            Image {
+                repository: ResourceId::REPOSITORY,
+                repository_name: "s".into(),
+                tag: "0123abcd".into(),
+                context: ".".into(),
+                dockerfile: "Dockerfile".into(),
+            }
+        }
+
+        async fn observe(ctx: &Context) -> Result<Vec<Found<()>>> {
+            let image = image();
+            let wanted = [Wanted {
+                id: &ResourceId::IMAGE,
+                spec: &image,
+            }];
+            Image::observe(&Scope::new(ctx), &wanted).await
+        }
+
+        #[tokio::test]
+        async fn a_tag_already_in_the_repository_is_found_by_its_content() {
+            let describe = mock!(aws_sdk_ecr::Client::describe_images)
+                .match_requests(|r| {
+                    r.repository_name() == Some("s")
+                        && r.image_ids()[0].image_tag() == Some("0123abcd")
+                })
+                .then_output(|| {
+                    let detail = ImageDetail::builder().registry_id("123456789012").build();
+                    DescribeImagesOutput::builder()
+                        .image_details(detail)
+                        .build()
+                });
+            let found = observe(&testing::ecr(&[&describe])).await.unwrap();
+            assert_eq!(
+                found[0].aws_id,
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/s:0123abcd"
+            );
+            assert_eq!(
+                Image::output(&found[0]).url.as_deref(),
+                Some(found[0].aws_id.as_str())
+            );
+        }
+
+        #[tokio::test]
+        async fn a_missing_tag_or_repository_is_built_and_other_errors_stop() {
+            for code in ["ImageNotFoundException", "RepositoryNotFoundException"] {
+                let missing = fails!(aws_sdk_ecr, describe_images, DescribeImagesError, code);
+                let found = observe(&testing::ecr(&[&missing])).await.unwrap();
+                assert!(found.is_empty(), "{code}: {found:?}");
+            }
+            let denied = fails!(
+                aws_sdk_ecr,
+                describe_images,
+                DescribeImagesError,
+                "AccessDeniedException"
+            );
+            let err = observe(&testing::ecr(&[&denied])).await.unwrap_err();
+            assert_eq!(err.code(), Some("AccessDeniedException"));
+        }
+
+        /// A registry on loopback answering one request with `status`; the request line back.
+        async fn registry(status: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap().to_string();
+            let serve = tokio::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut request = vec![0; 4096];
+                let n = stream.read(&mut request).await.unwrap();
+                let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n");
+                stream.write_all(answer.as_bytes()).await.unwrap();
+                let request = String::from_utf8_lossy(&request[..n]).into_owned();
+                request.lines().next().unwrap_or_default().to_owned()
+            });
+            (address, serve)
+        }
+
+        #[tokio::test]
+        async fn another_registry_is_asked_for_the_tag_s_manifest() {
+            for (status, pushed) in [("200 OK", true), ("404 Not Found", false)] {
+                let (address, serve) = registry(status).await;
+                let mut ctx = testing::context();
+                ctx.settings.registry = Some(address.clone());
+                let found = observe(&ctx).await.unwrap();
+                assert_eq!(
+                    serve.await.unwrap(),
+                    "HEAD /v2/s/manifests/0123abcd HTTP/1.1"
+                );
+                let want = pushed.then(|| format!("{address}/s:0123abcd"));
+                assert_eq!(found.first().map(|f| f.aws_id.clone()), want, "{status}");
+            }
+        }
+
+        #[tokio::test]
+        async fn a_failing_build_step_says_what_failed_with_the_end_of_its_output() {
+            let script = "echo step 1; echo 'no such file: Dockerfile' >&2; exit 3";
+            let args = ["-c".to_owned(), script.to_owned()];
+            let err = run(&ResourceId::IMAGE, "sh", &args, None)
+                .await
+                .unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains("`sh -c` failed") && text.contains("no such file: Dockerfile"),
+                "{text}"
+            );
+            let err = run(&ResourceId::IMAGE, "/no/such/builder", &[], None)
+                .await
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("cannot run /no/such/builder"),
+                "{err}"
+            );
+            run(
+                &ResourceId::IMAGE,
+                "sh",
+                &["-c".into(), "read x; test \"$x\" = pw".into()],
+                Some("pw\n".into()),
+            )
+            .await
+            .unwrap();
+        }
+    }
 }

@@ -311,7 +311,7 @@ impl Resource for Listener {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use aws_sdk_elasticloadbalancingv2::operation::modify_listener::ModifyListenerOutput;
 
     use super::*;

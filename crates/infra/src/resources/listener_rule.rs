@@ -436,4 +436,156 @@ mod tests {
             .unwrap();
         assert_eq!((modify.num_calls(), priorities.num_calls()), (1, 1));
     }
+
+    mod calls {
+        use aws_sdk_elasticloadbalancingv2::operation::create_rule::CreateRuleOutput;
+        use aws_sdk_elasticloadbalancingv2::operation::delete_rule::{
+            DeleteRuleError, DeleteRuleOutput,
+        };
+        use aws_sdk_elasticloadbalancingv2::operation::describe_rules::{
+            DescribeRulesError, DescribeRulesOutput,
+        };
+        use aws_smithy_mocks::mock;
+
+        use super::*;
+        use crate::resources::listener::tests::calls::listing;
+        use crate::resources::testing::fails;
+
+        fn forward(arn: &str) -> Action {
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(arn)
+                .build()
+        }
+
+        #[tokio::test]
+        async fn create_puts_the_conditions_and_priority_on_the_listener() {
+            let create = mock!(aws_sdk_elasticloadbalancingv2::Client::create_rule)
+                .match_requests(|r| {
+                    let paths = r.conditions()[0].path_pattern_config().map(|c| c.values());
+                    r.listener_arn() == Some("arn:l")
+                        && r.priority() == Some(1)
+                        && r.conditions().len() == 1
+                        && paths == Some(&["/api/*".to_owned()][..])
+                        && r.actions()[0].target_group_arn() == Some("arn:tg")
+                        && !r.tags().is_empty()
+                })
+                .then_output(|| {
+                    let rule = Rule::builder().rule_arn("arn:rule").build();
+                    CreateRuleOutput::builder().rules(rule).build()
+                });
+            let ctx = testing::elb(&[&create]);
+            let creating = testing::Creating::new("listener-rule-api".into(), refs());
+            let output = desired().create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "arn:rule");
+        }
+
+        #[tokio::test]
+        async fn a_host_rule_matches_on_the_host_header_alone() {
+            let by_host = ListenerRule {
+                paths: Vec::new(),
+                hosts: vec!["api.example.com".into()],
+                ..desired()
+            };
+            let create = mock!(aws_sdk_elasticloadbalancingv2::Client::create_rule)
+                .match_requests(|r| {
+                    let condition = &r.conditions()[0];
+                    r.conditions().len() == 1
+                        && condition.field() == Some("host-header")
+                        && condition.host_header_config().map(|c| c.values())
+                            == Some(&["api.example.com".to_owned()][..])
+                })
+                .then_output(|| {
+                    let rule = Rule::builder().rule_arn("arn:host").build();
+                    CreateRuleOutput::builder().rules(rule).build()
+                });
+            let ctx = testing::elb(&[&create]);
+            let creating = testing::Creating::new("listener-rule-api".into(), refs());
+            let output = by_host.create(&ctx, creating.get()).await.unwrap();
+            assert_eq!(output.aws_id, "arn:host");
+        }
+
+        #[tokio::test]
+        async fn observe_reads_the_tagged_rules_of_the_stack_s_listeners() {
+            let [balancers, listeners] = listing();
+            let rules = mock!(aws_sdk_elasticloadbalancingv2::Client::describe_rules)
+                .match_requests(|r| r.listener_arn() == Some("arn:listener"))
+                .then_output(|| {
+                    let path = RuleCondition::builder()
+                        .field("path-pattern")
+                        .path_pattern_config(
+                            PathPatternConditionConfig::builder()
+                                .values("/api/*")
+                                .build(),
+                        )
+                        .build();
+                    let ours = Rule::builder()
+                        .rule_arn("arn:rule")
+                        .priority("1")
+                        .conditions(path.clone())
+                        .actions(forward("arn:tg"))
+                        .build();
+                    let by_hand = Rule::builder()
+                        .rule_arn("arn:by-hand-rule")
+                        .priority("9")
+                        .conditions(path)
+                        .actions(forward("arn:tg"))
+                        .build();
+                    let default = Rule::builder()
+                        .rule_arn("arn:default")
+                        .priority("default")
+                        .is_default(true)
+                        .actions(forward("arn:tg"))
+                        .build();
+                    DescribeRulesOutput::builder()
+                        .rules(ours)
+                        .rules(by_hand)
+                        .rules(default)
+                        .build()
+                });
+            // The other listener was deleted between the two reads.
+            let gone = fails!(
+                aws_sdk_elasticloadbalancingv2,
+                describe_rules,
+                DescribeRulesError,
+                "ListenerNotFound"
+            );
+            let tags = testing::elb_tags(&[("arn:rule", "listener-rule-api")]);
+            let ctx = testing::elb(&[&balancers, &listeners, &rules, &gone, &tags]);
+            let found = ListenerRule::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(found.len(), 1, "only the tagged rule is read: {found:?}");
+            assert_eq!(
+                (found[0].aws_id.as_str(), found[0].state.as_str()),
+                ("arn:rule", "priority 1")
+            );
+            let refs = testing::refs(&[
+                ("http-listener", "arn:listener"),
+                ("target-group-api", "arn:tg"),
+            ]);
+            assert!(desired().diff(&found[0].detail, &refs).is_empty());
+            assert_eq!(ListenerRule::uses(&found[0]), ["arn:listener", "arn:tg"]);
+            assert_eq!(gone.num_calls(), 1);
+        }
+
+        #[tokio::test]
+        async fn delete_is_one_call_and_a_rule_already_gone_is_success() {
+            let found = testing::found("listener-rule-api", "arn:rule", state());
+            let delete = mock!(aws_sdk_elasticloadbalancingv2::Client::delete_rule)
+                .match_requests(|r| r.rule_arn() == Some("arn:rule"))
+                .then_output(|| DeleteRuleOutput::builder().build());
+            let ctx = testing::elb(&[&delete]);
+            ListenerRule::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(delete.num_calls(), 1);
+
+            let gone = fails!(
+                aws_sdk_elasticloadbalancingv2,
+                delete_rule,
+                DeleteRuleError,
+                "RuleNotFound"
+            );
+            let ctx = testing::elb(&[&gone]);
+            ListenerRule::delete(&ctx, &found, &|_| {}).await.unwrap();
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
 }

@@ -26,7 +26,7 @@ macro_rules! ec2_rule {
 /// error type), as AWS answers for something that is not there.
 macro_rules! fails {
     ($client:ident, $op:ident, $error:ty, $code:expr) => {
-        aws_smithy_mocks::mock!($client::Client::$op).then_error(|| {
+        aws_smithy_mocks::mock!($client::Client::$op).then_error(move || {
             <$error>::generic(
                 aws_smithy_types::error::ErrorMetadata::builder()
                     .code($code)

@@ -341,6 +341,8 @@ mod tests {
     use crate::change::{Describe, FieldChange};
     use crate::resources::testing::{self, rule};
 
+    mod calls;
+
     fn desired() -> Service {
         Service {
             name: "s".into(),

@@ -336,6 +336,8 @@ mod tests {
     use super::*;
     use crate::resources::testing;
 
+    mod calls;
+
     fn desired() -> TaskDefinition {
         TaskDefinition {
             family: "s".into(),
