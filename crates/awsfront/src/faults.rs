@@ -1,7 +1,9 @@
 //! Seeded faults: before a call reaches the emulator (throttling in the protocol's own shape,
-//! 500, 503, a reset connection, a slow answer, no answer at all), or after it did the work
-//! (the answer lost, so the caller cannot know it happened). Off unless asked for.
+//! 500, 503, a plain-text 503 as load balancers and proxies send, a reset connection, a slow
+//! answer, no answer at all), or after it did the work (the answer lost, so the caller cannot
+//! know it happened). Off unless asked for.
 
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -16,6 +18,9 @@ pub enum Fault {
     Internal,
     /// HTTP 503 `ServiceUnavailable` (the work not done).
     Unavailable,
+    /// HTTP 503 with the plain-text body `Service Unavailable`, not in AWS's format (what a
+    /// load balancer or proxy in front of the endpoint sends; the work not done).
+    PlainUnavailable,
     /// The connection closed before the call reached the emulator.
     Reset,
     /// The answer comes, late.
@@ -34,13 +39,14 @@ impl FromStr for Fault {
             "throttle" => Self::Throttle,
             "500" => Self::Internal,
             "503" => Self::Unavailable,
+            "503-plain" => Self::PlainUnavailable,
             "reset" => Self::Reset,
             "slow" => Self::Slow,
             "lost" => Self::Lost,
             "blackhole" => Self::Blackhole,
             other => {
                 return Err(format!(
-                    "unknown fault {other:?}; known: throttle, 500, 503, reset, slow, lost, blackhole"
+                    "unknown fault {other:?}; known: throttle, 500, 503, 503-plain, reset, slow, lost, blackhole"
                 ));
             }
         })
@@ -57,7 +63,8 @@ pub enum Calls {
     Only(Vec<String>),
 }
 
-/// What to inject: `seed=7,rate=0.2,kinds=lost+throttle,calls=mutating,slow=2s`.
+/// What to inject: `seed=7,rate=0.2,kinds=lost+throttle,calls=mutating,slow=2s`, and
+/// `each=first` to fault only the first call of each operation (every create once).
 #[derive(Debug)]
 pub struct Plan {
     rng: Mutex<fastrand::Rng>,
@@ -66,6 +73,8 @@ pub struct Plan {
     pub calls: Calls,
     /// How late a slow answer is.
     pub slow: Duration,
+    /// The operations already faulted, when only the first call of each may be.
+    first_only: Option<Mutex<HashSet<String>>>,
 }
 
 impl Plan {
@@ -87,6 +96,14 @@ impl Plan {
         if rng.f64() >= self.rate {
             return None;
         }
+        if let Some(seen) = &self.first_only {
+            let mut seen = seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !seen.insert(call.operation.clone()) {
+                return None;
+            }
+        }
         Some(self.kinds[rng.usize(..self.kinds.len())])
     }
 }
@@ -101,6 +118,7 @@ impl FromStr for Plan {
             kinds: vec![Fault::Lost],
             calls: Calls::Mutating,
             slow: Duration::from_secs(2),
+            first_only: None,
         };
         for part in text.split(',').filter(|p| !p.is_empty()) {
             let (key, value) = part
@@ -137,14 +155,24 @@ impl FromStr for Plan {
                         .map_err(|_| format!("slow {value:?} is not seconds like 2s"))?;
                     plan.slow = Duration::from_secs_f64(secs);
                 }
+                "each" => plan.first_only = first_only(value)?,
                 other => {
                     return Err(format!(
-                        "unknown fault setting {other:?}; known: seed, rate, kinds, calls, slow"
+                        "unknown fault setting {other:?}; known: seed, rate, kinds, calls, slow, each"
                     ));
                 }
             }
         }
         Ok(plan)
+    }
+}
+
+/// `each=first`: only the first call of each operation; `each=call`: any call.
+fn first_only(value: &str) -> Result<Option<Mutex<HashSet<String>>>, String> {
+    match value {
+        "first" => Ok(Some(Mutex::new(HashSet::new()))),
+        "call" => Ok(None),
+        other => Err(format!("each {other:?} is not first or call")),
     }
 }
 
@@ -176,6 +204,25 @@ mod tests {
         let none: Plan = "rate=0".parse().unwrap();
         assert_eq!(none.pick(&call("CreateVpc")), None);
         assert!("kinds=gremlins".parse::<Plan>().is_err());
+    }
+
+    #[test]
+    fn each_first_faults_only_the_first_call_of_each_operation() {
+        let plan: Plan = "rate=1,kinds=503-plain,calls=mutating,each=first"
+            .parse()
+            .unwrap();
+        assert_eq!(plan.pick(&call("CreateVpc")), Some(Fault::PlainUnavailable));
+        assert_eq!(plan.pick(&call("CreateVpc")), None);
+        assert_eq!(
+            plan.pick(&call("CreateSubnet")),
+            Some(Fault::PlainUnavailable)
+        );
+        assert_eq!(
+            plan.pick(&call("DescribeVpcs")),
+            None,
+            "reads are not mutating"
+        );
+        assert!("each=second".parse::<Plan>().is_err());
     }
 
     #[test]

@@ -54,6 +54,19 @@ pub fn error(
     response
 }
 
+/// A status with its reason phrase as a plain-text body, as a load balancer or proxy in front
+/// of an endpoint answers (not in any AWS protocol's shape).
+pub fn plain(status: StatusCode) -> Response<Full<Bytes>> {
+    let text = status.canonical_reason().unwrap_or("Error").to_owned();
+    let mut response = Response::new(Full::new(Bytes::from(text)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("text/plain"),
+    );
+    response
+}
+
 /// The throttling answer of each protocol.
 pub fn throttled(protocol: Protocol, service: &str) -> Response<Full<Bytes>> {
     match protocol {

@@ -118,6 +118,7 @@ async fn answer(
                 "Service unavailable.",
             ));
         }
+        Some(Fault::PlainUnavailable) => return Ok(reply::plain(StatusCode::SERVICE_UNAVAILABLE)),
         Some(Fault::Reset) => return Err(Closed("connection reset before the call")),
         Some(Fault::Blackhole) => std::future::pending::<()>().await,
         Some(Fault::Slow) => tokio::time::sleep(slow(shared)).await,

@@ -54,6 +54,26 @@ pub struct Printer {
     terminal: bool,
 }
 
+/// The causes worth a line: each once (library errors often end with their cause's text
+/// already), without the AWS SDK's wrappers that say nothing (`service error`, `unhandled
+/// error`): the error itself names the operation, the status and what AWS answered.
+fn causes(err: &anyhow::Error) -> Vec<String> {
+    let mut causes = Vec::new();
+    let mut last = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        let wrapper = text == "service error"
+            || text == "unhandled error"
+            || (text.starts_with("unhandled error (") && text.ends_with(')'));
+        if wrapper || last.contains(&text) {
+            continue;
+        }
+        causes.push(text.clone());
+        last = text;
+    }
+    causes
+}
+
 impl Printer {
     pub fn new(format: Format, verbose: bool) -> Self {
         Self {
@@ -121,17 +141,7 @@ impl Printer {
     /// command's one document on stdout: `{"error", "causes", "problems"}` (the stack file's
     /// problems, each with its position, when that is what is wrong).
     pub fn error_chain(&self, err: &anyhow::Error) {
-        let mut causes = Vec::new();
-        let mut last = err.to_string();
-        for cause in err.chain().skip(1) {
-            let text = cause.to_string();
-            // Library errors often end with their cause's text already; say it once.
-            if last.contains(&text) {
-                continue;
-            }
-            causes.push(text.clone());
-            last = text;
-        }
+        let causes = causes(err);
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "error: {err}");
         for cause in &causes {
@@ -207,5 +217,32 @@ impl Printer {
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
         Ok(answer.trim() == "yes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sdk_s_wrappers_and_repeated_causes_are_left_out() {
+        let err = anyhow::anyhow!("error parsing XML: no root element")
+            .context("unhandled error")
+            .context("service error")
+            .context(
+                "CreateVpc for vpc failed (HTTP 503, not an AWS answer: \"Service Unavailable\")",
+            )
+            .context("1 of the changes failed");
+        assert_eq!(
+            causes(&err),
+            [
+                "CreateVpc for vpc failed (HTTP 503, not an AWS answer: \"Service Unavailable\")",
+                "error parsing XML: no root element"
+            ]
+        );
+        let err = anyhow::anyhow!("connection refused")
+            .context("unhandled error (Throttling)")
+            .context("could not reach the endpoint");
+        assert_eq!(causes(&err), ["connection refused"]);
     }
 }

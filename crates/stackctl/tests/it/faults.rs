@@ -105,6 +105,15 @@ async fn server_errors_are_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_text_503_on_the_first_of_every_create_is_looked_at_and_retried() {
+    survives(
+        "plain503",
+        "rate=1,kinds=503-plain,calls=mutating,each=first",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_reset_before_the_call_are_retried() {
     survives("reset", "seed=6,rate=0.2,kinds=reset,calls=mutating").await;
 }

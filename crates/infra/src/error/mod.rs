@@ -1,6 +1,11 @@
 //! The library's error type: each AWS failure names the resource and the operation, keeps its
 //! source, and carries a hint for the errors users actually meet.
 
+mod aws;
+
+pub use aws::{Outcome, chain};
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -60,12 +65,14 @@ pub enum Error {
     #[error(transparent)]
     Spec(#[from] crate::stack_file::LoadError),
 
-    #[error("{operation} for {subject} failed{}{}", code_suffix(code.as_deref()), hint_suffix(hint.as_deref()))]
+    #[error("{operation} for {subject} failed{}{}", answer_suffix(code.as_deref(), answer.as_deref()), hint_suffix(hint.as_deref()))]
     Aws {
         subject: Subject,
         operation: &'static str,
         code: Option<String>,
-        hint: Option<String>,
+        /// What came back: the HTTP status and AWS's message, or the start of the body.
+        answer: Option<Box<str>>,
+        hint: Option<Box<str>>,
         outcome: Outcome,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
@@ -197,70 +204,6 @@ pub enum Error {
     Many(Vec<Error>),
 }
 
-/// `outer: inner: innermost`, skipping causes whose text the outer one already ends with.
-pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let next = cause.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-/// What a failed call says about whether AWS did the work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// AWS refused it: nothing was done (a bad request, a missing permission).
-    Refused,
-    /// Throttled: nothing was done; the same call may be made again later.
-    Throttled,
-    /// No answer, a broken connection, a timeout or a server error: AWS may have done the
-    /// work, so a create must look before it tries again.
-    Unknown,
-}
-
-/// Codes AWS uses for throttling (the SDK's own list).
-const THROTTLING: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "SlowDown",
-    "EC2ThrottledException",
-];
-
-/// Codes of server errors, after which the work may or may not have been done.
-const SERVER_ERRORS: &[&str] = &[
-    "InternalError",
-    "InternalFailure",
-    "InternalServerError",
-    "ServerException",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-    "Unavailable",
-];
-
-fn outcome_of<E, R>(err: &SdkError<E, R>, code: Option<&str>) -> Outcome {
-    match (err, code) {
-        (SdkError::ServiceError(_), Some(c)) if THROTTLING.contains(&c) => Outcome::Throttled,
-        (SdkError::ServiceError(_), Some(c)) if SERVER_ERRORS.contains(&c) => Outcome::Unknown,
-        (
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_),
-            _,
-        ) => Outcome::Unknown,
-        _ => Outcome::Refused,
-    }
-}
-
 fn list(errors: &[Error]) -> String {
     errors
         .iter()
@@ -269,8 +212,13 @@ fn list(errors: &[Error]) -> String {
         .join("\n")
 }
 
-fn code_suffix(code: Option<&str>) -> String {
-    code.map(|c| format!(" ({c})")).unwrap_or_default()
+/// ` (Code, HTTP 400: message)`, ` (HTTP 503, not an AWS answer: "…")`, or nothing.
+fn answer_suffix(code: Option<&str>, answer: Option<&str>) -> String {
+    match (code, answer) {
+        (Some(code), Some(answer)) => format!(" ({code}, {answer})"),
+        (Some(one), None) | (None, Some(one)) => format!(" ({one})"),
+        (None, None) => String::new(),
+    }
 }
 
 fn hint_suffix(hint: Option<&str>) -> String {
@@ -279,21 +227,21 @@ fn hint_suffix(hint: Option<&str>) -> String {
 
 impl Error {
     /// Wraps an SDK error with the resource and operation it concerns.
-    pub fn aws<E, R>(
+    pub fn aws<E>(
         subject: impl Into<Subject>,
         operation: &'static str,
-        err: SdkError<E, R>,
+        err: SdkError<E, HttpResponse>,
     ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
     {
         let code = err.code().map(str::to_owned);
-        let hint = hint_for(&err, code.as_deref(), operation);
+        let hint = aws::hint_for(&err, code.as_deref(), operation).map(String::into_boxed_str);
         Self::Aws {
             subject: subject.into(),
             operation,
-            outcome: outcome_of(&err, code.as_deref()),
+            outcome: aws::outcome_of(&err, code.as_deref()),
+            answer: aws::answer_of(&err, code.as_deref()).map(String::into_boxed_str),
             code,
             hint,
             source: Box::new(err),
@@ -310,6 +258,7 @@ impl Error {
             subject: subject.into(),
             operation,
             code: None,
+            answer: None,
             hint: None,
             outcome: Outcome::Refused,
             source: Box::new(err),
@@ -356,128 +305,5 @@ impl Error {
             Self::Aws { code, .. } => code.as_deref(),
             _ => None,
         }
-    }
-}
-
-/// The fix for the failures a user can act on: credentials, permissions, region.
-/// The innermost cause's text.
-fn last_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = err;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    current.to_string()
-}
-
-/// Where calls go, for messages: the endpoint override (an emulator), or AWS's own.
-fn endpoint_name() -> String {
-    match std::env::var("AWS_ENDPOINT_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => "AWS's endpoint for the region".to_owned(),
-    }
-}
-
-fn hint_for<E, R>(err: &SdkError<E, R>, code: Option<&str>, operation: &str) -> Option<String>
-where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    let text = chain(err);
-    // However the chain's last link failed (no profile, or an instance metadata endpoint that
-    // answered 403 or not at all), no credentials were found: that is what the user must fix.
-    if [
-        "no credentials",
-        "No credentials",
-        "credentials provider",
-        "loading credentials",
-    ]
-    .iter()
-    .any(|needle| text.contains(needle))
-    {
-        let last = last_cause(err);
-        return Some(format!(
-            "no AWS credentials found (the last place tried said: {last}); set AWS_PROFILE or \
-             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws configure` / `aws sso login`"
-        ));
-    }
-    match code {
-        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnrecognizedClientException" | "AuthFailure") => {
-            Some(format!(
-                "the AWS identity in use may not call {operation}; grant it that permission (see docs/stack-toml.md, \"Permissions\"), or use another profile"
-            ))
-        }
-        Some("InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "ExpiredTokenException") => Some(
-            "the AWS credentials are invalid or expired; refresh them (`aws sso login`, or new access keys)".into(),
-        ),
-        _ if matches!(err, SdkError::TimeoutError(_)) => Some(format!(
-            "no answer from {} in time ({text}); AWS or the network is slow or unreachable. \
-             Running the command again is safe",
-            endpoint_name()
-        )),
-        _ if matches!(err, SdkError::DispatchFailure(_)) && (text.contains("dns") || text.contains("resolve")) => Some(
-            "could not reach the AWS endpoint; check stack.region and your network (and AWS_ENDPOINT_URL if you use an emulator)".into(),
-        ),
-        _ if matches!(err, SdkError::DispatchFailure(_)) => Some(
-            "could not reach the AWS endpoint; check your network (and AWS_ENDPOINT_URL if you use an emulator)".into(),
-        ),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use aws_sdk_ec2::error::ErrorMetadata;
-    use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsError;
-    use aws_smithy_runtime_api::http::Response;
-    use aws_smithy_types::body::SdkBody;
-
-    use super::*;
-
-    fn denied(code: &str) -> Error {
-        let err =
-            DescribeVpcsError::generic(ErrorMetadata::builder().code(code).message("no").build());
-        let response = Response::new(403.try_into().unwrap(), SdkBody::empty());
-        Error::aws(
-            "VPCs",
-            "DescribeVpcs",
-            SdkError::service_error(err, response),
-        )
-    }
-
-    #[test]
-    fn a_call_without_an_answer_in_time_names_the_operation_and_the_endpoint() {
-        let err: SdkError<DescribeVpcsError, Response> =
-            SdkError::timeout_error("operation timeout occurred after 90s");
-        let err = Error::aws("VPCs", "DescribeVpcs", err);
-        let text = err.to_string();
-        assert!(
-            text.starts_with("DescribeVpcs for VPCs failed: no answer from "),
-            "{text}"
-        );
-        assert!(text.contains("after 90s"), "{text}");
-        assert_eq!(err.outcome(), Outcome::Unknown);
-    }
-
-    #[test]
-    fn access_denied_names_the_resource_the_operation_and_the_fix() {
-        let text = denied("UnauthorizedOperation").to_string();
-        assert_eq!(
-            text,
-            "DescribeVpcs for VPCs failed (UnauthorizedOperation): the AWS identity in use may not call \
-             DescribeVpcs; grant it that permission (see docs/stack-toml.md, \"Permissions\"), or use another profile"
-        );
-    }
-
-    #[test]
-    fn expired_credentials_say_how_to_refresh() {
-        assert!(denied("ExpiredToken").to_string().contains("refresh them"));
-    }
-
-    #[test]
-    fn other_codes_keep_the_code_without_a_guess() {
-        assert_eq!(
-            denied("InvalidVpcID.Malformed").to_string(),
-            "DescribeVpcs for VPCs failed (InvalidVpcID.Malformed)"
-        );
     }
 }
