@@ -146,7 +146,7 @@ impl Lock {
             };
             // An interrupt stops the wait for another run's lock too: nothing was changed yet.
             if options.lost.load(Ordering::SeqCst) {
-                return Err(Error::Interrupted);
+                return Err(Error::interrupted());
             }
             if started.elapsed() >= options.timeout {
                 return Err(Error::Locked {
@@ -524,7 +524,7 @@ mod tests {
         })
         .await
         .unwrap_err();
-        assert!(matches!(err, Error::Interrupted), "{err}");
+        assert!(matches!(err, Error::Interrupted { .. }), "{err}");
     }
 
     #[tokio::test]

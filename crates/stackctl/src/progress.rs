@@ -45,7 +45,12 @@ pub fn plain_line(event: &Event) -> String {
         Event::Ready { id, elapsed, .. } => {
             format!("{id} ready in {:.1}s", elapsed.as_secs_f64())
         }
-        Event::Failed { id, error } => format!("failed {id}: {error}"),
+        Event::Failed {
+            id,
+            error,
+            interrupted: false,
+        } => format!("failed {id}: {error}"),
+        Event::Failed { id, error, .. } => format!("stopped {id}: {error}"),
         Event::Skipped { job, reason } => format!("skipped {job}: {reason}"),
     }
 }
@@ -82,10 +87,12 @@ pub fn sink(interactive: bool) -> Progress {
                 bar.set_message(plain_line(&event));
             }
             Event::Finished { id, .. } | Event::Ready { id, .. } | Event::Failed { id, .. } => {
-                let mark = if !matches!(event, Event::Failed { .. }) {
-                    "✓"
-                } else {
-                    "✗"
+                let mark = match event {
+                    Event::Failed {
+                        interrupted: true, ..
+                    } => "■",
+                    Event::Failed { .. } => "✗",
+                    _ => "✓",
                 };
                 match bars.remove(id) {
                     Some(bar) => {

@@ -38,6 +38,9 @@ pub enum Event {
     Failed {
         id: ResourceId,
         error: String,
+        /// Stopped by an interrupt while it waited for AWS, which goes on with what it was
+        /// asked: not a failure of AWS's.
+        interrupted: bool,
     },
     /// Not started: what it waited on failed, or the run stopped.
     Skipped {
@@ -68,6 +71,19 @@ pub(super) fn waiting(
     }
 }
 
+fn failed(id: &ResourceId, err: &Error) -> Event {
+    let interrupted = matches!(err, Error::Interrupted { .. });
+    Event::Failed {
+        id: id.clone(),
+        error: if interrupted {
+            "interrupted while it waited; AWS goes on with what it was asked".into()
+        } else {
+            crate::error::chain(err)
+        },
+        interrupted,
+    }
+}
+
 /// Reports how waiting until a resource works ended.
 pub(super) fn report_ready(
     progress: &Progress,
@@ -80,10 +96,7 @@ pub(super) fn report_ready(
             kind,
             elapsed: started.elapsed(),
         }),
-        Some(err) => progress(Event::Failed {
-            id: id.clone(),
-            error: crate::error::chain(err),
-        }),
+        Some(err) => progress(failed(id, err)),
     }
 }
 
@@ -100,9 +113,6 @@ pub(super) fn report(
             action,
             elapsed: started.elapsed(),
         }),
-        Some(err) => progress(Event::Failed {
-            id: id.clone(),
-            error: crate::error::chain(err),
-        }),
+        Some(err) => progress(failed(id, err)),
     }
 }

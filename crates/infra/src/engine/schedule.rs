@@ -47,7 +47,7 @@ impl Budget {
         };
         tokio::select! {
             result = work => result,
-            () = interrupted => Err(Error::Interrupted),
+            () = interrupted => Err(Error::interrupted()),
         }
     }
 
@@ -80,9 +80,11 @@ pub(super) fn finish(
     let mut errors = Vec::new();
     let mut stopped = false;
     let mut interrupted = false;
+    let mut cut_short = Vec::new();
     for (job, outcome) in results {
         match outcome {
             Outcome::Done => {}
+            Outcome::Failed(Error::Interrupted { .. }) => cut_short.push(job.id().clone()),
             Outcome::Failed(err) => errors.push(err),
             Outcome::NotStarted(reason) => {
                 stopped |= reason == STOPPED;
@@ -91,8 +93,13 @@ pub(super) fn finish(
             }
         }
     }
+    if !cut_short.is_empty() {
+        cut_short.sort();
+        cut_short.dedup();
+        errors.push(Error::Interrupted { cut_short });
+    }
     match errors.len() {
-        0 if interrupted => Err(Error::Interrupted),
+        0 if interrupted => Err(Error::interrupted()),
         0 if stopped => Err(Error::Stopped(budget.limit.unwrap_or(0))),
         0 => Ok(()),
         1 => Err(errors.remove(0)),
@@ -369,7 +376,36 @@ mod tests {
         assert_eq!(done, [&job("a")]);
         assert!(matches!(
             finish(results, &budget, &quiet()),
-            Err(Error::Interrupted)
+            Err(Error::Interrupted { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn a_wait_cut_short_by_an_interrupt_is_named() {
+        let ids = jobs(&["a", "b"]);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let budget = Budget::new(None, Some(cancel.clone()));
+        let results = schedule(ids, &blockers(&[("b", &["a"])]), 8, &budget, |_| {
+            let cancel = cancel.clone();
+            let budget = &budget;
+            async move {
+                // Ctrl-C while `a` waits for AWS: the wait stops at once.
+                cancel.store(true, Ordering::SeqCst);
+                budget
+                    .unless_interrupted(std::future::pending::<Result<()>>())
+                    .await
+            }
+        })
+        .await;
+        let err = finish(results, &budget, &quiet()).unwrap_err();
+        assert!(
+            matches!(&err, Error::Interrupted { cut_short } if cut_short == &[crate::id::ResourceId::from_tag("a")]),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("interrupted: stopped waiting for a (AWS goes on"),
+            "{err}"
+        );
     }
 }

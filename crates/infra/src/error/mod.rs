@@ -197,11 +197,34 @@ pub enum Error {
     #[error("stopped after {0} changes, as asked (--stop-after)")]
     Stopped(usize),
 
-    #[error("interrupted: the changes under way were finished and nothing new was started")]
-    Interrupted,
+    /// The run was interrupted: nothing new was started. `cut_short`: the resources whose
+    /// wait (until it works, until it is gone) was stopped; AWS goes on with what it was asked.
+    #[error("interrupted: {}", interrupted(cut_short))]
+    Interrupted { cut_short: Vec<ResourceId> },
 
     #[error("{} of the changes failed:\n{}", .0.len(), list(.0))]
     Many(Vec<Error>),
+}
+
+fn interrupted(cut_short: &[ResourceId]) -> String {
+    if cut_short.is_empty() {
+        return "the changes under way were finished and nothing new was started".into();
+    }
+    let ids: Vec<&str> = cut_short.iter().map(ResourceId::as_str).collect();
+    format!(
+        "stopped waiting for {} (AWS goes on with what it was asked), finished the other \
+         changes under way and started nothing new",
+        ids.join(", ")
+    )
+}
+
+impl Error {
+    /// An interrupt before anything was under way.
+    pub fn interrupted() -> Self {
+        Self::Interrupted {
+            cut_short: Vec::new(),
+        }
+    }
 }
 
 fn list(errors: &[Error]) -> String {

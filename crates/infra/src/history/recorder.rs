@@ -249,7 +249,7 @@ impl Steps {
             Event::Ready { id, elapsed, .. } => {
                 Some(self.ended(id, "ready", Status::Succeeded, now - *elapsed, now))
             }
-            Event::Failed { id, error } => {
+            Event::Failed { id, error, .. } => {
                 // The change under way, else the wait until it works.
                 let mut open = self.lock();
                 let key = open.keys().find(|(i, _)| i == id).cloned();

@@ -107,7 +107,7 @@ impl Session {
         };
         match Lock::acquire(&self.ctx, holder, &options, &waiting).await {
             Ok(lock) => Ok(Ok(lock)),
-            Err(infra::Error::Interrupted) => {
+            Err(infra::Error::Interrupted { .. }) => {
                 self.printer
                     .failure("interrupted while waiting for the stack's lock; nothing was changed");
                 Ok(Err(interrupted_exit()))
@@ -122,6 +122,32 @@ impl Session {
             Err(err) => Err(err.into()),
         }
     }
+}
+
+/// What an interrupted run did with the changes under way: finished them, or stopped waiting
+/// for those in `cut_short` (AWS goes on with them).
+fn interrupted_note(
+    verb: Verb,
+    at: &super::open::Where,
+    cut_short: &[infra::ResourceId],
+) -> String {
+    let under_way = if cut_short.is_empty() {
+        format!("the {} under way were finished", verb.changes())
+    } else {
+        let ids: Vec<&str> = cut_short.iter().map(|id| id.as_str()).collect();
+        format!(
+            "stopped waiting for {} (AWS goes on with the {} it was asked for; `{}` shows \
+             where each is), finished the other {} under way",
+            ids.join(", "),
+            verb.changes(),
+            at.command("status"),
+            verb.changes()
+        )
+    };
+    format!(
+        "interrupted: {under_way} and started nothing new; run `{}` again to finish",
+        at.command(verb.again())
+    )
 }
 
 impl Locked<'_> {
@@ -151,20 +177,17 @@ impl Locked<'_> {
         let at = &session.at;
         match applied {
             Ok(outputs) => Ok(Ok(outputs)),
-            Err(infra::Error::Interrupted) if self.lock.was_lost() => Err(anyhow::anyhow!(
+            Err(infra::Error::Interrupted { .. }) if self.lock.was_lost() => Err(anyhow::anyhow!(
                 "the stack's lock was lost: this run could not renew its lease and another run \
                  took the lock over, so nothing new was started (what was done stays done); run \
                  `{}` again once the other run has finished",
                 at.command(verb.name())
             )),
-            Err(infra::Error::Interrupted) => {
+            Err(infra::Error::Interrupted { cut_short }) => {
                 session.report_calls();
-                session.printer.failure(&format!(
-                    "interrupted: the {} under way were finished and nothing new was started; \
-                     run `{}` again to finish",
-                    verb.changes(),
-                    at.command(verb.again())
-                ));
+                session
+                    .printer
+                    .failure(&interrupted_note(verb, at, &cut_short));
                 Ok(Err(interrupted_exit()))
             }
             Err(err) => {
@@ -191,7 +214,7 @@ impl Locked<'_> {
     /// (a history that fails never fails the run).
     async fn finish_history(&self, recorder: Recorder, error: Option<&infra::Error>) {
         let error = error.map(|e| match e {
-            infra::Error::Interrupted => "interrupted".to_owned(),
+            infra::Error::Interrupted { .. } => "interrupted".to_owned(),
             e => infra::error_chain(e),
         });
         let run = recorder.run().to_owned();

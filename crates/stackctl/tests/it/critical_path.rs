@@ -117,3 +117,67 @@ async fn sigterm_during_a_wait_stops_it_at_once_and_exits_143() {
     let down = stack.run(&["down", "--yes"]);
     assert!(down.status.success(), "{}", stderr(&down));
 }
+
+/// Ctrl-C while `down` waits for the service to drain: `down` exits 130 at once, names what it
+/// stopped waiting for (not "finished"), and the next `down` finishes with nothing left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_down_waits_exits_130_naming_what_it_left_and_the_next_down_finishes() {
+    let front = front(Some(0.05), None).await;
+    let mut stack = TestStack::new(
+        "downint",
+        "[service]\nimage = \"registry.example/messages:1\"\n",
+    )
+    .await;
+    stack.endpoint = Some(front.endpoint());
+    stack
+        .env
+        .push(("STACKCTL_POLL_SECONDS".into(), "0.2".into()));
+    let up = stack.run(&["up", "--yes"]);
+    assert!(up.status.success(), "{}", stderr(&up));
+    let down = stack
+        .command(&["down", "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The service drains for 3 s here: down waits for it.
+    let started = std::time::Instant::now();
+    while !front
+        .entries()
+        .iter()
+        .any(|e| e.operation == "DeleteService")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no DeleteService"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(down.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let output = tokio::task::spawn_blocking(move || down.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted: stopped waiting for ") && err.contains("service"),
+        "{err}"
+    );
+    assert!(!err.contains("under way were finished"), "{err}");
+    assert!(
+        err.contains("stopped service: interrupted while it waited; AWS goes on"),
+        "{err}"
+    );
+    assert!(err.contains("down --yes` again to finish"), "{err}");
+
+    stack.endpoint = None;
+    let again = stack.run(&["down", "--yes"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        crate::stack::inventory(&stack).await,
+        Vec::<String>::new(),
+        "nothing tagged after the second down"
+    );
+}
