@@ -124,6 +124,9 @@ pub struct Settings {
     /// Where the stack file is (its git remote and path, or its absolute path): tagged on a
     /// new VPC ([`crate::tags::SOURCE_TAG`]).
     pub source: Option<String>,
+    /// The deadlines of every call; a create, sent once a try, keeps to `call.operation`
+    /// over all its tries too.
+    pub call: Deadlines,
 }
 
 impl Default for Settings {
@@ -139,6 +142,7 @@ impl Default for Settings {
             registry: None,
             concurrency: 8,
             source: None,
+            call: Deadlines::default(),
         }
     }
 }
@@ -242,7 +246,9 @@ impl Context {
             )
             .load()
             .await;
-        Self::from_config(stack, region, &config)
+        let mut ctx = Self::from_config(stack, region, &config);
+        ctx.settings.call = deadlines;
+        ctx
     }
 
     /// Who the credentials are: one cheap call that turns missing or bad credentials into a

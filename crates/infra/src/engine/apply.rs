@@ -152,7 +152,11 @@ async fn create(
             Err(err) => err,
         };
         let outcome = err.outcome();
-        if outcome == Outcome::Refused || started.elapsed() >= ctx.settings.consistency_timeout {
+        // The call's deadline holds over all its tries: no try starts that could not end
+        // within it.
+        let deadline = ctx.settings.call;
+        let out_of_time = || started.elapsed() + deadline.attempt > deadline.operation;
+        if outcome == Outcome::Refused || out_of_time() {
             return Err(err);
         }
         if outcome == Outcome::Unknown {
@@ -165,6 +169,9 @@ async fn create(
             }
         }
         tokio::time::sleep(backoff.pause()).await;
+        if out_of_time() {
+            return Err(err);
+        }
     }
 }
 
@@ -216,4 +223,72 @@ async fn converge(
         found.retag(ctx, &missing).await?;
     }
     Ok(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use aws_sdk_sqs::operation::list_queues::ListQueuesOutput;
+    use aws_smithy_mocks::mock;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+    use crate::context::Deadlines;
+    use crate::id::ResourceId;
+    use crate::resources::Spec;
+    use crate::resources::queue::Queue;
+    use crate::resources::testing;
+    use crate::tags::Tags;
+
+    /// A create answered only with a plain-text 503 keeps looking and trying, and stops
+    /// within the call's deadline with what came back.
+    #[tokio::test(start_paused = true)]
+    async fn a_create_without_a_sure_answer_keeps_to_the_call_s_deadline() {
+        let create_queue = mock!(aws_sdk_sqs::Client::create_queue).then_http_response(|| {
+            Response::new(
+                StatusCode::try_from(503).unwrap(),
+                SdkBody::from("Service Unavailable"),
+            )
+        });
+        let list = mock!(aws_sdk_sqs::Client::list_queues)
+            .then_output(|| ListQueuesOutput::builder().build());
+        let mut ctx = testing::sqs(&[&create_queue, &list]);
+        ctx.settings.initial_backoff = Duration::from_secs(5);
+        ctx.settings.max_backoff = Duration::from_secs(5);
+        ctx.settings.call = Deadlines::default();
+        // As on AWS: EC2's reads may lag for two minutes, which a create's tries must not.
+        ctx.settings.consistency_timeout = Duration::from_secs(120);
+        let queue = Queue {
+            name: "s-messages".into(),
+            visibility_timeout_secs: 30,
+            message_retention_secs: 345_600,
+            receive_wait_secs: 20,
+            redrive: None,
+        };
+        let want = Desired::new(
+            ResourceId::from_tag("queue"),
+            Spec::Queue(queue),
+            Tags::new(),
+            &[],
+        );
+        let started = Instant::now();
+        let err = create(&ctx, &want, None, &Outputs::new(), &|_| {})
+            .await
+            .unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(err.outcome(), Outcome::Unknown, "{err}");
+        assert!(err.to_string().contains("HTTP 503"), "{err}");
+        assert!(
+            create_queue.num_calls() >= 3,
+            "tried {} times",
+            create_queue.num_calls()
+        );
+        assert!(
+            took <= Duration::from_secs(90),
+            "the 90 s deadline held: {took:?} after {} tries",
+            create_queue.num_calls()
+        );
+    }
 }
