@@ -1,9 +1,14 @@
 //! What an alarm watches, in stackctl's terms: metrics (some with dimensions that are other
 //! resources of the stack, resolved once they exist), an optional metric-math expression, and
 //! the threshold; and the same read back from CloudWatch, so a hand edit shows as a change.
+//!
+//! An alarm on one metric is written in CloudWatch's plain form (namespace, metric, statistic),
+//! metric math only where an expression needs it; either form reads back as the same
+//! definition, so an endpoint that answers in the other form is no change.
 
+use aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder;
 use aws_sdk_cloudwatch::types::{
-    ComparisonOperator, Dimension, Metric, MetricAlarm, MetricDataQuery, MetricStat,
+    ComparisonOperator, Dimension, Metric, MetricAlarm, MetricDataQuery, MetricStat, Statistic,
 };
 
 use crate::id::ResourceId;
@@ -118,18 +123,59 @@ pub fn resolve(watched: &[Watched], refs: &Outputs) -> Option<Vec<Resolved>> {
         .collect()
 }
 
+/// CloudWatch's own statistics; any other (`p99`, `tm90`) is an extended statistic.
+const STATISTICS: [&str; 5] = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
+
+impl Definition {
+    /// The one metric, when no expression needs metric math.
+    fn plain(&self) -> Option<&Resolved> {
+        match self.metrics.as_slice() {
+            [one] if self.expression.is_none() => Some(one),
+            _ => None,
+        }
+    }
+
+    /// As compared: a plain alarm's metric has no query id (CloudWatch keeps none).
+    pub fn normalized(mut self) -> Self {
+        if self.plain().is_some() {
+            self.metrics[0].0.clear();
+        }
+        self
+    }
+
+    /// What the alarm watches, on a `PutMetricAlarm` call: the plain form for one metric,
+    /// metric data queries otherwise.
+    pub fn watch(&self, call: PutMetricAlarmFluentBuilder) -> PutMetricAlarmFluentBuilder {
+        let Some((_, namespace, metric, stat, dims)) = self.plain() else {
+            return call.set_metrics(Some(queries(self)));
+        };
+        let call = call
+            .namespace(namespace)
+            .metric_name(metric)
+            .set_dimensions(Some(dimensions(dims)))
+            .period(self.period);
+        if STATISTICS.contains(&stat.as_str()) {
+            call.statistic(Statistic::from(stat.as_str()))
+        } else {
+            call.extended_statistic(stat)
+        }
+    }
+}
+
+fn dimensions(dims: &[(String, String)]) -> Vec<Dimension> {
+    dims.iter()
+        .map(|(n, v)| Dimension::builder().name(n).value(v).build())
+        .collect()
+}
+
 /// The metric data queries CloudWatch takes for `d`: each metric, then the expression.
 pub fn queries(d: &Definition) -> Vec<MetricDataQuery> {
     let mut out = Vec::new();
     for (query, namespace, metric, stat, dims) in &d.metrics {
-        let dimensions = dims
-            .iter()
-            .map(|(n, v)| Dimension::builder().name(n).value(v).build())
-            .collect();
         let metric = Metric::builder()
             .namespace(namespace)
             .metric_name(metric)
-            .set_dimensions(Some(dimensions))
+            .set_dimensions(Some(dimensions(dims)))
             .build();
         let stat = MetricStat::builder()
             .metric(metric)
@@ -156,9 +202,31 @@ pub fn queries(d: &Definition) -> Vec<MetricDataQuery> {
     out
 }
 
-/// What CloudWatch has, in the same terms.
+/// The metric of an alarm in the plain form, if it is one.
+fn plain_metric(alarm: &MetricAlarm) -> Option<Resolved> {
+    let metric = alarm.metric_name()?;
+    let stat = alarm
+        .statistic()
+        .map(|s| s.as_str().to_owned())
+        .or_else(|| alarm.extended_statistic().map(str::to_owned))
+        .unwrap_or_default();
+    let dims = alarm
+        .dimensions()
+        .iter()
+        .map(|d| {
+            (
+                d.name().unwrap_or_default().to_owned(),
+                d.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let namespace = alarm.namespace().unwrap_or_default().to_owned();
+    Some((String::new(), namespace, metric.to_owned(), stat, dims))
+}
+
+/// What CloudWatch has, in the same terms (either form).
 pub fn read(alarm: &MetricAlarm) -> Definition {
-    let mut metrics = Vec::new();
+    let mut metrics: Vec<Resolved> = plain_metric(alarm).into_iter().collect();
     let mut expression = None;
     let mut period = alarm.period().unwrap_or_default();
     for q in alarm.metrics() {
@@ -207,4 +275,5 @@ pub fn read(alarm: &MetricAlarm) -> Definition {
         below: alarm.comparison_operator() == Some(&ComparisonOperator::LessThanThreshold),
         actions: alarm.alarm_actions().to_vec(),
     }
+    .normalized()
 }

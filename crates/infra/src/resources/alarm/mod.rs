@@ -72,16 +72,19 @@ impl Alarm {
                 Action::Topic(id) => Ref::new(refs, id, Attr::Arn).known,
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(Definition {
-            description: self.description.clone(),
-            metrics: definition::resolve(&self.watched, refs)?,
-            expression: self.expression.clone(),
-            period: int(self.period_secs),
-            periods: int(self.periods),
-            threshold: self.threshold,
-            below: self.below,
-            actions,
-        })
+        Some(
+            Definition {
+                description: self.description.clone(),
+                metrics: definition::resolve(&self.watched, refs)?,
+                expression: self.expression.clone(),
+                period: int(self.period_secs),
+                periods: int(self.periods),
+                threshold: self.threshold,
+                below: self.below,
+                actions,
+            }
+            .normalized(),
+        )
     }
 }
 
@@ -244,11 +247,12 @@ async fn put(
     } else {
         ComparisonOperator::GreaterThanThreshold
     };
-    ctx.cloudwatch
+    let call = ctx
+        .cloudwatch
         .put_metric_alarm()
         .alarm_name(&alarm.name)
-        .alarm_description(&d.description)
-        .set_metrics(Some(definition::queries(&d)))
+        .alarm_description(&d.description);
+    d.watch(call)
         .evaluation_periods(d.periods)
         .threshold(d.threshold)
         .comparison_operator(comparison)

@@ -111,6 +111,83 @@ fn target_groups_are_named_as_cloudwatch_names_them() {
     assert_eq!(resolved[0].4[0].1, "targetgroup/s-tg/73e2");
 }
 
+/// An alarm on one metric, no math: the unhealthy hosts of a target group.
+fn unhealthy(stat: &str) -> Alarm {
+    Alarm {
+        name: "s-app-unhealthy".into(),
+        description: "unhealthy".into(),
+        watched: vec![Watched {
+            id: "m1".into(),
+            namespace: "AWS/ApplicationELB".into(),
+            metric: "UnHealthyHostCount".into(),
+            stat: stat.into(),
+            dimensions: vec![(
+                "LoadBalancer".into(),
+                Value::LoadBalancer("load-balancer".into()),
+            )],
+        }],
+        expression: None,
+        period_secs: 60,
+        periods: 2,
+        threshold: 0.0,
+        below: false,
+        actions: Vec::new(),
+    }
+}
+
+#[test]
+fn one_metric_reads_back_the_same_in_the_plain_form_and_in_metric_math() {
+    use aws_sdk_cloudwatch::types::{Dimension, Statistic};
+    let spec = unhealthy("Maximum");
+    let wanted = spec.wanted(&refs()).unwrap();
+    let plain = MetricAlarm::builder()
+        .alarm_description("unhealthy")
+        .namespace("AWS/ApplicationELB")
+        .metric_name("UnHealthyHostCount")
+        .statistic(Statistic::Maximum)
+        .dimensions(
+            Dimension::builder()
+                .name("LoadBalancer")
+                .value("app/s-alb/50dc")
+                .build(),
+        )
+        .period(60)
+        .evaluation_periods(2)
+        .threshold(0.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .build();
+    let found = AlarmState {
+        definition: definition::read(&plain),
+    };
+    assert!(spec.diff(&found, &refs()).is_empty(), "{found:?}");
+    // The same alarm as an endpoint may answer it: one query returning its metric.
+    let math = MetricAlarm::builder()
+        .set_metrics(Some(definition::queries(&Definition {
+            metrics: vec![(
+                "m1".into(),
+                wanted.metrics[0].1.clone(),
+                wanted.metrics[0].2.clone(),
+                "Maximum".into(),
+                wanted.metrics[0].4.clone(),
+            )],
+            ..wanted.clone()
+        })))
+        .alarm_description("unhealthy")
+        .evaluation_periods(2)
+        .threshold(0.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .build();
+    let found = AlarmState {
+        definition: definition::read(&math),
+    };
+    assert!(spec.diff(&found, &refs()).is_empty(), "{found:?}");
+    // Another statistic is a change.
+    let found = AlarmState {
+        definition: definition::read(&plain),
+    };
+    assert!(!unhealthy("Sum").diff(&found, &refs()).is_empty());
+}
+
 mod calls {
     use aws_sdk_cloudwatch::operation::delete_alarms::{DeleteAlarmsError, DeleteAlarmsOutput};
     use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
@@ -142,6 +219,7 @@ mod calls {
                     && r.alarm_actions() == ["arn:aws:sns:r:1:s-alarms"]
                     && r.ok_actions() == ["arn:aws:sns:r:1:s-alarms"]
                     && r.metrics().len() == 3
+                    && r.metric_name().is_none()
                     && r.tags().is_empty() != tagged
             })
             .then_output(|| PutMetricAlarmOutput::builder().build())
@@ -155,6 +233,42 @@ mod calls {
         let output = five_xx().create(&ctx, creating.get()).await.unwrap();
         assert_eq!(output.aws_id, "s-http-5xx");
         assert_eq!(put.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn one_metric_is_put_in_the_plain_form_and_math_only_where_needed() {
+        use aws_sdk_cloudwatch::types::Statistic;
+        let plain = mock!(aws_sdk_cloudwatch::Client::put_metric_alarm)
+            .match_requests(|r| {
+                r.metrics().is_empty()
+                    && r.namespace() == Some("AWS/ApplicationELB")
+                    && r.metric_name() == Some("UnHealthyHostCount")
+                    && r.statistic() == Some(&Statistic::Maximum)
+                    && r.extended_statistic().is_none()
+                    && r.period() == Some(60)
+                    && r.dimensions()[0].value() == Some("app/s-alb/50dc")
+            })
+            .then_output(|| PutMetricAlarmOutput::builder().build());
+        let ctx = testing::cloudwatch(&[&plain]);
+        let creating = testing::Creating::new("alarm-unhealthy-app".into(), refs());
+        unhealthy("Maximum")
+            .create(&ctx, creating.get())
+            .await
+            .unwrap();
+        assert_eq!(plain.num_calls(), 1);
+
+        let percentile = mock!(aws_sdk_cloudwatch::Client::put_metric_alarm)
+            .match_requests(|r| r.statistic().is_none() && r.extended_statistic() == Some("p99"))
+            .then_output(|| PutMetricAlarmOutput::builder().build());
+        let ctx = testing::cloudwatch(&[&percentile]);
+        unhealthy("p99").create(&ctx, creating.get()).await.unwrap();
+        assert_eq!(percentile.num_calls(), 1);
+
+        // The 5xx rate needs math: three queries, no plain metric (put_rule checks).
+        let math = put_rule(true);
+        let ctx = testing::cloudwatch(&[&math]);
+        five_xx().create(&ctx, creating.get()).await.unwrap();
+        assert_eq!(math.num_calls(), 1);
     }
 
     #[tokio::test]
