@@ -21,6 +21,10 @@ pub enum Fault {
     /// HTTP 503 with the plain-text body `Service Unavailable`, not in AWS's format (what a
     /// load balancer or proxy in front of the endpoint sends; the work not done).
     PlainUnavailable,
+    /// HTTP 404 with a plain-text body: an endpoint that does not serve the API at all.
+    NotServed,
+    /// The identity may not make the call: AWS's access-denied error in the protocol's shape.
+    Denied,
     /// The connection closed before the call reached the emulator.
     Reset,
     /// The answer comes, late.
@@ -40,13 +44,15 @@ impl FromStr for Fault {
             "500" => Self::Internal,
             "503" => Self::Unavailable,
             "503-plain" => Self::PlainUnavailable,
+            "404-plain" => Self::NotServed,
+            "denied" => Self::Denied,
             "reset" => Self::Reset,
             "slow" => Self::Slow,
             "lost" => Self::Lost,
             "blackhole" => Self::Blackhole,
             other => {
                 return Err(format!(
-                    "unknown fault {other:?}; known: throttle, 500, 503, 503-plain, reset, slow, lost, blackhole"
+                    "unknown fault {other:?}; known: throttle, 500, 503, 503-plain, 404-plain, denied, reset, slow, lost, blackhole"
                 ));
             }
         })

@@ -26,7 +26,7 @@ enum Command {
         /// Play AWS's timings, multiplied by this (1.0 is AWS's own pace).
         #[arg(long)]
         scale: Option<f64>,
-        /// Inject faults: seed=N,rate=0.2,kinds=lost+throttle+500+503+503-plain+reset+slow+blackhole,calls=mutating|all|Op1+Op2,each=first|call
+        /// Inject faults: seed=N,rate=0.2,kinds=lost+throttle+500+503+503-plain+404-plain+denied+reset+slow+blackhole,calls=mutating|all|Op1+Op2,each=first|call
         #[arg(long)]
         faults: Option<String>,
         /// One line per call on stderr.

@@ -67,6 +67,20 @@ pub fn plain(status: StatusCode) -> Response<Full<Bytes>> {
     response
 }
 
+/// Access denied, as each protocol says it, naming the action as IAM does.
+pub fn denied(call: &crate::call::Call) -> Response<Full<Bytes>> {
+    let action = format!("{}:{}", call.service, call.operation);
+    let message = format!(
+        "User: arn:aws:iam::123456789012:user/awsfront is not authorized to perform: {action}"
+    );
+    let code = match call.protocol {
+        Protocol::Ec2 => "UnauthorizedOperation",
+        Protocol::Query => "AccessDenied",
+        Protocol::Json => "AccessDeniedException",
+    };
+    error(call.protocol, StatusCode::FORBIDDEN, code, &message)
+}
+
 /// The throttling answer of each protocol.
 pub fn throttled(protocol: Protocol, service: &str) -> Response<Full<Bytes>> {
     match protocol {

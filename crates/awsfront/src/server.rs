@@ -119,6 +119,8 @@ async fn answer(
             ));
         }
         Some(Fault::PlainUnavailable) => return Ok(reply::plain(StatusCode::SERVICE_UNAVAILABLE)),
+        Some(Fault::NotServed) => return Ok(reply::plain(StatusCode::NOT_FOUND)),
+        Some(Fault::Denied) => return Ok(reply::denied(call)),
         Some(Fault::Reset) => return Err(Closed("connection reset before the call")),
         Some(Fault::Blackhole) => std::future::pending::<()>().await,
         Some(Fault::Slow) => tokio::time::sleep(slow(shared)).await,

@@ -89,7 +89,7 @@ pub async fn summary(ctx: &Context, name: &str) -> Result<StackSummary> {
         stack: name.to_owned(),
         ..ctx.clone()
     };
-    let observed = crate::resources::observe_all(&ctx, &[]).await?;
+    let observed = crate::resources::observe_all(&ctx, &[]).await?.found;
     Ok(StackSummary {
         stack: name.to_owned(),
         resources: observed.len(),

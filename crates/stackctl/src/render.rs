@@ -269,6 +269,22 @@ impl Serialize for Named {
     }
 }
 
+/// One note for each kind the stack does not declare that could not be read: what was
+/// answered, and what that means for the command (`doing`: "planned", "shown", "deleted").
+pub fn unread_notes(unread: &[infra::resources::Unread], doing: &str) -> Vec<String> {
+    unread
+        .iter()
+        .map(|u| {
+            format!(
+                "{} could not be read ({}). The stack file declares none, so none are {doing}; \
+                 any made by an earlier version of this stack are left as they are.",
+                u.kind.plural(),
+                u.reason
+            )
+        })
+        .collect()
+}
+
 /// The warning for each stack made from this stack file under another name.
 pub fn renamed_warnings(prepared: &infra::engine::Prepared, region: &str) -> Vec<String> {
     prepared

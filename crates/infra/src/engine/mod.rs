@@ -28,7 +28,7 @@ use crate::graph::Graph;
 use crate::id::ResourceId;
 use crate::outputs::Outputs;
 use crate::plan::{self, Action, Plan, Removal};
-use crate::resources::{self, Desired, Observed};
+use crate::resources::{self, Desired, Observation, Observed, Unread};
 use crate::stack_file::StackSpec;
 
 #[derive(Debug, Clone, Default)]
@@ -52,6 +52,8 @@ pub struct Prepared {
     /// The services the run gives no image: those that keep the one they run, and those
     /// that cannot be deployed.
     pub unimaged: Unimaged,
+    /// Kinds the stack does not declare that could not be read (denied, or not served).
+    pub unread: Vec<Unread>,
 }
 
 /// Reads the stack's current state and plans the changes to reach `spec`.
@@ -66,7 +68,10 @@ pub async fn prepare(ctx: &Context, spec: &StackSpec) -> Result<Prepared> {
         });
     }
     let mut desired = crate::desired::desired(spec, &zones);
-    let observed = resources::observe_all(ctx, &desired).await?;
+    let Observation {
+        found: observed,
+        unread,
+    } = resources::observe_all(ctx, &desired).await?;
     // A service given no image keeps the one it runs: observing finds every resource of the
     // stack whatever is desired, so the look stands and only the desired list is made again.
     let mut kept = spec.clone();
@@ -89,23 +94,25 @@ pub async fn prepare(ctx: &Context, spec: &StackSpec) -> Result<Prepared> {
         observed,
         renamed_from,
         unimaged,
+        unread,
     })
 }
 
 /// Reads the stack (everything that carries its tag) and plans deleting all of it.
 pub async fn prepare_destroy(ctx: &Context) -> Result<Prepared> {
-    let observed = remaining(ctx).await?;
+    let Observation { found, unread } = remaining(ctx).await?;
     Ok(Prepared {
-        plan: plan::destroy(&ctx.stack, &observed),
+        plan: plan::destroy(&ctx.stack, &found),
         desired: Vec::new(),
-        observed,
+        observed: found,
         renamed_from: Vec::new(),
         unimaged: Unimaged::default(),
+        unread,
     })
 }
 
-/// Every resource still tagged with the stack.
-pub async fn remaining(ctx: &Context) -> Result<Vec<Observed>> {
+/// Every resource still tagged with the stack, and the kinds that could not be read.
+pub async fn remaining(ctx: &Context) -> Result<Observation> {
     resources::observe_all(ctx, &[]).await
 }
 
@@ -164,13 +171,14 @@ pub async fn apply(
 
 /// Observes the stack again and plans the same desired resources against it.
 async fn look_again(ctx: &Context, prepared: &Prepared) -> Result<Prepared> {
-    let observed = resources::observe_all(ctx, &prepared.desired).await?;
+    let Observation { found, unread } = resources::observe_all(ctx, &prepared.desired).await?;
     Ok(Prepared {
-        plan: plan::compute(&prepared.plan.stack, &prepared.desired, &observed)?,
+        plan: plan::compute(&prepared.plan.stack, &prepared.desired, &found)?,
         desired: prepared.desired.clone(),
-        observed,
+        observed: found,
         renamed_from: Vec::new(),
         unimaged: prepared.unimaged.clone(),
+        unread,
     })
 }
 
@@ -392,6 +400,7 @@ mod tests {
             observed: Vec::new(),
             renamed_from: Vec::new(),
             unimaged: Unimaged::default(),
+            unread: Vec::new(),
         };
         let changes = prepared.plan.changes.iter().map(|c| (&c.id, c)).collect();
         let work = prepared

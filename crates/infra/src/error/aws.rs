@@ -33,6 +33,22 @@ pub enum Outcome {
     Unknown,
 }
 
+/// Codes of a call the identity may not make.
+pub(super) const DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+];
+
+/// Codes of an operation the endpoint does not serve.
+pub(super) const UNSERVED: &[&str] = &[
+    "UnknownOperationException",
+    "InvalidAction",
+    "NotImplemented",
+    "UnsupportedOperation",
+];
+
 /// Codes AWS uses for throttling (the SDK's own list).
 const THROTTLING: &[&str] = &[
     "Throttling",
@@ -304,5 +320,23 @@ mod tests {
         );
         let xml = "<Response><Errors><Error><Code>InternalError</Code></Error></Errors></Response>";
         assert_eq!(create_vpc(500, xml).await.outcome(), Outcome::Unknown);
+    }
+
+    #[tokio::test]
+    async fn only_a_denied_or_unserved_read_says_nothing_about_what_exists() {
+        assert!(denied("AccessDenied").is_unreadable());
+        assert!(denied("UnauthorizedOperation").is_unreadable());
+        assert!(
+            !denied("InvalidVpcID.NotFound").is_unreadable(),
+            "a not-found is an answer"
+        );
+        assert!(
+            create_vpc(404, "<html>Not Found</html>")
+                .await
+                .is_unreadable()
+        );
+        assert!(!create_vpc(503, "Service Unavailable").await.is_unreadable());
+        let xml = "<Response><Errors><Error><Code>InvalidAction</Code></Error></Errors></Response>";
+        assert!(create_vpc(400, xml).await.is_unreadable());
     }
 }

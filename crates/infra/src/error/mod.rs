@@ -322,6 +322,20 @@ impl Error {
         }
     }
 
+    /// A read that says nothing about what exists: the identity may not make it, or the
+    /// endpoint does not serve the API (a 404 or 501 that is not AWS's answer).
+    pub fn is_unreadable(&self) -> bool {
+        match self {
+            Self::Aws { code, answer, .. } => match code.as_deref() {
+                Some(code) => aws::DENIED.contains(&code) || aws::UNSERVED.contains(&code),
+                None => answer
+                    .as_deref()
+                    .is_some_and(|a| a.starts_with("HTTP 404,") || a.starts_with("HTTP 501,")),
+            },
+            _ => false,
+        }
+    }
+
     /// The AWS error code, if this is an AWS error.
     pub fn code(&self) -> Option<&str> {
         match self {

@@ -192,6 +192,7 @@ fn a_service_s_version_is_the_image_it_rolls_out() {
         observed: Vec::new(),
         renamed_from: Vec::new(),
         unimaged: crate::engine::Unimaged::default(),
+        unread: Vec::new(),
     };
     let versions = recorder::versions(&prepared);
     assert_eq!(versions["service"], "repo/app:2");

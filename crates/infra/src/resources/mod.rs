@@ -91,12 +91,40 @@ impl Desired {
 /// A resource as found in AWS, of any kind.
 pub type Observed = Found<Detail>;
 
+/// A kind the stack does not declare whose resources could not be read: its service is not
+/// served at the endpoint, or the identity may not read it. See docs/decisions.md, "Read
+/// only what the stack can own".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unread {
+    pub kind: Kind,
+    /// What the read answered.
+    pub reason: String,
+}
+
+/// What one look at the stack found, and the kinds it could not read.
+#[derive(Debug, Clone, Default)]
+pub struct Observation {
+    pub found: Vec<Observed>,
+    pub unread: Vec<Unread>,
+}
+
 impl serde::Serialize for Detail {
     fn serialize<S: serde::Serializer>(
         &self,
         serializer: S,
     ) -> std::result::Result<S::Ok, S::Error> {
         self.kind().serialize(serializer)
+    }
+}
+
+impl Kind {
+    /// The label for several: "scaling policies", "SQS queues".
+    pub fn plural(self) -> String {
+        let label = self.label();
+        match label.strip_suffix('y') {
+            Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{stem}ies"),
+            _ => format!("{label}s"),
+        }
     }
 }
 
@@ -133,4 +161,16 @@ registry::kinds! {
     Alarm => alarm::Alarm,
     Dashboard => dashboard::Dashboard,
     Image => image::Image,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_say_their_plural() {
+        assert_eq!(Kind::ScalingPolicy.plural(), "scaling policies");
+        assert_eq!(Kind::Queue.plural(), "SQS queues");
+        assert_eq!(Kind::InternetGateway.plural(), "internet gateways");
+    }
 }

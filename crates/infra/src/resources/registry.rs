@@ -228,8 +228,9 @@ macro_rules! kinds {
         }
 
         /// Every resource of the stack, all kinds at once: the `desired` ones and anything
-        /// else that carries the stack's tag.
-        pub async fn observe_all(ctx: &Context, desired: &[Desired]) -> Result<Vec<Observed>> {
+        /// else that carries the stack's tag. A kind nothing desired is of, whose read is
+        /// denied or not served, is `unread` instead of failing the look.
+        pub async fn observe_all(ctx: &Context, desired: &[Desired]) -> Result<Observation> {
             let scope = Scope::new(ctx);
             let scope = &scope;
             let found = futures::future::try_join_all([
@@ -241,12 +242,26 @@ macro_rules! kinds {
                             _ => None,
                         })
                         .collect();
-                    let found = <$module::$ty as Resource>::observe(scope, &wanted).await?;
-                    Ok::<_, Error>(found.into_iter().map(|f| f.with(Detail::$kind(f.detail.clone()))).collect::<Vec<_>>())
-                }) as std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Observed>>> + Send + '_>>),+
+                    let found = match <$module::$ty as Resource>::observe(scope, &wanted).await {
+                        Ok(found) => found,
+                        Err(err) if wanted.is_empty() && err.is_unreadable() => {
+                            let reason = err.to_string();
+                            return Ok(Err(Unread { kind: Kind::$kind, reason }));
+                        }
+                        Err(err) => return Err(err),
+                    };
+                    Ok::<_, Error>(Ok(found.into_iter().map(|f| f.with(Detail::$kind(f.detail.clone()))).collect::<Vec<_>>()))
+                }) as std::pin::Pin<Box<dyn std::future::Future<Output = Result<std::result::Result<Vec<Observed>, Unread>>> + Send + '_>>),+
             ])
             .await?;
-            Ok(found.concat())
+            let mut observation = Observation::default();
+            for kind in found {
+                match kind {
+                    Ok(found) => observation.found.extend(found),
+                    Err(unread) => observation.unread.push(unread),
+                }
+            }
+            Ok(observation)
         }
     };
 }

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use infra::CallCounts;
 use infra::engine::{self, Prepared};
 use infra::plan::Change;
-use infra::resources::Observed;
+use infra::resources::{Observation, Observed, Unread};
 use serde::Serialize;
 
 use super::plan::PlanReport;
@@ -24,6 +24,8 @@ struct DownReport<'a> {
     at: &'a Where,
     deleted: &'a [Change],
     remaining: &'a [Observed],
+    /// Kinds that could not be read (denied, or not served): nothing can be said of them.
+    unread: &'a [Unread],
     /// The deploy history's log group, if it stays (`--keep-history`, or resources remain).
     #[serde(skip_serializing_if = "Option::is_none")]
     history_kept_in: Option<String>,
@@ -40,6 +42,12 @@ impl Report for DownReport<'_> {
             )
         });
         let text = match (self.deleted.len(), self.remaining.len()) {
+            (_, 0) if !self.unread.is_empty() => format!(
+                "\nDeleted {} resources; nothing tagged {tag} remains of the kinds that could be \
+                 read, but {} could not be read (see below).",
+                self.deleted.len(),
+                kinds(self.unread)
+            ),
             (0, 0) => format!(
                 "Nothing to delete: no resource is tagged {tag} in {} (account {}).",
                 self.at.region, self.at.account
@@ -49,6 +57,11 @@ impl Report for DownReport<'_> {
         };
         text + &kept
     }
+}
+
+fn kinds(unread: &[Unread]) -> String {
+    let labels: Vec<String> = unread.iter().map(|u| u.kind.plural()).collect();
+    labels.join(", ")
 }
 
 pub async fn run(args: &DownArgs, file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
@@ -83,12 +96,16 @@ async fn locked(run: &Locked<'_>, args: &DownArgs) -> anyhow::Result<ExitCode> {
     if let Err(code) = delete(run, args, &prepared).await? {
         return Ok(code);
     }
-    let remaining = engine::remaining(ctx)
+    let Observation {
+        found: remaining,
+        unread,
+    } = engine::remaining(ctx)
         .await
         .context("while checking that nothing tagged with the stack remains")?;
     // The history goes with the stack, unless asked to stay or the stack is not all gone.
     let store = infra::history::store::Store::new(ctx);
-    let history_kept_in = if args.keep_history || !remaining.is_empty() {
+    let all_gone = remaining.is_empty() && unread.is_empty();
+    let history_kept_in = if args.keep_history || !all_gone {
         // Named only when there is one to read.
         let exists = store
             .exists()
@@ -108,20 +125,43 @@ async fn locked(run: &Locked<'_>, args: &DownArgs) -> anyhow::Result<ExitCode> {
         at,
         deleted: &prepared.plan.changes,
         remaining: &remaining,
+        unread: &unread,
         history_kept_in,
         aws_calls: ctx.calls.snapshot(),
     });
     session.report_calls();
+    Ok(proven(printer, at, &remaining, &unread))
+}
+
+/// Success only when nothing is left and every kind could be read; else what is left, or
+/// what could not be checked, on stderr.
+fn proven(printer: &Printer, at: &Where, remaining: &[Observed], unread: &[Unread]) -> ExitCode {
     if !remaining.is_empty() {
         printer.error(&format!(
             "{} resource(s) tagged stackctl:stack={} remain:\n{}",
             remaining.len(),
             at.stack,
-            render::resources(&remaining, render::width())
+            render::resources(remaining, render::width())
         ));
-        return Ok(ExitCode::FAILURE);
+        return ExitCode::FAILURE;
     }
-    Ok(ExitCode::SUCCESS)
+    if !unread.is_empty() {
+        let reasons: Vec<String> = unread
+            .iter()
+            .map(|u| format!("  {}: {}", u.kind.plural(), u.reason))
+            .collect();
+        printer.error(&format!(
+            "cannot prove that nothing of stack {} is left: {} could not be read\n{}\nRun \
+             `{}` again with an identity that may read them (or against an endpoint that \
+             serves them).",
+            at.stack,
+            kinds(unread),
+            reasons.join("\n"),
+            at.command("down")
+        ));
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
 
 /// Shows what goes, asks (unless `--yes`), and deletes it. `Ok(Err(code))`: stop with `code`

@@ -125,6 +125,7 @@ pub async fn run(args: &PlanArgs, file: &Path, printer: &Printer) -> anyhow::Res
     }
     let mut notes = image_notes(&prepared, args.infra_only);
     notes.extend(autoscaled(&prepared, &spec));
+    notes.extend(render::unread_notes(&prepared.unread, "planned"));
     printer.report(&PlanReport {
         all: args.all,
         warnings,

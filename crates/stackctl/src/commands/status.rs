@@ -303,9 +303,13 @@ pub async fn run(file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
     let spec = crate::stack_file::load(file)?;
     let naming = Naming::File(file.to_owned());
     let session = Session::open(&spec.name, &spec.region, naming, printer).await?;
-    let observed = engine::remaining(&session.ctx)
+    let observation = engine::remaining(&session.ctx)
         .await
         .context("while reading the stack's resources from AWS")?;
+    for note in render::unread_notes(&observation.unread, "shown") {
+        printer.note(&format!("note: {note}"));
+    }
+    let observed = observation.found;
     let url = observed.iter().find_map(|o| match &o.detail {
         Detail::LoadBalancer(lb) => Some(format!("http://{}", lb.dns_name)),
         _ => None,

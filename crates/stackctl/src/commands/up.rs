@@ -101,6 +101,7 @@ async fn locked(
     }
     let mut notes = image_notes(&prepared, args.infra_only);
     notes.extend(super::plan::autoscaled(&prepared, spec));
+    notes.extend(crate::render::unread_notes(&prepared.unread, "planned"));
     printer.line(
         &PlanReport {
             notes: notes.clone(),

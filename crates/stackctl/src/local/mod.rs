@@ -272,7 +272,8 @@ pub async fn run_one(
     let (ctx, printer) = (&session.ctx, &session.printer);
     let observed = infra::engine::remaining(ctx)
         .await
-        .context("while reading the task definition back")?;
+        .context("while reading the task definition back")?
+        .found;
     let (mut environment, _) = from_task_definition(&observed)?;
     // As a container runtime maps a host port to the container's: the service reads PORT.
     environment.insert("PORT".into(), port.to_string());

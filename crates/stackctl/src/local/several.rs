@@ -268,7 +268,8 @@ pub async fn start_all(
     let (ctx, printer) = (&session.ctx, &session.printer);
     let observed = infra::engine::remaining(ctx)
         .await
-        .context("while reading the task definitions back")?;
+        .context("while reading the task definitions back")?
+        .found;
     let app = super::app_binary(app_bin)?;
     let dir = Dir::new(file, &ctx.stack);
     let (running, router) = run(spec, &observed, &dir, &app).await?;

@@ -18,4 +18,5 @@ mod service;
 mod several;
 mod soak;
 mod stack;
+mod unread;
 mod validate;
