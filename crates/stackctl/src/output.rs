@@ -60,18 +60,31 @@ pub struct Printer {
 fn causes(err: &anyhow::Error) -> Vec<String> {
     let mut causes = Vec::new();
     let mut last = err.to_string();
+    let mut said = last.clone();
     for cause in err.chain().skip(1) {
         let text = cause.to_string();
         let wrapper = text == "service error"
             || text == "unhandled error"
             || (text.starts_with("unhandled error (") && text.ends_with(')'));
-        if wrapper || last.contains(&text) {
+        if wrapper || last.contains(&text) || repeats_aws_message(&text, &said) {
             continue;
         }
         causes.push(text.clone());
+        said.push_str(&text);
         last = text;
     }
     causes
+}
+
+/// The SDK's dump of AWS's answer (`Error { code: "…", message: "…", … }`) when its message
+/// was already said.
+fn repeats_aws_message(text: &str, said: &str) -> bool {
+    let message = text
+        .strip_prefix("Error { code: ")
+        .and_then(|rest| rest.split_once("message: \""))
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(message, _)| message);
+    message.is_some_and(|m| said.contains(m))
 }
 
 impl Printer {
@@ -244,5 +257,18 @@ mod tests {
             .context("unhandled error (Throttling)")
             .context("could not reach the endpoint");
         assert_eq!(causes(&err), ["connection refused"]);
+    }
+
+    #[test]
+    fn the_sdk_s_dump_of_a_message_already_said_is_left_out() {
+        let dump = "Error { code: \"AccessDeniedException\", message: \"User: u is not authorized \
+                    to perform: dynamodb:PutItem\", aws_request_id: \"r-1\" }";
+        let err = anyhow::anyhow!(dump).context(
+            "PutItem for stack lock failed (AccessDeniedException, HTTP 403: User: u is not \
+             authorized to perform: dynamodb:PutItem): the AWS identity in use may not call PutItem",
+        );
+        assert_eq!(causes(&err), Vec::<String>::new());
+        let other = anyhow::anyhow!(dump).context("PutItem for stack lock failed");
+        assert_eq!(causes(&other), [dump]);
     }
 }

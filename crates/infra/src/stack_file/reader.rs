@@ -174,11 +174,20 @@ impl<'a> Reader<'a> {
             } else {
                 format!("{path}.{name}")
             };
+            let at_top = path.is_empty();
+            let is_table = table
+                .get(name)
+                .is_some_and(|i| i.is_table() || i.is_array_of_tables());
+            // A stack key written above any table: the common slip of a first stack file.
+            let in_stack = at_top && !is_table && ["name", "region", "tags"].contains(&name);
             let hint = match closest(name, allowed) {
+                _ if in_stack => {
+                    "; it belongs in the [stack] table: write it under a `[stack]` line".into()
+                }
                 Some(best) => format!("; did you mean `{best}`?"),
                 None => format!("; allowed: {}", allowed.join(", ")),
             };
-            let what = if path.is_empty() { "table" } else { "key" };
+            let what = if at_top && is_table { "table" } else { "key" };
             self.error_at(span, &full, format!("unknown {what}{hint}"));
         }
     }

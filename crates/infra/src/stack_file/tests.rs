@@ -371,3 +371,20 @@ fn a_table_or_key_given_twice_is_named() {
     let shown = err.to_string();
     assert!(shown.contains("the key `name` is given twice"), "{shown}");
 }
+
+#[test]
+fn stack_keys_above_any_table_are_placed_under_stack() {
+    let (positions, text) = errors("name = \"messages\"\nregion = \"us-east-1\"\n[extras]\n");
+    assert_eq!(positions[0], (1, 1, "name".to_owned()));
+    assert!(
+        text.contains(
+            "stack.toml:1:1: name: unknown key; it belongs in the [stack] table: write it under a `[stack]` line"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("stack.toml:2:1: region: unknown key; it belongs in the [stack] table"),
+        "{text}"
+    );
+    assert!(text.contains("extras: unknown table"), "{text}");
+}

@@ -1,7 +1,8 @@
 //! Read only what the stack can own: a kind the stack does not declare, whose service the
 //! endpoint does not serve (or the identity may not read), fails no command; `down` says what
 //! it could not check instead of claiming nothing is left; a declared kind that cannot be read
-//! fails naming the call and what came back.
+//! fails naming the call and what came back; an identity that may do nothing gets one
+//! message before any change.
 
 use crate::faults::with_service;
 use crate::helpers::{TestStack, front, stderr, stdout};
@@ -77,4 +78,32 @@ async fn a_declared_kind_whose_reads_are_denied_stops_the_plan_naming_the_call()
         err.contains("the AWS identity in use may not call"),
         "{err}"
     );
+}
+
+/// An identity that may do nothing at all: one message naming the first call it may not make,
+/// before any change, for `plan` and for `up`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_identity_without_any_permission_gets_one_message_before_any_change() {
+    let front = front(None, Some("rate=1,kinds=denied,calls=all,each=call")).await;
+    let mut stack = TestStack::new("noperm", &format!("[service]\nimage = \"{IMAGE}\"\n")).await;
+    stack.endpoint = Some(front.endpoint());
+    for args in [&["plan"][..], &["up", "--yes"]] {
+        let run = stack.run(args);
+        let err = stderr(&run);
+        assert_eq!(run.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.matches("error:").count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains("is not authorized to perform:") && err.contains("may not call"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("Error { code:"), "said once: {err}");
+    }
+    // AWS answers GetCallerIdentity for any identity; nothing else got through.
+    let reached = front
+        .entries()
+        .iter()
+        .filter(|e| e.fault.is_none() && e.operation != "GetCallerIdentity")
+        .count();
+    assert_eq!(reached, 0, "nothing reached AWS: {:?}", front.entries());
+    assert_eq!(inventory(&stack).await, Vec::<String>::new());
 }
