@@ -9,19 +9,33 @@ use crate::helpers::{TestStack, emulator_endpoint, stderr, stdout};
 use crate::stack::inventory;
 
 /// The service binary next to stackctl, built once per test run (a binary left by an older
-/// build may lack a mode the tests use).
+/// build may lack a mode the tests use). Built as the workspace, as the scripts build it, and
+/// without cargo's test-process variables: `-p app` alone resolves other features, and an
+/// inherited `CARGO_MANIFEST_DIR` (watched by a dependency's build script) made every suite
+/// in a fresh clone compile the AWS SDK again, minutes on two cores.
 pub fn app_binary() -> PathBuf {
     static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     let app = Path::new(env!("CARGO_BIN_EXE_stackctl")).with_file_name("app");
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let built = Command::new(cargo)
-            .args(["build", "-p", "app"])
-            .status()
-            .unwrap();
-        assert!(built.success(), "cargo build -p app");
+        let mut command = Command::new(cargo);
+        command.args(["build", "--workspace", "--locked"]);
+        without_cargo_test_variables(&mut command);
+        let built = command.status().unwrap();
+        assert!(built.success(), "cargo build --workspace");
     });
     app
+}
+
+/// Removes the variables cargo sets for a test process (`CARGO_MANIFEST_DIR` among them),
+/// keeping where to build and where cargo lives.
+fn without_cargo_test_variables(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_") && !matches!(&*name, "CARGO_TARGET_DIR" | "CARGO_HOME") {
+            command.env_remove(&*name);
+        }
+    }
 }
 
 fn free_port() -> u16 {
@@ -185,12 +199,7 @@ async fn up_local_refuses_anything_but_a_local_emulator() {
 fn quickstart(script: &Path) -> Command {
     let mut command = Command::new("bash");
     command.arg(script);
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if name.starts_with("CARGO_") && !matches!(&*name, "CARGO_TARGET_DIR" | "CARGO_HOME") {
-            command.env_remove(&*name);
-        }
-    }
+    without_cargo_test_variables(&mut command);
     command
 }
 
