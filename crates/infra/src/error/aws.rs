@@ -140,6 +140,15 @@ fn endpoint_name() -> String {
     }
 }
 
+/// The endpoint does not serve the API `operation` belongs to.
+fn unserved(operation: &str) -> String {
+    format!(
+        "{} does not serve {operation}; with an emulator or a proxy, check that it serves this \
+         AWS service (and AWS_ENDPOINT_URL), or take what needs it out of the stack file",
+        endpoint_name()
+    )
+}
+
 /// The fix for the failures a user can act on: credentials, permissions, region.
 pub(super) fn hint_for<E>(
     err: &SdkError<E, HttpResponse>,
@@ -176,6 +185,13 @@ where
         Some("InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "ExpiredTokenException") => Some(
             "the AWS credentials are invalid or expired; refresh them (`aws sso login`, or new access keys)".into(),
         ),
+        Some(c) if UNSERVED.contains(&c) => Some(unserved(operation)),
+        None if err
+            .raw_response()
+            .is_some_and(|r| matches!(r.status().as_u16(), 404 | 501)) =>
+        {
+            Some(unserved(operation))
+        }
         _ if matches!(err, SdkError::TimeoutError(_)) => Some(format!(
             "no answer from {} in time ({text}); AWS or the network is slow or unreachable. \
              Running the command again is safe",
@@ -301,7 +317,11 @@ mod tests {
             text.contains("HTTP 404, not an AWS answer: \"<html> <body> <h1>Not Found</h1>"),
             "{text}"
         );
-        assert!(text.ends_with("…\")") && !text.contains("whole"), "{text}");
+        assert!(text.contains("…\"): ") && !text.contains("whole"), "{text}");
+        assert!(
+            text.contains("does not serve CreateVpc; with an emulator or a proxy"),
+            "{text}"
+        );
     }
 
     #[tokio::test]

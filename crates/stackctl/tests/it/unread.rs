@@ -24,7 +24,14 @@ async fn a_kind_the_stack_does_not_declare_and_the_endpoint_does_not_serve_fails
     let text = format!("{}{}", stdout(&plan), stderr(&plan));
     assert!(plan.status.success(), "{text}");
     assert!(
-        text.contains("scalable targets could not be read (DescribeScalableTargets for scalable targets failed (HTTP 404, not an AWS answer: \"Not Found\"))"),
+        text.contains("scalable targets could not be read (DescribeScalableTargets for scalable targets failed (HTTP 404, not an AWS answer: \"Not Found\"): "),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{} does not serve DescribeScalableTargets",
+            front.endpoint()
+        )),
         "{text}"
     );
     assert!(text.contains("so none are planned"), "{text}");
