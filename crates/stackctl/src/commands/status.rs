@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use infra::CallCounts;
 use infra::engine;
-use infra::resources::{Detail, Observed};
+use infra::resources::{Detail, Observation, Observed, Unread};
 use infra::stack_file::{ServiceSpec, StackSpec, rule_order};
 use serde::Serialize;
 
@@ -226,6 +226,9 @@ struct StatusReport<'a> {
     /// Each web service's live check (with several web services).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     web: Vec<WebCheck>,
+    /// Kinds the stack does not declare that could not be read (denied, or not served).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    unread: &'a [Unread],
     aws_calls: CallCounts,
     #[serde(skip)]
     url: Option<String>,
@@ -309,7 +312,10 @@ pub async fn run(file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
     for note in render::unread_notes(&observation.unread, "shown") {
         printer.note(&format!("note: {note}"));
     }
-    let observed = observation.found;
+    let Observation {
+        found: observed,
+        unread,
+    } = observation;
     let url = observed.iter().find_map(|o| match &o.detail {
         Detail::LoadBalancer(lb) => Some(format!("http://{}", lb.dns_name)),
         _ => None,
@@ -336,6 +342,7 @@ pub async fn run(file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
         services: service_lines(&observed),
         health,
         web,
+        unread: &unread,
         aws_calls: session.ctx.calls.snapshot(),
         url,
     });

@@ -39,6 +39,14 @@ async fn a_kind_the_stack_does_not_declare_and_the_endpoint_does_not_serve_fails
     let up = stack.run(&["up", "--yes"]);
     assert!(up.status.success(), "{}", stderr(&up));
     assert_eq!(inventory(&stack).await, with_service(&stack.name));
+    let json = stack.json(&["status"]);
+    assert_eq!(json["unread"][0]["kind"], "scalable_target", "{json}");
+    assert!(
+        json["unread"][1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("DescribeScalingPolicies for scaling policies failed")),
+        "{json}"
+    );
     let status = stack.run(&["status"]);
     assert!(status.status.success(), "{}", stderr(&status));
     assert!(
