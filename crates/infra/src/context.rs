@@ -228,6 +228,8 @@ pub struct Context {
     /// For the deploy history (see [`crate::history`]): not counted, like the lock's.
     pub history_logs: aws_sdk_cloudwatchlogs::Client,
     pub calls: CallCounter,
+    /// The calls of the lock and the deploy history: counted apart from the stack's.
+    pub lock_and_history_calls: CallCounter,
     pub settings: Settings,
 }
 
@@ -278,6 +280,7 @@ impl Context {
     /// Builds every client from one shared configuration.
     pub fn from_config(stack: &str, region: &str, config: &SdkConfig) -> Self {
         let calls = CallCounter::default();
+        let lock_and_history_calls = CallCounter::default();
         macro_rules! client {
             ($krate:ident) => {
                 $krate::Client::from_conf(
@@ -302,11 +305,20 @@ impl Context {
             autoscaling: client!(aws_sdk_applicationautoscaling),
             cloudwatch: client!(aws_sdk_cloudwatch),
             sns: client!(aws_sdk_sns),
-            // The lock's own calls are not the stack's: "a second `up` makes no mutating
-            // calls" is about the stack's resources.
-            dynamodb: aws_sdk_dynamodb::Client::new(config),
-            history_logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            // The lock's and the history's calls are not the stack's ("a second `up` makes no
+            // mutating calls" is about the stack's resources): counted apart, and shown.
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(config)
+                    .interceptor(lock_and_history_calls.clone())
+                    .build(),
+            ),
+            history_logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(config)
+                    .interceptor(lock_and_history_calls.clone())
+                    .build(),
+            ),
             calls,
+            lock_and_history_calls,
             settings: Settings::default(),
         }
     }

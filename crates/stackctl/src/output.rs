@@ -103,6 +103,17 @@ impl Printer {
         }
     }
 
+    /// `-v`: calls made for stackctl's own bookkeeping (`what`), apart from the stack's.
+    pub fn calls_apart(&self, what: &str, counts: &infra::CallCounts) {
+        if self.verbose {
+            self.note(&crate::render::calls(counts).replacen(
+                "AWS calls",
+                &format!("AWS calls for {what}"),
+                1,
+            ));
+        }
+    }
+
     /// A command line clap refused, in JSON mode: the document on stdout (clap itself says it
     /// on stderr and exits 2).
     pub fn usage_error(&self, err: &clap::Error) {

@@ -30,6 +30,8 @@ struct DownReport<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     history_kept_in: Option<String>,
     aws_calls: CallCounts,
+    /// The stack lock's and the deploy history's own calls, apart from the stack's.
+    lock_and_history_calls: CallCounts,
 }
 
 impl Report for DownReport<'_> {
@@ -128,6 +130,7 @@ async fn locked(run: &Locked<'_>, args: &DownArgs) -> anyhow::Result<ExitCode> {
         unread: &unread,
         history_kept_in,
         aws_calls: ctx.calls.snapshot(),
+        lock_and_history_calls: ctx.lock_and_history_calls.snapshot(),
     });
     session.report_calls();
     Ok(proven(printer, at, &remaining, &unread))

@@ -26,6 +26,8 @@ struct UpReport<'a> {
     summary: Summary,
     outputs: Named,
     aws_calls: CallCounts,
+    /// The stack lock's and the deploy history's own calls, apart from the stack's.
+    lock_and_history_calls: CallCounts,
     /// What the plan leaves alone on purpose (as `plan --json` has them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     notes: Vec<String>,
@@ -123,6 +125,7 @@ async fn locked(
         summary: plan.summary(),
         outputs: Named::of(&outputs),
         aws_calls: session.ctx.calls.snapshot(),
+        lock_and_history_calls: session.ctx.lock_and_history_calls.snapshot(),
         notes,
     });
     session.report_calls();

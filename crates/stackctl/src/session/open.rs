@@ -135,6 +135,11 @@ impl Session {
     /// With `-v`, the AWS calls made so far, on stderr.
     pub fn report_calls(&self) {
         self.printer.calls(&self.ctx.calls.snapshot());
+        let own = self.ctx.lock_and_history_calls.snapshot();
+        if !own.0.is_empty() {
+            self.printer
+                .calls_apart("the stack lock and the deploy history", &own);
+        }
     }
 }
 

@@ -445,6 +445,23 @@ async fn a_second_up_makes_no_mutating_calls_and_plan_reports_no_changes() {
     let again = stack.json(&["up", "--infra-only"]);
     assert_eq!(mutating_calls(&again), Vec::<String>::new());
     assert_eq!(again["summary"]["unchanged"], 19);
+    // Taking the lock is shown, apart from the stack's calls.
+    let own = &again["lock_and_history_calls"];
+    assert!(own["DynamoDB:PutItem"].as_u64() >= Some(1), "{own}");
+    assert!(
+        again["aws_calls"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|op| !op.starts_with("DynamoDB")),
+        "{again}"
+    );
+    let verbose = stack.run(&["up", "--infra-only", "-v"]);
+    assert!(
+        stderr(&verbose).contains("AWS calls for the stack lock and the deploy history: "),
+        "{}",
+        stderr(&verbose)
+    );
     let plan = stack.run(&["plan", "--infra-only", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
     stack.json(&["down", "--yes"]);
