@@ -91,9 +91,11 @@ async fn down_killed_after_any_mutating_call_is_finished_by_the_next_down() {
         let (stack, front) = slowed(&format!("kdown{after}")).await;
         let up = stack.run(&["up", "--yes"]);
         assert!(up.status.success(), "{}", stderr(&up));
+        // Killed after `after` deletions were answered: mid-way, though the first ones may
+        // have been alarms or the dashboard, which the inventory does not list.
         assert!(kill_after(&stack, &front, &["down", "--yes"], after).await);
         let left = inventory(&stack).await.len();
-        assert!(left > 0 && left < 22, "killed mid-way: {left} left");
+        assert!(left > 0 && left <= 22, "killed mid-way: {left} left");
         let next = stack.run(&["down", "--yes", "--lock-timeout", "60s"]);
         assert!(
             next.status.success(),
