@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use nix::sys::signal::Signal::{self, SIGINT, SIGTERM};
+
 use crate::helpers::{TestStack, front, stderr};
 
 /// When the model's timeline first has an event starting with `prefix`.
@@ -12,6 +14,39 @@ fn at(timeline: &[(Duration, String)], prefix: &str) -> Duration {
         .find(|(_, e)| e.starts_with(prefix))
         .unwrap_or_else(|| panic!("no {prefix:?} in {timeline:#?}"))
         .0
+}
+
+/// Runs `args`, sends `signal` once the front has answered `operation`, and waits for the
+/// run to end: its output, and when (on the front's clock) the signal went.
+async fn signal_after(
+    stack: &TestStack,
+    front: &awsfront::Front,
+    args: &[&str],
+    operation: &str,
+    signal: Signal,
+) -> (std::process::Output, Duration) {
+    let run = stack
+        .command(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !front.entries().iter().any(|e| e.operation == operation) {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no {operation}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let signalled = front.now();
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(run.id()).unwrap());
+    nix::sys::signal::kill(pid, signal).unwrap();
+    let output = tokio::task::spawn_blocking(move || run.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    (output, signalled)
 }
 
 // The front serves on this test's runtime while stackctl runs as a child process.
@@ -70,32 +105,9 @@ async fn sigterm_during_a_wait_stops_it_at_once_and_exits_143() {
     stack
         .env
         .push(("STACKCTL_POLL_SECONDS".into(), "0.2".into()));
-    let up = stack
-        .command(&["up", "--yes"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     // Once the service exists, up only waits (the load balancer provisions for ~18 s here).
-    let started = std::time::Instant::now();
-    while !front
-        .entries()
-        .iter()
-        .any(|e| e.operation == "CreateService")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no CreateService"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let signalled = front.now();
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(up.id()).unwrap());
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-    let output = tokio::task::spawn_blocking(move || up.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let (output, signalled) =
+        signal_after(&stack, &front, &["up", "--yes"], "CreateService", SIGTERM).await;
     let exited = front.now();
     assert_eq!(output.status.code(), Some(143), "{}", stderr(&output));
     assert!(
@@ -134,31 +146,9 @@ async fn ctrl_c_while_down_waits_exits_130_naming_what_it_left_and_the_next_down
         .push(("STACKCTL_POLL_SECONDS".into(), "0.2".into()));
     let up = stack.run(&["up", "--yes"]);
     assert!(up.status.success(), "{}", stderr(&up));
-    let down = stack
-        .command(&["down", "--yes"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     // The service drains for 3 s here: down waits for it.
-    let started = std::time::Instant::now();
-    while !front
-        .entries()
-        .iter()
-        .any(|e| e.operation == "DeleteService")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no DeleteService"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(down.id()).unwrap());
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let output = tokio::task::spawn_blocking(move || down.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let (output, _) =
+        signal_after(&stack, &front, &["down", "--yes"], "DeleteService", SIGINT).await;
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(130), "{err}");
     assert!(
