@@ -16,6 +16,22 @@ fn at(timeline: &[(Duration, String)], prefix: &str) -> Duration {
         .0
 }
 
+/// A stack with a service behind a front that plays AWS's timings at `scale`, polling every
+/// `poll` seconds.
+async fn behind_front(label: &str, scale: f64, poll: &str) -> (awsfront::Front, TestStack) {
+    let front = front(Some(scale), None).await;
+    let mut stack = TestStack::new(
+        label,
+        "[service]\nimage = \"registry.example/messages:1\"\n",
+    )
+    .await;
+    stack.endpoint = Some(front.endpoint());
+    stack
+        .env
+        .push(("STACKCTL_POLL_SECONDS".into(), poll.into()));
+    (front, stack)
+}
+
 /// Runs `args`, sends `signal` once the front has answered `operation`, and waits for the
 /// run to end: its output, and when (on the front's clock) the signal went.
 async fn signal_after(
@@ -52,16 +68,7 @@ async fn signal_after(
 // The front serves on this test's runtime while stackctl runs as a child process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_starts_while_the_load_balancer_provisions_and_down_overlaps_the_drain() {
-    let front = front(Some(0.02), None).await;
-    let mut stack = TestStack::new(
-        "crit",
-        "[service]\nimage = \"registry.example/messages:1\"\n",
-    )
-    .await;
-    stack.endpoint = Some(front.endpoint());
-    stack
-        .env
-        .push(("STACKCTL_POLL_SECONDS".into(), "0.05".into()));
+    let (front, stack) = behind_front("crit", 0.02, "0.05").await;
 
     let up = stack.run(&["up", "--yes"]);
     assert!(up.status.success(), "{}", stderr(&up));
@@ -95,16 +102,7 @@ async fn the_service_starts_while_the_load_balancer_provisions_and_down_overlaps
 /// once: `up` exits 143 long before the wait would have ended, and the next `up` finishes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_wait_stops_it_at_once_and_exits_143() {
-    let front = front(Some(0.1), None).await;
-    let mut stack = TestStack::new(
-        "term",
-        "[service]\nimage = \"registry.example/messages:1\"\n",
-    )
-    .await;
-    stack.endpoint = Some(front.endpoint());
-    stack
-        .env
-        .push(("STACKCTL_POLL_SECONDS".into(), "0.2".into()));
+    let (front, stack) = behind_front("term", 0.1, "0.2").await;
     // Once the service exists, up only waits (the load balancer provisions for ~18 s here).
     let (output, signalled) =
         signal_after(&stack, &front, &["up", "--yes"], "CreateService", SIGTERM).await;
@@ -134,16 +132,7 @@ async fn sigterm_during_a_wait_stops_it_at_once_and_exits_143() {
 /// stopped waiting for (not "finished"), and the next `down` finishes with nothing left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_while_down_waits_exits_130_naming_what_it_left_and_the_next_down_finishes() {
-    let front = front(Some(0.05), None).await;
-    let mut stack = TestStack::new(
-        "downint",
-        "[service]\nimage = \"registry.example/messages:1\"\n",
-    )
-    .await;
-    stack.endpoint = Some(front.endpoint());
-    stack
-        .env
-        .push(("STACKCTL_POLL_SECONDS".into(), "0.2".into()));
+    let (front, mut stack) = behind_front("downint", 0.05, "0.2").await;
     let up = stack.run(&["up", "--yes"]);
     assert!(up.status.success(), "{}", stderr(&up));
     // The service drains for 3 s here: down waits for it.
