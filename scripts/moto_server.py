@@ -11,7 +11,18 @@ moto runs no tasks. Out of the box a service reports MOTO_ECS_SERVICE_RUNNING ta
 it wants (0: a rollout never completes; 100: "100/1 running, -99 pending"), and the cluster's
 task count drifts from the services'. Here a service's tasks start at once, as if Fargate were
 instant: it runs exactly the tasks it wants, nothing is pending, its deployment is complete,
-and the cluster counts what its services run. Everything else is moto as released.
+and the cluster counts what its services run.
+
+With IAM enforced (INITIAL_NO_AUTH_ACTION_COUNT), two gaps of moto's checks are closed so that
+a policy written for AWS is judged as AWS would judge its actions: CloudWatch signs its
+requests as "monitoring", and its actions are "cloudwatch:..." in IAM, as in AWS; and moto
+names the resource of a request only for SQS queues and IAM roles that exist ("*" for the
+rest), so a statement's Resource is compared with what moto names and holds where moto names
+nothing. Conditions are not evaluated (moto's own limit). And the signature is not checked:
+moto computes it again from the parsed form of a request, which differs from the bytes sent
+for some characters (a policy document, a description with a colon), so good requests fail
+with SignatureDoesNotMatch; the access key still names the caller. Everything else is moto
+as released.
 
     python scripts/moto_server.py -H 127.0.0.1 -p 5055
 """
@@ -20,6 +31,7 @@ import sys
 
 from moto.core.responses import BaseResponse
 from moto.ecs import models
+from moto.iam import access_control
 from moto.server import main
 
 _service_init = models.Service.__init__
@@ -82,6 +94,27 @@ def _exclude_from_response(self, response_key_path):
     _exclude(self, response_key_path)
 
 
+# Services whose signing name is not their prefix in IAM.
+_IAM_PREFIX = {"monitoring": "cloudwatch"}
+_request_init = access_control.IAMRequestBase.__init__
+_element_matches = access_control.IAMPolicyStatement._check_element_matches
+
+
+def _request_init_named_as_iam(self, *args, **kwargs):
+    _request_init(self, *args, **kwargs)
+    service, _, operation = self._action.partition(":")
+    self._action = f"{_IAM_PREFIX.get(service, service)}:{operation}"
+
+
+def _element_matches_where_named(self, statement_element, value):
+    if statement_element == "Resource" and value == "*":
+        return True
+    return _element_matches(self, statement_element, value)
+
+
+access_control.IAMRequestBase.__init__ = _request_init_named_as_iam
+access_control.IAMRequestBase.check_signature = lambda self: None
+access_control.IAMPolicyStatement._check_element_matches = _element_matches_where_named
 BaseResponse._include_in_response = _include_in_response
 BaseResponse._exclude_from_response = _exclude_from_response
 models.Service.__init__ = _service_init_running

@@ -24,6 +24,7 @@
 //! - [`inventory`]: every stack in a region (`stackctl ls`), and the stacks a file made.
 //! - [`cost`]: what a stack costs a month while it stands.
 //! - [`lock`]: the stack lock that keeps two runs that change one stack from interleaving.
+//! - [`policy`]: the IAM policy that lets a principal run stackctl on one stack, and no more.
 
 pub mod aws;
 pub mod change;
@@ -41,6 +42,7 @@ pub mod lock;
 pub mod log_events;
 pub mod outputs;
 pub mod plan;
+pub mod policy;
 pub mod resources;
 pub mod retry;
 pub mod stack_file;

@@ -21,6 +21,25 @@ pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// The IAM action of `operation` on the service whose SDK error `E` is:
+/// `ecs:CreateService`, not only `CreateService` (Cloud Map has one too).
+pub(super) fn iam_action<E>(operation: &str) -> String {
+    // `aws_sdk_ecs::operation::create_service::CreateServiceError`.
+    let crate_name = std::any::type_name::<E>()
+        .split("::")
+        .next()
+        .unwrap_or_default();
+    let prefix = match crate_name.strip_prefix("aws_sdk_") {
+        Some("elasticloadbalancingv2") => "elasticloadbalancing",
+        Some("servicediscovery") => "servicediscovery",
+        Some("cloudwatchlogs") => "logs",
+        Some("applicationautoscaling") => "application-autoscaling",
+        Some(name) => name,
+        None => return operation.to_owned(),
+    };
+    format!("{prefix}:{operation}")
+}
+
 /// What a failed call says about whether AWS did the work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -105,10 +124,18 @@ pub(super) fn answer_of<E: ProvideErrorMetadata>(
     let response = err.raw_response()?;
     let status = response.status().as_u16();
     if code.is_some() {
-        return Some(match err.message().filter(|m| !m.is_empty()) {
-            Some(message) => format!("HTTP {status}: {message}"),
-            None => format!("HTTP {status}"),
-        });
+        let in_body = || tag_in_body(err, "Message");
+        return Some(
+            match err
+                .message()
+                .map(str::to_owned)
+                .or_else(in_body)
+                .filter(|m| !m.is_empty())
+            {
+                Some(message) => format!("HTTP {status}: {message}"),
+                None => format!("HTTP {status}"),
+            },
+        );
     }
     let body = response.body().bytes().unwrap_or_default();
     if body.is_empty() {
@@ -121,6 +148,16 @@ pub(super) fn answer_of<E: ProvideErrorMetadata>(
     Some(format!(
         "HTTP {status}, not an AWS answer: \"{text}{more}\""
     ))
+}
+
+/// The text of the first `<tag>` of an XML error body the SDK did not parse: an endpoint (or a
+/// proxy) that answers a JSON service in the query protocol's XML still says what went wrong.
+pub(super) fn tag_in_body<E>(err: &SdkError<E, HttpResponse>, tag: &str) -> Option<String> {
+    let body = err.raw_response()?.body().bytes()?;
+    let text = std::str::from_utf8(body).ok()?;
+    let (_, rest) = text.split_once(&format!("<{tag}>"))?;
+    let (value, _) = rest.split_once(&format!("</{tag}>"))?;
+    Some(value.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// The innermost cause's text.
@@ -179,7 +216,9 @@ where
     match code {
         Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnrecognizedClientException" | "AuthFailure") => {
             Some(format!(
-                "the AWS identity in use may not call {operation}; grant it that permission (see docs/stack-toml.md, \"Permissions\"), or use another profile"
+                "the AWS identity in use may not call {}; `stackctl policy` prints the IAM policy \
+                 this stack needs (docs/permissions.md), or use another profile",
+                iam_action::<E>(operation)
             ))
         }
         Some("InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "ExpiredTokenException") => Some(
@@ -263,7 +302,7 @@ mod tests {
         assert_eq!(
             text,
             "DescribeVpcs for VPCs failed (UnauthorizedOperation, HTTP 403: no): the AWS identity in use may not call \
-             DescribeVpcs; grant it that permission (see docs/stack-toml.md, \"Permissions\"), or use another profile"
+             ec2:DescribeVpcs; `stackctl policy` prints the IAM policy this stack needs (docs/permissions.md), or use another profile"
         );
     }
 
@@ -302,6 +341,31 @@ mod tests {
             err.to_string()
                 .contains("HTTP 502, not an AWS answer: \"<html><body>Bad Gateway"),
             "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_denial_in_xml_from_a_json_service_is_still_a_denial_named_by_its_iam_action() {
+        let rule = mock!(aws_sdk_ecs::Client::create_service).then_http_response(answer(
+            403,
+            "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: u is not \
+             authorized to perform: ecs:CreateService</Message></Error></Errors></ErrorResponse>",
+        ));
+        let ctx = testing::ecs(&[&rule]);
+        let err = crate::aws::once!(aws_sdk_ecs, ctx.ecs.create_service())
+            .await
+            .unwrap_err();
+        let err = Error::aws("service", "CreateService", err);
+        assert_eq!(err.outcome(), Outcome::Refused);
+        assert!(err.is_unreadable(), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "CreateService for service failed (AccessDenied, HTTP 403: User: u is not \
+                 authorized to perform: ecs:CreateService): the AWS identity in use may not call \
+                 ecs:CreateService; `stackctl policy` prints"
+            ),
+            "{text}"
         );
     }
 

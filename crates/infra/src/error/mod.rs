@@ -258,7 +258,10 @@ impl Error {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let code = err.code().map(str::to_owned);
+        let code = err
+            .code()
+            .map(str::to_owned)
+            .or_else(|| aws::tag_in_body(&err, "Code"));
         let hint = aws::hint_for(&err, code.as_deref(), operation).map(String::into_boxed_str);
         Self::Aws {
             subject: subject.into(),

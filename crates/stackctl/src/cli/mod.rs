@@ -94,6 +94,9 @@ pub enum Command {
     /// Run the stages of a ci.yml in order, stopping at the first failure.
     #[command(after_help = CI_HELP)]
     Ci(CiArgs),
+    /// Print the IAM policy that lets a principal run stackctl on this stack, and no more.
+    #[command(after_help = POLICY_HELP)]
+    Policy(PolicyArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  stackctl completions bash > ~/.local/share/bash-completion/completions/stackctl"
@@ -202,6 +205,45 @@ pub struct LockArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// The commands to allow (comma-separated or repeated).
+    #[arg(
+        long = "for",
+        value_name = "COMMAND",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "all"
+    )]
+    pub commands: Vec<PolicyFor>,
+}
+
+/// What `stackctl policy --for` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyFor {
+    Plan,
+    Status,
+    Up,
+    Down,
+    Logs,
+    History,
+    /// Every command above.
+    All,
+}
+
+const POLICY_HELP: &str = "\
+Prints an IAM policy document (JSON) made from stack.toml, without calling AWS: the actions
+of the resource kinds the stack declares, what `up` and `down` need to find and remove what
+an earlier file made, the stack lock and the deploy history. Resources are narrowed to the
+stack's names and to its `stackctl:stack` tag; iam:PassRole only for its roles, to ECS tasks.
+See docs/permissions.md.
+
+Examples:
+  stackctl policy > stackctl-policy.json
+  stackctl policy --for plan,status
+  aws iam put-user-policy --user-name deployer --policy-name stackctl-demo \\
+      --policy-document \"$(stackctl policy)\"";
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {

@@ -7,6 +7,7 @@ pub mod history;
 pub mod logs;
 pub mod ls;
 pub mod plan;
+pub mod policy;
 pub mod status;
 pub mod unlock;
 pub mod up;

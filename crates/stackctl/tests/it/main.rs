@@ -9,6 +9,7 @@ mod crash;
 mod critical_path;
 mod faults;
 mod helpers;
+mod iam;
 mod image;
 mod local;
 mod lock;

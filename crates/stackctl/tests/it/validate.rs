@@ -268,3 +268,49 @@ fn global_flags_and_usage_errors_under_json() {
     assert!(doc["error"].as_str().unwrap().contains("--bogus"), "{doc}");
     assert!(stderr(&output).contains("--bogus"), "{}", stderr(&output));
 }
+
+#[test]
+fn policy_prints_the_stack_s_policy_without_aws_and_refuses_bad_input() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "stack.toml",
+        "[stack]\nname = \"shop\"\nregion = \"eu-west-1\"\n",
+    );
+    // No endpoint and no credentials: the policy is made from the file alone.
+    let run = |args: &[&str]| {
+        stackctl()
+            .args(args)
+            .current_dir(scratch.path())
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_ACCESS_KEY_ID", "")
+            .output()
+            .unwrap()
+    };
+    let output = run(&["policy", "--for", "plan"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["Version"], "2012-10-17");
+    let text = doc.to_string();
+    assert!(text.contains("ec2:DescribeVpcs"), "{text}");
+    assert!(!text.contains("ec2:CreateVpc"), "plan only reads: {text}");
+    assert!(text.contains("arn:aws:sqs:eu-west-1:*:shop-*"), "{text}");
+
+    let output = run(&["policy", "--for", "deploy"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("possible values: plan, status, up, down, logs, history, all")
+    );
+
+    scratch.write(
+        "stack.toml",
+        "[stack]\nname = \"shop\"\n[queue]\nvisibility = 3\n",
+    );
+    let output = run(&["policy"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("stack.toml:4:1: queue.visibility"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(output.stdout.is_empty());
+}

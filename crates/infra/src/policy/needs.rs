@@ -1,0 +1,394 @@
+//! What each resource kind calls in AWS, as IAM actions: to read it, to make or change it, to
+//! delete it. One table, checked against the kinds' code by `tests.rs` (every operation a kind's
+//! file names is here) and against AWS itself by the emulator suite, which runs with IAM
+//! enforced as a user that holds exactly the policy made of it.
+
+use crate::resources::Kind;
+
+/// An AWS service by its IAM prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    Ec2,
+    Sqs,
+    Ecr,
+    Iam,
+    Logs,
+    Elb,
+    CloudMap,
+    Ecs,
+    AutoScaling,
+    Sns,
+    CloudWatch,
+}
+
+impl Service {
+    /// The prefix of its actions in IAM (`ec2:CreateVpc`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::Ec2 => "ec2",
+            Self::Sqs => "sqs",
+            Self::Ecr => "ecr",
+            Self::Iam => "iam",
+            Self::Logs => "logs",
+            Self::Elb => "elasticloadbalancing",
+            Self::CloudMap => "servicediscovery",
+            Self::Ecs => "ecs",
+            Self::AutoScaling => "application-autoscaling",
+            Self::Sns => "sns",
+            Self::CloudWatch => "cloudwatch",
+        }
+    }
+}
+
+/// The operations of one kind, by what they are for.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    pub service: Service,
+    /// To find the stack's resources of the kind and read what they are (plan, status, and
+    /// the first step of up and down).
+    pub read: &'static [&'static str],
+    /// To make, change or replace one (up).
+    pub write: &'static [&'static str],
+    /// To delete one (up, for what the file no longer declares; down).
+    pub delete: &'static [&'static str],
+}
+
+const fn needs(
+    service: Service,
+    read: &'static [&'static str],
+    write: &'static [&'static str],
+    delete: &'static [&'static str],
+) -> Needs {
+    Needs {
+        service,
+        read,
+        write,
+        delete,
+    }
+}
+
+/// What `kind` calls. EC2 kinds also tag what they make (`ec2:CreateTags`, added by the
+/// policy with its own condition). Every kind has its line (a test checks).
+pub fn of(kind: Kind) -> Needs {
+    TABLE
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(NOTHING, |(_, needs)| *needs)
+}
+
+const NOTHING: Needs = needs(Service::Ec2, &[], &[], &[]);
+
+use Service::*;
+
+/// Each kind's calls, in the registry's order.
+pub const TABLE: &[(Kind, Needs)] = &[
+    (
+        Kind::Vpc,
+        needs(
+            Ec2,
+            &["DescribeVpcs", "DescribeVpcAttribute"],
+            &["CreateVpc", "ModifyVpcAttribute"],
+            &["DeleteVpc"],
+        ),
+    ),
+    (
+        Kind::InternetGateway,
+        needs(
+            Ec2,
+            &["DescribeInternetGateways"],
+            &["CreateInternetGateway", "AttachInternetGateway"],
+            &["DetachInternetGateway", "DeleteInternetGateway"],
+        ),
+    ),
+    (
+        Kind::Subnet,
+        needs(
+            Ec2,
+            &["DescribeSubnets", "DescribeAvailabilityZones"],
+            &["CreateSubnet", "ModifySubnetAttribute"],
+            &["DeleteSubnet"],
+        ),
+    ),
+    (
+        Kind::RouteTable,
+        needs(
+            Ec2,
+            &["DescribeRouteTables"],
+            &[
+                "CreateRouteTable",
+                "CreateRoute",
+                "ReplaceRoute",
+                "DeleteRoute",
+                "AssociateRouteTable",
+                "DisassociateRouteTable",
+            ],
+            &["DisassociateRouteTable", "DeleteRoute", "DeleteRouteTable"],
+        ),
+    ),
+    (
+        Kind::ElasticIp,
+        needs(
+            Ec2,
+            &["DescribeAddresses"],
+            &["AllocateAddress"],
+            &["ReleaseAddress"],
+        ),
+    ),
+    (
+        Kind::NatGateway,
+        needs(
+            Ec2,
+            &["DescribeNatGateways"],
+            &["CreateNatGateway"],
+            &["DeleteNatGateway"],
+        ),
+    ),
+    (
+        Kind::SecurityGroup,
+        needs(
+            Ec2,
+            &["DescribeSecurityGroups"],
+            &[
+                "CreateSecurityGroup",
+                "AuthorizeSecurityGroupIngress",
+                "AuthorizeSecurityGroupEgress",
+                "RevokeSecurityGroupIngress",
+                "RevokeSecurityGroupEgress",
+            ],
+            &[
+                "RevokeSecurityGroupIngress",
+                "RevokeSecurityGroupEgress",
+                "DeleteSecurityGroup",
+            ],
+        ),
+    ),
+    (
+        Kind::Queue,
+        needs(
+            Sqs,
+            &["ListQueues", "GetQueueAttributes", "ListQueueTags"],
+            &["CreateQueue", "SetQueueAttributes", "TagQueue"],
+            &["DeleteQueue"],
+        ),
+    ),
+    (
+        Kind::Repository,
+        needs(
+            Ecr,
+            &[
+                "DescribeRepositories",
+                "GetLifecyclePolicy",
+                "ListTagsForResource",
+            ],
+            &[
+                "CreateRepository",
+                "PutLifecyclePolicy",
+                "PutImageScanningConfiguration",
+                "TagResource",
+            ],
+            &["DeleteRepository"],
+        ),
+    ),
+    (
+        Kind::Role,
+        needs(
+            Iam,
+            &[
+                "ListRoles",
+                "GetRole",
+                "ListAttachedRolePolicies",
+                "ListRolePolicies",
+                "GetRolePolicy",
+            ],
+            &[
+                "CreateRole",
+                "TagRole",
+                "UpdateAssumeRolePolicy",
+                "AttachRolePolicy",
+                "DetachRolePolicy",
+                "PutRolePolicy",
+                "DeleteRolePolicy",
+            ],
+            &["DetachRolePolicy", "DeleteRolePolicy", "DeleteRole"],
+        ),
+    ),
+    (
+        Kind::LogGroup,
+        needs(
+            Logs,
+            &["DescribeLogGroups", "ListTagsForResource"],
+            &["CreateLogGroup", "PutRetentionPolicy", "TagResource"],
+            &["DeleteLogGroup"],
+        ),
+    ),
+    (
+        Kind::LoadBalancer,
+        needs(
+            Elb,
+            &["DescribeLoadBalancers", "DescribeTags"],
+            &[
+                "CreateLoadBalancer",
+                "SetSecurityGroups",
+                "SetSubnets",
+                "AddTags",
+            ],
+            &["DeleteLoadBalancer"],
+        ),
+    ),
+    (
+        Kind::TargetGroup,
+        needs(
+            Elb,
+            &[
+                "DescribeTargetGroups",
+                "DescribeTargetGroupAttributes",
+                "DescribeTags",
+            ],
+            &[
+                "CreateTargetGroup",
+                "ModifyTargetGroup",
+                "ModifyTargetGroupAttributes",
+                "AddTags",
+            ],
+            &["DeleteTargetGroup"],
+        ),
+    ),
+    (
+        Kind::Listener,
+        needs(
+            Elb,
+            &["DescribeLoadBalancers", "DescribeListeners", "DescribeTags"],
+            &["CreateListener", "ModifyListener", "AddTags"],
+            &["DeleteListener"],
+        ),
+    ),
+    (
+        Kind::ListenerRule,
+        needs(
+            Elb,
+            &["DescribeListeners", "DescribeRules", "DescribeTags"],
+            &["CreateRule", "ModifyRule", "SetRulePriorities", "AddTags"],
+            &["DeleteRule"],
+        ),
+    ),
+    (
+        Kind::Namespace,
+        needs(
+            CloudMap,
+            &["ListNamespaces", "GetNamespace", "ListTagsForResource"],
+            &["CreatePrivateDnsNamespace", "GetOperation", "TagResource"],
+            &["DeleteNamespace", "GetOperation"],
+        ),
+    ),
+    (
+        Kind::DiscoveryService,
+        needs(
+            CloudMap,
+            &["ListServices", "GetService", "ListTagsForResource"],
+            &["CreateService", "TagResource"],
+            &["DeleteService"],
+        ),
+    ),
+    (
+        Kind::Cluster,
+        needs(
+            Ecs,
+            &["ListClusters", "DescribeClusters"],
+            &["CreateCluster", "UpdateCluster", "TagResource"],
+            &["DeleteCluster"],
+        ),
+    ),
+    (
+        Kind::TaskDefinition,
+        needs(
+            Ecs,
+            &[
+                "ListTaskDefinitionFamilies",
+                "ListTaskDefinitions",
+                "DescribeTaskDefinition",
+            ],
+            &["RegisterTaskDefinition", "TagResource"],
+            &["DeregisterTaskDefinition"],
+        ),
+    ),
+    (
+        Kind::Service,
+        needs(
+            Ecs,
+            &[
+                "ListServices",
+                "DescribeServices",
+                "ListTasks",
+                "DescribeTasks",
+            ],
+            &["CreateService", "UpdateService", "TagResource"],
+            &["UpdateService", "DeleteService"],
+        ),
+    ),
+    (
+        Kind::ScalableTarget,
+        needs(
+            AutoScaling,
+            &["DescribeScalableTargets"],
+            &["RegisterScalableTarget"],
+            &["DeregisterScalableTarget"],
+        ),
+    ),
+    (
+        Kind::ScalingPolicy,
+        needs(
+            AutoScaling,
+            &["DescribeScalingPolicies"],
+            &["PutScalingPolicy"],
+            &["DeleteScalingPolicy"],
+        ),
+    ),
+    (
+        Kind::Topic,
+        needs(
+            Sns,
+            &[
+                "ListTopics",
+                "ListTagsForResource",
+                "ListSubscriptionsByTopic",
+            ],
+            &["CreateTopic", "TagResource", "Subscribe"],
+            &["DeleteTopic"],
+        ),
+    ),
+    (
+        Kind::Alarm,
+        needs(
+            CloudWatch,
+            &["DescribeAlarms", "ListTagsForResource"],
+            &["PutMetricAlarm", "TagResource"],
+            &["DeleteAlarms"],
+        ),
+    ),
+    (
+        Kind::Dashboard,
+        needs(
+            CloudWatch,
+            &["ListDashboards", "GetDashboard"],
+            &["PutDashboard"],
+            &["DeleteDashboards"],
+        ),
+    ),
+    (
+        Kind::Image,
+        needs(
+            Ecr,
+            &["DescribeImages"],
+            &[
+                "GetAuthorizationToken",
+                "BatchCheckLayerAvailability",
+                "InitiateLayerUpload",
+                "UploadLayerPart",
+                "CompleteLayerUpload",
+                "PutImage",
+                "BatchGetImage",
+            ],
+            &[],
+        ),
+    ),
+];

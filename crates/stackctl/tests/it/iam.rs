@@ -1,0 +1,264 @@
+//! With IAM enforced: stackctl runs as a user that holds exactly what `stackctl policy` prints.
+//!
+//! Each test starts a moto of its own with `INITIAL_NO_AUTH_ACTION_COUNT=3`: the first three
+//! requests make an administrator (user, policy, access key); every later one is checked
+//! against its caller's policies, and a denial is a real `AccessDenied`. moto judges actions
+//! (and the resources it names: SQS queues, IAM roles); see scripts/moto_server.py.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_sqs::config::Credentials;
+
+use crate::helpers::{TestStack, stderr, stdout};
+
+/// The free requests: the administrator's user, policy and access key.
+const FREE_REQUESTS: &str = "3";
+
+/// A moto of this test's own, with IAM enforced.
+struct Enforced {
+    child: Child,
+    endpoint: String,
+    /// Clients that act as the administrator (any action).
+    admin: aws_config::SdkConfig,
+}
+
+impl Drop for Enforced {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+async fn config(endpoint: &str, key: &str, secret: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(key, secret, None, None, "tests"))
+        .load()
+        .await
+}
+
+impl Enforced {
+    async fn start() -> Self {
+        let python = root().join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: run `scripts/moto.sh install`",
+            python.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(python)
+            .arg(root().join("scripts/moto_server.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", FREE_REQUESTS)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "moto did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let anyone = aws_sdk_iam::Client::new(&config(&endpoint, "test", "test").await);
+        let everything = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        let (key, secret) = user(&anyone, "admin", everything).await;
+        let admin = config(&endpoint, &key, &secret).await;
+        Self {
+            child,
+            endpoint,
+            admin,
+        }
+    }
+
+    fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.admin)
+    }
+
+    /// Points `stack`'s stackctl at this moto as the user `key` belongs to.
+    fn run_as(&self, stack: &mut TestStack, (key, secret): &(String, String)) {
+        stack.endpoint = Some(self.endpoint.clone());
+        stack.env = vec![
+            ("AWS_ACCESS_KEY_ID".into(), key.clone()),
+            ("AWS_SECRET_ACCESS_KEY".into(), secret.clone()),
+        ];
+    }
+}
+
+/// Makes a user holding `policy` (inline) and returns its access key: three requests.
+async fn user(iam: &aws_sdk_iam::Client, name: &str, policy: &str) -> (String, String) {
+    iam.create_user().user_name(name).send().await.unwrap();
+    put_policy(iam, name, policy).await;
+    let key = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    (
+        key.access_key_id().to_owned(),
+        key.secret_access_key().to_owned(),
+    )
+}
+
+async fn put_policy(iam: &aws_sdk_iam::Client, user: &str, policy: &str) {
+    iam.put_user_policy()
+        .user_name(user)
+        .policy_name("stackctl")
+        .policy_document(policy)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// What `stackctl policy` prints for the stack (it calls no AWS).
+fn policy(stack: &TestStack) -> serde_json::Value {
+    let output = stack.run(&["policy"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// `policy` without `action`, which it must hold.
+fn without(mut policy: serde_json::Value, action: &str) -> serde_json::Value {
+    let mut found = false;
+    for statement in policy["Statement"].as_array_mut().unwrap() {
+        let actions = statement["Action"].as_array_mut().unwrap();
+        let before = actions.len();
+        actions.retain(|a| a != action);
+        found |= actions.len() < before;
+    }
+    assert!(found, "the policy has no {action}");
+    policy
+}
+
+fn succeeds(stack: &TestStack, args: &[&str]) -> String {
+    let output = stack.run(args);
+    assert!(
+        output.status.success(),
+        "stackctl {args:?} as the deployer failed:\n{}\n{}",
+        stderr(&output),
+        stdout(&output)
+    );
+    stdout(&output)
+}
+
+/// plan, up, status and down as a user with exactly the stack's policy.
+async fn the_whole_life_with_its_policy(body: &str) {
+    let moto = Enforced::start().await;
+    let mut stack = TestStack::new("iam", body).await;
+    let document = policy(&stack);
+    let deployer = user(&moto.iam(), "deployer", &document.to_string()).await;
+    moto.run_as(&mut stack, &deployer);
+
+    // The user is held to its policy: an action outside it is denied.
+    let as_deployer = config(&moto.endpoint, &deployer.0, &deployer.1).await;
+    let denied = aws_sdk_iam::Client::new(&as_deployer)
+        .list_users()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(format!("{denied:?}").contains("AccessDenied"), "{denied:?}");
+
+    succeeds(&stack, &["plan", "--image", "nginx:1.27"]);
+    succeeds(&stack, &["up", "--yes", "--image", "nginx:1.27"]);
+    let status = stack.json(&["status"]);
+    assert!(
+        status["unread"].as_array().is_none_or(Vec::is_empty),
+        "{status}"
+    );
+    let again = stack.json(&["up", "--yes", "--image", "nginx:1.27"]);
+    assert!(crate::helpers::mutating_calls(&again).is_empty(), "{again}");
+    succeeds(&stack, &["down", "--yes"]);
+    let after = stack.json(&["status"]);
+    assert_eq!(
+        after["resources"].as_array().map(Vec::len),
+        Some(0),
+        "{after}"
+    );
+}
+
+#[tokio::test]
+async fn the_default_stack_with_a_service_runs_on_exactly_its_policy() {
+    the_whole_life_with_its_policy("").await;
+}
+
+#[tokio::test]
+async fn several_services_with_alarms_and_autoscaling_run_on_exactly_their_policy() {
+    the_whole_life_with_its_policy(
+        r#"
+[queues.jobs]
+[services.api]
+kind = "web"
+port = 5000
+sends_to = ["jobs"]
+[services.api.autoscaling]
+max = 3
+cpu = 60
+[services.worker]
+kind = "worker"
+consumes = ["jobs"]
+[services.inner]
+kind = "internal"
+port = 8080
+[alarms]
+notify = "ops@example.com"
+"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn one_action_missing_is_named_and_the_full_policy_then_finishes_the_stack() {
+    let moto = Enforced::start().await;
+    let mut stack = TestStack::new("iam-miss", "").await;
+    let full = policy(&stack);
+    let missing = "ecs:CreateService";
+    let short = without(full.clone(), missing);
+    let deployer = user(&moto.iam(), "deployer", &short.to_string()).await;
+    moto.run_as(&mut stack, &deployer);
+
+    let output = stack.run(&["up", "--yes", "--image", "nginx:1.27"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains(missing), "{err}");
+    assert!(err.contains("`stackctl policy` prints"), "{err}");
+
+    // A queue of another stack is out of the policy's reach, even to read.
+    let admin_sqs = aws_sdk_sqs::Client::new(&moto.admin);
+    let other = admin_sqs
+        .create_queue()
+        .queue_name("other-jobs")
+        .send()
+        .await
+        .unwrap();
+    let as_deployer = config(&moto.endpoint, &deployer.0, &deployer.1).await;
+    let read = aws_sdk_sqs::Client::new(&as_deployer)
+        .get_queue_attributes()
+        .queue_url(other.queue_url().unwrap())
+        .send()
+        .await;
+    assert!(format!("{read:?}").contains("AccessDenied"), "{read:?}");
+
+    put_policy(&moto.iam(), "deployer", &full.to_string()).await;
+    succeeds(&stack, &["up", "--yes", "--image", "nginx:1.27"]);
+    let status = stack.json(&["status"]);
+    assert_eq!(status["services"][0]["running"], 1, "{status}");
+    succeeds(&stack, &["down", "--yes"]);
+}
