@@ -25,6 +25,31 @@ pub fn load(path: &Path) -> anyhow::Result<StackSpec> {
     }
 }
 
+/// An error of reading the stack's state from AWS, with where the stack file declares what
+/// could not be read (`stack.toml:7:15: [services.api.autoscaling] needs scalable targets`).
+pub fn reading_state(err: infra::Error, file: &Path) -> anyhow::Error {
+    let context = match &err {
+        infra::Error::Needed { part, what, .. } => needed(*part, what, file),
+        _ => None,
+    };
+    let context =
+        context.unwrap_or_else(|| "while reading the stack's current state from AWS".to_owned());
+    anyhow::Error::new(err).context(context)
+}
+
+fn needed(part: infra::stack_file::declaring::Part, what: &str, file: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let declared = infra::stack_file::declaring::declaring_at(&text, part)?;
+    let place = match declared.at {
+        Some((line, column)) => format!("{}:{line}:{column}", file.display()),
+        None => file.display().to_string(),
+    };
+    Some(format!(
+        "{place}: {} needs {what}, which could not be read",
+        declared.what
+    ))
+}
+
 /// The stack's name and region: from `--stack-name`/`--region` when given, else the stack file.
 pub fn name_and_region(by: &crate::cli::ByName, file: &Path) -> anyhow::Result<(String, String)> {
     match &by.stack_name {

@@ -24,12 +24,7 @@ pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 /// The IAM action of `operation` on the service whose SDK error `E` is:
 /// `ecs:CreateService`, not only `CreateService` (Cloud Map has one too).
 pub(super) fn iam_action<E>(operation: &str) -> String {
-    // `aws_sdk_ecs::operation::create_service::CreateServiceError`.
-    let crate_name = std::any::type_name::<E>()
-        .split("::")
-        .next()
-        .unwrap_or_default();
-    let prefix = match crate_name.strip_prefix("aws_sdk_") {
+    let prefix = match sdk_crate::<E>() {
         Some("elasticloadbalancingv2") => "elasticloadbalancing",
         Some("servicediscovery") => "servicediscovery",
         Some("cloudwatchlogs") => "logs",
@@ -178,12 +173,34 @@ fn endpoint_name() -> String {
 }
 
 /// The endpoint does not serve the API `operation` belongs to.
-fn unserved(operation: &str) -> String {
+fn unserved<E>(operation: &str) -> String {
+    let service = match sdk_crate::<E>() {
+        Some("elasticloadbalancingv2") => "Elastic Load Balancing",
+        Some("servicediscovery") => "Cloud Map",
+        Some("cloudwatch") => "CloudWatch",
+        Some("cloudwatchlogs") => "CloudWatch Logs",
+        Some("applicationautoscaling") => "Application Auto Scaling",
+        Some("dynamodb") => "DynamoDB",
+        Some(other) => return unserved_named(&other.to_ascii_uppercase(), operation),
+        None => "this AWS service",
+    };
+    unserved_named(service, operation)
+}
+
+fn unserved_named(service: &str, operation: &str) -> String {
     format!(
-        "{} does not serve {operation}; with an emulator or a proxy, check that it serves this \
-         AWS service (and AWS_ENDPOINT_URL), or take what needs it out of the stack file",
+        "{} does not serve {operation} ({service}); with an emulator or a proxy, check that it \
+         serves {service} (and AWS_ENDPOINT_URL), or take what needs it out of the stack file",
         endpoint_name()
     )
+}
+
+/// `ecs` of `aws_sdk_ecs::operation::create_service::CreateServiceError`.
+fn sdk_crate<E>() -> Option<&'static str> {
+    std::any::type_name::<E>()
+        .split("::")
+        .next()
+        .and_then(|c| c.strip_prefix("aws_sdk_"))
 }
 
 /// The fix for the failures a user can act on: credentials, permissions, region.
@@ -224,12 +241,12 @@ where
         Some("InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "ExpiredTokenException") => Some(
             "the AWS credentials are invalid or expired; refresh them (`aws sso login`, or new access keys)".into(),
         ),
-        Some(c) if UNSERVED.contains(&c) => Some(unserved(operation)),
+        Some(c) if UNSERVED.contains(&c) => Some(unserved::<E>(operation)),
         None if err
             .raw_response()
             .is_some_and(|r| matches!(r.status().as_u16(), 404 | 501)) =>
         {
-            Some(unserved(operation))
+            Some(unserved::<E>(operation))
         }
         _ if matches!(err, SdkError::TimeoutError(_)) => Some(format!(
             "no answer from {} in time ({text}); AWS or the network is slow or unreachable. \
@@ -383,7 +400,7 @@ mod tests {
         );
         assert!(text.contains("…\"): ") && !text.contains("whole"), "{text}");
         assert!(
-            text.contains("does not serve CreateVpc; with an emulator or a proxy"),
+            text.contains("does not serve CreateVpc (EC2); with an emulator or a proxy, check that it serves EC2"),
             "{text}"
         );
     }

@@ -204,6 +204,18 @@ pub enum Error {
 
     #[error("{} of the changes failed:\n{}", .0.len(), list(.0))]
     Many(Vec<Error>),
+
+    /// The stack file declares a kind (`what`: "scalable targets") by `part`, and its
+    /// resources could not be read (a denied read, an endpoint that does not serve the API):
+    /// said as the read's own error, so that the command line can name the line of the file
+    /// that needs the kind.
+    #[error("{source}")]
+    Needed {
+        part: crate::stack_file::declaring::Part,
+        what: String,
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 fn interrupted(cut_short: &[ResourceId]) -> String {
@@ -321,6 +333,7 @@ impl Error {
     pub fn outcome(&self) -> Outcome {
         match self {
             Self::Aws { outcome, .. } => *outcome,
+            Self::Needed { source, .. } => source.outcome(),
             _ => Outcome::Refused,
         }
     }
@@ -335,6 +348,7 @@ impl Error {
                     .as_deref()
                     .is_some_and(|a| a.starts_with("HTTP 404,") || a.starts_with("HTTP 501,")),
             },
+            Self::Needed { source, .. } => source.is_unreadable(),
             _ => false,
         }
     }
@@ -343,6 +357,7 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match self {
             Self::Aws { code, .. } => code.as_deref(),
+            Self::Needed { source, .. } => source.code(),
             _ => None,
         }
     }

@@ -43,6 +43,7 @@ use crate::contract::{Found, New, Resource, Scope, Tagging, Wait, Wanted};
 use crate::error::{Error, Result};
 use crate::id::ResourceId;
 use crate::outputs::{Output, Outputs};
+use crate::stack_file::declaring::Part;
 use crate::tags::Tags;
 
 /// A resource as `stack.toml` wants it.
@@ -118,6 +119,24 @@ impl serde::Serialize for Detail {
 }
 
 impl Kind {
+    /// The part of the stack file that makes the stack need resources of this kind.
+    pub fn part(self) -> Part {
+        use Kind::*;
+        match self {
+            Vpc | InternetGateway | Subnet | RouteTable | SecurityGroup | Repository | Image
+            | Role | LogGroup | Cluster => Part::Stack,
+            TaskDefinition | Service => Part::Service,
+            LoadBalancer | TargetGroup | Listener | ListenerRule => Part::WebService,
+            Namespace | DiscoveryService => Part::InternalService,
+            ScalableTarget | ScalingPolicy => Part::Autoscaling,
+            ElasticIp | NatGateway => Part::NatGateway,
+            Queue => Part::Queue,
+            Alarm => Part::Alarms,
+            Topic => Part::AlarmTopic,
+            Dashboard => Part::Dashboard,
+        }
+    }
+
     /// The label for several: "scaling policies", "SQS queues".
     pub fn plural(self) -> String {
         let label = self.label();

@@ -248,6 +248,13 @@ macro_rules! kinds {
                             let reason = err.to_string();
                             return Ok(Err(Unread { kind: Kind::$kind, reason }));
                         }
+                        Err(err) if err.is_unreadable() => {
+                            return Err(Error::Needed {
+                                part: Kind::$kind.part(),
+                                what: Kind::$kind.plural(),
+                                source: Box::new(err),
+                            });
+                        }
                         Err(err) => return Err(err),
                     };
                     Ok::<_, Error>(Ok(found.into_iter().map(|f| f.with(Detail::$kind(f.detail.clone()))).collect::<Vec<_>>()))

@@ -8,6 +8,7 @@
 
 mod alarms;
 mod autoscaling;
+pub mod declaring;
 mod errors;
 mod model;
 mod names;

@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use infra::CallCounts;
 use infra::engine;
 use infra::plan::{Change, Plan, Summary};
@@ -117,7 +116,7 @@ pub async fn run(args: &PlanArgs, file: &Path, printer: &Printer) -> anyhow::Res
     session.ctx.settings.source = stack_file::source_of(file);
     let prepared = engine::prepare(&session.ctx, &spec)
         .await
-        .context("while reading the stack's current state from AWS")?;
+        .map_err(|e| stack_file::reading_state(e, file))?;
     let plan = &prepared.plan;
     let warnings = renamed_warnings(&prepared, &spec.region);
     for warning in &warnings {

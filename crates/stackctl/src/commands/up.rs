@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use infra::engine::{self, Prepared};
 use infra::plan::{Change, Summary};
 use infra::{CallCounts, StackSpec};
@@ -96,7 +95,7 @@ async fn locked(
     let (at, printer) = (&session.at, &session.printer);
     let prepared = engine::prepare(&session.ctx, spec)
         .await
-        .context("while reading the stack's current state from AWS")?;
+        .map_err(|e| stack_file::reading_state(e, file))?;
     let plan = &prepared.plan;
     for warning in renamed_warnings(&prepared, &spec.region) {
         printer.note(&format!("warning: {warning}"));

@@ -90,8 +90,45 @@ async fn a_declared_kind_whose_reads_are_denied_stops_the_plan_naming_the_call()
         "{err}"
     );
     assert!(
-        err.contains("the AWS identity in use may not call"),
+        err.contains(
+            "the AWS identity in use may not call application-autoscaling:DescribeScalableTargets"
+        ),
         "{err}"
+    );
+    // The part of the file that needs it, at its line.
+    assert!(
+        err.starts_with("error: stack.toml:5:10: [service.autoscaling] needs scalable targets, which could not be read"),
+        "{err}"
+    );
+}
+
+/// A declared kind whose service the endpoint does not serve: the service, the endpoint and
+/// the line of the stack file that needs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_kind_the_endpoint_does_not_serve_names_the_service_the_endpoint_and_the_line() {
+    let front = front(None, Some(NOT_SERVED)).await;
+    let file =
+        format!("[service]\nimage = \"{IMAGE}\"\n\n[service.autoscaling]\nmax = 3\ncpu = 60\n");
+    let mut stack = TestStack::new("unserved-declared", &file).await;
+    stack.endpoint = Some(front.endpoint());
+    for args in [&["plan"][..], &["up", "--yes"]] {
+        let run = stack.run(args);
+        let err = stderr(&run);
+        assert_eq!(run.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            // Targets or policies: whichever read answers first.
+            err.starts_with("error: stack.toml:6:10: [service.autoscaling] needs scal"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains(&format!("{} does not serve DescribeScal", front.endpoint())),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(
+        inventory(&stack).await,
+        Vec::<String>::new(),
+        "nothing made"
     );
 }
 
