@@ -99,6 +99,11 @@ impl CallCounts {
     }
 }
 
+/// Resources of one AWS service worked on at once. Each makes one to a few calls of about a
+/// tenth of a second between pauses, so eight keep well under every bucket stackctl's calls
+/// draw from (see docs/benchmarks.md, "Fifty services").
+pub const SLOTS_PER_SERVICE: usize = 8;
+
 /// Timing knobs for waits and retries. Real AWS defaults; tests shorten them.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -119,8 +124,6 @@ pub struct Settings {
     /// Push built images to this registry (`host:port`, plain HTTP) instead of the stack's
     /// ECR repository: for tests against a local registry.
     pub registry: Option<String>,
-    /// How many resources are changed at once.
-    pub concurrency: usize,
     /// Where the stack file is (its git remote and path, or its absolute path): tagged on a
     /// new VPC ([`crate::tags::SOURCE_TAG`]).
     pub source: Option<String>,
@@ -140,7 +143,6 @@ impl Default for Settings {
             deploy_timeout: Some(Duration::from_secs(600)),
             poll_interval: Duration::from_secs(5),
             registry: None,
-            concurrency: 8,
             source: None,
             call: Deadlines::default(),
         }
@@ -228,6 +230,8 @@ pub struct Context {
     /// For the deploy history (see [`crate::history`]): not counted, like the lock's.
     pub history_logs: aws_sdk_cloudwatchlogs::Client,
     pub calls: CallCounter,
+    /// How many resources of one AWS service are worked on at once ([`crate::slots`]).
+    pub slots: std::sync::Arc<crate::slots::Slots>,
     /// The calls of the lock and the deploy history: counted apart from the stack's.
     pub lock_and_history_calls: CallCounter,
     pub settings: Settings,
@@ -318,6 +322,7 @@ impl Context {
                     .build(),
             ),
             calls,
+            slots: std::sync::Arc::new(crate::slots::Slots::new(SLOTS_PER_SERVICE)),
             lock_and_history_calls,
             settings: Settings::default(),
         }

@@ -10,6 +10,7 @@
 //!   and references between resources, times as shown and as read).
 //! - [`context`]: the AWS clients, timing settings, and the interceptor that counts calls.
 //! - [`retry`]: bounded retries for AWS's eventual-consistency races.
+//! - [`slots`]: how many resources of one AWS service are worked on at once (waits hold none).
 //! - [`contract`]: the contract every resource kind fulfils (the `Resource` trait, `Found`).
 //! - [`aws`]: per-service helpers the kinds share (EC2 tag filters, the stack's load
 //!   balancers and ECS clusters, resources found by name).
@@ -45,6 +46,7 @@ pub mod plan;
 pub mod policy;
 pub mod resources;
 pub mod retry;
+pub mod slots;
 pub mod stack_file;
 pub mod tags;
 pub mod when;

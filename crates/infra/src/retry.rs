@@ -122,7 +122,7 @@ where
                     return Err(err);
                 }
                 on_retry(&err);
-                tokio::time::sleep(pause).await;
+                crate::slots::pause(pause).await;
             }
         }
     }
@@ -170,7 +170,7 @@ where
             });
         }
         let left = timeout.saturating_sub(started.elapsed());
-        tokio::time::sleep(settings.poll_interval.min(left)).await;
+        crate::slots::pause(settings.poll_interval.min(left)).await;
     }
 }
 

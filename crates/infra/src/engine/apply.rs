@@ -115,7 +115,7 @@ async fn update_again(
             "no sure answer ({}); looking again before going on",
             crate::error::chain(&err)
         ));
-        tokio::time::sleep(backoff.pause()).await;
+        crate::slots::pause(backoff.pause()).await;
         let Some(found) = look(ctx, want, None, &mut backoff).await? else {
             return Err(err);
         };
@@ -168,7 +168,7 @@ async fn create(
                 return converge(ctx, want, &found, refs, wait).await;
             }
         }
-        tokio::time::sleep(backoff.pause()).await;
+        crate::slots::pause(backoff.pause()).await;
         if out_of_time() {
             return Err(err);
         }
@@ -192,7 +192,7 @@ async fn look(
             return Ok(Some(found));
         }
         if attempt < 2 {
-            tokio::time::sleep(backoff.pause()).await;
+            crate::slots::pause(backoff.pause()).await;
         }
     }
     Ok(None)

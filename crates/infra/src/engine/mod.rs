@@ -182,6 +182,15 @@ async fn look_again(ctx: &Context, prepared: &Prepared) -> Result<Prepared> {
     })
 }
 
+/// Jobs under way at once. Not the limit on AWS: each job holds a slot of its service while it
+/// calls ([`crate::slots`]); this only bounds how many futures a run keeps.
+const JOBS_AT_ONCE: usize = 1024;
+
+/// The AWS service (its IAM prefix) whose slots a resource of `kind` takes.
+fn service_of(kind: crate::resources::Kind) -> &'static str {
+    crate::policy::needs::of(kind).service.prefix()
+}
+
 async fn delete_phase(
     ctx: &Context,
     prepared: &Prepared,
@@ -209,31 +218,26 @@ async fn delete_phase(
         })
         .collect();
     let by_key: HashMap<&Job, (&Observed, Action)> = keys.iter().zip(targets).collect();
-    let results = schedule(
-        keys.clone(),
-        &blockers,
-        ctx.settings.concurrency,
-        budget,
-        |key| {
-            let (observed, action) = by_key[&key];
-            let progress = progress.clone();
-            async move {
-                let started = Instant::now();
-                progress(Event::Started {
-                    id: observed.id.clone(),
-                    kind: observed.kind(),
-                    action,
-                });
-                let wait = waiting(&progress, &observed.id);
-                // A delete is mostly waiting (for AWS to release what used the resource): an
-                // interrupt stops it, and the next `down` finds what is left.
-                let result = budget.unless_interrupted(observed.delete(ctx, &wait)).await;
-                let done = (&observed.id, observed.kind(), action, started);
-                report(&progress, done, result.as_ref().err());
-                result
-            }
-        },
-    )
+    let results = schedule(keys.clone(), &blockers, JOBS_AT_ONCE, budget, |key| {
+        let (observed, action) = by_key[&key];
+        let progress = progress.clone();
+        let service = service_of(observed.kind());
+        ctx.slots.hold(service, async move {
+            let started = Instant::now();
+            progress(Event::Started {
+                id: observed.id.clone(),
+                kind: observed.kind(),
+                action,
+            });
+            let wait = waiting(&progress, &observed.id);
+            // A delete is mostly waiting (for AWS to release what used the resource): an
+            // interrupt stops it, and the next `down` finds what is left.
+            let result = budget.unless_interrupted(observed.delete(ctx, &wait)).await;
+            let done = (&observed.id, observed.kind(), action, started);
+            report(&progress, done, result.as_ref().err());
+            result
+        })
+    })
     .await;
     finish(results, budget, &progress)
 }
@@ -260,7 +264,7 @@ async fn create_phase(
     let (jobs, blockers) = jobs(prepared, &changes, &work)?;
     let desired: HashMap<&ResourceId, &Desired> =
         prepared.desired.iter().map(|d| (&d.id, d)).collect();
-    let results = schedule(jobs, &blockers, ctx.settings.concurrency, budget, |job| {
+    let results = schedule(jobs, &blockers, JOBS_AT_ONCE, budget, |job| {
         let (progress, outputs, budget) = (progress.clone(), outputs.clone(), budget.clone());
         let desired = &desired;
         let work = &work;
@@ -275,22 +279,27 @@ async fn create_phase(
             let want = desired[&id];
             // Apply jobs are made only for the changes that have work.
             let work = work[&id];
-            let started = Instant::now();
-            let action = work.action();
-            progress(Event::Started {
-                id: id.clone(),
-                kind: want.spec.kind(),
-                action,
-            });
-            let refs = lock(&outputs).clone();
-            let wait = waiting(&progress, &id);
-            let result = apply_one(ctx, want, work, &refs, &wait).await;
-            if let Ok(output) = &result {
-                lock(&outputs).insert(id.clone(), output.clone());
-            }
-            let done = (&id, want.spec.kind(), action, started);
-            report(&progress, done, result.as_ref().err());
-            result.map(|_| ())
+            let service = service_of(want.spec.kind());
+            ctx.slots
+                .hold(service, async move {
+                    let started = Instant::now();
+                    let action = work.action();
+                    progress(Event::Started {
+                        id: id.clone(),
+                        kind: want.spec.kind(),
+                        action,
+                    });
+                    let refs = lock(&outputs).clone();
+                    let wait = waiting(&progress, &id);
+                    let result = apply_one(ctx, want, work, &refs, &wait).await;
+                    if let Ok(output) = &result {
+                        lock(&outputs).insert(id.clone(), output.clone());
+                    }
+                    let done = (&id, want.spec.kind(), action, started);
+                    report(&progress, done, result.as_ref().err());
+                    result.map(|_| ())
+                })
+                .await
         }
     })
     .await;

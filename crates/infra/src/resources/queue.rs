@@ -245,7 +245,7 @@ impl Resource for Queue {
                         && started.elapsed() < Duration::from_secs(90) =>
                 {
                     (new.wait)("SQS keeps a deleted queue's name for 60 s; waiting".into());
-                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    crate::slots::pause(Duration::from_secs(5)).await;
                 }
                 Err(e) => return Err(Error::aws(new.id, "CreateQueue", e)),
             }

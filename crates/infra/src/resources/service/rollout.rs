@@ -221,7 +221,7 @@ pub async fn wait_deployed(
                 &recent_events(&svc, 5),
             ));
         }
-        tokio::time::sleep(ctx.settings.poll_interval).await;
+        crate::slots::pause(ctx.settings.poll_interval).await;
     }
 }
 

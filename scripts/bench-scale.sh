@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Stacks of 1 to 50 services at AWS's pace: `up`, a no-op `up` and `down` through awsfront
+# (crates/awsfront, AWS's timings and rate limits played in front of the emulator) against the
+# critical-path bound, with the calls each run makes, stackctl's peak memory and the time of
+# `validate`. Each stack has N services, every other one a web service (the first takes what
+# no rule matches, the others a path each) and the rest workers, and a queue each. Prints
+# Markdown.
+#
+#   scripts/bench-scale.sh [SCALE] [SIZES]    # defaults: 0.25 and "1 10 25 50"
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scale="${1:-0.25}"
+sizes="${2:-1 10 25 50}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stackctl-target}"
+cargo build --release --locked --workspace >&2
+bin="$CARGO_TARGET_DIR/release"
+scripts/moto.sh start >&2
+eval "$(scripts/moto.sh env)"
+port=5058
+"$bin/awsfront" serve --listen "127.0.0.1:$port" --upstream "$AWS_ENDPOINT_URL" --scale "$scale" \
+  2>"${AWSFRONT_LOG:-/dev/null}" &
+front=$!
+work=$(mktemp -d)
+trap 'kill $front 2>/dev/null; rm -rf "$work"' EXIT
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+STACKCTL_POLL_SECONDS=$(python3 -c "print(5 * $scale)")
+export STACKCTL_POLL_SECONDS
+
+# A stack of $1 services named $2.
+stack_file() {
+  local n=$1 name=$2
+  printf '[stack]\nname = "%s"\n' "$name"
+  for i in $(seq 1 "$n"); do
+    printf '\n[queues.q%s]\n\n[services.s%s]\nimage = "registry.example/messages:1"\n' "$i" "$i"
+    if (( i % 2 == 1 )); then
+      printf 'kind = "web"\nsends_to = ["q%s"]\n' "$i"
+      if (( i > 1 )); then printf 'paths = ["/s%s/*"]\n' "$i"; fi
+    else
+      printf 'kind = "worker"\nconsumes = ["q%s"]\ncommand = ["worker"]\n' "$i"
+    fi
+  done
+}
+
+# Runs stackctl "$@" in the work folder with --json; sets secs, rss_mb, reads, writes.
+timed() {
+  local start end
+  start=$(date +%s%N)
+  (cd "$work" && /usr/bin/time -f '%M' -o "$work/rss" "$bin/stackctl" "$@" --json >"$work/out.json" 2>"$work/err.log") || {
+    echo "stackctl $* failed:" >&2; tail -20 "$work/err.log" >&2; exit 1; }
+  end=$(date +%s%N)
+  secs=$(python3 -c "print(f'{($end - $start) / 1e9 / $scale:.1f}')")
+  rss_mb=$(python3 -c "print(f'{$(tail -1 "$work/rss") / 1024:.0f}')")
+  read -r reads writes < <(python3 - "$work/out.json" <<'EOF'
+import json, sys
+calls = json.load(open(sys.argv[1])).get("aws_calls", {})
+reads = sum(n for op, n in calls.items() if op.split(":")[-1].startswith(("Describe", "List", "Get")))
+print(reads, sum(calls.values()) - reads)
+EOF
+)
+}
+
+echo "| services | resources | run | stackctl | bound | ratio | reads | mutating | peak memory |"
+echo "|---|---|---|---|---|---|---|---|---|"
+validate_rows=()
+for n in $sizes; do
+  name="scale$n-$(date +%s)"
+  stack_file "$n" "$name" >"$work/stack.toml"
+  bounds=$("$bin/awsfront" bound -f "$work/stack.toml")
+  up_bound=$(awk '$1 == "up" {print $2}' <<<"$bounds")
+  down_bound=$(awk '$1 == "down" {print $2}' <<<"$bounds")
+  best=999999
+  for _ in 1 2 3 4 5; do
+    start=$(date +%s%N)
+    (cd "$work" && "$bin/stackctl" validate >/dev/null)
+    end=$(date +%s%N)
+    best=$(( (end - start) < best ? (end - start) : best ))
+  done
+  validate_rows+=("| $n | $(python3 -c "print(f'{$best / 1e6:.1f}')") ms |")
+  resources=""
+  for run in up noop down; do
+    case $run in
+      up) timed up --yes; bound=$up_bound
+          resources=$(cd "$work" && "$bin/stackctl" status --json 2>/dev/null |
+            python3 -c "import json, sys; print(len(json.load(sys.stdin)['resources']))") ;;
+      noop) timed up --yes; bound="" ;;
+      down) timed down --yes; bound=$down_bound ;;
+    esac
+    if [ -n "$bound" ]; then
+      ratio="$(python3 -c "print(f'{$secs / $bound:.2f}')")×"
+      shown_bound="$bound s"
+    else
+      ratio="–"; shown_bound="–"
+    fi
+    label=$run; [ "$run" = noop ] && label="no-op up"
+    echo "| $n | $resources | \`$label\` | $secs s | $shown_bound | $ratio | $reads | $writes | $rss_mb MB |"
+  done
+done
+echo
+echo "\`validate\` of the same files (best of 5, release build):"
+echo
+echo "| services | validate |"
+echo "|---|---|"
+printf '%s\n' "${validate_rows[@]}"
