@@ -15,7 +15,8 @@ and the cluster counts what its services run.
 
 With IAM enforced (INITIAL_NO_AUTH_ACTION_COUNT), two gaps of moto's checks are closed so that
 a policy written for AWS is judged as AWS would judge its actions: CloudWatch signs its
-requests as "monitoring", and its actions are "cloudwatch:..." in IAM, as in AWS; and moto
+requests as "monitoring" and the Resource Groups Tagging API as "tagging", while their actions
+are "cloudwatch:..." and "tag:..." in IAM, as in AWS; and moto
 names the resource of a request only for SQS queues and IAM roles that exist ("*" for the
 rest), so a statement's Resource is compared with what moto names and holds where moto names
 nothing. Conditions are not evaluated (moto's own limit). And the signature is not checked:
@@ -95,7 +96,7 @@ def _exclude_from_response(self, response_key_path):
 
 
 # Services whose signing name is not their prefix in IAM.
-_IAM_PREFIX = {"monitoring": "cloudwatch"}
+_IAM_PREFIX = {"monitoring": "cloudwatch", "tagging": "tag"}
 _request_init = access_control.IAMRequestBase.__init__
 _element_matches = access_control.IAMPolicyStatement._check_element_matches
 

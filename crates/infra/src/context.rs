@@ -225,6 +225,8 @@ pub struct Context {
     pub sns: aws_sdk_sns::Client,
     /// Application Auto Scaling: the services' scalable targets and policies.
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// The Resource Groups Tagging API: many resources' tags in one call ([`crate::aws::tagging`]).
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     /// For the stack lock (see [`crate::lock`]).
     pub dynamodb: aws_sdk_dynamodb::Client,
     /// For the deploy history (see [`crate::history`]): not counted, like the lock's.
@@ -307,6 +309,7 @@ impl Context {
             discovery: client!(aws_sdk_servicediscovery),
             sts: client!(aws_sdk_sts),
             autoscaling: client!(aws_sdk_applicationautoscaling),
+            tagging: client!(aws_sdk_resourcegroupstagging),
             cloudwatch: client!(aws_sdk_cloudwatch),
             sns: client!(aws_sdk_sns),
             // The lock's and the history's calls are not the stack's ("a second `up` makes no

@@ -1,12 +1,13 @@
 //! Per-service helpers the kind files share: EC2's tag-filtered describes and tag shapes,
 //! the load balancers and ECS clusters of a stack (read once per observation), and the rule
-//! for resources found by their name. They sit below the kind files and never call into them.
+//! for resources found by their name, and many resources' tags in one call. They sit below the kind files and never call into them.
 
 pub mod cloudmap;
 pub mod ec2;
 pub mod ecs;
 pub mod elb;
 pub mod named;
+pub mod tagging;
 
 use crate::error::{Error, Result};
 

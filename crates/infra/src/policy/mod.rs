@@ -195,6 +195,9 @@ impl Grants {
                 );
             }
         }
+        if use_ == Use::Read {
+            self.implicit(kinds, use_, at);
+        }
     }
 
     /// The stack lock, and the deploy history every `up` and `down` writes.

@@ -128,6 +128,8 @@ fn plan_and_status_only_read() {
                 "{command:?} needs {action}"
             );
         }
+        // Alarms' tags are read in bulk through the tagging API.
+        assert_eq!(allowing(&doc, "tag:GetResources", "*").len(), 1);
     }
 }
 

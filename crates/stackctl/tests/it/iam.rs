@@ -185,6 +185,13 @@ async fn the_whole_life_with_its_policy(body: &str) {
     );
     let again = stack.json(&["up", "--yes", "--image", "nginx:1.27"]);
     assert!(crate::helpers::mutating_calls(&again).is_empty(), "{again}");
+    // The policy lets alarms' tags be read in bulk: no alarm is asked for its own.
+    assert!(
+        again["aws_calls"]
+            .get("CloudWatch:ListTagsForResource")
+            .is_none(),
+        "{again}"
+    );
     succeeds(&stack, &["down", "--yes"]);
     let after = stack.json(&["status"]);
     assert_eq!(

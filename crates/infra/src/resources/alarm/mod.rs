@@ -118,6 +118,9 @@ impl Resource for Alarm {
             |e| Error::aws("alarms", "DescribeAlarms", e),
         )
         .await?;
+        // Tags of all the stack's alarms in a page or two; one call per alarm only for those
+        // the answer leaves out (made a moment ago, not tagged as the stack's, or no answer).
+        let tagged = aws::tagging::of_stack(ctx, "cloudwatch:alarm").await;
         let mut found = Vec::new();
         for alarm in pages.iter().flat_map(|p| p.metric_alarms()) {
             let (Some(name), Some(arn)) = (alarm.alarm_name(), alarm.alarm_arn()) else {
@@ -126,17 +129,10 @@ impl Resource for Alarm {
             if !named::belongs(&ctx.stack, name) {
                 continue;
             }
-            let tags: Tags = ctx
-                .cloudwatch
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .map_err(|e| Error::aws(format!("alarm {name}"), "ListTagsForResource", e))?
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-                .collect();
+            let tags = match tagged.get(arn) {
+                Some(tags) => tags.clone(),
+                None => tags_of(ctx, name, arn).await?,
+            };
             let is_wanted = wanted.iter().any(|w| w.spec.name == name);
             let Some(id) = named::claim(&ctx.stack, Self::LABEL, name, &tags, is_wanted)? else {
                 continue;
@@ -222,6 +218,20 @@ impl Resource for Alarm {
     fn uses(found: &Found<AlarmState>) -> Vec<String> {
         found.detail.definition.actions.clone()
     }
+}
+
+/// One alarm's tags, asked on its own.
+async fn tags_of(ctx: &Context, name: &str, arn: &str) -> Result<Tags> {
+    let out = ctx
+        .cloudwatch
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| Error::aws(format!("alarm {name}"), "ListTagsForResource", e))?;
+    Ok(crate::tags::collect(
+        out.tags().iter().map(|t| (t.key(), t.value())),
+    ))
 }
 
 fn to_tags(tags: &Tags) -> Vec<Tag> {
