@@ -15,6 +15,7 @@ mod local;
 mod lock;
 mod operate;
 mod replace;
+mod scale;
 mod service;
 mod several;
 mod soak;
