@@ -8,6 +8,7 @@
 
 mod alarms;
 mod autoscaling;
+mod capacity;
 pub mod declaring;
 mod errors;
 mod model;
@@ -82,6 +83,7 @@ impl StackSpec {
         services::check(&mut reader, &mut read, &queues, several);
         let mut services: Vec<ServiceSpec> = read.into_iter().map(|s| s.spec).collect();
         services.sort_by(|a, b| a.name.cmp(&b.name));
+        capacity::check(&mut reader, root, &services, &network);
         let mut queues = queues;
         queues.sort_by(|a, b| a.name.cmp(&b.name));
         let spec = Self {

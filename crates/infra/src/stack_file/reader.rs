@@ -78,7 +78,14 @@ impl<'a> Reader<'a> {
         name: &'a str,
         allowed: &[&str],
     ) -> Table<'a> {
-        self.table_in(parent, (None, None), name, allowed)
+        self.table_in(parent, (None, None), name, Some(allowed))
+    }
+
+    /// The table `name` of the root whose keys are names (`[services]`, `[queues]`): any key
+    /// is allowed, and checking each against all the others would take the square of their
+    /// number.
+    pub(crate) fn named_tables(&mut self, parent: &'a dyn TableLike, name: &'a str) -> Table<'a> {
+        self.table_in(parent, (None, None), name, None)
     }
 
     /// The sub-table `name` of the table `parent` (`[services.web]` of `[services]`).
@@ -89,7 +96,10 @@ impl<'a> Reader<'a> {
         allowed: &[&str],
     ) -> Table<'a> {
         match parent.table {
-            Some(table) => self.table_in(table, (parent.parent, Some(parent.path)), name, allowed),
+            Some(table) => {
+                let at = (parent.parent, Some(parent.path));
+                self.table_in(table, at, name, Some(allowed))
+            }
             None => Table {
                 root: parent.parent,
                 parent: Some(parent.path),
@@ -100,38 +110,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The keys of a table whose values are tables (`web` and `api` of `[services]`), with
-    /// each key's span; any other value is reported.
-    pub(crate) fn entries(&mut self, table: Table<'a>) -> Vec<(&'a str, Option<Range<usize>>)> {
-        let Some(inner) = table.table else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for (name, item) in inner.iter() {
-            let span = inner.key(name).and_then(|k| k.span());
-            if item.is_table_like() {
-                out.push((name, span));
-            } else {
-                self.error_at(
-                    span,
-                    &format!("{}.{name}", table.path),
-                    format!(
-                        "expected a table ([{}.{name}]), found {}",
-                        table.path,
-                        item.type_name()
-                    ),
-                );
-            }
-        }
-        out
-    }
-
     fn table_in(
         &mut self,
         parent: &'a dyn TableLike,
         (root, parent_path): (Option<&'a str>, Option<&'a str>),
         name: &'a str,
-        allowed: &[&str],
+        allowed: Option<&[&str]>,
     ) -> Table<'a> {
         let absent = Table {
             root,
@@ -152,7 +136,9 @@ impl<'a> Reader<'a> {
             );
             return absent;
         };
-        self.unknown_keys(table, &full, allowed);
+        if let Some(allowed) = allowed {
+            self.unknown_keys(table, &full, allowed);
+        }
         Table {
             root,
             parent: parent_path,

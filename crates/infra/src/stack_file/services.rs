@@ -2,6 +2,9 @@
 //! and queues, their names, and the rules that hold across them (one default web service, no
 //! two routes alike or one hiding another, queues named by a service declared).
 
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
 use toml_edit::TableLike;
 
 use super::model::{QueueSpec, SINGLE_QUEUE, SINGLE_SERVICE, ServiceKind, ServiceSpec};
@@ -48,10 +51,12 @@ pub(super) fn services<'a>(
         );
     }
     let mut out: Vec<Read<'a, ServiceSpec>> = Vec::new();
-    for (key, span) in reader.entries(many) {
+    // Where each normalised name is in `out`: a file of many tables is read in linear time.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (key, span) in entries(reader, many) {
         let table = reader.child(many, key, super::service::KEYS);
         let name = checked_name(reader, span, "services", key, stack, MAX_STACK_AND_SERVICE);
-        if let Some(other) = out.iter().find(|s| s.spec.name == name) {
+        if let Some(other) = seen.get(&name).map(|&at| &out[at]) {
             let span = reader.span_of(table, "");
             reader.error_at(
                 span,
@@ -64,6 +69,7 @@ pub(super) fn services<'a>(
             );
             continue;
         }
+        seen.insert(name.clone(), out.len());
         let spec = super::service::read(reader, table, name);
         out.push(Read { spec, table });
     }
@@ -96,12 +102,13 @@ pub(super) fn queues<'a>(
         );
     }
     let mut out: Vec<QueueSpec> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     // `{stack}-{name}-dlq` is at most 80 characters.
     let room = 80 - 5;
-    for (key, span) in reader.entries(many) {
+    for (key, span) in entries(reader, many) {
         let table = reader.child(many, key, super::shared::QUEUE_KEYS);
         let name = checked_name(reader, span.clone(), "queues", key, stack, room);
-        if out.iter().any(|q| q.name == name) {
+        if !seen.insert(name.clone()) {
             reader.error_at(
                 span,
                 &table.name(),
@@ -114,14 +121,35 @@ pub(super) fn queues<'a>(
     out
 }
 
+/// The keys of a table whose values are tables (`web` and `api` of `[services]`), with
+/// each key's span; any other value is reported.
+fn entries<'a>(reader: &mut Reader<'a>, table: Table<'a>) -> Vec<(&'a str, Option<Range<usize>>)> {
+    let Some(inner) = table.table else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, item) in inner.iter() {
+        let span = inner.key(name).and_then(|k| k.span());
+        if item.is_table_like() {
+            out.push((name, span));
+        } else {
+            reader.error_at(
+                span,
+                &format!("{}.{name}", table.path),
+                format!(
+                    "expected a table ([{}.{name}]), found {}",
+                    table.path,
+                    item.type_name()
+                ),
+            );
+        }
+    }
+    out
+}
+
 /// The table `name` of the root, without checking its keys (they are names).
 fn open<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike, name: &'a str) -> Option<Table<'a>> {
-    let keys: Vec<&str> = root
-        .get(name)
-        .and_then(|item| item.as_table_like())
-        .map(|t| t.iter().map(|(k, _)| k).collect())
-        .unwrap_or_default();
-    let table = reader.table(root, name, &keys);
+    let table = reader.named_tables(root, name);
     table.table.map(|_| table)
 }
 
@@ -171,6 +199,7 @@ pub(super) fn check<'a>(
     queues: &[QueueSpec],
     several: bool,
 ) {
+    let declared: HashSet<&str> = queues.iter().map(|q| q.name.as_str()).collect();
     for s in services.iter_mut() {
         // The one service of `[service]` uses every queue, as it always has.
         if !several {
@@ -183,7 +212,7 @@ pub(super) fn check<'a>(
                 s.spec.consumes.clone_from(&all);
             }
         }
-        queue_names(reader, s, queues);
+        queue_names(reader, s, queues, &declared);
         super::autoscaling::check_queue(reader, s.table, &mut s.spec);
         if s.spec.kind == ServiceKind::Worker && s.spec.consumes.is_empty() {
             let span = reader.span_of(s.table, "consumes");
@@ -197,7 +226,12 @@ pub(super) fn check<'a>(
     routes(reader, services);
 }
 
-fn queue_names(reader: &mut Reader<'_>, s: &Read<'_, ServiceSpec>, queues: &[QueueSpec]) {
+fn queue_names(
+    reader: &mut Reader<'_>,
+    s: &Read<'_, ServiceSpec>,
+    queues: &[QueueSpec],
+    known: &HashSet<&str>,
+) {
     for key in ["sends_to", "consumes"] {
         let names = if key == "sends_to" {
             &s.spec.sends_to
@@ -205,7 +239,7 @@ fn queue_names(reader: &mut Reader<'_>, s: &Read<'_, ServiceSpec>, queues: &[Que
             &s.spec.consumes
         };
         for name in names {
-            if queues.iter().any(|q| &q.name == name) {
+            if known.contains(name.as_str()) {
                 continue;
             }
             let declared: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
@@ -283,6 +317,21 @@ fn no_shadows(reader: &mut Reader<'_>, web: &[&Read<'_, ServiceSpec>]) {
         patterns::rule_order(&a.spec.route, &a.spec.name)
             .cmp(&patterns::rule_order(&b.spec.route, &b.spec.name))
     });
+    if ruled.len() > patterns::MAX_RULES {
+        let span = reader.span_of(ruled[patterns::MAX_RULES].table, "");
+        reader.error_at(
+            span,
+            "services",
+            format!(
+                "{} web services with paths or hosts; a load balancer listener takes at most {} \
+                 rules",
+                ruled.len(),
+                patterns::MAX_RULES
+            ),
+        );
+        // Past the limit, comparing every pair of routes would only take time.
+        return;
+    }
     for (i, later) in ruled.iter().enumerate() {
         let Some(first) = ruled[..i]
             .iter()
@@ -304,19 +353,6 @@ fn no_shadows(reader: &mut Reader<'_>, web: &[&Read<'_, ServiceSpec>]) {
                     first.table.name()
                 )
             },
-        );
-    }
-    if ruled.len() > patterns::MAX_RULES {
-        let span = reader.span_of(ruled[patterns::MAX_RULES].table, "");
-        reader.error_at(
-            span,
-            "services",
-            format!(
-                "{} web services with paths or hosts; a load balancer listener takes at most {} \
-                 rules",
-                ruled.len(),
-                patterns::MAX_RULES
-            ),
         );
     }
 }
