@@ -42,6 +42,27 @@ pub fn gone_is_ok<T>(result: Result<T>, gone: impl Fn(&str) -> bool) -> Result<(
     }
 }
 
+/// Reads of one kind in flight at once: its resources are read side by side, but never a
+/// burst of fifty `GetRole`s into IAM's rate limit.
+pub const READS_AT_ONCE: usize = 8;
+
+/// Runs `read` for each item, [`READS_AT_ONCE`] at a time, in order; the first error stops it.
+pub async fn each<I, T, F, Fut>(items: I, read: F) -> Result<Vec<T>>
+where
+    I: IntoIterator,
+    F: FnMut(I::Item) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    use futures::{StreamExt, TryStreamExt};
+    // The futures are made first (they do nothing until polled): a stream that maps with the
+    // closure would not be `Send` where a borrowed item's lifetime is involved.
+    let reads: Vec<Fut> = items.into_iter().map(read).collect();
+    futures::stream::iter(reads)
+        .buffered(READS_AT_ONCE)
+        .try_collect()
+        .await
+}
+
 /// Collects every page of a listing (the SDK's paginator), or the first error.
 pub async fn all<T, E>(
     pages: aws_smithy_async::future::pagination_stream::PaginationStream<std::result::Result<T, E>>,

@@ -179,14 +179,17 @@ impl Resource for Queue {
             |e| Error::aws("SQS queues", "ListQueues", e),
         )
         .await?;
-        let candidates = urls.into_iter().filter_map(|url| {
-            let name = url.rsplit('/').next()?.to_owned();
-            named::belongs(&ctx.stack, &name).then_some((name, url))
-        });
-        let found = futures::future::try_join_all(candidates.map(|(name, url)| {
+        let candidates: Vec<(String, String)> = urls
+            .into_iter()
+            .filter_map(|url| {
+                let name = url.rsplit('/').next()?.to_owned();
+                named::belongs(&ctx.stack, &name).then_some((name, url))
+            })
+            .collect();
+        let found = aws::each(candidates, |(name, url)| {
             let wanted = wanted.iter().any(|w| w.spec.name == name);
             observe_one(ctx, name, url, wanted)
-        }))
+        })
         .await?;
         Ok(found.into_iter().flatten().collect())
     }

@@ -105,16 +105,19 @@ impl Resource for Repository {
             |e| Error::aws("ECR repositories", "DescribeRepositories", e),
         )
         .await?;
-        let ours = all.iter().filter(|r| {
-            r.repository_name()
-                .is_some_and(|n| named::belongs(&ctx.stack, n))
-        });
-        let found = futures::future::try_join_all(ours.map(|repo| {
+        let ours: Vec<_> = all
+            .iter()
+            .filter(|r| {
+                r.repository_name()
+                    .is_some_and(|n| named::belongs(&ctx.stack, n))
+            })
+            .collect();
+        let found = aws::each(ours, |repo| {
             let wanted = wanted
                 .iter()
                 .any(|w| repo.repository_name() == Some(w.spec.name.as_str()));
             observe_one(ctx, repo, wanted)
-        }))
+        })
         .await?;
         Ok(found.into_iter().flatten().collect())
     }

@@ -130,14 +130,15 @@ impl Resource for Role {
             Error::aws("IAM roles", "ListRoles", e)
         })
         .await?;
-        let names = roles
+        let names: Vec<&str> = roles
             .iter()
             .map(|r| r.role_name())
-            .filter(|n| named::belongs(&ctx.stack, n));
-        let found = futures::future::try_join_all(names.map(|name| {
+            .filter(|n| named::belongs(&ctx.stack, n))
+            .collect();
+        let found = aws::each(names, |name| {
             let wanted = wanted.iter().any(|w| w.spec.name == name);
             observe_one(ctx, name, wanted)
-        }))
+        })
         .await?;
         Ok(found.into_iter().flatten().collect())
     }

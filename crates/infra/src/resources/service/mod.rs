@@ -185,9 +185,11 @@ impl Resource for Service {
                 |e| Error::aws("ECS services", "ListServices", e),
             )
             .await?;
-            for chunk in arns.chunks(SERVICES_PER_CALL) {
-                found.extend(describe(ctx, cluster, chunk, wanted).await?);
-            }
+            let chunks = aws::each(arns.chunks(SERVICES_PER_CALL), |chunk| {
+                describe(ctx, cluster, chunk, wanted)
+            })
+            .await?;
+            found.extend(chunks.into_iter().flatten());
         }
         Ok(found)
     }

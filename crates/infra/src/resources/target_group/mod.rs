@@ -217,16 +217,19 @@ impl Resource for TargetGroup {
             .filter_map(|tg| tg.target_group_arn().map(str::to_owned))
             .collect();
         let tags = elb::tags_by_arn(ctx, &arns).await?;
-        let mut found = Vec::new();
+        let mut claimed = Vec::new();
         for tg in ours {
             let (Some(arn), Some(name)) = (tg.target_group_arn(), tg.target_group_name()) else {
                 continue;
             };
             let tags = tags.get(arn).cloned().unwrap_or_default();
             let wanted = wanted.iter().any(|w| w.spec.may_be_named(name));
-            let Some(id) = named::claim(&ctx.stack, Self::LABEL, name, &tags, wanted)? else {
-                continue;
-            };
+            if let Some(id) = named::claim(&ctx.stack, Self::LABEL, name, &tags, wanted)? {
+                claimed.push((tg, arn, id, tags));
+            }
+        }
+        // Attributes come one group to a call: read side by side.
+        aws::each(claimed, |(tg, arn, id, tags)| async move {
             let attributes = ctx
                 .elb
                 .describe_target_group_attributes()
@@ -234,16 +237,16 @@ impl Resource for TargetGroup {
                 .send()
                 .await
                 .map_err(|e| Error::aws(&id, "DescribeTargetGroupAttributes", e))?;
-            found.push(Found {
+            Ok(Found {
                 id,
                 aws_id: arn.to_owned(),
                 arn: Some(arn.to_owned()),
                 state: "available".into(),
                 tags,
                 detail: state_of(tg, attributes.attributes()),
-            });
-        }
-        Ok(found)
+            })
+        })
+        .await
     }
 
     fn diff(&self, found: &TargetGroupState, refs: &Outputs) -> Diff<Field> {

@@ -123,11 +123,14 @@ impl Resource for TaskDefinition {
             |e| Error::aws("task definitions", "ListTaskDefinitionFamilies", e),
         )
         .await?;
-        let ours = families.iter().filter(|f| named::belongs(&ctx.stack, f));
-        let found = futures::future::try_join_all(ours.map(|family| {
+        let ours: Vec<&String> = families
+            .iter()
+            .filter(|f| named::belongs(&ctx.stack, f))
+            .collect();
+        let found = aws::each(ours, |family| {
             let wanted = wanted.iter().any(|w| &w.spec.family == family);
             observe_family(ctx, family, wanted)
-        }))
+        })
         .await?;
         Ok(found.into_iter().flatten().collect())
     }
