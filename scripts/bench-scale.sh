@@ -17,14 +17,18 @@ bin="$CARGO_TARGET_DIR/release"
 scripts/moto.sh start >&2
 eval "$(scripts/moto.sh env)"
 port=5058
+# Every call the front answers, to count the ones it throttled (AWS's rates, as modelled).
+front_log=$(mktemp)
 "$bin/awsfront" serve --listen "127.0.0.1:$port" --upstream "$AWS_ENDPOINT_URL" --scale "$scale" \
-  2>"${AWSFRONT_LOG:-/dev/null}" &
+  --log 2>"$front_log" &
 front=$!
 work=$(mktemp -d)
-trap 'kill $front 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $front 2>/dev/null; rm -rf "$work" "$front_log"' EXIT
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 STACKCTL_POLL_SECONDS=$(python3 -c "print(5 * $scale)")
 export STACKCTL_POLL_SECONDS
+# AWS's request rates refill at the model's pace too (crates/infra/src/rates.rs).
+export STACKCTL_RATE_SCALE="$scale"
 
 # A stack of $1 services named $2.
 stack_file() {
@@ -41,13 +45,16 @@ stack_file() {
   done
 }
 
-# Runs stackctl "$@" in the work folder with --json; sets secs, rss_mb, reads, writes.
+# Runs stackctl "$@" in the work folder with --json; sets secs, rss_mb, reads, writes and
+# throttled (the calls the front refused for going past AWS's rates).
 timed() {
-  local start end
+  local start end before
+  before=$(grep -c OverRate "$front_log" || true)
   start=$(date +%s%N)
   (cd "$work" && /usr/bin/time -f '%M' -o "$work/rss" "$bin/stackctl" "$@" --json >"$work/out.json" 2>"$work/err.log") || {
     echo "stackctl $* failed:" >&2; tail -20 "$work/err.log" >&2; exit 1; }
   end=$(date +%s%N)
+  throttled=$(( $(grep -c OverRate "$front_log" || true) - before ))
   secs=$(python3 -c "print(f'{($end - $start) / 1e9 / $scale:.1f}')")
   rss_mb=$(python3 -c "print(f'{$(tail -1 "$work/rss") / 1024:.0f}')")
   read -r reads writes < <(python3 - "$work/out.json" <<'EOF'
@@ -59,8 +66,8 @@ EOF
 )
 }
 
-echo "| services | resources | run | stackctl | bound | ratio | reads | mutating | peak memory |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| services | resources | run | stackctl | bound | ratio | reads | mutating | throttled | peak memory |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 validate_rows=()
 for n in $sizes; do
   name="scale$n-$(date +%s)"
@@ -92,7 +99,7 @@ for n in $sizes; do
       ratio="–"; shown_bound="–"
     fi
     label=$run; [ "$run" = noop ] && label="no-op up"
-    echo "| $n | $resources | \`$label\` | $secs s | $shown_bound | $ratio | $reads | $writes | $rss_mb MB |"
+    echo "| $n | $resources | \`$label\` | $secs s | $shown_bound | $ratio | $reads | $writes | $throttled | $rss_mb MB |"
   done
 done
 echo

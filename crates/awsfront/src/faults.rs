@@ -33,6 +33,9 @@ pub enum Fault {
     Lost,
     /// No answer at all, ever (for timeouts).
     Blackhole,
+    /// Not injected: the timing model's rate limit ([`infra::rates`]) was over, and the call
+    /// is throttled as AWS throttles it.
+    OverRate,
 }
 
 impl FromStr for Fault {

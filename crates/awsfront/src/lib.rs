@@ -1,7 +1,8 @@
 //! The project's test kit for what the emulator cannot show: an HTTP layer in front of it that
 //! plays real AWS. It adds each call's latency and keeps resources on their way (a load
 //! balancer provisioning, a service rolling out, network interfaces being released) for as
-//! long as AWS does, scaled ([`model`]); and it injects seeded faults before a call reaches
+//! long as AWS does, scaled, and throttles what goes past AWS's published request rates
+//! ([`model`], [`infra::rates`]); and it injects seeded faults before a call reaches
 //! the emulator or after it did the work ([`faults`]). Tests start one with [`Front::start`];
 //! the benchmark and the soak script run the `awsfront` binary.
 //!

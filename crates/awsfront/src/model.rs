@@ -83,6 +83,8 @@ struct Rollout {
 #[derive(Debug)]
 pub struct Model {
     scale: f64,
+    /// AWS's request rates, refilled at the model's pace.
+    rates: infra::rates::Buckets,
     started: Instant,
     clocks: Mutex<Clocks>,
 }
@@ -91,6 +93,7 @@ impl Model {
     pub fn new(scale: f64) -> Self {
         Self {
             scale,
+            rates: infra::rates::Buckets::new(scale),
             started: Instant::now(),
             clocks: Mutex::default(),
         }
@@ -113,6 +116,11 @@ impl Model {
 
     /// An answer AWS would give instead of doing the call: `DependencyViolation` while network
     /// interfaces are still being released.
+    /// True when the call finds its rate limit's bucket empty: AWS throttles it.
+    pub fn over_rate(&self, call: &Call) -> bool {
+        self.rates.try_take(&call.service, &call.operation).is_err()
+    }
+
     pub fn refuse(&self, call: &Call) -> Option<Response<Full<Bytes>>> {
         let blocked = matches!(
             call.operation.as_str(),
@@ -392,6 +400,20 @@ mod tests {
         assert_eq!(call_seconds("CreateCluster"), 8.0);
         assert_eq!(call_seconds("DescribeVpcs"), 0.05);
         assert_eq!(call_seconds("DeleteSubnet"), 1.0);
+    }
+
+    #[test]
+    fn a_burst_of_task_definitions_past_ecs_s_rate_is_throttled() {
+        let model = Model::new(1.0);
+        let register = Call {
+            service: "ecs".into(),
+            operation: "RegisterTaskDefinition".into(),
+            protocol: Protocol::Json,
+            form: Vec::new(),
+            json: None,
+        };
+        let throttled = (0..25).filter(|_| model.over_rate(&register)).count();
+        assert_eq!(throttled, 5, "20 at once, then one a second");
     }
 
     #[test]

@@ -79,7 +79,11 @@ async fn handle(
         .config
         .faults
         .as_ref()
-        .and_then(|plan| plan.pick(&call));
+        .and_then(|plan| plan.pick(&call))
+        .or_else(|| {
+            let model = shared.model.as_ref()?;
+            model.over_rate(&call).then_some(Fault::OverRate)
+        });
     let result = answer(&shared, &call, fault, parts, body).await;
     let status = result.as_ref().map_or(0, |r| r.status().as_u16());
     record(&shared, &call, fault, status);
@@ -99,7 +103,9 @@ async fn answer(
         "InternalError"
     };
     match fault {
-        Some(Fault::Throttle) => return Ok(reply::throttled(call.protocol, &call.service)),
+        Some(Fault::Throttle | Fault::OverRate) => {
+            return Ok(reply::throttled(call.protocol, &call.service));
+        }
         Some(Fault::Internal) => {
             let status = StatusCode::INTERNAL_SERVER_ERROR;
             return Ok(reply::error(

@@ -234,6 +234,8 @@ pub struct Context {
     pub calls: CallCounter,
     /// How many resources of one AWS service are worked on at once ([`crate::slots`]).
     pub slots: std::sync::Arc<crate::slots::Slots>,
+    /// AWS's request rates that calls sent in bursts wait on ([`crate::rates`]).
+    pub rates: std::sync::Arc<crate::rates::Buckets>,
     /// The calls of the lock and the deploy history: counted apart from the stack's.
     pub lock_and_history_calls: CallCounter,
     pub settings: Settings,
@@ -326,6 +328,7 @@ impl Context {
             ),
             calls,
             slots: std::sync::Arc::new(crate::slots::Slots::new(SLOTS_PER_SERVICE)),
+            rates: std::sync::Arc::new(crate::rates::Buckets::new(1.0)),
             lock_and_history_calls,
             settings: Settings::default(),
         }

@@ -10,6 +10,7 @@
 //!   and references between resources, times as shown and as read).
 //! - [`context`]: the AWS clients, timing settings, and the interceptor that counts calls.
 //! - [`retry`]: bounded retries for AWS's eventual-consistency races.
+//! - [`rates`]: AWS's published request rates, as token buckets that calls wait on.
 //! - [`slots`]: how many resources of one AWS service are worked on at once (waits hold none).
 //! - [`contract`]: the contract every resource kind fulfils (the `Resource` trait, `Found`).
 //! - [`aws`]: per-service helpers the kinds share (EC2 tag filters, the stack's load
@@ -44,6 +45,7 @@ pub mod log_events;
 pub mod outputs;
 pub mod plan;
 pub mod policy;
+pub mod rates;
 pub mod resources;
 pub mod retry;
 pub mod slots;

@@ -116,6 +116,14 @@ impl Session {
             ctx.settings.initial_backoff = ctx.settings.initial_backoff.min(every);
             ctx.settings.max_backoff = ctx.settings.max_backoff.min(every);
         }
+        // A model of AWS played faster (the benchmark's) refills AWS's request rates faster.
+        if let Some(scale) = std::env::var("STACKCTL_RATE_SCALE")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| *s > 0.0)
+        {
+            ctx.rates = std::sync::Arc::new(infra::rates::Buckets::new(scale));
+        }
         // The error already names the call, the problem and the fix: it is the first line.
         let identity = ctx.identity().await?;
         let at = Where {

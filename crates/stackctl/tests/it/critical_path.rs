@@ -29,6 +29,9 @@ async fn behind_front(label: &str, scale: f64, poll: &str) -> (awsfront::Front, 
     stack
         .env
         .push(("STACKCTL_POLL_SECONDS".into(), poll.into()));
+    stack
+        .env
+        .push(("STACKCTL_RATE_SCALE".into(), scale.to_string()));
     (front, stack)
 }
 

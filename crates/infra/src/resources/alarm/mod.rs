@@ -257,6 +257,7 @@ async fn put(
     } else {
         ComparisonOperator::GreaterThanThreshold
     };
+    ctx.rates.take("monitoring", "PutMetricAlarm").await;
     let call = ctx
         .cloudwatch
         .put_metric_alarm()

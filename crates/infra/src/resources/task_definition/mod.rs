@@ -263,6 +263,7 @@ async fn register(
             .insert(name.clone(), url.resolve(refs, id)?);
     }
     let container = container_definition(id, desired, &want)?;
+    ctx.rates.take("ecs", "RegisterTaskDefinition").await;
     let out = crate::aws::once!(
         aws_sdk_ecs,
         ctx.ecs

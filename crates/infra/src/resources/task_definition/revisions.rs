@@ -87,6 +87,7 @@ pub async fn image_of(ctx: &Context, id: &ResourceId, arn: &str) -> Result<Optio
 /// Deregisters revisions; one already gone is fine.
 pub(super) async fn deregister(ctx: &Context, id: &ResourceId, arns: &[String]) -> Result<()> {
     for arn in arns {
+        ctx.rates.take("ecs", "DeregisterTaskDefinition").await;
         let result = ctx
             .ecs
             .deregister_task_definition()
