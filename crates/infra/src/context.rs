@@ -81,6 +81,12 @@ impl CallCounts {
             .sum()
     }
 
+    /// Reads per resource of a stack of `resources`, to a tenth (none for an empty stack): what
+    /// grows when reads are made one resource at a time instead of in bulk.
+    pub fn reads_per(&self, resources: usize) -> Option<f64> {
+        (resources > 0).then(|| (self.reads() as f64 / resources as f64 * 10.0).round() / 10.0)
+    }
+
     pub fn mutations(&self) -> u64 {
         self.0
             .iter()

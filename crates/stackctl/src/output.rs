@@ -99,17 +99,18 @@ impl Printer {
         }
     }
 
-    /// With `-v`, the AWS calls made, on stderr.
-    pub fn calls(&self, counts: &infra::CallCounts) {
+    /// With `-v`, the AWS calls made (and their reads per resource of a stack of `resources`),
+    /// on stderr.
+    pub fn calls(&self, counts: &infra::CallCounts, resources: Option<usize>) {
         if self.verbose {
-            self.note(&crate::render::calls(counts));
+            self.note(&crate::render::calls(counts, resources));
         }
     }
 
     /// `-v`: calls made for stackctl's own bookkeeping (`what`), apart from the stack's.
     pub fn calls_apart(&self, what: &str, counts: &infra::CallCounts) {
         if self.verbose {
-            self.note(&crate::render::calls(counts).replacen(
+            self.note(&crate::render::calls(counts, None).replacen(
                 "AWS calls",
                 &format!("AWS calls for {what}"),
                 1,

@@ -301,10 +301,16 @@ pub fn renamed_warnings(prepared: &infra::engine::Prepared, region: &str) -> Vec
         .collect()
 }
 
-/// `AWS calls: N (R reads, M mutating)` and one line per operation.
-pub fn calls(counts: &CallCounts) -> String {
+/// `AWS calls: N (R reads, M mutating)`, with the reads per resource of a stack of
+/// `resources`, and one line per operation.
+pub fn calls(counts: &CallCounts, resources: Option<usize>) -> String {
+    let per = resources
+        .and_then(|n| Some((n, counts.reads_per(n)?)))
+        .map_or_else(String::new, |(n, per)| {
+            format!("; {per} reads per resource of {n}")
+        });
     let mut out = format!(
-        "AWS calls: {} ({} reads, {} mutating)",
+        "AWS calls: {} ({} reads, {} mutating{per})",
         counts.reads() + counts.mutations(),
         counts.reads(),
         counts.mutations()
@@ -320,6 +326,19 @@ mod tests {
     use infra::change::FieldChange;
     use infra::plan::{Change, Step, Update};
     use infra::resources::{Fields, Kind};
+
+    #[test]
+    fn calls_show_reads_per_resource_when_the_stack_has_resources() {
+        let mut counts = infra::CallCounts::default();
+        counts.0.insert("EC2:DescribeVpcs".into(), 3);
+        counts.0.insert("EC2:CreateVpc".into(), 1);
+        let shown = super::calls(&counts, Some(2));
+        assert!(
+            shown.starts_with("AWS calls: 4 (3 reads, 1 mutating; 1.5 reads per resource of 2)"),
+            "{shown}"
+        );
+        assert!(super::calls(&counts, Some(0)).starts_with("AWS calls: 4 (3 reads, 1 mutating)"));
+    }
 
     fn change(id: &str, kind: Kind, step: Step) -> Change {
         Change {

@@ -30,6 +30,9 @@ struct DownReport<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     history_kept_in: Option<String>,
     aws_calls: CallCounts,
+    /// The stack's reads per resource: grows when reads are made one resource at a time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reads_per_resource: Option<f64>,
     /// The stack lock's and the deploy history's own calls, apart from the stack's.
     lock_and_history_calls: CallCounts,
 }
@@ -130,9 +133,10 @@ async fn locked(run: &Locked<'_>, args: &DownArgs) -> anyhow::Result<ExitCode> {
         unread: &unread,
         history_kept_in,
         aws_calls: ctx.calls.snapshot(),
+        reads_per_resource: ctx.calls.snapshot().reads_per(prepared.plan.changes.len()),
         lock_and_history_calls: ctx.lock_and_history_calls.snapshot(),
     });
-    session.report_calls();
+    session.report_calls_for(Some(prepared.plan.changes.len()));
     Ok(proven(printer, at, &remaining, &unread))
 }
 

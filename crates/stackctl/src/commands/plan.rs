@@ -131,7 +131,7 @@ pub async fn run(args: &PlanArgs, file: &Path, printer: &Printer) -> anyhow::Res
         notes,
         ..PlanReport::new(&session.at, plan, session.ctx.calls.snapshot())
     });
-    session.report_calls();
+    session.report_calls_for(Some(plan.changes.len()));
     // `up` would stop here: the plan is not one it can carry out.
     require_images(&spec, file, &prepared, args.infra_only)?;
     can_build(plan).await?;

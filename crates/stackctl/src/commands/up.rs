@@ -25,6 +25,9 @@ struct UpReport<'a> {
     summary: Summary,
     outputs: Named,
     aws_calls: CallCounts,
+    /// The stack's reads per resource: grows when reads are made one resource at a time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reads_per_resource: Option<f64>,
     /// The stack lock's and the deploy history's own calls, apart from the stack's.
     lock_and_history_calls: CallCounts,
     /// What the plan leaves alone on purpose (as `plan --json` has them).
@@ -124,10 +127,11 @@ async fn locked(
         summary: plan.summary(),
         outputs: Named::of(&outputs),
         aws_calls: session.ctx.calls.snapshot(),
+        reads_per_resource: session.ctx.calls.snapshot().reads_per(plan.changes.len()),
         lock_and_history_calls: session.ctx.lock_and_history_calls.snapshot(),
         notes,
     });
-    session.report_calls();
+    session.report_calls_for(Some(plan.changes.len()));
     Ok(ExitCode::SUCCESS)
 }
 

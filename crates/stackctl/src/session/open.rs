@@ -142,7 +142,13 @@ impl Session {
 
     /// With `-v`, the AWS calls made so far, on stderr.
     pub fn report_calls(&self) {
-        self.printer.calls(&self.ctx.calls.snapshot());
+        self.report_calls_for(None);
+    }
+
+    /// With `-v`, the AWS calls made so far and their reads per resource of a stack of
+    /// `resources`, on stderr.
+    pub fn report_calls_for(&self, resources: Option<usize>) {
+        self.printer.calls(&self.ctx.calls.snapshot(), resources);
         let own = self.ctx.lock_and_history_calls.snapshot();
         if !own.0.is_empty() {
             self.printer
