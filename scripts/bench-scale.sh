@@ -75,7 +75,7 @@ for n in $sizes; do
   bounds=$("$bin/awsfront" bound -f "$work/stack.toml")
   up_bound=$(awk '$1 == "up" {print $2}' <<<"$bounds")
   down_bound=$(awk '$1 == "down" {print $2}' <<<"$bounds")
-  best=999999
+  best=999999999999
   for _ in 1 2 3 4 5; do
     start=$(date +%s%N)
     (cd "$work" && "$bin/stackctl" validate >/dev/null)

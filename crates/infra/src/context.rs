@@ -334,7 +334,10 @@ impl Context {
             ),
             calls,
             slots: std::sync::Arc::new(crate::slots::Slots::new(SLOTS_PER_SERVICE)),
-            rates: std::sync::Arc::new(crate::rates::Buckets::new(1.0)),
+            rates: std::sync::Arc::new(crate::rates::Buckets::sharing(
+                1.0,
+                crate::rates::STACKCTL_SHARE,
+            )),
             lock_and_history_calls,
             settings: Settings::default(),
         }

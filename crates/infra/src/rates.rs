@@ -77,13 +77,27 @@ pub struct Buckets {
     /// Seconds of this clock per second of AWS's (a model played at a quarter of AWS's pace
     /// refills four times as fast).
     scale: f64,
+    /// The share of each limit these buckets use: all of it for the model of AWS; a little
+    /// less for stackctl, whose calls reach AWS a few milliseconds apart from when they left.
+    share: f64,
     buckets: Mutex<HashMap<(usize, &'static str), Bucket>>,
 }
 
+/// The share of AWS's rates stackctl paces its calls to: at exactly the published rate, two
+/// calls sent a second apart may arrive 990 ms apart and the second be throttled.
+pub const STACKCTL_SHARE: f64 = 0.9;
+
 impl Buckets {
+    /// All of AWS's rates, on a clock of `scale` (the model of AWS).
     pub fn new(scale: f64) -> Self {
+        Self::sharing(scale, 1.0)
+    }
+
+    /// `share` of AWS's rates (and of each burst, at least one call).
+    pub fn sharing(scale: f64, share: f64) -> Self {
         Self {
             scale: if scale > 0.0 { scale } else { 1.0 },
+            share: share.clamp(0.01, 1.0),
             buckets: Mutex::default(),
         }
     }
@@ -98,17 +112,18 @@ impl Buckets {
             return Ok(());
         };
         let key = (index, if limit.per_operation { op } else { "" });
-        let rate = limit.per_second / self.scale;
+        let rate = limit.per_second * self.share / self.scale;
+        let burst = (limit.burst * self.share).floor().max(1.0);
         let now = Instant::now();
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
         let bucket = buckets.entry(key).or_insert(Bucket {
-            tokens: limit.burst,
+            tokens: burst,
             at: now,
         });
         let refilled = now.duration_since(bucket.at).as_secs_f64() * rate;
-        bucket.tokens = (bucket.tokens + refilled).min(limit.burst);
+        bucket.tokens = (bucket.tokens + refilled).min(burst);
         bucket.at = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -158,6 +173,22 @@ mod tests {
             let wait = buckets.try_take("ec2", "DescribeVpcs").unwrap_err();
             assert!(wait <= Duration::from_millis(most), "{scale}: {wait:?}");
         }
+    }
+
+    #[test]
+    fn stackctl_keeps_under_the_limit_it_paces_to() {
+        let buckets = Buckets::sharing(1.0, STACKCTL_SHARE);
+        let at_once = (0..25)
+            .take_while(|_| buckets.try_take("ecs", "RegisterTaskDefinition").is_ok())
+            .count();
+        assert_eq!(at_once, 18, "90 % of ECS's burst of 20");
+        let wait = buckets
+            .try_take("ecs", "RegisterTaskDefinition")
+            .unwrap_err();
+        assert!(
+            wait > Duration::from_secs(1),
+            "{wait:?}: slower than one a second"
+        );
     }
 
     #[tokio::test]

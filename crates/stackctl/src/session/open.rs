@@ -122,7 +122,8 @@ impl Session {
             .and_then(|s| s.parse::<f64>().ok())
             .filter(|s| *s > 0.0)
         {
-            ctx.rates = std::sync::Arc::new(infra::rates::Buckets::new(scale));
+            let share = infra::rates::STACKCTL_SHARE;
+            ctx.rates = std::sync::Arc::new(infra::rates::Buckets::sharing(scale, share));
         }
         // The error already names the call, the problem and the fix: it is the first line.
         let identity = ctx.identity().await?;
