@@ -126,14 +126,15 @@ async fn locked(run: &Locked<'_>, args: &DownArgs) -> anyhow::Result<ExitCode> {
         })?;
         None
     };
+    let calls = ctx.calls.snapshot();
     printer.report(&DownReport {
         at,
         deleted: &prepared.plan.changes,
         remaining: &remaining,
         unread: &unread,
         history_kept_in,
-        aws_calls: ctx.calls.snapshot(),
-        reads_per_resource: ctx.calls.snapshot().reads_per(prepared.plan.changes.len()),
+        reads_per_resource: calls.reads_per(prepared.plan.changes.len()),
+        aws_calls: calls,
         lock_and_history_calls: ctx.lock_and_history_calls.snapshot(),
     });
     session.report_calls_for(Some(prepared.plan.changes.len()));

@@ -121,13 +121,14 @@ async fn locked(
         Ok(outputs) => outputs,
         Err(code) => return Ok(code),
     };
+    let calls = session.ctx.calls.snapshot();
     printer.report(&UpReport {
         at,
         changes: &plan.changes,
         summary: plan.summary(),
         outputs: Named::of(&outputs),
-        aws_calls: session.ctx.calls.snapshot(),
-        reads_per_resource: session.ctx.calls.snapshot().reads_per(plan.changes.len()),
+        reads_per_resource: calls.reads_per(plan.changes.len()),
+        aws_calls: calls,
         lock_and_history_calls: session.ctx.lock_and_history_calls.snapshot(),
         notes,
     });
