@@ -9,20 +9,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scale="${1:-1.0}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stackctl-target}"
-cargo build --release --locked -p stackctl -p awsfront >&2
+# The whole workspace, as the suite builds it: one feature set, no second build of the SDK.
+cargo build --release --locked --workspace >&2
 bin="$CARGO_TARGET_DIR/release"
-scripts/moto.sh start >&2
-eval "$(scripts/moto.sh env)"
-port=5057
-"$bin/awsfront" serve --listen "127.0.0.1:$port" --upstream "$AWS_ENDPOINT_URL" --scale "$scale" \
-  2>/dev/null &
-front=$!
+source scripts/front.sh
+front_start 5057 "$scale" /dev/null
 work=$(mktemp -d)
 trap 'kill $front 2>/dev/null; rm -rf "$work"' EXIT
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
-# Polls keep their real-AWS share of the waits at every scale.
-STACKCTL_POLL_SECONDS=$(python3 -c "print(5 * $scale)")
-export STACKCTL_POLL_SECONDS
 
 seconds() { python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) / 1e9 / $scale:.1f}')" "$@"; }
 

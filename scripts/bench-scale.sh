@@ -14,21 +14,12 @@ sizes="${2:-1 10 25 50}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stackctl-target}"
 cargo build --release --locked --workspace >&2
 bin="$CARGO_TARGET_DIR/release"
-scripts/moto.sh start >&2
-eval "$(scripts/moto.sh env)"
-port=5058
 # Every call the front answers, to count the ones it throttled (AWS's rates, as modelled).
 front_log=$(mktemp)
-"$bin/awsfront" serve --listen "127.0.0.1:$port" --upstream "$AWS_ENDPOINT_URL" --scale "$scale" \
-  --log 2>"$front_log" &
-front=$!
+source scripts/front.sh
+front_start 5058 "$scale" "$front_log"
 work=$(mktemp -d)
 trap 'kill $front 2>/dev/null; rm -rf "$work" "$front_log"' EXIT
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
-STACKCTL_POLL_SECONDS=$(python3 -c "print(5 * $scale)")
-export STACKCTL_POLL_SECONDS
-# AWS's request rates refill at the model's pace too (crates/infra/src/rates.rs).
-export STACKCTL_RATE_SCALE="$scale"
 
 # A stack of $1 services named $2.
 stack_file() {

@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stackctl-target}"
-cargo build --release --locked -p stackctl >&2
+# The whole workspace, as the suite builds it: one feature set, no second build of the SDK.
+cargo build --release --locked --workspace >&2
 bin="$CARGO_TARGET_DIR/release/stackctl"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
