@@ -191,6 +191,40 @@ mod tests {
         );
     }
 
+    /// The `(service, operation)` of every `rates.take(…)` in `dir`'s sources.
+    fn paced_in(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                paced_in(&path, out);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for call in text.split("rates.take(").skip(1) {
+                let mut quoted = call.split('"').skip(1).step_by(2);
+                let (Some(service), Some(operation)) = (quoted.next(), quoted.next()) else {
+                    continue;
+                };
+                out.push((service.to_owned(), operation.to_owned()));
+            }
+        }
+    }
+
+    #[test]
+    fn every_call_stackctl_paces_has_its_limit() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/resources");
+        let mut paced = Vec::new();
+        paced_in(&src, &mut paced);
+        assert!(paced.len() >= 3, "{paced:?}");
+        for (service, operation) in paced {
+            // A misspelt name would be no limit at all: every call would go unpaced.
+            let covered = LIMITS
+                .iter()
+                .any(|l| l.service == service && l.operations.contains(&operation.as_str()));
+            assert!(covered, "{service}:{operation} is paced but has no limit");
+        }
+    }
+
     #[tokio::test]
     async fn taking_waits_for_the_next_token() {
         // Three a second at a thousandth of AWS's pace: ten calls wait for seven refills.

@@ -40,7 +40,8 @@ pub struct GlobalArgs {
     /// goes to stderr).
     #[arg(long, global = true)]
     pub json: bool,
-    /// Also print the AWS calls made, by operation, on stderr.
+    /// Also print the AWS calls made, by operation (and, for plan, up and down, the reads per
+    /// resource), on stderr.
     #[arg(short, long, global = true)]
     pub verbose: bool,
 }
