@@ -7,7 +7,7 @@
 //! | CreateCluster | 8 |
 //! | CreateLoadBalancer (the call) / until `active` | 3 / 135 |
 //! | any other mutating call (creates, attaches, puts, deletes) | 1 |
-//! | describe, get and list calls | 0.05 |
+//! | describe, get and list calls; writes of items and log events (the lock, the history) | 0.05 |
 //! | NAT gateway until `available` / until deleted | 100 / 60 |
 //! | Fargate tasks starting (network interface, small image, start) | 45 |
 //! | targets healthy (two checks 5 s apart) | 10 |
@@ -46,8 +46,14 @@ pub fn call_seconds(operation: &str) -> f64 {
     let read = ["Describe", "Get", "List"]
         .iter()
         .any(|p| operation.starts_with(p));
+    // DynamoDB's items and CloudWatch Logs' events are data, not resources to provision: AWS
+    // writes them in milliseconds, so they cost a round trip like a read.
+    let data = matches!(
+        operation,
+        "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem" | "PutLogEvents"
+    );
     match operation {
-        _ if read => 0.05,
+        _ if read || data => 0.05,
         "CreateVpc" | "CreateSecurityGroup" | "CreateTargetGroup" | "CreateService" => 2.0,
         "CreateCluster" => 8.0,
         "CreateLoadBalancer" => 3.0,
@@ -400,6 +406,9 @@ mod tests {
         assert_eq!(call_seconds("CreateCluster"), 8.0);
         assert_eq!(call_seconds("DescribeVpcs"), 0.05);
         assert_eq!(call_seconds("DeleteSubnet"), 1.0);
+        // The lock and the history are items and log events, written in a round trip.
+        assert_eq!(call_seconds("PutItem"), 0.05);
+        assert_eq!(call_seconds("PutLogEvents"), 0.05);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What AWS checks beyond the operations stackctl calls: tags written with what EC2 makes, the
 //! roles ECS is handed, the service-linked roles ECS, ELB and Application Auto Scaling make on
-//! first use, the alarms of target-tracking policies, the tagging API that reads alarms' tags, and the Route 53 zone behind a Cloud Map
-//! namespace. None of these shows in `-v`'s list of calls; each is in AWS's documentation of
+//! first use, the alarms of target-tracking policies, the tagging API that reads alarms' and
+//! queues' tags, and the Route 53 zone behind a Cloud Map namespace. None of these shows in `-v`'s list of calls; each is in AWS's documentation of
 //! the call that needs it.
 
 use serde_json::json;
@@ -15,8 +15,9 @@ pub fn of(kinds: &[Kind], use_: Use, at: &Place) -> Vec<(Scope, Vec<String>)> {
     let has = |kind: Kind| kinds.contains(&kind);
     let mut out = Vec::new();
     match use_ {
-        // Alarms' tags come in bulk from the tagging API (which names no resources in IAM).
-        Use::Read if has(Kind::Alarm) => {
+        // Alarms' and queues' tags come in bulk from the tagging API (which names no
+        // resources in IAM).
+        Use::Read if has(Kind::Alarm) || has(Kind::Queue) => {
             out.push((Scope::any("Read"), vec!["tag:GetResources".into()]));
         }
         Use::Read => {}

@@ -242,7 +242,12 @@ impl Resource for Role {
 
 async fn observe_one(ctx: &Context, name: &str, wanted: bool) -> Result<Option<Found<RoleState>>> {
     let resource = format!("IAM role {name}");
-    let role = match ctx.iam.get_role().role_name(name).send().await {
+    // The policies are read beside the role, not after it: four answers in the time of one.
+    let (role, policies) = tokio::join!(
+        ctx.iam.get_role().role_name(name).send(),
+        policies(ctx, name, &resource)
+    );
+    let role = match role {
         Ok(out) => out.role,
         Err(e) if e.code() == Some("NoSuchEntity") => return Ok(None),
         Err(e) => return Err(Error::aws(resource, "GetRole", e)),
@@ -258,7 +263,7 @@ async fn observe_one(ctx: &Context, name: &str, wanted: bool) -> Result<Option<F
     let Some(id) = named::claim(&ctx.stack, Role::LABEL, name, &tags, wanted)? else {
         return Ok(None);
     };
-    let (managed_policies, inline_policies) = policies(ctx, name, &resource).await?;
+    let (managed_policies, inline_policies) = policies?;
     Ok(Some(Found {
         id,
         aws_id: name.to_owned(),
@@ -280,9 +285,14 @@ async fn policies(
     name: &str,
     resource: &str,
 ) -> Result<(BTreeSet<String>, Vec<(String, Option<Value>)>)> {
-    let (attached, inline) = tokio::join!(
+    let (attached, inline, ours) = tokio::join!(
         ctx.iam.list_attached_role_policies().role_name(name).send(),
         ctx.iam.list_role_policies().role_name(name).send(),
+        ctx.iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(QUEUE_POLICY_NAME)
+            .send(),
     );
     let managed_policies = attached
         .map_err(|e| Error::aws(resource, "ListAttachedRolePolicies", e))?
@@ -293,24 +303,21 @@ async fn policies(
     let inline_names = inline
         .map_err(|e| Error::aws(resource, "ListRolePolicies", e))?
         .policy_names;
-    let mut inline_policies = Vec::new();
-    for policy in inline_names {
-        // Only our own policy's document is compared; any other inline policy is drift as a whole.
-        let document = if policy == QUEUE_POLICY_NAME {
-            let out = ctx
-                .iam
-                .get_role_policy()
-                .role_name(name)
-                .policy_name(&policy)
-                .send()
-                .await
-                .map_err(|e| Error::aws(resource, "GetRolePolicy", e))?;
-            parse_document(out.policy_document())
-        } else {
-            None
-        };
-        inline_policies.push((policy, document));
-    }
+    // Only our own policy's document is compared; any other inline policy is drift as a whole.
+    let ours = match ours {
+        Ok(out) => parse_document(out.policy_document()),
+        Err(e) if e.code() == Some("NoSuchEntity") => None,
+        Err(e) => return Err(Error::aws(resource, "GetRolePolicy", e)),
+    };
+    let inline_policies = inline_names
+        .into_iter()
+        .map(|policy| {
+            let document = (policy == QUEUE_POLICY_NAME)
+                .then(|| ours.clone())
+                .flatten();
+            (policy, document)
+        })
+        .collect();
     Ok((managed_policies, inline_policies))
 }
 

@@ -133,14 +133,16 @@ pub(super) async fn observe_family(
     family: &str,
     wanted: bool,
 ) -> Result<Option<Found<TaskDefinitionState>>> {
-    let out = match ctx
-        .ecs
-        .describe_task_definition()
-        .task_definition(family)
-        .include(TaskDefinitionField::Tags)
-        .send()
-        .await
-    {
+    // The older revisions are listed beside the newest's describe, not after it.
+    let (out, revisions) = tokio::join!(
+        ctx.ecs
+            .describe_task_definition()
+            .task_definition(family)
+            .include(TaskDefinitionField::Tags)
+            .send(),
+        active_revisions(ctx, family)
+    );
+    let out = match out {
         Ok(out) => out,
         // No active revision of the family.
         Err(e) if e.code() == Some("ClientException") => return Ok(None),
@@ -167,11 +169,7 @@ pub(super) async fn observe_family(
     };
     let arn = td.task_definition_arn().unwrap_or_default();
     let mut detail = state_of(td);
-    detail.older = active_revisions(ctx, family)
-        .await?
-        .into_iter()
-        .filter(|a| a != arn)
-        .collect();
+    detail.older = revisions?.into_iter().filter(|a| a != arn).collect();
     Ok(Some(Found {
         id,
         aws_id: arn.to_owned(),

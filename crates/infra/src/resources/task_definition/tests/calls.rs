@@ -148,7 +148,9 @@ async fn a_family_without_an_active_revision_is_not_found() {
         DescribeTaskDefinitionError,
         "ClientException"
     );
-    let ctx = testing::ecs(&[&families, &gone]);
+    let none = mock!(aws_sdk_ecs::Client::list_task_definitions)
+        .then_output(|| ListTaskDefinitionsOutput::builder().build());
+    let ctx = testing::ecs(&[&families, &gone, &none]);
     let found = TaskDefinition::observe(&Scope::new(&ctx), &[])
         .await
         .unwrap();

@@ -16,6 +16,8 @@ use crate::id::ResourceId;
 use crate::outputs::{Attr, Output, Outputs, Ref};
 use crate::tags::Tags;
 
+mod read;
+
 /// 14 days, the longest SQS keeps a message: dead letters are for people to look at.
 pub const DEAD_LETTER_RETENTION_SECS: u32 = 1_209_600;
 
@@ -169,26 +171,32 @@ impl Resource for Queue {
 
     async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
         let ctx = scope.ctx;
-        let urls = aws::all(
-            ctx.sqs
-                .list_queues()
-                .queue_name_prefix(&ctx.stack)
-                .into_paginator()
-                .items()
-                .send(),
-            |e| Error::aws("SQS queues", "ListQueues", e),
-        )
-        .await?;
-        let candidates: Vec<(String, String)> = urls
-            .into_iter()
-            .filter_map(|url| {
+        let attributes = async {
+            let urls = aws::all(
+                ctx.sqs
+                    .list_queues()
+                    .queue_name_prefix(&ctx.stack)
+                    .into_paginator()
+                    .items()
+                    .send(),
+                |e| Error::aws("SQS queues", "ListQueues", e),
+            )
+            .await?;
+            let candidates = urls.into_iter().filter_map(|url| {
                 let name = url.rsplit('/').next()?.to_owned();
                 named::belongs(&ctx.stack, &name).then_some((name, url))
+            });
+            aws::each(candidates, |(name, url)| {
+                read::attributes_of(ctx, name, url)
             })
-            .collect();
-        let found = aws::each(candidates, |(name, url)| {
+            .await
+        };
+        // Tags of all the stack's queues in a page or two, read beside the queues'
+        // attributes; one call per queue only for those the answer leaves out.
+        let (read, tagged) = tokio::join!(attributes, aws::tagging::of_stack(ctx, "sqs:queue"));
+        let found = aws::each(read?.into_iter().flatten(), |(name, url, attributes)| {
             let wanted = wanted.iter().any(|w| w.spec.name == name);
-            observe_one(ctx, name, url, wanted)
+            claim(ctx, name, url, attributes, wanted, &tagged)
         })
         .await?;
         Ok(found.into_iter().flatten().collect())
@@ -315,7 +323,7 @@ impl Resource for Queue {
             .send()
             .await
             .map_err(|e| Error::aws(&found.id, "DeleteQueue", e));
-        aws::gone_is_ok(result, is_gone)
+        aws::gone_is_ok(result, read::is_gone)
     }
 
     fn uses(found: &Found<QueueState>) -> Vec<String> {
@@ -338,68 +346,31 @@ impl Resource for Queue {
     }
 }
 
-async fn observe_one(
+/// The queue as found, when its tags say it is the stack's.
+async fn claim(
     ctx: &Context,
     name: String,
     url: String,
+    attributes: BTreeMap<String, String>,
     wanted: bool,
+    tagged: &HashMap<String, Tags>,
 ) -> Result<Option<Found<QueueState>>> {
-    let (attrs, tag_out) = tokio::join!(
-        ctx.sqs
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(Attribute::All)
-            .send(),
-        ctx.sqs.list_queue_tags().queue_url(&url).send(),
-    );
-    let resource = format!("SQS queue {name}");
-    let attrs = match attrs {
-        Ok(out) => out,
-        // Deleted between the list and this call.
-        Err(e) if e.code().is_some_and(is_gone) => return Ok(None),
-        Err(e) => return Err(Error::aws(resource, "GetQueueAttributes", e)),
-    };
-    let tags: Tags = match tag_out {
-        Ok(out) => out
-            .tags()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
-        Err(e) if e.code().is_some_and(is_gone) => return Ok(None),
-        Err(e) => return Err(Error::aws(resource, "ListQueueTags", e)),
+    let arn = attributes.get(Attribute::QueueArn.as_str()).cloned();
+    let Some(tags) = read::tags_of(ctx, &name, &url, arn.as_ref(), tagged).await? else {
+        return Ok(None);
     };
     let Some(id) = named::claim(&ctx.stack, Queue::LABEL, &name, &tags, wanted)? else {
         return Ok(None);
     };
-    let attributes: BTreeMap<String, String> = attrs
-        .attributes()
-        .map(|a| {
-            a.iter()
-                .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let messages = attributes.get(Attribute::ApproximateNumberOfMessages.as_str());
     Ok(Some(Found {
         id,
         aws_id: url,
-        arn: attributes.get(Attribute::QueueArn.as_str()).cloned(),
-        state: format!(
-            "{} messages",
-            attributes
-                .get(Attribute::ApproximateNumberOfMessages.as_str())
-                .map_or("?", String::as_str)
-        ),
+        arn,
+        state: format!("{} messages", messages.map_or("?", String::as_str)),
         tags,
         detail: QueueState { name, attributes },
     }))
-}
-
-fn is_gone(code: &str) -> bool {
-    matches!(
-        code,
-        "AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" | "NonExistentQueue"
-    )
 }
 
 #[cfg(test)]
@@ -593,7 +564,41 @@ mod tests {
             assert_eq!(found[0].arn.as_deref(), Some(ARN));
             assert_eq!(found[0].state, "3 messages");
             assert!(desired().diff(&found[0].detail, &refs()).is_empty());
-            assert_eq!(tags.num_calls(), 2, "shop-messages is another stack's name");
+            // s-gone went before its tags were asked; shop-messages is another stack's name.
+            assert_eq!(tags.num_calls(), 1);
+        }
+
+        #[tokio::test]
+        async fn tags_the_tagging_api_answers_for_are_not_read_queue_by_queue() {
+            use aws_sdk_resourcegroupstagging::operation::get_resources::GetResourcesOutput;
+            use aws_sdk_resourcegroupstagging::types::{ResourceTagMapping, Tag};
+
+            let list = mock!(aws_sdk_sqs::Client::list_queues)
+                .then_output(|| ListQueuesOutput::builder().queue_urls(URL).build());
+            let attributes = mock!(aws_sdk_sqs::Client::get_queue_attributes).then_output(|| {
+                GetQueueAttributesOutput::builder()
+                    .attributes(Attribute::QueueArn, ARN)
+                    .build()
+            });
+            let tags = mock!(aws_sdk_sqs::Client::list_queue_tags)
+                .then_output(|| ListQueueTagsOutput::builder().build());
+            let bulk = mock!(aws_sdk_resourcegroupstagging::Client::get_resources)
+                .match_requests(|r| r.resource_type_filters() == ["sqs:queue"])
+                .then_output(|| {
+                    let mut mapping = ResourceTagMapping::builder().resource_arn(ARN);
+                    for (k, v) in testing::stack_tags("queue") {
+                        mapping = mapping.tags(Tag::builder().key(k).value(v).build().unwrap());
+                    }
+                    GetResourcesOutput::builder()
+                        .resource_tag_mapping_list(mapping.build())
+                        .build()
+                });
+            let mut ctx = testing::sqs(&[&list, &attributes, &tags]);
+            ctx.tagging = aws_smithy_mocks::mock_client!(aws_sdk_resourcegroupstagging, [&bulk]);
+            let found = Queue::observe(&Scope::new(&ctx), &[]).await.unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].id, ResourceId::QUEUE);
+            assert_eq!(tags.num_calls(), 0);
         }
 
         #[tokio::test]
