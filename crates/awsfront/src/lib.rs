@@ -18,6 +18,7 @@ pub mod bound;
 pub mod call;
 mod config;
 pub mod faults;
+mod interfaces;
 pub mod model;
 pub mod reply;
 mod server;

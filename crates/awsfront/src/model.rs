@@ -120,20 +120,19 @@ impl Model {
         Duration::from_secs_f64(call_seconds(&call.operation) * self.scale)
     }
 
-    /// An answer AWS would give instead of doing the call: `DependencyViolation` while network
-    /// interfaces are still being released.
     /// True when the call finds its rate limit's bucket empty: AWS throttles it.
     pub fn over_rate(&self, call: &Call) -> bool {
         self.rates.try_take(&call.service, &call.operation).is_err()
     }
 
+    /// An answer AWS would give instead of doing the call: `DependencyViolation` while network
+    /// interfaces are still being released.
     pub fn refuse(&self, call: &Call) -> Option<Response<Full<Bytes>>> {
         let blocked = matches!(
             call.operation.as_str(),
             "DeleteSecurityGroup" | "DeleteSubnet" | "DetachInternetGateway" | "DeleteVpc"
         );
-        let until = self.clocks().interfaces_until?;
-        (blocked && Instant::now() < until).then(|| {
+        (blocked && self.interfaces_held()).then(|| {
             reply::error(
                 Protocol::Ec2,
                 StatusCode::BAD_REQUEST,
@@ -193,6 +192,12 @@ impl Model {
         }
     }
 
+    /// True while network interfaces a deleted load balancer or service used are released.
+    fn interfaces_held(&self) -> bool {
+        let until = self.clocks().interfaces_until;
+        until.is_some_and(|until| Instant::now() < until)
+    }
+
     /// Network interfaces stay busy for a while after a load balancer or service goes.
     fn release_interfaces_later(&self, clocks: &mut Clocks) {
         let until = self.after(INTERFACES_RELEASED);
@@ -238,6 +243,9 @@ impl Model {
                 None
             }
             ("ec2", "DescribeNatGateways") => Some(self.nat_gateways(body)),
+            ("ec2", "DescribeNetworkInterfaces") if self.interfaces_held() => {
+                crate::interfaces::held(call, body)
+            }
             ("ecs", "CreateService") => {
                 let mut value: Value = serde_json::from_str(body).ok()?;
                 let arn = value.pointer("/service/serviceArn")?.as_str()?.to_owned();

@@ -6,6 +6,7 @@ pub mod cloudmap;
 pub mod ec2;
 pub mod ecs;
 pub mod elb;
+pub mod interfaces;
 pub mod named;
 pub mod tagging;
 

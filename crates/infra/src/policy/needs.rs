@@ -147,7 +147,8 @@ pub const TABLE: &[(Kind, Needs)] = &[
         Kind::SecurityGroup,
         needs(
             Ec2,
-            &["DescribeSecurityGroups"],
+            // A group's delete watches the interfaces still in it (`aws::interfaces`).
+            &["DescribeSecurityGroups", "DescribeNetworkInterfaces"],
             &[
                 "CreateSecurityGroup",
                 "AuthorizeSecurityGroupIngress",

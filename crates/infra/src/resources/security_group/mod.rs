@@ -11,7 +11,7 @@ use aws_sdk_ec2::types::{IpPermission, ResourceType};
 use rules::flatten;
 pub use rules::{ANYWHERE, Grant, Peer, Rule};
 
-use crate::aws::ec2;
+use crate::aws::{ec2, interfaces};
 use crate::change::{Describe, Diff, FieldChange, show_list};
 use crate::context::Context;
 use crate::contract::{Findings, Found, New, Resource, Scope, Tagging, Wait, Wanted};
@@ -255,18 +255,18 @@ impl Resource for SecurityGroup {
         )
         .await;
         crate::aws::gone_is_ok(revoked, ec2::is_not_found)?;
-        let (waiting_for, op) = (
-            "network interfaces to leave the group",
-            "DeleteSecurityGroup",
-        );
-        ec2::delete_found!(
-            ctx,
-            wait,
-            found,
-            waiting_for,
-            delete_security_group.group_id,
-            op
-        )
+        let group = found.aws_id.as_str();
+        let deleted = interfaces::delete_watching(ctx, wait, group, || async {
+            ctx.ec2
+                .delete_security_group()
+                .group_id(group)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| Error::aws(&found.id, "DeleteSecurityGroup", e))
+        })
+        .await;
+        crate::aws::gone_is_ok(deleted, ec2::is_not_found)
     }
 
     fn uses(found: &Found<SecurityGroupState>) -> Vec<String> {
