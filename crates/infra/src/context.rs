@@ -105,10 +105,11 @@ impl CallCounts {
     }
 }
 
-/// Resources of one AWS service worked on at once. Each makes one to a few calls of about a
-/// tenth of a second between pauses, so eight keep well under every bucket stackctl's calls
-/// draw from (see docs/benchmarks.md, "Fifty services").
-pub const SLOTS_PER_SERVICE: usize = 8;
+/// Resources of one AWS service worked on at once (calls in flight: a job gives its slot back
+/// while it waits). Sixteen stay under every published bucket stackctl's unpaced calls draw
+/// from (ECS's 50 cluster reads, EC2's 100 of each describe); the calls with smaller buckets
+/// wait for tokens instead (`rates.rs`). See docs/decisions.md, "Slots per AWS service".
+pub const SLOTS_PER_SERVICE: usize = 16;
 
 /// Timing knobs for waits and retries. Real AWS defaults; tests shorten them.
 #[derive(Debug, Clone)]

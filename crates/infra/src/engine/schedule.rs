@@ -127,7 +127,7 @@ where
     F: FnMut(Job) -> Fut,
     Fut: Future<Output = Result<()>>,
 {
-    let mut state = State::new(ids, blockers);
+    let mut state = State::new(longest_chain_first(ids, blockers), blockers);
     let mut running = FuturesUnordered::new();
     let mut busy = 0;
     loop {
@@ -155,6 +155,47 @@ where
         }
     }
     state.finish(budget)
+}
+
+/// `ids` with the jobs that the longest chains of other jobs wait on first, declaration order
+/// among equals. Jobs of one AWS service share its slots in the order they ask, so this puts a
+/// service's delete (the security groups, subnets and VPC wait on it) before task-definition
+/// deregistrations that nothing waits on.
+fn longest_chain_first(mut ids: Vec<Job>, blockers: &Blockers) -> Vec<Job> {
+    let mut unblocks: HashMap<&Job, Vec<&Job>> = HashMap::new();
+    for (job, on) in blockers {
+        for blocker in on {
+            unblocks.entry(blocker).or_default().push(job);
+        }
+    }
+    // Jobs are few (a thousand at fifty services) and the graph has no cycle; a job met again
+    // while its own chain is measured counts as the end of that chain.
+    fn chain<'a>(
+        job: &'a Job,
+        unblocks: &HashMap<&'a Job, Vec<&'a Job>>,
+        memo: &mut HashMap<&'a Job, usize>,
+    ) -> usize {
+        if let Some(known) = memo.get(job) {
+            return *known;
+        }
+        memo.insert(job, 0);
+        let longest = unblocks
+            .get(job)
+            .into_iter()
+            .flatten()
+            .map(|next| 1 + chain(next, unblocks, memo))
+            .max()
+            .unwrap_or(0);
+        memo.insert(job, longest);
+        longest
+    }
+    let mut memo = HashMap::new();
+    let lengths: HashMap<Job, usize> = ids
+        .iter()
+        .map(|job| (job.clone(), chain(job, &unblocks, &mut memo)))
+        .collect();
+    ids.sort_by_key(|job| std::cmp::Reverse(lengths[job]));
+    ids
 }
 
 /// Which jobs wait on what, which are ready, and how each settled.
@@ -298,6 +339,27 @@ mod tests {
             "sg2 ran right after sg, not after the slow nat"
         );
         assert_eq!(at("rt"), 61);
+    }
+
+    #[tokio::test]
+    async fn what_the_longest_chain_waits_on_starts_first() {
+        // Declared first, `td` blocks nothing; `vpc` waits on `sg`, which waits on `service`.
+        let ids = jobs(&["td", "service", "vpc", "sg", "alarm"]);
+        let b = blockers(&[("sg", &["service"]), ("vpc", &["sg"])]);
+        let started = Arc::new(Mutex::new(Vec::new()));
+        schedule(ids, &b, 1, &unlimited(), |id| {
+            let started = started.clone();
+            async move {
+                started.lock().unwrap().push(id);
+                Ok(())
+            }
+        })
+        .await;
+        assert_eq!(
+            *started.lock().unwrap(),
+            // Then, among what nothing waits on, declaration order.
+            jobs(&["service", "sg", "td", "vpc", "alarm"])
+        );
     }
 
     #[tokio::test]
