@@ -2,7 +2,7 @@
 # Stacks of 1 to 50 services at AWS's pace: `up`, a no-op `up` and `down` through awsfront
 # (crates/awsfront, AWS's timings and rate limits played in front of the emulator) against the
 # critical-path bound, with the calls each run makes, stackctl's peak memory and the time of
-# `validate`. Each stack has N services, every other one a web service (the first takes what
+# `validate`; and the same no-op `up` straight to the emulator (what its own answers cost). Each stack has N services, every other one a web service (the first takes what
 # no rule matches, the others a path each) and the rest workers, and a queue each. Prints
 # Markdown.
 #
@@ -75,12 +75,16 @@ for n in $sizes; do
   done
   validate_rows+=("| $n | $(python3 -c "print(f'{$best / 1e6:.1f}')") ms |")
   resources=""
-  for run in up noop down; do
+  for run in up noop emulator down; do
     case $run in
       up) timed up --yes; bound=$up_bound
           resources=$(cd "$work" && "$bin/stackctl" status --json 2>/dev/null |
             python3 -c "import json, sys; print(len(json.load(sys.stdin)['resources']))") ;;
       noop) timed up --yes; bound="" ;;
+      # The same no-op straight to the emulator: what its own answers cost, at its pace (the
+      # time is not divided by the scale).
+      emulator) AWS_ENDPOINT_URL=$emulator_url timed up --yes; bound=""
+          secs=$(python3 -c "print(f'{$secs * $scale:.1f}')") ;;
       down) timed down --yes; bound=$down_bound ;;
     esac
     if [ -n "$bound" ]; then
@@ -90,6 +94,7 @@ for n in $sizes; do
       ratio="–"; shown_bound="–"
     fi
     label=$run; [ "$run" = noop ] && label="no-op up"
+    [ "$run" = emulator ] && label="no-op up, emulator alone"
     echo "| $n | $resources | \`$label\` | $secs s | $shown_bound | $ratio | $reads | $writes | $throttled | $rss_mb MB |"
   done
 done
