@@ -19,9 +19,12 @@
 //!   lead time.
 //! - [`frontend`]: `app frontend`, a page with a form that posts to a backend found by name
 //!   (`SERVICE_URL_BACKEND`).
+//! - [`even_sum`]: the even-sum task's arithmetic (the exact sum of the even integers of an
+//!   input of any size) and `app even-sum FILE`, which sums a file on several threads.
 
 pub mod config;
 pub mod error;
+pub mod even_sum;
 pub mod frontend;
 pub mod metrics;
 pub mod queue;

@@ -8,10 +8,12 @@ use app::config::{Config, LogFormat, QueueConfig};
 use app::error::error_chain;
 use app::startup::{Application, shutdown_signal};
 
-const USAGE: &str = "usage: app [serve | worker | frontend]
+const USAGE: &str = "usage: app [serve | worker | frontend | even-sum FILE [--threads N]]
   serve     the message API on PORT (the default)
   worker    consume SQS_QUEUE_URL, logging each message's execution_ms and lead_ms
-  frontend  a form on PORT that posts to SERVICE_URL_BACKEND";
+  frontend  a form on PORT that posts to SERVICE_URL_BACKEND
+  even-sum  the exact sum of the even integers in FILE (whitespace-separated), as JSON,
+            on N threads (default: one per core)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -32,6 +34,7 @@ async fn main() -> ExitCode {
         [] | ["serve"] => Mode::Serve,
         ["worker"] => Mode::Worker,
         ["frontend"] => Mode::Frontend,
+        ["even-sum", rest @ ..] => return even_sum(rest),
         ["-h" | "--help"] => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -45,6 +48,41 @@ async fn main() -> ExitCode {
         Mode::Serve => serve().await,
         Mode::Worker => worker().await,
         Mode::Frontend => frontend().await,
+    }
+}
+
+/// `app even-sum FILE [--threads N]`: prints the totals as JSON, or says which byte is wrong.
+fn even_sum(args: &[&str]) -> ExitCode {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let (path, threads) = match args {
+        [path] => (*path, cores),
+        [path, "--threads", n] | ["--threads", n, path] => match n.parse::<usize>() {
+            Ok(n) if n > 0 => (*path, n),
+            _ => {
+                eprintln!("error: --threads {n:?}: expected a whole number above 0");
+                return ExitCode::from(2);
+            }
+        },
+        _ => {
+            eprintln!("error: even-sum takes a file and, optionally, --threads N\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match app::even_sum::file::sum_file(std::path::Path::new(path), threads) {
+        Ok(totals) => match serde_json::to_string(&totals.answer()) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(err) => {
+            eprintln!("error: {path}: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod even_sum;
 mod helpers;
 mod message;
 mod modes;

@@ -1,0 +1,154 @@
+//! A file's even sum on several threads: the file is cut into ranges that start at whitespace
+//! (so no number is split), each range is read and summed on a thread of its own, and the
+//! totals are added. The cutting takes any positioned read, so ranges of an object in S3 can
+//! be cut the same way.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use super::{BadToken, Summer, Totals};
+
+/// Bytes read at a time: large enough that reading costs a syscall per megabyte, small enough
+/// that a thread holds no more than that.
+const CHUNK: usize = 1 << 20;
+
+/// Why a file could not be summed.
+#[derive(Debug, thiserror::Error)]
+pub enum SumError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Bad(#[from] BadToken),
+}
+
+/// Where each of at most `parts` ranges of an input of `len` bytes starts: the first at 0, each
+/// other at the first whitespace byte at or after an even cut. `read_at(offset, buf)` reads
+/// the input from `offset` (0 bytes at its end).
+pub fn cuts(
+    len: u64,
+    parts: usize,
+    read_at: impl Fn(u64, &mut [u8]) -> io::Result<usize>,
+) -> io::Result<Vec<u64>> {
+    let parts = parts.max(1) as u64;
+    let mut starts = vec![0u64];
+    let mut buf = vec![0u8; 4096];
+    for k in 1..parts {
+        let last = starts.last().copied().unwrap_or(0);
+        let mut at = (len * k / parts).max(last);
+        while at < len {
+            let n = read_at(at, &mut buf)?;
+            if n == 0 {
+                at = len;
+                break;
+            }
+            match buf[..n].iter().position(u8::is_ascii_whitespace) {
+                Some(p) => {
+                    at += p as u64;
+                    break;
+                }
+                None => at += n as u64,
+            }
+        }
+        if at < len && at > last {
+            starts.push(at);
+        }
+    }
+    Ok(starts)
+}
+
+/// The totals of the file at `path`, summed on `threads` threads.
+pub fn sum_file(path: &Path, threads: usize) -> Result<Totals, SumError> {
+    let read_error = |source| SumError::Read {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = File::open(path).map_err(read_error)?;
+    let len = file.metadata().map_err(read_error)?.len();
+    let starts = cuts(len, threads, |at, buf| file.read_at(buf, at)).map_err(read_error)?;
+    let ends = starts.iter().skip(1).copied().chain([len]);
+    let ranges: Vec<(u64, u64)> = starts.iter().copied().zip(ends).collect();
+    let results: Vec<Result<Totals, SumError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|&(from, to)| {
+                let file = &file;
+                scope.spawn(move || sum_range(file, from, to))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(RangeError::Read(io::Error::other(
+                        "a summing thread stopped",
+                    )))
+                })
+            })
+            .map(|result| result.map_err(|e| e.into_sum_error(path)))
+            .collect()
+    });
+    let mut totals = Totals::default();
+    let mut first_bad: Option<BadToken> = None;
+    for result in results {
+        match result {
+            Ok(part) => totals = totals.merge(part),
+            Err(SumError::Bad(bad)) => {
+                // The file's first bad token, whichever thread met it.
+                if first_bad.as_ref().is_none_or(|b| bad.offset < b.offset) {
+                    first_bad = Some(bad);
+                }
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    match first_bad {
+        Some(bad) => Err(SumError::Bad(bad)),
+        None => Ok(totals),
+    }
+}
+
+#[derive(Debug)]
+enum RangeError {
+    Read(io::Error),
+    Bad(BadToken),
+}
+
+impl RangeError {
+    fn into_sum_error(self, path: &Path) -> SumError {
+        match self {
+            Self::Read(source) => SumError::Read {
+                path: path.display().to_string(),
+                source,
+            },
+            Self::Bad(bad) => SumError::Bad(bad),
+        }
+    }
+}
+
+/// The totals of bytes `from..to` of `file`.
+fn sum_range(file: &File, from: u64, to: u64) -> Result<Totals, RangeError> {
+    let mut summer = Summer::new(from);
+    let mut buf = vec![0u8; CHUNK];
+    let mut at = from;
+    while at < to {
+        let want = usize::try_from(to - at).unwrap_or(CHUNK).min(CHUNK);
+        let n = file
+            .read_at(&mut buf[..want], at)
+            .map_err(RangeError::Read)?;
+        if n == 0 {
+            return Err(RangeError::Read(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the file ended at byte {at}, before byte {to}: it changed while read"),
+            )));
+        }
+        summer.feed(&buf[..n]).map_err(RangeError::Bad)?;
+        at += n as u64;
+    }
+    summer.finish().map_err(RangeError::Bad)
+}
