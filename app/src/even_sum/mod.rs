@@ -18,6 +18,9 @@ use serde::Serialize;
 /// Digits that always fit a `u64` (10^18 < 2^63).
 const FAST_DIGITS: usize = 18;
 
+/// Digits that always fit a `u128` and, with a sign, an `i128` (10^38 < 2^127).
+const WIDE_DIGITS: usize = 38;
+
 /// What an input (or a part of one) adds up to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -83,6 +86,12 @@ enum Token {
         value: u64,
         digits: usize,
     },
+    /// Up to [`WIDE_DIGITS`] digits, as a number.
+    Wide {
+        negative: bool,
+        value: u128,
+        digits: usize,
+    },
     /// More digits than that, as text.
     Long {
         negative: bool,
@@ -94,6 +103,8 @@ enum Token {
 #[derive(Debug)]
 pub struct Summer {
     small: i128,
+    /// Numbers of 19 to 38 digits; moved to `large` before it would overflow.
+    wide: i128,
     large: BigInt,
     even_count: u64,
     numbers: u64,
@@ -111,6 +122,7 @@ impl Summer {
     pub fn new(offset: u64) -> Self {
         Self {
             small: 0,
+            wide: 0,
             large: BigInt::default(),
             even_count: 0,
             numbers: 0,
@@ -126,12 +138,16 @@ impl Summer {
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), BadToken> {
         let mut i = 0;
         while i < chunk.len() {
-            match &mut self.token {
-                // The hot loop: the digits of a number that fits the fast path.
-                Token::Short { value, digits, .. } => {
-                    let (mut v, mut d) = (*value, *digits);
-                    while let Some(&b) = chunk.get(i) {
-                        let digit = b.wrapping_sub(b'0');
+            match self.token {
+                // The hot path: the digits of a number that fits 64 bits, and the whitespace
+                // that ends it, on local copies.
+                Token::Short {
+                    negative,
+                    value,
+                    digits,
+                } => {
+                    let (mut v, mut d) = (value, digits);
+                    while let Some(digit) = chunk.get(i).map(|b| b.wrapping_sub(b'0')) {
                         if digit >= 10 || d >= FAST_DIGITS {
                             break;
                         }
@@ -139,34 +155,68 @@ impl Summer {
                         d += 1;
                         i += 1;
                     }
-                    (*value, *digits) = (v, d);
+                    match chunk.get(i) {
+                        None => {
+                            self.token = Token::Short {
+                                negative,
+                                value: v,
+                                digits: d,
+                            };
+                        }
+                        Some(b) if b.is_ascii_whitespace() => {
+                            self.count_short(negative, v);
+                            self.token = Token::Between;
+                            i += 1;
+                        }
+                        Some(&b) => {
+                            self.token = Token::Short {
+                                negative,
+                                value: v,
+                                digits: d,
+                            };
+                            self.byte(b, chunk, i)?;
+                            i += 1;
+                        }
+                    }
                 }
                 // Whitespace between numbers, and the first digit of the next.
                 Token::Between => {
                     while chunk.get(i).is_some_and(u8::is_ascii_whitespace) {
                         i += 1;
                     }
-                    if let Some(digit) = chunk.get(i).map(|b| b.wrapping_sub(b'0'))
-                        && digit < 10
-                    {
+                    let Some(&b) = chunk.get(i) else { break };
+                    let digit = b.wrapping_sub(b'0');
+                    if digit < 10 {
                         self.token_at = self.at + i as u64;
                         self.token = Token::Short {
                             negative: false,
                             value: u64::from(digit),
                             digits: 1,
                         };
-                        i += 1;
+                    } else {
+                        self.byte(b, chunk, i)?;
                     }
+                    i += 1;
                 }
-                Token::Sign { .. } | Token::Long { .. } => {}
-            }
-            // Anything else, one byte at a time: signs, long numbers, ends, mistakes.
-            if let Some(&byte) = chunk.get(i) {
-                if self.fast_path_took(byte) {
-                    continue;
+                // A sign, and the first digit after it.
+                Token::Sign { negative } => {
+                    let digit = chunk[i].wrapping_sub(b'0');
+                    if digit < 10 {
+                        self.token = Token::Short {
+                            negative,
+                            value: u64::from(digit),
+                            digits: 1,
+                        };
+                    } else {
+                        self.byte(chunk[i], chunk, i)?;
+                    }
+                    i += 1;
                 }
-                self.byte(byte, chunk, i)?;
-                i += 1;
+                // Longer numbers, one byte at a time.
+                Token::Wide { .. } | Token::Long { .. } => {
+                    self.byte(chunk[i], chunk, i)?;
+                    i += 1;
+                }
             }
         }
         self.keep_token_start(chunk);
@@ -174,12 +224,14 @@ impl Summer {
         Ok(())
     }
 
-    /// True when the fast loops above should take `byte` (no step of its own needed).
-    fn fast_path_took(&self, byte: u8) -> bool {
-        match self.token {
-            Token::Short { digits, .. } => byte.is_ascii_digit() && digits < FAST_DIGITS,
-            Token::Between => byte.is_ascii_whitespace() || byte.is_ascii_digit(),
-            Token::Sign { .. } | Token::Long { .. } => false,
+    /// Counts a number of the fast path.
+    #[inline]
+    fn count_short(&mut self, negative: bool, value: u64) {
+        self.numbers += 1;
+        if value.is_multiple_of(2) {
+            self.even_count += 1;
+            let value = i128::from(value);
+            self.small += if negative { -value } else { value };
         }
     }
 
@@ -207,7 +259,7 @@ impl Summer {
     pub fn finish(mut self) -> Result<Totals, BadToken> {
         self.end_token(&[], 0)?;
         Ok(Totals {
-            sum: BigInt::from(self.small) + self.large,
+            sum: BigInt::from(self.small) + BigInt::from(self.wide) + self.large,
             even_count: self.even_count,
             numbers: self.numbers,
             bytes: self.at - self.started,
@@ -223,6 +275,24 @@ impl Summer {
             }
             (
                 Token::Short {
+                    negative,
+                    value,
+                    digits,
+                },
+                b'0'..=b'9',
+            ) => {
+                self.token = Token::Wide {
+                    negative: *negative,
+                    value: u128::from(*value) * 10 + u128::from(byte - b'0'),
+                    digits: *digits + 1,
+                };
+            }
+            (Token::Wide { value, digits, .. }, b'0'..=b'9') if *digits < WIDE_DIGITS => {
+                *value = *value * 10 + u128::from(byte - b'0');
+                *digits += 1;
+            }
+            (
+                Token::Wide {
                     negative, value, ..
                 },
                 b'0'..=b'9',
@@ -272,12 +342,23 @@ impl Summer {
             Token::Sign { .. } => return Err(self.bad(chunk, i)),
             Token::Short {
                 negative, value, ..
+            } => self.count_short(negative, value),
+            Token::Wide {
+                negative, value, ..
             } => {
                 self.numbers += 1;
                 if value.is_multiple_of(2) {
                     self.even_count += 1;
-                    let value = i128::from(value);
-                    self.small += if negative { -value } else { value };
+                    // Under 10^38, so it fits an i128; the running sum may not.
+                    let value = i128::try_from(value).unwrap_or(i128::MAX);
+                    let value = if negative { -value } else { value };
+                    match self.wide.checked_add(value) {
+                        Some(sum) => self.wide = sum,
+                        None => {
+                            self.large += BigInt::from(self.wide);
+                            self.wide = value;
+                        }
+                    }
                 }
             }
             Token::Long { negative, digits } => {

@@ -60,6 +60,17 @@ fn numbers_past_the_fast_path_are_exact() {
 }
 
 #[test]
+fn sums_of_numbers_near_the_wide_limit_never_overflow() {
+    // 38 digits: each fits an i128, two of them do not.
+    let n = format!("9{}8", "9".repeat(36));
+    let negative = format!("-{n}");
+    let text = [n.as_str(); 10].join(" ") + " " + &negative;
+    let expected = n.parse::<BigInt>().unwrap() * 9;
+    assert_eq!(sum(&text).sum, expected);
+    assert_eq!(sum(&text).even_count, 11);
+}
+
+#[test]
 fn a_token_split_across_chunks_is_one_number() {
     let text = b"12 -3456 +78 90123456789012345678901234 6";
     let whole = sum_bytes(text).unwrap();
