@@ -84,7 +84,8 @@ for n in $sizes; do
       # The same no-op straight to the emulator: what its own answers cost, at its pace (the
       # time is not divided by the scale).
       emulator) AWS_ENDPOINT_URL=$emulator_url timed up --yes; bound=""
-          secs=$(python3 -c "print(f'{$secs * $scale:.1f}')") ;;
+          secs=$(python3 -c "print(f'{$secs * $scale:.1f}')")
+          cp "$work/out.json" "$work/calls-$n.json" ;;
       down) timed down --yes; bound=$down_bound ;;
     esac
     if [ -n "$bound" ]; then
@@ -104,3 +105,18 @@ echo
 echo "| services | validate |"
 echo "|---|---|"
 printf '%s\n' "${validate_rows[@]}"
+
+# The no-op `up`'s calls by operation, at the smallest and the largest size.
+first=$(awk '{print $1}' <<<"$sizes"); last=$(awk '{print $NF}' <<<"$sizes")
+echo
+echo "No-op \`up\` on the emulator, calls by operation:"
+echo
+python3 - "$first" "$work/calls-$first.json" "$last" "$work/calls-$last.json" <<'EOF'
+import json, sys
+a, b = (json.load(open(p))["aws_calls"] for p in (sys.argv[2], sys.argv[4]))
+print(f"| operation | {sys.argv[1]} service(s) | {sys.argv[3]} services |")
+print("|---|---|---|")
+for op in sorted(set(a) | set(b)):
+    print(f"| {op} | {a.get(op, 0)} | {b.get(op, 0)} |")
+print(f"| **all** | **{sum(a.values())}** | **{sum(b.values())}** |")
+EOF

@@ -137,91 +137,73 @@ impl Summer {
     /// Reads `chunk`, the bytes that follow what was fed before.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), BadToken> {
         let mut i = 0;
-        while i < chunk.len() {
-            match self.token {
-                // The hot path: the digits of a number that fits 64 bits, and the whitespace
-                // that ends it, on local copies.
+        while let Some(&byte) = chunk.get(i) {
+            i = match self.token {
                 Token::Short {
                     negative,
                     value,
                     digits,
-                } => {
-                    let (mut v, mut d) = (value, digits);
-                    while let Some(digit) = chunk.get(i).map(|b| b.wrapping_sub(b'0')) {
-                        if digit >= 10 || d >= FAST_DIGITS {
-                            break;
-                        }
-                        v = v * 10 + u64::from(digit);
-                        d += 1;
-                        i += 1;
-                    }
-                    match chunk.get(i) {
-                        None => {
-                            self.token = Token::Short {
-                                negative,
-                                value: v,
-                                digits: d,
-                            };
-                        }
-                        Some(b) if b.is_ascii_whitespace() => {
-                            self.count_short(negative, v);
-                            self.token = Token::Between;
-                            i += 1;
-                        }
-                        Some(&b) => {
-                            self.token = Token::Short {
-                                negative,
-                                value: v,
-                                digits: d,
-                            };
-                            self.byte(b, chunk, i)?;
-                            i += 1;
-                        }
-                    }
+                } => self.short_run(chunk, i, (negative, value, digits))?,
+                Token::Between => self.between_run(chunk, i)?,
+                // Signs and numbers past the fast path, one byte at a time.
+                Token::Sign { .. } | Token::Wide { .. } | Token::Long { .. } => {
+                    self.byte(byte, chunk, i)?;
+                    i + 1
                 }
-                // Whitespace between numbers, and the first digit of the next.
-                Token::Between => {
-                    while chunk.get(i).is_some_and(u8::is_ascii_whitespace) {
-                        i += 1;
-                    }
-                    let Some(&b) = chunk.get(i) else { break };
-                    let digit = b.wrapping_sub(b'0');
-                    if digit < 10 {
-                        self.token_at = self.at + i as u64;
-                        self.token = Token::Short {
-                            negative: false,
-                            value: u64::from(digit),
-                            digits: 1,
-                        };
-                    } else {
-                        self.byte(b, chunk, i)?;
-                    }
-                    i += 1;
-                }
-                // A sign, and the first digit after it.
-                Token::Sign { negative } => {
-                    let digit = chunk[i].wrapping_sub(b'0');
-                    if digit < 10 {
-                        self.token = Token::Short {
-                            negative,
-                            value: u64::from(digit),
-                            digits: 1,
-                        };
-                    } else {
-                        self.byte(chunk[i], chunk, i)?;
-                    }
-                    i += 1;
-                }
-                // Longer numbers, one byte at a time.
-                Token::Wide { .. } | Token::Long { .. } => {
-                    self.byte(chunk[i], chunk, i)?;
-                    i += 1;
-                }
-            }
+            };
         }
         self.keep_token_start(chunk);
         self.at += chunk.len() as u64;
         Ok(())
+    }
+
+    /// The hot path: the digits of a number that fits 64 bits from `chunk[i]` on, and the
+    /// whitespace that ends it, on local copies. Returns where to go on.
+    #[inline]
+    fn short_run(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        (negative, mut value, mut digits): (bool, u64, usize),
+    ) -> Result<usize, BadToken> {
+        while let Some(digit) = chunk.get(i).map(|b| b.wrapping_sub(b'0')) {
+            if digit >= 10 || digits >= FAST_DIGITS {
+                break;
+            }
+            value = value * 10 + u64::from(digit);
+            digits += 1;
+            i += 1;
+        }
+        match chunk.get(i) {
+            Some(b) if b.is_ascii_whitespace() => {
+                self.count_short(negative, value);
+                self.token = Token::Between;
+                Ok(i + 1)
+            }
+            other => {
+                self.token = Token::Short {
+                    negative,
+                    value,
+                    digits,
+                };
+                if let Some(&b) = other {
+                    self.byte(b, chunk, i)?;
+                }
+                Ok(i + 1)
+            }
+        }
+    }
+
+    /// Whitespace between numbers from `chunk[i]` on, and the first byte of the next token.
+    #[inline]
+    fn between_run(&mut self, chunk: &[u8], mut i: usize) -> Result<usize, BadToken> {
+        while chunk.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        if let Some(&b) = chunk.get(i) {
+            self.byte(b, chunk, i)?;
+        }
+        Ok(i + 1)
     }
 
     /// Counts a number of the fast path.
@@ -266,62 +248,18 @@ impl Summer {
         })
     }
 
+    /// One byte that is not on the hot path.
     #[inline]
     fn byte(&mut self, byte: u8, chunk: &[u8], i: usize) -> Result<(), BadToken> {
-        match (&mut self.token, byte) {
-            (Token::Short { value, digits, .. }, b'0'..=b'9') if *digits < FAST_DIGITS => {
-                *value = *value * 10 + u64::from(byte - b'0');
-                *digits += 1;
-            }
-            (
-                Token::Short {
-                    negative,
-                    value,
-                    digits,
-                },
-                b'0'..=b'9',
-            ) => {
-                self.token = Token::Wide {
-                    negative: *negative,
-                    value: u128::from(*value) * 10 + u128::from(byte - b'0'),
-                    digits: *digits + 1,
-                };
-            }
-            (Token::Wide { value, digits, .. }, b'0'..=b'9') if *digits < WIDE_DIGITS => {
-                *value = *value * 10 + u128::from(byte - b'0');
-                *digits += 1;
-            }
-            (
-                Token::Wide {
-                    negative, value, ..
-                },
-                b'0'..=b'9',
-            ) => {
-                let mut digits = value.to_string().into_bytes();
-                digits.push(byte);
-                self.token = Token::Long {
-                    negative: *negative,
-                    digits,
-                };
-            }
-            (Token::Long { digits, .. }, b'0'..=b'9') => digits.push(byte),
-            (Token::Sign { negative }, b'0'..=b'9') => {
-                self.token = Token::Short {
-                    negative: *negative,
-                    value: u64::from(byte - b'0'),
-                    digits: 1,
-                };
-            }
-            (Token::Between, b'0'..=b'9' | b'+' | b'-') => {
+        if byte.is_ascii_digit() {
+            self.digit(byte, i);
+            return Ok(());
+        }
+        match (&self.token, byte) {
+            (Token::Between, b'+' | b'-') => {
                 self.token_at = self.at + i as u64;
-                self.token = match byte {
-                    b'+' => Token::Sign { negative: false },
-                    b'-' => Token::Sign { negative: true },
-                    _ => Token::Short {
-                        negative: false,
-                        value: u64::from(byte - b'0'),
-                        digits: 1,
-                    },
+                self.token = Token::Sign {
+                    negative: byte == b'-',
                 };
             }
             (Token::Between, b) if b.is_ascii_whitespace() => {}
@@ -333,6 +271,67 @@ impl Summer {
             _ => return Err(self.bad(chunk, i)),
         }
         Ok(())
+    }
+
+    /// A digit at `chunk[i]`: starts a number or makes the one being read longer (wider).
+    fn digit(&mut self, byte: u8, i: usize) {
+        let d = byte - b'0';
+        self.token = match std::mem::replace(&mut self.token, Token::Between) {
+            Token::Between => {
+                self.token_at = self.at + i as u64;
+                Token::Short {
+                    negative: false,
+                    value: u64::from(d),
+                    digits: 1,
+                }
+            }
+            Token::Sign { negative } => Token::Short {
+                negative,
+                value: u64::from(d),
+                digits: 1,
+            },
+            Token::Short {
+                negative,
+                value,
+                digits,
+            } if digits < FAST_DIGITS => Token::Short {
+                negative,
+                value: value * 10 + u64::from(d),
+                digits: digits + 1,
+            },
+            Token::Short {
+                negative,
+                value,
+                digits,
+            } => Token::Wide {
+                negative,
+                value: u128::from(value) * 10 + u128::from(d),
+                digits: digits + 1,
+            },
+            Token::Wide {
+                negative,
+                value,
+                digits,
+            } if digits < WIDE_DIGITS => Token::Wide {
+                negative,
+                value: value * 10 + u128::from(d),
+                digits: digits + 1,
+            },
+            Token::Wide {
+                negative, value, ..
+            } => {
+                let mut digits = value.to_string().into_bytes();
+                digits.push(byte);
+                Token::Long { negative, digits }
+            }
+            Token::Long {
+                negative,
+                mut digits,
+            } => {
+                digits.push(byte);
+                Token::Long { negative, digits }
+            }
+        };
     }
 
     /// Counts the token that ends before `chunk[i]` (or at the end of the input).
