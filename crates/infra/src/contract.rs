@@ -29,6 +29,8 @@ pub struct Scope<'a> {
     pub(crate) clusters: tokio::sync::OnceCell<Vec<aws_sdk_ecs::types::Cluster>>,
     pub(crate) listeners:
         tokio::sync::OnceCell<Vec<aws_sdk_elasticloadbalancingv2::types::Listener>>,
+    /// Tags from the Resource Groups Tagging API, by ARN ([`crate::aws::tagging`]).
+    pub(crate) tagged: tokio::sync::OnceCell<std::collections::HashMap<String, Tags>>,
 }
 
 impl<'a> Scope<'a> {
@@ -38,6 +40,7 @@ impl<'a> Scope<'a> {
             load_balancers: tokio::sync::OnceCell::new(),
             clusters: tokio::sync::OnceCell::new(),
             listeners: tokio::sync::OnceCell::new(),
+            tagged: tokio::sync::OnceCell::new(),
         }
     }
 

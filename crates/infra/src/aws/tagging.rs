@@ -1,7 +1,8 @@
-//! The Resource Groups Tagging API: the tags of every resource of one type that carries the
-//! stack's tag, a hundred to a page. It is for kinds whose own API answers tags one resource at
-//! a time (CloudWatch alarms: a `ListTagsForResource` each), so that reading a stack costs a
-//! number of calls that grows with its kinds, not its resources.
+//! The Resource Groups Tagging API: the tags of every resource of the given types that carries
+//! the stack's tag, a hundred to a page, read once per observation for all the kinds that use
+//! it. It is for kinds whose own API answers tags one resource at a time (CloudWatch alarms,
+//! SQS queues: a call each), so that reading a stack costs a number of calls that grows with
+//! its kinds, not its resources.
 //!
 //! The answer is a shortcut, never the truth: the API is eventually consistent (a resource
 //! made seconds ago may be missing) and an endpoint or a policy may not serve it. A resource the
@@ -12,11 +13,24 @@ use std::collections::HashMap;
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use crate::context::Context;
+use crate::contract::Scope;
 use crate::tags::{self, Tags};
 
-/// The tags of the stack's resources of `resource_type` (`cloudwatch:alarm`), by ARN; empty
+/// The resource types whose tags come from this API: every kind that reads them here.
+const TYPES: &[&str] = &["cloudwatch:alarm", "sqs:queue"];
+
+/// The tags of the stack's alarms and queues, by ARN: one read (a page per hundred) for the
+/// whole observation, shared by the kinds that use it.
+pub async fn of_scope<'s>(scope: &'s Scope<'_>) -> &'s HashMap<String, Tags> {
+    scope
+        .tagged
+        .get_or_init(|| of_stack(scope.ctx, TYPES))
+        .await
+}
+
+/// The tags of the stack's resources of `resource_types` (`cloudwatch:alarm`), by ARN; empty
 /// when the API cannot answer.
-pub async fn of_stack(ctx: &Context, resource_type: &str) -> HashMap<String, Tags> {
+pub async fn of_stack(ctx: &Context, resource_types: &[&str]) -> HashMap<String, Tags> {
     let pages = ctx
         .tagging
         .get_resources()
@@ -26,7 +40,9 @@ pub async fn of_stack(ctx: &Context, resource_type: &str) -> HashMap<String, Tag
                 .values(&ctx.stack)
                 .build(),
         )
-        .resource_type_filters(resource_type)
+        .set_resource_type_filters(Some(
+            resource_types.iter().map(|t| (*t).to_owned()).collect(),
+        ))
         .resources_per_page(100)
         .into_paginator()
         .send()
@@ -104,7 +120,7 @@ mod tests {
             RuleMode::MatchAny,
             [&first, &second]
         );
-        let found = of_stack(&ctx, "cloudwatch:alarm").await;
+        let found = of_stack(&ctx, &["cloudwatch:alarm"]).await;
         assert_eq!(found.len(), 2);
         assert_eq!(found["arn:a"].get("team").map(String::as_str), Some("a"));
         assert!(!found["arn:b"].contains_key("team"));
@@ -121,6 +137,6 @@ mod tests {
         });
         let mut ctx = testing::context();
         ctx.tagging = mock_client!(aws_sdk_resourcegroupstagging, RuleMode::MatchAny, [&denied]);
-        assert!(of_stack(&ctx, "cloudwatch:alarm").await.is_empty());
+        assert!(of_stack(&ctx, &["cloudwatch:alarm"]).await.is_empty());
     }
 }

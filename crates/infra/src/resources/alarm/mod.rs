@@ -120,7 +120,7 @@ impl Resource for Alarm {
         .await?;
         // Tags of all the stack's alarms in a page or two; one call per alarm only for those
         // the answer leaves out (made a moment ago, not tagged as the stack's, or no answer).
-        let tagged = aws::tagging::of_stack(ctx, "cloudwatch:alarm").await;
+        let tagged = aws::tagging::of_scope(scope).await;
         let mut found = Vec::new();
         for alarm in pages.iter().flat_map(|p| p.metric_alarms()) {
             let (Some(name), Some(arn)) = (alarm.alarm_name(), alarm.alarm_arn()) else {

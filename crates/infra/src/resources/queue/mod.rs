@@ -193,10 +193,10 @@ impl Resource for Queue {
         };
         // Tags of all the stack's queues in a page or two, read beside the queues'
         // attributes; one call per queue only for those the answer leaves out.
-        let (read, tagged) = tokio::join!(attributes, aws::tagging::of_stack(ctx, "sqs:queue"));
+        let (read, tagged) = tokio::join!(attributes, aws::tagging::of_scope(scope));
         let found = aws::each(read?.into_iter().flatten(), |(name, url, attributes)| {
             let wanted = wanted.iter().any(|w| w.spec.name == name);
-            claim(ctx, name, url, attributes, wanted, &tagged)
+            claim(ctx, name, url, attributes, wanted, tagged)
         })
         .await?;
         Ok(found.into_iter().flatten().collect())
@@ -583,7 +583,7 @@ mod tests {
             let tags = mock!(aws_sdk_sqs::Client::list_queue_tags)
                 .then_output(|| ListQueueTagsOutput::builder().build());
             let bulk = mock!(aws_sdk_resourcegroupstagging::Client::get_resources)
-                .match_requests(|r| r.resource_type_filters() == ["sqs:queue"])
+                .match_requests(|r| r.resource_type_filters().contains(&"sqs:queue".to_owned()))
                 .then_output(|| {
                     let mut mapping = ResourceTagMapping::builder().resource_arn(ARN);
                     for (k, v) in testing::stack_tags("queue") {
