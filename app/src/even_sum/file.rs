@@ -62,12 +62,17 @@ pub fn cuts(
     Ok(starts)
 }
 
-/// The totals of the file at `path`, summed on `threads` threads.
-pub fn sum_file(path: &Path, threads: usize) -> Result<Totals, SumError> {
-    let read_error = |source| SumError::Read {
+/// The error for a failed read of `path`.
+fn read_error(path: &Path) -> impl Fn(io::Error) -> SumError + Copy + '_ {
+    move |source| SumError::Read {
         path: path.display().to_string(),
         source,
-    };
+    }
+}
+
+/// The totals of the file at `path`, summed on `threads` threads.
+pub fn sum_file(path: &Path, threads: usize) -> Result<Totals, SumError> {
+    let read_error = read_error(path);
     let file = File::open(path).map_err(read_error)?;
     let len = file.metadata().map_err(read_error)?.len();
     let starts = cuts(len, threads, |at, buf| file.read_at(buf, at)).map_err(read_error)?;
@@ -78,19 +83,16 @@ pub fn sum_file(path: &Path, threads: usize) -> Result<Totals, SumError> {
             .iter()
             .map(|&(from, to)| {
                 let file = &file;
-                scope.spawn(move || sum_range(file, from, to))
+                scope.spawn(move || sum_range(file, path, from, to))
             })
             .collect();
         handles
             .into_iter()
             .map(|handle| {
                 handle.join().unwrap_or_else(|_| {
-                    Err(RangeError::Read(io::Error::other(
-                        "a summing thread stopped",
-                    )))
+                    Err(read_error(io::Error::other("a summing thread stopped")))
                 })
             })
-            .map(|result| result.map_err(|e| e.into_sum_error(path)))
             .collect()
     });
     let mut totals = Totals::default();
@@ -113,42 +115,23 @@ pub fn sum_file(path: &Path, threads: usize) -> Result<Totals, SumError> {
     }
 }
 
-#[derive(Debug)]
-enum RangeError {
-    Read(io::Error),
-    Bad(BadToken),
-}
-
-impl RangeError {
-    fn into_sum_error(self, path: &Path) -> SumError {
-        match self {
-            Self::Read(source) => SumError::Read {
-                path: path.display().to_string(),
-                source,
-            },
-            Self::Bad(bad) => SumError::Bad(bad),
-        }
-    }
-}
-
-/// The totals of bytes `from..to` of `file`.
-fn sum_range(file: &File, from: u64, to: u64) -> Result<Totals, RangeError> {
+/// The totals of bytes `from..to` of `file` (read from `path`).
+fn sum_range(file: &File, path: &Path, from: u64, to: u64) -> Result<Totals, SumError> {
+    let read_error = read_error(path);
     let mut summer = Summer::new(from);
     let mut buf = vec![0u8; CHUNK];
     let mut at = from;
     while at < to {
         let want = usize::try_from(to - at).unwrap_or(CHUNK).min(CHUNK);
-        let n = file
-            .read_at(&mut buf[..want], at)
-            .map_err(RangeError::Read)?;
+        let n = file.read_at(&mut buf[..want], at).map_err(read_error)?;
         if n == 0 {
-            return Err(RangeError::Read(io::Error::new(
+            return Err(read_error(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!("the file ended at byte {at}, before byte {to}: it changed while read"),
             )));
         }
-        summer.feed(&buf[..n]).map_err(RangeError::Bad)?;
+        summer.feed(&buf[..n])?;
         at += n as u64;
     }
-    summer.finish().map_err(RangeError::Bad)
+    Ok(summer.finish()?)
 }
