@@ -17,6 +17,7 @@
 //! - [`telemetry`]: the `tracing` subscriber (text in `devel`, one JSON object per line elsewhere).
 //! - [`worker`]: `app worker`, which consumes the queue and logs each message's execution and
 //!   lead time.
+//! - [`heartbeat`]: keeps a message hidden while it is worked on, so long work never runs twice.
 //! - [`frontend`]: `app frontend`, a page with a form that posts to a backend found by name
 //!   (`SERVICE_URL_BACKEND`).
 //! - [`even_sum`]: the even-sum task's arithmetic (the exact sum of the even integers of an
@@ -26,6 +27,7 @@ pub mod config;
 pub mod error;
 pub mod even_sum;
 pub mod frontend;
+pub mod heartbeat;
 pub mod metrics;
 pub mod queue;
 pub mod routes;

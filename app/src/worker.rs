@@ -4,15 +4,19 @@
 //! `{"message_id": …, "execution_ms": 12.5, "lead_ms": 830.0, "msg": "handled"}`.
 //!
 //! Handling: a body that is a JSON object with `"work_ms": N` takes N milliseconds (a job of
-//! that length, at most [`MAX_WORK_MS`]); any other body is handled at once. A message whose
-//! handling fails is not deleted: SQS hands it out again after the visibility timeout, and
-//! moves it to the dead-letter queue after the stack's `dead_letter_max_receives`.
+//! that length, at most [`MAX_WORK_MS`]); any other body is handled at once. The messages of
+//! one receive are handled side by side, each kept hidden by a [`Heartbeat`] while it is worked
+//! on, so a job longer than the queue's visibility timeout is not handed to a second worker. A
+//! message whose handling fails is not deleted: SQS hands it out again after the visibility
+//! timeout, and moves it to the dead-letter queue after the stack's `dead_letter_max_receives`.
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+use tokio::sync::OnceCell;
 
+use crate::heartbeat::Heartbeat;
 use crate::queue::QueueError;
 
 /// SQS's longest long poll: an idle worker makes one call every 20 s.
@@ -37,6 +41,8 @@ pub struct Worker {
     client: aws_sdk_sqs::Client,
     url: String,
     poll: Duration,
+    /// Read from the queue at the first receive.
+    heartbeat: OnceCell<Heartbeat>,
 }
 
 impl Worker {
@@ -45,7 +51,24 @@ impl Worker {
             client,
             url: url.into(),
             poll: Duration::from_secs(POLL_SECS.unsigned_abs().into()),
+            heartbeat: OnceCell::new(),
         }
+    }
+
+    /// Keeps messages hidden `visibility` at a time instead of the queue's own timeout (tests).
+    #[must_use]
+    pub fn with_visibility(self, visibility: Duration) -> Self {
+        let heartbeat = Heartbeat::new(self.client.clone(), self.url.clone(), visibility);
+        Self {
+            heartbeat: OnceCell::new_with(Some(heartbeat)),
+            ..self
+        }
+    }
+
+    async fn heartbeat(&self) -> &Heartbeat {
+        self.heartbeat
+            .get_or_init(|| Heartbeat::of_queue(self.client.clone(), self.url.clone()))
+            .await
     }
 
     /// A shorter long poll (tests).
@@ -100,9 +123,14 @@ impl Worker {
             .send()
             .await
             .map_err(|e| QueueError::sqs("ReceiveMessage", e))?;
+        let messages = out.messages.unwrap_or_default();
+        let heartbeat = self.heartbeat().await;
+        // Side by side: a message waiting for the one before it would be handed out again.
+        let results =
+            futures::future::join_all(messages.iter().map(|m| self.handle(heartbeat, m))).await;
         let mut done = Vec::new();
-        for message in out.messages.unwrap_or_default() {
-            match self.handle(&message).await {
+        for (message, result) in messages.iter().zip(results) {
+            match result {
                 Ok(handled) => done.push(handled),
                 Err(err) => {
                     tracing::warn!(
@@ -116,17 +144,23 @@ impl Worker {
         Ok(done)
     }
 
-    async fn handle(&self, message: &Message) -> Result<Handled, QueueError> {
+    async fn handle(
+        &self,
+        heartbeat: &Heartbeat,
+        message: &Message,
+    ) -> Result<Handled, QueueError> {
         let started = Instant::now();
         let body = message.body().unwrap_or_default();
-        let work = work_ms(body);
-        if work > 0 {
-            tokio::time::sleep(Duration::from_millis(work)).await;
-        }
         let receipt = message.receipt_handle().ok_or(QueueError::Malformed {
             operation: "ReceiveMessage",
             missing: "a ReceiptHandle",
         })?;
+        let work = work_ms(body);
+        if work > 0 {
+            heartbeat
+                .hold(receipt, tokio::time::sleep(Duration::from_millis(work)))
+                .await;
+        }
         self.client
             .delete_message()
             .queue_url(&self.url)

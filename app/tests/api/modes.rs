@@ -46,6 +46,60 @@ async fn a_worker_handles_each_message_once_and_times_it() {
     assert!(worker.poll_once().await.unwrap().is_empty());
 }
 
+/// A fresh queue whose messages reappear after `secs` seconds unless kept hidden.
+async fn queue_with_visibility(sqs: &aws_sdk_sqs::Client, secs: u32) -> String {
+    let url = create_queue(sqs).await;
+    sqs.set_queue_attributes()
+        .queue_url(&url)
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+            secs.to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
+#[tokio::test]
+async fn a_job_longer_than_the_visibility_timeout_runs_once() {
+    let sqs = sqs_client().await;
+    let url = queue_with_visibility(&sqs, 2).await;
+    for body in [r#"{"work_ms": 4500}"#, r#"{"work_ms": 4000}"#] {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let first = Worker::new(sqs.clone(), &url).with_poll(Duration::from_secs(1));
+    let mut handled = Vec::new();
+    // The first worker takes both in one receive; the second starts asking once they are
+    // taken and keeps asking past twice the timeout.
+    let second = Worker::new(sqs.clone(), &url).with_poll(Duration::from_secs(1));
+    let thief = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut taken = Vec::new();
+        for _ in 0..6 {
+            taken.extend(second.poll_once().await.unwrap());
+        }
+        taken
+    };
+    let working = async {
+        while handled.len() < 2 {
+            handled.extend(first.poll_once().await.unwrap());
+        }
+    };
+    let (taken, ()) = tokio::join!(thief, working);
+    assert!(taken.is_empty(), "a held message ran twice: {taken:?}");
+    assert_eq!(handled.len(), 2, "{handled:?}");
+    assert!(
+        handled.iter().all(|h| h.execution_ms >= 4000.0),
+        "{handled:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_worker_stops_when_told_and_says_how_many_it_handled() {
     let sqs = sqs_client().await;

@@ -410,6 +410,7 @@ async fn each_task_role_may_use_only_its_own_queues_and_secrets() {
     );
     let send = actions(&["sqs:SendMessage", "sqs:GetQueueAttributes"]);
     let consume = actions(&[
+        "sqs:ChangeMessageVisibility",
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",

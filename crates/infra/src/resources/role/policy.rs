@@ -17,8 +17,10 @@ pub const QUEUE_ACTIONS: [&str; 4] = [
 ];
 /// What sending to a queue needs.
 pub const SEND_ACTIONS: [&str; 2] = ["sqs:GetQueueAttributes", "sqs:SendMessage"];
-/// What consuming a queue needs.
-pub const CONSUME_ACTIONS: [&str; 3] = [
+/// What consuming a queue needs; `ChangeMessageVisibility` keeps a message hidden while a
+/// long job works on it (the app's worker heartbeat).
+pub const CONSUME_ACTIONS: [&str; 4] = [
+    "sqs:ChangeMessageVisibility",
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
     "sqs:ReceiveMessage",
