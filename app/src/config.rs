@@ -1,5 +1,6 @@
 //! Settings from the environment, validated once at start-up.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The environment name in which a missing `SQS_QUEUE_URL` means "use an in-memory queue".
@@ -21,6 +22,17 @@ pub struct Config {
     pub receive_wait: Duration,
     /// How logs are written (`LOG_FORMAT=json|text`; default text in `devel`, JSON elsewhere).
     pub log_format: LogFormat,
+    /// Where even-sum jobs are kept and how many threads sum them (`ENV=devel` only).
+    pub jobs: Option<JobsConfig>,
+}
+
+/// Even-sum jobs on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobsConfig {
+    /// The folder of inputs and records (`JOBS_DIR`, default `app-jobs` in the temporary folder).
+    pub dir: PathBuf,
+    /// Summing threads (`JOB_THREADS`, default one per core).
+    pub threads: usize,
 }
 
 /// The queue the service talks to.
@@ -104,14 +116,38 @@ impl Config {
                 });
             }
         };
+        let jobs = if environment == DEVEL {
+            Some(jobs_config(&var)?)
+        } else {
+            None
+        };
         Ok(Self {
             port,
             environment,
             queue,
             receive_wait,
             log_format,
+            jobs,
         })
     }
+}
+
+fn jobs_config(var: &impl Fn(&str) -> Option<String>) -> Result<JobsConfig, ConfigError> {
+    let dir = var("JOBS_DIR").map_or_else(|| std::env::temp_dir().join("app-jobs"), PathBuf::from);
+    let threads = match var("JOB_THREADS") {
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+        Some(value) => match value.trim().parse::<usize>() {
+            Ok(n) if (1..=256).contains(&n) => n,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "JOB_THREADS",
+                    value,
+                    reason: "expected a whole number from 1 to 256",
+                });
+            }
+        },
+    };
+    Ok(JobsConfig { dir, threads })
 }
 
 #[cfg(test)]
@@ -135,6 +171,8 @@ mod tests {
         assert_eq!(config.queue, QueueConfig::InMemory);
         assert_eq!(config.receive_wait, Duration::from_secs(1));
         assert_eq!(config.log_format, LogFormat::Text);
+        let jobs = config.jobs.unwrap();
+        assert!(jobs.dir.ends_with("app-jobs") && jobs.threads >= 1);
     }
 
     #[test]
@@ -156,6 +194,7 @@ mod tests {
         );
         assert_eq!(config.receive_wait, Duration::from_secs(20));
         assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.jobs, None, "jobs run in ENV=devel only");
     }
 
     #[test]
@@ -178,6 +217,8 @@ mod tests {
             ("SQS_WAIT_SECS", "21"),
             ("SQS_WAIT_SECS", "-1"),
             ("LOG_FORMAT", "xml"),
+            ("JOB_THREADS", "0"),
+            ("JOB_THREADS", "many"),
         ] {
             let err = config(&[(name, value)]).unwrap_err();
             assert!(

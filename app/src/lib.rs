@@ -28,6 +28,7 @@ pub mod error;
 pub mod even_sum;
 pub mod frontend;
 pub mod heartbeat;
+pub mod jobs;
 pub mod metrics;
 pub mod queue;
 pub mod routes;

@@ -110,6 +110,7 @@ async fn serve() -> ExitCode {
         port = app.port(),
         environment = %config.environment,
         queue = %app.queue().describe(),
+        jobs = %app.jobs_dir().map_or_else(|| "off (ENV=devel only)".into(), |d| d.display().to_string()),
         "listening"
     );
     match app.run_until(shutdown_signal()).await {

@@ -10,11 +10,13 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 use crate::config::{Config, QueueConfig};
 use crate::error::AppError;
+use crate::jobs::dispatch::Dispatcher;
+use crate::jobs::store::LocalStore;
 use crate::queue::{MemoryQueue, Queue, SqsQueue};
 use crate::routes;
 pub use crate::state::AppState;
@@ -31,6 +33,13 @@ pub fn router(state: AppState) -> Router {
             "/message",
             get(routes::receive_message).post(routes::send_message),
         )
+        .route(
+            "/jobs/even-sum",
+            // The input is streamed to the store: no limit but the disk's.
+            post(routes::submit_even_sum).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/jobs/{id}", get(routes::job_status))
+        .route("/jobs/{id}/result", get(routes::job_result))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
@@ -81,6 +90,8 @@ pub enum StartupError {
     },
     #[error("could not serve HTTP")]
     Serve(#[source] std::io::Error),
+    #[error("could not open the job store")]
+    Jobs(#[source] crate::jobs::store::StoreError),
 }
 
 /// A bound, not yet running, server.
@@ -112,11 +123,19 @@ impl Application {
                 port: config.port,
                 source,
             })?;
+        let jobs = match &config.jobs {
+            Some(jobs) => {
+                let store = LocalStore::open(&jobs.dir).map_err(StartupError::Jobs)?;
+                Some(Dispatcher::start(store, jobs.threads).map_err(StartupError::Jobs)?)
+            }
+            None => None,
+        };
         Ok(Self {
             listener,
             state: AppState {
                 environment: config.environment.as_str().into(),
                 queue,
+                jobs,
             },
         })
     }
@@ -130,15 +149,25 @@ impl Application {
         &self.state.queue
     }
 
+    /// Where even-sum jobs are kept, when this process runs them.
+    pub fn jobs_dir(&self) -> Option<&std::path::Path> {
+        self.state.jobs.as_ref().map(|d| d.store().dir())
+    }
+
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        axum::serve(self.listener, router(self.state))
+        let jobs = self.state.jobs.clone();
+        let served = axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown)
             .await
-            .map_err(StartupError::Serve)
+            .map_err(StartupError::Serve);
+        if let Some(jobs) = jobs {
+            jobs.close();
+        }
+        served
     }
 }
 

@@ -1,7 +1,8 @@
-//! [`AppState`]: what every handler shares (the environment's name and the queue).
+//! [`AppState`]: what every handler shares (the environment's name, the queue, the jobs).
 
 use std::sync::Arc;
 
+use crate::jobs::dispatch::Dispatcher;
 use crate::queue::Queue;
 
 /// What every handler shares.
@@ -9,4 +10,6 @@ use crate::queue::Queue;
 pub struct AppState {
     pub environment: Arc<str>,
     pub queue: Queue,
+    /// The even-sum jobs' store and workers (`ENV=devel`); `None` where jobs are not run.
+    pub jobs: Option<Dispatcher>,
 }

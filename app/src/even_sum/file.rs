@@ -115,8 +115,9 @@ pub fn sum_file(path: &Path, threads: usize) -> Result<Totals, SumError> {
     }
 }
 
-/// The totals of bytes `from..to` of `file` (read from `path`).
-fn sum_range(file: &File, path: &Path, from: u64, to: u64) -> Result<Totals, SumError> {
+/// The totals of bytes `from..to` of `file` (read from `path`); `from` must be the input's
+/// start or a whitespace byte (see [`cuts`]).
+pub fn sum_range(file: &File, path: &Path, from: u64, to: u64) -> Result<Totals, SumError> {
     let read_error = read_error(path);
     let mut summer = Summer::new(from);
     let mut buf = vec![0u8; CHUNK];

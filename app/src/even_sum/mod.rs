@@ -13,7 +13,7 @@
 pub mod file;
 
 use num_bigint::BigInt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Digits that always fit a `u64` (10^18 < 2^63).
 const FAST_DIGITS: usize = 18;
@@ -52,7 +52,7 @@ impl Totals {
 }
 
 /// The totals in JSON: `{"sum": "<exact decimal>", "even_count", "numbers", "bytes"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
     pub sum: String,
     pub even_count: u64,

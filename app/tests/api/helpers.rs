@@ -79,6 +79,7 @@ fn test_config(environment: &str, queue: QueueConfig, wait: Duration) -> Config 
         queue,
         receive_wait: wait,
         log_format: LogFormat::Text,
+        jobs: None,
     }
 }
 
@@ -92,6 +93,17 @@ async fn spawn(config: Config, queue: Queue) -> TestApp {
         address,
         http: reqwest::Client::new(),
     }
+}
+
+/// The service in `ENV=devel` with even-sum jobs kept in `dir`, summed on `threads` threads.
+pub async fn spawn_app_with_jobs(dir: &std::path::Path, threads: usize) -> TestApp {
+    let wait = Duration::from_millis(10);
+    let mut config = test_config("devel", QueueConfig::InMemory, wait);
+    config.jobs = Some(app::config::JobsConfig {
+        dir: dir.to_owned(),
+        threads,
+    });
+    spawn(config, Queue::Memory(app::queue::MemoryQueue::new(wait))).await
 }
 
 /// The service on a new emulator queue; returns the app and the queue URL.

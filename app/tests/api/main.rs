@@ -4,6 +4,7 @@
 
 mod even_sum;
 mod helpers;
+mod jobs;
 mod message;
 mod modes;
 mod openapi;

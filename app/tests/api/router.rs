@@ -16,6 +16,7 @@ fn memory_state() -> AppState {
     AppState {
         environment: "devel".into(),
         queue: Queue::Memory(MemoryQueue::new(Duration::ZERO)),
+        jobs: None,
     }
 }
 
@@ -162,6 +163,7 @@ async fn an_error_answer_from_sqs_is_a_502_without_internals() {
             "https://sqs.invalid/1/q",
             Duration::ZERO,
         )),
+        jobs: None,
     };
 
     let (status, body) = call(
@@ -202,6 +204,7 @@ async fn a_received_message_is_returned_with_its_sqs_id() {
             "https://sqs.invalid/1/q",
             Duration::ZERO,
         )),
+        jobs: None,
     };
     let (status, body) = call(&state, get("/message")).await;
     assert_eq!(status, StatusCode::OK);
@@ -220,6 +223,7 @@ fn sqs_state(client: aws_sdk_sqs::Client, url: &str) -> AppState {
     AppState {
         environment: "prod".into(),
         queue: Queue::Sqs(SqsQueue::new(client, url, Duration::ZERO)),
+        jobs: None,
     }
 }
 
