@@ -15,35 +15,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/even-sum.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cores=$(nproc)
 
-# $1 MB of integers: a 16 MB block of random ones (signs, 1 to 19 digits, spaces and line
-# breaks) written again and again; the summing speed does not depend on repetition.
+# $1 MB of random integers (scripts/bench/even_sum_input.py says what they are like).
 generate() {
-  python3 - "$1" "$work/input.txt" <<'PY'
-import random, sys
-size = int(sys.argv[1]) * 1024 * 1024
-rng = random.Random(5)
-parts, n = [], 0
-while n < 16 * 1024 * 1024:
-    digits = rng.choice((1, 3, 6, 9, 12, 15, 19))
-    number = str(rng.randrange(10 ** (digits - 1), 10 ** digits))
-    if rng.random() < 0.3:
-        number = "-" + number
-    sep = "\n" if rng.random() < 0.1 else " "
-    parts.append(number + sep)
-    n += len(number) + 1
-block = "".join(parts).encode()
-with open(sys.argv[2], "wb") as out:
-    written = 0
-    while written < size:
-        chunk = block[: size - written]
-        # Never end inside a number: cut at the block's last separator.
-        if len(chunk) < len(block):
-            chunk = chunk[: max(chunk.rfind(b" "), chunk.rfind(b"\n")) + 1]
-            if not chunk:
-                break
-        out.write(chunk)
-        written += len(chunk)
-PY
+  python3 scripts/bench/even_sum_input.py "$1" "$work/input.txt"
 }
 
 # Best of three wall-clock milliseconds of "$@" (the last run's peak memory in $work/rss).
