@@ -35,6 +35,19 @@ fn create_calls(spec: &Spec) -> Vec<&'static str> {
         Spec::NatGateway(_) => vec!["CreateNatGateway"],
         Spec::SecurityGroup(_) => vec!["CreateSecurityGroup", "AuthorizeSecurityGroupIngress"],
         Spec::Queue(_) => vec!["CreateQueue", "GetQueueAttributes"],
+        Spec::Bucket(b) if b.expire_after_days.is_some() => vec![
+            "CreateBucket",
+            "PutBucketTagging",
+            "PutPublicAccessBlock",
+            "PutBucketEncryption",
+            "PutBucketLifecycleConfiguration",
+        ],
+        Spec::Bucket(_) => vec![
+            "CreateBucket",
+            "PutBucketTagging",
+            "PutPublicAccessBlock",
+            "PutBucketEncryption",
+        ],
         Spec::Repository(_) => vec!["CreateRepository", "PutLifecyclePolicy"],
         Spec::Role(_) => vec!["CreateRole", "PutRolePolicy"],
         Spec::LogGroup(_) => vec!["CreateLogGroup", "PutRetentionPolicy"],
@@ -96,6 +109,7 @@ fn works_at(
         | Spec::ElasticIp(_)
         | Spec::SecurityGroup(_)
         | Spec::Queue(_)
+        | Spec::Bucket(_)
         | Spec::Repository(_)
         | Spec::Role(_)
         | Spec::LogGroup(_)
@@ -205,6 +219,8 @@ pub fn down(desired: &[Desired]) -> Bound {
                 Kind::Service => (1.0 + SERVICE_DRAINED, None),
                 Kind::NatGateway => (1.0 + NAT_DELETED, None),
                 Kind::RouteTable | Kind::Role => (2.0, None),
+                // Emptied (a list, and nothing to delete for a new stack's), then deleted.
+                Kind::Bucket => (3.0, None),
                 Kind::InternetGateway => (2.0, Some(released)),
                 Kind::SecurityGroup | Kind::Subnet | Kind::Vpc => (1.0, Some(released)),
                 Kind::Image => (0.0, None),

@@ -232,6 +232,9 @@ pub struct Context {
     pub sns: aws_sdk_sns::Client,
     /// Application Auto Scaling: the services' scalable targets and policies.
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// S3: the stack's buckets (path-style addressing when an endpoint is set, as emulators
+    /// and S3-compatible stores need).
+    pub s3: aws_sdk_s3::Client,
     /// The Resource Groups Tagging API: many resources' tags in one call ([`crate::aws::tagging`]).
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     /// For the stack lock (see [`crate::lock`]).
@@ -319,6 +322,12 @@ impl Context {
             sts: client!(aws_sdk_sts),
             autoscaling: client!(aws_sdk_applicationautoscaling),
             tagging: client!(aws_sdk_resourcegroupstagging),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .force_path_style(config.endpoint_url().is_some())
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
             cloudwatch: client!(aws_sdk_cloudwatch),
             sns: client!(aws_sdk_sns),
             // The lock's and the history's calls are not the stack's ("a second `up` makes no

@@ -219,6 +219,12 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
         None
     }
 
+    /// What deleting it takes besides the delete, for the plan to say before it is done (a
+    /// bucket is emptied first); `None` for most kinds.
+    fn deleting(_found: &Found<Self::State>) -> Option<String> {
+        None
+    }
+
     /// Waits until the resource created or updated as `output` works. Dependents that need
     /// it working (not merely created) start after this.
     fn ready(

@@ -176,6 +176,11 @@ pub fn queue_ids(queue: &str) -> (ResourceId, ResourceId) {
     }
 }
 
+/// The id of a bucket, by its name in the stack file.
+pub fn bucket_id(bucket: &str) -> ResourceId {
+    ResourceId::made(format!("bucket-{bucket}"))
+}
+
 /// As the plain string, honouring width and alignment (`{:<12}`).
 impl fmt::Display for ResourceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -192,12 +192,17 @@ fn deletions(targets: Vec<(&Observed, String)>, removal: Removal) -> Vec<Change>
         .into_iter()
         .map(|i| {
             let (o, reason) = &targets[i];
+            let reason = match (reason.is_empty(), o.deleting()) {
+                (true, note) => note,
+                (false, None) => Some(reason.clone()),
+                (false, Some(note)) => Some(format!("{reason}; {note}")),
+            };
             Change {
                 id: o.id.clone(),
                 kind: o.kind(),
                 step: Step::Delete {
                     aws_id: o.aws_id.clone(),
-                    reason: (!reason.is_empty()).then(|| reason.clone()),
+                    reason,
                     removal,
                 },
             }

@@ -17,7 +17,7 @@ use crate::contract::Scope;
 use crate::tags::{self, Tags};
 
 /// The resource types whose tags come from this API: every kind that reads them here.
-const TYPES: &[&str] = &["cloudwatch:alarm", "sqs:queue"];
+const TYPES: &[&str] = &["cloudwatch:alarm", "s3:bucket", "sqs:queue"];
 
 /// The tags of the stack's alarms and queues, by ARN: one read (a page per hundred) for the
 /// whole observation, shared by the kinds that use it.

@@ -175,6 +175,8 @@ fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
             });
         }
     }
+    let (statements, buckets) = bucket_access(b, service);
+    policy.extend(statements);
     let task = Role {
         name: names.task_role,
         description: format!(
@@ -184,7 +186,8 @@ fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
         managed_policies: Vec::new(),
         policy,
     };
-    b.add(ids.task_role.clone(), Spec::Role(task), &[]);
+    // Made after the buckets it names, so its tasks never start before their buckets exist.
+    b.add(ids.task_role.clone(), Spec::Role(task), &buckets);
     if service.secrets.is_empty() {
         return;
     }
@@ -212,6 +215,51 @@ fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
     b.add(ids.execution_role.clone(), Spec::Role(execution), &[]);
 }
 
+/// The buckets `service` reads or writes.
+fn buckets_of<'s>(
+    spec: &'s crate::stack_file::StackSpec,
+    service: &ServiceSpec,
+) -> impl Iterator<Item = &'s crate::stack_file::BucketSpec> {
+    spec.buckets
+        .iter()
+        .filter(|bk| service.reads.contains(&bk.name) || service.writes.contains(&bk.name))
+}
+
+/// For each bucket the service reads or writes: listing it, and getting or putting (and
+/// deleting) its objects; and the buckets' ids. A bucket's name is fixed by the file, so its
+/// ARNs are known now.
+fn bucket_access(b: &Builder<'_>, service: &ServiceSpec) -> (Vec<Statement>, Vec<ResourceId>) {
+    let partition = crate::resources::bucket::partition(&b.spec.region);
+    let mut policy = Vec::new();
+    let mut ids = Vec::new();
+    for bucket in buckets_of(b.spec, service) {
+        ids.push(crate::id::bucket_id(&bucket.name));
+        let (reads, writes) = (
+            service.reads.contains(&bucket.name),
+            service.writes.contains(&bucket.name),
+        );
+        let arn = crate::resources::bucket::arn(partition, &b.names.bucket(&bucket.name));
+        policy.push(Statement {
+            actions: role::BUCKET_ACTIONS.to_vec(),
+            target: Target::Arn(arn.clone()),
+        });
+        let mut actions: Vec<&'static str> = Vec::new();
+        if reads {
+            actions.extend(role::READ_OBJECT_ACTIONS);
+        }
+        if writes {
+            actions.extend(role::WRITE_OBJECT_ACTIONS);
+        }
+        actions.sort_unstable();
+        actions.dedup();
+        policy.push(Statement {
+            actions,
+            target: Target::Arn(format!("{arn}/*")),
+        });
+    }
+    (policy, ids)
+}
+
 fn task_definition(b: &mut Builder<'_>, service: &ServiceSpec, image: ImageRef) {
     let (spec, ids) = (b.spec, ServiceIds::named(&service.name));
     let mut environment = service.environment.clone();
@@ -227,6 +275,12 @@ fn task_definition(b: &mut Builder<'_>, service: &ServiceSpec, image: ImageRef) 
         environment.insert(
             format!("SERVICE_URL_{}", internal.env_suffix()),
             format!("http://{}.{}:{port}", internal.name, domain(&spec.name)),
+        );
+    }
+    for bucket in buckets_of(spec, service) {
+        environment.insert(
+            format!("S3_BUCKET_{}", crate::stack_file::env_suffix(&bucket.name)),
+            b.names.bucket(&bucket.name),
         );
     }
     let queues = spec

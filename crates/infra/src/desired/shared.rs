@@ -1,10 +1,11 @@
 //! What the services share besides the network: the queues with their dead-letter queues,
-//! the image repository, the execution role of the services without secrets, and the log
-//! group.
+//! the buckets, the image repository, the execution role of the services without secrets, and
+//! the log group.
 
 use super::builder::Builder;
-use crate::id::{ResourceId, queue_ids};
+use crate::id::{ResourceId, bucket_id, queue_ids};
 use crate::resources::Spec;
+use crate::resources::bucket::Bucket;
 use crate::resources::log_group::LogGroup;
 use crate::resources::queue::{DEAD_LETTER_RETENTION_SECS, Queue, Redrive};
 use crate::resources::repository::Repository;
@@ -34,6 +35,13 @@ pub(super) fn add(b: &mut Builder<'_>) {
             }),
         };
         b.add(queue_id, Spec::Queue(messages), &[]);
+    }
+    for bucket in &spec.buckets {
+        let made = Bucket {
+            name: names.bucket(&bucket.name),
+            expire_after_days: bucket.expire_after_days,
+        };
+        b.add(bucket_id(&bucket.name), Spec::Bucket(made), &[]);
     }
     let repository = Repository {
         name: names.repository.clone(),

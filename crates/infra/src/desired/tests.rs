@@ -120,3 +120,61 @@ fn an_image_adds_the_load_balancer_and_the_service_in_order() {
     assert!(!s.public_ip && s.subnets[0].as_str().starts_with("private"));
     assert!(resources.iter().any(|r| r.id == ResourceId::HTTPS_LISTENER));
 }
+
+#[test]
+fn a_bucket_is_made_before_the_roles_of_its_services_which_may_use_exactly_it() {
+    let spec = StackSpec::parse(
+        std::path::Path::new("stack.toml"),
+        "[stack]\nname = \"sk\"\n[buckets.inputs]\nexpire_after_days = 3\n[buckets.other]\n\
+         [queues.jobs]\n[services.api]\nwrites = [\"inputs\"]\nsends_to = [\"jobs\"]\nimage = \"r/a:1\"\n\
+         [services.worker]\nkind = \"worker\"\nconsumes = [\"jobs\"]\nreads = [\"inputs\"]\n\
+         image = \"r/a:1\"\n",
+    )
+    .unwrap();
+    let resources = desired(&spec, &zones());
+    let find = |id: &str| resources.iter().find(|r| r.id.as_str() == id).unwrap();
+    let Spec::Bucket(bucket) = &find("bucket-inputs").spec else {
+        panic!()
+    };
+    assert_eq!(
+        (bucket.name.as_str(), bucket.expire_after_days),
+        ("sk-inputs", Some(3))
+    );
+    let role = |service: &str| {
+        let r = find(&format!("task-role-{service}"));
+        let Spec::Role(role) = &r.spec else { panic!() };
+        (r.deps.clone(), role.policy.clone())
+    };
+    let (deps, api) = role("api");
+    assert!(deps.contains(&ResourceId::from("bucket-inputs")));
+    assert!(!deps.contains(&ResourceId::from("bucket-other")));
+    let on = |policy: &[crate::resources::role::Statement], arn: &str| {
+        policy
+            .iter()
+            .find(|s| s.target == crate::resources::role::Target::Arn(arn.into()))
+            .map(|s| s.actions.clone())
+    };
+    assert_eq!(
+        on(&api, "arn:aws:s3:::sk-inputs"),
+        Some(vec!["s3:ListBucket"])
+    );
+    assert_eq!(
+        on(&api, "arn:aws:s3:::sk-inputs/*"),
+        Some(vec![
+            "s3:AbortMultipartUpload",
+            "s3:DeleteObject",
+            "s3:ListMultipartUploadParts",
+            "s3:PutObject"
+        ])
+    );
+    let (_, worker) = role("worker");
+    assert_eq!(
+        on(&worker, "arn:aws:s3:::sk-inputs/*"),
+        Some(vec!["s3:GetObject"])
+    );
+    assert!(on(&worker, "arn:aws:s3:::sk-other").is_none());
+    let Spec::TaskDefinition(td) = &find("task-definition-worker").spec else {
+        panic!()
+    };
+    assert_eq!(td.environment["S3_BUCKET_INPUTS"], "sk-inputs");
+}

@@ -6,6 +6,7 @@
 //! longer declares, and `down` must prove that nothing of the stack is left. Writes cover the
 //! kinds the file declares. See docs/permissions.md.
 
+pub mod actions;
 pub mod needs;
 pub mod scope;
 
@@ -185,7 +186,7 @@ impl Grants {
             };
             for action in actions {
                 let scope = scope::of(needs.service, action, use_, at);
-                self.add(scope, [format!("{}:{action}", needs.service.prefix())]);
+                self.add(scope, needs::iam_actions(needs.service, action));
             }
             if needs.service == Service::Ec2 && use_ != Use::Read {
                 // Retagging one of the stack's resources.

@@ -5,40 +5,7 @@
 
 use crate::resources::Kind;
 
-/// An AWS service by its IAM prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Service {
-    Ec2,
-    Sqs,
-    Ecr,
-    Iam,
-    Logs,
-    Elb,
-    CloudMap,
-    Ecs,
-    AutoScaling,
-    Sns,
-    CloudWatch,
-}
-
-impl Service {
-    /// The prefix of its actions in IAM (`ec2:CreateVpc`).
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Self::Ec2 => "ec2",
-            Self::Sqs => "sqs",
-            Self::Ecr => "ecr",
-            Self::Iam => "iam",
-            Self::Logs => "logs",
-            Self::Elb => "elasticloadbalancing",
-            Self::CloudMap => "servicediscovery",
-            Self::Ecs => "ecs",
-            Self::AutoScaling => "application-autoscaling",
-            Self::Sns => "sns",
-            Self::CloudWatch => "cloudwatch",
-        }
-    }
-}
+pub use super::actions::{Service, iam_actions};
 
 /// The operations of one kind, by what they are for.
 #[derive(Debug, Clone, Copy)]
@@ -170,6 +137,35 @@ pub const TABLE: &[(Kind, Needs)] = &[
             &["ListQueues", "GetQueueAttributes", "ListQueueTags"],
             &["CreateQueue", "SetQueueAttributes", "TagQueue"],
             &["DeleteQueue"],
+        ),
+    ),
+    (
+        Kind::Bucket,
+        needs(
+            S3,
+            &[
+                "GetBucketTagging",
+                "GetPublicAccessBlock",
+                "GetBucketEncryption",
+                "GetBucketLifecycleConfiguration",
+                "ListObjectsV2",
+            ],
+            &[
+                "CreateBucket",
+                "PutBucketTagging",
+                "PutPublicAccessBlock",
+                "PutBucketEncryption",
+                "PutBucketLifecycleConfiguration",
+                "DeleteBucketLifecycle",
+            ],
+            &[
+                "ListObjectsV2",
+                "ListObjectVersions",
+                "DeleteObjects",
+                "ListMultipartUploads",
+                "AbortMultipartUpload",
+                "DeleteBucket",
+            ],
         ),
     ),
     (

@@ -95,6 +95,16 @@ impl Place {
         self.global("iam", &format!("role/{}-*", self.stack))
     }
 
+    /// The stack's buckets and their objects: S3 ARNs name neither region nor account, and a
+    /// bucket is `<stack>-<name>`.
+    pub fn buckets(&self) -> Vec<String> {
+        let (partition, stack) = (self.partition(), &self.stack);
+        vec![
+            format!("arn:{partition}:s3:::{stack}-*"),
+            format!("arn:{partition}:s3:::{stack}-*/*"),
+        ]
+    }
+
     /// A log group and its streams.
     pub fn log_group(&self, name: &str) -> Vec<String> {
         let group = format!("log-group:{name}");
@@ -157,6 +167,7 @@ pub fn of(service: Service, action: &str, use_: Use, at: &Place) -> Scope {
             "Alarms",
             vec![at.arn("cloudwatch", &format!("alarm:{stack}-*"))],
         ),
+        Service::S3 => Scope::arns("Buckets", at.buckets()),
     }
 }
 

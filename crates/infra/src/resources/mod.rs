@@ -6,6 +6,7 @@
 //! Dispatch is over enums, not trait objects, so each `match` names every kind.
 
 pub mod alarm;
+pub mod bucket;
 pub mod cluster;
 pub mod dashboard;
 pub mod discovery_service;
@@ -131,6 +132,7 @@ impl Kind {
             ScalableTarget | ScalingPolicy => Part::Autoscaling,
             ElasticIp | NatGateway => Part::NatGateway,
             Queue => Part::Queue,
+            Bucket => Part::Bucket,
             Alarm => Part::Alarms,
             Topic => Part::AlarmTopic,
             Dashboard => Part::Dashboard,
@@ -162,6 +164,7 @@ registry::kinds! {
     NatGateway => nat_gateway::NatGateway,
     SecurityGroup => security_group::SecurityGroup,
     Queue => queue::Queue,
+    Bucket => bucket::Bucket,
     Repository => repository::Repository,
     Role => role::Role,
     LogGroup => log_group::LogGroup,

@@ -195,6 +195,13 @@ macro_rules! kinds {
                 }
             }
 
+            /// What deleting it takes besides the delete, for the plan to say.
+            pub fn deleting(&self) -> Option<String> {
+                match &self.detail {
+                    $(Detail::$kind(s) => $module::$ty::deleting(&self.with(s.clone()))),+
+                }
+            }
+
             /// The AWS ids and ARNs it uses (it is deleted before them).
             pub fn uses(&self) -> Vec<String> {
                 match &self.detail {

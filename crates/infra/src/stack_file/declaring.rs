@@ -18,6 +18,7 @@ pub enum Part {
     Autoscaling,
     NatGateway,
     Queue,
+    Bucket,
     Alarms,
     /// Where the alarms notify (an SNS topic).
     AlarmTopic,
@@ -53,6 +54,10 @@ pub fn declaring(text: &str, part: Part) -> Option<Declared> {
             let (name, _) = queues.iter().next()?;
             key(queues, name, &format!("[queues.{name}]"))
         }),
+        Part::Bucket => table(root, "buckets").and_then(|buckets| {
+            let (name, _) = buckets.iter().next()?;
+            key(buckets, name, &format!("[buckets.{name}]"))
+        }),
         Part::Alarms => key(root, "alarms", "[alarms]"),
         Part::AlarmTopic => table(root, "alarms").and_then(|t| key(t, "notify", "alarms.notify")),
         Part::Dashboard => key(root, "dashboard", "[dashboard]"),
@@ -72,6 +77,7 @@ fn default_of(part: Part) -> &'static str {
         Part::Autoscaling => "autoscaling",
         Part::NatGateway => "network.nat_gateway",
         Part::Queue => "the default queue",
+        Part::Bucket => "a [buckets.NAME] table",
         Part::Alarms => "the default alarms (`[alarms] enabled = false` turns them off)",
         Part::AlarmTopic => "alarms.notify",
         Part::Dashboard => "the default dashboard (`[dashboard] enabled = false` turns it off)",

@@ -8,6 +8,7 @@
 
 mod alarms;
 mod autoscaling;
+mod buckets;
 mod capacity;
 pub mod declaring;
 mod errors;
@@ -28,8 +29,8 @@ use ipnet::Ipv4Net;
 
 pub use errors::{LoadError, SpecError, SpecErrors};
 pub use model::{
-    AlarmsSpec, AutoscalingSpec, Build, LOG_RETENTION_DAYS, LogsSpec, NetworkSpec, Notify,
-    QueueSpec, RegistrySpec, Route, SINGLE_QUEUE, SINGLE_SERVICE, ServiceKind, ServiceSpec,
+    AlarmsSpec, AutoscalingSpec, BucketSpec, Build, LOG_RETENTION_DAYS, LogsSpec, NetworkSpec,
+    Notify, QueueSpec, RegistrySpec, Route, SINGLE_QUEUE, SINGLE_SERVICE, ServiceKind, ServiceSpec,
     StackSpec, env_suffix, fargate_memory,
 };
 pub use names::{Names, ServiceNames};
@@ -39,11 +40,12 @@ pub use service::{RESERVED_ENV, RESERVED_PREFIXES};
 pub use values::check_image;
 
 /// The tables a stack file may have.
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 11] = [
     "stack",
     "network",
     "queue",
     "queues",
+    "buckets",
     "registry",
     "logs",
     "alarms",
@@ -80,7 +82,9 @@ impl StackSpec {
         let network = network::read(&mut reader, root);
         let (mut read, several) = services::services(&mut reader, root, &name);
         let queues = services::queues(&mut reader, root, &name, several);
+        let buckets = buckets::read(&mut reader, root, &name);
         services::check(&mut reader, &mut read, &queues, several);
+        buckets::check_names(&mut reader, &read, &buckets);
         let mut services: Vec<ServiceSpec> = read.into_iter().map(|s| s.spec).collect();
         services.sort_by(|a, b| a.name.cmp(&b.name));
         capacity::check(&mut reader, root, &services, &network);
@@ -92,6 +96,7 @@ impl StackSpec {
             tags,
             network,
             queues,
+            buckets,
             registry: shared::registry(&mut reader, root),
             logs: shared::logs(&mut reader, root),
             alarms: alarms::read(&mut reader, root),
@@ -119,6 +124,7 @@ impl StackSpec {
                 carved_prefix: Some(24),
             },
             queues: vec![QueueSpec::defaults()],
+            buckets: Vec::new(),
             registry: RegistrySpec {
                 keep_images: 10,
                 scan_on_push: true,

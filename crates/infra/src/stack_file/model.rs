@@ -22,6 +22,8 @@ pub struct StackSpec {
     pub network: NetworkSpec,
     /// Every queue, each with its dead-letter queue, by name.
     pub queues: Vec<QueueSpec>,
+    /// Every S3 bucket, by name.
+    pub buckets: Vec<BucketSpec>,
     pub registry: RegistrySpec,
     pub logs: LogsSpec,
     /// The default alarms and where they notify.
@@ -33,6 +35,15 @@ pub struct StackSpec {
 }
 
 pub use super::names::{SINGLE_QUEUE, SINGLE_SERVICE};
+
+/// `[buckets.NAME]`: an S3 bucket, private and encrypted, named `<stack>-<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketSpec {
+    /// Normalised (lowercase, `-` for `_`).
+    pub name: String,
+    /// Objects are deleted this many days after they are written.
+    pub expire_after_days: Option<u32>,
+}
 
 /// `[alarms]`: each default alarm on or off (a threshold of 0 turns one off), and where they
 /// notify.
@@ -157,6 +168,9 @@ pub struct ServiceSpec {
     /// Queues (by name) it may send to, and those it may consume.
     pub sends_to: Vec<String>,
     pub consumes: Vec<String>,
+    /// Buckets (by name) it may read objects of, and those it may write objects to.
+    pub reads: Vec<String>,
+    pub writes: Vec<String>,
     /// Environment variables read from Secrets Manager or SSM Parameter Store (ARN) at start.
     pub secrets: std::collections::BTreeMap<String, String>,
     /// Overrides the image's command (a worker mode of the same image).
@@ -231,6 +245,8 @@ impl ServiceSpec {
             route: Route::default(),
             sends_to: Vec::new(),
             consumes: Vec::new(),
+            reads: Vec::new(),
+            writes: Vec::new(),
             secrets: std::collections::BTreeMap::new(),
             command: Vec::new(),
             image: None,
@@ -309,6 +325,10 @@ impl StackSpec {
     /// The AWS names derived from the stack name.
     pub fn names(&self) -> Names {
         Names::new(&self.name)
+    }
+
+    pub fn bucket(&self, name: &str) -> Option<&BucketSpec> {
+        self.buckets.iter().find(|b| b.name == name)
     }
 
     pub fn queue(&self, name: &str) -> Option<&QueueSpec> {

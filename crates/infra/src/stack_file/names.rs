@@ -68,6 +68,11 @@ impl Names {
         (queue, dead_letters)
     }
 
+    /// The name of a bucket (global across AWS).
+    pub fn bucket(&self, name: &str) -> String {
+        format!("{}-{name}", self.stack)
+    }
+
     /// `Name` tag of an EC2 resource, as the console shows it.
     pub fn ec2(&self, suffix: &str) -> String {
         format!("{}-{suffix}", self.stack)

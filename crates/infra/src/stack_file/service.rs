@@ -15,6 +15,8 @@ pub(super) const KEYS: &[&str] = &[
     "hosts",
     "sends_to",
     "consumes",
+    "reads",
+    "writes",
     "secrets",
     "command",
     "image",
@@ -68,6 +70,8 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, t: Table<'a>, name: String) -> S
         route: route(reader, t, kind),
         sends_to: names(reader, t, "sends_to"),
         consumes: names(reader, t, "consumes"),
+        reads: names(reader, t, "reads"),
+        writes: names(reader, t, "writes"),
         secrets: secrets(reader, t),
         command: reader
             .strings(t, "command")
@@ -250,7 +254,7 @@ fn route<'a>(reader: &mut Reader<'a>, t: Table<'a>, kind: ServiceKind) -> Route 
     route
 }
 
-/// Queue names, normalised; checked against the declared queues once all are read.
+/// Queue or bucket names, normalised; checked against the declared ones once all are read.
 fn names<'a>(reader: &mut Reader<'a>, t: Table<'a>, key: &str) -> Vec<String> {
     reader
         .strings(t, key)

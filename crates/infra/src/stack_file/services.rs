@@ -123,7 +123,10 @@ pub(super) fn queues<'a>(
 
 /// The keys of a table whose values are tables (`web` and `api` of `[services]`), with
 /// each key's span; any other value is reported.
-fn entries<'a>(reader: &mut Reader<'a>, table: Table<'a>) -> Vec<(&'a str, Option<Range<usize>>)> {
+pub(super) fn entries<'a>(
+    reader: &mut Reader<'a>,
+    table: Table<'a>,
+) -> Vec<(&'a str, Option<Range<usize>>)> {
     let Some(inner) = table.table else {
         return Vec::new();
     };
@@ -148,13 +151,17 @@ fn entries<'a>(reader: &mut Reader<'a>, table: Table<'a>) -> Vec<(&'a str, Optio
 }
 
 /// The table `name` of the root, without checking its keys (they are names).
-fn open<'a>(reader: &mut Reader<'a>, root: &'a dyn TableLike, name: &'a str) -> Option<Table<'a>> {
+pub(super) fn open<'a>(
+    reader: &mut Reader<'a>,
+    root: &'a dyn TableLike,
+    name: &'a str,
+) -> Option<Table<'a>> {
     let table = reader.named_tables(root, name);
     table.table.map(|_| table)
 }
 
 /// The normalised name, after reporting what AWS would refuse in it.
-fn checked_name(
+pub(super) fn checked_name(
     reader: &mut Reader<'_>,
     span: Option<std::ops::Range<usize>>,
     table: &str,

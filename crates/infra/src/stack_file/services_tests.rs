@@ -293,3 +293,63 @@ fn bad_autoscaling_is_placed_and_says_what_is_allowed() {
     let (_, key, _) = one_error("[service.autoscaling]\ncpu = 50\ncooldown = 3\n");
     assert_eq!(key, "service.autoscaling.cooldown");
 }
+
+#[test]
+fn buckets_are_read_with_their_expiry_and_the_services_that_use_them() {
+    let spec = parse(
+        "[buckets.Job_Inputs]\nexpire_after_days = 7\n[buckets.results]\n\
+         [services.api]\nwrites = [\"job_inputs\"]\nreads = [\"results\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        spec.buckets,
+        [
+            BucketSpec {
+                name: "job-inputs".into(),
+                expire_after_days: Some(7)
+            },
+            BucketSpec {
+                name: "results".into(),
+                expire_after_days: None
+            }
+        ]
+    );
+    assert_eq!(spec.names().bucket("results"), "shop-results");
+    let api = &spec.services[0];
+    assert_eq!(
+        (api.writes.as_slice(), api.reads.as_slice()),
+        (&["job-inputs".to_owned()][..], &["results".to_owned()][..])
+    );
+    assert!(parse("[service]\n").unwrap().buckets.is_empty());
+}
+
+#[test]
+fn bad_buckets_and_undeclared_ones_are_refused_by_position() {
+    let all = errors(
+        "[buckets.ok]\nexpire_after_days = 0\nsize = 3\n[buckets.\"no.dots\"]\n\
+         [buckets.OK]\n[services.api]\nreads = [\"inptus\"]\n",
+    );
+    let keys: Vec<&str> = all.iter().map(|e| e.1.as_str()).collect();
+    assert!(keys.contains(&"buckets.ok.expire_after_days"), "{all:#?}");
+    assert!(keys.contains(&"buckets.ok.size"), "{all:#?}");
+    assert!(keys.iter().any(|k| k.contains("no.dots")), "{all:#?}");
+    assert!(
+        all.iter().any(|e| e.2.contains("same bucket as another")),
+        "{all:#?}"
+    );
+    let undeclared = all
+        .iter()
+        .find(|e| e.1 == "services.api.reads")
+        .expect("the undeclared bucket");
+    assert_eq!(undeclared.0, 9);
+    assert!(
+        undeclared.2.contains("\"inptus\"") && undeclared.2.contains("declared: no.dots, ok"),
+        "{}",
+        undeclared.2
+    );
+    let (_, key, message) = one_error(&format!("[buckets.{}]\n", "b".repeat(60)));
+    assert!(
+        key.starts_with("buckets.") && message.contains("too long"),
+        "{message}"
+    );
+}

@@ -20,6 +20,15 @@ struct Valid {
     /// Each service: its name, kind and how it is reached.
     services: Vec<ServiceLine>,
     queues: Vec<String>,
+    /// Each bucket's AWS name (global), with its objects' expiry.
+    buckets: Vec<BucketLine>,
+}
+
+#[derive(Debug, Serialize)]
+struct BucketLine {
+    name: String,
+    aws_name: String,
+    expire_after_days: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -87,6 +96,14 @@ impl Report for Valid {
                 }
             ));
         }
+        for (i, b) in self.buckets.iter().enumerate() {
+            text.push_str(if i == 0 { "\nBuckets:" } else { "," });
+            text.push_str(&format!(" {} (s3://{}", b.name, b.aws_name));
+            if let Some(days) = b.expire_after_days {
+                text.push_str(&format!(", objects expire after {days} days"));
+            }
+            text.push(')');
+        }
         text
     }
 }
@@ -113,6 +130,15 @@ pub fn run(_: &ValidateArgs, file: &Path, printer: &Printer) -> anyhow::Result<E
             })
             .collect(),
         queues: spec.queues.iter().map(|q| q.name.clone()).collect(),
+        buckets: spec
+            .buckets
+            .iter()
+            .map(|b| BucketLine {
+                name: b.name.clone(),
+                aws_name: spec.names().bucket(&b.name),
+                expire_after_days: b.expire_after_days,
+            })
+            .collect(),
     });
     Ok(ExitCode::SUCCESS)
 }

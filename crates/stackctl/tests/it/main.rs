@@ -4,6 +4,7 @@
 
 mod alarms;
 mod autoscaling;
+mod buckets;
 mod ci;
 mod crash;
 mod critical_path;

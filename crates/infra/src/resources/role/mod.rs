@@ -15,8 +15,9 @@ mod policy;
 use inline::resolved;
 pub use inline::{Statement, Target, WantedResource, WantedStatement};
 pub use policy::{
-    CONSUME_ACTIONS, ECS_TASKS, QUEUE_ACTIONS, QUEUE_POLICY_NAME, SECRETS_MANAGER_ACTIONS,
-    SEND_ACTIONS, SSM_ACTIONS, TASK_EXECUTION_POLICY, document, queue_policy, trust_policy,
+    BUCKET_ACTIONS, CONSUME_ACTIONS, ECS_TASKS, QUEUE_ACTIONS, QUEUE_POLICY_NAME,
+    READ_OBJECT_ACTIONS, SECRETS_MANAGER_ACTIONS, SEND_ACTIONS, SSM_ACTIONS, TASK_EXECUTION_POLICY,
+    WRITE_OBJECT_ACTIONS, document, queue_policy, trust_policy,
 };
 use policy::{parse_document, same_policy};
 

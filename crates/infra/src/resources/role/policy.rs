@@ -25,6 +25,17 @@ pub const CONSUME_ACTIONS: [&str; 4] = [
     "sqs:GetQueueAttributes",
     "sqs:ReceiveMessage",
 ];
+/// What reading or writing a bucket's objects needs on the bucket itself: listing them.
+pub const BUCKET_ACTIONS: [&str; 1] = ["s3:ListBucket"];
+/// Reading a bucket's objects (ranges included).
+pub const READ_OBJECT_ACTIONS: [&str; 1] = ["s3:GetObject"];
+/// Writing a bucket's objects: multipart uploads, and deleting what was written.
+pub const WRITE_OBJECT_ACTIONS: [&str; 4] = [
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+];
 /// What ECS needs to read a secret into a container at start.
 pub const SECRETS_MANAGER_ACTIONS: [&str; 1] = ["secretsmanager:GetSecretValue"];
 pub const SSM_ACTIONS: [&str; 1] = ["ssm:GetParameters"];
