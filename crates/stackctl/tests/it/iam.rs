@@ -207,10 +207,12 @@ async fn the_default_stack_with_a_service_runs_on_exactly_its_policy() {
 }
 
 #[tokio::test]
-async fn several_services_with_alarms_and_autoscaling_run_on_exactly_their_policy() {
+async fn several_services_with_alarms_autoscaling_and_a_bucket_run_on_exactly_their_policy() {
     the_whole_life_with_its_policy(
         r#"
 [queues.jobs]
+[buckets.data]
+expire_after_days = 3
 [services.api]
 kind = "web"
 port = 5000
@@ -221,6 +223,7 @@ cpu = 60
 [services.worker]
 kind = "worker"
 consumes = ["jobs"]
+writes = ["data"]
 [services.inner]
 kind = "internal"
 port = 8080
