@@ -86,6 +86,12 @@ pub fn sqs(rules: &[&Rule]) -> Context {
     ctx
 }
 
+pub fn s3(rules: &[&Rule]) -> Context {
+    let mut ctx = context();
+    ctx.s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, rules.iter().copied());
+    ctx
+}
+
 pub fn iam(rules: &[&Rule]) -> Context {
     let mut ctx = context();
     ctx.iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, rules.iter().copied());
