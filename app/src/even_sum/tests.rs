@@ -228,3 +228,47 @@ fn a_missing_file_is_named() {
     let err = sum_file(std::path::Path::new("/nonexistent/input.txt"), 2).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/input.txt"), "{err}");
 }
+
+/// Random tokens of 1 to 24 digits, signed or not, between every kind of whitespace.
+fn random_text(seed: u64, tokens: usize) -> (Vec<u8>, BigInt, u64) {
+    let mut x = seed;
+    let mut next = || {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        x >> 33
+    };
+    let (mut text, mut expected, mut evens) = (Vec::new(), BigInt::default(), 0);
+    for _ in 0..tokens {
+        let len = 1 + (next() % 24) as usize;
+        let digits: String = (0..len)
+            .map(|_| char::from(b'0' + (next() % 10) as u8))
+            .collect();
+        let sign = ["", "-", "+"][(next() % 3) as usize];
+        let token = format!("{sign}{digits}");
+        let value: BigInt = token.trim_start_matches('+').parse().unwrap();
+        if digits.ends_with(['0', '2', '4', '6', '8']) {
+            expected += value;
+            evens += 1;
+        }
+        text.extend_from_slice(token.as_bytes());
+        text.extend_from_slice([" ", "\n", "\t", "\r\n", "  "][(next() % 5) as usize].as_bytes());
+    }
+    (text, expected, evens)
+}
+
+#[test]
+fn the_word_at_a_time_path_agrees_with_exact_arithmetic_in_chunks_of_any_size() {
+    for seed in 1..=20 {
+        let (text, expected, evens) = random_text(seed, 2000);
+        for chunk in [1, 3, 7, 8, 9, 64, 4096, text.len()] {
+            let mut summer = Summer::new(0);
+            for part in text.chunks(chunk) {
+                summer.feed(part).unwrap();
+            }
+            let totals = summer.finish().unwrap();
+            assert_eq!(totals.sum, expected, "seed {seed}, chunks of {chunk}");
+            assert_eq!((totals.numbers, totals.even_count), (2000, evens));
+        }
+    }
+}
