@@ -8,18 +8,22 @@ use app::worker::Worker;
 
 use crate::helpers::{create_queue, spawn_app_on_sqs, sqs_client};
 
-#[tokio::test]
-async fn a_worker_handles_each_message_once_and_times_it() {
-    let sqs = sqs_client().await;
-    let url = create_queue(&sqs).await;
-    for body in [r#"{"work_ms": 120}"#, "plain text", "third"] {
+async fn send(sqs: &aws_sdk_sqs::Client, url: &str, bodies: &[&str]) {
+    for body in bodies {
         sqs.send_message()
-            .queue_url(&url)
-            .message_body(body)
+            .queue_url(url)
+            .message_body(*body)
             .send()
             .await
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_worker_handles_each_message_once_and_times_it() {
+    let sqs = sqs_client().await;
+    let url = create_queue(&sqs).await;
+    send(&sqs, &url, &[r#"{"work_ms": 120}"#, "plain text", "third"]).await;
     let worker = Worker::new(sqs.clone(), &url).with_poll(Duration::from_secs(1));
     let mut handled = Vec::new();
     for _ in 0..5 {
@@ -65,14 +69,12 @@ async fn queue_with_visibility(sqs: &aws_sdk_sqs::Client, secs: u32) -> String {
 async fn a_job_longer_than_the_visibility_timeout_runs_once() {
     let sqs = sqs_client().await;
     let url = queue_with_visibility(&sqs, 2).await;
-    for body in [r#"{"work_ms": 4500}"#, r#"{"work_ms": 4000}"#] {
-        sqs.send_message()
-            .queue_url(&url)
-            .message_body(body)
-            .send()
-            .await
-            .unwrap();
-    }
+    send(
+        &sqs,
+        &url,
+        &[r#"{"work_ms": 4500}"#, r#"{"work_ms": 4000}"#],
+    )
+    .await;
     let first = Worker::new(sqs.clone(), &url).with_poll(Duration::from_secs(1));
     let mut handled = Vec::new();
     // The first worker takes both in one receive; the second starts asking once they are

@@ -179,18 +179,28 @@ fn roles(b: &mut Builder<'_>, service: &ServiceSpec) {
     policy.extend(statements);
     let task = Role {
         name: names.task_role,
+        // Buckets are named only where there are some: other roles keep the words they were
+        // made with.
         description: format!(
-            "stackctl {}: the {} service's own permissions (its queues only)",
-            spec.name, service.name
+            "stackctl {}: the {} service's own permissions (its {} only)",
+            spec.name,
+            service.name,
+            ["queues and buckets", "queues"][usize::from(buckets.is_empty())]
         ),
         managed_policies: Vec::new(),
         policy,
     };
     // Made after the buckets it names, so its tasks never start before their buckets exist.
     b.add(ids.task_role.clone(), Spec::Role(task), &buckets);
-    if service.secrets.is_empty() {
-        return;
+    if !service.secrets.is_empty() {
+        execution_role(b, service);
     }
+}
+
+/// The execution role of a service with secrets: reading exactly those.
+fn execution_role(b: &mut Builder<'_>, service: &ServiceSpec) {
+    let (spec, ids) = (b.spec, ServiceIds::named(&service.name));
+    let names = b.names.service(&service.name);
     let policy = service
         .secrets
         .values()

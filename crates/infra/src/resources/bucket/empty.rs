@@ -24,9 +24,9 @@ pub(super) async fn empty_and_delete(
     let mut deleted = 0;
     for attempt in 1..=ATTEMPTS {
         let emptied = async {
-            deleted += remove_objects(ctx, id, name, deleted, wait).await?;
+            deleted += remove(ctx, id, name, (Pass::Objects, deleted), wait).await?;
             if attempt > 1 {
-                deleted += remove_versions(ctx, id, name, deleted, wait).await?;
+                deleted += remove(ctx, id, name, (Pass::Versions, deleted), wait).await?;
             }
             abort_uploads(ctx, id, name).await
         };
@@ -47,28 +47,27 @@ pub(super) async fn empty_and_delete(
     Ok(())
 }
 
-/// Deletes the current objects, a page at a time; answers how many.
-async fn remove_objects(
+/// Which objects a pass deletes: the current ones, or every version and delete marker.
+#[derive(Debug, Clone, Copy)]
+enum Pass {
+    Objects,
+    Versions,
+}
+
+/// Deletes what `pass` lists, a page at a time until a listing is empty; answers how many.
+async fn remove(
     ctx: &Context,
     id: &ResourceId,
     name: &str,
-    before: usize,
+    (pass, before): (Pass, usize),
     wait: Wait<'_>,
 ) -> Result<usize> {
     let mut deleted = 0;
     loop {
-        let page = ctx
-            .s3
-            .list_objects_v2()
-            .bucket(name)
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "ListObjectsV2", e))?;
-        let keys: Vec<ObjectIdentifier> = page
-            .contents()
-            .iter()
-            .filter_map(|o| ObjectIdentifier::builder().key(o.key()?).build().ok())
-            .collect();
+        let keys = match pass {
+            Pass::Objects => objects(ctx, id, name).await?,
+            Pass::Versions => versions(ctx, id, name).await?,
+        };
         if keys.is_empty() {
             return Ok(deleted);
         }
@@ -80,50 +79,49 @@ async fn remove_objects(
     }
 }
 
-/// Deletes every version and delete marker, a page at a time; answers how many.
-async fn remove_versions(
-    ctx: &Context,
-    id: &ResourceId,
-    name: &str,
-    before: usize,
-    wait: Wait<'_>,
-) -> Result<usize> {
-    let mut deleted = 0;
-    loop {
-        let page = ctx
-            .s3
-            .list_object_versions()
-            .bucket(name)
-            .send()
-            .await
-            .map_err(|e| Error::aws(id, "ListObjectVersions", e))?;
-        let versions = page
-            .versions()
-            .iter()
-            .map(|v| (v.key(), v.version_id()))
-            .chain(
-                page.delete_markers()
-                    .iter()
-                    .map(|m| (m.key(), m.version_id())),
-            );
-        let keys: Vec<ObjectIdentifier> = versions
-            .filter_map(|(key, version)| {
-                ObjectIdentifier::builder()
-                    .key(key?)
-                    .set_version_id(version.map(str::to_owned))
-                    .build()
-                    .ok()
-            })
-            .collect();
-        if keys.is_empty() {
-            return Ok(deleted);
-        }
-        deleted += delete_batch(ctx, id, name, keys).await?;
-        wait(format!(
-            "emptying {name}: {} objects deleted",
-            before + deleted
-        ));
-    }
+/// The first page of current objects.
+async fn objects(ctx: &Context, id: &ResourceId, name: &str) -> Result<Vec<ObjectIdentifier>> {
+    let page = ctx
+        .s3
+        .list_objects_v2()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| Error::aws(id, "ListObjectsV2", e))?;
+    Ok(page
+        .contents()
+        .iter()
+        .filter_map(|o| ObjectIdentifier::builder().key(o.key()?).build().ok())
+        .collect())
+}
+
+/// The first page of versions and delete markers.
+async fn versions(ctx: &Context, id: &ResourceId, name: &str) -> Result<Vec<ObjectIdentifier>> {
+    let page = ctx
+        .s3
+        .list_object_versions()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| Error::aws(id, "ListObjectVersions", e))?;
+    let versions = page
+        .versions()
+        .iter()
+        .map(|v| (v.key(), v.version_id()))
+        .chain(
+            page.delete_markers()
+                .iter()
+                .map(|m| (m.key(), m.version_id())),
+        );
+    Ok(versions
+        .filter_map(|(key, version)| {
+            ObjectIdentifier::builder()
+                .key(key?)
+                .set_version_id(version.map(str::to_owned))
+                .build()
+                .ok()
+        })
+        .collect())
 }
 
 async fn delete_batch(
