@@ -191,6 +191,10 @@ async fn create_bucket(ctx: &Context, id: &ResourceId, name: &str) -> Result<()>
     .await
     .map_err(|e| Error::aws(id, "CreateBucket", e));
     match created {
+        // Ours already: an earlier attempt whose answer was lost made it (before it could be
+        // tagged, so the lookup by tags missed it). A bucket of ours that was there before
+        // this run was seen by name when the stack was read, and refused there.
+        Err(err) if err.code() == Some("BucketAlreadyOwnedByYou") => Ok(()),
         Err(err) if err.code() == Some("BucketAlreadyExists") => Err(Error::Conflict {
             resource: format!("S3 bucket {name}"),
             message: "the name is taken by another AWS account (bucket names are global): \

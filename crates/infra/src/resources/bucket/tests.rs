@@ -161,6 +161,27 @@ mod calls {
     }
 
     #[tokio::test]
+    async fn a_bucket_an_attempt_with_a_lost_answer_made_is_taken_up_and_tagged() {
+        let ours = fails!(
+            aws_sdk_s3,
+            create_bucket,
+            CreateBucketError,
+            "BucketAlreadyOwnedByYou"
+        );
+        let tag = rule!(aws_sdk_s3, put_bucket_tagging, PutBucketTaggingOutput);
+        let block = rule!(
+            aws_sdk_s3,
+            put_public_access_block,
+            PutPublicAccessBlockOutput
+        );
+        let encrypt = rule!(aws_sdk_s3, put_bucket_encryption, PutBucketEncryptionOutput);
+        let ctx = testing::s3(&[&ours, &tag, &block, &encrypt]);
+        let creating = Creating::new("bucket-uploads".into(), Outputs::new());
+        desired(None).create(&ctx, creating.get()).await.unwrap();
+        assert_eq!((tag.num_calls(), block.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
     async fn a_name_another_account_holds_is_a_conflict_that_says_so() {
         let taken = fails!(
             aws_sdk_s3,
