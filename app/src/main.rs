@@ -9,7 +9,8 @@ use app::error::error_chain;
 use app::startup::{Application, shutdown_signal};
 
 const USAGE: &str = "usage: app [serve | worker | frontend | even-sum FILE [--threads N]]
-  serve     the message API on PORT (the default)
+  serve     the message API on PORT (the default); with ENV=devel also even-sum jobs
+            (POST /jobs/even-sum), kept in JOBS_DIR and summed on JOB_THREADS threads
   worker    consume SQS_QUEUE_URL, logging each message's execution_ms and lead_ms
   frontend  a form on PORT that posts to SERVICE_URL_BACKEND
   even-sum  the exact sum of the even integers in FILE (whitespace-separated), as JSON,

@@ -19,6 +19,28 @@ fn a_valid_file_is_summarised() {
 }
 
 #[test]
+fn a_file_with_buckets_names_each_with_its_global_name_and_expiry() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "stack.toml",
+        "[stack]\nname = \"shop\"\n[buckets.uploads]\nexpire_after_days = 7\n[buckets.reports]\n",
+    );
+    let output = stackctl()
+        .arg("validate")
+        .current_dir(scratch.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).ends_with(
+            "Buckets: reports (s3://shop-reports), uploads (s3://shop-uploads, objects expire after 7 days)\n"
+        ),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
 fn every_problem_is_reported_with_line_and_column_before_any_aws_call() {
     let scratch = Scratch::new();
     let file = scratch.write(
