@@ -43,6 +43,17 @@ pub fn gone_is_ok<T>(result: Result<T>, gone: impl Fn(&str) -> bool) -> Result<(
     }
 }
 
+/// The partition of `region`'s ARNs: `aws`, or `aws-cn` / `aws-us-gov` for those regions.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 /// Reads of one kind in flight at once: its resources are read side by side, but never a
 /// burst of fifty `GetRole`s into IAM's rate limit.
 pub const READS_AT_ONCE: usize = 8;

@@ -239,7 +239,6 @@ fn buckets_of<'s>(
 /// deleting) its objects; and the buckets' ids. A bucket's name is fixed by the file, so its
 /// ARNs are known now.
 fn bucket_access(b: &Builder<'_>, service: &ServiceSpec) -> (Vec<Statement>, Vec<ResourceId>) {
-    let partition = crate::resources::bucket::partition(&b.spec.region);
     let mut policy = Vec::new();
     let mut ids = Vec::new();
     for bucket in buckets_of(b.spec, service) {
@@ -248,7 +247,7 @@ fn bucket_access(b: &Builder<'_>, service: &ServiceSpec) -> (Vec<Statement>, Vec
             service.reads.contains(&bucket.name),
             service.writes.contains(&bucket.name),
         );
-        let arn = crate::resources::bucket::arn(partition, &b.names.bucket(&bucket.name));
+        let arn = crate::resources::bucket::arn(&b.spec.region, &b.names.bucket(&bucket.name));
         policy.push(Statement {
             actions: role::BUCKET_ACTIONS.to_vec(),
             target: Target::Arn(arn.clone()),

@@ -57,13 +57,7 @@ pub struct Place {
 impl Place {
     /// `aws`, or `aws-cn` / `aws-us-gov` for those regions.
     pub fn partition(&self) -> &'static str {
-        if self.region.starts_with("cn-") {
-            "aws-cn"
-        } else if self.region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        }
+        crate::aws::partition(&self.region)
     }
 
     /// An ARN in this region of any account: `arn:aws:sqs:eu-west-1:*:{rest}`.

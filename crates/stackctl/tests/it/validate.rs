@@ -2,15 +2,20 @@
 
 use crate::helpers::{Scratch, stackctl, stderr, stdout};
 
-#[test]
-fn a_valid_file_is_summarised() {
+/// `stackctl validate` of a `stack.toml` holding `text`.
+fn validate(text: &str) -> std::process::Output {
     let scratch = Scratch::new();
-    scratch.write("stack.toml", "[stack]\nname = \"shop\"\n");
-    let output = stackctl()
+    scratch.write("stack.toml", text);
+    stackctl()
         .arg("validate")
         .current_dir(scratch.path())
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_valid_file_is_summarised() {
+    let output = validate("[stack]\nname = \"shop\"\n");
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         stdout(&output),
@@ -20,16 +25,9 @@ fn a_valid_file_is_summarised() {
 
 #[test]
 fn a_file_with_buckets_names_each_with_its_global_name_and_expiry() {
-    let scratch = Scratch::new();
-    scratch.write(
-        "stack.toml",
+    let output = validate(
         "[stack]\nname = \"shop\"\n[buckets.uploads]\nexpire_after_days = 7\n[buckets.reports]\n",
     );
-    let output = stackctl()
-        .arg("validate")
-        .current_dir(scratch.path())
-        .output()
-        .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         stdout(&output).ends_with(

@@ -10,7 +10,7 @@ mod empty;
 mod model;
 mod read;
 
-pub use model::{Bucket, BucketState, ENCRYPTION, EXPIRY_RULE, Objects, arn, partition};
+pub use model::{Bucket, BucketState, ENCRYPTION, EXPIRY_RULE, Objects, arn};
 
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLocationConstraint, CreateBucketConfiguration,
@@ -169,7 +169,7 @@ impl Resource for Bucket {
 fn output(ctx: &Context, name: &str) -> Output {
     Output {
         aws_id: name.to_owned(),
-        arn: Some(arn(partition(&ctx.region), name)),
+        arn: Some(arn(&ctx.region, name)),
         url: None,
     }
 }

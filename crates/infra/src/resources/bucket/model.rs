@@ -34,18 +34,7 @@ pub struct BucketState {
     pub objects: Objects,
 }
 
-/// A bucket's ARN (S3 ARNs name no region or account).
-pub fn arn(partition: &str, name: &str) -> String {
-    format!("arn:{partition}:s3:::{name}")
-}
-
-/// The partition of `region`'s ARNs.
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
+/// The ARN of the bucket `name` in `region` (S3 ARNs name only the region's partition).
+pub fn arn(region: &str, name: &str) -> String {
+    format!("arn:{}:s3:::{name}", crate::aws::partition(region))
 }

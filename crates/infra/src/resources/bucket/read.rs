@@ -75,7 +75,7 @@ async fn read_one(
         };
     Ok(Some(Found {
         id,
-        arn: Some(model::arn(model::partition(&ctx.region), &name)),
+        arn: Some(model::arn(&ctx.region, &name)),
         aws_id: name,
         state: "available".into(),
         tags,

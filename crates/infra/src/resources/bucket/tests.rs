@@ -99,7 +99,7 @@ fn only_a_bucket_s_own_arn_names_a_bucket() {
     );
     assert_eq!(read::name_of("arn:aws:s3:::s-uploads/key"), None);
     assert_eq!(read::name_of("arn:aws:sqs:us-east-1:1:s-q"), None);
-    assert_eq!(arn(partition("cn-north-1"), "b"), "arn:aws-cn:s3:::b");
+    assert_eq!(arn("cn-north-1", "b"), "arn:aws-cn:s3:::b");
 }
 
 mod calls {
