@@ -22,17 +22,28 @@ pub struct Config {
     pub receive_wait: Duration,
     /// How logs are written (`LOG_FORMAT=json|text`; default text in `devel`, JSON elsewhere).
     pub log_format: LogFormat,
-    /// Where even-sum jobs are kept and how many threads sum them (`ENV=devel` only).
+    /// Where even-sum jobs are kept and summed; `None` where the service takes none.
     pub jobs: Option<JobsConfig>,
 }
 
-/// Even-sum jobs on this machine.
+/// Where even-sum jobs are kept and summed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobsConfig {
-    /// The folder of inputs and records (`JOBS_DIR`, default `app-jobs` in the temporary folder).
-    pub dir: PathBuf,
-    /// Summing threads (`JOB_THREADS`, default one per core).
-    pub threads: usize,
+pub enum JobsConfig {
+    /// On this machine (`ENV=devel` with no bucket).
+    Local {
+        /// The folder of inputs and records (`JOBS_DIR`, default `app-jobs` in the temporary
+        /// folder).
+        dir: PathBuf,
+        /// Summing threads (`JOB_THREADS`, default one per core).
+        threads: usize,
+    },
+    /// In a bucket (`JOBS_BUCKET`, or `S3_BUCKET_JOBS`, which stackctl sets for a service that
+    /// reads or writes the stack's bucket `jobs`), parts on `SQS_QUEUE_URL` for `app worker`.
+    Bucket {
+        name: String,
+        /// The size of a part (`JOB_PART_MIB`, default 16 MiB).
+        part_bytes: u64,
+    },
 }
 
 /// The queue the service talks to.
@@ -116,11 +127,7 @@ impl Config {
                 });
             }
         };
-        let jobs = if environment == DEVEL {
-            Some(jobs_config(&var)?)
-        } else {
-            None
-        };
+        let jobs = jobs(&var, &queue, &environment)?;
         Ok(Self {
             port,
             environment,
@@ -132,7 +139,44 @@ impl Config {
     }
 }
 
-fn jobs_config(var: &impl Fn(&str) -> Option<String>) -> Result<JobsConfig, ConfigError> {
+/// Where jobs go: a bucket when one is named (the parts need the SQS queue), else a local
+/// folder in `ENV=devel`, else nowhere.
+fn jobs(
+    var: &impl Fn(&str) -> Option<String>,
+    queue: &QueueConfig,
+    environment: &str,
+) -> Result<Option<JobsConfig>, ConfigError> {
+    let bucket = var("JOBS_BUCKET").or_else(|| var("S3_BUCKET_JOBS"));
+    match (bucket, queue) {
+        (Some(name), QueueConfig::Sqs { .. }) => Ok(Some(JobsConfig::Bucket {
+            name,
+            part_bytes: part_bytes(var)?,
+        })),
+        (Some(name), QueueConfig::InMemory) => Err(ConfigError::Invalid {
+            name: "JOBS_BUCKET",
+            value: name,
+            reason: "jobs in a bucket send their parts to SQS_QUEUE_URL, which is not set",
+        }),
+        (None, _) if environment == DEVEL => Ok(Some(local_jobs(var)?)),
+        (None, _) => Ok(None),
+    }
+}
+
+fn part_bytes(var: &impl Fn(&str) -> Option<String>) -> Result<u64, ConfigError> {
+    match var("JOB_PART_MIB") {
+        None => Ok(crate::jobs::on_aws::PART_BYTES),
+        Some(value) => match value.trim().parse::<u64>() {
+            Ok(mib) if (1..=1024).contains(&mib) => Ok(mib << 20),
+            _ => Err(ConfigError::Invalid {
+                name: "JOB_PART_MIB",
+                value,
+                reason: "expected whole MiB from 1 to 1024",
+            }),
+        },
+    }
+}
+
+fn local_jobs(var: &impl Fn(&str) -> Option<String>) -> Result<JobsConfig, ConfigError> {
     let dir = var("JOBS_DIR").map_or_else(|| std::env::temp_dir().join("app-jobs"), PathBuf::from);
     let threads = match var("JOB_THREADS") {
         None => std::thread::available_parallelism().map_or(1, usize::from),
@@ -147,7 +191,7 @@ fn jobs_config(var: &impl Fn(&str) -> Option<String>) -> Result<JobsConfig, Conf
             }
         },
     };
-    Ok(JobsConfig { dir, threads })
+    Ok(JobsConfig::Local { dir, threads })
 }
 
 #[cfg(test)]
@@ -171,8 +215,10 @@ mod tests {
         assert_eq!(config.queue, QueueConfig::InMemory);
         assert_eq!(config.receive_wait, Duration::from_secs(1));
         assert_eq!(config.log_format, LogFormat::Text);
-        let jobs = config.jobs.unwrap();
-        assert!(jobs.dir.ends_with("app-jobs") && jobs.threads >= 1);
+        let Some(JobsConfig::Local { dir, threads }) = config.jobs else {
+            panic!("{:?}", config.jobs)
+        };
+        assert!(dir.ends_with("app-jobs") && threads >= 1);
     }
 
     #[test]
@@ -194,7 +240,37 @@ mod tests {
         );
         assert_eq!(config.receive_wait, Duration::from_secs(20));
         assert_eq!(config.log_format, LogFormat::Json);
-        assert_eq!(config.jobs, None, "jobs run in ENV=devel only");
+        assert_eq!(config.jobs, None, "no bucket, no jobs outside ENV=devel");
+    }
+
+    #[test]
+    fn jobs_go_to_a_bucket_named_by_stackctl_or_by_hand() {
+        let queue = ("SQS_QUEUE_URL", "http://127.0.0.1:5055/123/q");
+        for (vars, bucket) in [
+            (vec![("S3_BUCKET_JOBS", "shop-jobs"), queue], "shop-jobs"),
+            (
+                vec![("JOBS_BUCKET", "mine"), ("S3_BUCKET_JOBS", "x"), queue],
+                "mine",
+            ),
+            (
+                vec![("ENV", "prod"), ("S3_BUCKET_JOBS", "shop-jobs"), queue],
+                "shop-jobs",
+            ),
+        ] {
+            let config = config(&vars).unwrap();
+            let name = bucket.to_owned();
+            let part_bytes = crate::jobs::on_aws::PART_BYTES;
+            let want = Some(JobsConfig::Bucket { name, part_bytes });
+            assert_eq!(config.jobs, want, "{vars:?}");
+        }
+        let tuned = config(&[("S3_BUCKET_JOBS", "b"), queue, ("JOB_PART_MIB", "4")]).unwrap();
+        assert!(
+            matches!(tuned.jobs, Some(JobsConfig::Bucket { part_bytes, .. }) if part_bytes == 4 << 20)
+        );
+        let err = config(&[("S3_BUCKET_JOBS", "b"), queue, ("JOB_PART_MIB", "0")]).unwrap_err();
+        assert!(err.to_string().contains("JOB_PART_MIB"), "{err}");
+        let err = config(&[("S3_BUCKET_JOBS", "shop-jobs")]).unwrap_err();
+        assert!(err.to_string().contains("SQS_QUEUE_URL"), "{err}");
     }
 
     #[test]

@@ -20,8 +20,9 @@
 //! - [`heartbeat`]: keeps a message hidden while it is worked on, so long work never runs twice.
 //! - [`frontend`]: `app frontend`, a page with a form that posts to a backend found by name
 //!   (`SERVICE_URL_BACKEND`).
-//! - [`jobs`]: even-sum jobs over HTTP in `ENV=devel`: the job store, and the threads that sum
-//!   the jobs' parts fairly between clients.
+//! - [`jobs`]: even-sum jobs over HTTP: in the stack's bucket with parts on the queue for
+//!   `app worker` (on AWS), or in a local folder summed on threads fairly between clients
+//!   (`ENV=devel`).
 //! - [`even_sum`]: the even-sum task's arithmetic (the exact sum of the even integers of an
 //!   input of any size) and `app even-sum FILE`, which sums a file on several threads.
 

@@ -9,9 +9,11 @@ use app::error::error_chain;
 use app::startup::{Application, shutdown_signal};
 
 const USAGE: &str = "usage: app [serve | worker | frontend | even-sum FILE [--threads N]]
-  serve     the message API on PORT (the default); with ENV=devel also even-sum jobs
-            (POST /jobs/even-sum), kept in JOBS_DIR and summed on JOB_THREADS threads
-  worker    consume SQS_QUEUE_URL, logging each message's execution_ms and lead_ms
+  serve     the message API on PORT (the default), and even-sum jobs (POST /jobs/even-sum):
+            with S3_BUCKET_JOBS (or JOBS_BUCKET) kept in that bucket, their parts sent to
+            SQS_QUEUE_URL; else with ENV=devel kept in JOBS_DIR, summed on JOB_THREADS threads
+  worker    consume SQS_QUEUE_URL, logging each message's execution_ms and lead_ms; with
+            S3_BUCKET_JOBS (or JOBS_BUCKET) also sum the even-sum parts it carries
   frontend  a form on PORT that posts to SERVICE_URL_BACKEND
   even-sum  the exact sum of the even integers in FILE (whitespace-separated), as JSON,
             on N threads (default: one per core)";
@@ -111,7 +113,7 @@ async fn serve() -> ExitCode {
         port = app.port(),
         environment = %config.environment,
         queue = %app.queue().describe(),
-        jobs = %app.jobs_dir().map_or_else(|| "off (ENV=devel only)".into(), |d| d.display().to_string()),
+        jobs = %app.jobs_home(),
         "listening"
     );
     match app.run_until(shutdown_signal()).await {
@@ -140,7 +142,11 @@ async fn worker() -> ExitCode {
     };
     app::telemetry::init(config.log_format);
     let aws = aws_config::load_from_env().await;
-    let worker = app::worker::Worker::new(aws_sdk_sqs::Client::new(&aws), url.clone());
+    let mut worker = app::worker::Worker::new(aws_sdk_sqs::Client::new(&aws), url.clone());
+    if let Some(app::config::JobsConfig::Bucket { name, .. }) = &config.jobs {
+        worker = worker.with_jobs(app::startup::aws_jobs(name, url).await);
+        tracing::info!(bucket = %name, "summing even-sum parts from the bucket");
+    }
     tracing::info!(queue = %worker.url(), "consuming");
     let handled = worker.run_until(shutdown_signal()).await;
     tracing::info!(handled, "stopped");

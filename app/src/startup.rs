@@ -13,13 +13,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
-use crate::config::{Config, QueueConfig};
+use crate::config::{Config, JobsConfig, QueueConfig};
 use crate::error::AppError;
+use crate::jobs::bucket::BucketStore;
 use crate::jobs::dispatch::Dispatcher;
+use crate::jobs::on_aws::AwsJobs;
 use crate::jobs::store::LocalStore;
 use crate::queue::{MemoryQueue, Queue, SqsQueue};
 use crate::routes;
-pub use crate::state::AppState;
+pub use crate::state::{AppState, Jobs};
 
 /// Bodies above this are refused before they are read in full. Larger than the SQS limit,
 /// since JSON escaping can make a body longer than the message it carries.
@@ -92,6 +94,20 @@ pub enum StartupError {
     Serve(#[source] std::io::Error),
     #[error("could not open the job store")]
     Jobs(#[source] crate::jobs::store::StoreError),
+    #[error("jobs in a bucket send their parts to SQS_QUEUE_URL, which is not set")]
+    NoPartQueue,
+}
+
+/// Jobs in bucket `bucket`, parts on the queue at `url`, through the standard AWS chain.
+pub async fn aws_jobs(bucket: &str, url: &str) -> AwsJobs {
+    let aws = aws_config::load_from_env().await;
+    // The emulator (and other S3 stand-ins) serve buckets by path, not by host name.
+    let path_style = aws.endpoint_url().is_some();
+    let s3 = aws_sdk_s3::config::Builder::from(&aws)
+        .force_path_style(path_style)
+        .build();
+    let store = BucketStore::new(aws_sdk_s3::Client::from_conf(s3), bucket);
+    AwsJobs::new(store, aws_sdk_sqs::Client::new(&aws), url)
 }
 
 /// A bound, not yet running, server.
@@ -124,9 +140,18 @@ impl Application {
                 source,
             })?;
         let jobs = match &config.jobs {
-            Some(jobs) => {
-                let store = LocalStore::open(&jobs.dir).map_err(StartupError::Jobs)?;
-                Some(Dispatcher::start(store, jobs.threads).map_err(StartupError::Jobs)?)
+            Some(JobsConfig::Local { dir, threads }) => {
+                let store = LocalStore::open(dir).map_err(StartupError::Jobs)?;
+                let dispatcher = Dispatcher::start(store, *threads).map_err(StartupError::Jobs)?;
+                Some(Jobs::Local(dispatcher))
+            }
+            Some(JobsConfig::Bucket { name, part_bytes }) => {
+                let QueueConfig::Sqs { url } = &config.queue else {
+                    return Err(StartupError::NoPartQueue);
+                };
+                Some(Jobs::Aws(
+                    aws_jobs(name, url).await.with_part_bytes(*part_bytes),
+                ))
             }
             None => None,
         };
@@ -149,9 +174,13 @@ impl Application {
         &self.state.queue
     }
 
-    /// Where even-sum jobs are kept, when this process runs them.
-    pub fn jobs_dir(&self) -> Option<&std::path::Path> {
-        self.state.jobs.as_ref().map(|d| d.store().dir())
+    /// Where even-sum jobs are kept, for the start-up log line.
+    pub fn jobs_home(&self) -> String {
+        match &self.state.jobs {
+            Some(Jobs::Local(dispatcher)) => dispatcher.store().dir().display().to_string(),
+            Some(Jobs::Aws(jobs)) => format!("s3://{}", jobs.store().bucket()),
+            None => "off (ENV=devel, or a bucket: S3_BUCKET_JOBS)".into(),
+        }
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
@@ -164,8 +193,8 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(StartupError::Serve);
-        if let Some(jobs) = jobs {
-            jobs.close();
+        if let Some(Jobs::Local(dispatcher)) = jobs {
+            dispatcher.close();
         }
         served
     }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::jobs::dispatch::Dispatcher;
+use crate::jobs::on_aws::AwsJobs;
 use crate::queue::Queue;
 
 /// What every handler shares.
@@ -10,6 +11,15 @@ use crate::queue::Queue;
 pub struct AppState {
     pub environment: Arc<str>,
     pub queue: Queue,
-    /// The even-sum jobs' store and workers (`ENV=devel`); `None` where jobs are not run.
-    pub jobs: Option<Dispatcher>,
+    /// Where even-sum jobs are kept and summed; `None` where the service takes none.
+    pub jobs: Option<Jobs>,
+}
+
+/// Where even-sum jobs are kept and summed.
+#[derive(Debug, Clone)]
+pub enum Jobs {
+    /// In a local folder, on this process's threads (`ENV=devel`).
+    Local(Dispatcher),
+    /// In the stack's bucket, by `app worker` tasks taking parts from the queue.
+    Aws(AwsJobs),
 }

@@ -9,6 +9,12 @@
 //! on, so a job longer than the queue's visibility timeout is not handed to a second worker. A
 //! message whose handling fails is not deleted: SQS hands it out again after the visibility
 //! timeout, and moves it to the dead-letter queue after the stack's `dead_letter_max_receives`.
+//!
+//! A message `{"even_sum_part": …}` is a part of an even-sum job kept in the stack's bucket
+//! ([`crate::jobs::on_aws`]): the worker sums it from the bucket under the same heartbeat. On
+//! the queue's last attempt (its receive count at `dead_letter_max_receives`) a part that
+//! fails again is recorded as failed, so its job fails with the reason, and its message is left
+//! to go on to the dead-letter queue.
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -17,6 +23,8 @@ use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use tokio::sync::OnceCell;
 
 use crate::heartbeat::Heartbeat;
+use crate::jobs::on_aws::{AwsJobs, Handling, JobError};
+use crate::jobs::part::PartMessage;
 use crate::queue::QueueError;
 
 /// SQS's longest long poll: an idle worker makes one call every 20 s.
@@ -43,6 +51,27 @@ pub struct Worker {
     poll: Duration,
     /// Read from the queue at the first receive.
     heartbeat: OnceCell<Heartbeat>,
+    /// The queue's `maxReceiveCount`, read at the first part (`None`: no dead-letter queue).
+    max_receives: OnceCell<Option<u32>>,
+    /// Where even-sum parts are summed from, when the service has a jobs bucket.
+    jobs: Option<AwsJobs>,
+}
+
+/// Why a message was not handled (it stays on the queue).
+#[derive(Debug, thiserror::Error)]
+pub enum WorkError {
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("an even-sum part")]
+    Part(#[from] JobError),
+    #[error(
+        "an even-sum part came, but this worker has no jobs bucket (S3_BUCKET_JOBS or JOBS_BUCKET)"
+    )]
+    NoBucket,
+    #[error(
+        "the part failed on its last attempt: its job is failed, the message goes to the dead-letter queue"
+    )]
+    GaveUp,
 }
 
 impl Worker {
@@ -52,7 +81,23 @@ impl Worker {
             url: url.into(),
             poll: Duration::from_secs(POLL_SECS.unsigned_abs().into()),
             heartbeat: OnceCell::new(),
+            max_receives: OnceCell::new(),
+            jobs: None,
         }
+    }
+
+    /// Sums the even-sum parts that come on the queue from `jobs`' bucket.
+    #[must_use]
+    pub fn with_jobs(mut self, jobs: AwsJobs) -> Self {
+        self.jobs = Some(jobs);
+        self
+    }
+
+    async fn max_receives(&self) -> Option<u32> {
+        *self
+            .max_receives
+            .get_or_init(|| crate::heartbeat::max_receives(&self.client, &self.url))
+            .await
     }
 
     /// Keeps messages hidden `visibility` at a time instead of the queue's own timeout (tests).
@@ -120,6 +165,7 @@ impl Worker {
             .max_number_of_messages(BATCH)
             .wait_time_seconds(wait)
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await
             .map_err(|e| QueueError::sqs("ReceiveMessage", e))?;
@@ -144,17 +190,26 @@ impl Worker {
         Ok(done)
     }
 
-    async fn handle(
-        &self,
-        heartbeat: &Heartbeat,
-        message: &Message,
-    ) -> Result<Handled, QueueError> {
+    async fn handle(&self, heartbeat: &Heartbeat, message: &Message) -> Result<Handled, WorkError> {
         let started = Instant::now();
         let body = message.body().unwrap_or_default();
         let receipt = message.receipt_handle().ok_or(QueueError::Malformed {
             operation: "ReceiveMessage",
             missing: "a ReceiptHandle",
         })?;
+        if let Some(part) = PartMessage::parse(body) {
+            let jobs = self.jobs.as_ref().ok_or(WorkError::NoBucket)?;
+            let received = message
+                .attributes()
+                .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(1);
+            let last = self.max_receives().await.is_some_and(|max| received >= max);
+            match heartbeat.hold(receipt, jobs.run_part(&part, last)).await? {
+                Handling::Done => {}
+                Handling::GaveUp => return Err(WorkError::GaveUp),
+            }
+        }
         let work = work_ms(body);
         if work > 0 {
             heartbeat

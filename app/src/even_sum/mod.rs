@@ -413,4 +413,4 @@ pub fn sum_bytes(input: &[u8]) -> Result<Totals, BadToken> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -230,7 +230,7 @@ fn a_missing_file_is_named() {
 }
 
 /// Random tokens of 1 to 24 digits, signed or not, between every kind of whitespace.
-fn random_text(seed: u64, tokens: usize) -> (Vec<u8>, BigInt, u64) {
+pub(crate) fn random_text(seed: u64, tokens: usize) -> (Vec<u8>, BigInt, u64) {
     let mut x = seed;
     let mut next = || {
         x = x

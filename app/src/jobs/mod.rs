@@ -1,16 +1,22 @@
 //! Even-sum jobs over HTTP: a client uploads a file (`POST /jobs/even-sum`), the service sums
-//! it in parts on worker threads, and the client asks how far it got (`GET /jobs/{id}`) and
-//! for the answer (`GET /jobs/{id}/result`).
+//! it in parts, and the client asks how far it got (`GET /jobs/{id}`) and for the answer
+//! (`GET /jobs/{id}/result`). Two homes, one API ([`crate::state::Jobs`]):
 //!
-//! - [`store`]: where inputs and job records live (a local folder in `ENV=devel`).
-//! - [`dispatch`]: the worker threads and the fair queue of parts they take from: one client
-//!   at a time in turn, so a small job of one client is not stuck behind another's 5 GB.
+//! - In `ENV=devel`, on this machine: [`store`] keeps inputs and records in a local folder,
+//!   [`dispatch`] sums parts on threads, taking from a fair queue: one client at a time in
+//!   turn, so a small job of one client is not stuck behind another's 5 GB.
+//! - On AWS: [`bucket`] keeps inputs, records and part results in the stack's bucket, and
+//!   [`on_aws`] sends the parts to the service's queue, where `app worker` tasks sum them
+//!   ([`part`]: a part's message, its window of the input, its result).
 //!
 //! A job's record is the truth about it: the handlers read it from the store, never from the
 //! worker's memory, and the worker writes it at every change of status (and its progress a few
 //! times a second).
 
+pub mod bucket;
 pub mod dispatch;
+pub mod on_aws;
+pub mod part;
 pub mod store;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -51,6 +57,12 @@ pub struct Job {
     pub finished_ms: Option<u64>,
     pub error: Option<String>,
     pub result: Option<Answer>,
+    /// The input's key in the stack's bucket (jobs kept on AWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// How many parts the input was cut into (jobs kept on AWS).
+    #[serde(default)]
+    pub parts: u64,
 }
 
 impl Job {
@@ -67,6 +79,8 @@ impl Job {
             finished_ms: None,
             error: None,
             result: None,
+            input: None,
+            parts: 0,
         }
     }
 

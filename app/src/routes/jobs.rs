@@ -10,10 +10,13 @@ use futures::StreamExt;
 use std::io::Write;
 
 use crate::error::{error_chain, json_error};
+use crate::jobs::bucket::upload::UploadError;
+use crate::jobs::bucket::{BucketError, input_key};
 use crate::jobs::dispatch::Dispatcher;
+use crate::jobs::on_aws::JobError;
 use crate::jobs::store::StoreError;
-use crate::jobs::{ClientIdError, Job, Status, client_id, new_job_id};
-use crate::state::AppState;
+use crate::jobs::{ClientIdError, Job, Status, client_id, is_job_id, new_job_id};
+use crate::state::{AppState, Jobs};
 
 /// Bytes gathered before each write to disk.
 const WRITE_BYTES: usize = 1 << 20;
@@ -26,17 +29,24 @@ pub enum JobsError {
     #[error(transparent)]
     ClientId(#[from] ClientIdError),
     #[error(
-        "even-sum jobs run only with ENV=devel for now (a local folder holds inputs and records); \
-         on AWS they need the stack's bucket and table, which this version does not use yet"
+        "this service takes no even-sum jobs: they need ENV=devel (a local folder) or a bucket \
+         (S3_BUCKET_JOBS, set by stackctl for a service that writes the stack's bucket `jobs`)"
     )]
     NotHere,
     #[error("{0}")]
     BadJson(String),
     #[error(
-        "{0:?} is not in the stack's bucket: an s3_uri must name an object in it (ENV=devel has \
-         no bucket: post the file itself as the body)"
+        "{uri:?} is not an input in the stack's bucket: an s3_uri must name an object of \
+         s3://{bucket}/ outside jobs/"
     )]
-    OutsideBucket(String),
+    OutsideBucket { uri: String, bucket: String },
+    #[error(
+        "{0:?}: ENV=devel keeps jobs in a local folder and has no bucket; post the file itself \
+         as the body"
+    )]
+    NoBucket(String),
+    #[error("there is no object at {0}")]
+    NoInput(String),
     #[error("the upload was cut off after {bytes} bytes: {reason}")]
     CutOff { bytes: u64, reason: String },
     #[error("no job {0}")]
@@ -49,6 +59,29 @@ pub enum JobsError {
     Full(#[source] StoreError),
     #[error("the job store failed")]
     Store(#[source] StoreError),
+    #[error("the job store (the stack's bucket and queue) failed; try again")]
+    Aws(#[source] JobError),
+}
+
+impl From<BucketError> for JobsError {
+    fn from(err: BucketError) -> Self {
+        Self::Aws(err.into())
+    }
+}
+
+impl From<JobError> for JobsError {
+    fn from(err: JobError) -> Self {
+        Self::Aws(err)
+    }
+}
+
+impl From<UploadError> for JobsError {
+    fn from(err: UploadError) -> Self {
+        match err {
+            UploadError::CutOff { bytes, reason } => Self::CutOff { bytes, reason },
+            UploadError::Bucket(err) => err.into(),
+        }
+    }
 }
 
 impl From<StoreError> for JobsError {
@@ -64,23 +97,40 @@ impl From<StoreError> for JobsError {
 impl IntoResponse for JobsError {
     fn into_response(self) -> Response {
         let status = match &self {
-            Self::ClientId(_) | Self::BadJson(_) | Self::CutOff { .. } => StatusCode::BAD_REQUEST,
+            Self::ClientId(_) | Self::BadJson(_) | Self::CutOff { .. } | Self::NoInput(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::NotHere => StatusCode::NOT_IMPLEMENTED,
-            Self::OutsideBucket(_) => StatusCode::FORBIDDEN,
+            Self::OutsideBucket { .. } | Self::NoBucket(_) => StatusCode::FORBIDDEN,
             Self::Unknown(_) => StatusCode::NOT_FOUND,
             Self::NotDone { .. } | Self::Failed { .. } => StatusCode::CONFLICT,
             Self::Full(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Aws(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         if let Self::Full(cause) | Self::Store(cause) = &self {
+            tracing::error!(error = %error_chain(cause), "job store call failed");
+        }
+        if let Self::Aws(cause) = &self {
             tracing::error!(error = %error_chain(cause), "job store call failed");
         }
         json_error(status, self.to_string())
     }
 }
 
-fn dispatcher(state: &AppState) -> Result<&Dispatcher, JobsError> {
+fn jobs(state: &AppState) -> Result<&Jobs, JobsError> {
     state.jobs.as_ref().ok_or(JobsError::NotHere)
+}
+
+fn accepted(job: &Job) -> Response {
+    tracing::info!(job_id = %job.job_id, client = %job.client, bytes = job.bytes, "job queued");
+    let location = format!("/jobs/{}", job.job_id);
+    (
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(serde_json::json!({ "job_id": job.job_id, "status": job.status, "bytes": job.bytes })),
+    )
+        .into_response()
 }
 
 /// `POST /jobs/even-sum`: the body is the input (any content type but JSON), or JSON
@@ -90,7 +140,7 @@ pub async fn submit_even_sum(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, JobsError> {
-    let dispatcher = dispatcher(&state)?.clone();
+    let jobs = jobs(&state)?.clone();
     let client = client_id(
         headers
             .get("x-client-id")
@@ -104,28 +154,61 @@ pub async fn submit_even_sum(
                 .to_ascii_lowercase()
                 .starts_with("application/json")
         });
-    if json {
-        let uri = s3_uri(body).await?;
-        return Err(JobsError::OutsideBucket(uri));
-    }
     let id = new_job_id();
-    let bytes = match receive(&dispatcher, &id, body).await {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            dispatcher.store().remove_input(&id);
-            return Err(err);
+    let job = match (jobs, json) {
+        (Jobs::Local(_), true) => return Err(JobsError::NoBucket(s3_uri(body).await?)),
+        (Jobs::Local(dispatcher), false) => {
+            let bytes = match receive(&dispatcher, &id, body).await {
+                Ok(bytes) => bytes,
+                Err(err) => {
+                    dispatcher.store().remove_input(&id);
+                    return Err(err);
+                }
+            };
+            let job = Job::queued(id, client, bytes);
+            let queued = job.clone();
+            blocking(move || dispatcher.submit(queued)).await?;
+            job
+        }
+        (Jobs::Aws(aws), true) => {
+            let uri = s3_uri(body).await?;
+            let key = key_in(&uri, aws.store().bucket())?;
+            let Some(bytes) = aws.store().size(&key).await? else {
+                return Err(JobsError::NoInput(uri));
+            };
+            let job = Job {
+                input: Some(key),
+                ..Job::queued(id, client, bytes)
+            };
+            aws.queue(job).await?
+        }
+        (Jobs::Aws(aws), false) => {
+            let key = input_key(&id);
+            let bytes = aws.store().upload(&key, body.into_data_stream()).await?;
+            let job = Job {
+                input: Some(key),
+                ..Job::queued(id, client, bytes)
+            };
+            aws.queue(job).await?
         }
     };
-    let job = Job::queued(id.clone(), client, bytes);
-    blocking(move || dispatcher.submit(job)).await?;
-    tracing::info!(job_id = %id, bytes, "job queued");
-    let location = format!("/jobs/{id}");
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, location)],
-        Json(serde_json::json!({ "job_id": id, "status": Status::Queued, "bytes": bytes })),
-    )
-        .into_response())
+    Ok(accepted(&job))
+}
+
+/// The key of `uri` when it names an input in `bucket`: anything but the jobs' own records.
+fn key_in(uri: &str, bucket: &str) -> Result<String, JobsError> {
+    let Some((in_bucket, key)) = uri.strip_prefix("s3://").and_then(|r| r.split_once('/')) else {
+        return Err(JobsError::BadJson(format!(
+            "s3_uri {uri:?} is not of the form s3://bucket/key"
+        )));
+    };
+    if in_bucket != bucket || key.is_empty() || key.starts_with("jobs/") {
+        return Err(JobsError::OutsideBucket {
+            uri: uri.to_owned(),
+            bucket: bucket.to_owned(),
+        });
+    }
+    Ok(key.to_owned())
 }
 
 /// The `s3_uri` of a JSON body.
@@ -205,11 +288,16 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn find(state: &AppState, id: String) -> Result<Job, JobsError> {
-    let store = dispatcher(state)?.store().clone();
-    let lookup = id.clone();
-    blocking(move || store.get(&lookup))
-        .await?
-        .ok_or(JobsError::Unknown(id))
+    let found = match jobs(state)? {
+        Jobs::Local(dispatcher) => {
+            let store = dispatcher.store().clone();
+            let lookup = id.clone();
+            blocking(move || store.get(&lookup)).await?
+        }
+        Jobs::Aws(_) if !is_job_id(&id) => None,
+        Jobs::Aws(aws) => aws.status(&id).await?,
+    };
+    found.ok_or(JobsError::Unknown(id))
 }
 
 /// `GET /jobs/{id}`.

@@ -99,11 +99,37 @@ async fn spawn(config: Config, queue: Queue) -> TestApp {
 pub async fn spawn_app_with_jobs(dir: &std::path::Path, threads: usize) -> TestApp {
     let wait = Duration::from_millis(10);
     let mut config = test_config("devel", QueueConfig::InMemory, wait);
-    config.jobs = Some(app::config::JobsConfig {
+    config.jobs = Some(app::config::JobsConfig::Local {
         dir: dir.to_owned(),
         threads,
     });
     spawn(config, Queue::Memory(app::queue::MemoryQueue::new(wait))).await
+}
+
+/// The service with even-sum jobs in `bucket`, parts of `part_bytes` sent to the queue `url`.
+pub async fn spawn_app_with_bucket(bucket: &str, url: &str, part_bytes: u64) -> TestApp {
+    let wait = Duration::from_millis(10);
+    let mut config = test_config("test", QueueConfig::Sqs { url: url.into() }, wait);
+    config.jobs = Some(app::config::JobsConfig::Bucket {
+        name: bucket.into(),
+        part_bytes,
+    });
+    let queue = Queue::Sqs(SqsQueue::new(sqs_client().await, url, wait));
+    spawn(config, queue).await
+}
+
+/// An S3 client for the emulator (buckets by path, as the emulator serves them).
+pub async fn s3_client() -> aws_sdk_s3::Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(emulator_endpoint())
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .load()
+        .await;
+    let s3 = aws_sdk_s3::config::Builder::from(&config)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(s3)
 }
 
 /// The service on a new emulator queue; returns the app and the queue URL.

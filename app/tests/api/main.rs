@@ -5,6 +5,7 @@
 mod even_sum;
 mod helpers;
 mod jobs;
+mod jobs_aws;
 mod message;
 mod modes;
 mod openapi;

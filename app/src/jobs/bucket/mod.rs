@@ -1,0 +1,311 @@
+//! Where jobs live on AWS: the stack's bucket. Every process (the API's tasks, the workers)
+//! reads and writes the same objects, so no job lives in one process's memory:
+//!
+//! - `inputs/<id>`: an uploaded input (a multipart upload, 8 MiB at a time);
+//! - `jobs/<id>.json`: the job's record, written when it is queued and when it finishes;
+//! - `jobs/<id>/started`: when its first part started (written once, never replaced);
+//! - `jobs/<id>/parts/<index>.json`: what each part came to. A part redone (its worker died
+//!   before deleting its message) writes the same object again: never counted twice.
+//!
+//! [`upload`] streams an input in.
+
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::Job;
+use super::part::PartResult;
+use crate::error::error_chain;
+
+pub mod upload;
+
+/// Part results read at once when a job is added up.
+const READ_AT_ONCE: usize = 16;
+
+/// A bucket call that failed, with the object it was about.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} s3://{bucket}/{key}: {reason}")]
+pub struct BucketError {
+    action: &'static str,
+    bucket: String,
+    key: String,
+    reason: String,
+    /// The object (or the bucket) is not there.
+    missing: bool,
+}
+
+impl BucketError {
+    pub fn is_missing(&self) -> bool {
+        self.missing
+    }
+}
+
+/// The jobs' objects in one bucket.
+#[derive(Debug, Clone)]
+pub struct BucketStore {
+    pub(crate) s3: aws_sdk_s3::Client,
+    pub(crate) bucket: String,
+}
+
+pub fn input_key(id: &str) -> String {
+    format!("inputs/{id}")
+}
+
+fn record_key(id: &str) -> String {
+    format!("jobs/{id}.json")
+}
+
+fn parts_prefix(id: &str) -> String {
+    format!("jobs/{id}/parts/")
+}
+
+fn started_key(id: &str) -> String {
+    format!("jobs/{id}/started")
+}
+
+impl BucketStore {
+    pub fn new(s3: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        Self {
+            s3,
+            bucket: bucket.into(),
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    pub(crate) fn error<E>(
+        &self,
+        action: &'static str,
+        key: &str,
+    ) -> impl FnOnce(E) -> BucketError + use<E>
+    where
+        E: std::error::Error + 'static,
+    {
+        let (bucket, key) = (self.bucket.clone(), key.to_owned());
+        move |err| BucketError {
+            action,
+            bucket,
+            key,
+            reason: error_chain(&err),
+            missing: false,
+        }
+    }
+
+    /// As [`Self::error`] for an AWS call: a 404 answer says the object is missing.
+    fn sdk<E>(
+        &self,
+        action: &'static str,
+        key: &str,
+    ) -> impl FnOnce(SdkError<E>) -> BucketError + use<E>
+    where
+        E: std::error::Error + 'static,
+    {
+        let error = self.error(action, key);
+        move |err| {
+            let missing = err
+                .raw_response()
+                .is_some_and(|r| r.status().as_u16() == 404);
+            BucketError {
+                missing,
+                ..error(err)
+            }
+        }
+    }
+
+    pub(crate) async fn put(&self, key: &str, body: Bytes) -> Result<(), BucketError> {
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(self.sdk("write", key))?;
+        Ok(())
+    }
+
+    async fn put_json(&self, key: &str, value: &impl Serialize) -> Result<(), BucketError> {
+        let body = serde_json::to_vec(value).map_err(self.error("encode", key))?;
+        self.put(key, body.into()).await
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, BucketError> {
+        let out = match self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(err) => {
+                let err = self.sdk("read", key)(err);
+                return if err.is_missing() { Ok(None) } else { Err(err) };
+            }
+        };
+        let body = out.body.collect().await.map_err(self.error("read", key))?;
+        serde_json::from_slice(&body.into_bytes())
+            .map(Some)
+            .map_err(self.error("decode", key))
+    }
+
+    /// The size of the object `key`, or `None` when there is none.
+    pub async fn size(&self, key: &str) -> Result<Option<u64>, BucketError> {
+        match self
+            .s3
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(
+                out.content_length
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0),
+            )),
+            Err(err) => {
+                let err = self.sdk("look up", key)(err);
+                if err.is_missing() { Ok(None) } else { Err(err) }
+            }
+        }
+    }
+
+    /// The bytes of `key` from byte `from` to its end, as a stream (the caller stops reading
+    /// when it has what it needs).
+    pub async fn read_from(&self, key: &str, from: u64) -> Result<ByteStream, BucketError> {
+        let out = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={from}-"))
+            .send()
+            .await
+            .map_err(self.sdk("read", key))?;
+        Ok(out.body)
+    }
+
+    pub async fn put_record(&self, job: &Job) -> Result<(), BucketError> {
+        self.put_json(&record_key(&job.job_id), job).await
+    }
+
+    pub async fn record(&self, id: &str) -> Result<Option<Job>, BucketError> {
+        self.get_json(&record_key(id)).await
+    }
+
+    /// Notes when job `id` started, unless a part noted it before.
+    pub async fn mark_started(&self, id: &str, at_ms: u64) -> Result<(), BucketError> {
+        let key = started_key(id);
+        let put = self
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .body(ByteStream::from(at_ms.to_string().into_bytes()))
+            .if_none_match("*")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .raw_response()
+                    .is_some_and(|r| r.status().as_u16() == 412) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(self.sdk("write", &key)(err)),
+        }
+    }
+
+    /// When job `id`'s first part started, if one has.
+    pub async fn started(&self, id: &str) -> Result<Option<u64>, BucketError> {
+        self.get_json(&started_key(id)).await
+    }
+
+    pub async fn put_part(&self, id: &str, part: &PartResult) -> Result<(), BucketError> {
+        let key = format!("{}{:06}.json", parts_prefix(id), part.index);
+        self.put_json(&key, part).await
+    }
+
+    /// The keys under `prefix`.
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>, BucketError> {
+        let pages = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        futures::pin_mut!(pages);
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(self.sdk("list", prefix))?;
+            keys.extend(page.contents().iter().filter_map(|o| o.key.clone()));
+        }
+        Ok(keys)
+    }
+
+    /// How many of job `id`'s parts are done.
+    pub async fn parts_done(&self, id: &str) -> Result<u64, BucketError> {
+        Ok(self.keys(&parts_prefix(id)).await?.len() as u64)
+    }
+
+    /// What each of job `id`'s parts came to, in no order.
+    pub async fn parts(&self, id: &str) -> Result<Vec<PartResult>, BucketError> {
+        let keys = self.keys(&parts_prefix(id)).await?;
+        futures::stream::iter(keys)
+            .map(|key| async move { (self.get_json::<PartResult>(&key).await, key) })
+            .buffer_unordered(READ_AT_ONCE)
+            .map(|(read, key)| match read {
+                Ok(Some(part)) => Ok(part),
+                Ok(None) => Err(self.error("read", &key)(std::io::Error::other("gone"))),
+                Err(err) => Err(err),
+            })
+            .try_collect()
+            .await
+    }
+
+    /// Removes what a finished job no longer needs: its parts, its start mark, and its input
+    /// when the service uploaded it (an input the client put in the bucket is the client's).
+    pub async fn clean_up(&self, job: &Job) {
+        let mut keys = match self.keys(&parts_prefix(&job.job_id)).await {
+            Ok(keys) => keys,
+            Err(err) => {
+                tracing::warn!(error = %error_chain(&err), "could not list a finished job's parts");
+                Vec::new()
+            }
+        };
+        keys.push(started_key(&job.job_id));
+        if job.input.as_deref() == Some(input_key(&job.job_id).as_str()) {
+            keys.push(input_key(&job.job_id));
+        }
+        for batch in keys.chunks(1000) {
+            let objects = batch
+                .iter()
+                .filter_map(|k| ObjectIdentifier::builder().key(k).build().ok())
+                .collect();
+            let Ok(delete) = Delete::builder().set_objects(Some(objects)).build() else {
+                continue;
+            };
+            let deleted = self
+                .s3
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await;
+            if let Err(err) = deleted {
+                tracing::warn!(job_id = %job.job_id, error = %error_chain(&err), "could not remove a finished job's objects");
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Streaming an input into the bucket: a multipart upload of 8 MiB parts, so a 5 GB body is
+//! never held whole; an input under 8 MiB is one `PutObject`.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt};
+
+use super::{BucketError, BucketStore};
+use crate::error::error_chain;
+
+/// Bytes sent per upload part (S3 wants at least 5 MiB but for the last).
+const UPLOAD_PART: usize = 8 << 20;
+
+/// Why an upload did not end in a stored input.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("the upload was cut off after {bytes} bytes: {reason}")]
+    CutOff { bytes: u64, reason: String },
+    #[error(transparent)]
+    Bucket(#[from] BucketError),
+}
+
+impl BucketStore {
+    /// Streams `body` into the object `key`; answers its length. Nothing is left behind when
+    /// the body is cut off or a call fails.
+    pub async fn upload<E>(
+        &self,
+        key: &str,
+        body: impl Stream<Item = Result<Bytes, E>> + Unpin,
+    ) -> Result<u64, UploadError>
+    where
+        E: std::error::Error + 'static,
+    {
+        let mut multipart = None;
+        let result = self.upload_parts(key, body, &mut multipart).await;
+        if let (Err(_), Some((id, _))) = (&result, multipart) {
+            let aborted = self
+                .s3
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(id)
+                .send()
+                .await;
+            if let Err(err) = aborted {
+                tracing::warn!(key, error = %error_chain(&err), "could not abort an upload");
+            }
+        }
+        result
+    }
+
+    async fn upload_parts<E>(
+        &self,
+        key: &str,
+        mut body: impl Stream<Item = Result<Bytes, E>> + Unpin,
+        multipart: &mut Option<(String, Vec<CompletedPart>)>,
+    ) -> Result<u64, UploadError>
+    where
+        E: std::error::Error + 'static,
+    {
+        let mut pending = BytesMut::with_capacity(UPLOAD_PART);
+        let mut bytes = 0u64;
+        loop {
+            let chunk = match body.next().await {
+                Some(Ok(chunk)) => Some(chunk),
+                Some(Err(err)) => {
+                    return Err(UploadError::CutOff {
+                        bytes,
+                        reason: error_chain(&err),
+                    });
+                }
+                None => None,
+            };
+            let last = chunk.is_none();
+            if let Some(chunk) = chunk {
+                bytes += chunk.len() as u64;
+                pending.extend_from_slice(&chunk);
+            }
+            if pending.len() >= UPLOAD_PART || (last && multipart.is_some()) {
+                let part = pending.split().freeze();
+                self.upload_part(key, part, multipart).await?;
+            }
+            if last {
+                break;
+            }
+        }
+        match multipart.take() {
+            Some((id, parts)) => self.complete(key, &id, parts).await?,
+            None => self.put(key, pending.freeze()).await?,
+        }
+        Ok(bytes)
+    }
+
+    async fn upload_part(
+        &self,
+        key: &str,
+        part: Bytes,
+        multipart: &mut Option<(String, Vec<CompletedPart>)>,
+    ) -> Result<(), BucketError> {
+        if multipart.is_none() {
+            let out = self
+                .s3
+                .create_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(self.sdk("start an upload to", key))?;
+            let id = out.upload_id.unwrap_or_default();
+            *multipart = Some((id, Vec::new()));
+        }
+        let Some((id, parts)) = multipart else {
+            return Ok(());
+        };
+        let number = i32::try_from(parts.len() + 1).unwrap_or(i32::MAX);
+        let out = self
+            .s3
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(id.as_str())
+            .part_number(number)
+            .body(ByteStream::from(part))
+            .send()
+            .await
+            .map_err(self.sdk("upload a part of", key))?;
+        parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(out.e_tag)
+                .build(),
+        );
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        id: &str,
+        parts: Vec<CompletedPart>,
+    ) -> Result<(), BucketError> {
+        self.s3
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(self.sdk("finish the upload of", key))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,346 @@
+//! Even-sum jobs on AWS: inputs and records in the stack's bucket ([`BucketStore`]), parts on
+//! the service's SQS queue, summed by `app worker` tasks.
+//!
+//! The API stores the input, writes the job's record and sends one message per part of
+//! [`PART_BYTES`] (cut at even offsets; each worker finds its part's real edges, see
+//! [`super::part`]). Each part's message carries the client as its `MessageGroupId`: on a
+//! standard queue that makes SQS deliver fairly between clients (fair queues), so client B's
+//! small job is not stuck behind client A's thousand parts. A worker sums its part from an S3
+//! range read as a stream, under the heartbeat that keeps the message hidden, writes what it
+//! came to, and the worker that writes the last part adds the parts up and finishes the job.
+//!
+//! Failures: a part whose input is gone fails the job at once, with the reason. Any other error
+//! leaves the message for another attempt; on the queue's last attempt the part is recorded as
+//! failed (the job fails with the reason) and the message goes on to the dead-letter queue.
+
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use futures::{StreamExt, TryStreamExt};
+
+use super::bucket::{BucketError, BucketStore};
+use super::part::{Outcome, Part, PartMessage, PartResult, Window, WindowError, ranges, totals};
+use super::{Job, Status, now_ms};
+use crate::even_sum::{Answer, BadToken, Totals};
+use crate::queue::QueueError;
+
+/// How much of an input one part is: a few tenths of a second of summing, so a client's part
+/// waits little for another's, and 5 GB are 320 messages.
+pub const PART_BYTES: u64 = 16 << 20;
+/// Batches of part messages sent at once.
+const SEND_AT_ONCE: usize = 8;
+
+/// Why a job or part could not be handled.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Bucket(#[from] BucketError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("SQS did not take part {index} of job {job_id}: {reason}")]
+    NotQueued {
+        job_id: String,
+        index: String,
+        reason: String,
+    },
+    #[error("reading the input failed: {0}")]
+    Read(String),
+}
+
+/// What became of a part's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handling {
+    /// The part is summed or failed for good: delete the message.
+    Done,
+    /// The last attempt failed: the job is failed, and the message is left for the
+    /// dead-letter queue.
+    GaveUp,
+}
+
+/// Jobs in one bucket, parts on one queue.
+#[derive(Debug, Clone)]
+pub struct AwsJobs {
+    store: BucketStore,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    part_bytes: u64,
+}
+
+impl AwsJobs {
+    pub fn new(store: BucketStore, sqs: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
+        Self {
+            store,
+            sqs,
+            queue_url: queue_url.into(),
+            part_bytes: PART_BYTES,
+        }
+    }
+
+    /// Cuts inputs into parts of `bytes` (at least 1) instead of [`PART_BYTES`].
+    #[must_use]
+    pub fn with_part_bytes(mut self, bytes: u64) -> Self {
+        self.part_bytes = bytes.max(1);
+        self
+    }
+
+    pub fn store(&self) -> &BucketStore {
+        &self.store
+    }
+
+    /// Records `job` (its input of `job.bytes` at `job.input` in the bucket) and queues its
+    /// parts. A job whose parts could not all be sent is recorded as failed.
+    pub async fn queue(&self, mut job: Job) -> Result<Job, JobError> {
+        let key = job.input.clone().unwrap_or_default();
+        let parts = ranges(job.bytes, self.part_bytes);
+        job.parts = parts.len() as u64;
+        self.store.put_record(&job).await?;
+        if parts.is_empty() {
+            self.finish(job.clone()).await?;
+            return Ok(job);
+        }
+        let messages = parts.iter().enumerate().map(|(index, &(from, to))| Part {
+            job_id: job.job_id.clone(),
+            client: job.client.clone(),
+            key: key.clone(),
+            index: index as u64,
+            parts: job.parts,
+            from,
+            to,
+            len: job.bytes,
+        });
+        let batches: Vec<Vec<Part>> = messages
+            .collect::<Vec<_>>()
+            .chunks(10)
+            .map(<[Part]>::to_vec)
+            .collect();
+        let sent = futures::stream::iter(batches)
+            .map(|batch| self.send(batch))
+            .buffer_unordered(SEND_AT_ONCE)
+            .try_collect::<()>()
+            .await;
+        if let Err(err) = sent {
+            job.status = Status::Failed;
+            job.finished_ms = Some(now_ms());
+            job.error = Some(format!("its parts could not all be queued: {err}"));
+            self.store.put_record(&job).await?;
+            return Err(err);
+        }
+        Ok(job)
+    }
+
+    /// Sends up to ten parts, each in its client's message group.
+    async fn send(&self, batch: Vec<Part>) -> Result<(), JobError> {
+        let mut entries = Vec::with_capacity(batch.len());
+        for part in &batch {
+            let body = serde_json::to_string(&PartMessage {
+                even_sum_part: part.clone(),
+            })
+            .map_err(|e| JobError::Read(e.to_string()))?;
+            let entry = SendMessageBatchRequestEntry::builder()
+                .id(part.index.to_string())
+                .message_body(body)
+                .message_group_id(&part.client)
+                .build()
+                .map_err(|e| JobError::Read(e.to_string()))?;
+            entries.push(entry);
+        }
+        let out = self
+            .sqs
+            .send_message_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| QueueError::sqs("SendMessageBatch", e))?;
+        match out.failed().first() {
+            Some(failed) => Err(JobError::NotQueued {
+                job_id: batch.first().map(|p| p.job_id.clone()).unwrap_or_default(),
+                index: failed.id().to_owned(),
+                reason: failed.message().unwrap_or(failed.code()).to_owned(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Job `id` as it stands: a queued job one of whose parts has started is running, with
+    /// the share of its parts done as progress.
+    pub async fn status(&self, id: &str) -> Result<Option<Job>, JobError> {
+        let Some(mut job) = self.store.record(id).await? else {
+            return Ok(None);
+        };
+        if job.status.is_finished() {
+            return Ok(Some(job));
+        }
+        if let Some(started) = self.store.started(id).await? {
+            job.status = Status::Running;
+            job.started_ms = Some(started);
+            let done = self.store.parts_done(id).await?.min(job.parts);
+            #[allow(clippy::cast_precision_loss)] // a fraction of a few thousand parts
+            let progress = done as f64 / job.parts.max(1) as f64;
+            job.progress = (progress * 1000.0).floor() / 1000.0;
+        }
+        Ok(Some(job))
+    }
+
+    /// Sums one part and records what it came to; the part that completes its job finishes
+    /// it. `last_attempt`: the queue will not hand this message out again.
+    pub async fn run_part(&self, part: &Part, last_attempt: bool) -> Result<Handling, JobError> {
+        let Some(job) = self.store.record(&part.job_id).await? else {
+            tracing::warn!(job_id = %part.job_id, "a part of a job with no record: dropped");
+            return Ok(Handling::Done);
+        };
+        if job.status.is_finished() {
+            return Ok(Handling::Done);
+        }
+        let started_ms = now_ms();
+        self.store.mark_started(&part.job_id, started_ms).await?;
+        let (outcome, handling) = match self.sum(part).await {
+            Ok(Ok(totals)) => (
+                Outcome::Summed {
+                    totals: totals.answer(),
+                },
+                Handling::Done,
+            ),
+            Ok(Err(bad)) => (Outcome::bad(bad), Handling::Done),
+            Err(Gone(reason)) => (Outcome::Failed { reason }, Handling::Done),
+            Err(Again(err)) if last_attempt => {
+                let reason = format!(
+                    "part {} of {} failed on every attempt and went to the dead-letter queue: {err}",
+                    part.index + 1,
+                    part.parts
+                );
+                (Outcome::Failed { reason }, Handling::GaveUp)
+            }
+            Err(Again(err)) => return Err(err),
+        };
+        let failed = matches!(outcome, Outcome::Failed { .. });
+        let result = PartResult {
+            index: part.index,
+            started_ms,
+            finished_ms: now_ms(),
+            outcome,
+        };
+        self.store.put_part(&part.job_id, &result).await?;
+        if failed || self.store.parts_done(&part.job_id).await? >= job.parts {
+            self.finish(job).await?;
+        }
+        Ok(handling)
+    }
+
+    /// The totals of one part, read from the bucket as a stream that is left as soon as the
+    /// part's last number has ended.
+    async fn sum(&self, part: &Part) -> Result<Result<Totals, BadToken>, Failure> {
+        let mut stream = match self.store.read_from(&part.key, part.from).await {
+            Ok(stream) => stream,
+            Err(err) if err.is_missing() => {
+                return Err(Gone(format!(
+                    "the input s3://{}/{} is gone (deleted while the job ran?)",
+                    self.store.bucket(),
+                    part.key
+                )));
+            }
+            Err(err) => return Err(Again(err.into())),
+        };
+        let mut window = Window::new(part.from, part.to, part.len);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| Again(JobError::Read(crate::error::error_chain(&e))))?;
+            match window.feed(&chunk) {
+                Ok(false) => {}
+                Ok(true) => break,
+                Err(bad) => return Ok(Err(bad)),
+            }
+        }
+        match window.finish() {
+            Ok(totals) => Ok(Ok(totals)),
+            Err(WindowError::Bad(bad)) => Ok(Err(bad)),
+            Err(WindowError::Short(short)) => Err(Gone(short.to_string())),
+        }
+    }
+
+    /// Adds up a job's parts and records how it ended; then removes what it no longer needs.
+    async fn finish(&self, mut job: Job) -> Result<(), JobError> {
+        let parts = self.store.parts(&job.job_id).await?;
+        let Some(ending) = ending(parts.clone(), job.parts) else {
+            // Another worker finished it and removed the parts: its record stands.
+            return Ok(());
+        };
+        let now = now_ms();
+        job.started_ms = Some(match self.store.started(&job.job_id).await? {
+            Some(started) => started,
+            None => parts.iter().map(|p| p.started_ms).min().unwrap_or(now),
+        });
+        job.finished_ms = Some(now);
+        match ending {
+            Ok(answer) => {
+                job.status = Status::Done;
+                job.progress = 1.0;
+                job.result = Some(answer);
+            }
+            Err(reason) => {
+                job.status = Status::Failed;
+                job.error = Some(reason);
+            }
+        }
+        tracing::info!(
+            job_id = %job.job_id,
+            client = %job.client,
+            status = ?job.status,
+            bytes = job.bytes,
+            parts = job.parts,
+            execution_ms = now.saturating_sub(job.started_ms.unwrap_or(now)),
+            lead_ms = now.saturating_sub(job.created_ms),
+            "job finished"
+        );
+        self.store.put_record(&job).await?;
+        self.store.clean_up(&job).await;
+        Ok(())
+    }
+}
+
+/// How a job of `expected` parts ends: its answer, or why it failed (a part that could not be
+/// read, else the input's first bad token); `None` while parts are missing.
+fn ending(mut parts: Vec<PartResult>, expected: u64) -> Option<Result<Answer, String>> {
+    parts.sort_by_key(|p| p.index);
+    let failure = parts.iter().find_map(|p| match &p.outcome {
+        Outcome::Failed { reason } => Some(reason.clone()),
+        _ => None,
+    });
+    if let Some(reason) = failure {
+        return Some(Err(reason));
+    }
+    // Parts in order: the first bad one holds the input's first bad token.
+    let bad = parts.iter().find_map(|p| match &p.outcome {
+        Outcome::Bad { offset, found } => Some(BadToken {
+            offset: *offset,
+            found: found.clone(),
+        }),
+        _ => None,
+    });
+    if let Some(bad) = bad {
+        return Some(Err(bad.to_string()));
+    }
+    if (parts.len() as u64) < expected {
+        return None;
+    }
+    let mut sum = Totals::default();
+    for part in &parts {
+        let Outcome::Summed { totals: answer } = &part.outcome else {
+            continue;
+        };
+        let Some(totals) = totals(answer) else {
+            return Some(Err(format!(
+                "part {}'s result in the bucket could not be read",
+                part.index + 1
+            )));
+        };
+        sum = sum.merge(totals);
+    }
+    Some(Ok(sum.answer()))
+}
+
+/// Why a part could not be summed.
+enum Failure {
+    /// For good: the input is gone or changed.
+    Gone(String),
+    /// Maybe not next time.
+    Again(JobError),
+}
+use Failure::{Again, Gone};

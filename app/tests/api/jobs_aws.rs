@@ -1,0 +1,372 @@
+//! Even-sum jobs on the emulator: inputs and records in a bucket, parts on a queue with a
+//! dead-letter queue, summed by workers; the API and the workers share nothing but AWS.
+
+use std::time::Duration;
+
+use app::even_sum::sum_bytes;
+use app::jobs::bucket::BucketStore;
+use app::jobs::on_aws::AwsJobs;
+use app::jobs::part::PartMessage;
+use app::worker::Worker;
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, create_queue, s3_client, spawn_app_with_bucket, sqs_client};
+
+/// Small parts, so a test input of a few hundred kilobytes is many parts.
+const PART_BYTES: u64 = 16 << 10;
+
+/// A bucket, a queue whose messages reappear after a second and go to a dead-letter queue
+/// after `max_receives`, the API on them cutting parts of `part_bytes`, and a worker.
+struct Setup {
+    app: TestApp,
+    s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+    bucket: String,
+    url: String,
+    dlq: String,
+}
+
+impl Setup {
+    async fn new(max_receives: u32, part_bytes: u64) -> Self {
+        let (s3, sqs) = (s3_client().await, sqs_client().await);
+        let bucket = format!("app-test-{}", uuid::Uuid::new_v4().simple());
+        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        let dlq = create_queue(&sqs).await;
+        let dlq_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&dlq)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap()[&QueueAttributeName::QueueArn]
+            .clone();
+        let url = create_queue(&sqs).await;
+        let redrive = serde_json::json!({
+            "deadLetterTargetArn": dlq_arn,
+            "maxReceiveCount": max_receives.to_string(),
+        });
+        sqs.set_queue_attributes()
+            .queue_url(&url)
+            .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+            .attributes(QueueAttributeName::VisibilityTimeout, "1")
+            .send()
+            .await
+            .unwrap();
+        let app = spawn_app_with_bucket(&bucket, &url, part_bytes).await;
+        Self {
+            app,
+            s3,
+            sqs,
+            bucket,
+            url,
+            dlq,
+        }
+    }
+
+    fn jobs(&self, s3: aws_sdk_s3::Client) -> AwsJobs {
+        AwsJobs::new(
+            BucketStore::new(s3, &self.bucket),
+            self.sqs.clone(),
+            &self.url,
+        )
+    }
+
+    fn worker(&self) -> Worker {
+        Worker::new(self.sqs.clone(), &self.url)
+            .with_poll(Duration::from_secs(1))
+            .with_jobs(self.jobs(self.s3.clone()))
+    }
+
+    async fn post(&self, client: &str, body: Vec<u8>) -> String {
+        let response = self
+            .app
+            .http
+            .post(format!("{}/jobs/even-sum", self.app.address))
+            .header("X-Client-Id", client)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202, "{:?}", response.text().await);
+        let body: Value = response.json().await.unwrap();
+        body["job_id"].as_str().unwrap().to_owned()
+    }
+
+    async fn post_uri(&self, uri: &str) -> reqwest::Response {
+        self.app
+            .http
+            .post(format!("{}/jobs/even-sum", self.app.address))
+            .json(&serde_json::json!({ "s3_uri": uri }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn job(&self, id: &str) -> Value {
+        let url = format!("{}/jobs/{id}", self.app.address);
+        self.app
+            .http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn result(&self, id: &str) -> (u16, Value) {
+        let url = format!("{}/jobs/{id}/result", self.app.address);
+        let response = self.app.http.get(url).send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    /// Runs `worker` until job `id` is finished; answers its view.
+    async fn run(&self, worker: &Worker, id: &str) -> Value {
+        for _ in 0..40 {
+            let job = self.job(id).await;
+            if job["status"] == "done" || job["status"] == "failed" {
+                return job;
+            }
+            worker.poll_once().await.unwrap();
+        }
+        panic!("job {id} never finished: {}", self.job(id).await);
+    }
+
+    async fn keys(&self, prefix: &str) -> Vec<String> {
+        let out = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .send()
+            .await
+            .unwrap();
+        out.contents()
+            .iter()
+            .filter_map(|o| o.key.clone())
+            .collect()
+    }
+}
+
+/// About `bytes` of numbers of 1 to 30 digits, some signed, between mixed whitespace.
+fn numbers(seed: u64, bytes: usize) -> Vec<u8> {
+    let mut x = seed;
+    let mut text = Vec::with_capacity(bytes + 40);
+    while text.len() < bytes {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let digits = 1 + (x >> 59) as usize;
+        let sign = ["", "-", "+", ""][(x >> 20) as usize % 4];
+        text.extend_from_slice(sign.as_bytes());
+        for i in 0..digits {
+            text.push(b'0' + ((x >> (i % 50)) % 10) as u8);
+        }
+        text.extend_from_slice([" ", "\n", "\t", "\r\n"][(x >> 30) as usize % 4].as_bytes());
+    }
+    text
+}
+
+fn answer(text: &[u8]) -> Value {
+    serde_json::to_value(sum_bytes(text).unwrap().answer()).unwrap()
+}
+
+#[tokio::test]
+async fn an_upload_is_summed_in_parts_by_workers_to_the_exact_sum() {
+    let setup = Setup::new(3, 1 << 20).await;
+    // Over 8 MiB: the upload is a multipart upload of two parts; the job is ten parts.
+    let mut text = numbers(7, 9 << 20);
+    text.extend_from_slice(format!(" {} ", "8".repeat(10_000)).as_bytes());
+    let id = setup.post("team-a", text.clone()).await;
+    let queued = setup.job(&id).await;
+    assert_eq!(queued["status"], "queued", "{queued}");
+    assert_eq!(queued["bytes"], text.len() as u64);
+    assert_eq!(
+        setup.result(&id).await.0,
+        409,
+        "no result before it is done"
+    );
+
+    let job = setup.run(&setup.worker(), &id).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["progress"], 1.0);
+    assert_eq!(job["client"], "team-a");
+    assert!(job["execution_ms"].as_u64().is_some() && job["lead_ms"].as_u64().is_some());
+    assert_eq!(setup.result(&id).await, (200, answer(&text)));
+    // What only the job needed is gone; the record stays.
+    assert!(setup.keys(&format!("jobs/{id}/")).await.is_empty());
+    assert!(setup.keys("inputs/").await.is_empty());
+    assert_eq!(setup.keys("jobs/").await, vec![format!("jobs/{id}.json")]);
+}
+
+#[tokio::test]
+async fn an_input_already_in_the_bucket_is_summed_and_nothing_outside_it_is_read() {
+    let setup = Setup::new(3, PART_BYTES).await;
+    let text = numbers(3, 100_000);
+    setup
+        .s3
+        .put_object()
+        .bucket(&setup.bucket)
+        .key("uploads/day-1.txt")
+        .body(text.clone().into())
+        .send()
+        .await
+        .unwrap();
+    let uri = format!("s3://{}/uploads/day-1.txt", setup.bucket);
+    let response = setup.post_uri(&uri).await;
+    assert_eq!(response.status(), 202);
+    let id = response.json::<Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(setup.run(&setup.worker(), &id).await["status"], "done");
+    assert_eq!(setup.result(&id).await, (200, answer(&text)));
+    assert_eq!(
+        setup.keys("uploads/").await,
+        vec!["uploads/day-1.txt"],
+        "the client's input is the client's: kept"
+    );
+
+    for (uri, status) in [
+        (
+            "s3://someone-elses-bucket/uploads/day-1.txt".to_owned(),
+            403,
+        ),
+        (format!("s3://{}/jobs/{id}.json", setup.bucket), 403),
+        (format!("s3://{}/uploads/missing.txt", setup.bucket), 400),
+        ("https://example.com/x".to_owned(), 400),
+    ] {
+        let response = setup.post_uri(&uri).await;
+        assert_eq!(response.status(), status, "{uri}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains(&uri), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_token_fails_the_job_with_its_offset_in_any_part() {
+    let setup = Setup::new(3, PART_BYTES).await;
+    let mut text = numbers(5, 60_000);
+    let offset = text.len() - 20_000;
+    text[offset..offset + 4].copy_from_slice(b" 1x ");
+    let id = setup.post("a", text).await;
+    let job = setup.run(&setup.worker(), &id).await;
+    assert_eq!(job["status"], "failed");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains(&format!("byte {}", offset + 1)), "{error}");
+    let (status, body) = setup.result(&id).await;
+    assert_eq!(status, 409);
+    assert!(body["error"].as_str().unwrap().contains("failed"), "{body}");
+}
+
+#[tokio::test]
+async fn an_input_deleted_mid_job_fails_it_with_the_reason() {
+    let setup = Setup::new(3, PART_BYTES).await;
+    let id = setup.post("a", numbers(9, 400_000)).await;
+    let worker = setup.worker();
+    // One receive takes at most ten of the 25 parts.
+    worker.poll_once().await.unwrap();
+    assert_eq!(setup.job(&id).await["status"], "running");
+    setup
+        .s3
+        .delete_object()
+        .bucket(&setup.bucket)
+        .key(format!("inputs/{id}"))
+        .send()
+        .await
+        .unwrap();
+    let job = setup.run(&worker, &id).await;
+    assert_eq!(job["status"], "failed");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("is gone"), "{error}");
+}
+
+#[tokio::test]
+async fn a_part_redone_after_its_worker_died_is_counted_once() {
+    let setup = Setup::new(5, PART_BYTES).await;
+    let text = numbers(11, 50_000);
+    let id = setup.post("a", text.clone()).await;
+    // A worker takes a part, sums it and writes its result, then dies before the delete.
+    let out = setup
+        .sqs
+        .receive_message()
+        .queue_url(&setup.url)
+        .send()
+        .await
+        .unwrap();
+    let message = &out.messages()[0];
+    let part = PartMessage::parse(message.body().unwrap()).unwrap();
+    setup
+        .jobs(setup.s3.clone())
+        .run_part(&part, false)
+        .await
+        .unwrap();
+    // The message comes back after its visibility timeout and is summed again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let job = setup.run(&setup.worker(), &id).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(setup.result(&id).await, (200, answer(&text)));
+}
+
+#[tokio::test]
+async fn a_part_that_fails_every_attempt_fails_its_job_and_goes_to_the_dead_letter_queue() {
+    let setup = Setup::new(2, PART_BYTES).await;
+    let id = setup.post("a", numbers(13, 30_000)).await;
+    // Reads of the input fail; the records can still be read and written.
+    let config = setup
+        .s3
+        .config()
+        .to_builder()
+        .interceptor(FailRangedReads)
+        .build();
+    let broken = Worker::new(setup.sqs.clone(), &setup.url)
+        .with_poll(Duration::from_secs(1))
+        .with_jobs(setup.jobs(aws_sdk_s3::Client::from_conf(config)));
+    let job = setup.run(&broken, &id).await;
+    assert_eq!(job["status"], "failed");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("dead-letter queue"), "{error}");
+    assert!(
+        error.contains("injected"),
+        "the last attempt's cause is kept: {error}"
+    );
+    // The message of a part that gave up moves on to the dead-letter queue.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let _ = setup.worker().poll_once().await;
+    let moved = setup
+        .sqs
+        .receive_message()
+        .queue_url(&setup.dlq)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !moved.messages().is_empty(),
+        "nothing in the dead-letter queue"
+    );
+}
+
+/// Fails every ranged read (a part's), as an S3 outage of the input would.
+#[derive(Debug)]
+struct FailRangedReads;
+
+impl aws_sdk_s3::config::Intercept for FailRangedReads {
+    fn name(&self) -> &'static str {
+        "FailRangedReads"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_s3::config::RuntimeComponents,
+        _: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        if context.request().headers().contains_key("range") {
+            return Err("injected: the input could not be read".into());
+        }
+        Ok(())
+    }
+}
