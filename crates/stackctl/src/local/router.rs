@@ -13,10 +13,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-/// The largest request body passed on (the load balancer takes 1 MiB bodies for Lambda
-/// targets; services here take less).
-const BODY_LIMIT: usize = 10 * 1024 * 1024;
-
 /// What the router listens on and where it sends requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Routes {
@@ -140,9 +136,8 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
         "http://127.0.0.1:{port}{}",
         parts.uri.path_and_query().map_or("/", |p| p.as_str())
     );
-    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "the body is over 10 MiB").into_response();
-    };
+    // Streamed both ways, as the load balancer does: a 5 GB upload is never held here.
+    let body = reqwest::Body::wrap_stream(body.into_data_stream());
     let mut headers = parts.headers.clone();
     if let Some(host) = headers.remove(axum::http::header::HOST) {
         headers.insert("x-forwarded-host", host);
@@ -169,8 +164,7 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
     let mut headers = answer.headers().clone();
     headers.remove(axum::http::header::TRANSFER_ENCODING);
     headers.remove(axum::http::header::CONNECTION);
-    let bytes = answer.bytes().await.unwrap_or_default();
-    let mut response = Response::new(Body::from(bytes));
+    let mut response = Response::new(Body::from_stream(answer.bytes_stream()));
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     response
