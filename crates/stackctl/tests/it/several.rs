@@ -12,7 +12,7 @@ const IMAGE: &str = "public.ecr.aws/stackctl/app:1";
 
 /// An example's stack file without its `[stack]` table and its build keys (the tests give
 /// `--image`: no builder here).
-fn example(name: &str) -> String {
+pub fn example(name: &str) -> String {
     let path = format!(
         "{}/../../examples/{name}/stack.toml",
         env!("CARGO_MANIFEST_DIR")
