@@ -6,6 +6,9 @@ use std::time::Duration;
 /// The environment name in which a missing `SQS_QUEUE_URL` means "use an in-memory queue".
 pub const DEVEL: &str = "devel";
 
+/// Messages `app worker` works on at once by default: as many as one receive brings.
+pub const DEFAULT_WORKER_CONCURRENCY: usize = 10;
+
 /// The longest long-polling wait SQS accepts.
 const MAX_WAIT_SECS: u64 = 20;
 
@@ -24,6 +27,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where even-sum jobs are kept and summed; `None` where the service takes none.
     pub jobs: Option<JobsConfig>,
+    /// How many messages `app worker` works on at once (`WORKER_CONCURRENCY`, 1 to 100,
+    /// default 10): about the vCPUs for CPU-bound work such as even-sum parts.
+    pub worker_concurrency: usize,
 }
 
 /// Where even-sum jobs are kept and summed.
@@ -128,6 +134,7 @@ impl Config {
             }
         };
         let jobs = jobs(&var, &queue, &environment)?;
+        let worker_concurrency = worker_concurrency(&var)?;
         Ok(Self {
             port,
             environment,
@@ -135,6 +142,7 @@ impl Config {
             receive_wait,
             log_format,
             jobs,
+            worker_concurrency,
         })
     }
 }
@@ -159,6 +167,20 @@ fn jobs(
         }),
         (None, _) if environment == DEVEL => Ok(Some(local_jobs(var)?)),
         (None, _) => Ok(None),
+    }
+}
+
+fn worker_concurrency(var: &impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
+    match var("WORKER_CONCURRENCY") {
+        None => Ok(DEFAULT_WORKER_CONCURRENCY),
+        Some(value) => match value.trim().parse::<usize>() {
+            Ok(n) if (1..=100).contains(&n) => Ok(n),
+            _ => Err(ConfigError::Invalid {
+                name: "WORKER_CONCURRENCY",
+                value,
+                reason: "expected a whole number from 1 to 100",
+            }),
+        },
     }
 }
 
@@ -241,6 +263,7 @@ mod tests {
         assert_eq!(config.receive_wait, Duration::from_secs(20));
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.jobs, None, "no bucket, no jobs outside ENV=devel");
+        assert_eq!(config.worker_concurrency, 10);
     }
 
     #[test]
@@ -295,6 +318,8 @@ mod tests {
             ("LOG_FORMAT", "xml"),
             ("JOB_THREADS", "0"),
             ("JOB_THREADS", "many"),
+            ("WORKER_CONCURRENCY", "0"),
+            ("WORKER_CONCURRENCY", "101"),
         ] {
             let err = config(&[(name, value)]).unwrap_err();
             assert!(

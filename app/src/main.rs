@@ -12,7 +12,8 @@ const USAGE: &str = "usage: app [serve | worker | frontend | even-sum FILE [--th
   serve     the message API on PORT (the default), and even-sum jobs (POST /jobs/even-sum):
             with S3_BUCKET_JOBS (or JOBS_BUCKET) kept in that bucket, their parts sent to
             SQS_QUEUE_URL; else with ENV=devel kept in JOBS_DIR, summed on JOB_THREADS threads
-  worker    consume SQS_QUEUE_URL, logging each message's execution_ms and lead_ms; with
+  worker    consume SQS_QUEUE_URL, WORKER_CONCURRENCY messages at once (default 10),
+            logging each message's execution_ms and lead_ms; with
             S3_BUCKET_JOBS (or JOBS_BUCKET) also sum the even-sum parts it carries
   frontend  a form on PORT that posts to SERVICE_URL_BACKEND
   even-sum  the exact sum of the even integers in FILE (whitespace-separated), as JSON,
@@ -142,12 +143,13 @@ async fn worker() -> ExitCode {
     };
     app::telemetry::init(config.log_format);
     let aws = aws_config::load_from_env().await;
-    let mut worker = app::worker::Worker::new(aws_sdk_sqs::Client::new(&aws), url.clone());
+    let mut worker = app::worker::Worker::new(aws_sdk_sqs::Client::new(&aws), url.clone())
+        .with_concurrency(config.worker_concurrency);
     if let Some(app::config::JobsConfig::Bucket { name, .. }) = &config.jobs {
         worker = worker.with_jobs(app::startup::aws_jobs(name, url).await);
         tracing::info!(bucket = %name, "summing even-sum parts from the bucket");
     }
-    tracing::info!(queue = %worker.url(), "consuming");
+    tracing::info!(queue = %worker.url(), concurrency = config.worker_concurrency, "consuming");
     let handled = worker.run_until(shutdown_signal()).await;
     tracing::info!(handled, "stopped");
     ExitCode::SUCCESS

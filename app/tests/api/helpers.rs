@@ -80,6 +80,7 @@ fn test_config(environment: &str, queue: QueueConfig, wait: Duration) -> Config 
         receive_wait: wait,
         log_format: LogFormat::Text,
         jobs: None,
+        worker_concurrency: 10,
     }
 }
 

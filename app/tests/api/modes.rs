@@ -169,3 +169,29 @@ async fn an_unreachable_backend_is_a_502_page_that_says_so() {
     assert_eq!(answer.status(), 502);
     assert!(answer.text().await.unwrap().contains("cannot be reached"));
 }
+
+#[tokio::test]
+async fn a_busy_worker_takes_no_more_than_it_has_slots_for_and_finishes_them_on_shutdown() {
+    let sqs = sqs_client().await;
+    let url = create_queue(&sqs).await;
+    send(
+        &sqs,
+        &url,
+        &[r#"{"work_ms": 1500}"#, r#"{"work_ms": 1500}"#],
+    )
+    .await;
+    let busy = Worker::new(sqs.clone(), &url)
+        .with_poll(Duration::from_secs(1))
+        .with_concurrency(1);
+    // It is told to stop while its job runs: the job is finished, not dropped.
+    let busy = tokio::spawn(async move {
+        busy.run_until(tokio::time::sleep(Duration::from_millis(500)))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The second message was left on the queue for another worker.
+    let other = Worker::new(sqs.clone(), &url).with_poll(Duration::from_secs(1));
+    assert_eq!(other.poll_once().await.unwrap().len(), 1);
+    assert_eq!(busy.await.unwrap(), 1, "the job in hand was finished");
+    assert!(other.poll_once().await.unwrap().is_empty(), "both deleted");
+}

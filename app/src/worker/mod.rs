@@ -4,9 +4,11 @@
 //! `{"message_id": …, "execution_ms": 12.5, "lead_ms": 830.0, "msg": "handled"}`.
 //!
 //! Handling: a body that is a JSON object with `"work_ms": N` takes N milliseconds (a job of
-//! that length, at most [`MAX_WORK_MS`]); any other body is handled at once. The messages of
-//! one receive are handled side by side, each kept hidden by a [`Heartbeat`] while it is worked
-//! on, so a job longer than the queue's visibility timeout is not handed to a second worker. A
+//! that length, at most [`MAX_WORK_MS`]); any other body is handled at once. Up to a number of
+//! messages (`WORKER_CONCURRENCY`, default 10) are handled side by side, each kept hidden by a
+//! [`Heartbeat`] while it is worked on, so a job longer than the queue's visibility timeout is
+//! not handed to a second worker; [`run`] receives only as many as there are free slots, so a
+//! message is never held waiting behind others in the worker's hands. A
 //! message whose handling fails is not deleted: SQS hands it out again after the visibility
 //! timeout, and moves it to the dead-letter queue after the stack's `dead_letter_max_receives`.
 //!
@@ -16,7 +18,6 @@
 //! fails again is recorded as failed, so its job fails with the reason, and its message is left
 //! to go on to the dead-letter queue.
 
-use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
@@ -33,6 +34,9 @@ const POLL_SECS: i32 = 20;
 const BATCH: i32 = 10;
 /// The longest job a message may ask for.
 pub const MAX_WORK_MS: u64 = 60_000;
+pub use crate::config::DEFAULT_WORKER_CONCURRENCY as DEFAULT_CONCURRENCY;
+
+mod run;
 
 /// What handling one message came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +59,8 @@ pub struct Worker {
     max_receives: OnceCell<Option<u32>>,
     /// Where even-sum parts are summed from, when the service has a jobs bucket.
     jobs: Option<AwsJobs>,
+    /// How many messages [`Worker::run_until`] works on at once.
+    concurrency: usize,
 }
 
 /// Why a message was not handled (it stays on the queue).
@@ -83,7 +89,15 @@ impl Worker {
             heartbeat: OnceCell::new(),
             max_receives: OnceCell::new(),
             jobs: None,
+            concurrency: DEFAULT_CONCURRENCY,
         }
+    }
+
+    /// Works on at most `messages` at once (at least one) instead of [`DEFAULT_CONCURRENCY`].
+    #[must_use]
+    pub fn with_concurrency(mut self, messages: usize) -> Self {
+        self.concurrency = messages.max(1);
+        self
     }
 
     /// Sums the even-sum parts that come on the queue from `jobs`' bucket.
@@ -127,67 +141,51 @@ impl Worker {
         &self.url
     }
 
-    /// Handles messages until `shutdown` resolves; the batch in hand is finished first (ECS
-    /// sends SIGTERM and waits 30 s). Answers how many messages were handled.
-    pub async fn run_until(&self, shutdown: impl Future<Output = ()>) -> u64 {
-        tokio::pin!(shutdown);
-        let mut handled = 0;
-        let mut backoff = Duration::from_millis(500);
-        loop {
-            let batch = tokio::select! {
-                () = &mut shutdown => return handled,
-                batch = self.poll_once() => batch,
-            };
-            match batch {
-                Ok(done) => {
-                    handled += done.len() as u64;
-                    backoff = Duration::from_millis(500);
-                }
-                Err(err) => {
-                    tracing::error!(error = %crate::error::error_chain(&err), "receiving failed; trying again");
-                    tokio::select! {
-                        () = &mut shutdown => return handled,
-                        () = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(20));
-                }
-            }
-        }
-    }
-
-    /// One receive (long polling) and the handling of what it brought.
-    pub async fn poll_once(&self) -> Result<Vec<Handled>, QueueError> {
-        let wait = i32::try_from(self.poll.as_secs()).unwrap_or(POLL_SECS);
+    /// Up to `count` messages (at most 10), waiting up to `wait` for the first.
+    async fn receive(&self, count: usize, wait: Duration) -> Result<Vec<Message>, QueueError> {
+        let count = i32::try_from(count).unwrap_or(BATCH).clamp(1, BATCH);
+        let wait = i32::try_from(wait.as_secs()).unwrap_or(POLL_SECS);
         let out = self
             .client
             .receive_message()
             .queue_url(&self.url)
-            .max_number_of_messages(BATCH)
+            .max_number_of_messages(count)
             .wait_time_seconds(wait)
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await
             .map_err(|e| QueueError::sqs("ReceiveMessage", e))?;
-        let messages = out.messages.unwrap_or_default();
+        Ok(out.messages.unwrap_or_default())
+    }
+
+    /// One receive of up to 10 messages (long polling) and the handling of what it brought,
+    /// side by side.
+    pub async fn poll_once(&self) -> Result<Vec<Handled>, QueueError> {
+        let messages = self
+            .receive(BATCH.unsigned_abs() as usize, self.poll)
+            .await?;
         let heartbeat = self.heartbeat().await;
         // Side by side: a message waiting for the one before it would be handed out again.
         let results =
-            futures::future::join_all(messages.iter().map(|m| self.handle(heartbeat, m))).await;
-        let mut done = Vec::new();
-        for (message, result) in messages.iter().zip(results) {
-            match result {
-                Ok(handled) => done.push(handled),
-                Err(err) => {
-                    tracing::warn!(
-                        message_id = message.message_id().unwrap_or("?"),
-                        error = %crate::error::error_chain(&err),
-                        "not deleted: it will be handed out again"
-                    );
-                }
+            futures::future::join_all(messages.iter().map(|m| self.handle_or_leave(heartbeat, m)))
+                .await;
+        Ok(results.into_iter().flatten().collect())
+    }
+
+    /// Handles `message`; a failure is logged and the message left on the queue.
+    async fn handle_or_leave(&self, heartbeat: &Heartbeat, message: &Message) -> Option<Handled> {
+        match self.handle(heartbeat, message).await {
+            Ok(handled) => Some(handled),
+            Err(err) => {
+                tracing::warn!(
+                    message_id = message.message_id().unwrap_or("?"),
+                    error = %crate::error::error_chain(&err),
+                    "not deleted: it will be handed out again"
+                );
+                None
             }
         }
-        Ok(done)
     }
 
     async fn handle(&self, heartbeat: &Heartbeat, message: &Message) -> Result<Handled, WorkError> {
