@@ -25,6 +25,9 @@ use crate::queue::QueueError;
 /// How much of an input one part is: a few tenths of a second of summing, so a client's part
 /// waits little for another's, and 5 GB are 320 messages.
 pub const PART_BYTES: u64 = 16 << 20;
+/// Bytes read past a part's end for the number that crosses it; a longer number is read on
+/// in further ranges of this size.
+const TAIL: u64 = 64 << 10;
 /// Batches of part messages sent at once.
 const SEND_AT_ONCE: usize = 8;
 
@@ -225,34 +228,41 @@ impl AwsJobs {
         Ok(handling)
     }
 
-    /// The totals of one part, read from the bucket as a stream that is left as soon as the
-    /// part's last number has ended.
+    /// The totals of one part, read from the bucket as streams of byte ranges: the part and
+    /// [`TAIL`] beyond it, then more only while a number crosses its end.
     async fn sum(&self, part: &Part) -> Result<Result<Totals, BadToken>, Failure> {
-        let mut stream = match self.store.read_from(&part.key, part.from).await {
-            Ok(stream) => stream,
-            Err(err) if err.is_missing() => {
-                return Err(Gone(format!(
-                    "the input s3://{}/{} is gone (deleted while the job ran?)",
-                    self.store.bucket(),
-                    part.key
-                )));
-            }
-            Err(err) => return Err(Again(err.into())),
-        };
         let mut window = Window::new(part.from, part.to, part.len);
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| Again(JobError::Read(crate::error::error_chain(&e))))?;
-            match window.feed(&chunk) {
-                Ok(false) => {}
-                Ok(true) => break,
-                Err(bad) => return Ok(Err(bad)),
+        let mut at = part.from;
+        while at < part.len {
+            let end = (part.to.max(at) + TAIL).min(part.len);
+            let mut stream = match self.store.read_range(&part.key, at, end).await {
+                Ok(stream) => stream,
+                Err(err) if err.is_missing() => {
+                    return Err(Gone(format!(
+                        "the input s3://{}/{} is gone (deleted while the job ran?)",
+                        self.store.bucket(),
+                        part.key
+                    )));
+                }
+                Err(err) => return Err(Again(err.into())),
+            };
+            let started = at;
+            while let Some(chunk) = stream.next().await {
+                let chunk =
+                    chunk.map_err(|e| Again(JobError::Read(crate::error::error_chain(&e))))?;
+                at += chunk.len() as u64;
+                match window.feed(&chunk) {
+                    Ok(false) => {}
+                    Ok(true) => return finished(window),
+                    Err(bad) => return Ok(Err(bad)),
+                }
+            }
+            if at < end || at == started {
+                // The object is shorter than it was: `finish` says so.
+                break;
             }
         }
-        match window.finish() {
-            Ok(totals) => Ok(Ok(totals)),
-            Err(WindowError::Bad(bad)) => Ok(Err(bad)),
-            Err(WindowError::Short(short)) => Err(Gone(short.to_string())),
-        }
+        finished(window)
     }
 
     /// Adds up a job's parts and records how it ended; then removes what it no longer needs.
@@ -334,6 +344,15 @@ fn ending(mut parts: Vec<PartResult>, expected: u64) -> Option<Result<Answer, St
         sum = sum.merge(totals);
     }
     Some(Ok(sum.answer()))
+}
+
+/// A window's totals once its bytes are read.
+fn finished(window: Window) -> Result<Result<Totals, BadToken>, Failure> {
+    match window.finish() {
+        Ok(totals) => Ok(Ok(totals)),
+        Err(WindowError::Bad(bad)) => Ok(Err(bad)),
+        Err(WindowError::Short(short)) => Err(Gone(short.to_string())),
+    }
 }
 
 /// Why a part could not be summed.

@@ -370,3 +370,16 @@ impl aws_sdk_s3::config::Intercept for FailRangedReads {
         Ok(())
     }
 }
+
+#[tokio::test]
+async fn a_number_longer_than_a_part_and_its_read_ahead_is_summed_once() {
+    let setup = Setup::new(3, PART_BYTES).await;
+    // 150,000 digits: the part it starts in reads on, range after range, to its end.
+    let mut text = numbers(17, 20_000);
+    text.extend_from_slice(format!("{}4 ", "7".repeat(149_999)).as_bytes());
+    text.extend_from_slice(&numbers(19, 20_000));
+    let id = setup.post("a", text.clone()).await;
+    let job = setup.run(&setup.worker(), &id).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(setup.result(&id).await, (200, answer(&text)));
+}

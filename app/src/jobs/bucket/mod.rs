@@ -178,15 +178,20 @@ impl BucketStore {
         }
     }
 
-    /// The bytes of `key` from byte `from` to its end, as a stream (the caller stops reading
-    /// when it has what it needs).
-    pub async fn read_from(&self, key: &str, from: u64) -> Result<ByteStream, BucketError> {
+    /// Bytes `from..to` of `key` (fewer at its end), as a stream.
+    pub async fn read_range(
+        &self,
+        key: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<ByteStream, BucketError> {
+        let last = to.max(from + 1) - 1;
         let out = self
             .s3
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .range(format!("bytes={from}-"))
+            .range(format!("bytes={from}-{last}"))
             .send()
             .await
             .map_err(self.sdk("read", key))?;

@@ -205,11 +205,11 @@ impl Window {
         match self.edge {
             Edge::Done(totals) => Ok(totals),
             // At the input's end: the number being read ends here.
-            Edge::Tail(summer) => Ok(summer.finish()?),
+            Edge::Tail(summer) if self.at >= self.len => Ok(summer.finish()?),
             Edge::Inside(summer) if self.at >= self.to.min(self.len) => Ok(summer.finish()?),
             // No whitespace up to the input's end: the part before has it all.
             Edge::Skipping if self.at >= self.len => Ok(Totals::default()),
-            Edge::Inside(_) | Edge::Skipping => Err(ShortInput {
+            Edge::Tail(_) | Edge::Inside(_) | Edge::Skipping => Err(ShortInput {
                 at: self.at,
                 to: self.to,
             }

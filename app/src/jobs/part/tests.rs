@@ -80,6 +80,10 @@ fn an_input_shorter_than_its_part_is_an_error() {
         window.finish().unwrap_err(),
         WindowError::Short(ShortInput { at: 4, to: 10 })
     );
+    // Cut inside the number that crosses the part's end: not taken as its end.
+    let mut window = Window::new(0, 3, 10);
+    assert!(!window.feed(b"12 45").unwrap());
+    assert!(matches!(window.finish(), Err(WindowError::Short(_))));
 }
 
 #[test]
