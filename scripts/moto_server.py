@@ -16,7 +16,9 @@ and the cluster counts what its services run.
 With IAM enforced (INITIAL_NO_AUTH_ACTION_COUNT), two gaps of moto's checks are closed so that
 a policy written for AWS is judged as AWS would judge its actions: CloudWatch signs its
 requests as "monitoring" and the Resource Groups Tagging API as "tagging", while their actions
-are "cloudwatch:..." and "tag:..." in IAM, as in AWS; and moto
+are "cloudwatch:..." and "tag:..." in IAM, as in AWS; SQS's batch calls are allowed by the
+action of one message (SendMessageBatch by sqs:SendMessage, and so on), as in AWS, where no
+batch action exists; and moto
 names the resource of a request only for SQS queues and IAM roles that exist ("*" for the
 rest), so a statement's Resource is compared with what moto names and holds where moto names
 nothing. Conditions are not evaluated (moto's own limit). And the signature is not checked:
@@ -97,6 +99,12 @@ def _exclude_from_response(self, response_key_path):
 
 # Services whose signing name is not their prefix in IAM.
 _IAM_PREFIX = {"monitoring": "cloudwatch", "tagging": "tag"}
+# Batch calls AWS authorizes as their one-message action.
+_IAM_ACTION = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
 _request_init = access_control.IAMRequestBase.__init__
 _element_matches = access_control.IAMPolicyStatement._check_element_matches
 
@@ -104,7 +112,8 @@ _element_matches = access_control.IAMPolicyStatement._check_element_matches
 def _request_init_named_as_iam(self, *args, **kwargs):
     _request_init(self, *args, **kwargs)
     service, _, operation = self._action.partition(":")
-    self._action = f"{_IAM_PREFIX.get(service, service)}:{operation}"
+    action = f"{_IAM_PREFIX.get(service, service)}:{operation}"
+    self._action = _IAM_ACTION.get(action, action)
 
 
 def _element_matches_where_named(self, statement_element, value):

@@ -12,7 +12,7 @@ use crate::local::app_binary;
 use crate::several::example;
 
 /// `count` numbers below 10^12, some negative, and their even sum (exact in an `i128`).
-fn numbers(seed: u64, count: usize) -> (String, i128) {
+pub fn numbers(seed: u64, count: usize) -> (String, i128) {
     let mut x = seed;
     let (mut text, mut sum) = (String::new(), 0i128);
     for i in 0..count {
@@ -32,7 +32,7 @@ fn numbers(seed: u64, count: usize) -> (String, i128) {
     (text, sum)
 }
 
-async fn post(http: &reqwest::Client, url: &str, client: &str, body: String) -> String {
+pub async fn post(http: &reqwest::Client, url: &str, client: &str, body: String) -> String {
     let response = http
         .post(format!("{url}jobs/even-sum"))
         .header("X-Client-Id", client)
@@ -46,7 +46,7 @@ async fn post(http: &reqwest::Client, url: &str, client: &str, body: String) -> 
 }
 
 /// Job `id` once finished.
-async fn finished(http: &reqwest::Client, url: &str, id: &str) -> Value {
+pub async fn finished(http: &reqwest::Client, url: &str, id: &str) -> Value {
     for _ in 0..120 {
         let job: Value = http
             .get(format!("{url}jobs/{id}"))
@@ -61,7 +61,7 @@ async fn finished(http: &reqwest::Client, url: &str, id: &str) -> Value {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    panic!("job {id} never finished");
+    panic!("job {id} never finished (the services' logs say why)");
 }
 
 #[tokio::test]

@@ -272,3 +272,142 @@ async fn one_action_missing_is_named_and_the_full_policy_then_finishes_the_stack
     assert_eq!(status["services"][0]["running"], 1, "{status}");
     succeeds(&stack, &["down", "--yes"]);
 }
+
+/// Every statement of the inline policies of role `role`, as one policy document.
+async fn role_policy(iam: &aws_sdk_iam::Client, role: &str) -> serde_json::Value {
+    let names = iam
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .unwrap();
+    let mut statements = Vec::new();
+    for name in names.policy_names() {
+        let doc = iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+            .unwrap();
+        let text = crate::several::urlencoding_decode(doc.policy_document());
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        statements.extend(doc["Statement"].as_array().unwrap().iter().cloned());
+    }
+    serde_json::json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// An `app` process, stopped when dropped.
+struct App(Child);
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the app as the user `key` belongs to, its log in `log`.
+fn spawn_app(
+    args: &[&str],
+    env: &[(&str, &str)],
+    (key, secret): &(String, String),
+    log: &Path,
+) -> App {
+    let log = std::fs::File::create(log).unwrap();
+    let mut command = Command::new(crate::local::app_binary());
+    command
+        .args(args)
+        .envs(env.iter().copied())
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_REGION", "us-east-1")
+        .env("ENV", "prod")
+        .env("RUST_LOG", "warn")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    App(command.spawn().unwrap())
+}
+
+/// The even-sum example's API and worker, each as a user holding exactly its task role's
+/// policy: a job's upload, records, parts and result all pass, so the roles stackctl makes
+/// allow what the services do, and nothing more is needed.
+#[tokio::test]
+async fn the_even_sum_services_do_their_work_on_exactly_their_task_roles() {
+    let moto = Enforced::start().await;
+    let mut stack = TestStack::new("iamjobs", &crate::several::example("even-sum")).await;
+    let deployer = user(&moto.iam(), "deployer", &policy(&stack).to_string()).await;
+    moto.run_as(&mut stack, &deployer);
+    succeeds(&stack, &["up", "--yes", "--image", "nginx:1.27"]);
+
+    let iam = moto.iam();
+    let api_role = role_policy(&iam, &format!("{}-api-task", stack.name)).await;
+    let worker_role = role_policy(&iam, &format!("{}-worker-task", stack.name)).await;
+    let as_api = user(&iam, "api", &api_role.to_string()).await;
+    let as_worker = user(&iam, "worker", &worker_role.to_string()).await;
+    let queue = aws_sdk_sqs::Client::new(&moto.admin)
+        .get_queue_url()
+        .queue_name(format!("{}-parts", stack.name))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let bucket = format!("{}-jobs", stack.name);
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("S3_BUCKET_JOBS", bucket.as_str()),
+        ("SQS_QUEUE_URL", queue.as_str()),
+        ("JOB_PART_MIB", "1"),
+        ("WORKER_CONCURRENCY", "2"),
+        ("PORT", port.as_str()),
+    ];
+    let logs = std::env::temp_dir().join(&stack.name);
+    std::fs::create_dir_all(&logs).unwrap();
+    let _api = spawn_app(&[], &env, &as_api, &logs.join("api.log"));
+    let _worker = spawn_app(&["worker"], &env, &as_worker, &logs.join("worker.log"));
+    let url = format!("http://127.0.0.1:{port}/");
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    while http.get(format!("{url}healthcheck")).send().await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the API did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Three parts of 1 MiB: upload, record, parts, results, the sum and the clean-up.
+    let (text, sum) = crate::even_sum::numbers(5, 250_000);
+    let id = crate::even_sum::post(&http, &url, "team-a", text).await;
+    let job = crate::even_sum::finished(&http, &url, &id).await;
+    assert_eq!(job["status"], "done", "{job} (logs in {})", logs.display());
+    let result: serde_json::Value = http
+        .get(format!("{url}jobs/{id}/result"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result["sum"], sum.to_string());
+
+    // The API may not take parts off the queue: its role only sends.
+    let as_api = config(&moto.endpoint, &as_api.0, &as_api.1).await;
+    let received = aws_sdk_sqs::Client::new(&as_api)
+        .receive_message()
+        .queue_url(&queue)
+        .send()
+        .await;
+    assert!(
+        format!("{received:?}").contains("AccessDenied"),
+        "{received:?}"
+    );
+    succeeds(&stack, &["down", "--yes"]);
+}

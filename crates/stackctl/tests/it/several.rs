@@ -101,7 +101,7 @@ async fn statements(stack: &TestStack, role: &str) -> Vec<(Vec<String>, Vec<Stri
     out
 }
 
-fn urlencoding_decode(text: &str) -> String {
+pub fn urlencoding_decode(text: &str) -> String {
     if text.trim_start().starts_with('{') {
         return text.to_owned();
     }
