@@ -14,6 +14,8 @@
 //! failed (the job fails with the reason) and the message goes on to the dead-letter queue.
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use std::time::Duration;
+
 use futures::{StreamExt, TryStreamExt};
 
 use super::bucket::{BucketError, BucketStore};
@@ -173,6 +175,16 @@ impl AwsJobs {
             return Ok(Some(job));
         }
         if let Some(started) = self.store.started(id).await? {
+            if self.store.parts_done(id).await? >= job.parts {
+                // Every part has an outcome but none finished the job: a last attempt whose
+                // worker stopped. Finish it here if its time is up.
+                self.finish(job.clone()).await?;
+                if let Some(finished) = self.store.record(id).await?
+                    && finished.status.is_finished()
+                {
+                    return Ok(Some(finished));
+                }
+            }
             job.status = Status::Running;
             job.started_ms = Some(started);
             let done = self.store.parts_done(id).await?.min(job.parts);
@@ -184,8 +196,13 @@ impl AwsJobs {
     }
 
     /// Sums one part and records what it came to; the part that completes its job finishes
-    /// it. `last_attempt`: the queue will not hand this message out again.
-    pub async fn run_part(&self, part: &Part, last_attempt: bool) -> Result<Handling, JobError> {
+    /// it. `last_attempt`: the queue will not hand this message out again, and a worker that
+    /// is still silent this long after the start has stopped (the part is then failed).
+    pub async fn run_part(
+        &self,
+        part: &Part,
+        last_attempt: Option<Duration>,
+    ) -> Result<Handling, JobError> {
         let Some(job) = self.store.record(&part.job_id).await? else {
             tracing::warn!(job_id = %part.job_id, "a part of a job with no record: dropped");
             return Ok(Handling::Done);
@@ -195,6 +212,25 @@ impl AwsJobs {
         }
         let started_ms = now_ms();
         self.store.mark_started(&part.job_id, started_ms).await?;
+        let which = format!("part {} of {}", part.index + 1, part.parts);
+        if let Some(grace) = last_attempt {
+            // Should this worker stop too, the job still ends, and says why.
+            let grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
+            let outcome = Outcome::LastAttempt {
+                reason: format!(
+                    "{which}: its worker stopped on every attempt, and its message went to the \
+                     dead-letter queue"
+                ),
+                expires_ms: started_ms.saturating_add(grace_ms),
+            };
+            let marker = PartResult {
+                index: part.index,
+                started_ms,
+                finished_ms: started_ms,
+                outcome,
+            };
+            self.store.put_part(&part.job_id, &marker).await?;
+        }
         let (outcome, handling) = match self.sum(part).await {
             Ok(Ok(totals)) => (
                 Outcome::Summed {
@@ -204,11 +240,9 @@ impl AwsJobs {
             ),
             Ok(Err(bad)) => (Outcome::bad(bad), Handling::Done),
             Err(Gone(reason)) => (Outcome::Failed { reason }, Handling::Done),
-            Err(Again(err)) if last_attempt => {
+            Err(Again(err)) if last_attempt.is_some() => {
                 let reason = format!(
-                    "part {} of {} failed on every attempt and went to the dead-letter queue: {err}",
-                    part.index + 1,
-                    part.parts
+                    "{which} failed on every attempt and went to the dead-letter queue: {err}"
                 );
                 (Outcome::Failed { reason }, Handling::GaveUp)
             }
@@ -268,7 +302,7 @@ impl AwsJobs {
     /// Adds up a job's parts and records how it ended; then removes what it no longer needs.
     async fn finish(&self, mut job: Job) -> Result<(), JobError> {
         let parts = self.store.parts(&job.job_id).await?;
-        let Some(ending) = ending(parts.clone(), job.parts) else {
+        let Some(ending) = ending(parts.clone(), job.parts, now_ms()) else {
             // Another worker finished it and removed the parts: its record stands.
             return Ok(());
         };
@@ -305,16 +339,24 @@ impl AwsJobs {
     }
 }
 
-/// How a job of `expected` parts ends: its answer, or why it failed (a part that could not be
-/// read, else the input's first bad token); `None` while parts are missing.
-fn ending(mut parts: Vec<PartResult>, expected: u64) -> Option<Result<Answer, String>> {
+/// How a job of `expected` parts ends at `now`: its answer, or why it failed (a part that
+/// could not be read, else the input's first bad token); `None` while parts are missing or a
+/// last attempt may still finish.
+fn ending(mut parts: Vec<PartResult>, expected: u64, now: u64) -> Option<Result<Answer, String>> {
     parts.sort_by_key(|p| p.index);
     let failure = parts.iter().find_map(|p| match &p.outcome {
         Outcome::Failed { reason } => Some(reason.clone()),
+        Outcome::LastAttempt { reason, expires_ms } if *expires_ms <= now => Some(reason.clone()),
         _ => None,
     });
     if let Some(reason) = failure {
         return Some(Err(reason));
+    }
+    if parts
+        .iter()
+        .any(|p| matches!(p.outcome, Outcome::LastAttempt { .. }))
+    {
+        return None;
     }
     // Parts in order: the first bad one holds the input's first bad token.
     let bad = parts.iter().find_map(|p| match &p.outcome {
@@ -363,3 +405,6 @@ enum Failure {
     Again(JobError),
 }
 use Failure::{Again, Gone};
+
+#[cfg(test)]
+mod tests;

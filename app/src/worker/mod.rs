@@ -25,7 +25,7 @@ use tokio::sync::OnceCell;
 
 use crate::heartbeat::Heartbeat;
 use crate::jobs::on_aws::{AwsJobs, Handling, JobError};
-use crate::jobs::part::PartMessage;
+use crate::jobs::part::{Part, PartMessage};
 use crate::queue::QueueError;
 
 /// SQS's longest long poll: an idle worker makes one call every 20 s.
@@ -188,6 +188,29 @@ impl Worker {
         }
     }
 
+    /// Sums an even-sum part, telling the job whether this is the queue's last attempt.
+    async fn sum_part(
+        &self,
+        heartbeat: &Heartbeat,
+        message: &Message,
+        receipt: &str,
+        part: &Part,
+    ) -> Result<(), WorkError> {
+        let jobs = self.jobs.as_ref().ok_or(WorkError::NoBucket)?;
+        let received = message
+            .attributes()
+            .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(1);
+        let last = self.max_receives().await.is_some_and(|max| received >= max);
+        // A last attempt silent for two timeouts (its heartbeat stopped) has failed.
+        let grace = last.then(|| heartbeat.visibility() * 2);
+        match heartbeat.hold(receipt, jobs.run_part(part, grace)).await? {
+            Handling::Done => Ok(()),
+            Handling::GaveUp => Err(WorkError::GaveUp),
+        }
+    }
+
     async fn handle(&self, heartbeat: &Heartbeat, message: &Message) -> Result<Handled, WorkError> {
         let started = Instant::now();
         let body = message.body().unwrap_or_default();
@@ -196,17 +219,7 @@ impl Worker {
             missing: "a ReceiptHandle",
         })?;
         if let Some(part) = PartMessage::parse(body) {
-            let jobs = self.jobs.as_ref().ok_or(WorkError::NoBucket)?;
-            let received = message
-                .attributes()
-                .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-                .and_then(|n| n.parse::<u32>().ok())
-                .unwrap_or(1);
-            let last = self.max_receives().await.is_some_and(|max| received >= max);
-            match heartbeat.hold(receipt, jobs.run_part(&part, last)).await? {
-                Handling::Done => {}
-                Handling::GaveUp => return Err(WorkError::GaveUp),
-            }
+            self.sum_part(heartbeat, message, receipt, &part).await?;
         }
         let work = work_ms(body);
         if work > 0 {

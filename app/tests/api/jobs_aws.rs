@@ -300,7 +300,7 @@ async fn a_part_redone_after_its_worker_died_is_counted_once() {
     let part = PartMessage::parse(message.body().unwrap()).unwrap();
     setup
         .jobs(setup.s3.clone())
-        .run_part(&part, false)
+        .run_part(&part, None)
         .await
         .unwrap();
     // The message comes back after its visibility timeout and is summed again.
@@ -382,4 +382,75 @@ async fn a_number_longer_than_a_part_and_its_read_ahead_is_summed_once() {
     let job = setup.run(&setup.worker(), &id).await;
     assert_eq!(job["status"], "done", "{job}");
     assert_eq!(setup.result(&id).await, (200, answer(&text)));
+}
+
+#[tokio::test]
+async fn a_part_whose_worker_dies_on_its_last_attempt_fails_its_job_with_why() {
+    // One receive only: the first attempt is the last.
+    let setup = Setup::new(1, PART_BYTES).await;
+    let id = setup.post("a", numbers(23, 30_000)).await;
+    // The worker's reads of the input never answer; it is killed while it waits.
+    let blackhole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hole = format!("http://{}", blackhole.local_addr().unwrap());
+    let config = setup
+        .s3
+        .config()
+        .to_builder()
+        .interceptor(RangedReadsTo(hole))
+        .build();
+    let dying = Worker::new(setup.sqs.clone(), &setup.url)
+        .with_poll(Duration::from_secs(1))
+        .with_jobs(setup.jobs(aws_sdk_s3::Client::from_conf(config)));
+    let working = tokio::spawn(async move { dying.poll_once().await });
+    let mut job = setup.job(&id).await;
+    for _ in 0..100 {
+        if job["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        job = setup.job(&id).await;
+    }
+    assert_eq!(job["status"], "running", "{job}");
+    working.abort();
+    // Two visibility timeouts after its start, its silence is taken as the end.
+    for _ in 0..100 {
+        if job["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        job = setup.job(&id).await;
+    }
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["error"].as_str().unwrap();
+    assert!(
+        error.contains("its worker stopped on every attempt"),
+        "{error}"
+    );
+}
+
+/// Sends every ranged read (a part's) to `0`, an address that never answers.
+#[derive(Debug)]
+struct RangedReadsTo(String);
+
+impl aws_sdk_s3::config::Intercept for RangedReadsTo {
+    fn name(&self) -> &'static str {
+        "RangedReadsTo"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _: &aws_sdk_s3::config::RuntimeComponents,
+        _: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        let request = context.request_mut();
+        if request.headers().contains_key("range") {
+            let path = request.uri().split_once("://").map_or("", |(_, rest)| {
+                rest.find('/').map_or("", |slash| &rest[slash..])
+            });
+            let uri = format!("{}{path}", self.0);
+            request.set_uri(uri)?;
+        }
+        Ok(())
+    }
 }

@@ -72,6 +72,9 @@ pub enum Outcome {
     Bad { offset: u64, found: String },
     /// It could not be read (the input is gone, or every attempt failed).
     Failed { reason: String },
+    /// Its last attempt is under way: if no other outcome replaces this one by `expires_ms`,
+    /// that attempt's worker stopped too, and the part has failed for `reason`.
+    LastAttempt { reason: String, expires_ms: u64 },
 }
 
 impl Outcome {
