@@ -50,12 +50,64 @@ pub fn parse(text: &str) -> Result<SystemTime, String> {
     parse_at(text, SystemTime::now())
 }
 
+/// The last moment `text` names, for an upper bound: a date alone is the end of that day, a
+/// time to the minute or second the end of that minute or second (so `--until` with the time
+/// a table shows keeps that step); a duration or an RFC 3339 time is that moment.
+pub fn parse_end_at(text: &str, now: SystemTime) -> Result<SystemTime, String> {
+    let at = parse_at(text, now)?;
+    let whole = match text.trim().len() {
+        10 => Duration::from_secs(86_400),
+        16 => Duration::from_secs(60),
+        19 if !text.contains('T') => Duration::from_secs(1),
+        _ => return Ok(at),
+    };
+    Ok(at + whole - Duration::from_millis(1))
+}
+
+/// [`parse_end_at`] from the clock's now.
+pub fn parse_end(text: &str) -> Result<SystemTime, String> {
+    parse_end_at(text, SystemTime::now())
+}
+
+/// A moment that is not in the future (a minute of clock skew allowed): what happened.
+pub fn parse_past(text: &str) -> Result<SystemTime, String> {
+    let now = SystemTime::now();
+    let at = parse_at(text, now)?;
+    if at > now + Duration::from_secs(60) {
+        return Err(format!(
+            "{:?} is in the future (now is {} UTC): a step is recorded when it happens",
+            text.trim(),
+            utc(now)
+        ));
+    }
+    Ok(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn at(text: &str) -> SystemTime {
         humantime::parse_rfc3339(text).unwrap()
+    }
+
+    #[test]
+    fn an_upper_bound_runs_to_the_end_of_what_it_names() {
+        let now = at("2026-12-05T12:00:00Z");
+        let end = |text| parse_end_at(text, now).unwrap();
+        assert_eq!(end("2026-12-05"), at("2026-12-05T23:59:59.999Z"));
+        assert_eq!(end("2026-12-05 08:00"), at("2026-12-05T08:00:59.999Z"));
+        assert_eq!(end("2026-12-05 08:00:07"), at("2026-12-05T08:00:07.999Z"));
+        assert_eq!(end("2026-12-05T08:00:07Z"), at("2026-12-05T08:00:07Z"));
+        assert_eq!(end("1h"), at("2026-12-05T11:00:00Z"));
+        assert!(parse_end_at("yesterday", now).is_err());
+    }
+
+    #[test]
+    fn a_step_cannot_be_recorded_in_the_future() {
+        assert!(parse_past("1h").is_ok());
+        let err = parse_past("2999-01-01").unwrap_err();
+        assert!(err.contains("in the future"), "{err}");
     }
 
     #[test]

@@ -21,12 +21,17 @@ pub fn group_name(stack: &str) -> String {
 
 /// How a step ended, or that it has not (yet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     Started,
     Succeeded,
     Failed,
+    /// A pipeline undid what the step deployed (`history record --status rolled_back`).
+    RolledBack,
 }
+
+/// Every status, as written.
+pub const STATUSES: [&str; 4] = ["started", "succeeded", "failed", "rolled_back"];
 
 impl Status {
     pub fn as_str(self) -> &'static str {
@@ -34,6 +39,21 @@ impl Status {
             Self::Started => "started",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
+            Self::RolledBack => "rolled_back",
+        }
+    }
+
+    /// A status as written (for flags): one of [`STATUSES`].
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "started" => Ok(Self::Started),
+            "succeeded" => Ok(Self::Succeeded),
+            "failed" => Ok(Self::Failed),
+            "rolled_back" => Ok(Self::RolledBack),
+            other => Err(format!(
+                "{other:?} is not a status: use one of {}",
+                STATUSES.join(", ")
+            )),
         }
     }
 }
@@ -86,28 +106,87 @@ impl Record {
 
 pub use crate::when::utc;
 
+/// A run's id: its start time, command and a random suffix.
+pub(crate) fn run_id(command: &str, now: SystemTime) -> String {
+    let at = humantime::format_rfc3339_seconds(now)
+        .to_string()
+        .replace(':', "-");
+    format!("{at}-{command}-{:04x}", fastrand::u16(..))
+}
+
+/// The `command` of a step another tool recorded (`history record`), and its `action`.
+pub const RECORDED: &str = "record";
+pub const STEP: &str = "step";
+
+/// The step of `component` at `version` that a pipeline recorded as started and has not ended.
+pub fn open_step<'a>(records: &'a [Record], component: &str, version: &str) -> Option<&'a Record> {
+    let mine =
+        |r: &&Record| r.command == RECORDED && r.component == component && r.version == version;
+    let last = records
+        .iter()
+        .filter(mine)
+        .max_by_key(|r| r.ended.unwrap_or(r.started))?;
+    (last.status == Status::Started).then_some(last)
+}
+
+/// A step of another tool's pipeline at `at`: the end of `open` (its started step), or a step
+/// of its own (started and, unless `status` is started, ended at `at`).
+pub fn recorded_step(
+    component: &str,
+    version: &str,
+    status: Status,
+    owner: &str,
+    at: SystemTime,
+    open: Option<&Record>,
+) -> Record {
+    let ended = (status != Status::Started).then_some(at);
+    match open {
+        Some(started) if ended.is_some() => Record {
+            status,
+            ended,
+            owner: owner.to_owned(),
+            ..started.clone()
+        },
+        _ => Record {
+            run: run_id(RECORDED, at),
+            command: RECORDED.to_owned(),
+            component: component.to_owned(),
+            action: STEP.to_owned(),
+            version: version.to_owned(),
+            owner: owner.to_owned(),
+            status,
+            started: at,
+            ended,
+            error: None,
+        },
+    }
+}
+
 /// Which records to show.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Steps that started at or after this time.
     pub since: Option<SystemTime>,
-    /// Steps that started at or before this time.
+    /// Steps that ended at or before this time (a step not ended is not kept).
     pub until: Option<SystemTime>,
-    /// One component (a resource's logical id, or `run`).
+    /// One component (a resource's logical id, `run`, or a pipeline's component).
     pub component: Option<String>,
-    /// Callers whose ARN contains this text.
+    /// Owners (a caller's ARN, or what `history record --owner` gave) containing this text.
     pub owner: Option<String>,
+    /// One status.
+    pub status: Option<Status>,
 }
 
 impl Filter {
-    fn keeps(&self, r: &Record) -> bool {
+    pub fn keeps(&self, r: &Record) -> bool {
         self.since.is_none_or(|t| r.started >= t)
-            && self.until.is_none_or(|t| r.started <= t)
+            && self.until.is_none_or(|t| r.ended.is_some_and(|e| e <= t))
             && self.component.as_ref().is_none_or(|c| &r.component == c)
             && self
                 .owner
                 .as_ref()
                 .is_none_or(|o| r.owner.contains(o.as_str()))
+            && self.status.is_none_or(|s| r.status == s)
     }
 }
 
@@ -206,16 +285,18 @@ fn summary(records: Vec<&Record>) -> RunSummary {
         .collect();
     timed.sort_by(|a, b| b.1.total_cmp(&a.1));
     timed.truncate(3);
-    let failed = parts.iter().any(|r| r.status == Status::Failed);
+    // Without a run record (a pipeline's steps), the run is where its last step is.
+    let last = parts
+        .iter()
+        .max_by_key(|r| (r.ended.unwrap_or(r.started), r.status));
     RunSummary {
         run: first.map(|r| r.run.clone()).unwrap_or_default(),
         command: first.map(|r| r.command.clone()).unwrap_or_default(),
         owner: first.map(|r| r.owner.clone()).unwrap_or_default(),
-        status: match run.map(|r| r.status) {
-            Some(status) => status,
-            None if failed => Status::Failed,
-            None => Status::Started,
-        },
+        status: run
+            .map(|r| r.status)
+            .or(last.map(|r| r.status))
+            .unwrap_or(Status::Started),
         started,
         seconds: ended
             .and_then(|e| e.duration_since(started).ok())
@@ -225,7 +306,7 @@ fn summary(records: Vec<&Record>) -> RunSummary {
     }
 }
 
-/// Records as CSV, a header row first; times in UTC.
+/// Records as CSV, a header row first; times in RFC 3339, UTC, as in JSON.
 pub fn to_csv(steps: &[Record]) -> Result<String, csv::Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record([
@@ -250,8 +331,8 @@ pub fn to_csv(steps: &[Record]) -> Result<String, csv::Error> {
             &r.version,
             &r.owner,
             r.status.as_str(),
-            &utc(r.started),
-            &r.ended.map(utc).unwrap_or_default(),
+            &rfc3339::text(r.started),
+            &r.ended.map(rfc3339::text).unwrap_or_default(),
             &r.duration()
                 .map(|d| format!("{:.1}", d.as_secs_f64()))
                 .unwrap_or_default(),
@@ -269,7 +350,11 @@ mod rfc3339 {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(time: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&humantime::format_rfc3339_millis(*time))
+        s.collect_str(&text(*time))
+    }
+
+    pub fn text(time: SystemTime) -> String {
+        humantime::format_rfc3339_millis(time).to_string()
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 
 use super::store::Store;
-use super::{RUN, Record, Status};
+use super::{RUN, Record, Status, run_id};
 use crate::context::Context;
 use crate::engine::{Event, Prepared, Progress};
 use crate::error::Error;
@@ -52,14 +52,6 @@ fn action_name(action: Action) -> &'static str {
         Action::Wait => "wait",
         Action::Unchanged => "unchanged",
     }
-}
-
-/// The run's id: when it started, what it was, and a random suffix against two at once.
-fn run_id(command: &str, now: SystemTime) -> String {
-    let at = humantime::format_rfc3339_seconds(now)
-        .to_string()
-        .replace(':', "-");
-    format!("{at}-{command}-{:04x}", fastrand::u16(..))
 }
 
 /// What each change deploys, by logical id: the image of a task definition, an image's tag,

@@ -98,10 +98,11 @@ fn filters_by_time_component_and_owner() {
     );
     assert_eq!(
         by(Filter {
-            until: Some(at(1)),
+            until: Some(at(3)),
             ..Filter::default()
         }),
-        2
+        1,
+        "only the vpc's create had ended by 3 s"
     );
     assert_eq!(
         by(Filter {
@@ -161,7 +162,7 @@ fn csv_has_a_header_and_quotes_what_needs_it() {
         "run,command,component,action,version,owner,status,started,ended,seconds,error"
     );
     assert_eq!(lines.len(), 6);
-    assert!(lines[2].starts_with("r1,up,vpc,create,,arn:aws:iam::123456789012:user/ada,succeeded,2026-11-24 00:00:01,2026-11-24 00:00:03,2.0,"), "{}", lines[2]);
+    assert!(lines[2].starts_with("r1,up,vpc,create,,arn:aws:iam::123456789012:user/ada,succeeded,2026-11-24T00:00:01.000Z,2026-11-24T00:00:03.000Z,2.0,"), "{}", lines[2]);
     assert!(
         lines[5].ends_with(",\"CreateService failed: \"\"bad\"\", twice\""),
         "{}",
@@ -197,4 +198,76 @@ fn a_service_s_version_is_the_image_it_rolls_out() {
     let versions = recorder::versions(&prepared);
     assert_eq!(versions["service"], "repo/app:2");
     assert_eq!(versions["task-definition"], "repo/app:2");
+}
+
+#[test]
+fn until_keeps_the_steps_that_ended_by_then_and_status_filters() {
+    let all = steps(a_run(), &Filter::default());
+    let by = |until: u64| Filter {
+        until: Some(at(until)),
+        ..Filter::default()
+    };
+    let ended_by_5: Vec<_> = steps(a_run(), &by(5))
+        .into_iter()
+        .map(|r| (r.component, r.action))
+        .collect();
+    assert_eq!(
+        ended_by_5,
+        vec![
+            ("vpc".to_owned(), "create".to_owned()),
+            ("load-balancer".to_owned(), "create".to_owned())
+        ],
+        "started before 5 but ended after: not kept"
+    );
+    let failed = Filter {
+        status: Some(Status::Failed),
+        ..Filter::default()
+    };
+    let kept = steps(a_run(), &failed);
+    assert!(!kept.is_empty() && kept.iter().all(|r| r.status == Status::Failed));
+    assert!(kept.len() < all.len());
+}
+
+#[test]
+fn a_pipeline_step_started_then_ended_is_one_step_and_its_run_is_where_it_ended() {
+    let owner = "ci";
+    let started = recorded_step("api", "1.4.2", Status::Started, owner, at(10), None);
+    assert_eq!((started.command.as_str(), started.ended), (RECORDED, None));
+    let history = vec![started.clone()];
+    let open = open_step(&history, "api", "1.4.2");
+    assert_eq!(open, Some(&started));
+    assert_eq!(open_step(&history, "api", "1.4.3"), None, "another version");
+    let ended = recorded_step("api", "1.4.2", Status::RolledBack, owner, at(70), open);
+    assert_eq!(ended.run, started.run);
+    assert_eq!((ended.started, ended.ended), (at(10), Some(at(70))));
+    let both = steps(vec![started, ended.clone()], &Filter::default());
+    assert_eq!(both, vec![ended.clone()]);
+    let runs = summaries(&both);
+    assert_eq!(
+        runs[0].status,
+        Status::RolledBack,
+        "a run is where its last step is"
+    );
+    assert_eq!(
+        open_step(&both, "api", "1.4.2"),
+        None,
+        "ended: nothing open"
+    );
+    // An end with nothing open is a step of its own, started and ended at once.
+    let alone = recorded_step("db", "42", Status::Failed, owner, at(5), None);
+    assert_eq!((alone.started, alone.ended), (at(5), Some(at(5))));
+}
+
+#[test]
+fn statuses_are_read_as_written_and_csv_times_are_rfc3339() {
+    for text in STATUSES {
+        assert_eq!(Status::parse(text).unwrap().as_str(), text);
+    }
+    let err = Status::parse("done").unwrap_err();
+    assert!(err.contains("rolled_back"), "{err}");
+    let csv = to_csv(&steps(a_run(), &Filter::default())).unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    assert!(row.contains(",2026-11-24T00:00:00.000Z,"), "{row}");
+    let json = serde_json::to_value(&a_run()[0]).unwrap();
+    assert_eq!(json["started"], "2026-11-24T00:00:00.000Z");
 }

@@ -121,7 +121,15 @@ pub fn document(spec: &StackSpec, commands: &[Command]) -> Document {
             ),
             Command::History => {
                 grants.add(Scope::any("Read"), ["logs:DescribeLogGroups".to_owned()]);
-                grants.add(history(&at), ["logs:FilterLogEvents".to_owned()]);
+                // Reading, and `history record`'s writes (the group made on the first step).
+                let actions = [
+                    "FilterLogEvents",
+                    "CreateLogGroup",
+                    "PutRetentionPolicy",
+                    "CreateLogStream",
+                    "PutLogEvents",
+                ];
+                grants.add(history(&at), actions.map(|a| format!("logs:{a}")));
             }
         }
     }

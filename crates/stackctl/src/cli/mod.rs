@@ -9,7 +9,7 @@ use crate::output::Format;
 mod operate;
 mod shared;
 use operate::{HISTORY_HELP, LOGS_HELP};
-pub use operate::{HistoryArgs, HistoryFormat, LogsArgs};
+pub use operate::{HistoryAction, HistoryArgs, HistoryFormat, LogsArgs, RecordArgs};
 pub use shared::ByName;
 
 const EXIT_CODES: &str = "\
@@ -50,7 +50,7 @@ impl Cli {
     /// How the command writes its result: JSON when it was asked for.
     pub fn format(&self) -> Format {
         let history_json =
-            matches!(&self.command, Command::History(a) if a.format == HistoryFormat::Json);
+            matches!(&self.command, Command::History(a) if a.format == Some(HistoryFormat::Json));
         if self.global.json || history_json {
             Format::Json
         } else {
@@ -86,8 +86,9 @@ pub enum Command {
     /// Show the stack's CloudWatch log events: newest last, one line each.
     #[command(after_help = LOGS_HELP)]
     Logs(LogsArgs),
-    /// Show what each `up` and `down` did, step by step, with a summary per run.
-    #[command(after_help = HISTORY_HELP)]
+    /// Show what each `up` and `down` (and any pipeline) did, step by step, with a summary
+    /// per run; `history record` adds a pipeline's step.
+    #[command(after_help = HISTORY_HELP, args_conflicts_with_subcommands = true)]
     History(HistoryArgs),
     /// Remove the stack's lock when the run that held it is gone for good.
     #[command(after_help = UNLOCK_HELP)]

@@ -1,6 +1,9 @@
-//! `stackctl history`: what each `up` and `down` did, step by step (filtered), as a table,
-//! CSV or JSON, with one summary line per run: its total and its slowest steps.
+//! `stackctl history`: what each `up` and `down` (and each step a pipeline recorded with
+//! `history record`, see [`super::record`]) did, step by step (filtered), as a table, CSV or
+//! JSON, with one summary line per run: its total and its slowest steps.
 
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -9,7 +12,7 @@ use infra::history::store::Store;
 use infra::history::{Filter, Record, RunSummary, steps, summaries, to_csv, utc};
 use serde::Serialize;
 
-use crate::cli::{HistoryArgs, HistoryFormat};
+use crate::cli::{HistoryAction, HistoryArgs, HistoryFormat};
 use crate::output::{Format, Printer, Report};
 use crate::session::{Naming, Session};
 use crate::stack_file::name_and_region;
@@ -82,6 +85,9 @@ fn first_line(text: &str) -> &str {
 }
 
 pub async fn run(args: &HistoryArgs, file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
+    if let Some(HistoryAction::Record(record)) = &args.action {
+        return super::record::run(record, file, printer).await;
+    }
     let (name, region) = name_and_region(&args.by_name, file)?;
     if let (Some(since), Some(until)) = (args.since, args.until)
         && since > until
@@ -104,18 +110,28 @@ pub async fn run(args: &HistoryArgs, file: &Path, printer: &Printer) -> anyhow::
         until: args.until,
         component: args.component.clone(),
         owner: args.owner.clone(),
+        status: args.status,
     };
-    let records = steps(records, &filter);
+    // A run's summary is of all its steps, whichever of them the filter shows.
+    let all = steps(records, &Filter::default());
+    let shown: Vec<Record> = all.iter().filter(|r| filter.keeps(r)).cloned().collect();
+    let runs: BTreeSet<&str> = shown.iter().map(|r| r.run.as_str()).collect();
+    let runs = summaries(&all)
+        .into_iter()
+        .filter(|s| runs.contains(s.run.as_str()))
+        .collect();
     let report = HistoryReport {
         stack: name,
         log_group: store.group().to_owned(),
-        runs: summaries(&records),
-        records,
+        runs,
+        records: shown,
     };
-    let format = if printer.format() == Format::Json {
-        HistoryFormat::Json
-    } else {
-        args.format
+    let format = match (printer.format(), args.format) {
+        (Format::Json, _) => HistoryFormat::Json,
+        (_, Some(format)) => format,
+        // Read on a terminal, CSV for the pipe or file it goes to otherwise.
+        (_, None) if std::io::stdout().is_terminal() => HistoryFormat::Table,
+        (_, None) => HistoryFormat::Csv,
     };
     match format {
         HistoryFormat::Csv => {

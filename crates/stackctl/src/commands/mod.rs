@@ -8,6 +8,7 @@ pub mod logs;
 pub mod ls;
 pub mod plan;
 pub mod policy;
+pub mod record;
 pub mod status;
 pub mod unlock;
 pub mod up;

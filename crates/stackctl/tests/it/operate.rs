@@ -123,7 +123,7 @@ async fn history_records_every_step_of_up_and_down_with_its_owner_and_filters() 
         .collect::<Vec<_>>();
     assert_eq!(deletes.len(), steps.len() - 1);
     assert!(deletes.iter().all(|r| field(r, "action") == "delete"));
-    let table = stack.run(&["history"]);
+    let table = stack.run(&["history", "--format", "table"]);
     let table = stdout(&table);
     assert!(
         table.contains("Runs:") && table.contains("slowest:"),
@@ -322,4 +322,173 @@ fn nix_interrupt(pid: u32) {
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+fn records_step(stack: &TestStack, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["history", "record"];
+    all.extend_from_slice(args);
+    stack.run(&all)
+}
+
+#[tokio::test]
+async fn a_pipeline_records_its_steps_beside_up_and_down_and_the_filters_find_them() {
+    let stack = TestStack::new("pipe", "[queue]\n").await;
+    let step = |args: &[&str]| {
+        let output = records_step(&stack, args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    let said = step(&[
+        "--component",
+        "api",
+        "--version",
+        "1.4.2",
+        "--status",
+        "started",
+        "--owner",
+        "ci",
+    ]);
+    assert!(said.contains("Recorded api 1.4.2 started"), "{said}");
+    let said = step(&[
+        "--component",
+        "api",
+        "--version",
+        "1.4.2",
+        "--status",
+        "succeeded",
+        "--owner",
+        "ci",
+    ]);
+    assert!(said.contains("after its start"), "{said}");
+    step(&[
+        "--component",
+        "db",
+        "--version",
+        "42",
+        "--status",
+        "failed",
+        "--owner",
+        "alice",
+        "--at",
+        "10m",
+    ]);
+    let up = stack.run(&["up", "--infra-only", "--yes"]);
+    assert!(up.status.success(), "{}", stderr(&up));
+
+    let all = history(&stack, &[]);
+    let api: Vec<Value> = records(&all)
+        .into_iter()
+        .filter(|r| field(r, "component") == "api")
+        .collect();
+    assert_eq!(api.len(), 1, "started then succeeded is one step: {api:?}");
+    assert_eq!(field(&api[0], "command"), "record");
+    assert_eq!(field(&api[0], "status"), "succeeded");
+    assert_eq!(field(&api[0], "owner"), "ci");
+    assert!(
+        field(&api[0], "started") <= field(&api[0], "ended"),
+        "{api:?}"
+    );
+    let runs = all["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3, "two pipeline steps and an up: {runs:?}");
+
+    // Filters: by status, by owner, by component (its run keeps its own status).
+    let failed = records(&history(&stack, &["--status", "failed"]));
+    assert_eq!(failed.len(), 1);
+    assert_eq!(field(&failed[0], "component"), "db");
+    assert_eq!(records(&history(&stack, &["--owner", "alice"])).len(), 1);
+    let vpc = history(&stack, &["--component", "vpc"]);
+    assert_eq!(vpc["runs"][0]["status"], "succeeded", "{vpc}");
+    // --until: a date alone is the whole day; steps that ended by then.
+    let today = humantime::format_rfc3339_seconds(SystemTime::now()).to_string()[..10].to_owned();
+    let by_today = records(&history(&stack, &["--until", &today]));
+    assert_eq!(by_today.len(), records(&all).len());
+    assert!(records(&history(&stack, &["--until", "2000-01-01"])).is_empty());
+    let started = field(&failed[0], "started").to_owned();
+    let second = started[..19].replace('T', " ");
+    let same_second = records(&history(
+        &stack,
+        &["--status", "failed", "--until", &second],
+    ));
+    assert_eq!(
+        same_second.len(),
+        1,
+        "--until the second a table shows keeps the step"
+    );
+
+    // Piped, it is CSV, with RFC 3339 times as in JSON.
+    let csv = stack.run(&["history", "--component", "api"]);
+    let csv = stdout(&csv);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("run,command,component"), "{csv}");
+    assert!(lines[1].contains(field(&api[0], "started")), "{csv}");
+
+    // Bad input: named, and nothing recorded.
+    for (args, exit, says) in [
+        (
+            vec!["--version", "1", "--status", "started"],
+            2,
+            "--component",
+        ),
+        (
+            vec!["--component", "api", "--version", "1", "--status", "done"],
+            2,
+            "rolled_back",
+        ),
+        (
+            vec![
+                "--component",
+                "api",
+                "--version",
+                "1",
+                "--status",
+                "failed",
+                "--at",
+                "2999-01-01",
+            ],
+            2,
+            "in the future",
+        ),
+        (
+            vec![
+                "--component",
+                "api",
+                "--version",
+                "1",
+                "--status",
+                "failed",
+                "--at",
+                "soon",
+            ],
+            2,
+            "is not a time",
+        ),
+        (
+            vec!["--component", "a b", "--version", "1", "--status", "failed"],
+            1,
+            "--component",
+        ),
+    ] {
+        let output = records_step(&stack, &args);
+        assert_eq!(
+            output.status.code(),
+            Some(exit),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(says),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    let backwards = stack.run(&["history", "--since", "1h", "--until", "2h"]);
+    assert_eq!(backwards.status.code(), Some(1));
+    assert!(
+        stderr(&backwards).contains("nothing can match"),
+        "{}",
+        stderr(&backwards)
+    );
+    assert_eq!(records(&history(&stack, &[])).len(), records(&all).len());
+    let down = stack.run(&["down", "--yes"]);
+    assert!(down.status.success(), "{}", stderr(&down));
 }
