@@ -24,15 +24,22 @@ rest), so a statement's Resource is compared with what moto names and holds wher
 nothing. Conditions are not evaluated (moto's own limit). And the signature is not checked:
 moto computes it again from the parsed form of a request, which differs from the bytes sent
 for some characters (a policy document, a description with a colon), so good requests fail
-with SignatureDoesNotMatch; the access key still names the caller. Everything else is moto
-as released.
+with SignatureDoesNotMatch; the access key still names the caller.
+
+DynamoDB's conditional writes are atomic, as in AWS. moto checks a write's condition and then
+writes, and two request threads can both pass the check in between: two runs could both take
+the stack lock. Here each write to an item (put, update, delete) runs alone.
+
+Everything else is moto as released.
 
     python scripts/moto_server.py -H 127.0.0.1 -p 5055
 """
 
 import sys
+import threading
 
 from moto.core.responses import BaseResponse
+from moto.dynamodb.models import DynamoDBBackend
 from moto.ecs import models
 from moto.iam import access_control
 from moto.server import main
@@ -121,6 +128,20 @@ def _element_matches_where_named(self, statement_element, value):
         return True
     return _element_matches(self, statement_element, value)
 
+
+_item_writes = threading.Lock()
+
+
+def _alone(write):
+    def written_alone(self, *args, **kwargs):
+        with _item_writes:
+            return write(self, *args, **kwargs)
+
+    return written_alone
+
+
+for _write in ("put_item", "update_item", "delete_item"):
+    setattr(DynamoDBBackend, _write, _alone(getattr(DynamoDBBackend, _write)))
 
 access_control.IAMRequestBase.__init__ = _request_init_named_as_iam
 access_control.IAMRequestBase.check_signature = lambda self: None
