@@ -48,6 +48,8 @@ pub enum JobError {
     },
     #[error("reading the input failed: {0}")]
     Read(String),
+    #[error("a part's message could not be written: {0}")]
+    Message(String),
 }
 
 /// What became of a part's message.
@@ -101,21 +103,22 @@ impl AwsJobs {
             self.finish(job.clone()).await?;
             return Ok(job);
         }
-        let messages = parts.iter().enumerate().map(|(index, &(from, to))| Part {
-            job_id: job.job_id.clone(),
-            client: job.client.clone(),
-            key: key.clone(),
-            index: index as u64,
-            parts: job.parts,
-            from,
-            to,
-            len: job.bytes,
-        });
-        let batches: Vec<Vec<Part>> = messages
-            .collect::<Vec<_>>()
-            .chunks(10)
-            .map(<[Part]>::to_vec)
+        let messages: Vec<Part> = parts
+            .iter()
+            .enumerate()
+            .map(|(index, &(from, to))| Part {
+                job_id: job.job_id.clone(),
+                client: job.client.clone(),
+                key: key.clone(),
+                index: index as u64,
+                parts: job.parts,
+                from,
+                to,
+                len: job.bytes,
+            })
             .collect();
+        // Owned batches: a future borrowing a slice of them would not be `Send` for axum.
+        let batches: Vec<Vec<Part>> = messages.chunks(10).map(<[Part]>::to_vec).collect();
         let sent = futures::stream::iter(batches)
             .map(|batch| self.send(batch))
             .buffer_unordered(SEND_AT_ONCE)
@@ -138,13 +141,13 @@ impl AwsJobs {
             let body = serde_json::to_string(&PartMessage {
                 even_sum_part: part.clone(),
             })
-            .map_err(|e| JobError::Read(e.to_string()))?;
+            .map_err(|e| JobError::Message(e.to_string()))?;
             let entry = SendMessageBatchRequestEntry::builder()
                 .id(part.index.to_string())
                 .message_body(body)
                 .message_group_id(&part.client)
                 .build()
-                .map_err(|e| JobError::Read(e.to_string()))?;
+                .map_err(|e| JobError::Message(e.to_string()))?;
             entries.push(entry);
         }
         let out = self
@@ -175,7 +178,8 @@ impl AwsJobs {
             return Ok(Some(job));
         }
         if let Some(started) = self.store.started(id).await? {
-            if self.store.parts_done(id).await? >= job.parts {
+            let done = self.store.parts_done(id).await?;
+            if done >= job.parts {
                 // Every part has an outcome but none finished the job: a last attempt whose
                 // worker stopped. Finish it here if its time is up.
                 self.finish(job.clone()).await?;
@@ -187,9 +191,8 @@ impl AwsJobs {
             }
             job.status = Status::Running;
             job.started_ms = Some(started);
-            let done = self.store.parts_done(id).await?.min(job.parts);
             #[allow(clippy::cast_precision_loss)] // a fraction of a few thousand parts
-            let progress = done as f64 / job.parts.max(1) as f64;
+            let progress = done.min(job.parts) as f64 / job.parts.max(1) as f64;
             job.progress = (progress * 1000.0).floor() / 1000.0;
         }
         Ok(Some(job))
@@ -352,13 +355,13 @@ fn ending(mut parts: Vec<PartResult>, expected: u64, now: u64) -> Option<Result<
     if let Some(reason) = failure {
         return Some(Err(reason));
     }
-    if parts
+    let pending = parts
         .iter()
-        .any(|p| matches!(p.outcome, Outcome::LastAttempt { .. }))
-    {
+        .any(|p| matches!(p.outcome, Outcome::LastAttempt { .. }));
+    if pending || (parts.len() as u64) < expected {
         return None;
     }
-    // Parts in order: the first bad one holds the input's first bad token.
+    // Every part is in, in order: the first bad one holds the input's first bad token.
     let bad = parts.iter().find_map(|p| match &p.outcome {
         Outcome::Bad { offset, found } => Some(BadToken {
             offset: *offset,
@@ -368,9 +371,6 @@ fn ending(mut parts: Vec<PartResult>, expected: u64, now: u64) -> Option<Result<
     });
     if let Some(bad) = bad {
         return Some(Err(bad.to_string()));
-    }
-    if (parts.len() as u64) < expected {
-        return None;
     }
     let mut sum = Totals::default();
     for part in &parts {
