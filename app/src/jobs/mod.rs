@@ -17,6 +17,7 @@ pub mod bucket;
 pub mod dispatch;
 pub mod on_aws;
 pub mod part;
+pub mod pieces;
 pub mod store;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

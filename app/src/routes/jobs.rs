@@ -6,7 +6,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
 use std::io::Write;
 
 use crate::error::{error_chain, json_error};
@@ -14,6 +13,7 @@ use crate::jobs::bucket::upload::UploadError;
 use crate::jobs::bucket::{BucketError, input_key};
 use crate::jobs::dispatch::Dispatcher;
 use crate::jobs::on_aws::JobError;
+use crate::jobs::pieces::{CutOff, Pieces};
 use crate::jobs::store::StoreError;
 use crate::jobs::{ClientIdError, Job, Status, client_id, is_job_id, new_job_id};
 use crate::state::{AppState, Jobs};
@@ -47,8 +47,8 @@ pub enum JobsError {
     NoBucket(String),
     #[error("there is no object at {0}")]
     NoInput(String),
-    #[error("the upload was cut off after {bytes} bytes: {reason}")]
-    CutOff { bytes: u64, reason: String },
+    #[error(transparent)]
+    CutOff(#[from] CutOff),
     #[error("no job {0}")]
     Unknown(String),
     #[error("job {id} is {status}: its result is there once it is done")]
@@ -78,7 +78,7 @@ impl From<JobError> for JobsError {
 impl From<UploadError> for JobsError {
     fn from(err: UploadError) -> Self {
         match err {
-            UploadError::CutOff { bytes, reason } => Self::CutOff { bytes, reason },
+            UploadError::CutOff(cut) => Self::CutOff(cut),
             UploadError::Bucket(err) => err.into(),
         }
     }
@@ -97,7 +97,7 @@ impl From<StoreError> for JobsError {
 impl IntoResponse for JobsError {
     fn into_response(self) -> Response {
         let status = match &self {
-            Self::ClientId(_) | Self::BadJson(_) | Self::CutOff { .. } | Self::NoInput(_) => {
+            Self::ClientId(_) | Self::BadJson(_) | Self::CutOff(_) | Self::NoInput(_) => {
                 StatusCode::BAD_REQUEST
             }
             Self::NotHere => StatusCode::NOT_IMPLEMENTED,
@@ -238,39 +238,17 @@ async fn receive(dispatcher: &Dispatcher, id: &str, body: Body) -> Result<u64, J
         })
         .await?
     };
-    let mut stream = body.into_data_stream();
-    let mut pending: Vec<u8> = Vec::with_capacity(WRITE_BYTES);
-    let mut bytes = 0u64;
-    loop {
-        let chunk = match stream.next().await {
-            Some(Ok(chunk)) => Some(chunk),
-            Some(Err(err)) => {
-                return Err(JobsError::CutOff {
-                    bytes,
-                    reason: error_chain(&err),
-                });
-            }
-            None => None,
-        };
-        let last = chunk.is_none();
-        if let Some(chunk) = chunk {
-            bytes += chunk.len() as u64;
-            pending.extend_from_slice(&chunk);
-        }
-        if pending.len() >= WRITE_BYTES || (last && !pending.is_empty()) {
-            let path = path.clone();
-            (file, pending) = blocking(move || {
-                file.write_all(&pending)
-                    .map_err(|e| StoreError::io("write", &path, e))?;
-                pending.clear();
-                Ok((file, pending))
-            })
-            .await?;
-        }
-        if last {
-            return Ok(bytes);
-        }
+    let mut pieces = Pieces::new(body.into_data_stream(), WRITE_BYTES);
+    while let Some(piece) = pieces.next().await? {
+        let path = path.clone();
+        file = blocking(move || {
+            file.write_all(&piece)
+                .map_err(|e| StoreError::io("write", &path, e))?;
+            Ok(file)
+        })
+        .await?;
     }
+    Ok(pieces.bytes())
 }
 
 /// Runs blocking file work off the async threads.

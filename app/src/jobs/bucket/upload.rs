@@ -3,11 +3,12 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use bytes::{Bytes, BytesMut};
-use futures::{Stream, StreamExt};
+use bytes::Bytes;
+use futures::Stream;
 
 use super::{BucketError, BucketStore};
 use crate::error::error_chain;
+use crate::jobs::pieces::{CutOff, Pieces};
 
 /// Bytes sent per upload part (S3 wants at least 5 MiB but for the last).
 const UPLOAD_PART: usize = 8 << 20;
@@ -15,8 +16,8 @@ const UPLOAD_PART: usize = 8 << 20;
 /// Why an upload did not end in a stored input.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    #[error("the upload was cut off after {bytes} bytes: {reason}")]
-    CutOff { bytes: u64, reason: String },
+    #[error(transparent)]
+    CutOff(#[from] CutOff),
     #[error(transparent)]
     Bucket(#[from] BucketError),
 }
@@ -53,43 +54,28 @@ impl BucketStore {
     async fn upload_parts<E>(
         &self,
         key: &str,
-        mut body: impl Stream<Item = Result<Bytes, E>> + Unpin,
+        body: impl Stream<Item = Result<Bytes, E>> + Unpin,
         multipart: &mut Option<(String, Vec<CompletedPart>)>,
     ) -> Result<u64, UploadError>
     where
         E: std::error::Error + 'static,
     {
-        let mut pending = BytesMut::with_capacity(UPLOAD_PART);
-        let mut bytes = 0u64;
-        loop {
-            let chunk = match body.next().await {
-                Some(Ok(chunk)) => Some(chunk),
-                Some(Err(err)) => {
-                    return Err(UploadError::CutOff {
-                        bytes,
-                        reason: error_chain(&err),
-                    });
+        let mut pieces = Pieces::new(body, UPLOAD_PART);
+        match pieces.next().await? {
+            // Shorter than a part: the whole input, in one call.
+            None => self.put(key, Bytes::new()).await?,
+            Some(whole) if whole.len() < UPLOAD_PART => self.put(key, whole).await?,
+            Some(first) => {
+                self.upload_part(key, first, multipart).await?;
+                while let Some(piece) = pieces.next().await? {
+                    self.upload_part(key, piece, multipart).await?;
                 }
-                None => None,
-            };
-            let last = chunk.is_none();
-            if let Some(chunk) = chunk {
-                bytes += chunk.len() as u64;
-                pending.extend_from_slice(&chunk);
-            }
-            if pending.len() >= UPLOAD_PART || (last && multipart.is_some()) {
-                let part = pending.split().freeze();
-                self.upload_part(key, part, multipart).await?;
-            }
-            if last {
-                break;
+                if let Some((id, parts)) = multipart.take() {
+                    self.complete(key, &id, parts).await?;
+                }
             }
         }
-        match multipart.take() {
-            Some((id, parts)) => self.complete(key, &id, parts).await?,
-            None => self.put(key, pending.freeze()).await?,
-        }
-        Ok(bytes)
+        Ok(pieces.bytes())
     }
 
     async fn upload_part(

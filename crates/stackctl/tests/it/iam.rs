@@ -275,25 +275,7 @@ async fn one_action_missing_is_named_and_the_full_policy_then_finishes_the_stack
 
 /// Every statement of the inline policies of role `role`, as one policy document.
 async fn role_policy(iam: &aws_sdk_iam::Client, role: &str) -> serde_json::Value {
-    let names = iam
-        .list_role_policies()
-        .role_name(role)
-        .send()
-        .await
-        .unwrap();
-    let mut statements = Vec::new();
-    for name in names.policy_names() {
-        let doc = iam
-            .get_role_policy()
-            .role_name(role)
-            .policy_name(name)
-            .send()
-            .await
-            .unwrap();
-        let text = crate::several::urlencoding_decode(doc.policy_document());
-        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-        statements.extend(doc["Statement"].as_array().unwrap().iter().cloned());
-    }
+    let statements = crate::several::inline_statements(iam, role).await;
     serde_json::json!({ "Version": "2012-10-17", "Statement": statements })
 }
 

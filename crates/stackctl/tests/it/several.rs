@@ -57,9 +57,8 @@ async fn ecs_services(stack: &TestStack) -> BTreeMap<String, aws_sdk_ecs::types:
         .collect()
 }
 
-/// Every inline policy statement of the role `name`: (actions, resources).
-async fn statements(stack: &TestStack, role: &str) -> Vec<(Vec<String>, Vec<String>)> {
-    let iam = &stack.aws.iam;
+/// Every statement of the inline policies of role `role`, as IAM holds them.
+pub async fn inline_statements(iam: &aws_sdk_iam::Client, role: &str) -> Vec<Value> {
     let names = iam
         .list_role_policies()
         .role_name(role)
@@ -75,33 +74,39 @@ async fn statements(stack: &TestStack, role: &str) -> Vec<(Vec<String>, Vec<Stri
             .send()
             .await
             .unwrap();
-        let text = doc.policy_document();
-        let decoded = urlencoding_decode(text);
+        let decoded = urlencoding_decode(doc.policy_document());
         let doc: Value = serde_json::from_str(&decoded).unwrap();
-        for s in doc["Statement"].as_array().unwrap() {
-            assert_eq!(s["Effect"], "Allow");
-            let list = |v: &Value| -> Vec<String> {
-                match v {
-                    Value::String(s) => vec![s.clone()],
-                    Value::Array(items) => {
-                        let mut all: Vec<String> = items
-                            .iter()
-                            .map(|i| i.as_str().unwrap().to_owned())
-                            .collect();
-                        all.sort();
-                        all
-                    }
-                    other => panic!("not an action or resource list: {other}"),
+        out.extend(doc["Statement"].as_array().unwrap().iter().cloned());
+    }
+    out
+}
+
+/// Every inline policy statement of the role `name`: (actions, resources).
+async fn statements(stack: &TestStack, role: &str) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut out = Vec::new();
+    for s in inline_statements(&stack.aws.iam, role).await {
+        assert_eq!(s["Effect"], "Allow");
+        let list = |v: &Value| -> Vec<String> {
+            match v {
+                Value::String(s) => vec![s.clone()],
+                Value::Array(items) => {
+                    let mut all: Vec<String> = items
+                        .iter()
+                        .map(|i| i.as_str().unwrap().to_owned())
+                        .collect();
+                    all.sort();
+                    all
                 }
-            };
-            out.push((list(&s["Action"]), list(&s["Resource"])));
-        }
+                other => panic!("not an action or resource list: {other}"),
+            }
+        };
+        out.push((list(&s["Action"]), list(&s["Resource"])));
     }
     out.sort();
     out
 }
 
-pub fn urlencoding_decode(text: &str) -> String {
+fn urlencoding_decode(text: &str) -> String {
     if text.trim_start().starts_with('{') {
         return text.to_owned();
     }
