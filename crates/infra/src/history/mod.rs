@@ -4,6 +4,7 @@
 //! on records (merging a step's start with its end, filters, per-run summaries);
 //! [`store`] reads and writes them and [`recorder`] turns the engine's events into records.
 
+pub mod chart;
 pub mod recorder;
 pub mod store;
 

@@ -89,7 +89,7 @@ pub enum Command {
     /// Show what each `up` and `down` (and any pipeline) did, step by step, with a summary
     /// per run; `history record` adds a pipeline's step.
     #[command(after_help = HISTORY_HELP, args_conflicts_with_subcommands = true)]
-    History(HistoryArgs),
+    History(Box<HistoryArgs>),
     /// Remove the stack's lock when the run that held it is gone for good.
     #[command(after_help = UNLOCK_HELP)]
     Unlock(UnlockArgs),

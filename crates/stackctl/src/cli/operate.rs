@@ -19,6 +19,7 @@ Examples:
   stackctl history --since 1d --until 2026-12-05
   stackctl history --since \"2026-11-24 08:00:00\" --component service-web
   stackctl history --owner alice --status failed > failures.csv
+  stackctl history --chart up.svg            # the latest run, as a timeline
   stackctl history record --component api --version 1.4.2 --status succeeded
   stackctl history --stack-name messages --format json | jq '.runs[] | .seconds'";
 
@@ -59,6 +60,13 @@ pub struct HistoryArgs {
     /// --format json).
     #[arg(long, value_enum)]
     pub format: Option<HistoryFormat>,
+    /// Draw one run's timeline (the latest the filters keep, or RUN) as an SVG picture in
+    /// FILE: a bar per step, waits apart from calls, the steps that set its length marked.
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<std::path::PathBuf>,
+    /// With --chart: the run to draw (its id as `history` shows it, or its start).
+    #[arg(value_name = "RUN", requires = "chart")]
+    pub run: Option<String>,
     #[command(subcommand)]
     pub action: Option<HistoryAction>,
 }

@@ -116,10 +116,13 @@ pub async fn run(args: &HistoryArgs, file: &Path, printer: &Printer) -> anyhow::
     let all = steps(records, &Filter::default());
     let shown: Vec<Record> = all.iter().filter(|r| filter.keeps(r)).cloned().collect();
     let runs: BTreeSet<&str> = shown.iter().map(|r| r.run.as_str()).collect();
-    let runs = summaries(&all)
+    let runs: Vec<RunSummary> = summaries(&all)
         .into_iter()
         .filter(|s| runs.contains(s.run.as_str()))
         .collect();
+    if let Some(file) = &args.chart {
+        return chart(&name, &all, &runs, args.run.as_deref(), file, printer);
+    }
     let report = HistoryReport {
         stack: name,
         log_group: store.group().to_owned(),
@@ -141,5 +144,52 @@ pub async fn run(args: &HistoryArgs, file: &Path, printer: &Printer) -> anyhow::
         }
         HistoryFormat::Table | HistoryFormat::Json => printer.report(&report),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `history --chart FILE`: the timeline of run `wanted` (or the latest of `runs`) as SVG.
+fn chart(
+    stack: &str,
+    all: &[Record],
+    runs: &[RunSummary],
+    wanted: Option<&str>,
+    file: &Path,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let run = match wanted {
+        Some(wanted) => {
+            let matching: Vec<&RunSummary> =
+                runs.iter().filter(|r| r.run.starts_with(wanted)).collect();
+            match matching.as_slice() {
+                [one] => *one,
+                [] => anyhow::bail!(
+                    "no run {wanted:?} in the history of stack {stack} (the filters keep {} run(s); \
+                     `stackctl history` lists them)",
+                    runs.len()
+                ),
+                more => anyhow::bail!(
+                    "{wanted:?} names {} runs of stack {stack}: give more of the run id",
+                    more.len()
+                ),
+            }
+        }
+        None => runs.iter().max_by_key(|r| r.started).with_context(|| {
+            format!("no run of stack {stack} to chart: its history (as filtered) is empty")
+        })?,
+    };
+    let records: Vec<Record> = all.iter().filter(|r| r.run == run.run).cloned().collect();
+    let picture = infra::history::chart::svg(stack, &records);
+    std::fs::write(file, picture).with_context(|| format!("cannot write {}", file.display()))?;
+    let took = run
+        .seconds
+        .map_or_else(|| "not finished".to_owned(), |s| format!("{s:.1} s"));
+    printer.note(&format!(
+        "Wrote the timeline of run {} ({} {}, {} step(s), {took}) to {}.",
+        run.run,
+        run.command,
+        run.status.as_str(),
+        run.steps,
+        file.display()
+    ));
     Ok(ExitCode::SUCCESS)
 }

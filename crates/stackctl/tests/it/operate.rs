@@ -93,6 +93,40 @@ async fn history_records_every_step_of_up_and_down_with_its_owner_and_filters() 
         steps.len()
     );
 
+    // The run as a picture: a bar per step, the run named in the title.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("up.svg");
+    let chart = stack.run(&["history", "--chart", file.to_str().unwrap()]);
+    assert!(chart.status.success(), "{}", stderr(&chart));
+    assert!(
+        stderr(&chart).contains("Wrote the timeline of run"),
+        "{}",
+        stderr(&chart)
+    );
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        svg.starts_with("<svg ") && svg.contains(">vpc create</text>"),
+        "{svg}"
+    );
+    assert!(svg.contains(field(run, "run")), "{svg}");
+    assert_eq!(svg.matches("<title>").count(), steps.len() - 1);
+    let by_id = stack.run(&[
+        "history",
+        "--chart",
+        file.to_str().unwrap(),
+        &field(run, "run")[..20],
+    ]);
+    assert!(by_id.status.success(), "{}", stderr(&by_id));
+    let unknown = stack.run(&["history", "--chart", file.to_str().unwrap(), "1999-"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no run \"1999-\""),
+        "{}",
+        stderr(&unknown)
+    );
+    let no_chart = stack.run(&["history", "2026-"]);
+    assert_eq!(no_chart.status.code(), Some(2), "RUN goes with --chart");
+
     // CSV: a header row, then one row per step.
     let csv = stack.run(&["history", "--format", "csv"]);
     assert!(csv.status.success(), "{}", stderr(&csv));
