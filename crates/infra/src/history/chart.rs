@@ -114,43 +114,53 @@ pub fn svg(stack: &str, records: &[Record]) -> String {
     axis(&mut out, total, scale, height);
     for (row, step) in steps.iter().enumerate() {
         let y = TOP + ROW * row as f64;
-        let on_path = chain.contains(&row);
-        let weight = if on_path { "bold" } else { "normal" };
-        let label = format!("{} {}", step.component, step.action);
-        let _ = writeln!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="end" font-weight="{weight}">{}</text>"#,
-            LABELS - 8.0,
-            y + 13.0,
-            escape(&label)
-        );
-        let fill = match (step.status, step.action.as_str()) {
-            (Status::Failed | Status::RolledBack, _) => FAILED,
-            (_, "ready") => WAIT,
-            _ => CALL,
-        };
-        let to = step.ended.unwrap_or(end);
-        let width = (x(to) - x(step.started)).max(1.5);
-        let stroke = if on_path {
-            format!(r#" stroke="{CRITICAL}" stroke-width="2.5""#)
-        } else if step.ended.is_none() {
-            r##" stroke="#555" stroke-dasharray="4 2""##.to_owned()
-        } else {
-            String::new()
-        };
-        let took = seconds(step.started, to);
-        let _ = writeln!(
-            out,
-            r#"<rect x="{:.1}" y="{:.1}" width="{width:.1}" height="{:.1}" fill="{fill}"{stroke}><title>{} {}: {took:.1} s</title></rect>"#,
-            x(step.started),
-            y + 3.0,
-            ROW - 6.0,
-            escape(&label),
-            step.status.as_str()
+        bar(
+            &mut out,
+            step,
+            y,
+            chain.contains(&row),
+            (x(step.started), x(step.ended.unwrap_or(end))),
+            end,
         );
     }
     out.push_str("</svg>\n");
     out
+}
+
+/// One step's row: its name, and its bar from `span.0` to `span.1` (x positions).
+fn bar(out: &mut String, step: &Record, y: f64, on_path: bool, span: (f64, f64), end: SystemTime) {
+    let weight = if on_path { "bold" } else { "normal" };
+    let label = format!("{} {}", step.component, step.action);
+    let _ = writeln!(
+        out,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="end" font-weight="{weight}">{}</text>"#,
+        LABELS - 8.0,
+        y + 13.0,
+        escape(&label)
+    );
+    let fill = match (step.status, step.action.as_str()) {
+        (Status::Failed | Status::RolledBack, _) => FAILED,
+        (_, "ready") => WAIT,
+        _ => CALL,
+    };
+    let width = (span.1 - span.0).max(1.5);
+    let stroke = if on_path {
+        format!(r#" stroke="{CRITICAL}" stroke-width="2.5""#)
+    } else if step.ended.is_none() {
+        r##" stroke="#555" stroke-dasharray="4 2""##.to_owned()
+    } else {
+        String::new()
+    };
+    let took = seconds(step.started, step.ended.unwrap_or(end));
+    let _ = writeln!(
+        out,
+        r#"<rect x="{:.1}" y="{:.1}" width="{width:.1}" height="{:.1}" fill="{fill}"{stroke}><title>{} {}: {took:.1} s</title></rect>"#,
+        span.0,
+        y + 3.0,
+        ROW - 6.0,
+        escape(&label),
+        step.status.as_str()
+    );
 }
 
 fn legend(out: &mut String) {

@@ -129,14 +129,7 @@ pub async fn run(args: &HistoryArgs, file: &Path, printer: &Printer) -> anyhow::
         runs,
         records: shown,
     };
-    let format = match (printer.format(), args.format) {
-        (Format::Json, _) => HistoryFormat::Json,
-        (_, Some(format)) => format,
-        // Read on a terminal, CSV for the pipe or file it goes to otherwise.
-        (_, None) if std::io::stdout().is_terminal() => HistoryFormat::Table,
-        (_, None) => HistoryFormat::Csv,
-    };
-    match format {
+    match format(args, printer) {
         HistoryFormat::Csv => {
             let csv = to_csv(&report.records).context("while writing the records as CSV")?;
             // A closed pipe (`| head`) is not an error.
@@ -145,6 +138,17 @@ pub async fn run(args: &HistoryArgs, file: &Path, printer: &Printer) -> anyhow::
         HistoryFormat::Table | HistoryFormat::Json => printer.report(&report),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How to write the steps: JSON with `--json`, else `--format`, else the table on a terminal
+/// and CSV for the pipe or file stdout goes to.
+fn format(args: &HistoryArgs, printer: &Printer) -> HistoryFormat {
+    match (printer.format(), args.format) {
+        (Format::Json, _) => HistoryFormat::Json,
+        (_, Some(format)) => format,
+        (_, None) if std::io::stdout().is_terminal() => HistoryFormat::Table,
+        (_, None) => HistoryFormat::Csv,
+    }
 }
 
 /// `history --chart FILE`: the timeline of run `wanted` (or the latest of `runs`) as SVG.
