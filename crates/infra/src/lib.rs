@@ -18,6 +18,7 @@
 //! - [`resources`]: one file per resource kind, and the registry that lists them.
 //! - [`stack_file`]: the `stack.toml` model, defaults and validation (file:line:col errors).
 //! - [`desired`]: what a stack is made of: the desired resources, their dependencies.
+//! - [`diagram`]: that, as a picture: by layer, with the critical path of `up` (`graph`).
 //! - [`graph`]: the dependency graph (cycles rejected, stable topological order).
 //! - [`plan`]: pure planning: desired vs observed → create / update / replace / delete.
 //! - [`engine`]: observe → plan → apply, in parallel as dependencies allow; progress events.
@@ -34,6 +35,7 @@ pub mod context;
 pub mod contract;
 pub mod cost;
 pub mod desired;
+pub mod diagram;
 pub mod engine;
 pub mod error;
 pub mod graph;

@@ -52,6 +52,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Logs(args) => commands::logs::run(args, file, printer).await,
         Command::History(args) => commands::history::run(args, file, printer).await,
         Command::Policy(args) => commands::policy::run(args, file, printer),
+        Command::Graph(args) => commands::graph::run(args, file, printer),
         Command::Completions(args) => Ok(commands::completions::run(args)),
         Command::LocalRouter(args) => {
             let routes = local::router::Routes::read(&args.routes)?;

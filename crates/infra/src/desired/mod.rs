@@ -28,6 +28,20 @@ pub fn mark_source(desired: &mut [Desired], source: &str) {
     }
 }
 
+/// Every resource of the stack as the file alone says it, with no AWS call: the region's first
+/// zones by name, and a stand-in image for a service that has none yet (`up` builds and pushes
+/// one). For what is made without AWS: the policy, the diagram.
+pub fn from_file(spec: &StackSpec) -> Vec<Desired> {
+    let zones: Vec<String> = (0..spec.network.availability_zones)
+        .map(|i| format!("{}{}", spec.region, char::from(b'a' + (i % 26) as u8)))
+        .collect();
+    let mut given = spec.clone();
+    for service in &mut given.services {
+        service.image.get_or_insert_with(|| "image".into());
+    }
+    desired(&given, &zones)
+}
+
 /// Every resource of the stack. `zones` are the region's availability zones in name order.
 pub fn desired(spec: &StackSpec, zones: &[String]) -> Vec<Desired> {
     let mut b = Builder::new(spec);

@@ -139,15 +139,8 @@ pub fn document(spec: &StackSpec, commands: &[Command]) -> Document {
 /// The kinds whose resources the file makes: those of its desired resources, and the image
 /// when a service has none given (`up` builds and pushes it).
 pub fn declared(spec: &StackSpec) -> Vec<Kind> {
-    let zones: Vec<String> = (0..spec.network.availability_zones)
-        .map(|i| format!("{}{}", spec.region, char::from(b'a' + (i % 26) as u8)))
-        .collect();
     // Every service runs some image: one `--image` gives, or one `up` builds and pushes.
-    let mut given = spec.clone();
-    for service in &mut given.services {
-        service.image.get_or_insert_with(|| "image".into());
-    }
-    let mut kinds: BTreeSet<Kind> = crate::desired::desired(&given, &zones)
+    let mut kinds: BTreeSet<Kind> = crate::desired::from_file(spec)
         .iter()
         .map(|d| d.spec.kind())
         .collect();

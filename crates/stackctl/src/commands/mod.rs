@@ -3,6 +3,7 @@
 pub mod ci;
 pub mod completions;
 pub mod down;
+pub mod graph;
 pub mod history;
 pub mod logs;
 pub mod ls;

@@ -10,6 +10,7 @@ mod crash;
 mod critical_path;
 mod even_sum;
 mod faults;
+mod graph;
 mod helpers;
 mod iam;
 mod image;
