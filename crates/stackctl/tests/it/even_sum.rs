@@ -45,17 +45,15 @@ pub async fn post(http: &reqwest::Client, url: &str, client: &str, body: String)
     body["job_id"].as_str().unwrap().to_owned()
 }
 
+/// The JSON at `url`.
+pub async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 /// Job `id` once finished.
 pub async fn finished(http: &reqwest::Client, url: &str, id: &str) -> Value {
     for _ in 0..120 {
-        let job: Value = http
-            .get(format!("{url}jobs/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let job = get_json(http, &format!("{url}jobs/{id}")).await;
         if job["status"] == "done" || job["status"] == "failed" {
             return job;
         }
@@ -87,14 +85,7 @@ async fn the_even_sum_example_sums_jobs_of_two_clients_and_down_empties_its_buck
     for (id, sum, bytes) in [(&a, big_sum, big.len()), (&b, small_sum, 0)] {
         let job = finished(&http, &url, id).await;
         assert_eq!(job["status"], "done", "{job}");
-        let result: Value = http
-            .get(format!("{url}jobs/{id}/result"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let result = get_json(&http, &format!("{url}jobs/{id}/result")).await;
         assert_eq!(result["sum"], sum.to_string(), "{job}");
         if bytes > 0 {
             assert_eq!(result["bytes"], bytes as u64);

@@ -370,14 +370,7 @@ async fn the_even_sum_services_do_their_work_on_exactly_their_task_roles() {
     let id = crate::even_sum::post(&http, &url, "team-a", text).await;
     let job = crate::even_sum::finished(&http, &url, &id).await;
     assert_eq!(job["status"], "done", "{job} (logs in {})", logs.display());
-    let result: serde_json::Value = http
-        .get(format!("{url}jobs/{id}/result"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let result = crate::even_sum::get_json(&http, &format!("{url}jobs/{id}/result")).await;
     assert_eq!(result["sum"], sum.to_string());
 
     // The API may not take parts off the queue: its role only sends.
