@@ -52,6 +52,18 @@ pub enum JobError {
     Message(String),
 }
 
+impl JobError {
+    /// True when S3 or SQS could not be reached at all (as opposed to answering with an
+    /// error): the client should try again later.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Self::Bucket(err) => err.is_unreachable(),
+            Self::Queue(err) => err.is_unreachable(),
+            Self::NotQueued { .. } | Self::Read(_) | Self::Message(_) => false,
+        }
+    }
+}
+
 /// What became of a part's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handling {

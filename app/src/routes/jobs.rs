@@ -59,7 +59,11 @@ pub enum JobsError {
     Full(#[source] StoreError),
     #[error("the job store failed")]
     Store(#[source] StoreError),
-    #[error("the job store (the stack's bucket and queue) failed; try again")]
+    #[error("{}", if .0.is_unreachable() {
+        "the job store (the stack's bucket and queue) could not be reached; try again"
+    } else {
+        "the job store (the stack's bucket and queue) answered with an error"
+    })]
     Aws(#[source] JobError),
 }
 
@@ -106,7 +110,10 @@ impl IntoResponse for JobsError {
             Self::NotDone { .. } | Self::Failed { .. } => StatusCode::CONFLICT,
             Self::Full(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Aws(_) => StatusCode::SERVICE_UNAVAILABLE,
+            // As the message routes do for SQS: 503 when AWS could not be reached, 502 when it
+            // answered with an error (the cause is in the log).
+            Self::Aws(err) if err.is_unreachable() => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Aws(_) => StatusCode::BAD_GATEWAY,
         };
         if let Self::Full(cause) | Self::Store(cause) = &self {
             tracing::error!(error = %error_chain(cause), "job store call failed");
@@ -189,7 +196,14 @@ pub async fn submit_even_sum(
                 input: Some(key),
                 ..Job::queued(id, client, bytes)
             };
-            aws.queue(job).await?
+            match aws.queue(job.clone()).await {
+                Ok(job) => job,
+                Err(err) => {
+                    // Nobody will sum it: the upload is not left to the bucket's expiry.
+                    aws.store().clean_up(&job).await;
+                    return Err(err.into());
+                }
+            }
         }
     };
     Ok(accepted(&job))

@@ -11,7 +11,9 @@ use app::worker::Worker;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, create_queue, s3_client, spawn_app_with_bucket, sqs_client};
+use crate::helpers::{
+    TestApp, create_queue, emulator_endpoint, s3_client, spawn_app_with_bucket, sqs_client,
+};
 
 /// Small parts, so a test input of a few hundred kilobytes is many parts.
 const PART_BYTES: u64 = 16 << 10;
@@ -453,4 +455,66 @@ impl aws_sdk_s3::config::Intercept for RangedReadsTo {
         }
         Ok(())
     }
+}
+
+#[tokio::test]
+async fn a_job_whose_parts_cannot_be_queued_is_a_502_and_leaves_no_upload() {
+    let s3 = s3_client().await;
+    let bucket = format!("app-test-{}", uuid::Uuid::new_v4().simple());
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let url = format!("{}/123456789012/no-such-queue", emulator_endpoint());
+    let app = spawn_app_with_bucket(&bucket, &url, PART_BYTES).await;
+    let response = app
+        .http
+        .post(format!("{}/jobs/even-sum", app.address))
+        .body(numbers(29, 40_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("answered with an error"),
+        "{body}"
+    );
+    let keys = |prefix: &'static str| {
+        let s3 = s3.clone();
+        let bucket = bucket.clone();
+        async move {
+            let out = s3
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .send()
+                .await
+                .unwrap();
+            out.contents()
+                .iter()
+                .filter_map(|o| o.key.clone())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(keys("inputs/").await.is_empty(), "the upload is removed");
+    let records = keys("jobs/").await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    let record = s3
+        .get_object()
+        .bucket(&bucket)
+        .key(&records[0])
+        .send()
+        .await
+        .unwrap();
+    let record: Value =
+        serde_json::from_slice(&record.body.collect().await.unwrap().into_bytes()).unwrap();
+    assert_eq!(record["status"], "failed");
+    assert!(
+        record["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not all be queued"),
+        "{record}"
+    );
 }

@@ -36,9 +36,16 @@ pub struct BucketError {
     reason: String,
     /// The object (or the bucket) is not there.
     missing: bool,
+    /// S3 could not be reached, or did not answer in time.
+    unreachable: bool,
 }
 
 impl BucketError {
+    /// True when S3 could not be reached at all; the client should try again later.
+    pub fn is_unreachable(&self) -> bool {
+        self.unreachable
+    }
+
     pub fn is_missing(&self) -> bool {
         self.missing
     }
@@ -94,6 +101,7 @@ impl BucketStore {
             key,
             reason: error_chain(&err),
             missing: false,
+            unreachable: false,
         }
     }
 
@@ -111,8 +119,13 @@ impl BucketStore {
             let missing = err
                 .raw_response()
                 .is_some_and(|r| r.status().as_u16() == 404);
+            let unreachable = matches!(
+                err,
+                SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+            );
             BucketError {
                 missing,
+                unreachable,
                 ..error(err)
             }
         }
