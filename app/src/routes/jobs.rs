@@ -12,7 +12,7 @@ use crate::error::{error_chain, json_error};
 use crate::jobs::bucket::upload::UploadError;
 use crate::jobs::bucket::{BucketError, input_key};
 use crate::jobs::dispatch::Dispatcher;
-use crate::jobs::on_aws::JobError;
+use crate::jobs::on_aws::{AwsJobs, JobError};
 use crate::jobs::pieces::{CutOff, Pieces};
 use crate::jobs::store::StoreError;
 use crate::jobs::{ClientIdError, Job, Status, client_id, is_job_id, new_job_id};
@@ -189,24 +189,27 @@ pub async fn submit_even_sum(
             };
             aws.queue(job).await?
         }
-        (Jobs::Aws(aws), false) => {
-            let key = input_key(&id);
-            let bytes = aws.store().upload(&key, body.into_data_stream()).await?;
-            let job = Job {
-                input: Some(key),
-                ..Job::queued(id, client, bytes)
-            };
-            match aws.queue(job.clone()).await {
-                Ok(job) => job,
-                Err(err) => {
-                    // Nobody will sum it: the upload is not left to the bucket's expiry.
-                    aws.store().clean_up(&job).await;
-                    return Err(err.into());
-                }
-            }
-        }
+        (Jobs::Aws(aws), false) => upload(&aws, id, client, body).await?,
     };
     Ok(accepted(&job))
+}
+
+/// Streams `body` into the bucket as the input of job `id` of `client`, and queues the job.
+async fn upload(aws: &AwsJobs, id: String, client: String, body: Body) -> Result<Job, JobsError> {
+    let key = input_key(&id);
+    let bytes = aws.store().upload(&key, body.into_data_stream()).await?;
+    let job = Job {
+        input: Some(key),
+        ..Job::queued(id, client, bytes)
+    };
+    match aws.queue(job.clone()).await {
+        Ok(job) => Ok(job),
+        Err(err) => {
+            // Nobody will sum it: the upload is not left to the bucket's expiry.
+            aws.store().clean_up(&job).await;
+            Err(err.into())
+        }
+    }
 }
 
 /// The key of `uri` when it names an input in `bucket`: anything but the jobs' own records.
