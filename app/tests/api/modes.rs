@@ -183,12 +183,37 @@ async fn a_busy_worker_takes_no_more_than_it_has_slots_for_and_finishes_them_on_
     let busy = Worker::new(sqs.clone(), &url)
         .with_poll(Duration::from_secs(1))
         .with_concurrency(1);
-    // It is told to stop while its job runs: the job is finished, not dropped.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let busy = tokio::spawn(async move {
-        busy.run_until(tokio::time::sleep(Duration::from_millis(500)))
-            .await
+        busy.run_until(async {
+            let _ = stopped.await;
+        })
+        .await
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Once it holds a message, it is told to stop: the job in hand is finished, not dropped.
+    let in_hand = || async {
+        let out = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(
+                aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+            )
+            .send()
+            .await
+            .unwrap();
+        out.attributes().unwrap()
+            [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible]
+            .parse::<u32>()
+            .unwrap()
+    };
+    for _ in 0..100 {
+        if in_hand().await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(in_hand().await, 1, "it took one message, not both");
+    let _ = stop.send(());
     // The second message was left on the queue for another worker.
     let other = Worker::new(sqs.clone(), &url).with_poll(Duration::from_secs(1));
     assert_eq!(other.poll_once().await.unwrap().len(), 1);
