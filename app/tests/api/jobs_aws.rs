@@ -77,9 +77,19 @@ impl Setup {
     }
 
     fn worker(&self) -> Worker {
+        self.worker_on(self.s3.clone())
+    }
+
+    fn worker_on(&self, s3: aws_sdk_s3::Client) -> Worker {
         Worker::new(self.sqs.clone(), &self.url)
             .with_poll(Duration::from_secs(1))
-            .with_jobs(self.jobs(self.s3.clone()))
+            .with_jobs(self.jobs(s3))
+    }
+
+    /// A worker whose S3 calls pass through `fault` (an injected failure).
+    fn worker_through(&self, fault: impl aws_sdk_s3::config::Intercept + 'static) -> Worker {
+        let config = self.s3.config().to_builder().interceptor(fault).build();
+        self.worker_on(aws_sdk_s3::Client::from_conf(config))
     }
 
     async fn post(&self, client: &str, body: Vec<u8>) -> String {
@@ -317,15 +327,7 @@ async fn a_part_that_fails_every_attempt_fails_its_job_and_goes_to_the_dead_lett
     let setup = Setup::new(2, PART_BYTES).await;
     let id = setup.post("a", numbers(13, 30_000)).await;
     // Reads of the input fail; the records can still be read and written.
-    let config = setup
-        .s3
-        .config()
-        .to_builder()
-        .interceptor(FailRangedReads)
-        .build();
-    let broken = Worker::new(setup.sqs.clone(), &setup.url)
-        .with_poll(Duration::from_secs(1))
-        .with_jobs(setup.jobs(aws_sdk_s3::Client::from_conf(config)));
+    let broken = setup.worker_through(FailRangedReads);
     let job = setup.run(&broken, &id).await;
     assert_eq!(job["status"], "failed");
     let error = job["error"].as_str().unwrap();
@@ -394,15 +396,7 @@ async fn a_part_whose_worker_dies_on_its_last_attempt_fails_its_job_with_why() {
     // The worker's reads of the input never answer; it is killed while it waits.
     let blackhole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let hole = format!("http://{}", blackhole.local_addr().unwrap());
-    let config = setup
-        .s3
-        .config()
-        .to_builder()
-        .interceptor(RangedReadsTo(hole))
-        .build();
-    let dying = Worker::new(setup.sqs.clone(), &setup.url)
-        .with_poll(Duration::from_secs(1))
-        .with_jobs(setup.jobs(aws_sdk_s3::Client::from_conf(config)));
+    let dying = setup.worker_through(RangedReadsTo(hole));
     let working = tokio::spawn(async move { dying.poll_once().await });
     let mut job = setup.job(&id).await;
     for _ in 0..100 {
