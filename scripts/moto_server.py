@@ -30,18 +30,30 @@ DynamoDB's conditional writes are atomic, as in AWS. moto checks a write's condi
 writes, and two request threads can both pass the check in between: two runs could both take
 the stack lock. Here each write to an item (put, update, delete) runs alone.
 
+ACM validates a certificate by DNS as AWS does: moto issues any certificate it was asked for
+MOTO_ACM_VALIDATION_WAIT seconds after the request, records or not, so a tool that never
+wrote its validation records would pass. Here a pending certificate is issued only once every
+one of its names has its validation CNAME, with the value ACM gave, in a public hosted zone of
+the same account; the wait defaults to none here.
+
 Everything else is moto as released.
 
     python scripts/moto_server.py -H 127.0.0.1 -p 5055
 """
 
+import os
 import sys
 import threading
 
+# Read by moto's settings as it is imported.
+os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
+
+from moto.acm import models as acm_models
 from moto.core.responses import BaseResponse
 from moto.dynamodb.models import DynamoDBBackend
 from moto.ecs import models
 from moto.iam import access_control
+from moto.route53.models import route53_backends
 from moto.server import main
 
 _service_init = models.Service.__init__
@@ -129,6 +141,43 @@ def _element_matches_where_named(self, statement_element, value):
     return _element_matches(self, statement_element, value)
 
 
+_check_certificate = acm_models.CertBundle.check
+
+
+def _dns_name(name):
+    return name.rstrip(".").lower()
+
+
+def _validated_by_dns(cert):
+    """Every name's validation CNAME is in a public zone of the certificate's account."""
+    account = cert.arn.split(":")[4]
+    zones = [
+        z
+        for z in route53_backends[account]["aws"].zones.values()
+        if not z.private_zone
+    ]
+    options = cert.describe()["Certificate"].get("DomainValidationOptions", [])
+    for option in options:
+        wanted = option["ResourceRecord"]
+        held = any(
+            _dns_name(r.name) == _dns_name(wanted["Name"])
+            and r.type == "CNAME"
+            and any(_dns_name(v) == _dns_name(wanted["Value"]) for v in r.records)
+            for z in zones
+            for r in z.rrsets
+        )
+        if not held:
+            return False
+    return True
+
+
+def _check_with_records(self):
+    if self.type == "AMAZON_ISSUED" and self.status == "PENDING_VALIDATION":
+        if not _validated_by_dns(self):
+            return
+    _check_certificate(self)
+
+
 _item_writes = threading.Lock()
 
 
@@ -143,6 +192,7 @@ def _alone(write):
 for _write in ("put_item", "update_item", "delete_item"):
     setattr(DynamoDBBackend, _write, _alone(getattr(DynamoDBBackend, _write)))
 
+acm_models.CertBundle.check = _check_with_records
 access_control.IAMRequestBase.__init__ = _request_init_named_as_iam
 access_control.IAMRequestBase.check_signature = lambda self: None
 access_control.IAMPolicyStatement._check_element_matches = _element_matches_where_named

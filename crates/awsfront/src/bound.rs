@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use infra::ResourceId;
 use infra::resources::{Desired, Kind, Spec};
 
-use crate::model::{
-    INTERFACES_RELEASED, LOAD_BALANCER_ACTIVE, NAMESPACE_CREATED, NAT_AVAILABLE, NAT_DELETED,
-    SERVICE_DRAINED, TARGETS_HEALTHY, TASKS_STARTED, call_seconds,
+use crate::timings::{
+    CERTIFICATE_ISSUED, DNS_IN_SYNC, INTERFACES_RELEASED, LOAD_BALANCER_ACTIVE, NAMESPACE_CREATED,
+    NAT_AVAILABLE, NAT_DELETED, SERVICE_DRAINED, TARGETS_HEALTHY, TASKS_STARTED, call_seconds,
 };
 
 /// A bound and the resources on the path that makes it.
@@ -53,8 +53,19 @@ fn create_calls(spec: &Spec) -> Vec<&'static str> {
         Spec::LogGroup(_) => vec!["CreateLogGroup", "PutRetentionPolicy"],
         Spec::LoadBalancer(_) => vec!["CreateLoadBalancer"],
         Spec::TargetGroup(_) => vec!["CreateTargetGroup", "ModifyTargetGroupAttributes"],
+        Spec::Certificate(_) => vec![
+            "RequestCertificate",
+            "DescribeCertificate",
+            "ListHostedZonesByName",
+            "ChangeResourceRecordSets",
+        ],
         Spec::Listener(_) => vec!["CreateListener"],
         Spec::ListenerRule(_) => vec!["CreateRule"],
+        Spec::AliasRecord(_) => vec![
+            "DescribeLoadBalancers",
+            "ListHostedZonesByName",
+            "ChangeResourceRecordSets",
+        ],
         Spec::Namespace(_) => vec!["CreatePrivateDnsNamespace", "GetOperation", "GetNamespace"],
         Spec::DiscoveryService(_) => vec!["CreateService"],
         Spec::Cluster(_) => vec!["CreateCluster"],
@@ -90,6 +101,8 @@ fn works_at(
     let works = match spec {
         Spec::LoadBalancer(_) => made + LOAD_BALANCER_ACTIVE,
         Spec::NatGateway(_) => made + NAT_AVAILABLE,
+        Spec::Certificate(_) => made + CERTIFICATE_ISSUED,
+        Spec::AliasRecord(_) => made + DNS_IN_SYNC,
         // Without a load balancer, running is ready.
         Spec::Service(s) if s.target_group.is_none() => made + TASKS_STARTED,
         Spec::Service(_) => {
@@ -221,6 +234,8 @@ pub fn down(desired: &[Desired]) -> Bound {
                 Kind::RouteTable | Kind::Role => (2.0, None),
                 // Emptied (a list, and nothing to delete for a new stack's), then deleted.
                 Kind::Bucket => (3.0, None),
+                // Its validation records removed (a change), then the certificate.
+                Kind::Certificate => (2.0, None),
                 Kind::InternetGateway => (2.0, Some(released)),
                 Kind::SecurityGroup | Kind::Subnet | Kind::Vpc => (1.0, Some(released)),
                 Kind::Image => (0.0, None),
@@ -233,6 +248,7 @@ pub fn down(desired: &[Desired]) -> Bound {
                 | Kind::TargetGroup
                 | Kind::Listener
                 | Kind::ListenerRule
+                | Kind::AliasRecord
                 | Kind::Namespace
                 | Kind::DiscoveryService
                 | Kind::Cluster

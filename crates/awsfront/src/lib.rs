@@ -9,7 +9,7 @@
 //! # Layout
 //! - [`call`]: which service and operation a request is.
 //! - [`reply`]: answers in each protocol's shape, and rewriting the emulator's answers.
-//! - [`model`]: the timing model.
+//! - [`timings`]: AWS's timings, as figures; [`model`]: the timing model that plays them.
 //! - [`faults`]: the fault plan.
 //! - [`bound`]: the critical-path bound of a stack under the model.
 //! - `server`: accepting, faulting, delaying, forwarding.
@@ -22,6 +22,7 @@ mod interfaces;
 pub mod model;
 pub mod reply;
 mod server;
+pub mod timings;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -1,24 +1,9 @@
-//! A model of AWS's own timings, played in front of an emulator that answers at once. Every
-//! figure is in seconds at scale 1.0 and multiplied by the scale.
-//!
-//! | what | seconds |
-//! |---|---|
-//! | CreateVpc, CreateSecurityGroup, CreateTargetGroup, CreateService | 2 |
-//! | CreateCluster | 8 |
-//! | CreateLoadBalancer (the call) / until `active` | 3 / 135 |
-//! | any other mutating call (creates, attaches, puts, deletes) | 1 |
-//! | describe, get and list calls; writes of items and log events (the lock, the history) | 0.05 |
-//! | NAT gateway until `available` / until deleted | 100 / 60 |
-//! | Fargate tasks starting (network interface, small image, start) | 45 |
-//! | targets healthy (two checks 5 s apart) | 10 |
-//! | network interfaces released after a load balancer or service is deleted | 60 |
-//! | a deleted service draining (30 s deregistration delay + 30 s stop timeout) | 60 |
-//! | a Cloud Map private DNS namespace's operation (it makes a Route 53 hosted zone) | 40 |
-//!
-//! From AWS documentation, issue trackers and published apply logs. Until the interfaces are
-//! released, security-group, subnet, internet-gateway-detach and VPC deletes answer
-//! `DependencyViolation`; a service's rollout stays `IN_PROGRESS` until its tasks have started
-//! and its load balancer is active, plus the health checks.
+//! A model of AWS's own timings ([`crate::timings`]), played in front of an emulator that
+//! answers at once: each figure multiplied by the scale. Until the interfaces are released,
+//! security-group, subnet, internet-gateway-detach and VPC deletes answer
+//! `DependencyViolation`; a service's rollout stays `IN_PROGRESS` until its tasks have
+//! started and its load balancer is active, plus the health checks; a certificate stays
+//! `PENDING_VALIDATION` until ACM issues it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -31,35 +16,7 @@ use serde_json::Value;
 
 use crate::call::{Call, Protocol};
 use crate::reply;
-
-pub const LOAD_BALANCER_ACTIVE: f64 = 135.0;
-pub const NAT_AVAILABLE: f64 = 100.0;
-pub const NAT_DELETED: f64 = 60.0;
-pub const TASKS_STARTED: f64 = 45.0;
-pub const TARGETS_HEALTHY: f64 = 10.0;
-pub const INTERFACES_RELEASED: f64 = 60.0;
-pub const SERVICE_DRAINED: f64 = 60.0;
-pub const NAMESPACE_CREATED: f64 = 40.0;
-
-/// Seconds a call takes at scale 1.0.
-pub fn call_seconds(operation: &str) -> f64 {
-    let read = ["Describe", "Get", "List"]
-        .iter()
-        .any(|p| operation.starts_with(p));
-    // DynamoDB's items and CloudWatch Logs' events are data, not resources to provision: AWS
-    // writes them in milliseconds, so they cost a round trip like a read.
-    let data = matches!(
-        operation,
-        "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem" | "PutLogEvents"
-    );
-    match operation {
-        _ if read || data => 0.05,
-        "CreateVpc" | "CreateSecurityGroup" | "CreateTargetGroup" | "CreateService" => 2.0,
-        "CreateCluster" => 8.0,
-        "CreateLoadBalancer" => 3.0,
-        _ => 1.0,
-    }
-}
+use crate::timings::*;
 
 /// When things happen, as the model decides; also a timeline for tests to read.
 #[derive(Debug, Default)]
@@ -76,6 +33,8 @@ struct Clocks {
     interfaces_until: Option<Instant>,
     /// Cloud Map operation id → when it succeeds.
     operations: HashMap<String, Instant>,
+    /// Certificate ARN → when ACM issues it.
+    certificates: HashMap<String, Instant>,
     timeline: Vec<(Instant, String)>,
 }
 
@@ -243,6 +202,7 @@ impl Model {
                 None
             }
             ("ec2", "DescribeNatGateways") => Some(self.nat_gateways(body)),
+            ("acm", "RequestCertificate" | "DescribeCertificate") => self.certificate(call, body),
             ("ec2", "DescribeNetworkInterfaces") if self.interfaces_held() => {
                 crate::interfaces::held(call, body)
             }
@@ -297,6 +257,30 @@ impl Model {
         let done = *self.clocks().operations.get(&id)?;
         (Instant::now() < done).then(|| {
             value["Operation"]["Status"] = "PENDING".into();
+            value.to_string()
+        })
+    }
+
+    /// A certificate: noted when requested, `PENDING_VALIDATION` until the model issues it.
+    fn certificate(&self, call: &Call, body: &str) -> Option<String> {
+        let mut value: Value = serde_json::from_str(body).ok()?;
+        if call.operation == "RequestCertificate" {
+            let arn = value.get("CertificateArn")?.as_str()?.to_owned();
+            let issued = self.after(CERTIFICATE_ISSUED);
+            let mut clocks = self.clocks();
+            clocks
+                .timeline
+                .push((issued, format!("certificate issued {arn}")));
+            clocks.certificates.insert(arn, issued);
+            return None;
+        }
+        let arn = value
+            .pointer("/Certificate/CertificateArn")?
+            .as_str()?
+            .to_owned();
+        let issued = *self.clocks().certificates.get(&arn)?;
+        (Instant::now() < issued).then(|| {
+            value["Certificate"]["Status"] = "PENDING_VALIDATION".into();
             value.to_string()
         })
     }
@@ -453,6 +437,32 @@ mod tests {
         assert!(
             rewritten.contains("<Code>provisioning</Code>"),
             "{rewritten}"
+        );
+    }
+
+    #[test]
+    fn a_certificate_is_pending_validation_until_acm_issues_it() {
+        let model = Model::new(1.0);
+        let call = Call {
+            service: "acm".into(),
+            operation: "RequestCertificate".into(),
+            protocol: Protocol::Json,
+            form: Vec::new(),
+            json: None,
+        };
+        assert_eq!(model.answer(&call, r#"{"CertificateArn":"arn:c"}"#), None);
+        let describe = Call {
+            operation: "DescribeCertificate".into(),
+            ..call
+        };
+        let body = r#"{"Certificate":{"CertificateArn":"arn:c","Status":"ISSUED"}}"#;
+        let rewritten = model.answer(&describe, body).unwrap();
+        assert!(rewritten.contains("PENDING_VALIDATION"), "{rewritten}");
+        let other = r#"{"Certificate":{"CertificateArn":"arn:other","Status":"ISSUED"}}"#;
+        assert_eq!(
+            model.answer(&describe, other),
+            None,
+            "one it did not see made"
         );
     }
 

@@ -237,6 +237,10 @@ pub struct Context {
     pub s3: aws_sdk_s3::Client,
     /// The Resource Groups Tagging API: many resources' tags in one call ([`crate::aws::tagging`]).
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// The stack's certificate, for its domains.
+    pub acm: aws_sdk_acm::Client,
+    /// The hosted zones of the stack's domains, and the records it writes in them.
+    pub route53: aws_sdk_route53::Client,
     /// For the stack lock (see [`crate::lock`]).
     pub dynamodb: aws_sdk_dynamodb::Client,
     /// For the deploy history (see [`crate::history`]): not counted, like the lock's.
@@ -322,6 +326,8 @@ impl Context {
             sts: client!(aws_sdk_sts),
             autoscaling: client!(aws_sdk_applicationautoscaling),
             tagging: client!(aws_sdk_resourcegroupstagging),
+            acm: client!(aws_sdk_acm),
+            route53: client!(aws_sdk_route53),
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(config)
                     .force_path_style(config.endpoint_url().is_some())

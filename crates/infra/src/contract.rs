@@ -30,7 +30,10 @@ pub struct Scope<'a> {
     pub(crate) listeners:
         tokio::sync::OnceCell<Vec<aws_sdk_elasticloadbalancingv2::types::Listener>>,
     /// Tags from the Resource Groups Tagging API, by ARN ([`crate::aws::tagging`]).
-    pub(crate) tagged: tokio::sync::OnceCell<std::collections::HashMap<String, Tags>>,
+    /// `None` when the API could not answer.
+    pub(crate) tagged: tokio::sync::OnceCell<Option<std::collections::HashMap<String, Tags>>>,
+    /// The stack's ACM certificates ([`crate::aws::acm::of_stack`]).
+    pub(crate) certificates: tokio::sync::OnceCell<Vec<crate::aws::certificates::Certificate>>,
 }
 
 impl<'a> Scope<'a> {
@@ -41,6 +44,7 @@ impl<'a> Scope<'a> {
             clusters: tokio::sync::OnceCell::new(),
             listeners: tokio::sync::OnceCell::new(),
             tagged: tokio::sync::OnceCell::new(),
+            certificates: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -145,6 +149,10 @@ pub trait Resource: Sized + Clone + PartialEq + fmt::Debug + Send + Sync {
     /// a NAT gateway available, a service's rollout completes): [`Resource::ready`] waits
     /// for it, as a step of its own that runs alongside the rest of the graph.
     const WAITS: bool = false;
+
+    /// What `up` waits for once it is made, as the plan says it before (`None`: nothing the
+    /// user would wait minutes for, or said elsewhere).
+    const WAITS_FOR: Option<&'static str> = None;
 
     /// True for kinds of which a replacement can exist next to the old resource (a target
     /// group under a new name): the replacement is created first, what uses the old one is

@@ -15,6 +15,8 @@ use std::fmt;
 pub const SINGLE_SERVICE: &str = "app";
 /// The queue of the one-queue `[queue]` table.
 pub const SINGLE_QUEUE: &str = "messages";
+/// What the ids of alias records start with: `dns-api.example.com`.
+pub const ALIAS_RECORD_PREFIX: &str = "dns-";
 
 /// A resource's logical id. Shown and serialised as the plain string.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,6 +47,8 @@ impl ResourceId {
     pub const LOAD_BALANCER: Self = Self::fixed("load-balancer");
     pub const HTTP_LISTENER: Self = Self::fixed("http-listener");
     pub const HTTPS_LISTENER: Self = Self::fixed("https-listener");
+    /// The certificate of the stack's domains.
+    pub const CERTIFICATE: Self = Self::fixed("certificate");
     pub const CLUSTER: Self = Self::fixed("cluster");
     pub const NAMESPACE: Self = Self::fixed("namespace");
     pub const DASHBOARD: Self = Self::fixed("dashboard");
@@ -86,6 +90,11 @@ impl ResourceId {
     /// A service's scaling policy on `metric` (`cpu`, `requests`, `backlog`).
     pub fn scaling_policy(service: &str, metric: &str) -> Self {
         Self::made(format!("scaling-policy-{service}-{metric}"))
+    }
+
+    /// The alias record of a domain (`api.example.com`) to the load balancer.
+    pub fn alias_record(domain: &str) -> Self {
+        Self::made(format!("{ALIAS_RECORD_PREFIX}{domain}"))
     }
 
     /// The id a resource carries in its `stackctl:id` tag, as read back from AWS.

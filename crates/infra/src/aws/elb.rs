@@ -11,6 +11,7 @@ use super::named;
 use crate::context::Context;
 use crate::contract::{Found, Scope};
 use crate::error::{Error, Result};
+use crate::id::ResourceId;
 use crate::tags::{self, Tags};
 
 /// DescribeTags takes at most 20 ARNs a call.
@@ -46,6 +47,26 @@ pub async fn load_balancers<'s>(scope: &'s Scope<'_>) -> Result<&'s [LoadBalance
         })
         .await?;
     Ok(found.as_slice())
+}
+
+/// A load balancer's DNS name and the id of the Route 53 zone that holds it (what an alias
+/// record names), by its ARN.
+pub async fn dns_of(ctx: &Context, id: &ResourceId, arn: &str) -> Result<(String, String)> {
+    let out = ctx
+        .elb
+        .describe_load_balancers()
+        .load_balancer_arns(arn)
+        .send()
+        .await
+        .map_err(|e| Error::aws(id, "DescribeLoadBalancers", e))?;
+    let found = out.load_balancers().first();
+    match (
+        found.and_then(|l| l.dns_name()),
+        found.and_then(|l| l.canonical_hosted_zone_id()),
+    ) {
+        (Some(dns), Some(zone)) => Ok((dns.to_owned(), zone.to_owned())),
+        _ => Err(Error::incomplete(id, "DescribeLoadBalancers", "DNS name")),
+    }
 }
 
 /// Every listener of the stack's load balancers (read once per observation).

@@ -2,12 +2,15 @@
 //! the load balancers and ECS clusters of a stack (read once per observation), and the rule
 //! for resources found by their name, and many resources' tags in one call. They sit below the kind files and never call into them.
 
+pub mod acm;
+pub mod certificates;
 pub mod cloudmap;
 pub mod ec2;
 pub mod ecs;
 pub mod elb;
 pub mod interfaces;
 pub mod named;
+pub mod route53;
 pub mod tagging;
 
 use crate::error::{Error, Result};

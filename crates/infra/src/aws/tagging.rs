@@ -17,20 +17,39 @@ use crate::contract::Scope;
 use crate::tags::{self, Tags};
 
 /// The resource types whose tags come from this API: every kind that reads them here.
-const TYPES: &[&str] = &["cloudwatch:alarm", "s3:bucket", "sqs:queue"];
+const TYPES: &[&str] = &[
+    "acm:certificate",
+    "cloudwatch:alarm",
+    "s3:bucket",
+    "sqs:queue",
+];
 
-/// The tags of the stack's alarms and queues, by ARN: one read (a page per hundred) for the
-/// whole observation, shared by the kinds that use it.
+/// The tags of the stack's alarms, buckets, queues and certificates, by ARN: one read (a page
+/// per hundred) for the whole observation, shared by the kinds that use it; empty when the
+/// API cannot answer.
 pub async fn of_scope<'s>(scope: &'s Scope<'_>) -> &'s HashMap<String, Tags> {
+    static NONE: std::sync::LazyLock<HashMap<String, Tags>> =
+        std::sync::LazyLock::new(HashMap::new);
+    answer_of_scope(scope).await.unwrap_or(&NONE)
+}
+
+/// The same, or `None` when the API cannot answer.
+pub async fn answer_of_scope<'s>(scope: &'s Scope<'_>) -> Option<&'s HashMap<String, Tags>> {
     scope
         .tagged
-        .get_or_init(|| of_stack(scope.ctx, TYPES))
+        .get_or_init(|| answer(scope.ctx, TYPES))
         .await
+        .as_ref()
 }
 
 /// The tags of the stack's resources of `resource_types` (`cloudwatch:alarm`), by ARN; empty
 /// when the API cannot answer.
 pub async fn of_stack(ctx: &Context, resource_types: &[&str]) -> HashMap<String, Tags> {
+    answer(ctx, resource_types).await.unwrap_or_default()
+}
+
+/// The same, or `None` when the API cannot answer (not served, denied, failed).
+pub async fn answer(ctx: &Context, resource_types: &[&str]) -> Option<HashMap<String, Tags>> {
     let pages = ctx
         .tagging
         .get_resources()
@@ -48,10 +67,8 @@ pub async fn of_stack(ctx: &Context, resource_types: &[&str]) -> HashMap<String,
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await;
-    let Ok(pages) = pages else {
-        return HashMap::new();
-    };
-    pages
+    let pages = pages.ok()?;
+    let found = pages
         .iter()
         .flat_map(|page| page.resource_tag_mapping_list())
         .filter_map(|mapping| {
@@ -63,7 +80,8 @@ pub async fn of_stack(ctx: &Context, resource_types: &[&str]) -> HashMap<String,
             );
             Some((mapping.resource_arn()?.to_owned(), found))
         })
-        .collect()
+        .collect();
+    Some(found)
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use super::builder::Builder;
 use super::network::Subnets;
 use crate::id::{ResourceId, ServiceIds};
 use crate::resources::Spec;
-use crate::resources::listener::{DefaultAction, Listener};
+use crate::resources::alias_record::AliasRecord;
+use crate::resources::certificate::Certificate;
+use crate::resources::listener::{DefaultAction, Listener, Tls};
 use crate::resources::listener_rule::ListenerRule;
 use crate::resources::load_balancer::LoadBalancer;
 use crate::resources::target_group::TargetGroup;
@@ -27,13 +29,14 @@ pub(super) fn add(b: &mut Builder<'_>, subnets: &Subnets, default: &ServiceSpec)
         Spec::LoadBalancer(load_balancer),
         &[ResourceId::INTERNET_GATEWAY],
     );
-    let forward = |port, certificate_arn| Listener {
+    let forward = |port, certificate| Listener {
         load_balancer: ResourceId::LOAD_BALANCER,
         port,
-        certificate_arn,
+        certificate,
         action: DefaultAction::Forward(ServiceIds::named(&default.name).target_group),
     };
-    match default.certificate_arn.clone() {
+    let domains = domains(b);
+    match tls(default, &domains) {
         None => {
             b.add(
                 ResourceId::HTTP_LISTENER,
@@ -43,20 +46,70 @@ pub(super) fn add(b: &mut Builder<'_>, subnets: &Subnets, default: &ServiceSpec)
             ResourceId::HTTP_LISTENER
         }
         Some(certificate) => {
-            b.add(
+            let made = matches!(certificate, Tls::Made(_));
+            let https = b.add(
                 ResourceId::HTTPS_LISTENER,
                 Spec::Listener(forward(443, Some(certificate))),
                 &[],
             );
+            // A load balancer takes a certificate once ACM has issued it.
+            if made {
+                https.after_ready(&[ResourceId::CERTIFICATE]);
+            }
             let redirect = Listener {
                 load_balancer: ResourceId::LOAD_BALANCER,
                 port: 80,
-                certificate_arn: None,
+                certificate: None,
                 action: DefaultAction::RedirectToHttps,
             };
             b.add(ResourceId::HTTP_LISTENER, Spec::Listener(redirect), &[]);
+            aliases(b, domains);
             ResourceId::HTTPS_LISTENER
         }
+    }
+}
+
+/// The stack's domains, the default web service's first; with any, the certificate for them.
+fn domains(b: &mut Builder<'_>) -> Vec<String> {
+    let mut domains: Vec<String> = b
+        .spec
+        .default_web()
+        .and_then(|s| s.domain.clone())
+        .into_iter()
+        .collect();
+    for domain in b.spec.web().filter_map(|s| s.domain.clone()) {
+        if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
+    if !domains.is_empty() {
+        let certificate = Certificate {
+            domains: domains.clone(),
+        };
+        b.add(ResourceId::CERTIFICATE, Spec::Certificate(certificate), &[]);
+    }
+    domains
+}
+
+/// An alias record to the load balancer for each domain, published once HTTPS answers on it.
+fn aliases(b: &mut Builder<'_>, domains: Vec<String>) {
+    for domain in domains {
+        let id = ResourceId::alias_record(&domain);
+        let record = AliasRecord {
+            domain,
+            load_balancer: ResourceId::LOAD_BALANCER,
+            certificate: ResourceId::CERTIFICATE,
+        };
+        b.add(id, Spec::AliasRecord(record), &[ResourceId::HTTPS_LISTENER]);
+    }
+}
+
+/// The HTTPS listener's certificate: the one given by ARN, or the stack's for its domains.
+fn tls(default: &ServiceSpec, domains: &[String]) -> Option<Tls> {
+    match (&default.certificate_arn, domains.is_empty()) {
+        (Some(arn), _) => Some(Tls::Arn(arn.clone())),
+        (None, false) => Some(Tls::Made(ResourceId::CERTIFICATE)),
+        (None, true) => None,
     }
 }
 

@@ -7,14 +7,15 @@ pub fn named_outputs(outputs: &crate::outputs::Outputs) -> Vec<(&'static str, St
     let id = |key: ResourceId| outputs.get(&key).map(|o| o.aws_id.clone());
     let arn = |key: ResourceId| outputs.get(&key).and_then(|o| o.arn.clone());
     let url = |key: ResourceId| outputs.get(&key).and_then(|o| o.url.clone());
-    let list = |prefix: &str| {
+    let list_of = |prefix: &str, of: fn(&crate::outputs::Output) -> Option<String>| {
         let ids: Vec<String> = outputs
             .iter()
             .filter(|(k, _)| k.as_str().starts_with(prefix))
-            .map(|(_, o)| o.aws_id.clone())
+            .filter_map(|(_, o)| of(o))
             .collect();
         (!ids.is_empty()).then(|| ids.join(", "))
     };
+    let list = |prefix: &str| list_of(prefix, |o| Some(o.aws_id.clone()));
     [
         ("vpc_id", id(ResourceId::VPC)),
         ("public_subnet_ids", list("public-subnet-")),
@@ -33,6 +34,11 @@ pub fn named_outputs(outputs: &crate::outputs::Outputs) -> Vec<(&'static str, St
         ("task_role_arn", arn(ResourceId::TASK_ROLE)),
         ("log_group", id(ResourceId::LOG_GROUP)),
         ("load_balancer_url", url(ResourceId::LOAD_BALANCER)),
+        (
+            "https_url",
+            list_of(crate::id::ALIAS_RECORD_PREFIX, |o| o.url.clone()),
+        ),
+        ("certificate_arn", arn(ResourceId::CERTIFICATE)),
         ("cluster_arn", arn(ResourceId::CLUSTER)),
         ("task_definition_arn", arn(ResourceId::TASK_DEFINITION)),
         ("service_arn", arn(ResourceId::SERVICE)),

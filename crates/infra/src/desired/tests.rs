@@ -178,3 +178,48 @@ fn a_bucket_is_made_before_the_roles_of_its_services_which_may_use_exactly_it() 
     };
     assert_eq!(td.environment["S3_BUCKET_INPUTS"], "sk-inputs");
 }
+
+#[test]
+fn domains_get_one_certificate_https_once_it_is_issued_and_an_alias_each() {
+    let spec = StackSpec::parse(
+        std::path::Path::new("stack.toml"),
+        "[stack]\nname = \"sk\"\n[services.web]\nimage = \"r/a:1\"\ndomain = \"example.com\"\n\
+         [services.admin]\nimage = \"r/a:1\"\ndomain = \"admin.example.com\"\n\
+         hosts = [\"admin.example.com\"]\n",
+    )
+    .unwrap();
+    let resources = desired(&spec, &zones());
+    let find = |id: &ResourceId| resources.iter().find(|r| r.id == *id).unwrap();
+    let Spec::Certificate(certificate) = &find(&ResourceId::CERTIFICATE).spec else {
+        panic!()
+    };
+    assert_eq!(
+        certificate.domains,
+        ["example.com", "admin.example.com"],
+        "the default's domain first"
+    );
+    let https = find(&ResourceId::HTTPS_LISTENER);
+    let Spec::Listener(listener) = &https.spec else {
+        panic!()
+    };
+    assert_eq!(
+        listener.certificate,
+        Some(crate::resources::listener::Tls::Made(
+            ResourceId::CERTIFICATE
+        ))
+    );
+    assert!(
+        https.ready_deps.contains(&ResourceId::CERTIFICATE),
+        "a load balancer takes an issued certificate only"
+    );
+    for domain in ["example.com", "admin.example.com"] {
+        let alias = find(&ResourceId::alias_record(domain));
+        assert!(alias.deps.contains(&ResourceId::HTTPS_LISTENER), "{domain}");
+        assert!(alias.deps.contains(&ResourceId::LOAD_BALANCER), "{domain}");
+        assert!(alias.tags.is_empty(), "Route 53 records take no tags");
+    }
+    let Spec::ListenerRule(rule) = &find(&ResourceId::from_tag("listener-rule-admin")).spec else {
+        panic!()
+    };
+    assert_eq!(rule.hosts, ["admin.example.com"]);
+}

@@ -41,9 +41,12 @@ impl Layer {
             Kind::Queue | Kind::Bucket | Kind::Repository | Kind::Image | Kind::LogGroup => {
                 Self::Data
             }
-            Kind::LoadBalancer | Kind::TargetGroup | Kind::Listener | Kind::ListenerRule => {
-                Self::Edge
-            }
+            Kind::LoadBalancer
+            | Kind::TargetGroup
+            | Kind::Certificate
+            | Kind::Listener
+            | Kind::ListenerRule
+            | Kind::AliasRecord => Self::Edge,
             Kind::Role
             | Kind::Namespace
             | Kind::DiscoveryService

@@ -16,6 +16,8 @@ pub enum Service {
     Sns,
     CloudWatch,
     S3,
+    Acm,
+    Route53,
 }
 
 impl Service {
@@ -34,6 +36,8 @@ impl Service {
             Self::Sns => "sns",
             Self::CloudWatch => "cloudwatch",
             Self::S3 => "s3",
+            Self::Acm => "acm",
+            Self::Route53 => "route53",
         }
     }
 }

@@ -1,7 +1,8 @@
 //! What AWS checks beyond the operations stackctl calls: tags written with what EC2 makes, the
 //! roles ECS is handed, the service-linked roles ECS, ELB and Application Auto Scaling make on
 //! first use, the alarms of target-tracking policies, the tagging API that reads alarms' and
-//! queues' tags, and the Route 53 zone behind a Cloud Map namespace. None of these shows in `-v`'s list of calls; each is in AWS's documentation of
+//! queues' tags, the Route 53 zone behind a Cloud Map namespace, and a certificate's
+//! validation records. None of these shows in `-v`'s list of calls; each is in AWS's documentation of
 //! the call that needs it.
 
 use serde_json::json;
@@ -15,13 +16,18 @@ pub fn of(kinds: &[Kind], use_: Use, at: &Place) -> Vec<(Scope, Vec<String>)> {
     let has = |kind: Kind| kinds.contains(&kind);
     let mut out = Vec::new();
     match use_ {
-        // Alarms' and queues' tags come in bulk from the tagging API (which names no
-        // resources in IAM).
-        Use::Read if has(Kind::Alarm) || has(Kind::Queue) => {
+        // Alarms', queues' and certificates' tags come in bulk from the tagging API (which
+        // names no resources in IAM).
+        Use::Read if has(Kind::Alarm) || has(Kind::Queue) || has(Kind::Certificate) => {
             out.push((Scope::any("Read"), vec!["tag:GetResources".into()]));
         }
         Use::Read => {}
         Use::Delete => {
+            // A certificate's validation records go with it.
+            if has(Kind::Certificate) {
+                out.extend(dns(&["ListHostedZonesByName", "ListResourceRecordSets"]));
+                out.extend(dns(&["ChangeResourceRecordSets", "GetChange"]));
+            }
             if has(Kind::ScalingPolicy) {
                 out.push((scaling_alarms(at), names("cloudwatch", &["DeleteAlarms"])));
             }
@@ -31,6 +37,14 @@ pub fn of(kinds: &[Kind], use_: Use, at: &Place) -> Vec<(Scope, Vec<String>)> {
             }
         }
         Use::Write => {
+            // A certificate's validation records are written as it is validated.
+            if has(Kind::Certificate) {
+                out.extend(dns(&[
+                    "ListHostedZonesByName",
+                    "ChangeResourceRecordSets",
+                    "GetChange",
+                ]));
+            }
             out.extend(tags_on_create(kinds, at));
             out.extend(roles(kinds, at));
             if has(Kind::ScalingPolicy) {
@@ -49,6 +63,14 @@ pub fn of(kinds: &[Kind], use_: Use, at: &Place) -> Vec<(Scope, Vec<String>)> {
         }
     }
     out
+}
+
+/// Route 53 `actions`, each in its scope.
+fn dns(actions: &[&str]) -> Vec<(Scope, Vec<String>)> {
+    actions
+        .iter()
+        .map(|a| (scope::route53(a), names("route53", &[a])))
+        .collect()
 }
 
 /// The alarms Application Auto Scaling makes for a target-tracking policy of the stack's

@@ -9,6 +9,7 @@
 pub mod actions;
 pub mod needs;
 pub mod scope;
+mod table;
 
 use std::collections::BTreeSet;
 

@@ -162,6 +162,30 @@ pub fn of(service: Service, action: &str, use_: Use, at: &Place) -> Scope {
             vec![at.arn("cloudwatch", &format!("alarm:{stack}-*"))],
         ),
         Service::S3 => Scope::arns("Buckets", at.buckets()),
+        Service::Acm => acm(action, use_, at),
+        Service::Route53 => route53(action),
+    }
+}
+
+/// ACM: certificates are read on `*` (AWS lists them only so); one is requested with the
+/// stack's tag and deleted only when it carries it.
+fn acm(action: &str, use_: Use, at: &Place) -> Scope {
+    match (use_, action) {
+        (Use::Read, _) => Scope::any("Read"),
+        (_, "DeleteCertificate") => {
+            Scope::arns("Certificate", vec![at.arn("acm", "certificate/*")]).with(at.tagged())
+        }
+        _ => Scope::any("CertificateRequest").with(at.tagging()),
+    }
+}
+
+/// Route 53: zones are found by name (a listing AWS authorises only on `*`); records are
+/// read and changed in any hosted zone (the account's, found by the stack's domains).
+pub fn route53(action: &str) -> Scope {
+    match action {
+        "ListHostedZonesByName" => Scope::any("Read"),
+        "GetChange" => Scope::arns("DnsChanges", vec!["arn:aws:route53:::change/*".into()]),
+        _ => Scope::arns("Dns", vec!["arn:aws:route53:::hostedzone/*".into()]),
     }
 }
 

@@ -417,3 +417,54 @@ fn the_scan_finds_operations() {
     let ops = operations_named_in(&sources("resources/vpc")[0]);
     assert!(ops.contains(&"CreateVpc".to_owned()), "{ops:?}");
 }
+
+#[test]
+fn a_domain_s_certificate_is_requested_tagged_and_deleted_only_if_the_stack_s() {
+    let plain = document(&spec("[service]\nimage = \"nginx\"\n"), &[Command::Up]);
+    assert!(!plain.actions().contains("acm:RequestCertificate"));
+    assert!(
+        plain.actions().contains("acm:DeleteCertificate"),
+        "an earlier file's certificate may go"
+    );
+    let doc = document(
+        &spec("[service]\nimage = \"nginx\"\ndomain = \"api.example.com\"\n"),
+        &[Command::Up],
+    );
+    let cert = "arn:aws:acm:eu-west-1:1:certificate/abc";
+    let request = allowing(&doc, "acm:RequestCertificate", cert);
+    assert_eq!(request.len(), 1);
+    assert!(
+        request[0]
+            .condition
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains("aws:RequestTag/stackctl:stack"),
+        "requested only tagged for the stack"
+    );
+    let delete = allowing(&doc, "acm:DeleteCertificate", cert);
+    assert!(
+        delete[0]
+            .condition
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains("aws:ResourceTag/stackctl:stack"),
+        "deleted only when the stack's"
+    );
+    for needed in [
+        "route53:ListHostedZonesByName",
+        "route53:ListResourceRecordSets",
+        "route53:ChangeResourceRecordSets",
+        "route53:GetChange",
+        "tag:GetResources",
+    ] {
+        assert!(doc.actions().contains(needed), "{needed}");
+    }
+    let zone = allowing(
+        &doc,
+        "route53:ChangeResourceRecordSets",
+        "arn:aws:route53:::hostedzone/Z1",
+    );
+    assert!(!zone.is_empty());
+}

@@ -1,5 +1,5 @@
-//! Listeners: HTTP on 80 forwarding to the target group; with a certificate, HTTPS on 443
-//! forwarding and HTTP redirecting to it.
+//! Listeners: HTTP on 80 forwarding to the target group; with a certificate (one given by ARN,
+//! or the stack's own for its domains), HTTPS on 443 forwarding and HTTP redirecting to it.
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, Listener as AwsListener, ProtocolEnum,
@@ -28,8 +28,49 @@ pub struct Listener {
     pub load_balancer: ResourceId,
     pub port: u16,
     /// The certificate of an HTTPS listener.
-    pub certificate_arn: Option<String>,
+    pub certificate: Option<Tls>,
     pub action: DefaultAction,
+}
+
+/// Where an HTTPS listener's certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tls {
+    /// Brought by the user (`certificate_arn`).
+    Arn(String),
+    /// Made by the stack (logical id), for its domains.
+    Made(ResourceId),
+}
+
+/// A certificate as wanted, with one the stack may make in this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WantedTls {
+    Arn(String),
+    Made(Ref),
+}
+
+impl std::fmt::Display for WantedTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Arn(arn) => f.write_str(arn),
+            Self::Made(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+impl WantedTls {
+    fn is(&self, arn: &str) -> bool {
+        match self {
+            Self::Arn(a) => a == arn,
+            Self::Made(r) => r.is(arn),
+        }
+    }
+
+    fn resolve(&self, refs: &Outputs, from: &ResourceId) -> Result<String> {
+        match self {
+            Self::Arn(arn) => Ok(arn.clone()),
+            Self::Made(r) => r.resolve(refs, from),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,8 +103,14 @@ impl std::fmt::Display for WantedAction {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field {
-    DefaultAction { from: String, to: WantedAction },
-    Certificates { from: Vec<String>, to: Vec<String> },
+    DefaultAction {
+        from: String,
+        to: WantedAction,
+    },
+    Certificates {
+        from: Vec<String>,
+        to: Vec<WantedTls>,
+    },
 }
 
 impl Describe for Field {
@@ -71,7 +118,8 @@ impl Describe for Field {
         match self {
             Self::DefaultAction { from, to } => FieldChange::new("default_action", from, to),
             Self::Certificates { from, to } => {
-                FieldChange::new("certificates", show_list(from), show_list(to))
+                let to: Vec<String> = to.iter().map(ToString::to_string).collect();
+                FieldChange::new("certificates", show_list(from), show_list(&to))
             }
         }
     }
@@ -116,7 +164,7 @@ fn state_of(l: &AwsListener) -> ListenerState {
 
 impl Listener {
     fn protocol(&self) -> ProtocolEnum {
-        if self.certificate_arn.is_some() {
+        if self.certificate.is_some() {
             ProtocolEnum::Https
         } else {
             ProtocolEnum::Http
@@ -130,8 +178,14 @@ impl Listener {
         }
     }
 
-    fn certificates(&self) -> Vec<String> {
-        self.certificate_arn.iter().cloned().collect()
+    fn certificates(&self, refs: &Outputs) -> Vec<WantedTls> {
+        self.certificate
+            .iter()
+            .map(|c| match c {
+                Tls::Arn(arn) => WantedTls::Arn(arn.clone()),
+                Tls::Made(id) => WantedTls::Made(Ref::new(refs, id, Attr::Id)),
+            })
+            .collect()
     }
 }
 
@@ -154,12 +208,20 @@ fn action(wanted: &WantedAction, refs: &Outputs, id: &ResourceId) -> Result<Acti
     })
 }
 
-fn certificates(arns: &[String]) -> Option<Vec<Certificate>> {
-    (!arns.is_empty()).then(|| {
+fn certificates(
+    wanted: &[WantedTls],
+    refs: &Outputs,
+    id: &ResourceId,
+) -> Result<Option<Vec<Certificate>>> {
+    let arns = wanted
+        .iter()
+        .map(|c| c.resolve(refs, id))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((!arns.is_empty()).then(|| {
         arns.iter()
             .map(|arn| Certificate::builder().certificate_arn(arn).build())
             .collect()
-    })
+    }))
 }
 
 impl Resource for Listener {
@@ -171,6 +233,9 @@ impl Resource for Listener {
         let mut refs = vec![&self.load_balancer];
         if let DefaultAction::Forward(tg) = &self.action {
             refs.push(tg);
+        }
+        if let Some(Tls::Made(certificate)) = &self.certificate {
+            refs.push(certificate);
         }
         refs
     }
@@ -230,8 +295,13 @@ impl Resource for Listener {
             from: found.action.clone(),
             to: want,
         });
-        let certificates = self.certificates();
-        diff.push_if(found.certificates != certificates, || Field::Certificates {
+        let certificates = self.certificates(refs);
+        let same = found.certificates.len() == certificates.len()
+            && certificates
+                .iter()
+                .zip(&found.certificates)
+                .all(|(want, arn)| want.is(arn));
+        diff.push_if(!same, || Field::Certificates {
             from: found.certificates.clone(),
             to: certificates,
         });
@@ -247,7 +317,11 @@ impl Resource for Listener {
                 .load_balancer_arn(lb)
                 .port(i32::from(self.port))
                 .protocol(self.protocol())
-                .set_certificates(certificates(&self.certificates()))
+                .set_certificates(certificates(
+                    &self.certificates(new.refs),
+                    new.refs,
+                    new.id
+                )?)
                 .default_actions(action(&self.wanted_action(new.refs), new.refs, new.id)?)
                 .set_tags(Some(elb::to_tags(new.tags)))
         )
@@ -275,7 +349,9 @@ impl Resource for Listener {
                 Field::DefaultAction { to, .. } => {
                     modify.default_actions(action(to, refs, &found.id)?)
                 }
-                Field::Certificates { to, .. } => modify.set_certificates(certificates(to)),
+                Field::Certificates { to, .. } => {
+                    modify.set_certificates(certificates(to, refs, &found.id)?)
+                }
             };
         }
         if !fields.is_empty() {
@@ -306,6 +382,7 @@ impl Resource for Listener {
         let state = &found.detail;
         let mut uses = vec![state.load_balancer_arn.clone()];
         uses.extend(state.target_group_arn.clone());
+        uses.extend(state.certificates.iter().cloned());
         uses
     }
 }
@@ -321,7 +398,7 @@ pub(crate) mod tests {
         Listener {
             load_balancer: "load-balancer".into(),
             port: 80,
-            certificate_arn: None,
+            certificate: None,
             action: DefaultAction::Forward("target-group".into()),
         }
     }
@@ -456,7 +533,7 @@ pub(crate) mod tests {
         async fn an_https_listener_carries_its_certificate() {
             let https = Listener {
                 port: 443,
-                certificate_arn: Some("arn:cert".into()),
+                certificate: Some(Tls::Arn("arn:cert".into())),
                 ..desired()
             };
             let create = mock!(aws_sdk_elasticloadbalancingv2::Client::create_listener)

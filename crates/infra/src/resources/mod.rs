@@ -6,7 +6,9 @@
 //! Dispatch is over enums, not trait objects, so each `match` names every kind.
 
 pub mod alarm;
+pub mod alias_record;
 pub mod bucket;
+pub mod certificate;
 pub mod cluster;
 pub mod dashboard;
 pub mod discovery_service;
@@ -128,6 +130,7 @@ impl Kind {
             | Role | LogGroup | Cluster => Part::Stack,
             TaskDefinition | Service => Part::Service,
             LoadBalancer | TargetGroup | Listener | ListenerRule => Part::WebService,
+            Certificate | AliasRecord => Part::Domain,
             Namespace | DiscoveryService => Part::InternalService,
             ScalableTarget | ScalingPolicy => Part::Autoscaling,
             ElasticIp | NatGateway => Part::NatGateway,
@@ -170,8 +173,10 @@ registry::kinds! {
     LogGroup => log_group::LogGroup,
     LoadBalancer => load_balancer::LoadBalancer,
     TargetGroup => target_group::TargetGroup,
+    Certificate => certificate::Certificate,
     Listener => listener::Listener,
     ListenerRule => listener_rule::ListenerRule,
+    AliasRecord => alias_record::AliasRecord,
     Namespace => namespace::Namespace,
     DiscoveryService => discovery_service::DiscoveryService,
     Cluster => cluster::Cluster,

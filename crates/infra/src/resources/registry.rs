@@ -23,6 +23,13 @@ macro_rules! kinds {
                     $(Self::$kind => <$module::$ty as Resource>::LABEL),+
                 }
             }
+
+            /// What `up` waits for once one is made, as the plan says it.
+            pub fn waits_for(self) -> Option<&'static str> {
+                match self {
+                    $(Self::$kind => <$module::$ty as Resource>::WAITS_FOR),+
+                }
+            }
         }
 
         /// The desired attributes of a resource, by kind. References are logical ids.

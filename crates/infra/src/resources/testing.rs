@@ -156,6 +156,25 @@ pub fn dynamodb(rules: &[&Rule]) -> Context {
     ctx
 }
 
+/// A context whose ACM, Route 53, load-balancing and tagging clients answer from the rules
+/// given (the kinds of a stack's domains).
+pub fn domains(acm: &[&Rule], route53: &[&Rule], elb: &[&Rule], tagging: &[&Rule]) -> Context {
+    let mut ctx = context();
+    ctx.acm = mock_client!(aws_sdk_acm, RuleMode::MatchAny, acm.iter().copied());
+    ctx.route53 = mock_client!(aws_sdk_route53, RuleMode::MatchAny, route53.iter().copied());
+    ctx.elb = mock_client!(
+        aws_sdk_elasticloadbalancingv2,
+        RuleMode::MatchAny,
+        elb.iter().copied()
+    );
+    ctx.tagging = mock_client!(
+        aws_sdk_resourcegroupstagging,
+        RuleMode::MatchAny,
+        tagging.iter().copied()
+    );
+    ctx
+}
+
 /// What `create` is handed for `id` of the stack `s`: its managed tags, the outputs of what
 /// it refers to, a fixed token, and no progress listener.
 pub struct Creating {
@@ -250,4 +269,53 @@ pub fn refs(pairs: &[(&str, &str)]) -> Outputs {
             )
         })
         .collect()
+}
+
+/// ListHostedZonesByName answering the public zone `name` (id `id`) when asked for it by
+/// name, and no zone of that name otherwise.
+pub fn zone(name: &str, id: &str) -> Rule {
+    use aws_sdk_route53::operation::list_hosted_zones_by_name::ListHostedZonesByNameOutput;
+    use aws_sdk_route53::types::HostedZone;
+    let (name, id) = (name.to_owned(), id.to_owned());
+    aws_smithy_mocks::mock!(aws_sdk_route53::Client::list_hosted_zones_by_name).then_compute_output(
+        move |r| {
+            let zones = (r.dns_name() == Some(name.as_str())).then(|| {
+                HostedZone::builder()
+                    .id(format!("/hostedzone/{id}"))
+                    .name(format!("{name}."))
+                    .caller_reference("ref")
+                    .build()
+                    .unwrap()
+            });
+            ListHostedZonesByNameOutput::builder()
+                .set_hosted_zones(Some(zones.into_iter().collect()))
+                .is_truncated(false)
+                .max_items(5)
+                .build()
+                .unwrap()
+        },
+    )
+}
+
+/// ChangeResourceRecordSets answering that the change is in sync.
+pub fn record_change() -> Rule {
+    aws_smithy_mocks::mock!(aws_sdk_route53::Client::change_resource_record_sets)
+        .then_output(in_sync)
+}
+
+/// What ChangeResourceRecordSets answers for a change every server has.
+pub fn in_sync()
+-> aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput {
+    use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
+    use aws_sdk_route53::types::{ChangeInfo, ChangeStatus};
+    ChangeResourceRecordSetsOutput::builder()
+        .change_info(
+            ChangeInfo::builder()
+                .id("/change/C1")
+                .status(ChangeStatus::Insync)
+                .submitted_at(aws_smithy_types::DateTime::from_secs(0))
+                .build()
+                .unwrap(),
+        )
+        .build()
 }

@@ -4,8 +4,8 @@
 use toml_edit::TableLike;
 
 use super::model::{BucketSpec, ServiceSpec};
-use super::reader::{Reader, dotted};
-use super::services::{Read, checked_name, entries, open};
+use super::reader::{Read, Reader, dotted};
+use super::services::{checked_name, entries, open};
 
 /// The buckets: each of `[buckets.NAME]`, with its objects' expiry.
 pub(super) fn read<'a>(

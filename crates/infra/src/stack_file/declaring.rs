@@ -15,6 +15,8 @@ pub enum Part {
     WebService,
     /// A service found by name (Cloud Map).
     InternalService,
+    /// A web service's public domain (a certificate and DNS records).
+    Domain,
     Autoscaling,
     NatGateway,
     Queue,
@@ -42,6 +44,10 @@ pub fn declaring(text: &str, part: Part) -> Option<Declared> {
         Part::Service => services(root).into_iter().next().map(|s| s.found),
         Part::WebService => service_of_kind(root, "web"),
         Part::InternalService => service_of_kind(root, "internal"),
+        Part::Domain => services(root).into_iter().find_map(|s| {
+            let path = format!("{}.domain", s.path);
+            key(s.table, "domain", &path)
+        }),
         Part::Autoscaling => services(root).into_iter().find_map(|s| {
             let path = format!("[{}.autoscaling]", s.path);
             key(s.table, "autoscaling", &path)
@@ -74,6 +80,7 @@ fn default_of(part: Part) -> &'static str {
         Part::Stack => "every stack",
         Part::Service | Part::WebService => "the default service (a web service)",
         Part::InternalService => "an internal service",
+        Part::Domain => "a web service's domain",
         Part::Autoscaling => "autoscaling",
         Part::NatGateway => "network.nat_gateway",
         Part::Queue => "the default queue",

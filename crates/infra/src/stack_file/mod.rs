@@ -11,6 +11,7 @@ mod autoscaling;
 mod buckets;
 mod capacity;
 pub mod declaring;
+mod domains;
 mod errors;
 mod model;
 mod names;
@@ -83,6 +84,8 @@ impl StackSpec {
         let (mut read, several) = services::services(&mut reader, root, &name);
         let queues = services::queues(&mut reader, root, &name, several);
         let buckets = buckets::read(&mut reader, root, &name);
+        // Before the routes are checked: a domain may route a service.
+        domains::check(&mut reader, &mut read);
         services::check(&mut reader, &mut read, &queues, several);
         buckets::check_names(&mut reader, &read, &buckets);
         let mut services: Vec<ServiceSpec> = read.into_iter().map(|s| s.spec).collect();
@@ -179,6 +182,8 @@ fn syntax_message(text: &str, err: &toml_edit::TomlError) -> String {
     }
 }
 
+#[cfg(test)]
+mod domains_tests;
 #[cfg(test)]
 mod services_tests;
 #[cfg(test)]

@@ -198,6 +198,9 @@ pub struct ServiceSpec {
     pub rollback: bool,
     /// With a certificate, an HTTPS listener on 443 and HTTP redirected to it.
     pub certificate_arn: Option<String>,
+    /// Web services: the public name it is reached at over HTTPS (a certificate stackctl
+    /// requests and validates, and an alias record to the load balancer).
+    pub domain: Option<String>,
     /// How long `up` waits for a deployment to finish.
     pub wait_timeout_secs: u32,
     /// The Dockerfile `up` builds when no image is given, relative to the stack file.
@@ -264,6 +267,7 @@ impl ServiceSpec {
             max_percent: 200,
             rollback: true,
             certificate_arn: None,
+            domain: None,
             wait_timeout_secs: 600,
             dockerfile: "Dockerfile".into(),
             context: ".".into(),

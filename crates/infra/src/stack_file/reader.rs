@@ -7,6 +7,12 @@ use toml_edit::{Item, TableLike};
 
 use super::errors::{SpecError, SpecErrors};
 
+/// A service or queue read from the file, with its table (where its errors point).
+pub(super) struct Read<'a, T> {
+    pub(super) spec: T,
+    pub(super) table: Table<'a>,
+}
+
 /// Reads typed values out of a `toml_edit` document, recording errors instead of stopping.
 pub(crate) struct Reader<'a> {
     text: &'a str,

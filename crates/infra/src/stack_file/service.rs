@@ -34,6 +34,7 @@ pub(super) const KEYS: &[&str] = &[
     "max_percent",
     "rollback",
     "certificate_arn",
+    "domain",
     "wait_timeout_secs",
     "dockerfile",
     "context",
@@ -95,6 +96,7 @@ pub(super) fn read<'a>(reader: &mut Reader<'a>, t: Table<'a>, name: String) -> S
         max_percent: int(reader, "max_percent", 200, 100..=200),
         rollback: reader.bool(t, "rollback", true),
         certificate_arn: checked(reader, t, "certificate_arn", values::check_certificate_arn),
+        domain: super::domains::read(reader, t, kind),
         wait_timeout_secs: int(reader, "wait_timeout_secs", 600, 1..=7200),
         dockerfile: checked(reader, t, "dockerfile", values::check_dockerfile)
             .unwrap_or(d.dockerfile),

@@ -10,17 +10,11 @@ use toml_edit::TableLike;
 use super::model::{QueueSpec, SINGLE_QUEUE, SINGLE_SERVICE, ServiceKind, ServiceSpec};
 use super::names::normalise;
 use super::patterns;
-use super::reader::{Reader, Table, dotted};
+use super::reader::{Read, Reader, Table, dotted};
 
 /// A stack name and a service name together: `{stack}-{service}` and a 3-character hash
 /// must fit a target group's 32 characters.
 const MAX_STACK_AND_SERVICE: usize = 27;
-
-/// A service or queue read from the file, with its table (where its errors point).
-pub(super) struct Read<'a, T> {
-    pub(super) spec: T,
-    pub(super) table: Table<'a>,
-}
 
 /// The services: the one of `[service]` (also the default when there is neither table),
 /// or each of `[services.NAME]`. True when they come from `[services]`.
@@ -287,12 +281,18 @@ fn routes(reader: &mut Reader<'_>, services: &[Read<'_, ServiceSpec>]) {
     }
     for extra in defaults.iter().skip(1) {
         let span = reader.span_of(extra.table, "");
+        let domain = if extra.spec.domain.is_some() {
+            " (a domain alone routes a service only beside one web service without a domain, \
+             which takes the rest)"
+        } else {
+            ""
+        };
         reader.error_at(
             span,
             &extra.table.name(),
             format!(
                 "is a second web service without paths or hosts; only one ([{}]) can take the \
-                 requests no rule matches: give this one paths or hosts",
+                 requests no rule matches: give this one paths or hosts{domain}",
                 defaults[0].table.name()
             ),
         );

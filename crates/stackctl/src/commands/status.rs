@@ -302,6 +302,21 @@ impl Health {
     }
 }
 
+/// Where users reach the stack: its default web service's domain over HTTPS once the alias
+/// record is there, else the load balancer's own name.
+fn url_of(spec: &infra::StackSpec, observed: &[infra::resources::Observed]) -> Option<String> {
+    let domain = spec.default_web().and_then(|s| s.domain.as_deref());
+    let alias = observed
+        .iter()
+        .find(|o| matches!(o.detail, Detail::AliasRecord(_)) && Some(o.aws_id.as_str()) == domain);
+    alias.map(|o| format!("https://{}", o.aws_id)).or_else(|| {
+        observed.iter().find_map(|o| match &o.detail {
+            Detail::LoadBalancer(lb) => Some(format!("http://{}", lb.dns_name)),
+            _ => None,
+        })
+    })
+}
+
 pub async fn run(file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
     let spec = crate::stack_file::load(file)?;
     let naming = Naming::File(file.to_owned());
@@ -316,10 +331,7 @@ pub async fn run(file: &Path, printer: &Printer) -> anyhow::Result<ExitCode> {
         found: observed,
         unread,
     } = observation;
-    let url = observed.iter().find_map(|o| match &o.detail {
-        Detail::LoadBalancer(lb) => Some(format!("http://{}", lb.dns_name)),
-        _ => None,
-    });
+    let url = url_of(&spec, &observed);
     // On an emulator the load balancer's DNS name is made up: do not send anything to it.
     let emulated = std::env::var_os("AWS_ENDPOINT_URL").is_some();
     let health = match &url {

@@ -116,6 +116,11 @@ impl Session {
             ctx.settings.initial_backoff = ctx.settings.initial_backoff.min(every);
             ctx.settings.max_backoff = ctx.settings.max_backoff.min(every);
         }
+        // How long a resource may take to work (a certificate's validation, a load balancer
+        // provisioning): 15 minutes on AWS; a test of the deadline waits less.
+        if let Some(timeout) = seconds_from_env("STACKCTL_WAIT_TIMEOUT_SECONDS") {
+            ctx.settings.wait_timeout = timeout;
+        }
         // A model of AWS played faster (the benchmark's) refills AWS's request rates faster.
         if let Some(scale) = std::env::var("STACKCTL_RATE_SCALE")
             .ok()

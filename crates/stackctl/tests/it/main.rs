@@ -8,6 +8,7 @@ mod buckets;
 mod ci;
 mod crash;
 mod critical_path;
+mod domain;
 mod even_sum;
 mod faults;
 mod graph;
