@@ -161,7 +161,10 @@ fn succeeds(stack: &TestStack, args: &[&str]) -> String {
 
 /// plan, up, status and down as a user with exactly the stack's policy.
 async fn the_whole_life_with_its_policy(body: &str) {
-    let moto = Enforced::start().await;
+    the_whole_life_on(&Enforced::start().await, body).await;
+}
+
+async fn the_whole_life_on(moto: &Enforced, body: &str) {
     let mut stack = TestStack::new("iam", body).await;
     let document = policy(&stack);
     let deployer = user(&moto.iam(), "deployer", &document.to_string()).await;
@@ -232,6 +235,30 @@ notify = "ops@example.com"
 "#,
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_domain_with_its_certificate_and_records_runs_on_exactly_its_policy() {
+    let moto = Enforced::start().await;
+    aws_sdk_route53::Client::new(&moto.admin)
+        .create_hosted_zone()
+        .name("iam.example")
+        .caller_reference("iam")
+        .send()
+        .await
+        .unwrap();
+    let body = "[service]\ndomain = \"api.iam.example\"\n";
+    // Without the right to write records, the certificate cannot be validated: named.
+    let mut short = TestStack::new("iam-dns", body).await;
+    let missing = "route53:ChangeResourceRecordSets";
+    let document = without(policy(&short), missing);
+    let writer = user(&moto.iam(), "no-dns", &document.to_string()).await;
+    moto.run_as(&mut short, &writer);
+    let output = short.run(&["up", "--yes", "--image", "nginx:1.27"]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains(missing), "{}", stderr(&output));
+
+    the_whole_life_on(&moto, body).await;
 }
 
 #[tokio::test]
