@@ -72,6 +72,25 @@ impl Call {
         }
     }
 
+    /// The operation of a REST call (Route 53's), which neither a target nor an `Action`
+    /// names: from its method and path. Other calls are as read.
+    pub fn at(mut self, method: &str, path: &str) -> Self {
+        if self.service == "route53" && self.operation.is_empty() {
+            let path = path.trim_end_matches('/');
+            let last = path.rsplit('/').next().unwrap_or_default();
+            let parent = path.rsplit('/').nth(1);
+            let operation = match (method, parent, last) {
+                ("POST", _, "rrset") => "ChangeResourceRecordSets",
+                ("GET", _, "rrset") => "ListResourceRecordSets",
+                ("GET", Some("change"), _) => "GetChange",
+                ("GET", _, "hostedzonesbyname") => "ListHostedZonesByName",
+                _ => "",
+            };
+            self.operation = operation.to_owned();
+        }
+        self
+    }
+
     /// A form parameter (`LoadBalancerArn`, `DefaultActions.member.1.TargetGroupArn`).
     pub fn param(&self, name: &str) -> Option<&str> {
         self.form
@@ -123,6 +142,27 @@ mod tests {
         assert_eq!(call.protocol, Protocol::Ec2);
         assert_eq!(call.param("CidrBlock"), Some("10.0.0.0/16"));
         assert!(!call.is_read());
+    }
+
+    #[test]
+    fn a_route53_request_is_its_method_and_path() {
+        let mut headers = HeaderMap::new();
+        let auth = AUTH.replace("/ec2/", "/route53/");
+        headers.insert("authorization", HeaderValue::from_str(&auth).unwrap());
+        let call = |method, path| Call::read(&headers, b"").at(method, path).operation;
+        assert_eq!(
+            call("POST", "/2013-04-01/hostedzone/Z1/rrset/"),
+            "ChangeResourceRecordSets"
+        );
+        assert_eq!(
+            call("GET", "/2013-04-01/hostedzone/Z1/rrset"),
+            "ListResourceRecordSets"
+        );
+        assert_eq!(call("GET", "/2013-04-01/change/C1"), "GetChange");
+        assert_eq!(
+            call("GET", "/2013-04-01/hostedzonesbyname"),
+            "ListHostedZonesByName"
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! # Layout
 //! - [`call`]: which service and operation a request is.
 //! - [`reply`]: answers in each protocol's shape, and rewriting the emulator's answers.
-//! - [`timings`]: AWS's timings, as figures; [`model`]: the timing model that plays them.
+//! - [`timings`]: AWS's timings, as figures; [`model`]: the timing model that plays them
+//!   ([`dns`]: Route 53's changes).
 //! - [`faults`]: the fault plan.
 //! - [`bound`]: the critical-path bound of a stack under the model.
 //! - `server`: accepting, faulting, delaying, forwarding.
@@ -17,6 +18,7 @@
 pub mod bound;
 pub mod call;
 mod config;
+pub mod dns;
 pub mod faults;
 mod interfaces;
 pub mod model;

@@ -3,7 +3,7 @@
 //! security-group, subnet, internet-gateway-detach and VPC deletes answer
 //! `DependencyViolation`; a service's rollout stays `IN_PROGRESS` until its tasks have
 //! started and its load balancer is active, plus the health checks; a certificate stays
-//! `PENDING_VALIDATION` until ACM issues it.
+//! `PENDING_VALIDATION` until ACM issues it, and a Route 53 change `PENDING` ([`crate::dns`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -52,6 +52,7 @@ pub struct Model {
     rates: infra::rates::Buckets,
     started: Instant,
     clocks: Mutex<Clocks>,
+    changes: crate::dns::Changes,
 }
 
 impl Model {
@@ -61,6 +62,7 @@ impl Model {
             rates: infra::rates::Buckets::new(scale),
             started: Instant::now(),
             clocks: Mutex::default(),
+            changes: crate::dns::Changes::default(),
         }
     }
 
@@ -203,10 +205,22 @@ impl Model {
             }
             ("ec2", "DescribeNatGateways") => Some(self.nat_gateways(body)),
             ("acm", "RequestCertificate" | "DescribeCertificate") => self.certificate(call, body),
+            ("route53", "ChangeResourceRecordSets" | "GetChange") => {
+                self.changes.answer(call, body, self.after(DNS_IN_SYNC))
+            }
             ("ec2", "DescribeNetworkInterfaces") if self.interfaces_held() => {
                 crate::interfaces::held(call, body)
             }
-            ("ecs", "CreateService") => {
+            ("ecs", _) => self.ecs(call, body),
+            _ => None,
+        }
+    }
+
+    /// A service made (its rollout noted) and services described, updated or deleted (their
+    /// rollouts as the model says).
+    fn ecs(&self, call: &Call, body: &str) -> Option<String> {
+        match call.operation.as_str() {
+            "CreateService" => {
                 let mut value: Value = serde_json::from_str(body).ok()?;
                 let arn = value.pointer("/service/serviceArn")?.as_str()?.to_owned();
                 let target_group = call
@@ -225,7 +239,7 @@ impl Model {
                 self.rollout(service);
                 Some(value.to_string())
             }
-            ("ecs", "DescribeServices" | "UpdateService" | "DeleteService") => {
+            "DescribeServices" | "UpdateService" | "DeleteService" => {
                 let mut value: Value = serde_json::from_str(body).ok()?;
                 if let Some(services) = value.get_mut("services").and_then(Value::as_array_mut) {
                     services.iter_mut().for_each(|s| self.rollout(s));

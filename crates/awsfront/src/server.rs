@@ -74,7 +74,7 @@ async fn handle(
         .await
         .map_err(|_| Closed("request body"))?
         .to_bytes();
-    let call = Call::read(&parts.headers, &body);
+    let call = Call::read(&parts.headers, &body).at(parts.method.as_str(), parts.uri.path());
     let fault = shared
         .config
         .faults
@@ -160,7 +160,7 @@ async fn forward(
     parts: hyper::http::request::Parts,
     body: Bytes,
 ) -> Result<Response<Full<Bytes>>, Closed> {
-    let call = Call::read(&parts.headers, &body);
+    let call = Call::read(&parts.headers, &body).at(parts.method.as_str(), parts.uri.path());
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let uri: hyper::Uri = format!("{}{path}", shared.config.upstream.trim_end_matches('/'))
         .parse()
