@@ -65,7 +65,7 @@ fn the_recipe_for_a_new_kind_names_every_file_it_touches() {
         "crates/infra/src/context.rs",
         "crates/awsfront/src/bound.rs",
         "crates/infra/src/cost.rs",
-        "crates/infra/src/policy/needs.rs",
+        "crates/infra/src/policy/table.rs",
         "docs/stack-toml.md",
         "docs/cli.md",
     ] {
