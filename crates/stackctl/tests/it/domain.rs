@@ -61,6 +61,43 @@ async fn certificates(stack: &TestStack, domain: &str) -> Vec<String> {
         .collect()
 }
 
+/// Deletes the zone, with the records left in it (the emulator is shared by every test).
+async fn drop_zone(stack: &TestStack, zone: &str) {
+    let route53 = &stack.aws.route53;
+    let out = route53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .send()
+        .await
+        .unwrap();
+    let left: Vec<Change> = out
+        .resource_record_sets()
+        .iter()
+        .filter(|r| !matches!(r.r#type(), RrType::Ns | RrType::Soa))
+        .map(|r| {
+            Change::builder()
+                .action(ChangeAction::Delete)
+                .resource_record_set(r.clone())
+                .build()
+                .unwrap()
+        })
+        .collect();
+    if !left.is_empty() {
+        let batch = ChangeBatch::builder()
+            .set_changes(Some(left))
+            .build()
+            .unwrap();
+        route53
+            .change_resource_record_sets()
+            .hosted_zone_id(zone)
+            .change_batch(batch)
+            .send()
+            .await
+            .unwrap();
+    }
+    route53.delete_hosted_zone().id(zone).send().await.unwrap();
+}
+
 fn output<'a>(answer: &'a serde_json::Value, name: &str) -> &'a str {
     answer["outputs"][name]
         .as_str()
@@ -282,4 +319,5 @@ async fn a_certificate_not_validated_by_the_deadline_is_named_and_down_removes_i
     assert!(down.status.success(), "{}", stderr(&down));
     assert!(certificates(&stack, &api).await.is_empty());
     assert_eq!(records(&stack, &zone_id).await, Vec::new());
+    drop_zone(&stack, &zone_id).await;
 }
