@@ -137,23 +137,12 @@ async fn a_domain_gets_a_validated_certificate_https_and_an_alias_and_down_remov
         "ISSUED",
         "issued once its validation record was in the zone"
     );
+    let balancer = crate::stack::load_balancer(&stack).await;
     let listeners = stack
         .aws
         .elb
         .describe_listeners()
-        .load_balancer_arn(
-            stack
-                .aws
-                .elb
-                .describe_load_balancers()
-                .names(format!("{}-alb", stack.name))
-                .send()
-                .await
-                .unwrap()
-                .load_balancers()[0]
-                .load_balancer_arn()
-                .unwrap(),
-        )
+        .load_balancer_arn(balancer.load_balancer_arn().unwrap())
         .send()
         .await
         .unwrap();

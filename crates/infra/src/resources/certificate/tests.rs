@@ -183,23 +183,21 @@ async fn ready_writes_the_validation_records_once_acm_gives_them_and_waits_until
     );
 }
 
+/// What `ready` fails with.
+async fn ready_err(ctx: &Context) -> String {
+    let (id, output, refs) = (ResourceId::CERTIFICATE, Output::arn(ARN), Outputs::new());
+    let certificate = desired();
+    let ready = certificate.ready(ctx, &id, &output, &refs, &|_| {});
+    ready.await.unwrap_err().to_string()
+}
+
 #[tokio::test]
 async fn a_certificate_not_validated_by_the_deadline_says_what_to_check_and_what_stays() {
     let describe = described(&[(CertificateStatus::PendingValidation, true)]);
     let change = testing::record_change();
     let mut ctx = ready_ctx(&describe, &change);
     ctx.settings.wait_timeout = Duration::from_millis(30);
-    let err = desired()
-        .ready(
-            &ctx,
-            &ResourceId::CERTIFICATE,
-            &Output::arn(ARN),
-            &Outputs::new(),
-            &|_| {},
-        )
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = ready_err(&ctx).await;
     assert!(err.contains("not validated within"), "{err}");
     assert!(err.contains("NS records"), "{err}");
     assert!(err.contains("`down` to remove them"), "{err}");
@@ -210,17 +208,7 @@ async fn a_certificate_acm_will_not_issue_fails_at_once_with_the_reason() {
     let describe = described(&[(CertificateStatus::Failed, true)]);
     let change = testing::record_change();
     let ctx = ready_ctx(&describe, &change);
-    let err = desired()
-        .ready(
-            &ctx,
-            &ResourceId::CERTIFICATE,
-            &Output::arn(ARN),
-            &Outputs::new(),
-            &|_| {},
-        )
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = ready_err(&ctx).await;
     assert!(err.contains("FAILED (CAA_ERROR)"), "{err}");
     assert_eq!(change.num_calls(), 0);
 }
