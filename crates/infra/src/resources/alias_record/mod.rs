@@ -2,7 +2,8 @@
 //! in the public hosted zone that holds the domain (found, never made).
 //!
 //! Route 53 records carry no tags. A record is the stack's when it aliases one of the stack's
-//! load balancers; nothing else is ever changed or deleted. Records are looked for at the
+//! load balancers, or a DNS name only the stack's load balancer has (one it replaced); nothing
+//! else is ever changed or deleted. Records are looked for at the
 //! domains the file wants and at those of the stack's certificate, so a domain the file no
 //! longer names is still found (and removed) as long as the certificate that covered it is
 //! there, which it is until after the record goes (the record is made after it). A record at a
@@ -63,6 +64,19 @@ pub fn target_name(dns: &str) -> String {
     let dns = route53::normal(dns);
     dns.strip_prefix("dualstack.")
         .map_or(dns.clone(), str::to_owned)
+}
+
+/// True for the DNS name of a load balancer named as the stack's (`<stack>-alb`):
+/// `<stack>-alb-<digits>.<region>.elb.amazonaws.com` (never another stack's `<stack>-alb-…`
+/// load balancer, whose name goes on after `-alb-` with more than digits).
+pub fn is_stack_balancer(stack: &str, dns: &str) -> bool {
+    let Some(rest) = dns.strip_prefix(&format!("{stack}-alb-")) else {
+        return false;
+    };
+    let (id, host) = rest.split_once('.').unwrap_or((rest, ""));
+    !id.is_empty()
+        && id.chars().all(|c| c.is_ascii_digit())
+        && (host.ends_with("elb.amazonaws.com") || host.ends_with("elb.amazonaws.com.cn"))
 }
 
 /// The load balancer's DNS name, from its output's URL (`http://<dns>`).
@@ -152,9 +166,15 @@ async fn find(
     let target = record.alias_target().map(|a| target_name(a.dns_name()));
     let lb = target
         .as_ref()
-        .and_then(|t| stack.load_balancers.iter().find(|(dns, _)| dns == t));
+        .and_then(|t| stack.load_balancers.iter().find(|(dns, _)| dns == t))
+        .map(|(_, arn)| arn.clone());
+    // One of the stack's load balancers, or one it had: a run cut short between replacing the
+    // load balancer and pointing the record at the new one leaves it on the old one's name.
+    let had = target
+        .as_deref()
+        .is_some_and(|t| is_stack_balancer(&ctx.stack, t));
     match (target, lb) {
-        (Some(target), Some((_, lb))) => Ok(Some(Found {
+        (Some(target), lb) if lb.is_some() || had => Ok(Some(Found {
             id: ResourceId::alias_record(domain),
             aws_id: domain.to_owned(),
             arn: None,
@@ -164,7 +184,8 @@ async fn find(
                 zone,
                 target,
                 record: Box::new(record),
-                uses: std::iter::once(lb.clone())
+                uses: lb
+                    .into_iter()
                     .chain(
                         stack
                             .certificates

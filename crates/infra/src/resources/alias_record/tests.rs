@@ -97,6 +97,37 @@ async fn a_record_aliasing_the_stack_s_load_balancer_is_the_stack_s() {
     );
 }
 
+#[test]
+fn the_stack_s_balancer_names_are_told_from_another_stack_s() {
+    assert!(is_stack_balancer(
+        "s",
+        "s-alb-1.us-east-1.elb.amazonaws.com"
+    ));
+    assert!(is_stack_balancer(
+        "s",
+        "s-alb-1234567890.eu-west-1.elb.amazonaws.com"
+    ));
+    assert!(!is_stack_balancer(
+        "s",
+        "s-alb-alb-12.us-east-1.elb.amazonaws.com"
+    ));
+    assert!(!is_stack_balancer("s", "s-alb-1.example.com"));
+    assert!(!is_stack_balancer(
+        "s",
+        "other-alb-1.us-east-1.elb.amazonaws.com"
+    ));
+}
+
+#[tokio::test]
+async fn a_record_left_on_a_load_balancer_the_stack_replaced_is_still_the_stack_s() {
+    // The stack is `s`: its load balancer `s-alb` had the DNS name `s-alb-9….elb.amazonaws.com`.
+    let found = observe(&alias_at("s-alb-9.us-east-1.elb.amazonaws.com"))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(found[0].detail.uses.is_empty(), "its load balancer is gone");
+}
+
 #[tokio::test]
 async fn someone_else_s_record_at_a_wanted_name_fails_the_plan() {
     let err = observe(&alias_at("elsewhere.example.net"))
