@@ -204,6 +204,31 @@ async fn a_domain_gets_a_validated_certificate_https_and_an_alias_and_down_remov
         "{held:?}"
     );
 
+    // The domains left out: their records and certificate go, HTTP forwards again.
+    stack.write(&format!(
+        "[services.web]\nimage = \"{IMAGE}\"\n\
+         [services.admin]\nimage = \"{IMAGE}\"\nhosts = [\"{admin}\"]\n"
+    ));
+    let up = stack.json(&["up", "--yes"]);
+    assert!(up["outputs"].get("https_url").is_none(), "{up}");
+    assert_eq!(records(&stack, &zone_id).await, Vec::new());
+    assert!(certificates(&stack, &api).await.is_empty());
+    let listeners = stack
+        .aws
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(balancer.load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let ports: Vec<Option<i32>> = listeners.listeners().iter().map(|l| l.port()).collect();
+    assert_eq!(ports, [Some(80)]);
+    assert!(
+        listeners.listeners()[0].default_actions()[0]
+            .target_group_arn()
+            .is_some()
+    );
+
     let down = stack.run(&["down", "--yes"]);
     assert!(down.status.success(), "{}", stderr(&down));
     assert_eq!(
@@ -211,7 +236,7 @@ async fn a_domain_gets_a_validated_certificate_https_and_an_alias_and_down_remov
         Vec::new(),
         "the zone is as found"
     );
-    assert!(certificates(&stack, &api).await.is_empty());
+    drop_zone(&stack, &zone_id).await;
 }
 
 #[tokio::test]
