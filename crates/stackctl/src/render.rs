@@ -87,7 +87,7 @@ fn change(c: &infra::plan::Change, width: usize) -> String {
         };
         out.push_str(&format!("      {why}{reason}{then}\n"));
     }
-    if let (Action::Create | Action::Replace, Some(wait)) = (c.action(), c.kind.waits_for()) {
+    if let Some(wait) = c.waits_for() {
         out.push_str(&format!("      {wait}\n"));
     }
     match (c.action(), c.removal()) {

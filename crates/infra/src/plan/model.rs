@@ -147,6 +147,14 @@ impl Change {
         }
     }
 
+    /// What `up` waits for once this one is made (a certificate's validation), for a create
+    /// or a replacement of a kind that says it.
+    pub fn waits_for(&self) -> Option<&'static str> {
+        matches!(self.action(), Action::Create | Action::Replace)
+            .then(|| self.kind.waits_for())
+            .flatten()
+    }
+
     /// For a replacement or a deletion: whether the old resource goes first or last.
     pub fn removal(&self) -> Option<Removal> {
         match &self.step {
@@ -197,6 +205,9 @@ impl Serialize for Change {
         }
         if let Some(removal) = self.removal() {
             map.serialize_entry("delete", &removal)?;
+        }
+        if let Some(waits) = self.waits_for() {
+            map.serialize_entry("waits_for", waits)?;
         }
         if let Some(aws_id) = self.aws_id() {
             map.serialize_entry("aws_id", aws_id)?;

@@ -121,6 +121,19 @@ async fn a_domain_gets_a_validated_certificate_https_and_an_alias_and_down_remov
         "the plan says validation will wait: {}",
         stdout(&plan)
     );
+    let plan = stack.json(&["plan"]);
+    let certificate = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "certificate")
+        .unwrap_or_else(|| panic!("{plan}"));
+    assert!(
+        certificate["waits_for"]
+            .as_str()
+            .is_some_and(|w| w.contains("ACM")),
+        "{certificate}"
+    );
     let up = stack.json(&["up", "--yes"]);
     assert_eq!(output(&up, "https_url"), format!("https://{api}"));
     let arn = output(&up, "certificate_arn").to_owned();
