@@ -3,9 +3,8 @@
 # records in a bucket and sends parts to a queue; WORKERS `app worker` processes (two parts at
 # a time each, as in examples/even-sum) sum them from S3 ranges. A BIG_MB file end to end, then
 # a second client's 1 MB job idle and beside the big one (scripts/bench/jobs.py). The emulator
-# delivers a standard queue's messages in order: it does not model SQS fair queues, so the
-# fairness figure here is the workers' alone. Files are generated and removed here. Prints
-# Markdown.
+# wrapper (scripts/moto_server.py) delivers a standard queue's messages as SQS fair queues do,
+# a message group per client. Files are generated and removed here. Prints Markdown.
 #
 #   scripts/bench-jobs-aws.sh [BIG_MB] [WORKERS]   # defaults 100 and 2
 set -euo pipefail

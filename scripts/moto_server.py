@@ -36,6 +36,14 @@ wrote its validation records would pass. Here a pending certificate is issued on
 one of its names has its validation CNAME, with the value ACM gave, in a public hosted zone of
 the same account; the wait defaults to none here.
 
+SQS delivers a standard queue's messages as fair queues do (AWS's "How Amazon SQS fair queues
+work"): moto hands them out in the order they came, so one client's thousand parts would keep
+another's one part waiting behind them. Here a message group (the tenant) is noisy when its
+share of the queue's recent processing time (in flight, and done in the last five minutes) is
+over 10 %, or it holds over 10 % of the messages in flight and at least 30 of them; visible
+messages of quiet groups (and those without a group, each its own) go first, in the order they
+came, then the noisy groups', fewest in flight first. FIFO queues are as moto has them.
+
 Everything else is moto as released.
 
     python scripts/moto_server.py -H 127.0.0.1 -p 5055
@@ -44,6 +52,8 @@ Everything else is moto as released.
 import os
 import sys
 import threading
+import time
+from collections import Counter
 
 # Read by moto's settings as it is imported.
 os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
@@ -54,6 +64,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.ecs import models
 from moto.iam import access_control
 from moto.route53.models import route53_backends
+from moto.sqs import models as sqs_models
 from moto.server import main
 
 _service_init = models.Service.__init__
@@ -178,6 +189,63 @@ def _check_with_records(self):
     _check_certificate(self)
 
 
+_FAIR_WINDOW = 300.0
+_queue_messages = sqs_models.Queue.messages
+_queue_delete = sqs_models.Queue.delete_message
+_mark_received = sqs_models.Message.mark_received
+
+
+def _mark_received_timed(self, visibility_timeout=None):
+    _mark_received(self, visibility_timeout)
+    self.fair_received_at = time.monotonic()
+
+
+def _delete_timed(self, receipt_handle):
+    now = time.monotonic()
+    for message in self._messages:
+        if message.had_receipt_handle(receipt_handle) and message.group_id:
+            took = now - getattr(message, "fair_received_at", now)
+            self.__dict__.setdefault("fair_done", []).append((now, message.group_id, took))
+            break
+    _queue_delete(self, receipt_handle)
+
+
+def _tenants(queue):
+    """Each group's recent processing time and its messages in flight."""
+    now = time.monotonic()
+    done = queue.__dict__.setdefault("fair_done", [])
+    done[:] = [d for d in done if now - d[0] < _FAIR_WINDOW]
+    share, in_flight = Counter(), Counter()
+    for _, group, took in done:
+        share[group] += took
+    for message in queue._messages:
+        if message.group_id and not message.visible and hasattr(message, "fair_received_at"):
+            share[message.group_id] += now - message.fair_received_at
+            in_flight[message.group_id] += 1
+    return share, in_flight
+
+
+def _fair_messages(self):
+    visible = _queue_messages.fget(self)
+    if self.fifo_queue or len(visible) < 2:
+        return visible
+    share, in_flight = _tenants(self)
+    total, flying = sum(share.values()), sum(in_flight.values())
+
+    def noisy(group):
+        if not group:
+            return False
+        by_time = total > 0 and share[group] / total > 0.1
+        by_count = in_flight[group] >= 30 and in_flight[group] / flying > 0.1
+        return by_time or by_count
+
+    # sorted() keeps arrival order among equals.
+    return sorted(
+        visible,
+        key=lambda m: (1, in_flight[m.group_id]) if noisy(m.group_id) else (0, 0),
+    )
+
+
 _item_writes = threading.Lock()
 
 
@@ -193,6 +261,9 @@ for _write in ("put_item", "update_item", "delete_item"):
     setattr(DynamoDBBackend, _write, _alone(getattr(DynamoDBBackend, _write)))
 
 acm_models.CertBundle.check = _check_with_records
+sqs_models.Message.mark_received = _mark_received_timed
+sqs_models.Queue.delete_message = _delete_timed
+sqs_models.Queue.messages = property(_fair_messages)
 access_control.IAMRequestBase.__init__ = _request_init_named_as_iam
 access_control.IAMRequestBase.check_signature = lambda self: None
 access_control.IAMPolicyStatement._check_element_matches = _element_matches_where_named

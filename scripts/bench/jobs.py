@@ -49,6 +49,12 @@ POLL = float(os.environ.get("POLL_MS", "5")) / 1000
 def wait(url, job, every=POLL):
     while True:
         s = status(url, job)
+        if "status" not in s:
+            # The API could not read the job's record (502/503: the store answered with an
+            # error or not at all): said, and asked again.
+            print(f"job {job}: {s}", file=sys.stderr)
+            time.sleep(every)
+            continue
         if s["status"] in ("done", "failed"):
             if s["status"] == "failed":
                 sys.exit(f"job {job} failed: {s['error']}")

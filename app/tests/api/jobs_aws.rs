@@ -512,3 +512,43 @@ async fn a_job_whose_parts_cannot_be_queued_is_a_502_and_leaves_no_upload() {
         "{record}"
     );
 }
+
+/// The client a part's message belongs to.
+fn client_of(message: &aws_sdk_sqs::types::Message) -> String {
+    let part: Value = serde_json::from_str(message.body().unwrap()).unwrap();
+    part["even_sum_part"]["client"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_second_client_s_part_is_handed_out_before_the_first_client_s_backlog() {
+    // The queue serves message groups as SQS fair queues do (the emulator wrapper models
+    // them): while workers are busy with client a's parts, b's part goes first.
+    let setup = Setup::new(3, PART_BYTES).await;
+    setup.post("a", numbers(1, 8 * PART_BYTES as usize)).await;
+    let receive = |n| {
+        setup
+            .sqs
+            .receive_message()
+            .queue_url(&setup.url)
+            .max_number_of_messages(n)
+            .visibility_timeout(60)
+            .send()
+    };
+    let busy = receive(2).await.unwrap();
+    assert_eq!(busy.messages().len(), 2);
+    assert!(busy.messages().iter().all(|m| client_of(m) == "a"));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    setup.post("b", numbers(2, 1000)).await;
+    let next = receive(1).await.unwrap();
+    assert_eq!(
+        client_of(&next.messages()[0]),
+        "b",
+        "b's one part before a's backlog"
+    );
+    let then = receive(1).await.unwrap();
+    assert_eq!(
+        client_of(&then.messages()[0]),
+        "a",
+        "then a's backlog again"
+    );
+}
