@@ -552,3 +552,62 @@ async fn a_second_client_s_part_is_handed_out_before_the_first_client_s_backlog(
         "then a's backlog again"
     );
 }
+
+/// Reads of a part's result (not the input's ranges) find nothing, as when another worker
+/// finished the job and removed its parts between the listing and the read.
+#[derive(Debug)]
+struct PartsGone;
+
+impl aws_sdk_s3::config::Intercept for PartsGone {
+    fn name(&self) -> &'static str {
+        "PartsGone"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _: &aws_sdk_s3::config::RuntimeComponents,
+        _: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        let request = context.request_mut();
+        if request.method() == "GET" && request.uri().contains("/parts/") {
+            let uri = request.uri().replace("/parts/", "/gone/");
+            request.set_uri(uri)?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_status_asked_while_another_finishes_the_job_is_an_answer_not_a_502() {
+    let setup = Setup::new(3, PART_BYTES).await;
+    let text = numbers(31, 3 * PART_BYTES as usize);
+    let id = setup.post("a", text.clone()).await;
+    // Every part is summed, but each finish finds the parts gone (as if another had
+    // finished): the job is left with all its parts done and its record not yet final.
+    let config = setup
+        .s3
+        .config()
+        .to_builder()
+        .interceptor(PartsGone)
+        .build();
+    let gone = aws_sdk_s3::Client::from_conf(config);
+    let worker = setup.worker_on(gone.clone());
+    let (prefix, parts) = (
+        format!("jobs/{id}/parts/"),
+        text.len().div_ceil(PART_BYTES as usize),
+    );
+    for _ in 0..40 {
+        if setup.keys(&prefix).await.len() == parts {
+            break;
+        }
+        worker.poll_once().await.unwrap();
+    }
+    assert_eq!(setup.keys(&prefix).await.len(), parts, "every part is done");
+    let status = setup.jobs(gone).status(&id).await;
+    let job = status.expect("an answer, not an error").expect("the job");
+    assert_eq!(format!("{:?}", job.status), "Running");
+    // Read as it is, the parts finish the job.
+    assert_eq!(setup.job(&id).await["status"], "done");
+    assert_eq!(setup.result(&id).await, (200, answer(&text)));
+}

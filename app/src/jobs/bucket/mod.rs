@@ -277,19 +277,17 @@ impl BucketStore {
         Ok(self.keys(&parts_prefix(id)).await?.len() as u64)
     }
 
-    /// What each of job `id`'s parts came to, in no order.
+    /// What each of job `id`'s parts came to, in no order. A part listed and gone by the time
+    /// it is read was removed by whoever finished the job (parts go only then): it is left
+    /// out, and the caller sees fewer parts than the job has.
     pub async fn parts(&self, id: &str) -> Result<Vec<PartResult>, BucketError> {
         let keys = self.keys(&parts_prefix(id)).await?;
-        futures::stream::iter(keys)
-            .map(|key| async move { (self.get_json::<PartResult>(&key).await, key) })
+        let read: Vec<Option<PartResult>> = futures::stream::iter(keys)
+            .map(|key| async move { self.get_json::<PartResult>(&key).await })
             .buffer_unordered(READ_AT_ONCE)
-            .map(|(read, key)| match read {
-                Ok(Some(part)) => Ok(part),
-                Ok(None) => Err(self.error("read", &key)(std::io::Error::other("gone"))),
-                Err(err) => Err(err),
-            })
             .try_collect()
-            .await
+            .await?;
+        Ok(read.into_iter().flatten().collect())
     }
 
     /// Removes what a finished job no longer needs: its parts, its start mark, and its input
