@@ -396,7 +396,7 @@ async fn a_part_whose_worker_dies_on_its_last_attempt_fails_its_job_with_why() {
     // The worker's reads of the input never answer; it is killed while it waits.
     let blackhole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let hole = format!("http://{}", blackhole.local_addr().unwrap());
-    let dying = setup.worker_through(RangedReadsTo(hole));
+    let dying = setup.worker_through(ranged_reads_to(hole));
     let working = tokio::spawn(async move { dying.poll_once().await });
     let mut job = setup.job(&id).await;
     for _ in 0..100 {
@@ -422,33 +422,6 @@ async fn a_part_whose_worker_dies_on_its_last_attempt_fails_its_job_with_why() {
         error.contains("its worker stopped on every attempt"),
         "{error}"
     );
-}
-
-/// Sends every ranged read (a part's) to `0`, an address that never answers.
-#[derive(Debug)]
-struct RangedReadsTo(String);
-
-impl aws_sdk_s3::config::Intercept for RangedReadsTo {
-    fn name(&self) -> &'static str {
-        "RangedReadsTo"
-    }
-
-    fn modify_before_transmit(
-        &self,
-        context: &mut aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
-        _: &aws_sdk_s3::config::RuntimeComponents,
-        _: &mut aws_sdk_s3::config::ConfigBag,
-    ) -> Result<(), aws_sdk_s3::error::BoxError> {
-        let request = context.request_mut();
-        if request.headers().contains_key("range") {
-            let path = request.uri().split_once("://").map_or("", |(_, rest)| {
-                rest.find('/').map_or("", |slash| &rest[slash..])
-            });
-            let uri = format!("{}{path}", self.0);
-            request.set_uri(uri)?;
-        }
-        Ok(())
-    }
 }
 
 #[tokio::test]
@@ -553,14 +526,24 @@ async fn a_second_client_s_part_is_handed_out_before_the_first_client_s_backlog(
     );
 }
 
-/// Reads of a part's result (not the input's ranges) find nothing, as when another worker
-/// finished the job and removed its parts between the listing and the read.
-#[derive(Debug)]
-struct PartsGone;
+/// Where a request goes instead, given its method, URI and whether it reads a range.
+type Rewrite = Box<dyn Fn(&str, &str, bool) -> Option<String> + Send + Sync>;
 
-impl aws_sdk_s3::config::Intercept for PartsGone {
+/// Sends the S3 requests `to` picks to the URI it gives: an injected fault.
+struct Redirect {
+    name: &'static str,
+    to: Rewrite,
+}
+
+impl std::fmt::Debug for Redirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl aws_sdk_s3::config::Intercept for Redirect {
     fn name(&self) -> &'static str {
-        "PartsGone"
+        self.name
     }
 
     fn modify_before_transmit(
@@ -570,11 +553,35 @@ impl aws_sdk_s3::config::Intercept for PartsGone {
         _: &mut aws_sdk_s3::config::ConfigBag,
     ) -> Result<(), aws_sdk_s3::error::BoxError> {
         let request = context.request_mut();
-        if request.method() == "GET" && request.uri().contains("/parts/") {
-            let uri = request.uri().replace("/parts/", "/gone/");
+        let ranged = request.headers().contains_key("range");
+        if let Some(uri) = (self.to)(request.method(), request.uri(), ranged) {
             request.set_uri(uri)?;
         }
         Ok(())
+    }
+}
+
+/// Every ranged read (a part's) sent to `hole`, an address that never answers.
+fn ranged_reads_to(hole: String) -> Redirect {
+    Redirect {
+        name: "RangedReadsTo",
+        to: Box::new(move |_, uri, ranged| {
+            let path = uri.split_once("://").map_or("", |(_, rest)| {
+                rest.find('/').map_or("", |slash| &rest[slash..])
+            });
+            ranged.then(|| format!("{hole}{path}"))
+        }),
+    }
+}
+
+/// Reads of a part's result (not the input's ranges) find nothing, as when another worker
+/// finished the job and removed its parts between the listing and the read.
+fn parts_gone() -> Redirect {
+    Redirect {
+        name: "PartsGone",
+        to: Box::new(|method, uri, _| {
+            (method == "GET" && uri.contains("/parts/")).then(|| uri.replace("/parts/", "/gone/"))
+        }),
     }
 }
 
@@ -589,7 +596,7 @@ async fn a_status_asked_while_another_finishes_the_job_is_an_answer_not_a_502() 
         .s3
         .config()
         .to_builder()
-        .interceptor(PartsGone)
+        .interceptor(parts_gone())
         .build();
     let gone = aws_sdk_s3::Client::from_conf(config);
     let worker = setup.worker_on(gone.clone());

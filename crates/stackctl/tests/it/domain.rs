@@ -252,6 +252,14 @@ async fn a_domain_gets_a_validated_certificate_https_and_an_alias_and_down_remov
     drop_zone(&stack, &zone_id).await;
 }
 
+/// `up` fails saying `why`, and the stack has nothing.
+fn refused_before_any_change(stack: &TestStack, why: &str) {
+    let up = stack.run(&["up", "--yes"]);
+    assert!(!up.status.success());
+    assert!(stderr(&up).contains(why), "{}", stderr(&up));
+    assert_eq!(stack.json(&["status"])["resources"], serde_json::json!([]));
+}
+
 #[tokio::test]
 async fn a_domain_no_zone_holds_or_someone_else_s_name_fails_before_any_change() {
     let stack = TestStack::new("nozone", "").await;
@@ -259,14 +267,10 @@ async fn a_domain_no_zone_holds_or_someone_else_s_name_fails_before_any_change()
     stack.write(&format!(
         "[service]\nimage = \"{IMAGE}\"\ndomain = \"{domain}\"\n"
     ));
-    let up = stack.run(&["up", "--yes"]);
-    assert!(!up.status.success());
-    assert!(
-        stderr(&up).contains("no public Route 53 hosted zone in this account holds this domain"),
-        "{}",
-        stderr(&up)
+    refused_before_any_change(
+        &stack,
+        "no public Route 53 hosted zone in this account holds this domain",
     );
-    assert_eq!(stack.json(&["status"])["resources"], serde_json::json!([]));
 
     let (zone_id, zone) = zone(&stack).await;
     let taken = format!("www.{zone}");
@@ -299,14 +303,7 @@ async fn a_domain_no_zone_holds_or_someone_else_s_name_fails_before_any_change()
     stack.write(&format!(
         "[service]\nimage = \"{IMAGE}\"\ndomain = \"{taken}\"\n"
     ));
-    let up = stack.run(&["up", "--yes"]);
-    assert!(!up.status.success());
-    assert!(
-        stderr(&up).contains("never takes over a name"),
-        "{}",
-        stderr(&up)
-    );
-    assert_eq!(stack.json(&["status"])["resources"], serde_json::json!([]));
+    refused_before_any_change(&stack, "never takes over a name");
     assert_eq!(
         records(&stack, &zone_id).await.len(),
         1,
