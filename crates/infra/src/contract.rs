@@ -34,6 +34,8 @@ pub struct Scope<'a> {
     pub(crate) tagged: tokio::sync::OnceCell<Option<std::collections::HashMap<String, Tags>>>,
     /// The stack's ACM certificates ([`crate::aws::acm::of_stack`]).
     pub(crate) certificates: tokio::sync::OnceCell<Vec<crate::aws::certificates::Certificate>>,
+    /// Domains' hosted zones, `(id, name)` by domain ([`crate::aws::route53::zone_in`]).
+    pub(crate) zones: tokio::sync::Mutex<std::collections::HashMap<String, (String, String)>>,
 }
 
 impl<'a> Scope<'a> {
@@ -45,6 +47,7 @@ impl<'a> Scope<'a> {
             listeners: tokio::sync::OnceCell::new(),
             tagged: tokio::sync::OnceCell::new(),
             certificates: tokio::sync::OnceCell::new(),
+            zones: tokio::sync::Mutex::default(),
         }
     }
 

@@ -7,7 +7,7 @@ use aws_sdk_route53::types::{
 };
 
 use crate::context::Context;
-use crate::contract::Wait;
+use crate::contract::{Scope, Wait};
 use crate::error::{Error, Result, Subject};
 use crate::retry::{self, Look};
 
@@ -66,6 +66,22 @@ pub async fn zone_of(ctx: &Context, domain: &str) -> Result<Zone> {
             candidates(domain).join(", ")
         ),
     })
+}
+
+/// [`zone_of`], once per observation: the kinds that need a domain's zone share one lookup.
+pub async fn zone_in(scope: &Scope<'_>, domain: &str) -> Result<Zone> {
+    let domain = normal(domain);
+    // Held while looking: the kinds look at once, and the second waits for the first's answer.
+    let mut zones = scope.zones.lock().await;
+    if let Some((id, name)) = zones.get(&domain) {
+        return Ok(Zone {
+            id: id.clone(),
+            name: name.clone(),
+        });
+    }
+    let zone = zone_of(scope.ctx, &domain).await?;
+    zones.insert(domain, (zone.id.clone(), zone.name.clone()));
+    Ok(zone)
 }
 
 /// The record set of `zone` named `name` of type `kind`, if there is one.

@@ -149,12 +149,13 @@ struct Stack {
 /// The alias record at `domain`, when it is one of the stack's (it aliases one of its load
 /// balancers); an error when a record there is someone else's and `wanted`.
 async fn find(
-    ctx: &Context,
+    scope: &Scope<'_>,
     domain: &str,
     stack: &Stack,
     wanted: bool,
 ) -> Result<Option<Found<AliasRecordState>>> {
-    let zone = match route53::zone_of(ctx, domain).await {
+    let ctx = scope.ctx;
+    let zone = match route53::zone_in(scope, domain).await {
         Ok(zone) => zone,
         // A domain only a certificate still names, whose zone is gone: nothing to remove.
         Err(Error::Failed { .. }) if !wanted => return Ok(None),
@@ -222,7 +223,6 @@ impl Resource for AliasRecord {
     }
 
     async fn observe(scope: &Scope<'_>, wanted: &[Wanted<'_, Self>]) -> Findings<Self> {
-        let ctx = scope.ctx;
         let load_balancers: Vec<(String, String)> = elb::load_balancers(scope)
             .await?
             .iter()
@@ -269,7 +269,7 @@ impl Resource for AliasRecord {
             load_balancers,
             certificates,
         };
-        let found = aws::each(&domains, |(d, wanted)| find(ctx, d, &stack, *wanted)).await?;
+        let found = aws::each(&domains, |(d, wanted)| find(scope, d, &stack, *wanted)).await?;
         Ok(found.into_iter().flatten().collect())
     }
 

@@ -129,6 +129,40 @@ async fn a_record_left_on_a_load_balancer_the_stack_replaced_is_still_the_stack_
 }
 
 #[tokio::test]
+async fn the_certificate_and_the_records_look_a_domain_s_zone_up_once() {
+    use crate::resources::certificate::Certificate;
+    let (list, tagging) = no_certificates();
+    let (zone, lbs, records) = (
+        testing::zone("example.com", "Z1"),
+        load_balancers(),
+        alias_at("s-alb-1.elb.test"),
+    );
+    let ctx = testing::domains(&[&list], &[&zone, &records], &[&lbs], &[&tagging]);
+    let scope = Scope::new(&ctx);
+    let certificate = Certificate {
+        domains: vec!["api.example.com".into()],
+    };
+    let id = ResourceId::CERTIFICATE;
+    let wanted = [Wanted {
+        id: &id,
+        spec: &certificate,
+    }];
+    Certificate::observe(&scope, &wanted).await.unwrap();
+    let (spec, id) = (desired(), ResourceId::alias_record("api.example.com"));
+    AliasRecord::observe(
+        &scope,
+        &[Wanted {
+            id: &id,
+            spec: &spec,
+        }],
+    )
+    .await
+    .unwrap();
+    // api.example.com (no such zone), then example.com: once for both kinds.
+    assert_eq!(zone.num_calls(), 2);
+}
+
+#[tokio::test]
 async fn someone_else_s_record_at_a_wanted_name_fails_the_plan() {
     let err = observe(&alias_at("elsewhere.example.net"))
         .await

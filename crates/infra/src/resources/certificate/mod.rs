@@ -70,7 +70,7 @@ impl Resource for Certificate {
         let ctx = scope.ctx;
         let mut domains = Vec::new();
         for w in wanted {
-            aws::each(&w.spec.domains, |d| route53::zone_of(ctx, d)).await?;
+            aws::each(&w.spec.domains, |d| route53::zone_in(scope, d)).await?;
             domains.extend(w.spec.domains.iter().map(|d| route53::normal(d)));
         }
         Ok(acm::of_stack(scope, &domains)
