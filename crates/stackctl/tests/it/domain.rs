@@ -98,6 +98,20 @@ async fn drop_zone(stack: &TestStack, zone: &str) {
     route53.delete_hosted_zone().id(zone).send().await.unwrap();
 }
 
+/// The listeners of the stack's load balancer.
+async fn listeners_of(
+    stack: &TestStack,
+    balancer: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer,
+) -> aws_sdk_elasticloadbalancingv2::operation::describe_listeners::DescribeListenersOutput {
+    let arn = balancer.load_balancer_arn().unwrap();
+    let elb = &stack.aws.elb;
+    elb.describe_listeners()
+        .load_balancer_arn(arn)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn output<'a>(answer: &'a serde_json::Value, name: &str) -> &'a str {
     answer["outputs"][name]
         .as_str()
@@ -151,14 +165,7 @@ async fn a_domain_gets_a_validated_certificate_https_and_an_alias_and_down_remov
         "issued once its validation record was in the zone"
     );
     let balancer = crate::stack::load_balancer(&stack).await;
-    let listeners = stack
-        .aws
-        .elb
-        .describe_listeners()
-        .load_balancer_arn(balancer.load_balancer_arn().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let listeners = listeners_of(&stack, &balancer).await;
     let https = listeners
         .listeners()
         .iter()
@@ -226,14 +233,7 @@ async fn a_domain_gets_a_validated_certificate_https_and_an_alias_and_down_remov
     assert!(up["outputs"].get("https_url").is_none(), "{up}");
     assert_eq!(records(&stack, &zone_id).await, Vec::new());
     assert!(certificates(&stack, &api).await.is_empty());
-    let listeners = stack
-        .aws
-        .elb
-        .describe_listeners()
-        .load_balancer_arn(balancer.load_balancer_arn().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let listeners = listeners_of(&stack, &balancer).await;
     let ports: Vec<Option<i32>> = listeners.listeners().iter().map(|l| l.port()).collect();
     assert_eq!(ports, [Some(80)]);
     assert!(
