@@ -62,7 +62,7 @@ fn digits_from(chunk: &[u8], at: usize) -> usize {
 
 /// The value of eight ASCII digits in a little-endian word (the first digit lowest).
 #[inline]
-fn eight(w: u64) -> u64 {
+pub(super) fn eight(w: u64) -> u64 {
     let w = w & 0x0F0F_0F0F_0F0F_0F0F;
     let w = (w & 0x000F_000F_000F_000F) * 10 + ((w >> 8) & 0x000F_000F_000F_000F);
     let w = (w & 0x0000_00FF_0000_00FF) * 100 + ((w >> 16) & 0x0000_00FF_0000_00FF);

@@ -10,6 +10,7 @@
 //!
 //! [`file`] cuts a file into ranges at whitespace and sums them on several threads.
 
+mod blocks;
 mod fast;
 pub mod file;
 
@@ -146,9 +147,9 @@ impl Summer {
                     digits,
                 } => self.short_run(chunk, i, (negative, value, digits))?,
                 Token::Between => {
-                    // Whole numbers a word at a time; what it leaves, a byte at a time.
+                    // Whole numbers a block at a time; what it leaves, a byte at a time.
                     let mut run = fast::Run::default();
-                    let next = fast::run(chunk, i, &mut run);
+                    let next = blocks::run(chunk, i, &mut run);
                     self.numbers += run.numbers;
                     self.even_count += run.even_count;
                     self.small += run.sum;

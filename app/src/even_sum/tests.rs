@@ -272,3 +272,72 @@ fn the_word_at_a_time_path_agrees_with_exact_arithmetic_in_chunks_of_any_size() 
         }
     }
 }
+
+/// The even sum of whitespace-separated integers, the slow and obvious way.
+fn reference(text: &[u8]) -> (BigInt, u64, u64) {
+    let (mut sum, mut evens, mut numbers) = (BigInt::default(), 0, 0);
+    for token in text
+        .split(u8::is_ascii_whitespace)
+        .filter(|t| !t.is_empty())
+    {
+        let token = std::str::from_utf8(token).unwrap().trim_start_matches('+');
+        let value: BigInt = token.parse().unwrap();
+        numbers += 1;
+        if token.ends_with(['0', '2', '4', '6', '8']) {
+            sum += value;
+            evens += 1;
+        }
+    }
+    (sum, evens, numbers)
+}
+
+#[test]
+fn numbers_long_and_short_at_every_offset_of_a_block_sum_exactly() {
+    // Each shape starts at every offset of a 64-byte block, with blocks of digits that begin
+    // right after a block's last whitespace and even numbers of 16 to 21 digits.
+    let shapes: [&[u8]; 6] = [
+        b"1234567890123456 -12345678901234568 +123456789012345670 -1234567890123456782 ",
+        b"12345678901234567892 -123456789012345678904 3 ",
+        &[b'8'; 70],
+        &[b'7'; 130],
+        b"+0 -0 00 -00000000000000000000000000002 1 ",
+        b"5\t6\r\n7\x0c8 ",
+    ];
+    for (k, shape) in shapes.iter().enumerate() {
+        for pad in 0..70 {
+            let mut text = b"2 ".repeat(pad / 2);
+            text.extend_from_slice(&b" ".repeat(pad % 2));
+            text.extend_from_slice(shape);
+            text.extend_from_slice(b" -6 ");
+            text.extend_from_slice(&b"44 ".repeat(50));
+            let totals = sum_bytes(&text).unwrap();
+            let (sum, evens, numbers) = reference(&text);
+            let got = (totals.sum, totals.even_count, totals.numbers);
+            assert_eq!(got, (sum, evens, numbers), "shape {k} after {pad} bytes");
+        }
+    }
+}
+
+#[test]
+fn a_bad_token_is_named_at_every_offset_of_a_block() {
+    for pad in 0..70 {
+        for bad in [
+            &b"1-2"[..],
+            b"--3",
+            b"- 4",
+            b"5+",
+            b"x",
+            b"+",
+            b"6\x0b7",
+            b"\xff",
+        ] {
+            let mut text = b"12 ".repeat(pad / 3);
+            text.extend_from_slice(&b" ".repeat(pad % 3));
+            let offset = text.len() as u64;
+            text.extend_from_slice(bad);
+            text.extend_from_slice(&b" 8".repeat(60));
+            let err = sum_bytes(&text).unwrap_err();
+            assert_eq!(err.offset, offset, "{:?} after {pad} bytes", bad);
+        }
+    }
+}
