@@ -23,11 +23,12 @@ const MAX_DIGITS: usize = 19;
 
 /// One bit per byte of a block, the first byte lowest.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Masks {
-    digit: u64,
-    odd: u64,
-    space: u64,
-    sign: u64,
+pub(super) struct Masks {
+    pub digit: u64,
+    /// Odd digits only.
+    pub odd: u64,
+    pub space: u64,
+    pub sign: u64,
 }
 
 /// The masks of a block, sixteen bytes per compare.
@@ -82,7 +83,7 @@ fn masks_sse2(block: &[u8; 64]) -> Masks {
 /// The masks of a block, a byte at a time (other CPUs; on x86-64, the tests' reference).
 #[cfg(any(test, not(target_arch = "x86_64")))]
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn masks_bytewise(block: &[u8; 64]) -> Masks {
+pub(super) fn masks_bytewise(block: &[u8; 64]) -> Masks {
     let mut m = Masks::default();
     for (k, &b) in block.iter().enumerate() {
         let bit = |on: bool| u64::from(on) << k;
@@ -114,8 +115,65 @@ struct Carry {
 }
 
 /// Counts the whole numbers from `chunk[i]` on, where `i` is the chunk's start or follows
-/// whitespace; returns where it stopped, as [`fast::run`] does.
+/// whitespace; returns where it stopped, as [`fast::run`] does. On any CPU; with AVX2,
+/// `super::columns::run` does the same faster.
 pub fn run(chunk: &[u8], i: usize, out: &mut Run) -> usize {
+    drive(chunk, i, out, masks, &mut OneByOne::default())
+}
+
+/// Where a block path adds its even numbers.
+pub(super) trait Evens {
+    /// A block is about to add up to `numbers` numbers.
+    fn block(&mut self, numbers: u32);
+    /// Adds the 1 to 19 digits `chunk[start..end]`, negated if `negative`.
+    fn add(&mut self, chunk: &[u8], start: usize, end: usize, negative: bool);
+    /// What was added, since the start or the last call.
+    fn take_sum(&mut self) -> i128;
+}
+
+/// Each even number's value, one at a time.
+#[derive(Debug, Default)]
+struct OneByOne {
+    sum: i128,
+}
+
+impl Evens for OneByOne {
+    fn block(&mut self, _: u32) {}
+
+    #[inline]
+    fn add(&mut self, chunk: &[u8], start: usize, end: usize, negative: bool) {
+        let v = i128::from(value(chunk, start, end));
+        let negative = i128::from(negative);
+        self.sum += (v ^ -negative) + negative;
+    }
+
+    fn take_sum(&mut self) -> i128 {
+        std::mem::take(&mut self.sum)
+    }
+}
+
+/// What a block's step counted: all of it, or up to a token left to the careful reader.
+enum Counted {
+    Block {
+        numbers: u64,
+        even_count: u64,
+    },
+    Until {
+        stop: usize,
+        numbers: u64,
+        even_count: u64,
+    },
+}
+
+/// The block loop of [`run`], for a way to classify blocks and a way to add even numbers.
+#[inline(always)]
+pub(super) fn drive(
+    chunk: &[u8],
+    i: usize,
+    out: &mut Run,
+    classify: impl Fn(&[u8; 64]) -> Masks,
+    evens: &mut impl Evens,
+) -> usize {
     // Before `i` is as good as whitespace.
     let mut carry = Carry {
         digit: 0,
@@ -129,16 +187,28 @@ pub fn run(chunk: &[u8], i: usize, out: &mut Run) -> usize {
         let Ok(block) = <&[u8; 64]>::try_from(block) else {
             break;
         };
-        match step(chunk, i, at, &masks(block), &mut carry) {
-            Some(run) => {
-                out.numbers += run.numbers;
-                out.even_count += run.even_count;
-                out.sum += run.sum;
+        match step(chunk, i, at, &classify(block), &mut carry, evens) {
+            Counted::Block {
+                numbers,
+                even_count,
+            } => {
+                out.numbers += numbers;
+                out.even_count += even_count;
                 at += 64;
             }
-            None => return token_start(chunk, i, at, &carry),
+            Counted::Until {
+                stop,
+                numbers,
+                even_count,
+            } => {
+                out.numbers += numbers;
+                out.even_count += even_count;
+                out.sum += evens.take_sum();
+                return stop;
+            }
         }
     }
+    out.sum += evens.take_sum();
     fast::run(chunk, token_start(chunk, i, at, &carry), out)
 }
 
@@ -155,41 +225,55 @@ fn token_start(chunk: &[u8], i: usize, at: usize, carry: &Carry) -> usize {
     }
 }
 
-/// The numbers that end in the block at `chunk[at..at + 64]` (its masks `m`); `None` when the
-/// block has what only the careful reader takes.
-#[inline]
-fn step(chunk: &[u8], i: usize, at: usize, m: &Masks, carry: &mut Carry) -> Option<Run> {
+/// Counts the numbers and even numbers that end in the block at `chunk[at..at + 64]` (its
+/// masks `m`) and adds the even ones to `evens`, up to the first token only the careful reader
+/// takes: a bad byte is found before anything is counted, an even number of 20 digits or more
+/// after the numbers before it are.
+#[inline(always)]
+fn step(
+    chunk: &[u8],
+    i: usize,
+    at: usize,
+    m: &Masks,
+    carry: &mut Carry,
+    evens: &mut impl Evens,
+) -> Counted {
     let after_digit = (m.digit << 1) | carry.digit;
     let after_space = (m.space << 1) | carry.space;
     let after_sign = (m.sign << 1) | carry.sign;
     let bad = !(m.digit | m.space | m.sign) | (m.sign & !after_space) | (m.space & after_sign);
     if bad != 0 {
-        return None;
+        let stop = token_start(chunk, i, at, carry);
+        return Counted::Until {
+            stop,
+            numbers: 0,
+            even_count: 0,
+        };
     }
     let even = m.digit & !m.odd;
     let ends = m.space & after_digit;
-    let mut even_ends = m.space & ((even << 1) | carry.even);
-    let mut run = Run {
-        numbers: u64::from(ends.count_ones()),
-        even_count: u64::from(even_ends.count_ones()),
-        sum: 0,
-    };
+    let all_even_ends = m.space & ((even << 1) | carry.even);
+    evens.block(all_even_ends.count_ones());
+    let mut even_ends = all_even_ends;
     while even_ends != 0 {
         let t = even_ends.trailing_zeros();
         even_ends &= even_ends - 1;
+        let below = (1u64 << t) - 1;
         // The last non-digit before the end, in this block; none: the digits began before it.
-        let before = !m.digit & ((1u64 << t) - 1);
-        let start = match before {
+        let start = match !m.digit & below {
             0 => carry.digits_from,
-            _ => at + 64 - before.leading_zeros() as usize,
+            before => at + 64 - before.leading_zeros() as usize,
         };
         let end = at + t as usize;
+        let sign = chunk.get(start.wrapping_sub(1)).filter(|_| start > i);
         if end - start > MAX_DIGITS {
-            return None;
+            return Counted::Until {
+                stop: start - usize::from(sign.is_some_and(|s| matches!(s, b'+' | b'-'))),
+                numbers: u64::from((ends & below).count_ones()),
+                even_count: u64::from((all_even_ends & below).count_ones()),
+            };
         }
-        let v = i128::from(value(chunk, start, end));
-        let negative = i128::from(start > i && chunk[start - 1] == b'-');
-        run.sum += (v ^ -negative) + negative;
+        evens.add(chunk, start, end, sign == Some(&b'-'));
     }
     let top = |mask: u64| mask >> 63;
     carry.digits_from = match (m.digit >> 63, !m.digit) {
@@ -206,12 +290,15 @@ fn step(chunk: &[u8], i: usize, at: usize, m: &Masks, carry: &mut Carry) -> Opti
         sign: top(m.sign),
         ..*carry
     };
-    Some(run)
+    Counted::Block {
+        numbers: u64::from(ends.count_ones()),
+        even_count: u64::from(all_even_ends.count_ones()),
+    }
 }
 
 /// The value of the 1 to 19 digits `chunk[start..end]`.
 #[inline]
-fn value(chunk: &[u8], start: usize, end: usize) -> u64 {
+pub(super) fn value(chunk: &[u8], start: usize, end: usize) -> u64 {
     let len = end - start;
     let Some(from) = end.checked_sub(24) else {
         return chunk[start..end]

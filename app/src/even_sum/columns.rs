@@ -1,0 +1,305 @@
+//! The block path on CPUs with AVX2 (nearly every x86-64 server since 2013): blocks are
+//! classified 32 bytes per compare, and even numbers are added by place, never turned into
+//! values one by one.
+//!
+//! A number's 32 bytes that end with its last digit, less `'0'` and with the bytes before its
+//! first digit zeroed, are its digits by place (the units in the last byte). Adding those
+//! vectors adds all the even numbers' units, tens, hundreds… in one instruction per number;
+//! the sum is `Σ 10^place × digits at that place`, worked out once per run. Negative numbers
+//! are added a second time into their own columns and subtracted twice. Byte columns take 28
+//! numbers (28 × 9 < 256) before they are widened to 16 bits, and those take 256 widenings
+//! before they are moved to 64 bits. A number that ends in the chunk's first 32 bytes reads
+//! its 32 bytes from a copy of them behind 32 zeros.
+//!
+//! `unsafe` is needed twice over here: to call AVX2 code at all (allowed once the CPU said it
+//! has AVX2) and to move 32 bytes between a vector and a 32-byte array (in bounds by type).
+
+use std::arch::x86_64::{
+    __m256i, _mm256_add_epi8, _mm256_add_epi16, _mm256_and_si256, _mm256_cmpeq_epi8,
+    _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setr_epi8,
+    _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_slli_epi16, _mm256_storeu_si256,
+    _mm256_sub_epi8, _mm256_unpackhi_epi8, _mm256_unpacklo_epi8,
+};
+
+use super::blocks::{self, Evens, Masks, drive};
+use super::fast::Run;
+
+/// [`blocks::run`] with AVX2, or without it on a CPU that lacks it.
+pub fn run(chunk: &[u8], i: usize, out: &mut Run) -> usize {
+    use std::arch::is_x86_feature_detected as has;
+    if !(has!("avx2") && has!("bmi1") && has!("lzcnt") && has!("popcnt")) {
+        return blocks::run(chunk, i, out);
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: the CPU has every feature `run_avx2` asks.
+    unsafe {
+        run_avx2(chunk, i, out)
+    }
+}
+
+/// AVX2, and bits counted in one instruction each (every CPU with AVX2 has those too).
+#[target_feature(enable = "avx2,bmi1,lzcnt,popcnt")]
+fn run_avx2(chunk: &[u8], i: usize, out: &mut Run) -> usize {
+    let mut columns = Columns::new(chunk);
+    drive(chunk, i, out, |block| masks(block), &mut columns)
+}
+
+/// 32 bytes as a vector.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn load(bytes: &[u8; 32]) -> __m256i {
+    #[allow(unsafe_code)]
+    // SAFETY: reads the 32 bytes of `bytes`; an unaligned load needs no alignment.
+    unsafe {
+        _mm256_loadu_si256(bytes.as_ptr().cast())
+    }
+}
+
+/// 32 bytes of a slice that holds them, as a vector.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn load_at(bytes: &[u8], at: usize) -> __m256i {
+    let mut copy = [0u8; 32];
+    copy.copy_from_slice(&bytes[at..at + 32]);
+    load(&copy)
+}
+
+/// The masks of a block: `space` and `sign` by table lookup on each byte's low half (a byte
+/// is in the set when it equals the table's entry for its low half).
+#[target_feature(enable = "avx2")]
+#[inline]
+fn masks(block: &[u8; 64]) -> Masks {
+    // Whitespace: ' ' (0x20) at 0, and \t \n \x0C \r at their own values; 0xFF never matches.
+    #[rustfmt::skip]
+    let spaces = _mm256_setr_epi8(
+        0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, 0x0C, 0x0D, -1, -1,
+        0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, 0x0C, 0x0D, -1, -1,
+    );
+    #[rustfmt::skip]
+    let signs = _mm256_setr_epi8(
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0x2B, -1, 0x2D, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0x2B, -1, 0x2D, -1, -1,
+    );
+    let nine = _mm256_set1_epi8(9);
+    let mut m = Masks::default();
+    for half in 0..2 {
+        let x = load_at(block, 32 * half);
+        // A byte at or past 0x80 looks up 0, which only a 0 byte equals, and 0 is in neither.
+        let space = _mm256_cmpeq_epi8(x, _mm256_shuffle_epi8(spaces, x));
+        let sign = _mm256_cmpeq_epi8(x, _mm256_shuffle_epi8(signs, x));
+        // `x - '0' <= 9` unsigned: `max(x - '0', 9) == 9`.
+        let from_zero = _mm256_sub_epi8(x, _mm256_set1_epi8(b'0' as i8));
+        let digit = _mm256_cmpeq_epi8(_mm256_max_epu8(from_zero, nine), nine);
+        // Each byte's lowest bit moved to its highest, where `movemask` reads it.
+        let low_bits = _mm256_slli_epi16(x, 7);
+        let bits = |v| u64::from(_mm256_movemask_epi8(v) as u32) << (32 * half);
+        m.digit |= bits(digit);
+        m.odd |= bits(low_bits);
+        m.space |= bits(space);
+        m.sign |= bits(sign);
+    }
+    m.odd &= m.digit;
+    m
+}
+
+/// Byte columns take this many numbers without overflowing (28 × 9 = 252).
+const PER_WIDENING: u32 = 28;
+
+/// 16-bit columns take this many widenings (256 × 252 < 65,536).
+const WIDENINGS_PER_FLUSH: u32 = 256;
+
+/// 32 zero bytes, then 32 0xFF: the 32 bytes from `len` on keep the last `len` bytes.
+const KEEP: [u8; 64] = {
+    let mut keep = [0u8; 64];
+    let mut k = 32;
+    while k < 64 {
+        keep[k] = 0xFF;
+        k += 1;
+    }
+    keep
+};
+
+/// The even numbers' digits by place (see the module's comment).
+struct Columns {
+    /// 32 zero bytes, then the chunk's first 32: the 32 bytes up to a number that ends in the
+    /// chunk's first 32.
+    head: [u8; 64],
+    /// In bytes: all even numbers', and the negative ones' again; `bytes_numbers` added.
+    bytes: [__m256i; 2],
+    bytes_numbers: u32,
+    /// In 16 bits: `[all low, all high, negative low, negative high]` bytes as unpacked (each
+    /// half of each 16-byte lane); `widenings` added.
+    wide: [__m256i; 4],
+    widenings: u32,
+    /// In 64 bits, by place (index 31 is the units): all, negative.
+    flushed: [[u64; 32]; 2],
+}
+
+impl Columns {
+    #[target_feature(enable = "avx2")]
+    fn new(chunk: &[u8]) -> Self {
+        let mut head = [0u8; 64];
+        let first = chunk.len().min(32);
+        head[32..32 + first].copy_from_slice(&chunk[..first]);
+        Self {
+            head,
+            bytes: [_mm256_setzero_si256(); 2],
+            bytes_numbers: 0,
+            wide: [_mm256_setzero_si256(); 4],
+            widenings: 0,
+            flushed: [[0; 32]; 2],
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn add_avx2(&mut self, chunk: &[u8], start: usize, end: usize, negative: bool) {
+        if self.bytes_numbers == PER_WIDENING {
+            self.widen();
+        }
+        self.bytes_numbers += 1;
+        let last32 = match end.checked_sub(32) {
+            Some(from) => load_at(chunk, from),
+            None => load_at(&self.head, end),
+        };
+        let from_zero = _mm256_sub_epi8(last32, _mm256_set1_epi8(b'0' as i8));
+        let digits = _mm256_and_si256(from_zero, load_at(&KEEP, end - start));
+        let [all, minus] = &mut self.bytes;
+        *all = _mm256_add_epi8(*all, digits);
+        let sign = _mm256_set1_epi8(-i8::from(negative));
+        *minus = _mm256_add_epi8(*minus, _mm256_and_si256(digits, sign));
+    }
+
+    /// Moves the byte columns into the 16-bit ones.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn widen(&mut self) {
+        let zero = _mm256_setzero_si256();
+        for (k, bytes) in self.bytes.iter_mut().enumerate() {
+            let wide = &mut self.wide[2 * k..2 * k + 2];
+            wide[0] = _mm256_add_epi16(wide[0], _mm256_unpacklo_epi8(*bytes, zero));
+            wide[1] = _mm256_add_epi16(wide[1], _mm256_unpackhi_epi8(*bytes, zero));
+            *bytes = zero;
+        }
+        self.bytes_numbers = 0;
+        self.widenings += 1;
+        if self.widenings == WIDENINGS_PER_FLUSH {
+            self.flush();
+        }
+    }
+
+    /// Moves the 16-bit columns into the 64-bit ones.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn flush(&mut self) {
+        for (k, wide) in self.wide.iter_mut().enumerate() {
+            let mut lanes = [0u16; 16];
+            #[allow(unsafe_code)]
+            // SAFETY: writes the 32 bytes of `lanes`; an unaligned store needs no alignment.
+            unsafe {
+                _mm256_storeu_si256(lanes.as_mut_ptr().cast(), *wide)
+            };
+            // Unpacking took bytes 0-7 and 16-23 (low) or 8-15 and 24-31 (high).
+            let first = if k % 2 == 0 { 0 } else { 8 };
+            for (lane, &n) in lanes.iter().enumerate() {
+                let place = first + lane % 8 + if lane < 8 { 0 } else { 16 };
+                self.flushed[k / 2][place] += u64::from(n);
+            }
+            *wide = _mm256_setzero_si256();
+        }
+        self.widenings = 0;
+    }
+
+    #[target_feature(enable = "avx2")]
+    fn take_sum_avx2(&mut self) -> i128 {
+        self.widen();
+        self.flush();
+        let mut sum = 0;
+        let mut ten_to = 1i128;
+        // Numbers of up to 19 digits: the last 19 places.
+        for place in (13..32).rev() {
+            let [all, minus] = self.flushed.map(|f| i128::from(f[place]));
+            sum += ten_to * (all - 2 * minus);
+            ten_to *= 10;
+        }
+        self.flushed = [[0; 32]; 2];
+        sum
+    }
+}
+
+// SAFETY (each method): a `Columns` is only made by `Columns::new`, which needs AVX2, and
+// `new` is only called from `run_avx2`, which `run` calls once the CPU said it has AVX2.
+#[allow(unsafe_code)]
+impl Evens for Columns {
+    #[inline(always)]
+    fn block(&mut self, numbers: u32) {
+        if self.bytes_numbers + numbers > PER_WIDENING {
+            unsafe { self.widen() }
+        }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, chunk: &[u8], start: usize, end: usize, negative: bool) {
+        unsafe { self.add_avx2(chunk, start, end, negative) }
+    }
+
+    #[inline(always)]
+    fn take_sum(&mut self) -> i128 {
+        unsafe { self.take_sum_avx2() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::random_text;
+    use super::*;
+
+    /// Every run of `path` over `text`, each from where the last stopped, past the token it
+    /// left (as `Summer::feed` goes on): what each counted, and where it stopped.
+    fn runs(text: &[u8], path: impl Fn(&[u8], usize, &mut Run) -> usize) -> Vec<(Run, usize)> {
+        let (mut all, mut i) = (Vec::new(), 0);
+        while i < text.len() {
+            let mut out = Run::default();
+            let stopped = path(text, i, &mut out);
+            all.push((out, stopped));
+            let token = text[stopped..].iter().position(u8::is_ascii_whitespace);
+            i = stopped + token.map_or(text.len(), |n| n + 1);
+        }
+        all
+    }
+
+    #[test]
+    fn columns_count_as_the_portable_blocks_do_and_stop_at_the_same_tokens() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let avx2 = |text: &[u8], i, out: &mut Run| run(text, i, out);
+        for seed in 1..=10 {
+            // Up to 24 digits: some even numbers are left to the careful reader.
+            let (text, ..) = random_text(seed, 3000);
+            assert_eq!(runs(&text, avx2), runs(&text, blocks::run), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn columns_never_overflow_on_the_largest_digits_nor_the_most_numbers() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        // 19 nines (but even) fill every place; "8 " puts 32 numbers in a block; a 98 per
+        // block fills a place one number at a time up to the widening.
+        let one_per_block = format!("98{:62}", "");
+        for (token, count) in [
+            (&b"-9999999999999999998 "[..], 200_000),
+            (b"8 ", 1_000_000),
+            (one_per_block.as_bytes(), 10_000),
+        ] {
+            let text = token.repeat(count);
+            let mut out = Run::default();
+            assert_eq!(run(&text, 0, &mut out), text.len());
+            let number: i128 = std::str::from_utf8(token).unwrap().trim().parse().unwrap();
+            assert_eq!(out.sum, number * count as i128);
+            assert_eq!((out.numbers, out.even_count), (count as u64, count as u64));
+        }
+    }
+}
