@@ -9,12 +9,13 @@
 //!   whitespace, and no whitespace follows a sign (a sign always starts a token and is
 //!   followed by digits).
 //!
-//! Only even numbers are turned into values: each one's first digit comes from the digit
-//! mask, and its up to 19 digits are read sixteen at a time (see [`value`]). A block with
-//! anything else in it (a bad byte, an even number of 20 digits or more) is left, from the
-//! start of the token it is in, to the careful reader, and the chunk's last bytes (under 64)
-//! to the word-at-a-time path in [`super::fast`]. A number is counted in the block where its
-//! ending whitespace is, so a block left alone has counted nothing of its own.
+//! Only even numbers are read: each one's first digit comes from the digit mask, and its up
+//! to 19 digits are added by [`Evens`] (here as a value read sixteen digits at a time, see
+//! [`value`]; with AVX2 by place, see `super::columns`). What only the careful reader takes
+//! stops a block at its token: a bad byte before the block counts anything (from the token
+//! in progress when the block began), an even number of 20 digits or more once the numbers
+//! before it are counted. The chunk's last bytes (under 64) go to the word-at-a-time path in
+//! [`super::fast`]. A number is counted in the block where its ending whitespace is.
 
 use super::fast::{self, Run};
 
