@@ -32,6 +32,17 @@ pub(super) struct Masks {
     pub sign: u64,
 }
 
+impl Masks {
+    /// Adds one lane's bits, `at` bits up: digits, each byte's lowest bit, whitespace, signs.
+    #[inline(always)]
+    pub(super) fn lane(&mut self, at: usize, [digit, low_bit, space, sign]: [u64; 4]) {
+        self.digit |= digit << at;
+        self.odd |= (digit & low_bit) << at;
+        self.space |= space << at;
+        self.sign |= sign << at;
+    }
+}
+
 /// The masks of a block, sixteen bytes per compare.
 #[cfg(target_arch = "x86_64")]
 #[inline]
@@ -71,13 +82,9 @@ fn masks_sse2(block: &[u8; 64]) -> Masks {
         let sign = _mm_or_si128(_mm_cmpeq_epi8(x, byte(b'+')), _mm_cmpeq_epi8(x, byte(b'-')));
         // Each byte's lowest bit moved to its highest, where `movemask` reads it.
         let low_bits = _mm_slli_epi16(x, 7);
-        let bits = |v| u64::from(_mm_movemask_epi8(v) as u16) << (16 * k);
-        m.digit |= bits(digit);
-        m.odd |= bits(low_bits);
-        m.space |= bits(space);
-        m.sign |= bits(sign);
+        let bits = [digit, low_bits, space, sign].map(|v| u64::from(_mm_movemask_epi8(v) as u16));
+        m.lane(16 * k, bits);
     }
-    m.odd &= m.digit;
     m
 }
 

@@ -92,13 +92,10 @@ fn masks(block: &[u8; 64]) -> Masks {
         let digit = _mm256_cmpeq_epi8(_mm256_max_epu8(from_zero, nine), nine);
         // Each byte's lowest bit moved to its highest, where `movemask` reads it.
         let low_bits = _mm256_slli_epi16(x, 7);
-        let bits = |v| u64::from(_mm256_movemask_epi8(v) as u32) << (32 * half);
-        m.digit |= bits(digit);
-        m.odd |= bits(low_bits);
-        m.space |= bits(space);
-        m.sign |= bits(sign);
+        let bits =
+            [digit, low_bits, space, sign].map(|v| u64::from(_mm256_movemask_epi8(v) as u32));
+        m.lane(32 * half, bits);
     }
-    m.odd &= m.digit;
     m
 }
 
