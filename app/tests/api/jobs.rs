@@ -74,6 +74,15 @@ impl Jobs {
         }
         panic!("job {id} did not finish in 10 s");
     }
+
+    /// The job's result, once it is done (and done, not failed).
+    async fn result(&self, id: &str) -> Value {
+        let job = self.finished(id).await;
+        assert_eq!(job["status"], "done", "{job}");
+        let (status, result) = self.get(&format!("/jobs/{id}/result")).await;
+        assert_eq!(status, StatusCode::OK, "{result}");
+        result
+    }
 }
 
 #[tokio::test]
@@ -108,9 +117,7 @@ async fn an_input_larger_than_any_message_is_streamed_and_summed_exactly() {
     let token = "1234567890123456 ";
     let count = 24 * 1024 * 1024 / token.len();
     let id = jobs.submit("big", token.repeat(count)).await;
-    let job = jobs.finished(&id).await;
-    assert_eq!(job["status"], "done", "{job}");
-    let (_, result) = jobs.get(&format!("/jobs/{id}/result")).await;
+    let result = jobs.result(&id).await;
     let expected = num_bigint::BigInt::from(1_234_567_890_123_456_u64) * count;
     assert_eq!(result["sum"], expected.to_string());
     assert_eq!(result["numbers"], count);
@@ -121,8 +128,7 @@ async fn a_token_of_ten_thousand_digits_is_added_exactly() {
     let jobs = jobs(1).await;
     let huge = format!("{}2", "9".repeat(9_999));
     let id = jobs.submit("a", format!("{huge} 2\n")).await;
-    assert_eq!(jobs.finished(&id).await["status"], "done");
-    let (_, result) = jobs.get(&format!("/jobs/{id}/result")).await;
+    let result = jobs.result(&id).await;
     let expected: num_bigint::BigInt = huge.parse::<num_bigint::BigInt>().unwrap() + 2;
     assert_eq!(result["sum"], expected.to_string());
 }
@@ -131,9 +137,7 @@ async fn a_token_of_ten_thousand_digits_is_added_exactly() {
 async fn an_empty_body_sums_to_zero() {
     let jobs = jobs(1).await;
     let id = jobs.submit("a", "").await;
-    assert_eq!(jobs.finished(&id).await["status"], "done");
-    let (_, result) = jobs.get(&format!("/jobs/{id}/result")).await;
-    assert_eq!(result["sum"], "0");
+    assert_eq!(jobs.result(&id).await["sum"], "0");
 }
 
 #[tokio::test]
