@@ -92,14 +92,20 @@ fn masks_sse2(block: &[u8; 64]) -> Masks {
 #[cfg(any(test, not(target_arch = "x86_64")))]
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 pub(super) fn masks_bytewise(block: &[u8; 64]) -> Masks {
-    let mut m = Masks::default();
+    let mut bits = [0u64; 4];
     for (k, &b) in block.iter().enumerate() {
-        let bit = |on: bool| u64::from(on) << k;
-        m.digit |= bit(b.is_ascii_digit());
-        m.odd |= bit(b.is_ascii_digit() && b & 1 == 1);
-        m.space |= bit(b.is_ascii_whitespace());
-        m.sign |= bit(matches!(b, b'+' | b'-'));
+        let classes = [
+            b.is_ascii_digit(),
+            b & 1 == 1,
+            b.is_ascii_whitespace(),
+            matches!(b, b'+' | b'-'),
+        ];
+        for (bits, on) in bits.iter_mut().zip(classes) {
+            *bits |= u64::from(on) << k;
+        }
     }
+    let mut m = Masks::default();
+    m.lane(0, bits);
     m
 }
 
