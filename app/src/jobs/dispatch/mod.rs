@@ -86,6 +86,22 @@ struct RunState {
     saved: Instant,
 }
 
+/// Lowers the calling summing thread's priority (nice 10), so that while the cores are busy
+/// summing, the API's threads (a second client's upload, status reads) still get them at once:
+/// on Linux a thread's nice value is its own. Without it the jobs only share the CPU evenly.
+fn in_background() {
+    #[cfg(target_os = "linux")]
+    {
+        #[allow(unsafe_code)]
+        // SAFETY: `setpriority` takes no pointers; `who` 0 is the calling thread on Linux.
+        let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            tracing::warn!(%err, "a summing thread keeps the normal priority");
+        }
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every update under these locks is a few assignments that cannot panic halfway.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -195,6 +211,7 @@ impl Run {
 
 impl Inner {
     fn work(&self) {
+        in_background();
         while let Some(part) = self.next() {
             self.run(&part);
         }

@@ -144,3 +144,20 @@ fn jobs_left_unfinished_by_a_stopped_process_run_again() {
     assert_eq!(job.result.unwrap().sum, "6");
     assert_ne!(job.started_ms, Some(1), "started again");
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_summing_thread_runs_below_the_process_s_other_threads() {
+    #[allow(unsafe_code)]
+    // SAFETY: `getpriority` takes no pointers; `who` 0 is the calling thread on Linux.
+    let nice = || unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let before = nice();
+    let summing = std::thread::spawn(move || {
+        in_background();
+        nice()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(summing, before.max(10), "the summing thread's nice value");
+    assert_eq!(nice(), before, "the calling thread keeps its own");
+}
