@@ -135,6 +135,12 @@ pub fn run(chunk: &[u8], i: usize, out: &mut Run) -> usize {
     drive(chunk, i, out, masks, &mut OneByOne::default())
 }
 
+/// [`run`] as `Summer::feed` calls the block path (the two passes' flag is for x86-64 alone).
+#[cfg(not(target_arch = "x86_64"))]
+pub(super) fn run_fed(chunk: &[u8], i: usize, out: &mut Run, _try_two: &mut bool) -> usize {
+    run(chunk, i, out)
+}
+
 /// Where a block path adds its even numbers.
 pub(super) trait Evens {
     /// A block is about to add up to `numbers` numbers.
@@ -223,20 +229,16 @@ pub(super) fn drive(
         }
     }
     out.sum += evens.take_sum();
-    fast::run(chunk, token_start(chunk, i, at, &carry), out)
+    fast::run(chunk, token_start(chunk, i, at), out)
 }
 
-/// Where the token in progress at the block at `at` began (its sign or first digit), or `at`
-/// when none is.
-fn token_start(chunk: &[u8], i: usize, at: usize, carry: &Carry) -> usize {
-    if carry.sign != 0 {
-        at - 1
-    } else if carry.digit != 0 {
-        let signed = carry.digits_from > i && matches!(chunk[carry.digits_from - 1], b'+' | b'-');
-        carry.digits_from - usize::from(signed)
-    } else {
-        at
-    }
+/// Where the token in progress at `chunk[at]` began (its sign or first digit; not before
+/// `i`), or `at` when none is.
+pub(super) fn token_start(chunk: &[u8], i: usize, at: usize) -> usize {
+    let digits = chunk[i..at].iter().rev().take_while(|b| b.is_ascii_digit());
+    let start = at - digits.count();
+    let signed = start > i && matches!(chunk[start - 1], b'+' | b'-');
+    start - usize::from(signed)
 }
 
 /// Counts the numbers and even numbers that end in the block at `chunk[at..at + 64]` (its
@@ -257,7 +259,7 @@ fn step(
     let after_sign = (m.sign << 1) | carry.sign;
     let bad = !(m.digit | m.space | m.sign) | (m.sign & !after_space) | (m.space & after_sign);
     if bad != 0 {
-        let stop = token_start(chunk, i, at, carry);
+        let stop = token_start(chunk, i, at);
         return Counted::Until {
             stop,
             numbers: 0,

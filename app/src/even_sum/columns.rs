@@ -11,6 +11,10 @@
 //! before they are moved to 64 bits. A number that ends in the chunk's first 32 bytes reads
 //! its 32 bytes from a copy of them behind 32 zeros.
 //!
+//! Two ways in: [`run_avx2`] adds each even number as its block finds it and takes any text;
+//! `super::two_pass` first writes down where the even numbers of 4 KiB end, then adds them all
+//! in one loop with [`Columns::add_ends`], and gives back what it cannot take.
+//!
 //! `unsafe` is needed twice over here: to call AVX2 code at all (allowed once the CPU said it
 //! has AVX2) and to move 32 bytes between a vector and a 32-byte array (in bounds by type).
 
@@ -21,25 +25,13 @@ use std::arch::x86_64::{
     _mm256_sub_epi8, _mm256_unpackhi_epi8, _mm256_unpacklo_epi8,
 };
 
-use super::blocks::{self, Evens, Masks, drive};
+use super::blocks::{Evens, Masks, drive};
 use super::fast::Run;
 
-/// [`blocks::run`] with AVX2, or without it on a CPU that lacks it.
-pub fn run(chunk: &[u8], i: usize, out: &mut Run) -> usize {
-    use std::arch::is_x86_feature_detected as has;
-    if !(has!("avx2") && has!("bmi1") && has!("lzcnt") && has!("popcnt")) {
-        return blocks::run(chunk, i, out);
-    }
-    #[allow(unsafe_code)]
-    // SAFETY: the CPU has every feature `run_avx2` asks.
-    unsafe {
-        run_avx2(chunk, i, out)
-    }
-}
-
-/// AVX2, and bits counted in one instruction each (every CPU with AVX2 has those too).
+/// [`super::blocks::run`] with AVX2, and bits counted in one instruction each (every CPU with AVX2
+/// has those too): the one-pass path, which takes any text.
 #[target_feature(enable = "avx2,bmi1,lzcnt,popcnt")]
-fn run_avx2(chunk: &[u8], i: usize, out: &mut Run) -> usize {
+pub(super) fn run_avx2(chunk: &[u8], i: usize, out: &mut Run) -> usize {
     let mut columns = Columns::new(chunk);
     drive(chunk, i, out, |block| masks(block), &mut columns)
 }
@@ -68,7 +60,7 @@ fn load_at(bytes: &[u8], at: usize) -> __m256i {
 /// is in the set when it equals the table's entry for its low half).
 #[target_feature(enable = "avx2")]
 #[inline]
-fn masks(block: &[u8; 64]) -> Masks {
+pub(super) fn masks(block: &[u8; 64]) -> Masks {
     // Whitespace: ' ' (0x20) at 0, and \t \n \x0C \r at their own values; 0xFF never matches.
     #[rustfmt::skip]
     let spaces = _mm256_setr_epi8(
@@ -99,6 +91,9 @@ fn masks(block: &[u8; 64]) -> Masks {
     m
 }
 
+/// Even numbers longer than this are left to the careful reader (10^19 < 2^64).
+const MAX_DIGITS: usize = 19;
+
 /// Byte columns take this many numbers without overflowing (28 × 9 = 252).
 const PER_WIDENING: u32 = 28;
 
@@ -117,7 +112,7 @@ const KEEP: [u8; 64] = {
 };
 
 /// The even numbers' digits by place (see the module's comment).
-struct Columns {
+pub(super) struct Columns {
     /// 32 zero bytes, then the chunk's first 32: the 32 bytes up to a number that ends in the
     /// chunk's first 32.
     head: [u8; 64],
@@ -134,7 +129,7 @@ struct Columns {
 
 impl Columns {
     #[target_feature(enable = "avx2")]
-    fn new(chunk: &[u8]) -> Self {
+    pub(super) fn new(chunk: &[u8]) -> Self {
         let mut head = [0u8; 64];
         let first = chunk.len().min(32);
         head[32..32 + first].copy_from_slice(&chunk[..first]);
@@ -165,6 +160,46 @@ impl Columns {
         *all = _mm256_add_epi8(*all, digits);
         let sign = _mm256_set1_epi8(-i8::from(negative));
         *minus = _mm256_add_epi8(*minus, _mm256_and_si256(digits, sign));
+    }
+
+    /// Adds the even numbers that end at each of `ends` (the whitespace after the last digit),
+    /// with no branch that depends on the number: its digits are those that end its 32 bytes,
+    /// its sign the byte before them. True when one has over 19 digits: the caller then drops
+    /// these columns.
+    #[target_feature(enable = "avx2,lzcnt")]
+    #[inline]
+    pub(super) fn add_ends(&mut self, chunk: &[u8], ends: &[u32]) -> bool {
+        let nine = _mm256_set1_epi8(9);
+        let minus = _mm256_set1_epi8(b'-' as i8);
+        let mut too_long = false;
+        for piece in ends.chunks(PER_WIDENING as usize) {
+            if self.bytes_numbers + piece.len() as u32 > PER_WIDENING {
+                self.widen();
+            }
+            self.bytes_numbers += piece.len() as u32;
+            // In locals, so that they stay in registers through the loop.
+            let [mut all, mut negative] = self.bytes;
+            for &end in piece {
+                // The 32 bytes that end at `end`, in `bytes` from `at` on.
+                let (bytes, at) = match end.checked_sub(32) {
+                    Some(from) => (chunk, from as usize),
+                    None => (&self.head[..], end as usize),
+                };
+                let last32 = load_at(bytes, at);
+                let from_zero = _mm256_sub_epi8(last32, _mm256_set1_epi8(b'0' as i8));
+                let digit = _mm256_cmpeq_epi8(_mm256_max_epu8(from_zero, nine), nine);
+                let len = (!(_mm256_movemask_epi8(digit) as u32)).leading_zeros() as usize;
+                too_long |= len > MAX_DIGITS;
+                let digits = _mm256_and_si256(from_zero, load_at(&KEEP, len));
+                // The byte before the digits, in every lane (none when all 32 are digits).
+                let before = bytes.get((at + 31).wrapping_sub(len)).copied().unwrap_or(0);
+                let sign = _mm256_cmpeq_epi8(_mm256_set1_epi8(before as i8), minus);
+                all = _mm256_add_epi8(all, digits);
+                negative = _mm256_add_epi8(negative, _mm256_and_si256(digits, sign));
+            }
+            self.bytes = [all, negative];
+        }
+        too_long
     }
 
     /// Moves the byte columns into the 16-bit ones.
@@ -208,14 +243,14 @@ impl Columns {
     }
 
     #[target_feature(enable = "avx2")]
-    fn take_sum_avx2(&mut self) -> i128 {
+    pub(super) fn take_sum_avx2(&mut self) -> i128 {
         self.widen();
         self.flush();
         let mut sum = 0;
         let mut ten_to = 1i128;
         // Numbers of up to 19 digits: the last 19 places.
         for place in (13..32).rev() {
-            let [all, minus] = self.flushed.map(|f| i128::from(f[place]));
+            let [all, minus] = [0, 1].map(|k| i128::from(self.flushed[k][place]));
             sum += ten_to * (all - 2 * minus);
             ten_to *= 10;
         }
@@ -224,8 +259,9 @@ impl Columns {
     }
 }
 
-// SAFETY (each method): a `Columns` is only made by `Columns::new`, which needs AVX2, and
-// `new` is only called from `run_avx2`, which `run` calls once the CPU said it has AVX2.
+// SAFETY (each method): a `Columns` is only made by `Columns::new`, an AVX2 function, which
+// safe code can only call from functions that enable AVX2 themselves; those here and in
+// `super::two_pass` only run once the CPU said it has AVX2.
 #[allow(unsafe_code)]
 impl Evens for Columns {
     #[inline(always)]
@@ -246,57 +282,14 @@ impl Evens for Columns {
     }
 }
 
+/// [`run_avx2`] where the CPU has AVX2 (the tests' way to the one-pass path alone).
 #[cfg(test)]
-mod tests {
-    use super::super::tests::random_text;
-    use super::*;
-
-    /// Every run of `path` over `text`, each from where the last stopped, past the token it
-    /// left (as `Summer::feed` goes on): what each counted, and where it stopped.
-    fn runs(text: &[u8], path: impl Fn(&[u8], usize, &mut Run) -> usize) -> Vec<(Run, usize)> {
-        let (mut all, mut i) = (Vec::new(), 0);
-        while i < text.len() {
-            let mut out = Run::default();
-            let stopped = path(text, i, &mut out);
-            all.push((out, stopped));
-            let token = text[stopped..].iter().position(u8::is_ascii_whitespace);
-            i = stopped + token.map_or(text.len(), |n| n + 1);
-        }
-        all
+pub(super) fn one_pass(chunk: &[u8], i: usize, out: &mut Run) -> Option<usize> {
+    use std::arch::is_x86_feature_detected as has;
+    if !(has!("avx2") && has!("bmi1") && has!("lzcnt") && has!("popcnt")) {
+        return None;
     }
-
-    #[test]
-    fn columns_count_as_the_portable_blocks_do_and_stop_at_the_same_tokens() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
-            return;
-        }
-        let avx2 = |text: &[u8], i, out: &mut Run| run(text, i, out);
-        for seed in 1..=10 {
-            // Up to 24 digits: some even numbers are left to the careful reader.
-            let (text, ..) = random_text(seed, 3000);
-            assert_eq!(runs(&text, avx2), runs(&text, blocks::run), "seed {seed}");
-        }
-    }
-
-    #[test]
-    fn columns_never_overflow_on_the_largest_digits_nor_the_most_numbers() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
-            return;
-        }
-        // 19 nines (but even) fill every place; "8 " puts 32 numbers in a block; a 98 per
-        // block fills a place one number at a time up to the widening.
-        let one_per_block = format!("98{:62}", "");
-        for (token, count) in [
-            (&b"-9999999999999999998 "[..], 200_000),
-            (b"8 ", 1_000_000),
-            (one_per_block.as_bytes(), 10_000),
-        ] {
-            let text = token.repeat(count);
-            let mut out = Run::default();
-            assert_eq!(run(&text, 0, &mut out), text.len());
-            let number: i128 = std::str::from_utf8(token).unwrap().trim().parse().unwrap();
-            assert_eq!(out.sum, number * count as i128);
-            assert_eq!((out.numbers, out.even_count), (count as u64, count as u64));
-        }
-    }
+    #[allow(unsafe_code)]
+    // SAFETY: the CPU has every feature `run_avx2` asks.
+    Some(unsafe { run_avx2(chunk, i, out) })
 }

@@ -8,8 +8,9 @@
 //! Longer numbers (any length: a 10,000-digit token is a valid number) go to an arbitrary
 //! precision integer. The result is exact for every input.
 //!
-//! Three readers share the work: [`blocks`] 64 bytes per step (`columns` with AVX2), [`fast`]
-//! a word at a time a chunk's last bytes, [`Summer`] a byte at a time what they leave.
+//! Three readers share the work: [`blocks`] 64 bytes per step (with AVX2 in `two_pass` and
+//! `columns`), [`fast`] a word at a time a chunk's last bytes, [`Summer`] a byte at a time what
+//! they leave.
 //!
 //! [`file`] cuts a file into ranges at whitespace and sums them on several threads.
 
@@ -18,11 +19,13 @@ mod blocks;
 mod columns;
 mod fast;
 pub mod file;
+#[cfg(target_arch = "x86_64")]
+mod two_pass;
 
 #[cfg(not(target_arch = "x86_64"))]
-use blocks::run as block_run;
+use blocks::run_fed as block_run;
 #[cfg(target_arch = "x86_64")]
-use columns::run as block_run;
+use two_pass::run as block_run;
 
 use num_bigint::BigInt;
 use serde::{Deserialize, Serialize};
@@ -149,6 +152,7 @@ impl Summer {
     /// Reads `chunk`, the bytes that follow what was fed before.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), BadToken> {
         let mut i = 0;
+        let mut try_two = true; // Until two passes give the chunk back (`two_pass::run`).
         while let Some(&byte) = chunk.get(i) {
             i = match self.token {
                 Token::Short {
@@ -159,7 +163,7 @@ impl Summer {
                 Token::Between => {
                     // Whole numbers a block at a time; what it leaves, a byte at a time.
                     let mut run = fast::Run::default();
-                    let next = block_run(chunk, i, &mut run);
+                    let next = block_run(chunk, i, &mut run, &mut try_two);
                     self.numbers += run.numbers;
                     self.even_count += run.even_count;
                     self.small += run.sum;
