@@ -2,19 +2,20 @@
 
 A 16 MB block of random ones (signs on 30 %, 1 to 19 digits, spaces and 10 % line breaks)
 is written again and again; the summing speed does not depend on repetition. The file never
-ends inside a number.
+ends inside a number. With DIGITS, every number has that many (20: every even number is past
+the 19 digits the fast paths take).
 
-    python3 scripts/bench/even_sum_input.py SIZE_MB PATH [SEED]
+    python3 scripts/bench/even_sum_input.py SIZE_MB PATH [SEED] [DIGITS]
 """
 import random
 import sys
 
 
-def block(seed):
+def block(seed, fixed_digits=None):
     rng = random.Random(seed)
     parts, n = [], 0
     while n < 16 * 1024 * 1024:
-        digits = rng.choice((1, 3, 6, 9, 12, 15, 19))
+        digits = fixed_digits or rng.choice((1, 3, 6, 9, 12, 15, 19))
         number = str(rng.randrange(10 ** (digits - 1), 10 ** digits))
         if rng.random() < 0.3:
             number = "-" + number
@@ -27,7 +28,8 @@ def block(seed):
 def main():
     size = int(float(sys.argv[1]) * 1024 * 1024)
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 5
-    data = block(seed)
+    digits = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    data = block(seed, digits)
     with open(sys.argv[2], "wb") as out:
         written = 0
         while written < size:
