@@ -130,7 +130,7 @@ struct Carry {
 
 /// Counts the whole numbers from `chunk[i]` on, where `i` is the chunk's start or follows
 /// whitespace; returns where it stopped, as [`fast::run`] does. On any CPU; with AVX2,
-/// `super::columns::run` does the same faster.
+/// `super::two_pass::run` does the same faster.
 pub fn run(chunk: &[u8], i: usize, out: &mut Run) -> usize {
     drive(chunk, i, out, masks, &mut OneByOne::default())
 }
