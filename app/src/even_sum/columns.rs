@@ -111,6 +111,19 @@ const KEEP: [u8; 64] = {
     keep
 };
 
+/// 96 zero bytes, then 32 0xFF: from `len` on, 32 zeros; from `64 + len` on, `KEEP`'s from
+/// `len` on. A negative number's digits are picked by where its mask is read from, not by a
+/// mask made from its sign.
+const KEEP_IF_NEGATIVE: [u8; 128] = {
+    let mut keep = [0u8; 128];
+    let mut k = 96;
+    while k < 128 {
+        keep[k] = 0xFF;
+        k += 1;
+    }
+    keep
+};
+
 /// The even numbers' digits by place (see the module's comment).
 pub(super) struct Columns {
     /// 32 zero bytes, then the chunk's first 32: the 32 bytes up to a number that ends in the
@@ -162,15 +175,25 @@ impl Columns {
         *minus = _mm256_add_epi8(*minus, _mm256_and_si256(digits, sign));
     }
 
-    /// Adds the even numbers that end at each of `ends` (the whitespace after the last digit),
-    /// with no branch that depends on the number: its digits are those that end its 32 bytes,
-    /// its sign the byte before them. True when one has over 19 digits: the caller then drops
-    /// these columns.
+    /// Adds the even numbers that end at each of `ends` (the whitespace after the last digit,
+    /// in ascending order), with no branch that depends on the number: its digits are those
+    /// that end its 32 bytes, its sign the byte before them. True when one has over 19
+    /// digits: the caller then drops these columns.
     #[target_feature(enable = "avx2,lzcnt")]
     #[inline]
     pub(super) fn add_ends(&mut self, chunk: &[u8], ends: &[u32]) -> bool {
+        // Only the first few can end in the chunk's first 32 bytes, which `head` holds.
+        let (head_ends, chunk_ends) = ends.split_at(ends.partition_point(|&end| end < 32));
+        let head = self.head;
+        let too_long = self.add_windows(&head, head_ends, 32);
+        self.add_windows(chunk, chunk_ends, 0) | too_long
+    }
+
+    /// [`Self::add_ends`] where the 32 bytes that end at `end` are `bytes[end + shift - 32..]`.
+    #[target_feature(enable = "avx2,lzcnt")]
+    #[inline]
+    fn add_windows(&mut self, bytes: &[u8], ends: &[u32], shift: usize) -> bool {
         let nine = _mm256_set1_epi8(9);
-        let minus = _mm256_set1_epi8(b'-' as i8);
         let mut too_long = false;
         for piece in ends.chunks(PER_WIDENING as usize) {
             if self.bytes_numbers + piece.len() as u32 > PER_WIDENING {
@@ -180,22 +203,17 @@ impl Columns {
             // In locals, so that they stay in registers through the loop.
             let [mut all, mut negative] = self.bytes;
             for &end in piece {
-                // The 32 bytes that end at `end`, in `bytes` from `at` on.
-                let (bytes, at) = match end.checked_sub(32) {
-                    Some(from) => (chunk, from as usize),
-                    None => (&self.head[..], end as usize),
-                };
+                let at = end as usize + shift - 32;
                 let last32 = load_at(bytes, at);
                 let from_zero = _mm256_sub_epi8(last32, _mm256_set1_epi8(b'0' as i8));
                 let digit = _mm256_cmpeq_epi8(_mm256_max_epu8(from_zero, nine), nine);
                 let len = (!(_mm256_movemask_epi8(digit) as u32)).leading_zeros() as usize;
                 too_long |= len > MAX_DIGITS;
-                let digits = _mm256_and_si256(from_zero, load_at(&KEEP, len));
-                // The byte before the digits, in every lane (none when all 32 are digits).
-                let before = bytes.get((at + 31).wrapping_sub(len)).copied().unwrap_or(0);
-                let sign = _mm256_cmpeq_epi8(_mm256_set1_epi8(before as i8), minus);
-                all = _mm256_add_epi8(all, digits);
-                negative = _mm256_add_epi8(negative, _mm256_and_si256(digits, sign));
+                all = _mm256_add_epi8(all, _mm256_and_si256(from_zero, load_at(&KEEP, len)));
+                // The byte before the digits (none when all 32 are digits).
+                let minus = bytes.get((at + 31).wrapping_sub(len)) == Some(&b'-');
+                let keep = load_at(&KEEP_IF_NEGATIVE, len + 64 * usize::from(minus));
+                negative = _mm256_add_epi8(negative, _mm256_and_si256(from_zero, keep));
             }
             self.bytes = [all, negative];
         }
