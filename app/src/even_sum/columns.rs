@@ -101,28 +101,23 @@ const PER_WIDENING: u32 = 28;
 const WIDENINGS_PER_FLUSH: u32 = 256;
 
 /// 32 zero bytes, then 32 0xFF: the 32 bytes from `len` on keep the last `len` bytes.
-const KEEP: [u8; 64] = {
-    let mut keep = [0u8; 64];
-    let mut k = 32;
-    while k < 64 {
-        keep[k] = 0xFF;
-        k += 1;
-    }
-    keep
-};
+const KEEP: [u8; 64] = zeros_then_ff(32);
 
 /// 96 zero bytes, then 32 0xFF: from `len` on, 32 zeros; from `64 + len` on, `KEEP`'s from
 /// `len` on. A negative number's digits are picked by where its mask is read from, not by a
 /// mask made from its sign.
-const KEEP_IF_NEGATIVE: [u8; 128] = {
-    let mut keep = [0u8; 128];
-    let mut k = 96;
-    while k < 128 {
-        keep[k] = 0xFF;
+const KEEP_IF_NEGATIVE: [u8; 128] = zeros_then_ff(96);
+
+/// `N` bytes: zeros, then 0xFF from `from` on.
+const fn zeros_then_ff<const N: usize>(from: usize) -> [u8; N] {
+    let mut bytes = [0u8; N];
+    let mut k = from;
+    while k < N {
+        bytes[k] = 0xFF;
         k += 1;
     }
-    keep
-};
+    bytes
+}
 
 /// The even numbers' digits by place (see the module's comment).
 pub(super) struct Columns {
