@@ -295,11 +295,16 @@ impl Evens for Columns {
     }
 }
 
+/// The CPU has every feature the AVX2 paths enable (`avx2,bmi1,lzcnt,popcnt`).
+pub(super) fn cpu_has_avx2() -> bool {
+    use std::arch::is_x86_feature_detected as has;
+    has!("avx2") && has!("bmi1") && has!("lzcnt") && has!("popcnt")
+}
+
 /// [`run_avx2`] where the CPU has AVX2 (the tests' way to the one-pass path alone).
 #[cfg(test)]
 pub(super) fn one_pass(chunk: &[u8], i: usize, out: &mut Run) -> Option<usize> {
-    use std::arch::is_x86_feature_detected as has;
-    if !(has!("avx2") && has!("bmi1") && has!("lzcnt") && has!("popcnt")) {
+    if !cpu_has_avx2() {
         return None;
     }
     #[allow(unsafe_code)]

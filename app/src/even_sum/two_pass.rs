@@ -24,8 +24,7 @@ const GROUP: usize = 64 * 64;
 /// keeps it for the rest of the chunk, which then goes one pass (an input of 20-digit numbers
 /// would otherwise pay a wasted first pass for each of them).
 pub fn run(chunk: &[u8], i: usize, out: &mut Run, try_two: &mut bool) -> usize {
-    use std::arch::is_x86_feature_detected as has;
-    if !(has!("avx2") && has!("bmi1") && has!("lzcnt") && has!("popcnt")) {
+    if !columns::cpu_has_avx2() {
         return super::blocks::run(chunk, i, out);
     }
     #[allow(unsafe_code)]
@@ -131,10 +130,6 @@ mod tests {
     use super::super::tests::random_text;
     use super::*;
 
-    fn has_avx2() -> bool {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-
     /// Every run of `path` over `text`, each from where the last stopped, past the token it
     /// left (as `Summer::feed` goes on): what each counted, and where it stopped.
     fn runs(
@@ -163,7 +158,7 @@ mod tests {
 
     #[test]
     fn both_avx2_paths_count_as_the_portable_blocks_do_and_stop_at_the_same_tokens() {
-        if !has_avx2() {
+        if !columns::cpu_has_avx2() {
             return;
         }
         for seed in 1..=10 {
@@ -185,7 +180,7 @@ mod tests {
 
     #[test]
     fn two_passes_take_a_text_of_short_numbers_whole_from_any_start() {
-        if !has_avx2() {
+        if !columns::cpu_has_avx2() {
             return;
         }
         // Tokens of up to 19 digits, a group and more, started at each token of the first 64
@@ -212,7 +207,7 @@ mod tests {
 
     fn two_passes_with_avx2(text: &[u8], i: usize) -> Option<(Run, usize)> {
         #[allow(unsafe_code)]
-        // SAFETY: only called once `has_avx2` said so, and every AVX2 CPU has the others.
+        // SAFETY: only called once `cpu_has_avx2` said the CPU has every feature it enables.
         unsafe {
             two_passes(text, i)
         }
@@ -220,7 +215,7 @@ mod tests {
 
     #[test]
     fn the_token_cut_by_the_last_block_is_left_to_the_word_path_from_its_start() {
-        if !has_avx2() {
+        if !columns::cpu_has_avx2() {
             return;
         }
         for token in ["-1234", "+56", "78", "-9"] {
@@ -240,7 +235,7 @@ mod tests {
 
     #[test]
     fn two_passes_give_back_a_long_even_number_or_a_bad_byte_and_take_a_long_odd_one() {
-        if !has_avx2() {
+        if !columns::cpu_has_avx2() {
             return;
         }
         let head = b"12 -34 +56 ".repeat(500);
@@ -264,7 +259,7 @@ mod tests {
 
     #[test]
     fn columns_never_overflow_on_the_largest_digits_nor_the_most_numbers() {
-        if !has_avx2() {
+        if !columns::cpu_has_avx2() {
             return;
         }
         // 19 nines (but even) fill every place; "8 " puts 32 numbers in a block; a 98 per
