@@ -14,12 +14,11 @@
 //! failed (the job fails with the reason) and the message goes on to the dead-letter queue.
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 
 use super::bucket::{BucketError, BucketStore};
-use super::part::{Outcome, Part, PartMessage, PartResult, Window, WindowError, ranges, totals};
+use super::part::{Outcome, Part, PartMessage, PartResult, ranges, totals};
 use super::{Job, Status, now_ms};
 use crate::even_sum::{Answer, BadToken, Totals};
 use crate::queue::QueueError;
@@ -210,112 +209,8 @@ impl AwsJobs {
         Ok(Some(job))
     }
 
-    /// Sums one part and records what it came to; the part that completes its job finishes
-    /// it. `last_attempt`: the queue will not hand this message out again, and a worker that
-    /// is still silent this long after the start has stopped (the part is then failed).
-    pub async fn run_part(
-        &self,
-        part: &Part,
-        last_attempt: Option<Duration>,
-    ) -> Result<Handling, JobError> {
-        let Some(job) = self.store.record(&part.job_id).await? else {
-            tracing::warn!(job_id = %part.job_id, "a part of a job with no record: dropped");
-            return Ok(Handling::Done);
-        };
-        if job.status.is_finished() {
-            return Ok(Handling::Done);
-        }
-        let started_ms = now_ms();
-        self.store.mark_started(&part.job_id, started_ms).await?;
-        let which = format!("part {} of {}", part.index + 1, part.parts);
-        if let Some(grace) = last_attempt {
-            // Should this worker stop too, the job still ends, and says why.
-            let grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
-            let outcome = Outcome::LastAttempt {
-                reason: format!(
-                    "{which}: its worker stopped on every attempt, and its message went to the \
-                     dead-letter queue"
-                ),
-                expires_ms: started_ms.saturating_add(grace_ms),
-            };
-            let marker = PartResult {
-                index: part.index,
-                started_ms,
-                finished_ms: started_ms,
-                outcome,
-            };
-            self.store.put_part(&part.job_id, &marker).await?;
-        }
-        let (outcome, handling) = match self.sum(part).await {
-            Ok(Ok(totals)) => (
-                Outcome::Summed {
-                    totals: totals.answer(),
-                },
-                Handling::Done,
-            ),
-            Ok(Err(bad)) => (Outcome::bad(bad), Handling::Done),
-            Err(Gone(reason)) => (Outcome::Failed { reason }, Handling::Done),
-            Err(Again(err)) if last_attempt.is_some() => {
-                let reason = format!(
-                    "{which} failed on every attempt and went to the dead-letter queue: {err}"
-                );
-                (Outcome::Failed { reason }, Handling::GaveUp)
-            }
-            Err(Again(err)) => return Err(err),
-        };
-        let failed = matches!(outcome, Outcome::Failed { .. });
-        let result = PartResult {
-            index: part.index,
-            started_ms,
-            finished_ms: now_ms(),
-            outcome,
-        };
-        self.store.put_part(&part.job_id, &result).await?;
-        if failed || self.store.parts_done(&part.job_id).await? >= job.parts {
-            self.finish(job).await?;
-        }
-        Ok(handling)
-    }
-
-    /// The totals of one part, read from the bucket as streams of byte ranges: the part and
-    /// [`TAIL`] beyond it, then more only while a number crosses its end.
-    async fn sum(&self, part: &Part) -> Result<Result<Totals, BadToken>, Failure> {
-        let mut window = Window::new(part.from, part.to, part.len);
-        let mut at = part.from;
-        while at < part.len {
-            let end = (part.to.max(at) + TAIL).min(part.len);
-            let mut stream = match self.store.read_range(&part.key, at, end).await {
-                Ok(stream) => stream,
-                Err(err) if err.is_missing() => {
-                    return Err(Gone(format!(
-                        "the input s3://{}/{} is gone (deleted while the job ran?)",
-                        self.store.bucket(),
-                        part.key
-                    )));
-                }
-                Err(err) => return Err(Again(err.into())),
-            };
-            let started = at;
-            while let Some(chunk) = stream.next().await {
-                let chunk =
-                    chunk.map_err(|e| Again(JobError::Read(crate::error::error_chain(&e))))?;
-                at += chunk.len() as u64;
-                match window.feed(&chunk) {
-                    Ok(false) => {}
-                    Ok(true) => return finished(window),
-                    Err(bad) => return Ok(Err(bad)),
-                }
-            }
-            if at < end || at == started {
-                // The object is shorter than it was: `finish` says so.
-                break;
-            }
-        }
-        finished(window)
-    }
-
     /// Adds up a job's parts and records how it ended; then removes what it no longer needs.
-    async fn finish(&self, mut job: Job) -> Result<(), JobError> {
+    pub(super) async fn finish(&self, mut job: Job) -> Result<(), JobError> {
         let parts = self.store.parts(&job.job_id).await?;
         let Some(ending) = ending(parts.clone(), job.parts, now_ms()) else {
             // Another worker finished it and removed the parts: its record stands.
@@ -400,23 +295,6 @@ fn ending(mut parts: Vec<PartResult>, expected: u64, now: u64) -> Option<Result<
     Some(Ok(sum.answer()))
 }
 
-/// A window's totals once its bytes are read.
-fn finished(window: Window) -> Result<Result<Totals, BadToken>, Failure> {
-    match window.finish() {
-        Ok(totals) => Ok(Ok(totals)),
-        Err(WindowError::Bad(bad)) => Ok(Err(bad)),
-        Err(WindowError::Short(short)) => Err(Gone(short.to_string())),
-    }
-}
-
-/// Why a part could not be summed.
-enum Failure {
-    /// For good: the input is gone or changed.
-    Gone(String),
-    /// Maybe not next time.
-    Again(JobError),
-}
-use Failure::{Again, Gone};
-
+mod summing;
 #[cfg(test)]
 mod tests;

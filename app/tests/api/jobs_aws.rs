@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use app::even_sum::sum_bytes;
 use app::jobs::bucket::BucketStore;
-use app::jobs::on_aws::AwsJobs;
+use app::jobs::on_aws::{AwsJobs, Handling};
 use app::jobs::part::PartMessage;
 use app::worker::Worker;
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -319,6 +319,39 @@ async fn a_part_redone_after_its_worker_died_is_counted_once() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let job = setup.run(&setup.worker(), &id).await;
     assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(setup.result(&id).await, (200, answer(&text)));
+}
+
+#[tokio::test]
+async fn a_part_handed_out_again_after_its_job_finished_is_dropped_without_its_read() {
+    let setup = Setup::new(5, PART_BYTES).await;
+    let text = numbers(17, 10_000);
+    let id = setup.post("a", text.clone()).await;
+    let out = setup
+        .sqs
+        .receive_message()
+        .queue_url(&setup.url)
+        .send()
+        .await
+        .unwrap();
+    let part = PartMessage::parse(out.messages()[0].body().unwrap()).unwrap();
+    assert_eq!(part.parts, 1);
+    let jobs = setup.jobs(setup.s3.clone());
+    assert_eq!(jobs.run_part(&part, None).await.unwrap(), Handling::Done);
+    assert_eq!(setup.job(&id).await["status"], "done");
+    // Its message comes back (say its delete was lost) to a worker whose reads of the input
+    // never answer: the part is read while the job's record is, and the record says done.
+    let blackhole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hole = format!("http://{}", blackhole.local_addr().unwrap());
+    let config = setup
+        .s3
+        .config()
+        .to_builder()
+        .interceptor(ranged_reads_to(hole))
+        .build();
+    let stuck = setup.jobs(aws_sdk_s3::Client::from_conf(config));
+    let again = tokio::time::timeout(Duration::from_secs(5), stuck.run_part(&part, None)).await;
+    assert_eq!(again.expect("waited on the read").unwrap(), Handling::Done);
     assert_eq!(setup.result(&id).await, (200, answer(&text)));
 }
 
