@@ -10,6 +10,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use crate::queue::QueueError;
+
 /// The visibility timeout assumed when the queue's cannot be read (SQS's default).
 pub const DEFAULT_VISIBILITY: Duration = Duration::from_secs(30);
 
@@ -108,26 +110,32 @@ impl Heartbeat {
 }
 
 /// The queue's `maxReceiveCount` (how many times SQS hands a message out before it moves it to
-/// the dead-letter queue), or `None` when it has no dead-letter queue or cannot be read.
-pub async fn max_receives(client: &aws_sdk_sqs::Client, url: &str) -> Option<u32> {
+/// the dead-letter queue), `None` when it has no dead-letter queue; an error when the queue's
+/// attributes cannot be read (the caller may ask again).
+pub async fn max_receives(
+    client: &aws_sdk_sqs::Client,
+    url: &str,
+) -> Result<Option<u32>, QueueError> {
     let out = client
         .get_queue_attributes()
         .queue_url(url)
         .attribute_names(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy)
         .send()
         .await
-        .map_err(|err| {
-            tracing::warn!(queue = %url, error = %crate::error::error_chain(&err), "cannot read the queue's redrive policy");
-        })
-        .ok()?;
-    let policy = out
-        .attributes()?
-        .get(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy)?;
-    let policy: serde_json::Value = serde_json::from_str(policy).ok()?;
+        .map_err(|e| QueueError::sqs("GetQueueAttributes", e))?;
+    let Some(policy) = out
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy))
+    else {
+        return Ok(None);
+    };
+    let Ok(policy) = serde_json::from_str::<serde_json::Value>(policy) else {
+        return Ok(None);
+    };
     // SQS writes it as a number or as a string, depending on who set it.
-    match &policy["maxReceiveCount"] {
+    Ok(match &policy["maxReceiveCount"] {
         serde_json::Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
         serde_json::Value::String(s) => s.parse().ok(),
         _ => None,
-    }
+    })
 }

@@ -18,6 +18,7 @@
 //! fails again is recorded as failed, so its job fails with the reason, and its message is left
 //! to go on to the dead-letter queue.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
@@ -53,10 +54,12 @@ pub struct Worker {
     client: aws_sdk_sqs::Client,
     url: String,
     poll: Duration,
-    /// Read from the queue at the first receive.
-    heartbeat: OnceCell<Heartbeat>,
-    /// The queue's `maxReceiveCount`, read at the first part (`None`: no dead-letter queue).
-    max_receives: OnceCell<Option<u32>>,
+    /// Read from the queue at the first receive; shared by the clones that handle messages,
+    /// so it is read once, not once a message.
+    heartbeat: Arc<OnceCell<Heartbeat>>,
+    /// The queue's `maxReceiveCount`, read at the first part that reads it well (`None`: no
+    /// dead-letter queue); shared as `heartbeat` is.
+    max_receives: Arc<OnceCell<Option<u32>>>,
     /// Where even-sum parts are summed from, when the service has a jobs bucket.
     jobs: Option<AwsJobs>,
     /// How many messages [`Worker::run_until`] works on at once.
@@ -86,8 +89,8 @@ impl Worker {
             client,
             url: url.into(),
             poll: Duration::from_secs(POLL_SECS.unsigned_abs().into()),
-            heartbeat: OnceCell::new(),
-            max_receives: OnceCell::new(),
+            heartbeat: Arc::new(OnceCell::new()),
+            max_receives: Arc::new(OnceCell::new()),
             jobs: None,
             concurrency: DEFAULT_CONCURRENCY,
         }
@@ -107,11 +110,20 @@ impl Worker {
         self
     }
 
+    /// The queue's `maxReceiveCount`; `None` when it has no dead-letter queue, or when it
+    /// cannot be read now (said, and asked again at the next part).
     async fn max_receives(&self) -> Option<u32> {
-        *self
+        let read = self
             .max_receives
-            .get_or_init(|| crate::heartbeat::max_receives(&self.client, &self.url))
-            .await
+            .get_or_try_init(|| crate::heartbeat::max_receives(&self.client, &self.url))
+            .await;
+        match read {
+            Ok(max) => *max,
+            Err(err) => {
+                tracing::warn!(queue = %self.url, error = %crate::error::error_chain(&err), "cannot read the queue's redrive policy");
+                None
+            }
+        }
     }
 
     /// Keeps messages hidden `visibility` at a time instead of the queue's own timeout (tests).
@@ -119,7 +131,7 @@ impl Worker {
     pub fn with_visibility(self, visibility: Duration) -> Self {
         let heartbeat = Heartbeat::new(self.client.clone(), self.url.clone(), visibility);
         Self {
-            heartbeat: OnceCell::new_with(Some(heartbeat)),
+            heartbeat: Arc::new(OnceCell::new_with(Some(heartbeat))),
             ..self
         }
     }

@@ -1,6 +1,8 @@
 //! Even-sum jobs on the emulator: inputs and records in a bucket, parts on a queue with a
 //! dead-letter queue, summed by workers; the API and the workers share nothing but AWS.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use app::even_sum::sum_bytes;
@@ -406,6 +408,76 @@ impl aws_sdk_s3::config::Intercept for FailRangedReads {
         }
         Ok(())
     }
+}
+
+/// Counts the SQS calls of one operation (by its `X-Amz-Target`, as SQS's JSON protocol names it).
+#[derive(Debug, Clone)]
+struct CountCalls {
+    target: &'static str,
+    seen: Arc<AtomicUsize>,
+}
+
+impl aws_sdk_sqs::config::Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "CountCalls"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_sqs::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_sqs::config::RuntimeComponents,
+        _: &mut aws_sdk_sqs::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sqs::error::BoxError> {
+        let target = context.request().headers().get("x-amz-target");
+        if target.is_some_and(|t| t.ends_with(self.target)) {
+            self.seen.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_worker_reads_its_queue_s_settings_once_not_once_a_part() {
+    let setup = Setup::new(3, PART_BYTES).await;
+    let text = numbers(29, 100_000);
+    let id = setup.post("a", text.clone()).await;
+    let reads = CountCalls {
+        target: ".GetQueueAttributes",
+        seen: Arc::new(AtomicUsize::new(0)),
+    };
+    let config = setup
+        .sqs
+        .config()
+        .to_builder()
+        .interceptor(reads.clone())
+        .build();
+    let worker = Worker::new(aws_sdk_sqs::Client::from_conf(config), &setup.url)
+        .with_poll(Duration::from_secs(1))
+        .with_concurrency(2)
+        .with_jobs(setup.jobs(setup.s3.clone()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        worker
+            .run_until(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let mut job = setup.job(&id).await;
+    for _ in 0..200 {
+        if job["status"] == "done" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        job = setup.job(&id).await;
+    }
+    let _ = stop.send(());
+    let handled = running.await.unwrap();
+    assert_eq!(job["status"], "done", "{job}");
+    assert!(handled >= 6, "{handled} parts handled");
+    // The visibility timeout and the redrive policy, each read once.
+    assert_eq!(reads.seen.load(Ordering::SeqCst), 2);
+    assert_eq!(setup.result(&id).await, (200, answer(&text)));
 }
 
 #[tokio::test]
