@@ -111,7 +111,8 @@ impl AwsJobs {
         job.parts = parts.len() as u64;
         self.store.put_record(&job).await?;
         if parts.is_empty() {
-            self.finish(job.clone()).await?;
+            // Nothing to sum, so no part results to list.
+            self.finish(job.clone(), Vec::new()).await?;
             return Ok(job);
         }
         let messages: Vec<Part> = parts
@@ -188,12 +189,14 @@ impl AwsJobs {
         if job.status.is_finished() {
             return Ok(Some(job));
         }
-        if let Some(started) = self.store.started(id).await? {
-            let done = self.store.parts_done(id).await?;
+        // Read side by side: the listing is wasted only while no part has started.
+        let (started, keys) = futures::try_join!(self.store.started(id), self.store.part_keys(id))?;
+        if let Some(started) = started {
+            let done = keys.len() as u64;
             if done >= job.parts {
                 // Every part has an outcome but none finished the job: a last attempt whose
                 // worker stopped. Finish it here if its time is up.
-                self.finish(job.clone()).await?;
+                self.finish(job.clone(), keys).await?;
                 if let Some(finished) = self.store.record(id).await?
                     && finished.status.is_finished()
                 {
@@ -209,15 +212,23 @@ impl AwsJobs {
         Ok(Some(job))
     }
 
-    /// Adds up a job's parts and records how it ended; then removes what it no longer needs.
-    pub(super) async fn finish(&self, mut job: Job) -> Result<(), JobError> {
-        let parts = self.store.parts(&job.job_id).await?;
+    /// Adds up a job's parts (its part results at `part_keys`, just listed by the caller) and
+    /// records how it ended; then removes what it no longer needs.
+    pub(super) async fn finish(
+        &self,
+        mut job: Job,
+        part_keys: Vec<String>,
+    ) -> Result<(), JobError> {
+        let (parts, started) = futures::try_join!(
+            self.store.parts(part_keys.clone()),
+            self.store.started(&job.job_id)
+        )?;
         let Some(ending) = ending(parts.clone(), job.parts, now_ms()) else {
             // Another worker finished it and removed the parts: its record stands.
             return Ok(());
         };
         let now = now_ms();
-        job.started_ms = Some(match self.store.started(&job.job_id).await? {
+        job.started_ms = Some(match started {
             Some(started) => started,
             None => parts.iter().map(|p| p.started_ms).min().unwrap_or(now),
         });
@@ -244,7 +255,7 @@ impl AwsJobs {
             "job finished"
         );
         self.store.put_record(&job).await?;
-        self.store.clean_up(&job).await;
+        self.store.clean_up(&job, Some(part_keys)).await;
         Ok(())
     }
 }

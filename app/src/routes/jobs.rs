@@ -206,7 +206,7 @@ async fn upload(aws: &AwsJobs, id: String, client: String, body: Body) -> Result
         Ok(job) => Ok(job),
         Err(err) => {
             // Nobody will sum it: the upload is not left to the bucket's expiry.
-            aws.store().clean_up(&job).await;
+            aws.store().clean_up(&job, None).await;
             Err(err.into())
         }
     }

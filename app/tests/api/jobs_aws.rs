@@ -480,6 +480,76 @@ async fn a_worker_reads_its_queue_s_settings_once_not_once_a_part() {
     assert_eq!(setup.result(&id).await, (200, answer(&text)));
 }
 
+/// Notes each S3 call as what it does: `list`, `delete` (of many), `range` (a ranged read),
+/// or its method.
+#[derive(Debug, Clone, Default)]
+struct NoteS3Calls {
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl aws_sdk_s3::config::Intercept for NoteS3Calls {
+    fn name(&self) -> &'static str {
+        "NoteS3Calls"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_s3::config::RuntimeComponents,
+        _: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        let request = context.request();
+        let uri = request.uri();
+        let call = if uri.contains("list-type=") {
+            "list".to_owned()
+        } else if uri.contains("?delete") {
+            "delete".to_owned()
+        } else if request.headers().contains_key("range") {
+            "range".to_owned()
+        } else {
+            request.method().to_owned()
+        };
+        self.seen.lock().unwrap().push(call);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_one_part_job_lists_its_parts_once_and_reads_nothing_twice() {
+    let setup = Setup::new(3, PART_BYTES).await;
+    let text = numbers(31, 10_000);
+    let id = setup.post("a", text.clone()).await;
+    let out = setup
+        .sqs
+        .receive_message()
+        .queue_url(&setup.url)
+        .send()
+        .await
+        .unwrap();
+    let part = PartMessage::parse(out.messages()[0].body().unwrap()).unwrap();
+    let calls = NoteS3Calls::default();
+    let config = setup
+        .s3
+        .config()
+        .to_builder()
+        .interceptor(calls.clone())
+        .build();
+    let jobs = setup.jobs(aws_sdk_s3::Client::from_conf(config));
+    assert_eq!(jobs.run_part(&part, None).await.unwrap(), Handling::Done);
+    let mut seen = calls.seen.lock().unwrap().clone();
+    seen.sort();
+    // The record and the start mark (read, written), the range, the result, the listing that
+    // says it is the last, the result and the start read back, the record written, and one
+    // delete of what the job leaves.
+    assert_eq!(
+        seen,
+        [
+            "GET", "GET", "GET", "PUT", "PUT", "PUT", "delete", "list", "range"
+        ]
+    );
+    assert_eq!(setup.result(&id).await, (200, answer(&text)));
+}
+
 #[tokio::test]
 async fn a_number_longer_than_a_part_and_its_read_ahead_is_summed_once() {
     let setup = Setup::new(3, PART_BYTES).await;

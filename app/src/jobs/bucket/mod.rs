@@ -272,16 +272,15 @@ impl BucketStore {
         Ok(keys)
     }
 
-    /// How many of job `id`'s parts are done.
-    pub async fn parts_done(&self, id: &str) -> Result<u64, BucketError> {
-        Ok(self.keys(&parts_prefix(id)).await?.len() as u64)
+    /// The keys of job `id`'s part results: one per part done.
+    pub async fn part_keys(&self, id: &str) -> Result<Vec<String>, BucketError> {
+        self.keys(&parts_prefix(id)).await
     }
 
-    /// What each of job `id`'s parts came to, in no order. A part listed and gone by the time
-    /// it is read was removed by whoever finished the job (parts go only then): it is left
-    /// out, and the caller sees fewer parts than the job has.
-    pub async fn parts(&self, id: &str) -> Result<Vec<PartResult>, BucketError> {
-        let keys = self.keys(&parts_prefix(id)).await?;
+    /// What the part results at `keys` came to, in no order. A part listed and gone by the
+    /// time it is read was removed by whoever finished the job (parts go only then): it is
+    /// left out, and the caller sees fewer parts than the job has.
+    pub async fn parts(&self, keys: Vec<String>) -> Result<Vec<PartResult>, BucketError> {
         let read: Vec<Option<PartResult>> = futures::stream::iter(keys)
             .map(|key| async move { self.get_json::<PartResult>(&key).await })
             .buffer_unordered(READ_AT_ONCE)
@@ -290,10 +289,15 @@ impl BucketStore {
         Ok(read.into_iter().flatten().collect())
     }
 
-    /// Removes what a finished job no longer needs: its parts, its start mark, and its input
-    /// when the service uploaded it (an input the client put in the bucket is the client's).
-    pub async fn clean_up(&self, job: &Job) {
-        let mut keys = match self.keys(&parts_prefix(&job.job_id)).await {
+    /// Removes what a finished job no longer needs: its parts (those at `part_keys` when the
+    /// caller has just listed them, else listed here), its start mark, and its input when
+    /// the service uploaded it (an input the client put in the bucket is the client's).
+    pub async fn clean_up(&self, job: &Job, part_keys: Option<Vec<String>>) {
+        let listed = match part_keys {
+            Some(keys) => Ok(keys),
+            None => self.part_keys(&job.job_id).await,
+        };
+        let mut keys = match listed {
             Ok(keys) => keys,
             Err(err) => {
                 tracing::warn!(error = %error_chain(&err), "could not list a finished job's parts");

@@ -66,8 +66,9 @@ impl AwsJobs {
             outcome,
         };
         self.store.put_part(&part.job_id, &result).await?;
-        if failed || self.store.parts_done(&part.job_id).await? >= job.parts {
-            self.finish(job).await?;
+        let done = self.store.part_keys(&part.job_id).await?;
+        if failed || done.len() as u64 >= job.parts {
+            self.finish(job, done).await?;
         }
         Ok(handling)
     }
