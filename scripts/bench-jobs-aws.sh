@@ -5,15 +5,22 @@
 # a second client's 1 MB job idle and beside the big one (scripts/bench/jobs.py). The emulator
 # wrapper (scripts/moto_server.py) delivers a standard queue's messages as SQS fair queues do,
 # a message group per client. Files are generated and removed here. Prints Markdown.
+# LATENCY_MS (default 0) runs the jobs on an emulator of their own (port 5056, stopped after)
+# that makes each call wait that long first, as a call to AWS takes tens of milliseconds
+# (scripts/moto_server.py, EMULATOR_LATENCY_MS).
 #
-#   scripts/bench-jobs-aws.sh [BIG_MB] [WORKERS]   # defaults 100 and 2
+#   scripts/bench-jobs-aws.sh [BIG_MB] [WORKERS] [LATENCY_MS]   # defaults 100, 2 and 0
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 big_mb="${1:-100}"
 workers="${2:-2}"
+latency_ms="${3:-0}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stackctl-target}"
 cargo build --release --locked -p app >&2
 bin="$CARGO_TARGET_DIR/release/app"
+if [ "$latency_ms" != 0 ]; then
+  export MOTO_PORT=5056 EMULATOR_LATENCY_MS="$latency_ms"
+fi
 scripts/moto.sh start >&2
 eval "$(scripts/moto.sh env)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/even-sum-aws.XXXXXX")
@@ -22,6 +29,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
+  if [ "$latency_ms" != 0 ]; then scripts/moto.sh stop >&2; fi
 }
 trap cleanup EXIT
 name="bench-$(date +%s)"

@@ -49,6 +49,11 @@ then slices it, so each 16 MiB range of a 1 GB object took 0.3 s and held the em
 other requests behind it; S3 answers a range in time for its length. Anything not answered
 with the range (a 304, several ranges, a range S3 ignores) gets the whole object as before.
 
+EMULATOR_LATENCY_MS (unset or 0 by default, as every test runs it) makes each request wait
+that long before it is served, as a call to AWS in the same region takes tens of
+milliseconds however little it asks; the wait holds no lock, so it costs the emulator no
+work. The AWS-path job bench uses it to show what the app's own round trips cost.
+
 Everything else is moto as released.
 
     python scripts/moto_server.py -H 127.0.0.1 -p 5055
@@ -68,6 +73,7 @@ from moto.core.responses import BaseResponse
 from moto.dynamodb.models import DynamoDBBackend
 from moto.ecs import models
 from moto.iam import access_control
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.route53.models import route53_backends
 from moto.s3 import models as s3_models
 from moto.s3.responses import S3Response
@@ -318,6 +324,18 @@ BaseResponse._include_in_response = _include_in_response
 BaseResponse._exclude_from_response = _exclude_from_response
 models.Service.__init__ = _service_init_running
 models.EC2ContainerServiceBackend.update_service = _update_service_running
+
+LATENCY_S = float(os.environ.get("EMULATOR_LATENCY_MS") or 0) / 1000
+_dispatch = DomainDispatcherApplication.__call__
+
+
+def _after_a_round_trip(self, environ, start_response):
+    time.sleep(LATENCY_S)
+    return _dispatch(self, environ, start_response)
+
+
+if LATENCY_S > 0:
+    DomainDispatcherApplication.__call__ = _after_a_round_trip
 
 if __name__ == "__main__":
     sys.exit(main())
