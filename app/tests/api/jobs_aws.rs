@@ -216,6 +216,56 @@ async fn an_upload_is_summed_in_parts_by_workers_to_the_exact_sum() {
 }
 
 #[tokio::test]
+async fn an_upload_is_stored_as_sent_and_one_cut_off_mid_way_leaves_nothing() {
+    let setup = Setup::new(3, PART_BYTES).await;
+    let store = BucketStore::new(setup.s3.clone(), &setup.bucket);
+    // Three upload parts, the last of 3 bytes, each received while the one before is sent.
+    let body: Vec<u8> = (0..(16 << 20) + 3).map(|i| (i % 251) as u8).collect();
+    let pieces = |count: usize| {
+        body.chunks(1 << 20)
+            .take(count)
+            .map(|c| Ok::<_, std::io::Error>(bytes::Bytes::copy_from_slice(c)))
+            .collect::<Vec<_>>()
+    };
+    let sent = store
+        .upload("inputs/whole", futures::stream::iter(pieces(usize::MAX)))
+        .await
+        .unwrap();
+    assert_eq!(sent, body.len() as u64);
+    let stored = setup
+        .s3
+        .get_object()
+        .bucket(&setup.bucket)
+        .key("inputs/whole")
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert!(stored[..] == body[..], "the object is the body");
+    // The client goes away in the second upload part, while the first is sent.
+    let mut cut = pieces(12);
+    cut.push(Err(std::io::Error::other("the client went away")));
+    let err = store
+        .upload("inputs/cut", futures::stream::iter(cut))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("went away"), "{err}");
+    assert_eq!(setup.keys("inputs/cut").await, Vec::<String>::new());
+    let open = setup
+        .s3
+        .list_multipart_uploads()
+        .bucket(&setup.bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(open.uploads().is_empty(), "{:?}", open.uploads());
+}
+
+#[tokio::test]
 async fn an_input_already_in_the_bucket_is_summed_and_nothing_outside_it_is_read() {
     let setup = Setup::new(3, PART_BYTES).await;
     let text = numbers(3, 100_000);

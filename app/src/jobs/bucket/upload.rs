@@ -1,5 +1,6 @@
-//! Streaming an input into the bucket: a multipart upload of 8 MiB parts, so a 5 GB body is
-//! never held whole; an input under 8 MiB is one `PutObject`.
+//! Streaming an input into the bucket: a multipart upload of 8 MiB parts, each sent while the
+//! next is received, so a 5 GB body is never held whole (two parts at most); an input under
+//! 8 MiB is one `PutObject`.
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -51,6 +52,8 @@ impl BucketStore {
         result
     }
 
+    /// Receives each piece while the one before it is sent: the body and S3 are both a
+    /// network away, and one after the other each would wait for the other.
     async fn upload_parts<E>(
         &self,
         key: &str,
@@ -61,63 +64,64 @@ impl BucketStore {
         E: std::error::Error + 'static,
     {
         let mut pieces = Pieces::new(body, UPLOAD_PART);
-        match pieces.next().await? {
+        let mut piece = pieces.next().await?.unwrap_or_default();
+        if piece.len() < UPLOAD_PART {
             // Shorter than a part: the whole input, in one call.
-            None => self.put(key, Bytes::new()).await?,
-            Some(whole) if whole.len() < UPLOAD_PART => self.put(key, whole).await?,
-            Some(first) => {
-                self.upload_part(key, first, multipart).await?;
-                while let Some(piece) = pieces.next().await? {
-                    self.upload_part(key, piece, multipart).await?;
-                }
-                if let Some((id, parts)) = multipart.take() {
-                    self.complete(key, &id, parts).await?;
-                }
+            self.put(key, piece).await?;
+            return Ok(pieces.bytes());
+        }
+        let id = self.start_upload(key).await?;
+        let (_, parts) = multipart.insert((id.clone(), Vec::new()));
+        loop {
+            let number = i32::try_from(parts.len() + 1).unwrap_or(i32::MAX);
+            let (sent, next) =
+                futures::join!(self.upload_part(key, &id, number, piece), pieces.next());
+            parts.push(sent?);
+            match next? {
+                Some(more) => piece = more,
+                None => break,
             }
         }
+        if let Some((id, parts)) = multipart.take() {
+            self.complete(key, &id, parts).await?;
+        }
         Ok(pieces.bytes())
+    }
+
+    async fn start_upload(&self, key: &str) -> Result<String, BucketError> {
+        let out = self
+            .s3
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(self.sdk("start an upload to", key))?;
+        Ok(out.upload_id.unwrap_or_default())
     }
 
     async fn upload_part(
         &self,
         key: &str,
+        id: &str,
+        number: i32,
         part: Bytes,
-        multipart: &mut Option<(String, Vec<CompletedPart>)>,
-    ) -> Result<(), BucketError> {
-        if multipart.is_none() {
-            let out = self
-                .s3
-                .create_multipart_upload()
-                .bucket(&self.bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(self.sdk("start an upload to", key))?;
-            let id = out.upload_id.unwrap_or_default();
-            *multipart = Some((id, Vec::new()));
-        }
-        let Some((id, parts)) = multipart else {
-            return Ok(());
-        };
-        let number = i32::try_from(parts.len() + 1).unwrap_or(i32::MAX);
+    ) -> Result<CompletedPart, BucketError> {
         let out = self
             .s3
             .upload_part()
             .bucket(&self.bucket)
             .key(key)
-            .upload_id(id.as_str())
+            .upload_id(id)
             .part_number(number)
             .body(ByteStream::from(part))
             .send()
             .await
             .map_err(self.sdk("upload a part of", key))?;
-        parts.push(
-            CompletedPart::builder()
-                .part_number(number)
-                .set_e_tag(out.e_tag)
-                .build(),
-        );
-        Ok(())
+        Ok(CompletedPart::builder()
+            .part_number(number)
+            .set_e_tag(out.e_tag)
+            .build())
     }
 
     async fn complete(
