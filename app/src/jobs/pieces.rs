@@ -21,6 +21,8 @@ pub struct Pieces<S> {
     body: S,
     size: usize,
     pending: BytesMut,
+    /// The part of the last chunk that did not fit in the piece before.
+    left_over: Bytes,
     bytes: u64,
     ended: bool,
 }
@@ -34,28 +36,47 @@ where
         Self {
             body,
             size: size.max(1),
-            pending: BytesMut::with_capacity(size),
+            pending: BytesMut::new(),
+            left_over: Bytes::new(),
             bytes: 0,
             ended: false,
         }
     }
 
-    /// The next piece: `size` bytes or more, or what is left at the end (so a piece shorter
-    /// than `size` is the last); `None` once the body is all given.
+    /// The next piece: `size` bytes, or what is left at the end (so a piece shorter than
+    /// `size` is the last); `None` once the body is all given. Each piece is one allocation
+    /// of `size` bytes: a chunk that crosses its end is cut, never grown into.
     pub async fn next(&mut self) -> Result<Option<Bytes>, CutOff> {
+        if !self.ended {
+            self.pending.reserve(self.size);
+        }
         while !self.ended && self.pending.len() < self.size {
-            match self.body.next().await {
-                Some(Ok(chunk)) => {
-                    self.bytes += chunk.len() as u64;
-                    self.pending.extend_from_slice(&chunk);
+            let chunk = if self.left_over.is_empty() {
+                match self.body.next().await {
+                    Some(Ok(chunk)) => {
+                        self.bytes += chunk.len() as u64;
+                        chunk
+                    }
+                    Some(Err(err)) => {
+                        return Err(CutOff {
+                            bytes: self.bytes,
+                            reason: error_chain(&err),
+                        });
+                    }
+                    None => {
+                        self.ended = true;
+                        break;
+                    }
                 }
-                Some(Err(err)) => {
-                    return Err(CutOff {
-                        bytes: self.bytes,
-                        reason: error_chain(&err),
-                    });
-                }
-                None => self.ended = true,
+            } else {
+                std::mem::take(&mut self.left_over)
+            };
+            let room = self.size - self.pending.len();
+            if chunk.len() > room {
+                self.pending.extend_from_slice(&chunk[..room]);
+                self.left_over = chunk.slice(room..);
+            } else {
+                self.pending.extend_from_slice(&chunk);
             }
         }
         if self.pending.is_empty() {
@@ -79,14 +100,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn chunks_of_any_size_come_out_as_pieces_of_at_least_the_size() {
-        let mut pieces = Pieces::new(body(&["ab", "c", "defgh", "i"]), 3);
+    async fn chunks_of_any_size_come_out_as_pieces_of_the_size() {
+        let mut pieces = Pieces::new(body(&["ab", "c", "defghij", "k"]), 3);
         let mut out = Vec::new();
         while let Some(piece) = pieces.next().await.unwrap() {
             out.push(piece);
         }
-        assert_eq!(out, vec!["abc", "defgh", "i"]);
-        assert_eq!(pieces.bytes(), 9);
+        assert_eq!(out, vec!["abc", "def", "ghi", "jk"]);
+        assert_eq!(pieces.bytes(), 11);
         let mut empty = Pieces::new(body(&[]), 3);
         assert_eq!(empty.next().await.unwrap(), None);
     }
