@@ -8,7 +8,7 @@ use std::time::Duration;
 use app::even_sum::sum_bytes;
 use app::jobs::bucket::BucketStore;
 use app::jobs::on_aws::{AwsJobs, Handling};
-use app::jobs::part::PartMessage;
+use app::jobs::part::{Part, PartMessage};
 use app::worker::Worker;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
@@ -88,10 +88,35 @@ impl Setup {
             .with_jobs(self.jobs(s3))
     }
 
+    /// An S3 client whose calls pass through `interceptor` (an injected failure, a count).
+    fn s3_through(
+        &self,
+        interceptor: impl aws_sdk_s3::config::Intercept + 'static,
+    ) -> aws_sdk_s3::Client {
+        let config = self
+            .s3
+            .config()
+            .to_builder()
+            .interceptor(interceptor)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
     /// A worker whose S3 calls pass through `fault` (an injected failure).
     fn worker_through(&self, fault: impl aws_sdk_s3::config::Intercept + 'static) -> Worker {
-        let config = self.s3.config().to_builder().interceptor(fault).build();
-        self.worker_on(aws_sdk_s3::Client::from_conf(config))
+        self.worker_on(self.s3_through(fault))
+    }
+
+    /// The next part on the queue, taken as a worker would take it (and not deleted).
+    async fn take_part(&self) -> Part {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.url)
+            .send()
+            .await
+            .unwrap();
+        PartMessage::parse(out.messages()[0].body().unwrap()).unwrap()
     }
 
     async fn post(&self, client: &str, body: Vec<u8>) -> String {
@@ -353,15 +378,7 @@ async fn a_part_redone_after_its_worker_died_is_counted_once() {
     let text = numbers(11, 50_000);
     let id = setup.post("a", text.clone()).await;
     // A worker takes a part, sums it and writes its result, then dies before the delete.
-    let out = setup
-        .sqs
-        .receive_message()
-        .queue_url(&setup.url)
-        .send()
-        .await
-        .unwrap();
-    let message = &out.messages()[0];
-    let part = PartMessage::parse(message.body().unwrap()).unwrap();
+    let part = setup.take_part().await;
     setup
         .jobs(setup.s3.clone())
         .run_part(&part, None)
@@ -379,14 +396,7 @@ async fn a_part_handed_out_again_after_its_job_finished_is_dropped_without_its_r
     let setup = Setup::new(5, PART_BYTES).await;
     let text = numbers(17, 10_000);
     let id = setup.post("a", text.clone()).await;
-    let out = setup
-        .sqs
-        .receive_message()
-        .queue_url(&setup.url)
-        .send()
-        .await
-        .unwrap();
-    let part = PartMessage::parse(out.messages()[0].body().unwrap()).unwrap();
+    let part = setup.take_part().await;
     assert_eq!(part.parts, 1);
     let jobs = setup.jobs(setup.s3.clone());
     assert_eq!(jobs.run_part(&part, None).await.unwrap(), Handling::Done);
@@ -395,13 +405,7 @@ async fn a_part_handed_out_again_after_its_job_finished_is_dropped_without_its_r
     // never answer: the part is read while the job's record is, and the record says done.
     let blackhole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let hole = format!("http://{}", blackhole.local_addr().unwrap());
-    let config = setup
-        .s3
-        .config()
-        .to_builder()
-        .interceptor(ranged_reads_to(hole))
-        .build();
-    let stuck = setup.jobs(aws_sdk_s3::Client::from_conf(config));
+    let stuck = setup.jobs(setup.s3_through(ranged_reads_to(hole)));
     let again = tokio::time::timeout(Duration::from_secs(5), stuck.run_part(&part, None)).await;
     assert_eq!(again.expect("waited on the read").unwrap(), Handling::Done);
     assert_eq!(setup.result(&id).await, (200, answer(&text)));
@@ -569,22 +573,9 @@ async fn a_one_part_job_lists_its_parts_once_and_reads_nothing_twice() {
     let setup = Setup::new(3, PART_BYTES).await;
     let text = numbers(31, 10_000);
     let id = setup.post("a", text.clone()).await;
-    let out = setup
-        .sqs
-        .receive_message()
-        .queue_url(&setup.url)
-        .send()
-        .await
-        .unwrap();
-    let part = PartMessage::parse(out.messages()[0].body().unwrap()).unwrap();
+    let part = setup.take_part().await;
     let calls = NoteS3Calls::default();
-    let config = setup
-        .s3
-        .config()
-        .to_builder()
-        .interceptor(calls.clone())
-        .build();
-    let jobs = setup.jobs(aws_sdk_s3::Client::from_conf(config));
+    let jobs = setup.jobs(setup.s3_through(calls.clone()));
     assert_eq!(jobs.run_part(&part, None).await.unwrap(), Handling::Done);
     let mut seen = calls.seen.lock().unwrap().clone();
     seen.sort();
@@ -881,13 +872,7 @@ async fn a_status_asked_while_another_finishes_the_job_is_an_answer_not_a_502() 
     let id = setup.post("a", text.clone()).await;
     // Every part is summed, but each finish finds the parts gone (as if another had
     // finished): the job is left with all its parts done and its record not yet final.
-    let config = setup
-        .s3
-        .config()
-        .to_builder()
-        .interceptor(parts_gone())
-        .build();
-    let gone = aws_sdk_s3::Client::from_conf(config);
+    let gone = setup.s3_through(parts_gone());
     let worker = setup.worker_on(gone.clone());
     let (prefix, parts) = (
         format!("jobs/{id}/parts/"),
