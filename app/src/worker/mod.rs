@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, OwnedSemaphorePermit};
 
 use crate::heartbeat::Heartbeat;
 use crate::jobs::on_aws::{AwsJobs, Handling, JobError};
@@ -179,15 +179,24 @@ impl Worker {
             .await?;
         let heartbeat = self.heartbeat().await;
         // Side by side: a message waiting for the one before it would be handed out again.
-        let results =
-            futures::future::join_all(messages.iter().map(|m| self.handle_or_leave(heartbeat, m)))
-                .await;
+        let results = futures::future::join_all(
+            messages
+                .iter()
+                .map(|m| self.handle_or_leave(heartbeat, m, None)),
+        )
+        .await;
         Ok(results.into_iter().flatten().collect())
     }
 
-    /// Handles `message`; a failure is logged and the message left on the queue.
-    async fn handle_or_leave(&self, heartbeat: &Heartbeat, message: &Message) -> Option<Handled> {
-        match self.handle(heartbeat, message).await {
+    /// Handles `message`; a failure is logged and the message left on the queue. `slot`, the
+    /// worker's room for it, is given back once the work is done, before the delete.
+    async fn handle_or_leave(
+        &self,
+        heartbeat: &Heartbeat,
+        message: &Message,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Option<Handled> {
+        match self.handle(heartbeat, message, slot).await {
             Ok(handled) => Some(handled),
             Err(err) => {
                 tracing::warn!(
@@ -223,7 +232,12 @@ impl Worker {
         }
     }
 
-    async fn handle(&self, heartbeat: &Heartbeat, message: &Message) -> Result<Handled, WorkError> {
+    async fn handle(
+        &self,
+        heartbeat: &Heartbeat,
+        message: &Message,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<Handled, WorkError> {
         let started = Instant::now();
         let body = message.body().unwrap_or_default();
         let receipt = message.receipt_handle().ok_or(QueueError::Malformed {
@@ -239,6 +253,8 @@ impl Worker {
                 .hold(receipt, tokio::time::sleep(Duration::from_millis(work)))
                 .await;
         }
+        // The work is done: the next message may be received while this one is deleted.
+        drop(slot);
         self.client
             .delete_message()
             .queue_url(&self.url)

@@ -1,8 +1,9 @@
 //! The worker's loop: as many messages in hand as it has slots, each worked on in a task of its
-//! own, and a receive for more whenever a slot frees. A receive asks only for free slots, so a
-//! message is never received to wait behind others in this worker's hands (where a second
-//! worker could not take it, and where SQS's fair queues could not put another client's part
-//! first). On shutdown the messages in hand are finished before it returns.
+//! own, and a receive for more whenever a slot frees (a message's slot frees once its work is
+//! done, while it is deleted). A receive asks only for free slots, so a message is never
+//! received to wait behind others in this worker's hands (where a second worker could not take
+//! it, and where SQS's fair queues could not put another client's part first). On shutdown the
+//! messages in hand are finished before it returns.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -88,8 +89,10 @@ impl Worker {
                 .or_else(|| Arc::clone(slots).try_acquire_owned().ok());
             let (worker, heartbeat) = (self.clone(), heartbeat.clone());
             running.spawn(async move {
-                let _slot = slot;
-                worker.handle_or_leave(&heartbeat, &message).await.is_some()
+                worker
+                    .handle_or_leave(&heartbeat, &message, slot)
+                    .await
+                    .is_some()
             });
         }
     }

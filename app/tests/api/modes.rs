@@ -170,6 +170,76 @@ async fn an_unreachable_backend_is_a_502_page_that_says_so() {
     assert!(answer.text().await.unwrap().contains("cannot be reached"));
 }
 
+/// How many of the queue's messages are in some worker's hands.
+async fn in_hand(sqs: &aws_sdk_sqs::Client, url: &str) -> u32 {
+    let not_visible = aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible;
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(not_visible.clone())
+        .send()
+        .await
+        .unwrap();
+    out.attributes().unwrap()[&not_visible].parse().unwrap()
+}
+
+/// [`in_hand`] once it has reached `count`, or after five seconds.
+async fn in_hand_once(sqs: &aws_sdk_sqs::Client, url: &str, count: u32) -> u32 {
+    for _ in 0..100 {
+        if in_hand(sqs, url).await >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    in_hand(sqs, url).await
+}
+
+/// Sends every `DeleteMessage` to an address that never answers.
+#[derive(Debug)]
+struct DeletesTo(String);
+
+impl aws_sdk_sqs::config::Intercept for DeletesTo {
+    fn name(&self) -> &'static str {
+        "DeletesTo"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_sdk_sqs::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _: &aws_sdk_sqs::config::RuntimeComponents,
+        _: &mut aws_sdk_sqs::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sqs::error::BoxError> {
+        let request = context.request_mut();
+        let target = request.headers().get("x-amz-target");
+        if target.is_some_and(|t| t.ends_with(".DeleteMessage")) {
+            request.set_uri(self.0.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_worker_takes_the_next_message_while_the_last_one_is_deleted() {
+    let sqs = sqs_client().await;
+    let url = create_queue(&sqs).await;
+    send(&sqs, &url, &["first", "second"]).await;
+    let blackhole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hole = format!("http://{}/", blackhole.local_addr().unwrap());
+    let config = sqs
+        .config()
+        .to_builder()
+        .interceptor(DeletesTo(hole))
+        .build();
+    let worker = Worker::new(aws_sdk_sqs::Client::from_conf(config), &url)
+        .with_poll(Duration::from_secs(1))
+        .with_concurrency(1);
+    let running = tokio::spawn(async move { worker.run_until(std::future::pending()).await });
+    // One slot, and the first message's delete never answers: its work is done, so the slot
+    // takes the second.
+    assert_eq!(in_hand_once(&sqs, &url, 2).await, 2);
+    running.abort();
+}
+
 #[tokio::test]
 async fn a_busy_worker_takes_no_more_than_it_has_slots_for_and_finishes_them_on_shutdown() {
     let sqs = sqs_client().await;
@@ -191,28 +261,11 @@ async fn a_busy_worker_takes_no_more_than_it_has_slots_for_and_finishes_them_on_
         .await
     });
     // Once it holds a message, it is told to stop: the job in hand is finished, not dropped.
-    let in_hand = || async {
-        let out = sqs
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(
-                aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-            )
-            .send()
-            .await
-            .unwrap();
-        out.attributes().unwrap()
-            [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible]
-            .parse::<u32>()
-            .unwrap()
-    };
-    for _ in 0..100 {
-        if in_hand().await > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(in_hand().await, 1, "it took one message, not both");
+    assert_eq!(
+        in_hand_once(&sqs, &url, 1).await,
+        1,
+        "it took one message, not both"
+    );
     let _ = stop.send(());
     // The second message was left on the queue for another worker.
     let other = Worker::new(sqs.clone(), &url).with_poll(Duration::from_secs(1));
