@@ -1,5 +1,6 @@
 """The local AWS emulator as the project runs it: moto's server (pinned in scripts/moto.sh),
-with two changes.
+with the changes below, each where moto answers otherwise than AWS would (and one opt-in wait
+for benchmarks).
 
 Each request shapes its own answer. moto keeps a response's "include this part" switch (ECS's
 `include=TAGS` on DescribeServices and DescribeClusters) in one dict shared by every request
