@@ -12,7 +12,8 @@
 //! `columns`), [`fast`] a word at a time a chunk's last bytes, [`Summer`] a byte at a time what
 //! they leave.
 //!
-//! [`file`] cuts a file into ranges at whitespace and sums them on several threads.
+//! [`file`] cuts a file into ranges at whitespace and sums them on several threads, each read
+//! through a memory map where it can be.
 
 mod blocks;
 #[cfg(target_arch = "x86_64")]

@@ -341,3 +341,38 @@ fn a_bad_token_is_named_at_every_offset_of_a_block() {
         }
     }
 }
+
+#[test]
+fn a_file_mapped_in_windows_of_any_size_or_read_sums_as_in_memory() {
+    let (file, expected) = numbers_file(20_000);
+    let opened = std::fs::File::open(file.path()).unwrap();
+    let len = expected.bytes;
+    // Windows that end inside a page, on one, and a window larger than the file.
+    for window in [4095, 4096, 10_001, 1 << 20] {
+        let totals = file::sum_range_in(&opened, file.path(), 0, len, window).unwrap();
+        assert_eq!(totals, expected, "windows of {window}");
+    }
+    let mut summer = Summer::new(0);
+    file::read_into(&mut summer, &mut Vec::new(), (&opened, file.path()), 0, len).unwrap();
+    assert_eq!(summer.finish().unwrap(), expected, "read");
+}
+
+#[test]
+fn a_file_cut_short_after_it_was_measured_fails_mapped_or_read() {
+    // Cut inside a page (the rest of it reads as zeros) and at a page's end (the next page
+    // faults, and the guard maps zeros there).
+    for cut_at in [|len: u64| len / 2, |_| 8192] {
+        let (file, expected) = numbers_file(20_000);
+        let opened = std::fs::File::open(file.path()).unwrap();
+        let len = expected.bytes;
+        let cut = std::fs::OpenOptions::new().write(true).open(file.path());
+        cut.unwrap().set_len(cut_at(len)).unwrap();
+        let mapped = file::sum_range_in(&opened, file.path(), 0, len, 1 << 20).unwrap_err();
+        let mapped = mapped.to_string();
+        assert!(mapped.contains("it changed while read"), "{mapped}");
+        let mut summer = Summer::new(0);
+        let read = file::read_into(&mut summer, &mut Vec::new(), (&opened, file.path()), 0, len);
+        let read = read.unwrap_err().to_string();
+        assert!(read.contains("it changed while read"), "{read}");
+    }
+}

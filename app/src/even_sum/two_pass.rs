@@ -48,6 +48,21 @@ fn run_avx2(chunk: &[u8], i: usize, out: &mut Run, try_two: &mut bool) -> usize 
     columns::run_avx2(chunk, i, out)
 }
 
+/// How far ahead of the block being classified its bytes are asked for. A mapped file
+/// (`super::file`) is read straight from memory, where each block not yet in the cache
+/// waited for its bytes: 1 GiB took 0.83 s on one thread, 0.31 s asked for 2 KiB ahead (the
+/// same from 1 KiB to 8 KiB, 0.46 s at 512 bytes; 0.38 s read into a buffer).
+const AHEAD: usize = 2048;
+
+/// Asks for the cache line of `chunk[at]` (or of whatever lies there: a prefetch never
+/// faults, so `at` may be past the chunk).
+#[target_feature(enable = "sse")]
+#[inline]
+fn prefetch(chunk: &[u8], at: usize) {
+    use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+    _mm_prefetch::<_MM_HINT_T0>(chunk.as_ptr().wrapping_add(at).cast());
+}
+
 /// Each byte's classes of the block before (each 1 or 0).
 struct Before {
     digit: u64,
@@ -79,6 +94,7 @@ fn two_passes(chunk: &[u8], i: usize) -> Option<(Run, usize)> {
         let (mut n, mut bad) = (0, 0);
         while let Some(block) = chunk.get(at..at + 64).filter(|_| at + 64 <= group_end) {
             let block = <&[u8; 64]>::try_from(block).ok()?;
+            prefetch(chunk, at + AHEAD);
             let m = columns::masks(block);
             let after_digit = (m.digit << 1) | before.digit;
             let after_space = (m.space << 1) | before.space;

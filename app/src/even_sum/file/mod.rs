@@ -1,7 +1,9 @@
 //! A file's even sum on several threads: the file is cut into ranges that start at whitespace
-//! (so no number is split), each range is read and summed on a thread of its own, and the
-//! totals are added. The cutting takes any positioned read, so ranges of an object in S3 can
-//! be cut the same way.
+//! (so no number is split), each range is read (through a memory map where it can be, see
+//! `mapped`) and summed on a thread of its own, and the totals are added. The cutting takes
+//! any positioned read, so ranges of an object in S3 can be cut the same way.
+
+mod mapped;
 
 use std::fs::File;
 use std::io;
@@ -9,10 +11,15 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use super::{BadToken, Summer, Totals};
+use mapped::Window;
 
 /// Bytes read at a time: small enough that the kernel's copy and the summing both stay in the
 /// core's own cache (1 MiB was 4 % slower), large enough that syscalls cost nothing measurable.
 const CHUNK: usize = 1 << 17;
+
+/// Bytes mapped at a time: the mapped pages count in the process's memory (its resident set),
+/// so windows are kept small; 1 MiB to 32 MiB summed 1 GiB in the same time.
+const WINDOW: u64 = 4 << 20;
 
 /// Why a file could not be summed.
 #[derive(Debug, thiserror::Error)]
@@ -116,23 +123,79 @@ pub fn sum_file(path: &Path, threads: usize) -> Result<Totals, SumError> {
 }
 
 /// The totals of bytes `from..to` of `file` (read from `path`); `from` must be the input's
-/// start or a whitespace byte (see [`cuts`]).
+/// start or a whitespace byte (see [`cuts`]). Read through a memory map where it can be
+/// (`mapped`), else into a buffer.
 pub fn sum_range(file: &File, path: &Path, from: u64, to: u64) -> Result<Totals, SumError> {
-    let read_error = read_error(path);
+    sum_range_in(file, path, from, to, WINDOW)
+}
+
+/// [`sum_range`], mapping `window` bytes at a time.
+pub(super) fn sum_range_in(
+    file: &File,
+    path: &Path,
+    from: u64,
+    to: u64,
+    window: u64,
+) -> Result<Totals, SumError> {
     let mut summer = Summer::new(from);
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = Vec::new();
+    let mut at = from;
+    while at < to {
+        let end = to.min(at.saturating_add(window));
+        let mapped = usize::try_from(end - at)
+            .ok()
+            .and_then(|len| Window::map(file, at, len));
+        match mapped {
+            Some(mapped) => {
+                let fed = mapped
+                    .bytes()
+                    .chunks(CHUNK)
+                    .try_for_each(|piece| summer.feed(piece));
+                // A file cut inside a page reads as zeros up to that page's end, with no
+                // fault: the zeros stop the summing, and the file's length tells why.
+                let shorter = || file.metadata().is_ok_and(|m| m.len() < end);
+                if mapped.cut_short() || (fed.is_err() && shorter()) {
+                    return Err(changed(path, "before", end, to));
+                }
+                fed?;
+            }
+            None => read_into(&mut summer, &mut buf, (file, path), at, end)?,
+        }
+        at = end;
+    }
+    Ok(summer.finish()?)
+}
+
+/// Feeds bytes `from..to` of `file` to `summer`, read into `buf` (a chunk's room made there
+/// the first time).
+pub(super) fn read_into(
+    summer: &mut Summer,
+    buf: &mut Vec<u8>,
+    (file, path): (&File, &Path),
+    from: u64,
+    to: u64,
+) -> Result<(), SumError> {
+    buf.resize(CHUNK, 0);
     let mut at = from;
     while at < to {
         let want = usize::try_from(to - at).unwrap_or(CHUNK).min(CHUNK);
-        let n = file.read_at(&mut buf[..want], at).map_err(read_error)?;
+        let n = file
+            .read_at(&mut buf[..want], at)
+            .map_err(read_error(path))?;
         if n == 0 {
-            return Err(read_error(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("the file ended at byte {at}, before byte {to}: it changed while read"),
-            )));
+            return Err(changed(path, "at", at, to));
         }
         summer.feed(&buf[..n])?;
         at += n as u64;
     }
-    Ok(summer.finish()?)
+    Ok(())
+}
+
+/// The error for a file that ended `at`/`before` byte `end`, short of the `to` it had when
+/// measured.
+fn changed(path: &Path, at: &str, end: u64, to: u64) -> SumError {
+    read_error(path)(io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("the file ended {at} byte {end}, before byte {to}: it changed while read"),
+    ))
 }
