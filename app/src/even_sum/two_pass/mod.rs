@@ -8,9 +8,16 @@
 //! turn is alike, and a number's first digit and sign are found from the 32 bytes that end
 //! with it, not from the block's masks.
 //!
+//! The first pass comes in two copies of one body (the `two_passes!` macro): with AVX2, and
+//! with AVX-512 where the CPU has its byte instructions and byte compress (`wide`: masks
+//! straight from 64-byte compares, positions written sixteen at once). The second pass is
+//! AVX2's in both.
+//!
 //! This path takes only what it can take whole: a chunk with a bad byte or an even number of
 //! over 19 digits is given back untouched (`None`) to the one-pass path, which stops at that
 //! token for the careful reader.
+
+mod wide;
 
 use super::blocks::token_start;
 use super::columns::{self, Columns};
@@ -37,7 +44,16 @@ pub fn run(chunk: &[u8], i: usize, out: &mut Run, try_two: &mut bool) -> usize {
 #[target_feature(enable = "avx2,bmi1,lzcnt,popcnt")]
 fn run_avx2(chunk: &[u8], i: usize, out: &mut Run, try_two: &mut bool) -> usize {
     if *try_two {
-        if let Some((counted, tail)) = two_passes(chunk, i) {
+        let taken = if wide::cpu_has_avx512() {
+            #[allow(unsafe_code)]
+            // SAFETY: the CPU has every feature `two_passes_avx512` enables.
+            unsafe {
+                two_passes_avx512(chunk, i)
+            }
+        } else {
+            two_passes(chunk, i)
+        };
+        if let Some((counted, tail)) = taken {
             out.numbers += counted.numbers;
             out.even_count += counted.even_count;
             out.sum += counted.sum;
@@ -71,54 +87,71 @@ struct Before {
     sign: u64,
 }
 
+/// The two passes over whole blocks, a block's masks from `$masks` and its even numbers' ends
+/// written down by `$positions` (at most 64 written, the count returned). A macro, not a
+/// generic function: each copy takes the CPU features of the function it is written in.
+macro_rules! two_passes {
+    ($chunk:ident, $i:ident, $masks:path, $positions:path) => {{
+        // Positions are kept in 32 bits.
+        u32::try_from($chunk.len()).ok()?;
+        let mut columns = Columns::new($chunk);
+        let mut counted = Run::default();
+        // A block has at most 32 even numbers; up to 16 positions are written past the last.
+        let mut ends = [0u32; GROUP / 2 + 64];
+        // Before `$i` is as good as whitespace.
+        let mut before = Before {
+            digit: 0,
+            even: 0,
+            space: 1,
+            sign: 0,
+        };
+        let mut at = $i;
+        while at + 64 <= $chunk.len() {
+            let group_end = $chunk.len().min(at + GROUP);
+            let (mut n, mut bad) = (0, 0);
+            while let Some(block) = $chunk.get(at..at + 64).filter(|_| at + 64 <= group_end) {
+                let block = <&[u8; 64]>::try_from(block).ok()?;
+                prefetch($chunk, at + AHEAD);
+                let m = $masks(block);
+                let after_digit = (m.digit << 1) | before.digit;
+                let after_space = (m.space << 1) | before.space;
+                let after_sign = (m.sign << 1) | before.sign;
+                bad |= !(m.digit | m.space | m.sign)
+                    | (m.sign & !after_space)
+                    | (m.space & after_sign);
+                let even = m.digit & !m.odd;
+                counted.numbers += u64::from((m.space & after_digit).count_ones());
+                let even_ends = m.space & ((even << 1) | before.even);
+                n += $positions(&mut ends[n..n + 64], at as u32, even_ends);
+                before = Before {
+                    digit: m.digit >> 63,
+                    even: even >> 63,
+                    space: m.space >> 63,
+                    sign: m.sign >> 63,
+                };
+                at += 64;
+            }
+            if bad != 0 || columns.add_ends($chunk, &ends[..n]) {
+                return None;
+            }
+            counted.even_count += n as u64;
+        }
+        counted.sum = columns.take_sum_avx2();
+        Some((counted, token_start($chunk, $i, at)))
+    }};
+}
+
 /// What the whole blocks from `chunk[i]` on count, and where the token in progress after them
 /// starts; `None` when they hold a bad byte or an even number of over 19 digits.
 #[target_feature(enable = "avx2,bmi1,lzcnt,popcnt")]
 fn two_passes(chunk: &[u8], i: usize) -> Option<(Run, usize)> {
-    // Positions are kept in 32 bits.
-    u32::try_from(chunk.len()).ok()?;
-    let mut columns = Columns::new(chunk);
-    let mut counted = Run::default();
-    // A block has at most 32 even numbers; eight positions are written past the last.
-    let mut ends = [0u32; GROUP / 2 + 64];
-    // Before `i` is as good as whitespace.
-    let mut before = Before {
-        digit: 0,
-        even: 0,
-        space: 1,
-        sign: 0,
-    };
-    let mut at = i;
-    while at + 64 <= chunk.len() {
-        let group_end = chunk.len().min(at + GROUP);
-        let (mut n, mut bad) = (0, 0);
-        while let Some(block) = chunk.get(at..at + 64).filter(|_| at + 64 <= group_end) {
-            let block = <&[u8; 64]>::try_from(block).ok()?;
-            prefetch(chunk, at + AHEAD);
-            let m = columns::masks(block);
-            let after_digit = (m.digit << 1) | before.digit;
-            let after_space = (m.space << 1) | before.space;
-            let after_sign = (m.sign << 1) | before.sign;
-            bad |= !(m.digit | m.space | m.sign) | (m.sign & !after_space) | (m.space & after_sign);
-            let even = m.digit & !m.odd;
-            counted.numbers += u64::from((m.space & after_digit).count_ones());
-            let even_ends = m.space & ((even << 1) | before.even);
-            n += write_positions(&mut ends[n..n + 64], at as u32, even_ends);
-            before = Before {
-                digit: m.digit >> 63,
-                even: even >> 63,
-                space: m.space >> 63,
-                sign: m.sign >> 63,
-            };
-            at += 64;
-        }
-        if bad != 0 || columns.add_ends(chunk, &ends[..n]) {
-            return None;
-        }
-        counted.even_count += n as u64;
-    }
-    counted.sum = columns.take_sum_avx2();
-    Some((counted, token_start(chunk, i, at)))
+    two_passes!(chunk, i, columns::masks, write_positions)
+}
+
+/// [`two_passes`] with the first pass in AVX-512 (`wide`).
+#[target_feature(enable = "avx2,bmi1,lzcnt,popcnt,avx512f,avx512bw,avx512vbmi2")]
+fn two_passes_avx512(chunk: &[u8], i: usize) -> Option<(Run, usize)> {
+    two_passes!(chunk, i, wide::masks, wide::positions)
 }
 
 /// Writes the positions of `bits` (from `at` on) to `to`; returns how many there are.
@@ -183,6 +216,16 @@ mod tests {
             let portable = runs(&text, blocks::run);
             assert_eq!(runs(&text, one), portable, "one pass, seed {seed}");
             assert_eq!(runs(&text, two), portable, "two passes, seed {seed}");
+            for (name, passes) in variants() {
+                let each = |text: &[u8], i, out: &mut Run| match passes(text, i) {
+                    Some((counted, tail)) => {
+                        *out = counted;
+                        fast::run(text, tail, out)
+                    }
+                    None => one(text, i, out),
+                };
+                assert_eq!(runs(&text, each), portable, "{name}, seed {seed}");
+            }
             // As `Summer::feed` calls it: once given back, one pass for the rest.
             let mut try_two = true;
             let as_fed = |text: &[u8], i, out: &mut Run| run(text, i, out, &mut try_two);
@@ -208,25 +251,37 @@ mod tests {
             let number = (k * 2_654_435_761).to_string().repeat(4);
             text.extend_from_slice(format!("{sign}{} ", &number[..digits as usize]).as_bytes());
         }
-        for i in (0..64).filter(|&i| i == 0 || text[i - 1] == b' ') {
-            let mut expected = Run::default();
-            let stop = blocks::run(&text, i, &mut expected);
-            assert_eq!(stop, text.len());
-            let Some((counted, tail)) = two_passes_with_avx2(&text, i) else {
-                panic!("two passes refused short numbers from {i}");
-            };
-            let mut out = counted;
-            assert_eq!(fast::run(&text, tail, &mut out), text.len());
-            assert_eq!(out, expected, "from {i}");
+        for (name, passes) in variants() {
+            for i in (0..64).filter(|&i| i == 0 || text[i - 1] == b' ') {
+                let mut expected = Run::default();
+                let stop = blocks::run(&text, i, &mut expected);
+                assert_eq!(stop, text.len());
+                let Some((counted, tail)) = passes(&text, i) else {
+                    panic!("{name} refused short numbers from {i}");
+                };
+                let mut out = counted;
+                assert_eq!(fast::run(&text, tail, &mut out), text.len());
+                assert_eq!(out, expected, "{name} from {i}");
+            }
         }
     }
 
-    fn two_passes_with_avx2(text: &[u8], i: usize) -> Option<(Run, usize)> {
+    type Passes = fn(&[u8], usize) -> Option<(Run, usize)>;
+
+    /// Each way the two passes can run on this CPU (called once `cpu_has_avx2` said it has
+    /// AVX2), with its name.
+    fn variants() -> Vec<(&'static str, Passes)> {
         #[allow(unsafe_code)]
-        // SAFETY: only called once `cpu_has_avx2` said the CPU has every feature it enables.
-        unsafe {
-            two_passes(text, i)
+        // SAFETY: the CPU has AVX2 (checked by every caller) and the rest `two_passes` enables.
+        let avx2 = |text: &[u8], i| unsafe { two_passes(text, i) };
+        #[allow(unsafe_code)]
+        // SAFETY: only listed when `cpu_has_avx512` said the CPU has what it enables.
+        let avx512 = |text: &[u8], i| unsafe { two_passes_avx512(text, i) };
+        let mut all: Vec<(&'static str, Passes)> = vec![("AVX2", avx2)];
+        if wide::cpu_has_avx512() {
+            all.push(("AVX-512", avx512));
         }
+        all
     }
 
     #[test]
@@ -268,8 +323,11 @@ mod tests {
             let mut text = head.clone();
             text.extend_from_slice(token);
             text.extend_from_slice(&b" 8 ".repeat(100));
-            let taken_here = two_passes_with_avx2(&text, 0).is_some();
-            assert_eq!(taken_here, taken, "{}", String::from_utf8_lossy(token));
+            for (name, passes) in variants() {
+                let taken_here = passes(&text, 0).is_some();
+                let token = String::from_utf8_lossy(token);
+                assert_eq!(taken_here, taken, "{name}: {token}");
+            }
         }
     }
 
