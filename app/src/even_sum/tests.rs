@@ -370,9 +370,12 @@ fn a_file_cut_short_after_it_was_measured_fails_mapped_or_read() {
         let mapped = file::sum_range_in(&opened, file.path(), 0, len, 1 << 20).unwrap_err();
         let mapped = mapped.to_string();
         assert!(mapped.contains("it changed while read"), "{mapped}");
+        let ended = format!("ended at byte {}, before byte {len}", cut_at(len));
+        assert!(mapped.contains(&ended), "{mapped}");
         let mut summer = Summer::new(0);
         let read = file::read_into(&mut summer, &mut Vec::new(), (&opened, file.path()), 0, len);
         let read = read.unwrap_err().to_string();
         assert!(read.contains("it changed while read"), "{read}");
+        assert!(read.contains(&ended), "{read}");
     }
 }

@@ -155,9 +155,11 @@ pub(super) fn sum_range_in(
                     .try_for_each(|piece| summer.feed(piece));
                 // A file cut inside a page reads as zeros up to that page's end, with no
                 // fault: the zeros stop the summing, and the file's length tells why.
-                let shorter = || file.metadata().is_ok_and(|m| m.len() < end);
-                if mapped.cut_short() || (fed.is_err() && shorter()) {
-                    return Err(changed(path, "before", end, to));
+                if mapped.cut_short() || fed.is_err() {
+                    let now = file.metadata().map_or(end, |m| m.len());
+                    if mapped.cut_short() || now < end {
+                        return Err(changed(path, now.min(end), to));
+                    }
                 }
                 fed?;
             }
@@ -185,7 +187,7 @@ pub(super) fn read_into(
             .read_at(&mut buf[..want], at)
             .map_err(read_error(path))?;
         if n == 0 {
-            return Err(changed(path, "at", at, to));
+            return Err(changed(path, at, to));
         }
         summer.feed(&buf[..n])?;
         at += n as u64;
@@ -193,11 +195,10 @@ pub(super) fn read_into(
     Ok(())
 }
 
-/// The error for a file that ended `at`/`before` byte `end`, short of the `to` it had when
-/// measured.
-fn changed(path: &Path, at: &str, end: u64, to: u64) -> SumError {
+/// The error for a file that ended at byte `end`, short of the `to` it had when measured.
+fn changed(path: &Path, end: u64, to: u64) -> SumError {
     read_error(path)(io::Error::new(
         io::ErrorKind::UnexpectedEof,
-        format!("the file ended {at} byte {end}, before byte {to}: it changed while read"),
+        format!("the file ended at byte {end}, before byte {to}: it changed while read"),
     ))
 }

@@ -3,8 +3,8 @@
 //! added by place (`super::columns`).
 //!
 //! Adding an even number as soon as its block finds it costs a mispredicted branch per block:
-//! how many even numbers a block holds is random. Written down first (eight positions stored
-//! whether the block has that many or not), they are added in one loop per 4 KiB whose every
+//! how many even numbers a block holds is random. Written down first (eight positions stored,
+//! sixteen with AVX-512, whether the block has that many or not), they are added in one loop per 4 KiB whose every
 //! turn is alike, and a number's first digit and sign are found from the 32 bytes that end
 //! with it, not from the block's masks.
 //!
